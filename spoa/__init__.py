@@ -1,0 +1,46 @@
+"""SPOA: the single point of access for urgent community and intermediate care."""
+import logging
+
+from flask import Flask, jsonify
+
+from .config import Config
+
+
+def create_app(config=None) -> Flask:
+    """Build the app. ``config`` is a Config instance (or a dict of overrides)."""
+    app = Flask(__name__, instance_relative_config=True)
+    cfg = config if isinstance(config, Config) else Config()
+    app.config.from_object(cfg)
+    if isinstance(config, dict):
+        app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY is not set: see README (the run script makes one).")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    from . import database, policy, redis_store
+    from .api import bp as api_bp
+    from .api import problems
+    from .cli import register_cli
+    from .extensions import db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True)
+    with app.app_context():
+        database.configure_engine(db.engine)
+    policy.init_app(app)
+    redis_store.init_app(app)
+    problems.init_app(app)
+    app.register_blueprint(api_bp)
+    register_cli(app)
+
+    @app.get("/health")
+    def health():
+        return jsonify(status="ok")
+
+    return app
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "migrations"

@@ -1,0 +1,6 @@
+"""The JSON API, /api/v1: thin resources over the services, problem+json errors."""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+from . import openapi, referrals  # noqa: E402,F401  (routes register on import)

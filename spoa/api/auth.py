@@ -1,0 +1,35 @@
+"""Who is calling the API: a bearer token's client (or, later, a signed-in user)."""
+from flask import g, request
+from sqlalchemy import select
+
+from ..extensions import db
+from ..lifecycle import Actor
+from ..models import ApiClient
+from ..models.user import hash_token
+from .problems import Problem
+
+UNAUTHORISED_HEADERS = {"WWW-Authenticate": 'Bearer realm="spoa"'}
+
+
+def _client_from_token() -> ApiClient | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return db.session.scalar(select(ApiClient).where(
+        ApiClient.token_hash == hash_token(token.strip()), ApiClient.is_active.is_(True)))
+
+
+def actor_for_client(client: ApiClient) -> Actor:
+    return Actor(kind="api_client", id=client.id, name=client.name, service=client.service,
+                 sources=tuple(client.sources or ()))
+
+
+def require_actor() -> Actor:
+    """The caller, or 401. Sets g.api_client for the rate limiter and access checks."""
+    client = _client_from_token()
+    if client is None:
+        raise Problem(401, "A valid bearer token is required (Authorization: Bearer <token>).",
+                      headers=UNAUTHORISED_HEADERS)
+    g.api_client = client
+    return actor_for_client(client)

@@ -1,0 +1,71 @@
+"""Every API error is application/problem+json (RFC 9457): never HTML, never a
+bare 500 for something a sender did."""
+import logging
+
+from flask import jsonify, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_TYPES = {
+    422: "/api/problems/validation-error",
+    409: "/api/problems/conflict",
+    412: "/api/problems/version-mismatch",
+    429: "/api/problems/rate-limited",
+}
+
+
+class Problem(Exception):
+    def __init__(self, status: int, detail: str, *, title: str | None = None,
+                 errors: dict | None = None, headers: dict | None = None, type_: str | None = None):
+        super().__init__(detail)
+        self.status, self.detail, self.title = status, detail, title
+        self.errors, self.headers, self.type = errors, headers or {}, type_
+
+
+def problem_response(status: int, detail: str, title: str | None = None, errors=None,
+                     headers=None, type_=None):
+    from http import HTTPStatus
+
+    body = {
+        "type": type_ or PROBLEM_TYPES.get(status, "about:blank"),
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def init_app(app) -> None:
+    @app.errorhandler(Problem)
+    def _problem(exc: Problem):
+        return problem_response(exc.status, exc.detail, exc.title, exc.errors, exc.headers, exc.type)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        if not is_api_request():
+            return exc
+        headers = {}
+        if exc.code == 405 and exc.valid_methods:
+            headers["Allow"] = ", ".join(exc.valid_methods)
+        return problem_response(exc.code, exc.description, headers=headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        # Our fault, not the sender's: log the stack (ids only, no patient data) and
+        # answer in the client's language.
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if not is_api_request():
+            return "Internal Server Error", 500
+        return problem_response(500, "Something went wrong on our side; the referral was not stored. Please retry.")

@@ -1,0 +1,98 @@
+"""/api/v1/referrals: intake, read, list, lifecycle events (intake-contract.md)."""
+import uuid
+
+from flask import g, request, url_for
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..lifecycle import LifecycleError
+from ..models import Referral
+from ..schemas.intake import IntakeSchema
+from ..schemas.referral import EventSchema, ReferralPageSchema, ReferralQuerySchema, ReferralSchema
+from ..services.actions import VersionMismatch, apply_event
+from ..services.intake import IntakeConflict, receive_referral
+from . import bp, rate_limit
+from .access import can_see, visible_filter
+from .auth import require_actor
+from .problems import Problem
+from .requests import idempotency_key, if_match_version, json_body, load
+
+
+def _answer(referral: Referral, status: int):
+    headers = {
+        "Location": url_for("api.get_referral", referral_id=referral.id),
+        "ETag": f'"{referral.version}"',
+    }
+    return ReferralSchema().dump(referral), status, headers
+
+
+def _referral_or_404(actor, referral_id: str) -> Referral:
+    try:
+        key = uuid.UUID(referral_id)
+    except ValueError:
+        raise Problem(404, "No such referral.") from None
+    referral = db.session.get(Referral, key)
+    if referral is None or not can_see(actor, referral):
+        raise Problem(404, "No such referral.")  # never confirm what a caller may not see
+    return referral
+
+
+@bp.post("/v1/referrals")
+def create_referral():
+    actor = require_actor()
+    rate_limit.enforce(g.api_client)
+    data = load(IntakeSchema(), json_body())
+    key = idempotency_key()
+    if not g.api_client.may_post_as(data["source"]):
+        raise Problem(403, f"This client may not post referrals as source '{data['source']}'.")
+    try:
+        result = receive_referral(data, actor=actor, client_id=g.api_client.id, idempotency_key=key)
+    except IntakeConflict as exc:
+        raise Problem(409, exc.message, headers={
+            "Location": url_for("api.get_referral", referral_id=exc.referral.id)}) from None
+    return _answer(result.referral, 201 if result.created else 200)
+
+
+@bp.get("/v1/referrals/<referral_id>")
+def get_referral(referral_id):
+    actor = require_actor()
+    return _answer(_referral_or_404(actor, referral_id), 200)
+
+
+@bp.get("/v1/referrals")
+def list_referrals():
+    actor = require_actor()
+    query = load(ReferralQuerySchema(), request.args.to_dict())
+    stmt = select(Referral)
+    visible = visible_filter(actor)
+    if visible is not None:
+        stmt = stmt.where(visible)
+    for name in ("state", "route", "source"):
+        if name in query:
+            stmt = stmt.where(getattr(Referral, name) == query[name])
+    if "since" in query:
+        stmt = stmt.where(Referral.received_at >= query["since"])
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    page, per_page = query["page"], query["per_page"]
+    items = db.session.scalars(
+        stmt.order_by(Referral.received_at.desc(), Referral.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return ReferralPageSchema().dump({"items": items, "page": page, "per_page": per_page, "total": total})
+
+
+@bp.post("/v1/referrals/<referral_id>/events")
+def post_event(referral_id):
+    actor = require_actor()
+    referral = _referral_or_404(actor, referral_id)
+    data = load(EventSchema(), json_body())
+    try:
+        apply_event(referral, data["event"], actor, reason=data.get("reason"),
+                    expected_version=if_match_version(), route=data.get("route"),
+                    urgency=data.get("urgency"))
+    except VersionMismatch as exc:
+        raise Problem(412, f"The referral has moved on (now version {exc.current}): reload it and decide again.",
+                      headers={"ETag": f'"{exc.current}"'}) from None
+    except LifecycleError as exc:
+        errors = {exc.field: [exc.message]} if exc.field else None
+        raise Problem(exc.status, exc.message, errors=errors) from None
+    return _answer(referral, 200)

@@ -1,0 +1,127 @@
+"""Command-line tools: `flask --app wsgi spoa ...` and `flask --app wsgi rules ...`.
+
+The create-* commands print the new token alone on the last line of stdout:
+outside scripts read it from there.
+"""
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from .extensions import db
+from .models import ApiClient, Service, User
+from .models.user import ROLES
+from .schemas.vocab import SOURCES
+
+spoa_cli = AppGroup("spoa", help="Administer SPOA: users, API clients, demo data.")
+rules_cli = AppGroup("rules", help="Check and test the routing policy in rules/.")
+
+
+def _fail(message: str):
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+def _service_codes() -> list[str]:
+    from .policy import current_policy
+
+    return [code for code, info in current_policy().routes.items() if info.is_service]
+
+
+@spoa_cli.command("create-api-client")
+@click.option("--name", required=True)
+@click.option("--sources", help="Comma-separated sources it may post as, e.g. emas,nhs111.")
+@click.option("--service", help="The service whose own system this is (a route id).")
+@click.option("--rate", type=int, help="Requests a minute (default from API_RATE_LIMIT_PER_MINUTE).")
+def create_api_client(name, sources, service, rate):
+    """Create an API client and print its token (shown once, stored hashed)."""
+    if not sources and not service:
+        _fail("give --sources (a sending system) or --service (a service's system).")
+    source_list = [s.strip() for s in (sources or "").split(",") if s.strip()]
+    unknown = [s for s in source_list if s not in SOURCES]
+    if unknown:
+        _fail(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(SOURCES)}.")
+    if service and service not in _service_codes():
+        _fail(f"unknown service {service}; known: {', '.join(_service_codes())}.")
+    if db.session.scalar(select(ApiClient).where(ApiClient.name == name)):
+        _fail(f"an API client named {name!r} already exists.")
+    client, token = ApiClient.issue(name=name, sources=source_list or None, service=service,
+                                    rate_limit_per_minute=rate)
+    db.session.add(client)
+    db.session.commit()
+    click.echo(f"Created API client {name} (id {client.id}). Keep this token; it is not shown again:")
+    click.echo(token)
+
+
+@spoa_cli.command("create-user")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--service", help="A clinician's service (a route id).")
+def create_user(username, role, service):
+    """Create a staff user; the password is read from standard input."""
+    if role == "clinician" and not service:
+        _fail("a clinician belongs to one service: give --service.")
+    if service and service not in _service_codes():
+        _fail(f"unknown service {service}; known: {', '.join(_service_codes())}.")
+    password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 8:
+        _fail("the password (read from standard input) must be at least 8 characters.")
+    if db.session.scalar(select(User).where(User.username == username)):
+        _fail(f"a user named {username!r} already exists.")
+    user = User(username=username, role=role, service=service)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {role} {username} (id {user.id}).")
+
+
+@spoa_cli.command("seed-demo")
+def seed_demo():
+    """Demo services, users and referrals for a laptop (idempotent)."""
+    from .demo import seed
+
+    for line in seed():
+        click.echo(line)
+
+
+@rules_cli.command("check")
+def rules_check():
+    """Load and validate the policy files (the app refuses to start if they are bad)."""
+    from rules.engine import PolicyError, load_policy
+
+    directory = current_app.config.get("RULES_DIR")
+    try:
+        policy = load_policy(directory)
+    except PolicyError as exc:
+        _fail(str(exc))
+    click.echo(f"OK: {len(policy.rules)} rules, {len(policy.routes)} routes, version {policy.version}")
+
+
+@rules_cli.command("test")
+def rules_test():
+    """Run every scenario in rules/scenarios against the policy."""
+    from rules.engine import PolicyError, load_policy
+    from rules.scenario_runner import load_scenarios, run_scenario, unpinned_rules
+
+    try:
+        policy = load_policy(current_app.config.get("RULES_DIR"))
+        scenarios = load_scenarios()
+    except (PolicyError, ValueError) as exc:
+        _fail(str(exc))
+    results = [run_scenario(policy, s) for s in scenarios]
+    failed = [r for r in results if not r.passed]
+    for r in failed:
+        click.echo(f"FAIL {r.name}: {r.message}")
+    unpinned = unpinned_rules(policy, scenarios)
+    for rule_id in unpinned:
+        click.echo(f"UNPINNED {rule_id}: no scenario decides by this rule")
+    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if failed or unpinned:
+        sys.exit(1)
+
+
+def register_cli(app) -> None:
+    app.cli.add_command(spoa_cli)
+    app.cli.add_command(rules_cli)

@@ -1,0 +1,45 @@
+"""Configuration, read from the environment when create_app builds it (never at import)."""
+import os
+from pathlib import Path
+
+INSTANCE = Path(__file__).resolve().parent.parent / "instance"
+
+
+def _laptop_secret() -> str:
+    """No SECRET_KEY in the environment: keep a random one in instance/ (never in
+    the repo), so a laptop install works and sessions survive restarts."""
+    import secrets
+
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        INSTANCE.mkdir(exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    def __init__(self, env=None):
+        env = os.environ if env is None else env
+        self.SECRET_KEY = env.get("SECRET_KEY") or _laptop_secret()
+        self.SQLALCHEMY_DATABASE_URI = env.get(
+            "DATABASE_URL", f"sqlite:///{INSTANCE / 'spoa.sqlite3'}"
+        )
+        # Heroku-style URLs say postgres://; SQLAlchemy wants postgresql://.
+        if self.SQLALCHEMY_DATABASE_URI.startswith("postgres://"):
+            self.SQLALCHEMY_DATABASE_URI = "postgresql://" + self.SQLALCHEMY_DATABASE_URI[11:]
+        self.REDIS_URL = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # Intake contract: a body over 64 KiB is refused with 413.
+        self.MAX_CONTENT_LENGTH = 64 * 1024
+        # Default per-client rate (requests a minute) when a client has none of its own.
+        self.API_RATE_LIMIT_PER_MINUTE = int(env.get("API_RATE_LIMIT_PER_MINUTE", "600"))
+        self.RULES_DIR = env.get("RULES_DIR")  # None: rules/policy in the repo
+        self.JSON_SORT_KEYS = False
+        self.TESTING = False
+
+
+class TestConfig(Config):
+    def __init__(self, env=None):
+        super().__init__(env)
+        self.TESTING = True

@@ -1,0 +1,183 @@
+"""The referral's states and the one table of transitions between them.
+
+One module-level machine (model=None) serves every referral row; services fire
+``fire_event`` rather than setting ``state``. ``auto_transitions`` is off: the
+generated ``to_<state>`` methods would bypass every guard. Guards are pure
+functions of the event; callbacks do no I/O (transitions cannot roll back once
+``on_enter`` has run), so the audit row is written by the caller in the same
+database transaction.
+"""
+from dataclasses import dataclass, field
+
+from transitions import Machine, MachineError
+
+STATES = (
+    "received",      # stored, not yet triaged (only ever seen inside intake's transaction)
+    "in_review",     # supervisor_review: a person must decide the route
+    "triaged",       # route set; offered to the service in the same transaction
+    "offered",
+    "accepted",
+    "in_progress",   # first contact made / episode started
+    "completed",
+    "redirected",    # emergency or out of scope: 999/ED advised and recorded
+    "cancelled",
+    "withdrawn",
+)
+CLOSED_STATES = frozenset({"completed", "redirected", "cancelled", "withdrawn"})
+OPEN_STATES = tuple(s for s in STATES if s not in CLOSED_STATES)
+
+# Who may fire an event, relative to the referral (see relations_of):
+#   system     the rules engine and intake
+#   supervisor an SPOA supervisor (everything operational)
+#   service    a clinician of, or a system bound to, the service the referral is routed to
+#   referrer   the API client that sent it, or a call handler on the referrer's behalf
+SERVICE_WORK = frozenset({"service", "supervisor"})
+
+
+@dataclass(frozen=True)
+class Transition:
+    event: str
+    sources: tuple
+    dest: str
+    allowed: frozenset
+    needs_reason: bool = False
+    description: str = ""
+
+
+TRANSITIONS = (
+    Transition("triage", ("received", "in_review"), "triaged",
+               frozenset({"system", "supervisor"}), description="Route set"),
+    Transition("review", ("received",), "in_review", frozenset({"system"}),
+               description="Sent to a supervisor: no rule is sure"),
+    Transition("redirect", ("received", "in_review", "triaged", "offered", "accepted"),
+               "redirected", frozenset({"system", "supervisor"}),
+               description="Redirected to 999/ED or out of scope"),
+    Transition("offer", ("triaged",), "offered", frozenset({"system", "supervisor"}),
+               description="Offered to the service"),
+    Transition("acknowledge", ("offered",), "offered", SERVICE_WORK,
+               description="Acknowledged by the service"),
+    Transition("accept", ("offered",), "accepted", SERVICE_WORK, description="Accepted"),
+    Transition("decline", ("offered",), "in_review", SERVICE_WORK, needs_reason=True,
+               description="Declined: back to a supervisor"),
+    Transition("override", ("in_review", "triaged", "offered", "accepted"), "triaged",
+               frozenset({"supervisor"}), needs_reason=True,
+               description="Route overridden by a supervisor"),
+    Transition("first_contact", ("accepted",), "in_progress", SERVICE_WORK,
+               description="First contact made"),
+    Transition("start_episode", ("accepted", "in_progress"), "in_progress", SERVICE_WORK,
+               description="Episode started"),
+    Transition("review_episode", ("in_progress",), "in_progress", SERVICE_WORK,
+               description="Episode reviewed"),
+    Transition("complete", ("in_progress",), "completed", SERVICE_WORK,
+               description="Episode completed"),
+    Transition("hand_on", ("in_progress",), "in_review", SERVICE_WORK, needs_reason=True,
+               description="Handed on: a supervisor routes it onward"),
+    Transition("cancel", OPEN_STATES, "cancelled", frozenset({"supervisor"}),
+               needs_reason=True, description="Cancelled"),
+    Transition("withdraw", OPEN_STATES, "withdrawn", frozenset({"referrer", "supervisor"}),
+               description="Withdrawn by the referrer"),
+)
+BY_EVENT = {t.event: t for t in TRANSITIONS}
+EVENTS = tuple(BY_EVENT)
+# Events a caller may fire through the API or a page; the rest belong to intake and triage.
+PUBLIC_EVENTS = tuple(e for e in EVENTS if e not in ("triage", "review", "offer"))
+
+
+class LifecycleError(Exception):
+    """The event cannot happen now. ``status`` is the HTTP answer it deserves."""
+
+    def __init__(self, message: str, status: int = 409, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: the rules engine, a staff user, or an API client."""
+
+    kind: str                    # system | user | api_client
+    name: str
+    id: int | None = None
+    role: str | None = None      # a user's role
+    service: str | None = None   # a clinician's or a service system's own service
+    sources: tuple = field(default=())
+
+    @classmethod
+    def system(cls, name: str = "rules engine") -> "Actor":
+        return cls(kind="system", name=name)
+
+
+def relations_of(actor: Actor, referral) -> frozenset:
+    """What the actor is to this referral; pure, so it can be tested without a database."""
+    rel = set()
+    if actor.kind == "system":
+        rel.add("system")
+    if actor.kind == "user" and actor.role == "supervisor":
+        rel.add("supervisor")
+    if actor.service and referral.route == actor.service:
+        rel.add("service")
+    if actor.kind == "api_client" and getattr(referral, "api_client_id", None) == actor.id:
+        rel.add("referrer")
+    if actor.kind == "user" and actor.role == "call_handler":
+        rel.add("referrer")
+    return frozenset(rel)
+
+
+def _reason_given(event_data) -> bool:
+    transition = BY_EVENT[event_data.event.name]
+    reason = event_data.kwargs.get("reason")
+    if transition.needs_reason and not (reason and reason.strip()):
+        raise LifecycleError(
+            f"A reason is required to {transition.event.replace('_', ' ')}.", 422, "reason"
+        )
+    return True
+
+
+LIFECYCLE = Machine(
+    model=None,
+    states=list(STATES),
+    initial="received",
+    auto_transitions=False,
+    send_event=True,
+    model_attribute="state",
+    transitions=[
+        {"trigger": t.event, "source": list(t.sources), "dest": t.dest, "conditions": [_reason_given]}
+        for t in TRANSITIONS
+    ],
+)
+
+
+def fire_event(referral, event: str, actor: Actor, reason: str | None = None) -> tuple[str, str]:
+    """Move ``referral`` by ``event``; returns (from_state, to_state).
+
+    Raises LifecycleError: 422 for an unknown event or a missing reason, 403 when
+    the actor may not fire it on this referral, 409 when the state forbids it.
+    """
+    transition = BY_EVENT.get(event)
+    if transition is None:
+        raise LifecycleError(f"Unknown event '{event}'.", 422, "event")
+    if not (relations_of(actor, referral) & transition.allowed):
+        raise LifecycleError(
+            f"You may not {event.replace('_', ' ')} this referral.", 403
+        )
+    before = referral.state
+    if before not in transition.sources:
+        raise LifecycleError(
+            f"Cannot {event.replace('_', ' ')} a referral that is {before.replace('_', ' ')}.", 409
+        )
+    try:
+        LIFECYCLE.events[event].trigger(referral, reason=reason)
+    except MachineError as exc:  # the table above and the machine disagree: a bug, not input
+        raise LifecycleError(str(exc), 409) from exc
+    return before, referral.state
+
+
+def allowed_events(referral, actor: Actor) -> list[str]:
+    """The public events this actor could fire on this referral now (for pages and the API)."""
+    rel = relations_of(actor, referral)
+    return [
+        e for e in PUBLIC_EVENTS
+        if referral.state in BY_EVENT[e].sources and rel & BY_EVENT[e].allowed
+    ]

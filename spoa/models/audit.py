@@ -1,0 +1,24 @@
+"""The append-only history: every state change, who did it, when and why."""
+from sqlalchemy import JSON
+
+from ..clocks import now
+from ..extensions import db
+from .types import UTCDateTime
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_events"
+
+    id = db.Column(db.Integer, primary_key=True)
+    referral_id = db.Column(db.Uuid, db.ForeignKey("referrals.id"), nullable=True, index=True)
+    at = db.Column(UTCDateTime, nullable=False, default=now)
+    actor_kind = db.Column(db.String(16), nullable=False)  # system | user | api_client
+    actor_id = db.Column(db.Integer, nullable=True)
+    actor_name = db.Column(db.String(120), nullable=False)
+    event = db.Column(db.String(40), nullable=False)
+    from_state = db.Column(db.String(20), nullable=True)
+    to_state = db.Column(db.String(20), nullable=True)
+    reason = db.Column(db.Text, nullable=True)
+    detail = db.Column(JSON, nullable=True)
+
+    referral = db.relationship("Referral", back_populates="history")

@@ -1,0 +1,33 @@
+"""A clock: one target of one referral (triage, first contact, episode end...)."""
+from sqlalchemy import JSON
+
+from ..clocks import now
+from ..extensions import db
+from .types import UTCDateTime
+
+RUNNING_STATUSES = ("running", "warned", "breached")
+
+
+class Clock(db.Model):
+    __tablename__ = "clocks"
+
+    id = db.Column(db.Integer, primary_key=True)
+    referral_id = db.Column(db.Uuid, db.ForeignKey("referrals.id"), nullable=False, index=True)
+    name = db.Column(db.String(32), nullable=False)
+    counts = db.Column(db.String(16), nullable=False)  # 24/7 | working_hours
+    met_by = db.Column(JSON, nullable=False, default=list)  # lifecycle events that meet it
+    started_at = db.Column(UTCDateTime, nullable=False)
+    deadline = db.Column(UTCDateTime, nullable=False)
+    status = db.Column(db.String(16), nullable=False, default="running")
+    warned_at = db.Column(UTCDateTime, nullable=True)
+    breached_at = db.Column(UTCDateTime, nullable=True)
+    met_at = db.Column(UTCDateTime, nullable=True)
+    cancelled_at = db.Column(UTCDateTime, nullable=True)
+    escalation_level = db.Column(db.Integer, nullable=False, default=0)
+    created_at = db.Column(UTCDateTime, nullable=False, default=now)
+
+    referral = db.relationship("Referral", back_populates="clocks")
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in RUNNING_STATUSES

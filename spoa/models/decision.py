@@ -1,0 +1,25 @@
+"""Why a referral has its route: the rules' decision, and any person's override beside it."""
+from sqlalchemy import JSON
+
+from ..clocks import now
+from ..extensions import db
+from .types import UTCDateTime
+
+
+class TriageDecision(db.Model):
+    __tablename__ = "triage_decisions"
+
+    id = db.Column(db.Integer, primary_key=True)
+    referral_id = db.Column(db.Uuid, db.ForeignKey("referrals.id"), nullable=False, index=True)
+    kind = db.Column(db.String(16), nullable=False)  # rules | supervisor | override
+    rule_id = db.Column(db.String(64), nullable=True)  # None for a person's decision
+    route = db.Column(db.String(32), nullable=False)
+    urgency = db.Column(db.String(16), nullable=False)
+    rules_version = db.Column(db.String(32), nullable=False)
+    facts = db.Column(JSON, nullable=False, default=dict)
+    explanation = db.Column(db.Text, nullable=False)
+    reason = db.Column(db.Text, nullable=True)
+    decided_by = db.Column(db.String(120), nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=now)
+
+    referral = db.relationship("Referral", back_populates="decisions")

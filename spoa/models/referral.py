@@ -1,0 +1,108 @@
+"""A referral: who sent it, the patient, what is wrong, and where it stands."""
+import uuid
+
+from sqlalchemy import JSON, Index, UniqueConstraint
+
+from ..clocks import now
+from ..extensions import db
+from .types import UTCDateTime
+
+
+class Referral(db.Model):
+    __tablename__ = "referrals"
+    __table_args__ = (
+        # Idempotency is the database's job: a retry, however concurrent, cannot
+        # insert a second row (intake-contract.md, "200 OK ... nothing is created twice").
+        UniqueConstraint("source", "source_reference"),
+        UniqueConstraint("api_client_id", "idempotency_key"),
+        Index("ix_referrals_state_route", "state", "route"),
+        Index("ix_referrals_nhs_number", "nhs_number"),
+    )
+
+    id = db.Column(db.Uuid, primary_key=True, default=uuid.uuid4)
+    reference = db.Column(db.String(16), nullable=False, unique=True)
+    version = db.Column(db.Integer, nullable=False)
+
+    source = db.Column(db.String(32), nullable=False)
+    source_reference = db.Column(db.String(64), nullable=False)
+    api_client_id = db.Column(db.Integer, db.ForeignKey("api_clients.id"), nullable=True)
+    created_by_user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=True)
+    idempotency_key = db.Column(db.String(255), nullable=True)
+    content_hash = db.Column(db.String(64), nullable=False)
+    channel = db.Column(db.String(16), nullable=False, default="api")  # api | fhir | form
+
+    # received_at is the receipt every clock counts from; sender_received_at is
+    # what the sender said, kept even when it was not used (in the future).
+    received_at = db.Column(UTCDateTime, nullable=False)
+    sender_received_at = db.Column(UTCDateTime, nullable=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=now)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=now, onupdate=now)
+
+    state = db.Column(db.String(20), nullable=False, default="received")
+    route = db.Column(db.String(32), nullable=True)
+    urgency = db.Column(db.String(16), nullable=True)
+
+    emas_category = db.Column(db.Integer, nullable=True)
+    referrer = db.Column(JSON, nullable=True)
+
+    nhs_number = db.Column(db.String(10), nullable=True)
+    nhs_number_check_failed = db.Column(db.Boolean, nullable=False, default=False)
+    given_name = db.Column(db.String(100), nullable=False)
+    family_name = db.Column(db.String(100), nullable=False)
+    date_of_birth = db.Column(db.Date, nullable=False)
+    sex = db.Column(db.String(16), nullable=True)
+    postcode = db.Column(db.String(8), nullable=False)
+    address = db.Column(db.String(500), nullable=True)
+    phone = db.Column(db.String(32), nullable=True)
+    lives_alone = db.Column(db.Boolean, nullable=True)
+    gp_practice_ods = db.Column(db.String(10), nullable=True)
+
+    presenting_need = db.Column(db.String(40), nullable=False)
+    description = db.Column(db.Text, nullable=True)
+    pathways_disposition = db.Column(db.String(8), nullable=True)
+    red_flags = db.Column(JSON, nullable=False, default=list)
+    observations = db.Column(JSON, nullable=True)
+    mental_health = db.Column(JSON, nullable=True)
+    function = db.Column(JSON, nullable=True)
+    consent = db.Column(db.Boolean, nullable=False)
+
+    decisions = db.relationship(
+        "TriageDecision", back_populates="referral", order_by="TriageDecision.id",
+        cascade="all, delete-orphan",
+    )
+    clocks = db.relationship(
+        "Clock", back_populates="referral", order_by="Clock.id", cascade="all, delete-orphan"
+    )
+    history = db.relationship(
+        "AuditEvent", back_populates="referral", order_by="AuditEvent.id",
+        cascade="all, delete-orphan",
+    )
+
+    # Optimistic locking: every UPDATE says "WHERE version = <what I read>", so
+    # two writers that read the same version cannot both win.
+    __mapper_args__ = {"version_id_col": version}
+
+    PATIENT_FIELDS = (
+        "nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode",
+        "address", "phone", "lives_alone", "gp_practice_ods",
+    )
+
+    @property
+    def patient(self) -> dict:
+        return {name: getattr(self, name) for name in self.PATIENT_FIELDS}
+
+    @property
+    def rules_decision(self):
+        """The rules engine's own decision: overrides sit beside it, never replace it."""
+        return next((d for d in reversed(self.decisions) if d.kind == "rules"), None)
+
+    @property
+    def current_decision(self):
+        return self.decisions[-1] if self.decisions else None
+
+    @property
+    def active_clocks(self):
+        return [c for c in self.clocks if c.is_running]
+
+    def __repr__(self):  # ids only: never patient details in logs
+        return f"<Referral {self.id} {self.reference} {self.state}>"

@@ -1,0 +1,63 @@
+"""Who may act: staff users (sessions) and API clients (bearer tokens)."""
+import hashlib
+import secrets
+
+from sqlalchemy import JSON
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..clocks import now
+from ..extensions import db
+from .types import UTCDateTime
+
+ROLES = ("call_handler", "clinician", "supervisor", "admin")
+TOKEN_PREFIX = "spoa_"
+
+
+class User(db.Model):
+    __tablename__ = "users"
+
+    id = db.Column(db.Integer, primary_key=True)
+    username = db.Column(db.String(80), nullable=False, unique=True)
+    password_hash = db.Column(db.String(255), nullable=False)
+    role = db.Column(db.String(16), nullable=False)
+    service = db.Column(db.String(32), nullable=True)  # a clinician's own service
+    is_active = db.Column(db.Boolean, nullable=False, default=True)
+    failed_logins = db.Column(db.Integer, nullable=False, default=0)
+    locked_until = db.Column(UTCDateTime, nullable=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=now)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+
+def hash_token(token: str) -> str:
+    """Tokens are 256 random bits, so one SHA-256 is enough at rest (a slow
+    password hash would only slow every API call)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiClient(db.Model):
+    __tablename__ = "api_clients"
+
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(120), nullable=False, unique=True)
+    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    token_hint = db.Column(db.String(16), nullable=False)  # first characters, to tell tokens apart
+    sources = db.Column(JSON, nullable=True)  # the sources a sending system may post as
+    service = db.Column(db.String(32), nullable=True)  # a service's own system
+    rate_limit_per_minute = db.Column(db.Integer, nullable=True)
+    is_active = db.Column(db.Boolean, nullable=False, default=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=now)
+
+    @classmethod
+    def issue(cls, **fields) -> tuple["ApiClient", str]:
+        """A new client and its token; the token is returned once and never stored."""
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        client = cls(token_hash=hash_token(token), token_hint=token[:10], **fields)
+        return client, token
+
+    def may_post_as(self, source: str) -> bool:
+        return bool(self.sources) and source in self.sources

@@ -1,0 +1,1 @@
+"""marshmallow schemas: all (de)serialisation and validation of SPOA's wire formats."""

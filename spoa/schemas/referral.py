@@ -1,0 +1,117 @@
+"""How a referral is shown through the API: one view for staff and systems alike.
+(API clients only ever see referrals they may see; see api/access.py.)"""
+from marshmallow import Schema, fields, validate
+
+from ..lifecycle import PUBLIC_EVENTS, STATES
+
+
+class ClockSchema(Schema):
+    name = fields.String()
+    counts = fields.String()
+    started_at = fields.AwareDateTime()
+    deadline = fields.AwareDateTime()
+    status = fields.String(metadata={"enum": ["running", "warned", "breached", "met", "cancelled"]})
+    warned_at = fields.AwareDateTime(allow_none=True)
+    breached_at = fields.AwareDateTime(allow_none=True)
+    met_at = fields.AwareDateTime(allow_none=True)
+    cancelled_at = fields.AwareDateTime(allow_none=True)
+    escalation_level = fields.Integer()
+
+
+class DecisionSchema(Schema):
+    kind = fields.String()
+    rule_id = fields.String(allow_none=True)
+    route = fields.String()
+    urgency = fields.String()
+    rules_version = fields.String()
+    explanation = fields.String()
+    facts = fields.Dict()
+    reason = fields.String(allow_none=True)
+    decided_by = fields.String()
+    decided_at = fields.AwareDateTime(attribute="created_at")
+
+
+class HistorySchema(Schema):
+    at = fields.AwareDateTime()
+    event = fields.String()
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String(allow_none=True)
+    actor = fields.String(attribute="actor_name")
+    actor_kind = fields.String()
+    reason = fields.String(allow_none=True)
+    detail = fields.Dict(allow_none=True)
+
+
+class PatientViewSchema(Schema):
+    nhs_number = fields.String(allow_none=True)
+    nhs_number_check_failed = fields.Boolean()
+    given_name = fields.String()
+    family_name = fields.String()
+    date_of_birth = fields.Date()
+    sex = fields.String(allow_none=True)
+    postcode = fields.String()
+    address = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    lives_alone = fields.Boolean(allow_none=True)
+    gp_practice_ods = fields.String(allow_none=True)
+
+
+class ReferralSummarySchema(Schema):
+    id = fields.UUID()
+    reference = fields.String()
+    version = fields.Integer()
+    state = fields.String(metadata={"enum": list(STATES)})
+    route = fields.String(allow_none=True)
+    urgency = fields.String(allow_none=True)
+    source = fields.String()
+    source_reference = fields.String()
+    channel = fields.String()
+    received_at = fields.AwareDateTime()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class ReferralSchema(ReferralSummarySchema):
+    sender_received_at = fields.AwareDateTime(allow_none=True)
+    emas_category = fields.Integer(allow_none=True)
+    referrer = fields.Dict(allow_none=True)
+    patient = fields.Method("_patient", metadata={"type": "object"})
+    presenting_need = fields.String()
+    description = fields.String(allow_none=True)
+    pathways_disposition = fields.String(allow_none=True)
+    red_flags = fields.List(fields.String())
+    observations = fields.Dict(allow_none=True)
+    mental_health = fields.Dict(allow_none=True)
+    function = fields.Dict(allow_none=True)
+    consent = fields.Boolean()
+    decision = fields.Nested(DecisionSchema, attribute="rules_decision", allow_none=True)
+    current_decision = fields.Nested(DecisionSchema, allow_none=True)
+    clocks = fields.List(fields.Nested(ClockSchema))
+    history = fields.List(fields.Nested(HistorySchema))
+
+    def _patient(self, referral):
+        return PatientViewSchema().dump(
+            {**referral.patient, "nhs_number_check_failed": referral.nhs_number_check_failed})
+
+
+class ReferralPageSchema(Schema):
+    items = fields.List(fields.Nested(ReferralSummarySchema))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+
+
+class ReferralQuerySchema(Schema):
+    state = fields.String(validate=validate.OneOf(STATES))
+    route = fields.String(validate=validate.Length(max=32))
+    source = fields.String(validate=validate.Length(max=32))
+    since = fields.AwareDateTime(metadata={"description": "received at or after this instant"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class EventSchema(Schema):
+    event = fields.String(required=True, validate=validate.OneOf(PUBLIC_EVENTS))
+    reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    route = fields.String(allow_none=True, metadata={"description": "override/triage: the new route"})
+    urgency = fields.String(allow_none=True, validate=validate.OneOf(["emergency", "urgent", "routine"]))

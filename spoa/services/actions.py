@@ -1,0 +1,60 @@
+"""Lifecycle events on an existing referral, fired by people and service systems."""
+import logging
+
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..extensions import db
+from ..lifecycle import Actor, LifecycleError
+from ..models import Referral
+from ..policy import current_policy
+from . import deadlines
+from .events import record_event
+from .triage import route_by_person
+
+log = logging.getLogger(__name__)
+
+
+class VersionMismatch(Exception):
+    """If-Match named a version the referral has moved on from (412)."""
+
+    def __init__(self, current: int):
+        super().__init__(f"The referral is at version {current}.")
+        self.current = current
+
+
+def _check_route(route: str | None, urgency: str | None) -> tuple[str, str]:
+    policy = current_policy()
+    services = [r for r, info in policy.routes.items() if info.is_service]
+    if route not in services and route != "emergency_redirect":
+        raise LifecycleError(
+            "Choose the service to route to: one of " + ", ".join(services) + ".", 422, "route")
+    if urgency not in ("emergency", "urgent", "routine"):
+        raise LifecycleError("Urgency must be emergency, urgent or routine.", 422, "urgency")
+    return route, urgency
+
+
+def apply_event(referral: Referral, event: str, actor: Actor, *, reason: str | None = None,
+                expected_version: int | None = None, route: str | None = None,
+                urgency: str | None = None) -> Referral:
+    """Fire one event and commit. Exactly one of several concurrent writers wins:
+    the version column makes the losers' UPDATE match no row (409)."""
+    if expected_version is not None and expected_version != referral.version:
+        raise VersionMismatch(referral.version)
+    reason = reason.strip() if reason else None
+    if event in ("override", "triage"):
+        route, urgency = _check_route(route, urgency or referral.urgency)
+        route_by_person(referral, actor, route, urgency, reason, event)
+    elif event in ("decline", "hand_on"):
+        record_event(referral, event, actor, reason=reason, detail={"service": referral.route})
+        referral.route = "supervisor_review"
+        deadlines.start_review_clock(referral)
+    else:
+        record_event(referral, event, actor, reason=reason)
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise LifecycleError(
+            "Someone else changed this referral at the same moment: reload it and try again.", 409)
+    log.info("referral event referral_id=%s event=%s", referral.id, event)
+    return referral

@@ -1,0 +1,127 @@
+"""Receiving a referral: store it once, triage it, give it clocks, in one transaction.
+
+Idempotency is held by the database's unique constraints, not by a
+read-then-write: of many concurrent identical posts exactly one INSERT
+commits; the rest fail on the constraint, roll back, and answer with the
+stored referral (same content) or a conflict (different content).
+"""
+import hashlib
+import json
+import logging
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..clocks import now
+from ..extensions import db
+from ..lifecycle import Actor
+from ..models import Referral
+from .triage import triage_by_rules
+
+log = logging.getLogger(__name__)
+
+# No 0/O, 1/I/L, U: a reference read out on the phone must not be misheard.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+REFERENCE_ATTEMPTS = 3
+
+
+class IntakeConflict(Exception):
+    """Same source_reference or Idempotency-Key, different content (409)."""
+
+    def __init__(self, message: str, referral: Referral):
+        super().__init__(message)
+        self.message = message
+        self.referral = referral
+
+
+@dataclass
+class IntakeResult:
+    referral: Referral
+    created: bool
+
+
+def new_reference() -> str:
+    return "SPOA-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+
+
+def content_hash(data: dict) -> str:
+    """A fingerprint of the validated content, so a retry whose JSON differs only
+    in spacing or key order counts as the same referral."""
+    canonical = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _find_existing(source, source_reference, client_id, idempotency_key):
+    if client_id is not None and idempotency_key:
+        found = db.session.scalar(select(Referral).where(
+            Referral.api_client_id == client_id, Referral.idempotency_key == idempotency_key))
+        if found is not None:
+            return found, "Idempotency-Key"
+    found = db.session.scalar(select(Referral).where(
+        Referral.source == source, Referral.source_reference == source_reference))
+    return found, "source_reference"
+
+
+def _replay(existing: Referral, key_kind: str, fingerprint: str) -> IntakeResult:
+    if existing.content_hash != fingerprint:
+        raise IntakeConflict(
+            f"A referral with this {key_kind} was already received with different content "
+            f"({existing.reference}). Send changes as a new referral or contact SPOA.", existing,
+        )
+    return IntakeResult(existing, created=False)
+
+
+def _build(data: dict, *, fingerprint, actor, client_id, user_id, idempotency_key, channel,
+           nhs_number_check_failed) -> Referral:
+    at = now()
+    sender_time = data.get("received_at")
+    patient = dict(data["patient"])
+    referral = Referral(
+        reference=new_reference(), source=data["source"], source_reference=data["source_reference"],
+        api_client_id=client_id, created_by_user_id=user_id, idempotency_key=idempotency_key,
+        content_hash=fingerprint, channel=channel, created_at=at, updated_at=at,
+        # routing-policy.md: receipt is the sender's received_at when given and
+        # not in the future, else the server's time.
+        received_at=sender_time if sender_time and sender_time <= at else at,
+        sender_received_at=sender_time, state="received",
+        emas_category=data.get("emas_category"), referrer=data.get("referrer"),
+        nhs_number=patient.get("nhs_number"), nhs_number_check_failed=nhs_number_check_failed,
+        presenting_need=data["presenting_need"], description=data.get("description"),
+        pathways_disposition=data.get("pathways_disposition"),
+        red_flags=data.get("red_flags") or [], observations=data.get("observations"),
+        mental_health=data.get("mental_health"), function=data.get("function"),
+        consent=data["consent"],
+        **{k: patient.get(k) for k in Referral.PATIENT_FIELDS if k != "nhs_number"},
+    )
+    triage_by_rules(referral, Actor.system())
+    return referral
+
+
+def receive_referral(data: dict, *, actor: Actor, client_id: int | None = None,
+                     user_id: int | None = None, idempotency_key: str | None = None,
+                     channel: str = "api", nhs_number_check_failed: bool = False) -> IntakeResult:
+    """Store, triage and clock a validated referral; or return the one already stored."""
+    fingerprint = content_hash(data)
+    for _ in range(REFERENCE_ATTEMPTS):
+        existing, key_kind = _find_existing(
+            data["source"], data["source_reference"], client_id, idempotency_key)
+        if existing is not None:
+            return _replay(existing, key_kind, fingerprint)
+        referral = _build(
+            data, fingerprint=fingerprint, actor=actor, client_id=client_id, user_id=user_id,
+            idempotency_key=idempotency_key, channel=channel,
+            nhs_number_check_failed=nhs_number_check_failed,
+        )
+        db.session.add(referral)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            # A concurrent retry committed first (found on the next pass), or the
+            # random reference collided (the next pass draws another).
+            db.session.rollback()
+            continue
+        log.info("referral received referral_id=%s route=%s", referral.id, referral.route)
+        return IntakeResult(referral, created=True)
+    raise RuntimeError("could not store referral after retries")

@@ -1,0 +1,161 @@
+"""Fixtures: every app test runs on SQLite and on PostgreSQL, with the schema
+built by the migrations, against a real Redis on a db number of its own.
+
+On a machine without PostgreSQL the PostgreSQL half skips with a message;
+under CI (CI=true) a missing PostgreSQL or Redis fails the run instead.
+"""
+import os
+import uuid
+from copy import deepcopy
+
+import pytest
+import redis as redis_lib
+from sqlalchemy import text
+
+from spoa import create_app
+from spoa.config import TestConfig
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_ADMIN_URL = os.environ.get("SPOA_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_TEST_DB = os.environ.get("SPOA_TEST_PG_DB", "spoa_test")
+REDIS_TEST_URL = os.environ.get("SPOA_TEST_REDIS", "redis://127.0.0.1:6379/13")
+TABLES_CHILD_FIRST = (
+    "audit_events", "clocks", "triage_decisions", "referrals", "api_clients", "users", "services",
+)
+
+
+def _unavailable(what: str, exc: Exception):
+    message = f"{what} is not reachable ({type(exc).__name__}: {exc})"
+    if IN_CI:
+        pytest.fail(f"{message}; under CI this is a failure, not a skip", pytrace=False)
+    pytest.skip(message)
+
+
+def _postgres_url() -> str:
+    import psycopg2
+
+    try:
+        conn = psycopg2.connect(PG_ADMIN_URL, connect_timeout=3)
+    except psycopg2.OperationalError as exc:
+        _unavailable("PostgreSQL", exc)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{PG_TEST_DB}" WITH (FORCE)')
+        cur.execute(f'CREATE DATABASE "{PG_TEST_DB}"')
+    conn.close()
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_TEST_DB}"
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    try:
+        redis_lib.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2).ping()
+    except redis_lib.RedisError as exc:
+        _unavailable("Redis", exc)
+    return REDIS_TEST_URL
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def app(request, tmp_path_factory, redis_url):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'spoa.sqlite3'}"
+    else:
+        url = _postgres_url()
+    env = {"DATABASE_URL": url, "REDIS_URL": redis_url, "SECRET_KEY": "tests-" + uuid.uuid4().hex}
+    app = create_app(TestConfig(env))
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+    yield app
+    from spoa.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    """The app's database, emptied after the test (tests commit for real, as the app does)."""
+    from spoa.extensions import db as database
+
+    with app.app_context():
+        yield database
+        database.session.remove()
+        with database.engine.begin() as conn:
+            for table in TABLES_CHILD_FIRST:
+                conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def redis(app):
+    r = redis_lib.Redis.from_url(app.config["REDIS_URL"])
+    r.flushdb()  # db 13 is the tests' own
+    app.extensions["spoa_redis_down_until"] = 0.0
+    yield r
+    r.flushdb()
+
+
+@pytest.fixture
+def client(app, db, redis):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_api_client(db):
+    """make_api_client(sources=["emas"], service=None) -> (client row, token)."""
+    from spoa.models import ApiClient
+
+    def make(sources=("emas", "nhs111", "gp"), service=None, rate=None, name=None):
+        row, token = ApiClient.issue(
+            name=name or f"client-{uuid.uuid4().hex[:8]}", sources=list(sources) if sources else None,
+            service=service, rate_limit_per_minute=rate)
+        db.session.add(row)
+        db.session.commit()
+        return row, token
+
+    return make
+
+
+@pytest.fixture
+def sender(make_api_client):
+    """An ambulance/111/GP sending system: (client row, Authorization headers)."""
+    row, token = make_api_client()
+    return row, {"Authorization": f"Bearer {token}"}
+
+
+VALID_REFERRAL = {
+    "source": "emas",
+    "source_reference": "EMAS-20261122-004512",
+    "received_at": "2026-11-22T09:41:00Z",
+    "emas_category": 4,
+    "referrer": {"name": "Paramedic J Smith", "organisation": "EMAS", "ods_code": "RX9", "phone": "01159 999999"},
+    "patient": {
+        "nhs_number": "9434765919", "given_name": "Ada", "family_name": "Lovelace",
+        "date_of_birth": "1938-03-14", "sex": "female", "postcode": "NN1 5BD",
+        "address": "1 Example Street, Northampton", "phone": "01604 000000",
+        "lives_alone": True, "gp_practice_ods": "K83001",
+    },
+    "presenting_need": "fall_no_injury",
+    "description": "Found on floor by carer, no apparent injury, unable to get up unaided.",
+    "red_flags": [],
+    "observations": {"news2": 2, "clinical_frailty_scale": 6},
+    "mental_health": {"risk": "none", "suicidal_ideation": False},
+    "function": {"medically_stable": True, "rehab_potential": True, "needs_overnight_care": False},
+    "consent": True,
+}
+
+
+@pytest.fixture
+def payload():
+    """payload(**overrides) -> a valid intake body (a fresh source_reference each call)."""
+
+    def make(**overrides):
+        body = deepcopy(VALID_REFERRAL)
+        body["source_reference"] = f"EMAS-{uuid.uuid4().hex[:12]}"
+        body.pop("received_at")
+        for key, value in overrides.items():
+            body[key] = value
+        return body
+
+    return make

@@ -1,0 +1,51 @@
+"""The transition table and its guards, without a database."""
+import pytest
+
+from spoa.lifecycle import CLOSED_STATES, Actor, LifecycleError, allowed_events, fire_event
+
+
+class Row:
+    def __init__(self, state, route="crisis_response", api_client_id=None):
+        self.state, self.route, self.api_client_id = state, route, api_client_id
+
+
+SERVICE = Actor(kind="api_client", id=7, name="crisis system", service="crisis_response")
+SUPERVISOR = Actor(kind="user", id=1, name="sup", role="supervisor")
+SENDER = Actor(kind="api_client", id=9, name="emas")
+
+
+def test_an_offered_referral_can_be_accepted_by_its_service():
+    row = Row("offered")
+    assert fire_event(row, "accept", SERVICE) == ("offered", "accepted")
+
+
+def test_another_service_may_not_accept():
+    row = Row("offered", route="home_rehab")
+    with pytest.raises(LifecycleError) as err:
+        fire_event(row, "accept", SERVICE)
+    assert err.value.status == 403 and row.state == "offered"
+
+
+@pytest.mark.parametrize("event", ["decline", "cancel", "override", "hand_on"])
+def test_events_that_need_a_reason_refuse_without_one(event):
+    row = Row({"decline": "offered", "cancel": "offered", "override": "offered", "hand_on": "in_progress"}[event])
+    with pytest.raises(LifecycleError) as err:
+        fire_event(row, event, SUPERVISOR)
+    assert err.value.status == 422 and err.value.field == "reason"
+
+
+def test_closed_referrals_accept_no_further_events():
+    for state in CLOSED_STATES:
+        assert allowed_events(Row(state), SUPERVISOR) == []
+
+
+def test_the_sender_may_withdraw_only_its_own_referral():
+    assert "withdraw" in allowed_events(Row("offered", api_client_id=9), SENDER)
+    assert "withdraw" not in allowed_events(Row("offered", api_client_id=10), SENDER)
+
+
+def test_the_machine_has_no_unguarded_to_state_shortcuts():
+    assert not hasattr(Row("offered"), "to_completed")
+    from spoa.lifecycle import LIFECYCLE
+
+    assert not any(name.startswith("to_") for name in LIFECYCLE.events)

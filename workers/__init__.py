@@ -1,0 +1,1 @@
+"""RQ jobs, the reconciler and the scheduler (issue 4)."""
