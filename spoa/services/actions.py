@@ -41,6 +41,19 @@ def apply_event(referral: Referral, event: str, actor: Actor, *, reason: str | N
     if expected_version is not None and expected_version != referral.version:
         raise VersionMismatch(referral.version)
     reason = reason.strip() if reason else None
+    try:
+        _apply(referral, event, actor, reason, route, urgency)
+        db.session.commit()
+    except StaleDataError:
+        # Any flush (autoflush on a lazy load included) may find the row moved on.
+        db.session.rollback()
+        raise LifecycleError(
+            "Someone else changed this referral at the same moment: reload it and try again.", 409)
+    log.info("referral event referral_id=%s event=%s", referral.id, event)
+    return referral
+
+
+def _apply(referral, event, actor, reason, route, urgency) -> None:
     if event in ("override", "triage"):
         route, urgency = _check_route(route, urgency or referral.urgency)
         route_by_person(referral, actor, route, urgency, reason, event)
@@ -50,11 +63,3 @@ def apply_event(referral: Referral, event: str, actor: Actor, *, reason: str | N
         deadlines.start_review_clock(referral)
     else:
         record_event(referral, event, actor, reason=reason)
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise LifecycleError(
-            "Someone else changed this referral at the same moment: reload it and try again.", 409)
-    log.info("referral event referral_id=%s event=%s", referral.id, event)
-    return referral

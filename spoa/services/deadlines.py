@@ -6,14 +6,14 @@ targets are is rules/policy/clocks.yaml.
 """
 from ..clocks import add_duration, now
 from ..models import Clock
-from ..policy import current_policy
+from ..policy import current_policy, current_working_hours
 
 # Which lifecycle event sets the anchor a later clock counts from.
 ANCHOR_OF_EVENT = {"first_contact": "first_contact", "start_episode": "start"}
 
 
 def _deadline(target, start):
-    return add_duration(start, target.duration, target.counts, current_policy().working_hours)
+    return add_duration(start, target.duration, target.counts, current_working_hours())
 
 
 def _new_clock(referral, target, start) -> Clock:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from ..clocks import now
 from ..extensions import db
 from ..lifecycle import Actor
-from ..models import Referral
+from ..models import AuditEvent, Referral
 from .triage import triage_by_rules
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,12 @@ def _build(data: dict, *, fingerprint, actor, client_id, user_id, idempotency_ke
         consent=data["consent"],
         **{k: patient.get(k) for k in Referral.PATIENT_FIELDS if k != "nhs_number"},
     )
+    # Arrival is not a transition (there is no state before it) but it is part
+    # of the history: who sent it, and when it was received.
+    referral.history.append(AuditEvent(
+        actor_kind=actor.kind, actor_id=actor.id, actor_name=actor.name, event="receive",
+        from_state=None, to_state="received", detail={"channel": channel, "source": data["source"]},
+    ))
     triage_by_rules(referral, Actor.system())
     return referral
 

@@ -36,7 +36,7 @@ def test_the_routed_service_accepts_and_records_first_contact(client, crisis_tea
     assert clocks["first_contact"]["status"] == "met" and clocks["first_contact"]["met_at"]
     assert clocks["episode_end"]["status"] == "running"
     history = data["history"]
-    assert [h["event"] for h in history] == ["triage", "offer", "accept", "first_contact"]
+    assert [h["event"] for h in history] == ["receive", "triage", "offer", "accept", "first_contact"]
     assert history[-1]["from_state"] == "accepted" and history[-1]["to_state"] == "in_progress"
 
 

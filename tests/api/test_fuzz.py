@@ -5,7 +5,7 @@ import uuid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import VALID_REFERRAL
+from tests.referral_data import VALID_REFERRAL
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(min_value=-10**20, max_value=10**20)

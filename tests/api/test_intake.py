@@ -31,7 +31,7 @@ def test_a_valid_referral_is_stored_triaged_and_given_clocks(client, sender, pay
     assert clocks["first_contact"]["deadline"] == "2026-11-22T11:41:00+00:00"
     assert clocks["first_contact"]["status"] == "running"
     assert clocks["triage"]["status"] == "met"
-    assert [h["event"] for h in data["history"]] == ["triage", "offer"]
+    assert [h["event"] for h in data["history"]] == ["receive", "triage", "offer"]
     assert data["patient"]["postcode"] == "NN1 5BD"
 
 

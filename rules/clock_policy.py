@@ -1,0 +1,236 @@
+"""clocks.yaml: the routes, each route's clock targets, and how breaches are
+chased. Only the targets live here; the deadline arithmetic (24/7 and working
+hours, bank holidays) belongs to the app, which reads these values."""
+import re
+from dataclasses import dataclass
+from datetime import time, timedelta
+from types import MappingProxyType
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays as holidays_lib
+
+from .errors import PolicyError, check_fields
+
+FILE = "clocks.yaml"
+URGENCIES = ("emergency", "urgent", "routine")  # most urgent first
+COUNTS = ("24/7", "working_hours")
+STARTS_FROM = ("receipt", "first_contact", "start")
+# The lifecycle events a clock may be met by (spoa/lifecycle.py's names); a
+# misspelt one would leave a clock that nothing can ever meet.
+EVENTS = ("triage", "override", "redirect", "accept", "acknowledge", "first_contact", "start_episode",
+          "review_episode", "complete", "hand_on")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DURATION = re.compile(r"^\s*(\d+)\s*(m|h|d)\s*$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+_TOP = ("routes", "clocks", "warn_at", "rechase", "escalation_chain", "working_hours")
+_CLOCK_FIELDS = ("name", "target", "counts", "from", "met_by")
+
+
+@dataclass(frozen=True)
+class ClockTarget:
+    name: str
+    duration: timedelta  # zero: met at once by automatic triage
+    counts: str  # '24/7' | 'working_hours'
+    starts_from: str  # 'receipt' | 'first_contact' | 'start'
+    met_by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    name: str  # display name
+    is_service: bool  # a service accepts and works referrals; the other routes are SPOA's own
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    timezone: str
+    weekdays: tuple[int, ...]  # Monday is 0, as datetime.weekday()
+    start: time
+    end: time
+    holiday_country: str
+    holiday_subdiv: str | None
+
+
+@dataclass(frozen=True)
+class _ClockSpec:
+    name: str
+    durations: MappingProxyType  # urgency -> timedelta; key None when one target fits all
+    counts: str
+    starts_from: str
+    met_by: tuple[str, ...]
+
+    def target(self, urgency: str) -> ClockTarget:
+        durations = self.durations
+        if None in durations:
+            duration = durations[None]
+        else:
+            # An urgency the table does not list (a supervisor may route a
+            # mental-health crisis as routine) takes the next more urgent one
+            # listed, so an override never lengthens a clock; failing that,
+            # the next less urgent.
+            at = URGENCIES.index(urgency)
+            order = list(reversed(URGENCIES[:at + 1])) + list(URGENCIES[at + 1:])
+            duration = durations[next(u for u in order if u in durations)]
+        return ClockTarget(self.name, duration, self.counts, self.starts_from, self.met_by)
+
+
+@dataclass(frozen=True)
+class ClockPolicy:
+    routes: MappingProxyType  # route id -> RouteInfo
+    clocks: MappingProxyType  # route id -> tuple[_ClockSpec, ...]
+    warn_at: tuple[float, ...]
+    rechase_short: timedelta
+    rechase_long: timedelta
+    escalation_chain: tuple[str, ...]
+    working_hours: WorkingHours
+
+
+def parse_duration(text) -> timedelta:
+    """'30m', '2h', '42d' or 'at once' (zero). Anything else is a ValueError."""
+    if isinstance(text, str) and text.strip().lower() == "at once":
+        return timedelta(0)
+    match = _DURATION.match(text) if isinstance(text, str) else None
+    if not match:
+        raise ValueError(f"bad duration {text!r} (write e.g. 30m, 2h, 42d or 'at once')")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def load_clocks(data: dict) -> ClockPolicy:
+    check_fields(FILE, None, data, _TOP, required=_TOP)
+    routes = _routes(data["routes"])
+    clocks_data = data["clocks"]
+    if not isinstance(clocks_data, dict):
+        raise PolicyError(FILE, "should map each route to its list of clocks", "clocks")
+    undeclared = [str(r) for r in clocks_data if r not in routes]
+    if undeclared:
+        raise PolicyError(FILE, f"unknown route {', '.join(undeclared)} (declare it under routes first)", "clocks")
+    clocks = {}
+    for route in routes:
+        if route not in clocks_data:
+            raise PolicyError(FILE, "no clocks listed (every route has at least triage)", f"route {route}")
+        clocks[route] = _route_clocks(route, clocks_data[route])
+    return ClockPolicy(
+        routes=MappingProxyType(routes), clocks=MappingProxyType(clocks),
+        warn_at=_warn_at(data["warn_at"]),
+        rechase_short=_duration(data["rechase"], "window_of_a_day_or_less", "rechase"),
+        rechase_long=_duration(data["rechase"], "longer_windows", "rechase"),
+        escalation_chain=_names(data["escalation_chain"], "escalation_chain"),
+        working_hours=_working_hours(data["working_hours"]),
+    )
+
+
+def _routes(data) -> dict:
+    if not isinstance(data, dict) or not data:
+        raise PolicyError(FILE, "should map each route id to its name and is_service", "routes")
+    routes = {}
+    for route, info in data.items():
+        where = f"route {route}"
+        check_fields(FILE, where, info, ("name", "is_service"), required=("name", "is_service"))
+        if not isinstance(info["name"], str) or not info["name"].strip():
+            raise PolicyError(FILE, "name should be a display name", where)
+        if not isinstance(info["is_service"], bool):
+            raise PolicyError(FILE, "is_service should be true or false", where)
+        routes[str(route)] = RouteInfo(info["name"].strip(), info["is_service"])
+    return routes
+
+
+def _route_clocks(route: str, items) -> tuple:
+    if not isinstance(items, list) or not items:
+        raise PolicyError(FILE, "should be a list of clocks", f"route {route}")
+    specs = []
+    for item in items:
+        name = item.get("name") if isinstance(item, dict) else None
+        where = f"route {route}, clock {name}"
+        check_fields(FILE, where, item, _CLOCK_FIELDS, required=("name", "target", "from", "met_by"))
+        if name in (s.name for s in specs):
+            raise PolicyError(FILE, "listed twice", where)
+        counts = item.get("counts", "24/7")
+        if counts not in COUNTS:
+            raise PolicyError(FILE, f"unknown counts {counts!r} (known: {', '.join(COUNTS)})", where)
+        if item["from"] not in STARTS_FROM:
+            raise PolicyError(FILE, f"unknown from {item['from']!r} (known: {', '.join(STARTS_FROM)})", where)
+        met_by = item["met_by"] if isinstance(item["met_by"], list) else [item["met_by"]]
+        unknown = [e for e in met_by if e not in EVENTS]
+        if unknown or not met_by:
+            problem = f"unknown met_by event {unknown}" if unknown else "met_by lists no event"
+            raise PolicyError(FILE, f"{problem} (known: {', '.join(EVENTS)})", where)
+        durations = _targets(item["target"], where)
+        raw = item["target"].values() if isinstance(item["target"], dict) else [item["target"]]
+        if counts == "working_hours" and any(str(t).strip().endswith("d") for t in raw):
+            # A "day" of working hours is ambiguous (8 hours? a calendar day?).
+            raise PolicyError(FILE, "a working-hours target is in hours or minutes (16h), not days", where)
+        specs.append(_ClockSpec(name, MappingProxyType(durations), counts, item["from"], tuple(met_by)))
+    if "triage" not in (s.name for s in specs):
+        raise PolicyError(FILE, "has no triage clock (every route has one)", f"route {route}")
+    return tuple(specs)
+
+
+def _targets(target, where) -> dict:
+    if not isinstance(target, dict):
+        return {None: _duration({"target": target}, "target", where)}
+    unknown = [u for u in target if u not in URGENCIES]
+    if unknown or not target:
+        raise PolicyError(FILE, f"target urgency {unknown} unknown (known: {', '.join(URGENCIES)})", where)
+    return {urgency: _duration(target, urgency, where) for urgency in target}
+
+
+def _duration(mapping, key, where) -> timedelta:
+    if not isinstance(mapping, dict) or key not in mapping:
+        raise PolicyError(FILE, f"missing {key}", where)
+    try:
+        return parse_duration(mapping[key])
+    except ValueError as exc:
+        raise PolicyError(FILE, f"{key}: {exc}", where) from None
+
+
+def _warn_at(values) -> tuple[float, ...]:
+    ok = isinstance(values, list) and values and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < 1 for v in values)
+    if not ok or sorted(values) != values:
+        raise PolicyError(FILE, "should be fractions between 0 and 1, smallest first, e.g. [0.75, 0.90]", "warn_at")
+    return tuple(float(v) for v in values)
+
+
+def _names(values, where) -> tuple[str, ...]:
+    if not isinstance(values, list) or not values or not all(isinstance(v, str) and v for v in values):
+        raise PolicyError(FILE, "should be a list of names", where)
+    return tuple(values)
+
+
+def _working_hours(data) -> WorkingHours:
+    where = "working_hours"
+    fields = ("timezone", "weekdays", "start", "end", "bank_holidays")
+    check_fields(FILE, where, data, fields, required=fields)
+    try:
+        ZoneInfo(str(data["timezone"]))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PolicyError(FILE, f"unknown timezone {data['timezone']!r}", where) from None
+    days = data["weekdays"]
+    if not isinstance(days, list) or not days or any(d not in WEEKDAYS for d in days):
+        raise PolicyError(FILE, f"weekdays should be a list of {', '.join(WEEKDAYS)}", where)
+    start, end = _time(data["start"], where), _time(data["end"], where)
+    if start >= end:
+        raise PolicyError(FILE, "start should be before end", where)
+    holidays = data["bank_holidays"]
+    check_fields(FILE, f"{where}, bank_holidays", holidays, ("country", "subdiv"), required=("country",))
+    try:
+        # Checked here, so a typo (subdiv: ENGL) stops the app starting rather
+        # than the first working-hours deadline.
+        holidays_lib.country_holidays(str(holidays["country"]), subdiv=holidays.get("subdiv"))
+    except NotImplementedError as exc:
+        raise PolicyError(FILE, f"bank_holidays: {exc}", where) from None
+    return WorkingHours(
+        timezone=str(data["timezone"]), weekdays=tuple(sorted(WEEKDAYS.index(d) for d in set(days))),
+        start=start, end=end, holiday_country=str(holidays["country"]),
+        holiday_subdiv=None if holidays.get("subdiv") is None else str(holidays["subdiv"]),
+    )
+
+
+def _time(value, where) -> time:
+    # Unquoted 09:00 is read by YAML 1.1 as 540 (minutes, sexagesimal): ask for quotes.
+    if not isinstance(value, str):
+        raise PolicyError(FILE, f"time {value!r} should be quoted, e.g. \"09:00\"", where)
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise PolicyError(FILE, f"bad time {value!r} (write e.g. \"09:00\")", where) from None

@@ -1,0 +1,62 @@
+"""Errors a policy file can raise when it loads, and the two helpers every
+policy file is read through. Each error names the file, the rule (or route and
+clock) and the problem, so whoever edited the YAML can fix it without reading
+Python."""
+import yaml
+
+
+class PolicyError(ValueError):
+    """The policy files do not load. The app refuses to start with one of these,
+    rather than failing mid-triage."""
+
+    def __init__(self, file: str, problem: str, where: str | None = None):
+        self.file = file
+        self.where = where
+        self.problem = problem
+        super().__init__(f"{file}: {where}: {problem}" if where else f"{file}: {problem}")
+
+
+class DecisionError(RuntimeError):
+    """A rule could not be evaluated for these facts. Load-time checks make this
+    rare; it is raised rather than skipping the rule, because skipping (say) the
+    red-flag row would route an emergency to a community service."""
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML keeps the last of two equal keys without a word; in a policy file
+    that silently drops a route's clocks, so a repeated key is an error."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{key!r} appears twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def read_yaml(file: str, data: bytes) -> dict:
+    """The mapping in one policy file's bytes, or a PolicyError naming the file."""
+    try:
+        loaded = yaml.load(data, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise PolicyError(file, f"not valid YAML: {exc}") from None
+    if not isinstance(loaded, dict):
+        raise PolicyError(file, "should be a mapping of named sections")
+    return loaded
+
+
+def check_fields(file: str, where: str | None, mapping, allowed, required=()) -> None:
+    """Refuse unknown and missing fields: a misspelt field (``wen:``) must never
+    be silently ignored."""
+    if not isinstance(mapping, dict):
+        raise PolicyError(file, f"should be a mapping with fields {', '.join(allowed)}", where)
+    unknown = [str(k) for k in mapping if k not in allowed]
+    if unknown:
+        raise PolicyError(
+            file, f"unknown field {', '.join(map(repr, unknown))} (known: {', '.join(allowed)})", where)
+    missing = [k for k in required if k not in mapping]
+    if missing:
+        raise PolicyError(file, f"missing field {', '.join(map(repr, missing))}", where)

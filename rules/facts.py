@@ -1,0 +1,175 @@
+"""Facts: the plain values the routing rules read, derived from one referral.
+
+The rules never see the referral itself, only these names. FACT_TYPES declares
+each one once; the same table types the rule expressions at load (so a typo
+in routing.yaml fails then, not mid-triage) and checks facts built by hand in
+scenarios and tests.
+"""
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from rule_engine import DataType
+
+# Ages and "the day received" are UK calendar days: a referral received at
+# 00:30 BST on someone's 18th birthday is from an adult, though it is still
+# the day before in UTC.
+UK_TIME = ZoneInfo("Europe/London")
+
+_DISPOSITION = re.compile(r"^dx(\d+)$", re.IGNORECASE)
+
+
+class FactError(ValueError):
+    """Facts with a missing, unknown or wrongly typed name."""
+
+
+@dataclass(frozen=True)
+class FactType:
+    python_type: type
+    data_type: object  # the rule_engine DataType the expressions are checked against
+    nullable: bool  # None means "not recorded": the rules must say what unknown means
+    description: str
+
+
+def _fact(python_type, nullable, description):
+    data_type = {
+        str: DataType.STRING, int: DataType.FLOAT, bool: DataType.BOOLEAN,
+        # rule-engine 4.5.3 raises SymbolTypeError when a symbol typed
+        # ARRAY(STRING) is given an empty list (from_value() types () as
+        # ARRAY(UNDEFINED), which it then refuses). "No red flags" is the
+        # commonest value of all, so lists are typed as arrays of anything;
+        # pinned by test_empty_red_flags_evaluate_without_a_type_error.
+        list: DataType.ARRAY(DataType.UNDEFINED),
+    }[python_type]
+    return FactType(python_type, data_type, nullable, description)
+
+
+FACT_TYPES: dict[str, FactType] = {
+    "source": _fact(str, False, "who sent the referral: emas, nhs111, gp, ..."),
+    "emas_category": _fact(int, True, "ambulance call category 3, 4 or 5"),
+    "age_years": _fact(int, True, "age in whole years on the UK date the referral was received"),
+    "postcode_area": _fact(str, True, "letters of the postcode's outward code, e.g. NN"),
+    "postcode_district": _fact(str, True, "the postcode's outward code, e.g. NN1"),
+    "presenting_need": _fact(str, False, "the intake's presenting need, e.g. fall_no_injury"),
+    "disposition": _fact(str, True, "NHS Pathways disposition, e.g. Dx012"),
+    "disposition_prefix": _fact(str, True, "first four characters of the disposition, e.g. Dx01"),
+    "red_flags": _fact(list, False, "red flags ticked by the referrer (may be empty)"),
+    "news2": _fact(int, True, "NEWS2 score 0-20"),
+    "clinical_frailty_scale": _fact(int, True, "Clinical Frailty Scale 1-9"),
+    "mh_risk": _fact(str, True, "mental-health risk: none, low, moderate or high"),
+    "suicidal_ideation": _fact(bool, True, "suicidal ideation reported"),
+    "medically_stable": _fact(bool, True, "medically stable"),
+    "rehab_potential": _fact(bool, True, "has rehabilitation potential"),
+    "needs_overnight_care": _fact(bool, True, "needs care overnight (a bed)"),
+    # Required by the intake contract, but nullable here so that an absent
+    # consent can be written as "not given" rather than crash the rules.
+    "consent": _fact(bool, True, "patient agreed to the referral being shared"),
+    "nhs_number_check_failed": _fact(bool, False, "the NHS number failed its check digit (FHIR only)"),
+}
+FACT_NAMES = frozenset(FACT_TYPES)
+
+
+def derive_facts(referral: dict, *, received_at: datetime,
+                 nhs_number_check_failed: bool = False) -> dict:
+    """The facts of one validated referral (intake wire-format keys, loaded
+    shape: ``patient.date_of_birth`` a date, postcode normalised).
+
+    Optional sub-objects may be missing; a missing value becomes None
+    ("not recorded"), never a guess.
+    """
+    patient = referral.get("patient") or {}
+    observations = referral.get("observations") or {}
+    mental_health = referral.get("mental_health") or {}
+    function = referral.get("function") or {}
+    area, district = postcode_parts(patient.get("postcode"))
+    disposition = normalise_disposition(referral.get("pathways_disposition"))
+    return {
+        "source": referral.get("source"),
+        "emas_category": referral.get("emas_category"),
+        "age_years": age_on_day_received(patient.get("date_of_birth"), received_at),
+        "postcode_area": area,
+        "postcode_district": district,
+        "presenting_need": referral.get("presenting_need"),
+        "disposition": disposition,
+        "disposition_prefix": disposition[:4] if disposition else None,
+        "red_flags": list(referral.get("red_flags") or []),
+        "news2": observations.get("news2"),
+        "clinical_frailty_scale": observations.get("clinical_frailty_scale"),
+        "mh_risk": mental_health.get("risk"),
+        "suicidal_ideation": mental_health.get("suicidal_ideation"),
+        "medically_stable": function.get("medically_stable"),
+        "rehab_potential": function.get("rehab_potential"),
+        "needs_overnight_care": function.get("needs_overnight_care"),
+        "consent": referral.get("consent"),
+        "nhs_number_check_failed": bool(nhs_number_check_failed),
+    }
+
+
+def uk_date(moment: datetime) -> date:
+    """The UK calendar date of an instant. A naive datetime is refused: guessing
+    its zone could move a referral across midnight and change an age."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("received_at must be timezone-aware (a naive time could be a day out)")
+    return moment.astimezone(UK_TIME).date()
+
+
+def age_on_day_received(date_of_birth, received_at: datetime) -> int | None:
+    """Whole years on the UK date received; a birthday on that day counts.
+    Someone born on 29 February turns a year older on 1 March in other years."""
+    if date_of_birth is None:
+        return None
+    if isinstance(date_of_birth, datetime):
+        date_of_birth = date_of_birth.date()
+    elif isinstance(date_of_birth, str):  # a JSON column may hand back the ISO text
+        date_of_birth = date.fromisoformat(date_of_birth)
+    day = uk_date(received_at)
+    before_birthday = (day.month, day.day) < (date_of_birth.month, date_of_birth.day)
+    return day.year - date_of_birth.year - before_birthday
+
+
+def postcode_parts(postcode: str | None) -> tuple[str | None, str | None]:
+    """('NN', 'NN1') for 'NN1 5BD'. The inward code is always the last three
+    characters, so an unspaced postcode splits the same way."""
+    if not postcode:
+        return None, None
+    compact = re.sub(r"\s+", "", postcode).upper()
+    if len(compact) < 5:
+        return None, None
+    district = compact[:-3]
+    area = re.match(r"[A-Z]*", district).group(0) or None
+    return area, district
+
+
+def normalise_disposition(code: str | None) -> str | None:
+    """'Dx012' for 'DX012' or 'dx012', so the prefix list matches however it was typed."""
+    if not code:
+        return None
+    match = _DISPOSITION.match(code.strip())
+    return f"Dx{match.group(1)}" if match else code.strip()
+
+
+def check_facts(facts: dict) -> None:
+    """Raise FactError unless ``facts`` has exactly the declared names, each of
+    its declared type (or None where that means "not recorded")."""
+    problems = []
+    missing = sorted(FACT_NAMES - facts.keys())
+    unknown = sorted(facts.keys() - FACT_NAMES)
+    if missing:
+        problems.append(f"missing {', '.join(missing)}")
+    if unknown:
+        problems.append(f"unknown {', '.join(unknown)}")
+    for name, value in facts.items():
+        fact = FACT_TYPES.get(name)
+        if fact is None or (value is None and fact.nullable):
+            continue
+        # bool is an int in Python: True must not pass as a NEWS2 score.
+        wrong = (not isinstance(value, fact.python_type)
+                 or (fact.python_type is int and isinstance(value, bool)))
+        if fact.python_type is list and not wrong:
+            wrong = not all(isinstance(item, str) for item in value)
+        if wrong:
+            expected = fact.python_type.__name__ + (" or None" if fact.nullable else "")
+            problems.append(f"{name} should be {expected}, not {value!r}")
+    if problems:
+        raise FactError("bad facts: " + "; ".join(problems))

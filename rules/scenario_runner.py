@@ -1,0 +1,199 @@
+"""Scenarios: one worked case per file in rules/scenarios/, pinning the policy.
+
+A scenario gives the few referral fields that matter, merged over a baseline
+valid referral, and the rule, route and urgency the policy must reach. The
+referral is put into the shape the intake schema produces (dates as dates,
+postcode and disposition normalised), so a scenario decides exactly as a real
+referral with the same fields would. `flask rules test` and the pytest suite
+both run them through these functions.
+"""
+import copy
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import yaml
+
+from .engine import Decision, Policy
+from .errors import DecisionError
+from .facts import FactError, check_facts, derive_facts, normalise_disposition
+
+DEFAULT_DIRECTORY = Path(__file__).parent / "scenarios"
+
+# An adult in Northampton with a need no rule routes, consent given, no flags:
+# each scenario changes only what its case is about.
+BASELINE = {
+    "source": "gp",
+    "source_reference": "SCENARIO",
+    "patient": {
+        "given_name": "Test", "family_name": "Patient",
+        "date_of_birth": date(1950, 6, 1), "postcode": "NN1 5BD",
+    },
+    "presenting_need": "other",
+    "red_flags": [],
+    "consent": True,
+}
+
+_TOP = ("description", "received_at", "referral", "nhs_number_check_failed", "expect")
+_EXPECT = ("rule_id", "route", "urgency")
+# The intake contract's fields (intake-contract.md) and their loaded types: an
+# unknown or mistyped field is an error here as it is at intake.
+_SHAPE = {
+    "source": str, "source_reference": str, "emas_category": int, "description": str,
+    "presenting_need": str, "pathways_disposition": str, "red_flags": list, "consent": bool,
+    "referrer": {"name": str, "role": str, "organisation": str, "ods_code": str, "phone": str},
+    "patient": {
+        "nhs_number": str, "given_name": str, "family_name": str, "date_of_birth": date,
+        "sex": str, "postcode": str, "address": str, "phone": str, "lives_alone": bool,
+        "gp_practice_ods": str,
+    },
+    "observations": {"news2": int, "clinical_frailty_scale": int},
+    "mental_health": {"risk": str, "suicidal_ideation": bool},
+    "function": {"medically_stable": bool, "rehab_potential": bool, "needs_overnight_care": bool},
+}
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be run; the message starts with its file name."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str  # the file name, e.g. 01-red-flag-chest-pain.yaml
+    description: str
+    received_at: datetime
+    referral: dict  # merged over BASELINE, in the intake schema's loaded shape
+    nhs_number_check_failed: bool
+    expected: dict  # rule_id, route, urgency
+    facts: dict = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    name: str
+    passed: bool
+    expected: dict
+    actual: Decision | None  # None when the policy could not decide at all
+    message: str  # one line: what was expected and what happened
+
+
+def load_scenarios(directory: Path | str | None = None) -> list[Scenario]:
+    """Every scenario file in ``directory`` (default rules/scenarios/), by name.
+    Raises ScenarioError naming the file and the problem."""
+    directory = Path(directory) if directory else DEFAULT_DIRECTORY
+    if not directory.is_dir():
+        raise ScenarioError(f"no scenario directory at {directory}")
+    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    return [_load(path) for path in files]
+
+
+def _load(path: Path) -> Scenario:
+    def fail(problem):
+        raise ScenarioError(f"{path.name}: {problem}")
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        fail(f"not valid YAML: {exc}")
+    if not isinstance(data, dict):
+        fail(f"should be a mapping with {', '.join(_TOP)}")
+    unknown = [k for k in data if k not in _TOP]
+    if unknown:
+        fail(f"unknown key {', '.join(map(repr, unknown))} (known: {', '.join(_TOP)})")
+    missing = [k for k in ("description", "received_at", "expect") if k not in data]
+    if missing:
+        fail(f"missing {', '.join(missing)}")
+    expected = data["expect"]
+    if not isinstance(expected, dict) or sorted(expected) != sorted(_EXPECT):
+        fail(f"expect should give exactly {', '.join(_EXPECT)}")
+    check_failed = data.get("nhs_number_check_failed", False)
+    if not isinstance(check_failed, bool):
+        fail("nhs_number_check_failed should be true or false")
+    try:
+        received_at = _aware(data["received_at"])
+        referral = _merge(BASELINE, data.get("referral") or {}, _SHAPE, "referral")
+        facts = derive_facts(referral, received_at=received_at, nhs_number_check_failed=check_failed)
+        check_facts(facts)
+    except (ValueError, FactError) as exc:
+        fail(str(exc))
+    return Scenario(
+        name=path.name, description=str(data["description"]).strip(), received_at=received_at,
+        referral=referral, nhs_number_check_failed=check_failed,
+        expected={k: str(expected[k]) for k in _EXPECT}, facts=facts,
+    )
+
+
+def _aware(value) -> datetime:
+    # YAML reads an unquoted timestamp as a datetime already; quoted, it is text.
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(f"received_at {value!r} is not an ISO 8601 time") from None
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ValueError("received_at needs a date, time and offset, e.g. 2026-03-14T00:30:00+00:00")
+    return value
+
+
+def _merge(base: dict, changes, shape: dict, where: str) -> dict:
+    """``base`` with ``changes`` laid over it, each field checked against the
+    intake shape and loaded as intake would (sub-objects merged, lists replaced)."""
+    if not isinstance(changes, dict):
+        raise ValueError(f"{where} should be a mapping of intake fields")
+    merged = copy.deepcopy(base)
+    for key, value in changes.items():
+        path = f"{where}.{key}"
+        if key not in shape:
+            raise ValueError(f"unknown field {path} (known: {', '.join(shape)})")
+        kind = shape[key]
+        if isinstance(kind, dict):
+            merged[key] = None if value is None else _merge(merged.get(key) or {}, value, kind, path)
+        else:
+            merged[key] = _loaded(value, kind, path)
+    return merged
+
+
+def _loaded(value, kind, path):
+    if value is None:
+        return None
+    if kind is date:
+        if isinstance(value, str):
+            try:
+                value = date.fromisoformat(value.strip())
+            except ValueError:
+                raise ValueError(f"{path} {value!r} is not a date (YYYY-MM-DD)") from None
+        if not isinstance(value, date) or isinstance(value, datetime):
+            raise ValueError(f"{path} should be a date (YYYY-MM-DD)")
+        return value
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ValueError(f"{path} should be {kind.__name__}, not {value!r}")
+    if path.endswith(".postcode"):  # stored normalised, as intake does: NN1 5BD
+        compact = re.sub(r"\s+", "", value).upper()
+        return f"{compact[:-3]} {compact[-3:]}"
+    if path.endswith(".pathways_disposition"):
+        return normalise_disposition(value)
+    return list(value) if kind is list else value
+
+
+def run_scenario(policy: Policy, scenario: Scenario) -> ScenarioResult:
+    """Decide the scenario's facts and compare with what it expects."""
+    expected = scenario.expected
+    want = f"{expected['rule_id']} -> {expected['route']} ({expected['urgency']})"
+    try:
+        decision = policy.decide(scenario.facts)
+    except (DecisionError, FactError) as exc:
+        return ScenarioResult(scenario.name, False, expected, None, f"expected {want}, but: {exc}")
+    got = f"{decision.rule_id} -> {decision.route} ({decision.urgency})"
+    actual = {"rule_id": decision.rule_id, "route": decision.route, "urgency": decision.urgency}
+    if actual == expected:
+        return ScenarioResult(scenario.name, True, expected, decision, got)
+    message = f"expected {want}, got {got} at row {decision.row}: {decision.explanation}"
+    return ScenarioResult(scenario.name, False, expected, decision, message)
+
+
+def unpinned_rules(policy: Policy, scenarios: list[Scenario]) -> list[str]:
+    """Rule ids, in policy order, that no scenario expects to decide: a row
+    nobody has pinned can be broken by an edit without any test noticing."""
+    pinned = {s.expected["rule_id"] for s in scenarios}
+    return [rule.id for rule in policy.rules if rule.id not in pinned]
