@@ -16,6 +16,8 @@ def create_app(config=None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set: see README (the run script makes one).")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # transitions logs every transition at INFO; our audit rows already say it.
+    logging.getLogger("transitions").setLevel(logging.WARNING)
 
     from . import database, policy, redis_store
     from .api import bp as api_bp

@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from .extensions import db
-from .models import ApiClient, Service, User
+from .models import ApiClient, User
 from .models.user import ROLES
 from .schemas.vocab import SOURCES
 

@@ -17,13 +17,17 @@ from .auth import require_actor
 from .problems import Problem
 from .requests import idempotency_key, if_match_version, json_body, load
 
+# Schemas hold no per-request state: build each once, not on every request.
+INTAKE, EVENT, QUERY = IntakeSchema(), EventSchema(), ReferralQuerySchema()
+REFERRAL, PAGE = ReferralSchema(), ReferralPageSchema()
+
 
 def _answer(referral: Referral, status: int):
     headers = {
         "Location": url_for("api.get_referral", referral_id=referral.id),
         "ETag": f'"{referral.version}"',
     }
-    return ReferralSchema().dump(referral), status, headers
+    return REFERRAL.dump(referral), status, headers
 
 
 def _referral_or_404(actor, referral_id: str) -> Referral:
@@ -41,7 +45,7 @@ def _referral_or_404(actor, referral_id: str) -> Referral:
 def create_referral():
     actor = require_actor()
     rate_limit.enforce(g.api_client)
-    data = load(IntakeSchema(), json_body())
+    data = load(INTAKE, json_body())
     key = idempotency_key()
     if not g.api_client.may_post_as(data["source"]):
         raise Problem(403, f"This client may not post referrals as source '{data['source']}'.")
@@ -62,7 +66,7 @@ def get_referral(referral_id):
 @bp.get("/v1/referrals")
 def list_referrals():
     actor = require_actor()
-    query = load(ReferralQuerySchema(), request.args.to_dict())
+    query = load(QUERY, request.args.to_dict())
     stmt = select(Referral)
     visible = visible_filter(actor)
     if visible is not None:
@@ -77,14 +81,14 @@ def list_referrals():
     items = db.session.scalars(
         stmt.order_by(Referral.received_at.desc(), Referral.id).limit(per_page).offset((page - 1) * per_page)
     ).all()
-    return ReferralPageSchema().dump({"items": items, "page": page, "per_page": per_page, "total": total})
+    return PAGE.dump({"items": items, "page": page, "per_page": per_page, "total": total})
 
 
 @bp.post("/v1/referrals/<referral_id>/events")
 def post_event(referral_id):
     actor = require_actor()
     referral = _referral_or_404(actor, referral_id)
-    data = load(EventSchema(), json_body())
+    data = load(EVENT, json_body())
     try:
         apply_event(referral, data["event"], actor, reason=data.get("reason"),
                     expected_version=if_match_version(), route=data.get("route"),

@@ -56,6 +56,9 @@ class PatientViewSchema(Schema):
     gp_practice_ods = fields.String(allow_none=True)
 
 
+PATIENT_VIEW = PatientViewSchema()
+
+
 class ReferralSummarySchema(Schema):
     id = fields.UUID()
     reference = fields.String()
@@ -90,7 +93,7 @@ class ReferralSchema(ReferralSummarySchema):
     history = fields.List(fields.Nested(HistorySchema))
 
     def _patient(self, referral):
-        return PatientViewSchema().dump(
+        return PATIENT_VIEW.dump(
             {**referral.patient, "nhs_number_check_failed": referral.nhs_number_check_failed})
 
 

@@ -111,10 +111,8 @@ def receive_referral(data: dict, *, actor: Actor, client_id: int | None = None,
     """Store, triage and clock a validated referral; or return the one already stored."""
     fingerprint = content_hash(data)
     for _ in range(REFERENCE_ATTEMPTS):
-        existing, key_kind = _find_existing(
-            data["source"], data["source_reference"], client_id, idempotency_key)
-        if existing is not None:
-            return _replay(existing, key_kind, fingerprint)
+        # Insert first, look up only on a unique-constraint failure: a new
+        # referral (the common case) costs no extra query.
         referral = _build(
             data, fingerprint=fingerprint, actor=actor, client_id=client_id, user_id=user_id,
             idempotency_key=idempotency_key, channel=channel,
@@ -124,9 +122,13 @@ def receive_referral(data: dict, *, actor: Actor, client_id: int | None = None,
         try:
             db.session.commit()
         except IntegrityError:
-            # A concurrent retry committed first (found on the next pass), or the
-            # random reference collided (the next pass draws another).
             db.session.rollback()
+            # A retry, concurrent or not, of a stored referral; or else the random
+            # reference collided and the next pass draws another.
+            existing, key_kind = _find_existing(
+                data["source"], data["source_reference"], client_id, idempotency_key)
+            if existing is not None:
+                return _replay(existing, key_kind, fingerprint)
             continue
         log.info("referral received referral_id=%s route=%s", referral.id, referral.route)
         return IntakeResult(referral, created=True)

@@ -7,7 +7,7 @@ from ..policy import current_policy
 from . import deadlines
 from .events import record_event
 
-NOT_SERVICES = ("emergency_redirect", "supervisor_review")
+
 
 
 def rules_input(referral) -> dict:

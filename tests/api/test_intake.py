@@ -1,6 +1,6 @@
 """POST /api/v1/referrals: what a sending system sees (intake-contract.md)."""
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import time_machine
 

@@ -1,7 +1,6 @@
 """Decisions: the first matching row decides, with the facts it used, a plain
 sentence and the rules version; and the clock targets of each route."""
 import dataclasses
-import time
 from datetime import date, datetime, time as clock_time, timedelta, timezone
 
 import pytest
@@ -112,20 +111,6 @@ def test_a_rule_that_fails_at_decision_time_raises_rather_than_being_skipped():
     policy.rules = (broken, *policy.rules[1:])
     with pytest.raises(DecisionError, match="rule red-flag \\(row 1\\) could not be evaluated"):
         policy.decide(facts)
-
-
-def test_decide_makes_at_least_twenty_thousand_decisions_a_second():
-    facts = derive_facts({"source": "emas", "emas_category": 4,
-                          "patient": {"date_of_birth": date(1938, 3, 14), "postcode": "NN1 5BD"},
-                          "presenting_need": "fall_no_injury", "red_flags": [], "consent": True,
-                          "observations": {"news2": 2}}, received_at=RECEIVED)
-    best = 0.0
-    for _ in range(5):  # best of five: a busy machine should not fail the suite
-        started = time.perf_counter()
-        for _ in range(2000):
-            POLICY.decide(facts)
-        best = max(best, 2000 / (time.perf_counter() - started))
-    assert best >= 20_000, f"{best:,.0f} decisions a second"
 
 
 def test_routes_have_display_names_and_say_whether_they_are_services():
