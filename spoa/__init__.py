@@ -13,6 +13,7 @@ def create_app(config=None) -> Flask:
     app.config.from_object(cfg)
     if isinstance(config, dict):
         app.config.update(config)
+    app.json.sort_keys = False  # answer in the schema's order: id and reference first
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set: see README (the run script makes one).")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -35,7 +35,6 @@ class Config:
         # Default per-client rate (requests a minute) when a client has none of its own.
         self.API_RATE_LIMIT_PER_MINUTE = int(env.get("API_RATE_LIMIT_PER_MINUTE", "600"))
         self.RULES_DIR = env.get("RULES_DIR")  # None: rules/policy in the repo
-        self.JSON_SORT_KEYS = False
         self.TESTING = False
 
 
