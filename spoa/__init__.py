@@ -1,7 +1,7 @@
 """SPOA: the single point of access for urgent community and intermediate care."""
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask
 
 from .config import Config
 
@@ -36,10 +36,9 @@ def create_app(config=None) -> Flask:
     app.register_blueprint(api_bp)
     register_cli(app)
 
-    @app.get("/health")
-    def health():
-        return jsonify(status="ok")
+    from .health import bp as health_bp
 
+    app.register_blueprint(health_bp)
     return app
 
 

@@ -77,6 +77,38 @@ def create_user(username, role, service):
     click.echo(f"Created {role} {username} (id {user.id}).")
 
 
+@spoa_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Run the queued jobs, then exit (for tests and one-off catch-up).")
+def worker(burst):
+    """Run an RQ worker with the scheduler and the reconciler (SIGTERM stops it cleanly)."""
+    from workers.runner import run_worker
+
+    run_worker(current_app._get_current_object(), burst=burst)
+
+
+@spoa_cli.command("reconcile")
+def reconcile():
+    """One reconciler pass now, straight against the database (no Redis needed)."""
+    from workers.context import use_app
+    from workers.jobs import reconcile as run
+
+    use_app(current_app._get_current_object())
+    click.echo(run())
+
+
+@spoa_cli.command("add-channel")
+@click.option("--recipient", required=True, help="spoa_supervisor, on_call_manager, or service_duty_lead[:route]")
+@click.option("--channel", required=True, type=click.Choice(["email", "webhook"]))
+@click.option("--target", required=True, help="An email address, or an https:// URL (SMS gateways are webhooks).")
+def add_channel(recipient, channel, target):
+    """Send a recipient's notifications to email or a webhook as well as in-app."""
+    from .models import NotificationChannel
+
+    db.session.add(NotificationChannel(recipient=recipient, channel=channel, target=target))
+    db.session.commit()
+    click.echo(f"{recipient} now also gets {channel} notifications at {target}.")
+
+
 @spoa_cli.command("seed-demo")
 def seed_demo():
     """Demo services, users and referrals for a laptop (idempotent)."""

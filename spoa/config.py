@@ -34,7 +34,15 @@ class Config:
         self.MAX_CONTENT_LENGTH = 64 * 1024
         # Default per-client rate (requests a minute) when a client has none of its own.
         self.API_RATE_LIMIT_PER_MINUTE = int(env.get("API_RATE_LIMIT_PER_MINUTE", "600"))
-        self.RULES_DIR = env.get("RULES_DIR")  # None: rules/policy in the repo
+        self.RULES_DIR = env.get("RULES_DIR")
+        # Email notifications (only for recipients given an email channel).
+        self.SMTP_HOST = env.get("SMTP_HOST", "127.0.0.1")
+        self.SMTP_PORT = int(env.get("SMTP_PORT", "25"))
+        self.SMTP_FROM = env.get("SMTP_FROM", "spoa@localhost")
+        # How often each worker's scheduler runs the reconciler, and how far ahead
+        # it schedules RQ jobs for thresholds about to fall due.
+        self.RECONCILE_EVERY_SECONDS = int(env.get("RECONCILE_EVERY_SECONDS", "1"))
+        self.SCHEDULE_AHEAD_SECONDS = int(env.get("SCHEDULE_AHEAD_SECONDS", "60"))  # None: rules/policy in the repo
         self.TESTING = False
 
 

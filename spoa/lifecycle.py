@@ -38,7 +38,7 @@ SERVICE_WORK = frozenset({"service", "supervisor"})
 class Transition:
     event: str
     sources: tuple
-    dest: str
+    dest: str | None  # None: an internal transition, the state does not change
     allowed: frozenset
     needs_reason: bool = False
     description: str = ""
@@ -74,6 +74,9 @@ TRANSITIONS = (
                description="Handed on: a supervisor routes it onward"),
     Transition("cancel", OPEN_STATES, "cancelled", frozenset({"supervisor"}),
                needs_reason=True, description="Cancelled"),
+    Transition("acknowledge_escalation", ("in_review", "triaged", "offered", "accepted", "in_progress"),
+               None, SERVICE_WORK,
+               description="Escalation acknowledged: a person has it, the chain pauses"),
     Transition("withdraw", OPEN_STATES, "withdrawn", frozenset({"referrer", "supervisor"}),
                description="Withdrawn by the referrer"),
 )

@@ -2,8 +2,12 @@
 from .audit import AuditEvent
 from .clock import Clock
 from .decision import TriageDecision
+from .notification import ClockEffect, DeliveryAttempt, Notification, NotificationChannel
 from .referral import Referral
 from .service import Service
 from .user import ApiClient, User
 
-__all__ = ["ApiClient", "AuditEvent", "Clock", "Referral", "Service", "TriageDecision", "User"]
+__all__ = [
+    "ApiClient", "AuditEvent", "Clock", "ClockEffect", "DeliveryAttempt", "Notification",
+    "NotificationChannel", "Referral", "Service", "TriageDecision", "User",
+]

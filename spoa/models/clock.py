@@ -10,6 +10,11 @@ RUNNING_STATUSES = ("running", "warned", "breached")
 
 class Clock(db.Model):
     __tablename__ = "clocks"
+    __table_args__ = (
+        db.Index("ix_clocks_next_due_at", "next_due_at",
+                 sqlite_where=db.text("next_due_at IS NOT NULL"),
+                 postgresql_where=db.text("next_due_at IS NOT NULL")),
+    )
 
     id = db.Column(db.Integer, primary_key=True)
     referral_id = db.Column(db.Uuid, db.ForeignKey("referrals.id"), nullable=False, index=True)
@@ -24,9 +29,15 @@ class Clock(db.Model):
     met_at = db.Column(UTCDateTime, nullable=True)
     cancelled_at = db.Column(UTCDateTime, nullable=True)
     escalation_level = db.Column(db.Integer, nullable=False, default=0)
+    # The next warning, breach or escalation instant still to be recorded; None
+    # once the clock stops (or its escalation is acknowledged). Indexed, so a
+    # reconciler pass costs what is due, not what is open.
+    next_due_at = db.Column(UTCDateTime, nullable=True)
+    acknowledged_at = db.Column(UTCDateTime, nullable=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=now)
 
     referral = db.relationship("Referral", back_populates="clocks")
+    effects = db.relationship("ClockEffect", back_populates="clock", order_by="ClockEffect.id")
 
     @property
     def is_running(self) -> bool:

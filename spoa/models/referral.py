@@ -73,6 +73,7 @@ class Referral(db.Model):
     clocks = db.relationship(
         "Clock", back_populates="referral", order_by="Clock.id", cascade="all, delete-orphan"
     )
+    notifications = db.relationship("Notification", order_by="Notification.id", viewonly=True)
     history = db.relationship(
         "AuditEvent", back_populates="referral", order_by="AuditEvent.id",
         cascade="all, delete-orphan",

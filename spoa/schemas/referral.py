@@ -5,6 +5,13 @@ from marshmallow import Schema, fields, validate
 from ..lifecycle import PUBLIC_EVENTS, STATES
 
 
+class ClockEffectSchema(Schema):
+    kind = fields.String(metadata={"enum": ["warning", "breach", "escalation"]})
+    level = fields.Integer()
+    due_at = fields.AwareDateTime()
+    recorded_at = fields.AwareDateTime()
+
+
 class ClockSchema(Schema):
     name = fields.String()
     counts = fields.String()
@@ -16,6 +23,23 @@ class ClockSchema(Schema):
     met_at = fields.AwareDateTime(allow_none=True)
     cancelled_at = fields.AwareDateTime(allow_none=True)
     escalation_level = fields.Integer()
+    next_due_at = fields.AwareDateTime(allow_none=True)
+    acknowledged_at = fields.AwareDateTime(allow_none=True)
+    effects = fields.List(fields.Nested(ClockEffectSchema))
+
+
+class NotificationSchema(Schema):
+    clock = fields.Function(lambda n: n.effect.clock.name)
+    kind = fields.Function(lambda n: n.effect.kind, metadata={"enum": ["warning", "breach", "escalation"]})
+    level = fields.Function(lambda n: n.effect.level)
+    recipient = fields.String()
+    channel = fields.String()
+    subject = fields.String()
+    created_at = fields.AwareDateTime()
+    status = fields.String(metadata={"enum": ["pending", "delivered", "failed"]})
+    attempts = fields.Integer()
+    delivered_at = fields.AwareDateTime(allow_none=True)
+    last_error = fields.String(allow_none=True)
 
 
 class DecisionSchema(Schema):
@@ -90,6 +114,7 @@ class ReferralSchema(ReferralSummarySchema):
     decision = fields.Nested(DecisionSchema, attribute="rules_decision", allow_none=True)
     current_decision = fields.Nested(DecisionSchema, allow_none=True)
     clocks = fields.List(fields.Nested(ClockSchema))
+    notifications = fields.List(fields.Nested(NotificationSchema))
     history = fields.List(fields.Nested(HistorySchema))
 
     def _patient(self, referral):

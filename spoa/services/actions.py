@@ -7,7 +7,8 @@ from ..extensions import db
 from ..lifecycle import Actor, LifecycleError
 from ..models import Referral
 from ..policy import current_policy
-from . import deadlines
+from ..clocks import now
+from . import chasing, deadlines
 from .events import record_event
 from .triage import route_by_person
 
@@ -57,6 +58,11 @@ def _apply(referral, event, actor, reason, route, urgency) -> None:
     if event in ("override", "triage"):
         route, urgency = _check_route(route, urgency or referral.urgency)
         route_by_person(referral, actor, route, urgency, reason, event)
+    elif event == "acknowledge_escalation":
+        if not any(c.status == "breached" and c.acknowledged_at is None for c in referral.clocks):
+            raise LifecycleError("No breached clock on this referral is waiting to be acknowledged.", 409)
+        record_event(referral, event, actor, reason=reason)
+        referral.history[-1].detail = {"clocks": chasing.acknowledge(referral, now())}
     elif event in ("decline", "hand_on"):
         record_event(referral, event, actor, reason=reason, detail={"service": referral.route})
         referral.route = "supervisor_review"

@@ -7,6 +7,7 @@ targets are is rules/policy/clocks.yaml.
 from ..clocks import add_duration, now
 from ..models import Clock
 from ..policy import current_policy, current_working_hours
+from . import chasing
 
 # Which lifecycle event sets the anchor a later clock counts from.
 ANCHOR_OF_EVENT = {"first_contact": "first_contact", "start_episode": "start"}
@@ -22,6 +23,7 @@ def _new_clock(referral, target, start) -> Clock:
         started_at=start, deadline=_deadline(target, start), status="running",
     )
     referral.clocks.append(clock)
+    chasing.schedule_first(clock)
     return clock
 
 
@@ -69,7 +71,7 @@ def on_event(referral, event: str) -> None:
     at = now()
     for clock in referral.clocks:
         if clock.is_running and event in clock.met_by:
-            clock.status, clock.met_at = "met", at
+            clock.status, clock.met_at, clock.next_due_at = "met", at, None
     anchor = ANCHOR_OF_EVENT.get(event)
     if anchor:
         existing = {c.name for c in referral.clocks}
@@ -79,7 +81,7 @@ def on_event(referral, event: str) -> None:
 
 
 def cancel(clock: Clock, at) -> None:
-    clock.status, clock.cancelled_at = "cancelled", at
+    clock.status, clock.cancelled_at, clock.next_due_at = "cancelled", at, None
 
 
 def cancel_all(referral) -> None:

@@ -1,7 +1,8 @@
 """The one place a referral changes state: lifecycle event, audit row, clocks."""
 from ..lifecycle import CLOSED_STATES, Actor, fire_event
 from ..models import AuditEvent
-from . import deadlines
+from ..clocks import now
+from . import chasing, deadlines
 
 
 def record_event(referral, event: str, actor: Actor, reason: str | None = None,
@@ -16,3 +17,4 @@ def record_event(referral, event: str, actor: Actor, reason: str | None = None,
     deadlines.on_event(referral, event)
     if after in CLOSED_STATES:
         deadlines.cancel_all(referral)
+    chasing.catch_up(referral, now())

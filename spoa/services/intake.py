@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 import secrets
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -79,6 +80,7 @@ def _build(data: dict, *, fingerprint, actor, client_id, user_id, idempotency_ke
     sender_time = data.get("received_at")
     patient = dict(data["patient"])
     referral = Referral(
+        id=uuid.uuid4(),  # now, not at flush: clock effects made at intake carry it
         reference=new_reference(), source=data["source"], source_reference=data["source_reference"],
         api_client_id=client_id, created_by_user_id=user_id, idempotency_key=idempotency_key,
         content_hash=fingerprint, channel=channel, created_at=at, updated_at=at,

@@ -1,0 +1,156 @@
+"""Chasing a clock: its thresholds, each recorded once, and who is told.
+
+A clock's thresholds, in order: a warning at each `warn_at` share of its
+window (75%, 90%), the breach at its deadline (escalation level 1: the first
+link of the chain), then one escalation a re-chase interval while it stays
+breached and unacknowledged (level 2, 3, ...; past the end of the chain the
+last link is chased again). The clock stores the instant of the next one
+(`next_due_at`); whoever advances it records every threshold already passed.
+Execution is at-least-once; the unique (clock, kind, level) makes each effect once.
+"""
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from ..clocks import add_duration, elapsed, point_in_window
+from ..extensions import db
+from ..models import ClockEffect, Notification, NotificationChannel
+from ..policy import current_policy, current_working_hours
+
+log = logging.getLogger(__name__)
+MAX_CATCH_UP = 500  # thresholds recorded in one go (weeks of 15-minute re-chases)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    kind: str   # warning | breach | escalation
+    level: int
+    at: datetime
+
+
+def _rechase(clock):
+    hours = current_working_hours()
+    window = elapsed(clock.started_at, clock.deadline, clock.counts, hours)
+    return current_policy().rechase_interval(window, clock.counts)
+
+
+def next_threshold(clock, recorded: set) -> Threshold | None:
+    """The first threshold of this clock not in ``recorded`` ({(kind, level)})."""
+    hours = current_working_hours()
+    for fraction in current_policy().warn_at:
+        level = round(fraction * 100)
+        if ("warning", level) not in recorded:
+            at = point_in_window(clock.started_at, clock.deadline, fraction, clock.counts, hours)
+            return Threshold("warning", level, at)
+    if ("breach", 1) not in recorded:
+        return Threshold("breach", 1, clock.deadline)
+    if clock.acknowledged_at is not None:
+        return None  # a person has the escalation: the chain pauses
+    level = max([lvl for kind, lvl in recorded if kind == "escalation"], default=1) + 1
+    at = add_duration(clock.deadline, _rechase(clock) * (level - 1), clock.counts, hours)
+    return Threshold("escalation", level, at)
+
+
+def schedule_first(clock) -> None:
+    """A new clock's first due instant (nothing is recorded yet)."""
+    first = next_threshold(clock, set())
+    clock.next_due_at = first.at if first else None
+
+
+def recipient_for(referral, threshold: Threshold) -> str:
+    chain = current_policy().escalation_chain
+    link = chain[0] if threshold.kind == "warning" else chain[min(threshold.level, len(chain)) - 1]
+    if link == "service_duty_lead":
+        route = referral.route
+        if route and current_policy().routes.get(route) and current_policy().routes[route].is_service:
+            return f"service_duty_lead:{route}"
+        return "spoa_supervisor"  # no service holds it (review): the supervisor is first
+    return link
+
+
+def _channels(recipient: str) -> list[tuple[str, str | None]]:
+    """In-app always; email and webhook where configured for this recipient."""
+    rows = db.session.scalars(select(NotificationChannel).where(
+        NotificationChannel.recipient.in_([recipient, recipient.split(":")[0]]),
+        NotificationChannel.is_active.is_(True))).all()
+    return [("in_app", None)] + [(r.channel, r.target) for r in rows]
+
+
+def _notify(referral, clock, effect: ClockEffect, threshold: Threshold, at) -> None:
+    recipient = recipient_for(referral, threshold)
+    words = {"warning": f"{threshold.level}% of its time gone", "breach": "BREACHED",
+             "escalation": f"still breached, escalated (level {threshold.level})"}[threshold.kind]
+    subject = f"{referral.reference}: {clock.name.replace('_', ' ')} clock {words}"
+    for channel, target in _channels(recipient):
+        delivered = channel == "in_app"  # shown on the pages as soon as it is committed
+        effect.notifications.append(Notification(
+            referral_id=referral.id, recipient=recipient, channel=channel, target=target,
+            subject=subject, status="delivered" if delivered else "pending",
+            delivered_at=at if delivered else None, next_attempt_at=None if delivered else at,
+        ))
+    # Ids and the clock only: never patient details in logs.
+    log.info("clock %s referral_id=%s clock_id=%s level=%s recipient=%s",
+             threshold.kind, referral.id, clock.id, threshold.level, recipient)
+
+
+def advance(clock, at) -> list[ClockEffect]:
+    """Record every threshold of ``clock`` due by ``at``; notify the ones still
+    news (a warning overtaken by the breach in the same catch-up is recorded,
+    not sent). Sets the next due instant. The caller commits."""
+    if not clock.is_running:
+        clock.next_due_at = None
+        return []
+    recorded = {(e.kind, e.level) for e in clock.effects}
+    passed = []
+    while len(passed) < MAX_CATCH_UP:
+        threshold = next_threshold(clock, recorded)
+        if threshold is None or threshold.at > at:
+            break
+        passed.append(threshold)
+        recorded.add((threshold.kind, threshold.level))
+    effects = []
+    for i, threshold in enumerate(passed):
+        effect = ClockEffect(referral_id=clock.referral.id, kind=threshold.kind,
+                             level=threshold.level, due_at=threshold.at, recorded_at=at)
+        clock.effects.append(effect)
+        effects.append(effect)
+        _apply_status(clock, threshold, at)
+        later = passed[i + 1:]
+        superseded = any(t.kind == threshold.kind or threshold.kind == "warning" for t in later)
+        if not superseded:
+            _notify(clock.referral, clock, effect, threshold, at)
+    following = next_threshold(clock, recorded)
+    clock.next_due_at = following.at if following else None
+    return effects
+
+
+def _apply_status(clock, threshold: Threshold, at) -> None:
+    if threshold.kind == "warning":
+        clock.status = "warned"
+        clock.warned_at = clock.warned_at or at
+    elif threshold.kind == "breach":
+        clock.status, clock.breached_at, clock.escalation_level = "breached", at, 1
+    else:
+        clock.escalation_level = threshold.level
+
+
+def catch_up(referral, at) -> None:
+    """Within a unit of work that changed ``referral``: record what is already due
+    (a back-dated referral shows its warnings in the answer to its own POST)."""
+    for clock in referral.clocks:
+        if clock.is_running and clock.next_due_at is not None and clock.next_due_at <= at:
+            advance(clock, at)
+        elif not clock.is_running:
+            clock.next_due_at = None
+
+
+def acknowledge(referral, at) -> list:
+    """A person has the escalation: pause the chain of each breached clock."""
+    paused = []
+    for clock in referral.clocks:
+        if clock.status == "breached" and clock.acknowledged_at is None:
+            clock.acknowledged_at, clock.next_due_at = at, None
+            paused.append(clock.name)
+    return paused

@@ -1,0 +1,72 @@
+"""Helpers for the chasing tests: referrals posted at a chosen time, passes run at another."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import time_machine
+
+from spoa.extensions import db as database
+from spoa.models import Clock
+
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def post_referral(client, sender, payload):
+    """post_referral(at=..., **fields) -> the 201 body, posted with the clock at ``at``."""
+    _, headers = sender
+
+    def post(at=T0, **fields):
+        with time_machine.travel(at, tick=False):
+            response = client.post("/api/v1/referrals", json=payload(**fields), headers=headers)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    return post
+
+
+@pytest.fixture
+def reconcile_at(app):
+    """reconcile_at(t): one reconciler pass (advance, schedule, deliver) with the clock at t."""
+    from workers.context import use_app
+    from workers.jobs import reconcile
+
+    use_app(app)
+
+    def run(at):
+        # The test's own session may hold a transaction (on SQLite, the write
+        # lock); the job runs in its own app context, as in a worker.
+        database.session.rollback()
+        with time_machine.travel(at, tick=False):
+            return reconcile()
+
+    return run
+
+
+@pytest.fixture
+def clock_of(db):
+    def get(referral_id, name):
+        database.session.expire_all()
+        import uuid
+
+        return (database.session.query(Clock).filter_by(referral_id=uuid.UUID(referral_id), name=name)
+                .order_by(Clock.id.desc()).first())
+
+    return get
+
+
+def effects(clock):
+    return [(e.kind, e.level) for e in clock.effects]
+
+
+@pytest.fixture
+def get_referral(client, sender):
+    _, headers = sender
+
+    def get(referral_id):
+        return client.get(f"/api/v1/referrals/{referral_id}", headers=headers).get_json()
+
+    return get
+
+
+def minutes(n):
+    return timedelta(minutes=n)

@@ -1,0 +1,83 @@
+"""`flask spoa worker`: an RQ worker plus the ticker that drives the reconciler.
+
+It survives Redis going away (backs off and reconnects; meanwhile the ticker
+runs the reconciler itself, straight against the database) and stops cleanly
+on SIGTERM or Ctrl-C (the job in hand finishes first).
+"""
+import logging
+import signal
+import threading
+import time
+
+import redis as redis_lib
+from rq import Queue, SimpleWorker
+
+from spoa.redis_store import get_redis
+
+from .context import use_app
+from .jobs import QUEUE
+from .schedule import PERIODIC
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = 30.0
+
+
+def _tick(app, periodic, stop: threading.Event) -> None:
+    """Once a period: claim it cluster-wide and enqueue; with Redis down, run it here."""
+    from importlib import import_module
+
+    module, name = periodic.func.rsplit(".", 1)
+    func = getattr(import_module(module), name)
+    every = app.config[periodic.every]
+    while not stop.wait(every):
+        period = int(time.time() // every)
+        try:
+            with app.app_context():
+                r = get_redis()
+                if r.set(f"spoa:periodic:{periodic.id}:{period}", "1", nx=True, ex=max(60, every * 5)):
+                    Queue(QUEUE, connection=r).enqueue(func, job_id=f"{periodic.id}-{period}",
+                                                       result_ttl=30, failure_ttl=3600)
+        except redis_lib.RedisError:
+            try:
+                func()  # the database is the truth: chase without Redis
+            except Exception:
+                log.exception("periodic %s failed", periodic.id)
+
+
+def run_worker(app, burst: bool = False) -> None:
+    use_app(app)
+    stop = threading.Event()
+    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+
+    def _stop(signum, _frame):
+        log.info("worker stopping (signal %s)", signum)
+        stop.set()
+
+    tickers = [threading.Thread(target=_tick, args=(app, p, stop), daemon=True, name=f"tick-{p.id}")
+               for p in PERIODIC]
+    if not burst:
+        for t in tickers:
+            t.start()
+    backoff = 1.0
+    try:
+        while not stop.is_set():
+            for s in previous:
+                signal.signal(s, _stop)
+            try:
+                with app.app_context():
+                    connection = get_redis()
+                    worker = SimpleWorker([QUEUE], connection=connection)
+                    # SimpleWorker runs jobs in this process: the app, its policy and its
+                    # connection pools are made once, not once a job.
+                    worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+                if burst or getattr(worker, "_stop_requested", False):
+                    break
+                backoff = 1.0
+            except redis_lib.RedisError as exc:
+                log.warning("redis unavailable (%s); retrying in %.0f s", type(exc).__name__, backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+    finally:
+        stop.set()
+        for s, handler in previous.items():
+            signal.signal(s, handler)

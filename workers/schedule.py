@@ -1,0 +1,19 @@
+"""Periodic work, as data with stable ids (redash's tasks/schedule.py pattern).
+
+One job per period across the whole county: each worker's ticker tries to
+claim the period's id in Redis (SET NX) and only the winner enqueues, so ten
+machines do not run ten reconcilers a second.
+"""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Periodic:
+    id: str
+    func: str        # dotted path: RQ imports it in the worker that runs it
+    every: str       # config key holding the period in seconds
+
+
+PERIODIC = (
+    Periodic("reconcile", "workers.jobs.reconcile", "RECONCILE_EVERY_SECONDS"),
+)
