@@ -4,6 +4,7 @@ It survives Redis going away (backs off and reconnects; meanwhile the ticker
 runs the reconciler itself, straight against the database) and stops cleanly
 on SIGTERM or Ctrl-C (the job in hand finishes first).
 """
+import faulthandler
 import logging
 import signal
 import threading
@@ -20,6 +21,16 @@ from .schedule import PERIODIC
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 30.0
+
+
+class InProcessWorker(SimpleWorker):
+    """SimpleWorker runs jobs in this process, so the app, its policy and its
+    connection pools are made once, not once a job. RQ's SimpleWorker then
+    treats this process as a work horse and ignores SIGTERM after the first
+    job; we keep the worker's own handlers (warm shutdown: finish the job in hand)."""
+
+    def setup_work_horse_signals(self):
+        pass
 
 
 def _tick(app, periodic, stop: threading.Event) -> None:
@@ -46,6 +57,8 @@ def _tick(app, periodic, stop: threading.Event) -> None:
 
 def run_worker(app, burst: bool = False) -> None:
     use_app(app)
+    # `kill -USR1 <pid>` prints every thread's stack: what a stuck worker is waiting on.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     stop = threading.Event()
     previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
 
@@ -59,20 +72,16 @@ def run_worker(app, burst: bool = False) -> None:
         for t in tickers:
             t.start()
     backoff = 1.0
-    try:
+    try:  # the loop exists for Redis outages: RQ raises when it cannot reach Redis
         while not stop.is_set():
             for s in previous:
                 signal.signal(s, _stop)
             try:
                 with app.app_context():
                     connection = get_redis()
-                    worker = SimpleWorker([QUEUE], connection=connection)
-                    # SimpleWorker runs jobs in this process: the app, its policy and its
-                    # connection pools are made once, not once a job.
+                    worker = InProcessWorker([QUEUE], connection=connection)
                     worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
-                if burst or getattr(worker, "_stop_requested", False):
-                    break
-                backoff = 1.0
+                break  # work() returns only when asked to stop (or, in burst mode, when done)
             except redis_lib.RedisError as exc:
                 log.warning("redis unavailable (%s); retrying in %.0f s", type(exc).__name__, backoff)
                 stop.wait(backoff)

@@ -1,0 +1,182 @@
+"""The worker as it runs in production: a separate process, real time, real Redis.
+
+A private redis-server (its own port) lets these tests flush it, restart it
+empty and kill workers without touching anyone else's data.
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from types import SimpleNamespace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+from sqlalchemy import select
+
+from spoa.clocks import now
+from spoa.extensions import db as database
+from spoa.models import Clock, ClockEffect, Notification
+
+ROOT = Path(__file__).resolve().parents[2]
+BREACH_WITHIN = 5.0  # seconds from deadline to breach recorded (issue 4)
+
+
+class PrivateRedis:
+    def __init__(self, port: int, workdir: Path):
+        self.port, self.workdir, self.proc = port, workdir, None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.workdir)], stdout=subprocess.DEVNULL)
+        client = redis_lib.Redis(port=self.port, socket_connect_timeout=0.2)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis_lib.RedisError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis did not start")
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait(5)
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    if not shutil.which("redis-server"):
+        if os.environ.get("CI"):
+            pytest.fail("redis-server is not installed")
+        pytest.skip("redis-server is not installed")
+    server = PrivateRedis(6300 + os.getpid() % 500, tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def worker_factory(app, private_redis, db, tmp_path):
+    procs = []
+    log_path = tmp_path / "worker.log"
+
+    def start():
+        env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+               "REDIS_URL": private_redis.url, "SECRET_KEY": app.config["SECRET_KEY"]}
+        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "spoa", "worker"],
+                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                stderr=open(log_path, "ab"))
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGUSR1)  # its stacks go to the log: what was it doing?
+            time.sleep(0.3)
+            proc.kill()
+            proc.wait(5)
+    print(log_path.read_text()[-20000:])  # shown when a test fails
+
+
+@pytest.fixture
+def due_soon(client, sender, payload):
+    """due_soon(seconds) -> referral id of a crisis referral whose 2-hour clock ends in ``seconds``."""
+    _, headers = sender
+
+    def post(seconds):
+        received = now() - timedelta(hours=2) + timedelta(seconds=seconds)
+        response = client.post("/api/v1/referrals", json=payload(received_at=received.isoformat()), headers=headers)
+        assert response.status_code == 201
+        return uuid.UUID(response.get_json()["id"])
+
+    return post
+
+
+def wait_for_breach(referral_id, timeout=20.0):
+    """Poll through short-lived connections of our own: the test's session must
+    hold no transaction (on SQLite, the write lock) while the worker works."""
+    database.session.remove()
+    query = select(Clock.breached_at, Clock.deadline).where(
+        Clock.referral_id == referral_id, Clock.name == "first_contact")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with database.engine.connect() as conn:
+            breached_at, clock_deadline = conn.execute(query).one()
+        if breached_at is not None:
+            return SimpleNamespace(breached_at=breached_at, deadline=clock_deadline)
+        time.sleep(0.2)
+    raise AssertionError(f"clock of referral {referral_id} not breached within {timeout} s")
+
+
+def assert_breached_in_time(clock):
+    lag = (clock.breached_at - clock.deadline).total_seconds()
+    print(f"breach lag {lag:.2f} s")
+    assert 0 <= lag <= BREACH_WITHIN, f"breach recorded {lag:.2f} s after the deadline"
+
+
+def assert_every_notification_once():
+    database.session.rollback()
+    rows = database.session.query(Notification.effect_id, Notification.recipient, Notification.channel).all()
+    assert len(rows) == len(set(rows))
+    effects = database.session.query(ClockEffect.clock_id, ClockEffect.kind, ClockEffect.level).all()
+    assert len(effects) == len(set(effects))
+    database.session.rollback()
+
+
+@pytest.mark.slow
+def test_breaches_are_recorded_within_5_s_through_flush_restart_and_sigkill(worker_factory, private_redis, due_soon):
+    worker = worker_factory()
+    first = due_soon(4)
+    assert_breached_in_time(wait_for_breach(first))
+
+    # Redis loses everything between scheduling and the deadline.
+    second = due_soon(4)
+    redis_lib.Redis.from_url(private_redis.url).flushdb()
+    assert_breached_in_time(wait_for_breach(second))
+
+    # Redis restarts empty while the worker runs: the worker reconnects.
+    third = due_soon(5)
+    private_redis.stop()
+    private_redis.start()
+    assert_breached_in_time(wait_for_breach(third))
+
+    # The worker is killed outright, and a new one starts.
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(5)
+    fourth = due_soon(4)
+    time.sleep(1)
+    worker_factory()
+    assert_breached_in_time(wait_for_breach(fourth))
+    assert_every_notification_once()
+
+
+@pytest.mark.slow
+def test_two_workers_racing_record_each_breach_once(worker_factory, due_soon):
+    worker_factory()
+    worker_factory()
+    ids = [due_soon(3) for _ in range(25)]
+    for referral_id in ids:
+        wait_for_breach(referral_id)
+    assert_every_notification_once()
+    database.session.rollback()
+    breaches = database.session.query(ClockEffect).filter_by(kind="breach").count()
+    assert breaches == 25
+
+
+@pytest.mark.slow
+def test_the_worker_stops_cleanly_on_sigterm(worker_factory):
+    worker = worker_factory()
+    time.sleep(2)
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(15) == 0
