@@ -1,0 +1,136 @@
+"""Notifications leave through their channels, with an attempt recorded each time."""
+import json
+import socketserver
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from spoa.extensions import db as database
+from spoa.models import Notification, NotificationChannel
+from spoa.services.delivery import MAX_ATTEMPTS, backoff
+
+from .conftest import T0
+
+
+class Receiver(BaseHTTPRequestHandler):
+    status = 200
+    bodies: list = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).bodies.append((json.loads(body), self.headers.get("Idempotency-Key")))
+        self.send_response(type(self).status)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def webhook(db):
+    Receiver.bodies, Receiver.status = [], 200
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    database.session.add(NotificationChannel(recipient="service_duty_lead", channel="webhook", target=url))
+    database.session.commit()
+    yield Receiver
+    server.shutdown()
+
+
+def _webhook_notifications():
+    database.session.rollback()
+    return database.session.query(Notification).filter_by(channel="webhook").all()
+
+
+def test_a_breach_reaches_the_duty_leads_webhook_without_patient_details(webhook, post_referral, reconcile_at):
+    body = post_referral(at=T0)
+    reconcile_at(T0 + timedelta(hours=2, seconds=1))
+    [notification] = _webhook_notifications()
+    assert (notification.status, notification.attempts) == ("delivered", 1)
+    [(sent, key)] = webhook.bodies
+    assert sent["kind"] == "breach" and body["reference"] in sent["subject"]
+    assert key == f"spoa-notification-{notification.id}"
+    text = json.dumps(sent)
+    assert "Lovelace" not in text and "9434765919" not in text and "NN1 5BD" not in text
+
+
+def test_a_failing_webhook_is_retried_with_backoff_then_delivered(webhook, post_referral, reconcile_at):
+    post_referral(at=T0)
+    webhook.status = 500
+    breach_at = T0 + timedelta(hours=2, seconds=1)
+    reconcile_at(breach_at)
+    [notification] = _webhook_notifications()
+    assert (notification.status, notification.attempts) == ("pending", 1)
+    assert notification.next_attempt_at == breach_at + backoff(1)
+    assert [a.ok for a in notification.delivery_attempts] == [False]
+    assert "500" in notification.delivery_attempts[0].error
+    webhook.status = 200
+    reconcile_at(breach_at + timedelta(seconds=10))  # not yet time to retry
+    assert _webhook_notifications()[0].attempts == 1
+    reconcile_at(breach_at + backoff(1) + timedelta(seconds=1))
+    [notification] = _webhook_notifications()
+    assert notification.status == "delivered"
+    assert [a.ok for a in notification.delivery_attempts] == [False, True]
+
+
+def test_a_notification_that_never_gets_through_is_marked_failed(webhook, post_referral, reconcile_at):
+    post_referral(at=T0)
+    webhook.status = 503
+    at = T0 + timedelta(hours=2, seconds=1)
+    reconcile_at(at)
+    for attempt in range(1, MAX_ATTEMPTS):
+        at += backoff(attempt) + timedelta(seconds=1)
+        reconcile_at(at)
+    [notification] = [n for n in _webhook_notifications() if n.effect.kind == "breach"]
+    assert (notification.status, notification.attempts) == ("failed", MAX_ATTEMPTS)
+
+
+class SmtpSink(socketserver.StreamRequestHandler):
+    """Just enough SMTP to accept one message (Python 3.12 dropped smtpd)."""
+
+    messages: list = []
+
+    def handle(self):
+        self.wfile.write(b"220 sink\r\n")
+        data, in_data = [], False
+        for raw in self.rfile:
+            line = raw.decode().rstrip("\r\n")
+            if in_data:
+                if line == ".":
+                    in_data = False
+                    type(self).messages.append("\n".join(data))
+                    self.wfile.write(b"250 queued\r\n")
+                else:
+                    data.append(line)
+                continue
+            verb = line[:4].upper()
+            if verb == "DATA":
+                in_data = True
+                self.wfile.write(b"354 go on\r\n")
+            elif verb == "QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"250 ok\r\n")
+
+
+def test_email_channels_send_through_smtp(app, db, post_referral, reconcile_at):
+    SmtpSink.messages = []
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), SmtpSink)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=server.server_address[1])
+    database.session.add(NotificationChannel(recipient="service_duty_lead:crisis_response", channel="email",
+                                             target="duty.lead@example.nhs.uk"))
+    database.session.commit()
+    try:
+        body = post_referral(at=T0)
+        reconcile_at(T0 + timedelta(hours=2, seconds=1))
+    finally:
+        server.shutdown()
+    [message] = SmtpSink.messages
+    assert "To: duty.lead@example.nhs.uk" in message and body["reference"] in message
+    database.session.rollback()
+    assert database.session.query(Notification).filter_by(channel="email").one().status == "delivered"
