@@ -91,16 +91,35 @@ def worker_factory(app, private_redis, db, tmp_path):
 
 @pytest.fixture
 def due_soon(client, sender, payload):
-    """due_soon(seconds) -> referral id of a crisis referral whose 2-hour clock ends in ``seconds``."""
+    """due_soon(seconds) -> referral id of a crisis referral whose 2-hour clock ends in
+    ``seconds``; its 75% and 90% warnings are already past, and must show in the answer."""
     _, headers = sender
 
     def post(seconds):
         received = now() - timedelta(hours=2) + timedelta(seconds=seconds)
         response = client.post("/api/v1/referrals", json=payload(received_at=received.isoformat()), headers=headers)
         assert response.status_code == 201
-        return uuid.UUID(response.get_json()["id"])
+        body = response.get_json()
+        first = next(c for c in body["clocks"] if c["name"] == "first_contact")
+        assert [(e["kind"], e["level"]) for e in first["effects"]] == [("warning", 75), ("warning", 90)]
+        # The request shared the test's session: end its read now, or on SQLite
+        # it holds the write lock against the worker.
+        database.session.remove()
+        return uuid.UUID(body["id"])
 
     return post
+
+
+def wait_until_scheduled(redis_url, timeout=5.0):
+    """Until some chase job is in RQ's scheduled registry (so a flush lands between
+    scheduling and the deadline)."""
+    r = redis_lib.Redis.from_url(redis_url)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(m.startswith(b"chase-") for m in r.zrange("rq:scheduled:spoa", 0, -1)):
+            return
+        time.sleep(0.1)
+    raise AssertionError("no chase job was scheduled in RQ")
 
 
 def wait_for_breach(referral_id, timeout=20.0):
@@ -137,11 +156,17 @@ def assert_every_notification_once():
 @pytest.mark.slow
 def test_breaches_are_recorded_within_5_s_through_flush_restart_and_sigkill(worker_factory, private_redis, due_soon):
     worker = worker_factory()
-    first = due_soon(4)
-    assert_breached_in_time(wait_for_breach(first))
+    first = due_soon(20)  # received 1 h 59 min 40 s ago
+    assert_breached_in_time(wait_for_breach(first, timeout=35))
+    database.session.remove()
+    told = database.session.query(Notification).join(ClockEffect).filter(
+        ClockEffect.referral_id == first, ClockEffect.kind == "breach").one()
+    assert told.recipient == "service_duty_lead:crisis_response"  # the first link of the chain
+    database.session.rollback()
 
     # Redis loses everything between scheduling and the deadline.
     second = due_soon(4)
+    wait_until_scheduled(private_redis.url)
     redis_lib.Redis.from_url(private_redis.url).flushdb()
     assert_breached_in_time(wait_for_breach(second))
 
@@ -151,7 +176,8 @@ def test_breaches_are_recorded_within_5_s_through_flush_restart_and_sigkill(work
     private_redis.start()
     assert_breached_in_time(wait_for_breach(third))
 
-    # The worker is killed outright, and a new one starts.
+    # The worker is killed outright (it runs a reconcile job every second, so
+    # often mid-job), and a new one starts.
     worker.send_signal(signal.SIGKILL)
     worker.wait(5)
     fourth = due_soon(4)
