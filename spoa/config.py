@@ -29,7 +29,9 @@ class Config:
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgres://"):
             self.SQLALCHEMY_DATABASE_URI = "postgresql://" + self.SQLALCHEMY_DATABASE_URI[11:]
         self.REDIS_URL = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # hide_parameters: the values bound to a statement are patient details;
+        # keep them out of SQLAlchemy's own error messages and logs.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
         # Intake contract: a body over 64 KiB is refused with 413.
         self.MAX_CONTENT_LENGTH = 64 * 1024
         # Default per-client rate (requests a minute) when a client has none of its own.

@@ -1,6 +1,9 @@
 """Every API error is application/problem+json (RFC 9457): never HTML, never a
 bare 500 for something a sender did."""
 import logging
+import traceback
+
+import sqlalchemy.exc
 
 from flask import jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -43,6 +46,19 @@ def problem_response(status: int, detail: str, title: str | None = None, errors=
     return response
 
 
+def log_unexpected(exc: Exception) -> None:
+    """Log an unexpected error without patient data. A database error's message
+    carries the statement and its values (psycopg2 even echoes them from the
+    server), so for those only the class, SQLSTATE and stack frames are logged."""
+    if isinstance(exc, sqlalchemy.exc.DBAPIError):
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        code = getattr(exc.orig, "pgcode", None) or type(exc.orig).__name__
+        log.error("unhandled error on %s %s: database error %s (statement and values withheld)\n%s",
+                  request.method, request.path, code, frames)
+    else:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+
+
 def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
@@ -63,9 +79,8 @@ def init_app(app) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        # Our fault, not the sender's: log the stack (ids only, no patient data) and
-        # answer in the client's language.
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        # Our fault, not the sender's: log it and answer in the client's language.
+        log_unexpected(exc)
         if not is_api_request():
             return "Internal Server Error", 500
         return problem_response(500, "Something went wrong on our side; the referral was not stored. Please retry.")

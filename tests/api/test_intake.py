@@ -216,3 +216,22 @@ def test_a_wrong_method_gets_405_with_allow(client):
     response = client.delete(URL)
     assert response.status_code == 405
     assert "POST" in response.headers["Allow"]
+
+
+def test_a_database_error_never_carries_patient_details_into_the_log(client, sender, payload, app, caplog, monkeypatch):
+    from spoa.extensions import db
+
+    _, headers = sender
+    real_commit = db.session.commit
+
+    def failing_commit():
+        # A genuine database error carrying the INSERT's parameters, as a crash would.
+        db.session.execute(db.text("INSERT INTO no_such_table (code, name) VALUES (:c, :n)"),
+                           {"c": "Lovelace-9434765919", "n": "Ada"})
+        real_commit()
+
+    monkeypatch.setattr(db.session, "commit", failing_commit)
+    response = client.post(URL, json=payload(), headers=headers)
+    assert response.status_code == 500 and response.mimetype == "application/problem+json"
+    assert "Lovelace" not in caplog.text and "9434765919" not in caplog.text
+    assert "unhandled error" in caplog.text and "no_such_table" in caplog.text
