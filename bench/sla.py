@@ -383,6 +383,7 @@ def setup_logging(logdir):
 def main():
     args = parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally below
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even if started with SIGINT ignored
     logdir = tempfile.mkdtemp(prefix="spoa-sla-bench-")
     setup_logging(logdir)
     r = redis.Redis.from_url(REDIS_URL)

@@ -8,6 +8,9 @@ from .context import job_app
 
 log = logging.getLogger(__name__)
 QUEUE = "spoa"
+# Listened to first: in a burst of due clocks, one reconcile pass does them all
+# in batches, faster than their individual chase jobs queued ahead of it.
+RECONCILE_QUEUE = "spoa-reconcile"
 
 
 def chase_clock(clock_id: int) -> int:

@@ -16,7 +16,7 @@ from rq import Queue, SimpleWorker
 from spoa.redis_store import get_redis
 
 from .context import use_app
-from .jobs import QUEUE
+from .jobs import QUEUE, RECONCILE_QUEUE
 from .schedule import PERIODIC
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ def _tick(app, periodic, stop: threading.Event) -> None:
             with app.app_context():
                 r = get_redis()
                 if r.set(f"spoa:periodic:{periodic.id}:{period}", "1", nx=True, ex=max(60, every * 5)):
-                    Queue(QUEUE, connection=r).enqueue(func, job_id=f"{periodic.id}-{period}",
+                    Queue(periodic.queue, connection=r).enqueue(func, job_id=f"{periodic.id}-{period}",
                                                        result_ttl=30, failure_ttl=3600)
         except redis_lib.RedisError:
             try:
@@ -79,7 +79,7 @@ def run_worker(app, burst: bool = False) -> None:
             try:
                 with app.app_context():
                     connection = get_redis()
-                    worker = InProcessWorker([QUEUE], connection=connection)
+                    worker = InProcessWorker([RECONCILE_QUEUE, QUEUE], connection=connection)
                     worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
                 break  # work() returns only when asked to stop (or, in burst mode, when done)
             except redis_lib.RedisError as exc:

@@ -6,14 +6,17 @@ machines do not run ten reconcilers a second.
 """
 from dataclasses import dataclass
 
+from .jobs import RECONCILE_QUEUE
+
 
 @dataclass(frozen=True)
 class Periodic:
     id: str
     func: str        # dotted path: RQ imports it in the worker that runs it
     every: str       # config key holding the period in seconds
+    queue: str
 
 
 PERIODIC = (
-    Periodic("reconcile", "workers.jobs.reconcile", "RECONCILE_EVERY_SECONDS"),
+    Periodic("reconcile", "workers.jobs.reconcile", "RECONCILE_EVERY_SECONDS", RECONCILE_QUEUE),
 )
