@@ -10,6 +10,7 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from spoa.clocks import now
 from spoa.database import is_postgresql
@@ -22,7 +23,10 @@ BATCH = 200
 
 
 def _due(at, limit):
+    # Each due clock needs its effects and referral: load them with the batch,
+    # not one lazy query per clock.
     stmt = (select(Clock).where(Clock.next_due_at.is_not(None), Clock.next_due_at <= at)
+            .options(selectinload(Clock.effects), selectinload(Clock.referral))
             .order_by(Clock.next_due_at).limit(limit))
     if is_postgresql(db.session):
         stmt = stmt.with_for_update(skip_locked=True, of=Clock)

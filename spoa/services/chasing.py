@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import g
 from sqlalchemy import select
 
 from ..clocks import add_duration, elapsed, point_in_window
@@ -71,11 +72,15 @@ def recipient_for(referral, threshold: Threshold) -> str:
 
 
 def _channels(recipient: str) -> list[tuple[str, str | None]]:
-    """In-app always; email and webhook where configured for this recipient."""
-    rows = db.session.scalars(select(NotificationChannel).where(
-        NotificationChannel.recipient.in_([recipient, recipient.split(":")[0]]),
-        NotificationChannel.is_active.is_(True))).all()
-    return [("in_app", None)] + [(r.channel, r.target) for r in rows]
+    """In-app always; email and webhook where configured for this recipient.
+    Read once per unit of work (a request or a job), not once per effect."""
+    if "spoa_channels" not in g:
+        rows = db.session.execute(select(
+            NotificationChannel.recipient, NotificationChannel.channel, NotificationChannel.target
+        ).where(NotificationChannel.is_active.is_(True))).all()
+        g.spoa_channels = [tuple(r) for r in rows]
+    wanted = (recipient, recipient.split(":")[0])
+    return [("in_app", None)] + [(ch, target) for who, ch, target in g.spoa_channels if who in wanted]
 
 
 def _notify(referral, clock, effect: ClockEffect, threshold: Threshold, at) -> None:
