@@ -34,6 +34,11 @@ def create_app(config=None) -> Flask:
     redis_store.init_app(app)
     problems.init_app(app)
     app.register_blueprint(api_bp)
+    from .web import bp as web_bp
+    from .web import security
+
+    app.register_blueprint(web_bp)
+    security.init_app(app)
     register_cli(app)
 
     from .health import bp as health_bp

@@ -77,6 +77,19 @@ def create_user(username, role, service):
     click.echo(f"Created {role} {username} (id {user.id}).")
 
 
+@spoa_cli.command("unlock-user")
+@click.option("--username", required=True)
+def unlock_user(username):
+    """Unlock an account locked after failed sign-ins (recorded in the audit)."""
+    from .services.accounts import unlock
+
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        _fail(f"no user named {username!r}.")
+    unlock(user, by="admin (CLI)")
+    click.echo(f"Unlocked {username}.")
+
+
 @spoa_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then exit (for tests and one-off catch-up).")
 def worker(burst):

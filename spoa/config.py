@@ -46,6 +46,10 @@ class Config:
         self.RECONCILE_EVERY_SECONDS = int(env.get("RECONCILE_EVERY_SECONDS", "1"))
         self.SCHEDULE_AHEAD_SECONDS = int(env.get("SCHEDULE_AHEAD_SECONDS", "60"))  # None: rules/policy in the repo
         self.TESTING = False
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        # Behind HTTPS (production), session cookies are Secure; a laptop on http://127.0.0.1 needs them not.
+        self.SESSION_COOKIE_SECURE = env.get("SESSION_COOKIE_SECURE", "0").lower() in ("1", "true", "yes")
 
 
 class TestConfig(Config):

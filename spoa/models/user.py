@@ -2,6 +2,7 @@
 import hashlib
 import secrets
 
+from flask_login import UserMixin
 from sqlalchemy import JSON
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -13,7 +14,7 @@ ROLES = ("call_handler", "clinician", "supervisor", "admin")
 TOKEN_PREFIX = "spoa_"
 
 
-class User(db.Model):
+class User(UserMixin, db.Model):
     __tablename__ = "users"
 
     id = db.Column(db.Integer, primary_key=True)
@@ -23,6 +24,7 @@ class User(db.Model):
     service = db.Column(db.String(32), nullable=True)  # a clinician's own service
     is_active = db.Column(db.Boolean, nullable=False, default=True)
     failed_logins = db.Column(db.Integer, nullable=False, default=0)
+    first_failed_at = db.Column(UTCDateTime, nullable=True)  # start of the 15-minute count
     locked_until = db.Column(UTCDateTime, nullable=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=now)
 
