@@ -1,0 +1,28 @@
+"""login_as(role, service=None): a signed-in test client, as the style guide's conftest has it."""
+import re
+
+import pytest
+
+from spoa.models import User
+
+PASSWORD = "correct horse battery"  # noqa: S105 (a test fixture)
+
+
+def csrf_token(client, path="/login"):
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+@pytest.fixture
+def login_as(client, db):
+    def sign_in(role, service=None, username=None):
+        user = User(username=username or role, role=role, service=service)
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        db.session.commit()
+        response = client.post("/login", data={"username": user.username, "password": PASSWORD,
+                                                "csrf_token": csrf_token(client)})
+        assert response.status_code == 302
+        return user
+
+    return sign_in

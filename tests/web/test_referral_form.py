@@ -1,0 +1,85 @@
+"""The call handler's form: the API's validation, messages beside the fields, values kept."""
+import html
+import re
+
+from spoa.models import Referral
+
+from .conftest import csrf_token
+
+GOOD = {
+    "source": "gp", "referrer.name": "Dr A Khan", "patient.nhs_number": "943 476 5919",
+    "patient.given_name": "Ada", "patient.family_name": "Lovelace", "patient.date_of_birth": "1938-03-14",
+    "patient.postcode": "nn1 5bd", "presenting_need": "fall_no_injury", "consent": "yes",
+    "observations.news2": "2",
+}
+
+
+def post_form(client, data, token=True):
+    form = dict(data)
+    if token:
+        form["csrf_token"] = csrf_token(client, "/referrals/new")
+    return client.post("/referrals/new", data=form)
+
+
+def test_the_form_asks_for_every_part_of_a_referral_in_call_order(client, login_as):
+    login_as("call_handler")
+    page = client.get("/referrals/new").get_data(as_text=True)
+    order = [page.index(f"<h2>{h}</h2>") for h in ("Who is referring", "Patient", "What has happened", "Red flags",
+                                     "Observations", "Mental health", "Function", "Consent")]
+    assert order == sorted(order)
+    for field in re.findall(r'<input class="input[^"]*" id="([^"]+)"', page):
+        assert f'<label class="label" for="{field}">' in page  # every input has its label
+
+
+def test_a_phone_referral_is_saved_triaged_and_its_reference_shown(client, login_as, db):
+    handler = login_as("call_handler")
+    response = post_form(client, GOOD)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    referral = db.session.query(Referral).one()
+    assert "Referral saved" in page and referral.reference[8:] in page
+    assert "crisis response" in page and referral.rules_decision.explanation in html.unescape(page)
+    assert (referral.channel, referral.created_by_user_id, referral.postcode) == ("form", handler.id, "NN1 5BD")
+    assert referral.source_reference.startswith("PHONE-")
+    assert referral.history[0].actor_name == "call_handler"
+
+
+def test_a_ticked_red_flag_redirects_to_999(client, login_as, db):
+    login_as("call_handler")
+    post_form(client, {**GOOD, "red_flags": ["chest_pain"]})
+    assert db.session.query(Referral).one().route == "emergency_redirect"
+
+
+def test_a_form_with_every_field_wrong_shows_every_message_and_keeps_every_value(client, login_as, db):
+    login_as("call_handler")
+    wrong = {"source": "pigeon", "emas_category": "two", "patient.nhs_number": "943 476 5918",
+             "patient.given_name": "", "patient.family_name": "x" * 101, "patient.date_of_birth": "14/03/1938",
+             "patient.postcode": "nope", "presenting_need": "", "pathways_disposition": "D5",
+             "observations.news2": "21", "observations.clinical_frailty_scale": "0", "consent": ""}
+    response = post_form(client, wrong)
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422 and "There is a problem" in page
+    for path in ("source", "patient.nhs_number", "patient.given_name", "patient.family_name",
+                 "patient.date_of_birth", "patient.postcode", "presenting_need", "pathways_disposition",
+                 "observations.news2", "observations.clinical_frailty_scale", "consent"):
+        assert f'id="{path}-error"' in page or f'href="#{path}"' in page, path
+    for path in ("patient.nhs_number", "patient.family_name", "patient.date_of_birth", "patient.postcode",
+                 "pathways_disposition", "observations.news2"):
+        assert f'value="{wrong[path]}"' in page, path
+    assert "fails its check digit" in page
+    assert db.session.query(Referral).count() == 0
+
+
+def test_only_call_handlers_and_supervisors_enter_referrals(client, login_as):
+    login_as("clinician", service="crisis_response")
+    assert client.get("/referrals/new").status_code == 403
+
+
+def test_the_form_refuses_a_post_without_its_csrf_token(client, login_as, db):
+    login_as("call_handler")
+    assert post_form(client, GOOD, token=False).status_code == 400
+    assert db.session.query(Referral).count() == 0
+
+
+def test_the_form_needs_a_session(client):
+    assert client.get("/referrals/new").status_code == 302
