@@ -21,7 +21,7 @@ PG_ADMIN_URL = os.environ.get("SPOA_TEST_PG_ADMIN", "postgresql://postgres@127.0
 PG_TEST_DB = os.environ.get("SPOA_TEST_PG_DB", "spoa_test")
 REDIS_TEST_URL = os.environ.get("SPOA_TEST_REDIS", "redis://127.0.0.1:6379/13")
 TABLES_CHILD_FIRST = (
-    "delivery_attempts", "notifications", "clock_effects", "notification_channels", "audit_events", "clocks", "triage_decisions", "referrals", "api_clients", "users", "services",
+    "access_events", "delivery_attempts", "notifications", "clock_effects", "notification_channels", "audit_events", "clocks", "triage_decisions", "referrals", "api_clients", "users", "services",
 )
 
 

@@ -10,6 +10,7 @@ from ..models import Referral
 from ..schemas.intake import IntakeSchema
 from ..schemas.referral import EventSchema, ReferralPageSchema, ReferralQuerySchema, ReferralSchema
 from ..services.actions import VersionMismatch, apply_event
+from ..services.access import record_view
 from ..services.intake import IntakeConflict, receive_referral
 from . import bp, rate_limit
 from .access import can_see, visible_filter
@@ -60,7 +61,9 @@ def create_referral():
 @bp.get("/v1/referrals/<referral_id>")
 def get_referral(referral_id):
     actor = require_actor()
-    return _answer(_referral_or_404(actor, referral_id), 200)
+    referral = _referral_or_404(actor, referral_id)
+    record_view(referral, actor, via="api")
+    return _answer(referral, 200)
 
 
 @bp.get("/v1/referrals")

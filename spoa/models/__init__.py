@@ -1,5 +1,5 @@
 """The database rows, one aggregate a module. Import from here."""
-from .audit import AuditEvent
+from .audit import AccessEvent, AuditEvent
 from .clock import Clock
 from .decision import TriageDecision
 from .notification import ClockEffect, DeliveryAttempt, Notification, NotificationChannel
@@ -8,6 +8,6 @@ from .service import Service
 from .user import ApiClient, User
 
 __all__ = [
-    "ApiClient", "AuditEvent", "Clock", "ClockEffect", "DeliveryAttempt", "Notification",
+    "AccessEvent", "ApiClient", "AuditEvent", "Clock", "ClockEffect", "DeliveryAttempt", "Notification",
     "NotificationChannel", "Referral", "Service", "TriageDecision", "User",
 ]

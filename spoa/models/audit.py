@@ -22,3 +22,17 @@ class AuditEvent(db.Model):
     detail = db.Column(JSON, nullable=True)
 
     referral = db.relationship("Referral", back_populates="history")
+
+
+class AccessEvent(db.Model):
+    """Who looked at a referral, and when (special-category data: every view is kept).
+    Apart from the state-change history, so the timeline stays readable."""
+
+    __tablename__ = "access_events"
+
+    id = db.Column(db.Integer, primary_key=True)
+    referral_id = db.Column(db.Uuid, db.ForeignKey("referrals.id"), nullable=False, index=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=True)
+    actor_name = db.Column(db.String(120), nullable=False)
+    at = db.Column(UTCDateTime, nullable=False, default=now)
+    via = db.Column(db.String(16), nullable=False)  # page | api

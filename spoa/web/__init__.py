@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("web", __name__)
 
-from . import auth, referrals  # noqa: E402,F401  (routes register on import)
+from . import auth, referrals, worklist  # noqa: E402,F401  (routes register on import)

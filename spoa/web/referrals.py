@@ -12,6 +12,7 @@ from ..models import Referral
 from ..schemas import vocab
 from ..schemas.fields import flatten_errors
 from ..schemas.intake import IntakeSchema
+from ..services.access import record_view
 from ..services.intake import IntakeConflict, receive_referral
 from . import bp
 from .intake_form import to_intake
@@ -56,5 +57,6 @@ def show_referral(referral_id):
         referral = None
     if referral is None:
         abort(404)
+    record_view(referral, actor_for_user(current_user), via="page")
     return render_template("referral.html", referral=referral, saved=bool(request.args.get("saved")),
                            format_uk=format_uk, vocab=vocab)
