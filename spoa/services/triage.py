@@ -26,6 +26,24 @@ def rules_input(referral) -> dict:
     }
 
 
+def preview(data: dict) -> dict:
+    """The decision and clock targets a validated referral would get now (nothing stored)."""
+    from ..clocks import add_duration, format_uk, now
+    from ..policy import current_working_hours
+
+    policy = current_policy()
+    at = now()
+    received = data.get("received_at") if data.get("received_at") and data["received_at"] <= at else at
+    facts = derive_facts(data, received_at=received)
+    decision = policy.decide(facts)
+    clocks = [
+        {"name": t.name, "deadline": format_uk(add_duration(received, t.duration, t.counts, current_working_hours()))}
+        for t in policy.clock_targets(decision.route, decision.urgency) if t.starts_from == "receipt" and t.duration
+    ]
+    return {"route": decision.route, "route_name": policy.routes[decision.route].name, "urgency": decision.urgency,
+            "rule_id": decision.rule_id, "explanation": decision.explanation, "clocks": clocks}
+
+
 def triage_by_rules(referral, actor: Actor | None = None) -> None:
     """Decide and apply the route of a newly received referral."""
     actor = actor or Actor.system()

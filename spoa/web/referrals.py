@@ -1,7 +1,7 @@
 """The new-referral form and the referral page."""
 import uuid
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
@@ -14,6 +14,7 @@ from ..schemas.fields import flatten_errors
 from ..schemas.intake import IntakeSchema
 from ..services.access import record_view
 from ..services.intake import IntakeConflict, receive_referral
+from ..services.triage import preview
 from . import bp
 from .intake_form import to_intake
 
@@ -47,6 +48,21 @@ def new_referral():
     except IntakeConflict as exc:
         return _form(request.form, {"source_reference": [exc.message]}, 409)
     return redirect(url_for("web.show_referral", referral_id=result.referral.id, saved=1))
+
+
+@bp.post("/referrals/preview")
+def preview_referral():
+    """Where the form's referral would go, and why: the same rules, nothing stored."""
+    if current_user.role not in MAY_ENTER:
+        abort(403)
+    body = to_intake(request.form)
+    try:
+        data = INTAKE.load(body)
+    except ValidationError as exc:
+        # Only what the rules need matters to the preview; the rest is the form's job.
+        errors = flatten_errors(exc.messages)
+        return jsonify(ready=False, missing=sorted(errors))
+    return jsonify(ready=True, **preview(data))
 
 
 @bp.get("/referrals/<referral_id>")

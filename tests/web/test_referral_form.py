@@ -83,3 +83,17 @@ def test_the_form_refuses_a_post_without_its_csrf_token(client, login_as, db):
 
 def test_the_form_needs_a_session(client):
     assert client.get("/referrals/new").status_code == 302
+
+
+def test_the_preview_gives_the_route_and_why_without_storing_anything(client, login_as, db):
+    login_as("call_handler")
+    token = csrf_token(client, "/referrals/new")
+    data = client.post("/referrals/preview", data={**GOOD, "csrf_token": token}).get_json()
+    assert (data["ready"], data["route"], data["rule_id"]) == (True, "crisis_response", "ucr-condition")
+    assert [c["name"] for c in data["clocks"]] == ["first_contact"]
+    flagged = client.post("/referrals/preview", data={**GOOD, "red_flags": ["stroke_symptoms"], "csrf_token": token})
+    assert flagged.get_json()["route"] == "emergency_redirect"
+    half = client.post("/referrals/preview", data={"source": "gp", "patient.given_name": "Ada",
+                                                     "csrf_token": token}).get_json()
+    assert half["ready"] is False and "patient.postcode" in half["missing"]
+    assert db.session.query(Referral).count() == 0
