@@ -22,6 +22,16 @@ INTAKE = IntakeSchema()
 MAY_ENTER = ("call_handler", "supervisor")
 
 
+def referral_or_404(referral_id: str) -> Referral:
+    try:
+        referral = db.session.get(Referral, uuid.UUID(referral_id))
+    except ValueError:
+        referral = None
+    if referral is None:
+        abort(404)
+    return referral
+
+
 def actor_for_user(user) -> Actor:
     return Actor(kind="user", id=user.id, name=user.username, role=user.role, service=user.service)
 
@@ -67,12 +77,7 @@ def preview_referral():
 
 @bp.get("/referrals/<referral_id>")
 def show_referral(referral_id):
-    try:
-        referral = db.session.get(Referral, uuid.UUID(referral_id))
-    except ValueError:
-        referral = None
-    if referral is None:
-        abort(404)
+    referral = referral_or_404(referral_id)
     record_view(referral, actor_for_user(current_user), via="page")
     return render_template("referral.html", referral=referral, saved=bool(request.args.get("saved")),
                            format_uk=format_uk, vocab=vocab)

@@ -10,7 +10,7 @@ from ..lifecycle import OPEN_STATES, LifecycleError, allowed_events
 from ..models import Referral
 from ..services.actions import VersionMismatch, apply_event
 from . import bp
-from .referrals import actor_for_user
+from .referrals import actor_for_user, referral_or_404
 
 
 def _next_deadline(referral):
@@ -39,14 +39,7 @@ def worklist():
 
 @bp.post("/referrals/<referral_id>/events")
 def fire_from_page(referral_id):
-    import uuid
-
-    try:
-        referral = db.session.get(Referral, uuid.UUID(referral_id))
-    except ValueError:
-        referral = None
-    if referral is None:
-        abort(404)
+    referral = referral_or_404(referral_id)
     event = request.form.get("event", "")
     version = request.form.get("version", "")
     try:
