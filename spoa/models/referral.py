@@ -73,7 +73,6 @@ class Referral(db.Model):
     clocks = db.relationship(
         "Clock", back_populates="referral", order_by="Clock.id", cascade="all, delete-orphan"
     )
-    notifications = db.relationship("Notification", order_by="Notification.id", viewonly=True)
     history = db.relationship(
         "AuditEvent", back_populates="referral", order_by="AuditEvent.id",
         cascade="all, delete-orphan",
@@ -100,6 +99,13 @@ class Referral(db.Model):
     @property
     def current_decision(self):
         return self.decisions[-1] if self.decisions else None
+
+    @property
+    def notifications(self):
+        """Every notification its clocks produced, oldest first (from the loaded clocks:
+        a new referral's answer needs no query)."""
+        found = [n for c in self.clocks for e in c.effects for n in e.notifications]
+        return sorted(found, key=lambda n: (n.created_at, n.id or 0))
 
     @property
     def active_clocks(self):

@@ -118,7 +118,7 @@ def advance(clock, at) -> list[ClockEffect]:
     effects = []
     for i, threshold in enumerate(passed):
         effect = ClockEffect(referral_id=clock.referral.id, kind=threshold.kind,
-                             level=threshold.level, due_at=threshold.at, recorded_at=at)
+                             level=threshold.level, due_at=threshold.at, recorded_at=at, notifications=[])
         clock.effects.append(effect)
         effects.append(effect)
         _apply_status(clock, threshold, at)

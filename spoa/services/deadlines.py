@@ -21,6 +21,7 @@ def _new_clock(referral, target, start) -> Clock:
     clock = Clock(
         name=target.name, counts=target.counts, met_by=list(target.met_by),
         started_at=start, deadline=_deadline(target, start), status="running",
+        effects=[],  # known empty: answering for a new clock costs no query
     )
     referral.clocks.append(clock)
     chasing.schedule_first(clock)

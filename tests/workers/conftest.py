@@ -33,11 +33,15 @@ def reconcile_at(app):
     use_app(app)
 
     def run(at):
-        # The test's own session may hold a transaction (on SQLite, the write
-        # lock); the job runs in its own app context, as in a worker.
-        database.session.rollback()
+        # The job runs in its own app context and session, as in a worker. The
+        # test's session (shared by its requests, unlike production's one per
+        # request) is discarded either side: no lock held meanwhile (SQLite),
+        # and no stale rows after.
+        database.session.remove()
         with time_machine.travel(at, tick=False):
-            return reconcile()
+            result = reconcile()
+        database.session.remove()
+        return result
 
     return run
 
