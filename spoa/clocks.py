@@ -61,6 +61,12 @@ def uk_date(dt: datetime) -> date:
     return to_uk(dt).date()
 
 
+def receipt(sender_time: datetime | None, at: datetime) -> datetime:
+    """When a referral reached SPOA (routing-policy.md): the sender's received_at
+    when given and not in the future, else the server's time ``at``."""
+    return sender_time if sender_time is not None and sender_time <= at else at
+
+
 def format_uk(dt: datetime) -> str:
     """``dt`` for people, e.g. "Mon 23 Nov 2026 14:05 GMT" (BST in summer).
 

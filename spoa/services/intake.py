@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..clocks import now
+from ..clocks import now, receipt
 from ..extensions import db
 from ..lifecycle import Actor
 from ..models import AuditEvent, Referral
@@ -84,9 +84,7 @@ def _build(data: dict, *, fingerprint, actor, client_id, user_id, idempotency_ke
         reference=new_reference(), source=data["source"], source_reference=data["source_reference"],
         api_client_id=client_id, created_by_user_id=user_id, idempotency_key=idempotency_key,
         content_hash=fingerprint, channel=channel, created_at=at, updated_at=at,
-        # routing-policy.md: receipt is the sender's received_at when given and
-        # not in the future, else the server's time.
-        received_at=sender_time if sender_time and sender_time <= at else at,
+        received_at=receipt(sender_time, at),
         sender_received_at=sender_time, state="received",
         emas_category=data.get("emas_category"), referrer=data.get("referrer"),
         nhs_number=patient.get("nhs_number"), nhs_number_check_failed=nhs_number_check_failed,

@@ -3,11 +3,10 @@ from rules.facts import derive_facts
 
 from ..lifecycle import Actor
 from ..models import TriageDecision
-from ..policy import current_policy
+from ..clocks import add_duration, format_uk, now, receipt
+from ..policy import current_policy, current_working_hours
 from . import deadlines
 from .events import record_event
-
-
 
 
 def rules_input(referral) -> dict:
@@ -28,12 +27,8 @@ def rules_input(referral) -> dict:
 
 def preview(data: dict) -> dict:
     """The decision and clock targets a validated referral would get now (nothing stored)."""
-    from ..clocks import add_duration, format_uk, now
-    from ..policy import current_working_hours
-
     policy = current_policy()
-    at = now()
-    received = data.get("received_at") if data.get("received_at") and data["received_at"] <= at else at
+    received = receipt(data.get("received_at"), now())
     facts = derive_facts(data, received_at=received)
     decision = policy.decide(facts)
     clocks = [
