@@ -67,6 +67,13 @@ def receipt(sender_time: datetime | None, at: datetime) -> datetime:
     return sender_time if sender_time is not None and sender_time <= at else at
 
 
+def age_in_years(born: date, on: date | None = None) -> int:
+    """Whole years of age on ``on`` (today in the UK by default); a 29 February
+    birthday counts from 1 March in other years, as UK law has it."""
+    on = on or uk_date(now())
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
 def format_uk(dt: datetime) -> str:
     """``dt`` for people, e.g. "Mon 23 Nov 2026 14:05 GMT" (BST in summer).
 

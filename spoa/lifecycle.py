@@ -79,6 +79,11 @@ TRANSITIONS = (
                description="Escalation acknowledged: a person has it, the chain pauses"),
     Transition("withdraw", OPEN_STATES, "withdrawn", frozenset({"referrer", "supervisor"}),
                description="Withdrawn by the referrer"),
+    # A second call about a patient who already has an open referral: the new
+    # information joins that referral instead of starting a parallel one. The
+    # reason carries the note.
+    Transition("add_information", OPEN_STATES, None, frozenset({"referrer", "supervisor", "service"}),
+               needs_reason=True, description="More information added"),
 )
 BY_EVENT = {t.event: t for t in TRANSITIONS}
 EVENTS = tuple(BY_EVENT)

@@ -5,7 +5,7 @@ import traceback
 
 import sqlalchemy.exc
 
-from flask import jsonify, request
+from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,24 @@ def log_unexpected(exc: Exception) -> None:
         log.exception("unhandled error on %s %s", request.method, request.path)
 
 
+PAGE_ERRORS = {
+    # A form without its CSRF token, or one kept open past the session: say what to do.
+    400: ("The form could not be sent",
+          "It may have been open too long. Go back, reload the page and try again."),
+    403: ("You do not have access to this page",
+          "Your role does not allow this. If you need it for your work, ask an administrator."),
+    404: ("Page not found", "Check the address, or go back to the home page."),
+}
+
+
+def page_for_error(exc: HTTPException):
+    """Staff pages answer errors with a page in the site's own look, not a bare one."""
+    if exc.code not in PAGE_ERRORS:
+        return exc
+    title, detail = PAGE_ERRORS[exc.code]
+    return render_template("error.html", code=exc.code, title=title, detail=detail), exc.code
+
+
 def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
@@ -71,7 +89,7 @@ def init_app(app) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         if not is_api_request():
-            return exc
+            return page_for_error(exc)
         headers = {}
         if exc.code == 405 and exc.valid_methods:
             headers["Allow"] = ", ".join(exc.valid_methods)
@@ -82,5 +100,7 @@ def init_app(app) -> None:
         # Our fault, not the sender's: log it and answer in the client's language.
         log_unexpected(exc)
         if not is_api_request():
-            return "Internal Server Error", 500
+            return render_template("error.html", code=500, title="Sorry, something went wrong on our side",
+                                   detail="Nothing you typed caused this. Please try again; if it happens "
+                                          "again, tell the duty supervisor."), 500
         return problem_response(500, "Something went wrong on our side; the referral was not stored. Please retry.")

@@ -17,6 +17,7 @@ class Referral(db.Model):
         UniqueConstraint("api_client_id", "idempotency_key"),
         Index("ix_referrals_state_route", "state", "route"),
         Index("ix_referrals_nhs_number", "nhs_number"),
+        Index("ix_referrals_date_of_birth_postcode", "date_of_birth", "postcode"),  # duplicate check
     )
 
     id = db.Column(db.Uuid, primary_key=True, default=uuid.uuid4)

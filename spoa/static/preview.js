@@ -9,15 +9,47 @@
   var timer = null;
   var pending = null;
 
+  var dob = document.getElementById("patient.date_of_birth");
+  var age = document.getElementById("patient-age");
+
+  // Age from the date of birth as typed (14/03/1938 or 1938-03-14), beside the field.
+  function showAge() {
+    var text = dob.value.trim(), m, born;
+    if ((m = /^(\d{1,2})[\/.-](\d{1,2})[\/.-](\d{4})$/.exec(text))) { born = [+m[3], +m[2], +m[1]]; }
+    else if ((m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text))) { born = [+m[1], +m[2], +m[3]]; }
+    var today = new Date(), years;
+    if (born) {
+      years = today.getFullYear() - born[0];
+      if (today.getMonth() + 1 < born[1] || (today.getMonth() + 1 === born[1] && today.getDate() < born[2])) { years -= 1; }
+    }
+    age.textContent = born && years >= 0 && years < 140 ? "Age " + years : "";
+  }
+
+  function showDuplicates(list) {
+    var box = panel.querySelector(".preview__duplicates");
+    var ul = box.querySelector("ul");
+    ul.textContent = "";
+    (list || []).forEach(function (d) {
+      var li = document.createElement("li");
+      var a = document.createElement("a");
+      a.href = d.url; a.target = "_blank"; a.rel = "noopener"; a.textContent = d.reference;
+      li.appendChild(a);
+      li.appendChild(document.createTextNode(": " + d.route + ", " + d.state));
+      ul.appendChild(li);
+    });
+    box.hidden = !(list && list.length);
+  }
+
   function show(data) {
     var title = panel.querySelector(".preview__route");
     var why = panel.querySelector(".preview__why");
     var clocks = panel.querySelector(".preview__clocks");
     clocks.textContent = "";
     panel.className = "preview preview--" + (data.ready ? data.urgency : "waiting");
+    showDuplicates(data.duplicates);
     if (!data.ready) {
       title.textContent = "Route appears when the required details are in";
-      why.textContent = "Still needed: " + data.missing.join(", ").replace(/_/g, " ").replace(/\./g, " ");
+      why.textContent = "Still needed: " + data.missing.join(", ");
       return;
     }
     title.textContent = data.route_name + " (" + data.urgency + ")";
@@ -40,6 +72,7 @@
   }
 
   function soon() { clearTimeout(timer); timer = setTimeout(ask, 250); }
+  if (dob && age) { dob.addEventListener("input", showAge); }
   form.addEventListener("input", soon);
   form.addEventListener("change", soon);
   panel.hidden = false;

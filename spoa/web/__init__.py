@@ -1,8 +1,7 @@
-"""Server-rendered pages for staff: sign-in now; the intake form, referral pages
-and worklists are issue 5's next steps. Every page but sign-in and /health
-needs a session."""
+"""Server-rendered pages for staff: sign-in, the referral form and page, worklists
+and their actions, administration. Every page but sign-in and /health needs a session."""
 from flask import Blueprint
 
 bp = Blueprint("web", __name__)
 
-from . import auth, referrals, worklist  # noqa: E402,F401  (routes register on import)
+from . import actions, auth, referrals, worklist  # noqa: E402,F401  (routes register on import)

@@ -5,7 +5,87 @@ this module nests them, converts what HTML cannot type (numbers, yes/no/unknown)
 and leaves everything else to IntakeSchema, so a phone referral is validated by
 exactly the rules an electronic one is.
 """
+import re
 import uuid
+from datetime import date
+
+# One label per field: the form shows it, and the error summary names the field by it.
+LABELS = {
+    "source": "Referral from",
+    "referrer.name": "Referrer's name",
+    "referrer.role": "Referrer's role",
+    "referrer.organisation": "Organisation",
+    "referrer.phone": "Call-back number",
+    "source_reference": "Referrer's own reference (if they give one)",
+    "emas_category": "Ambulance category (EMAS only)",
+    "pathways_disposition": "NHS Pathways disposition (111 only)",
+    "patient.nhs_number": "NHS number (if known)",
+    "patient.given_name": "Given name",
+    "patient.family_name": "Family name",
+    "patient.date_of_birth": "Date of birth",
+    "patient.sex": "Sex",
+    "patient.postcode": "Postcode",
+    "patient.address": "Address",
+    "patient.phone": "Patient's phone",
+    "patient.lives_alone": "Lives alone?",
+    "patient.gp_practice_ods": "GP practice code",
+    "presenting_need": "Main need",
+    "description": "What the referrer says",
+    "red_flags": "Red flags",
+    "observations.news2": "NEWS2 score",
+    "observations.clinical_frailty_scale": "Clinical Frailty Scale",
+    "mental_health.risk": "Risk",
+    "mental_health.suicidal_ideation": "Suicidal thoughts?",
+    "function.medically_stable": "Medically stable?",
+    "function.rehab_potential": "Potential to benefit from rehabilitation?",
+    "function.needs_overnight_care": "Needs care overnight?",
+    "consent": "Has the patient agreed to this referral being shared?",
+}
+# What a missing required field asks for, in the NHS.UK style ("Enter ...", "Select ...").
+REQUIRED = {
+    "source": "Select who the referral is from",
+    "patient": "Enter the patient's details",
+    "patient.given_name": "Enter the patient's given name",
+    "patient.family_name": "Enter the patient's family name",
+    "patient.date_of_birth": "Enter the patient's date of birth",
+    "patient.postcode": "Enter the patient's postcode",
+    "presenting_need": "Select the main need",
+    "consent": "Select whether the patient has agreed to the referral being shared",
+}
+MISSING = "Missing data for required field."
+# The contract's wording is for systems; a person typing gets an example.
+FOR_PEOPLE = {
+    ("patient.date_of_birth", "Not a valid date."): "Enter the date of birth as day/month/year, for example 14/03/1938",
+}
+
+
+def friendly_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The schema's messages, with "Missing data for required field." said the way a
+    person would ask for the field. Keys stay contract paths (they are the field ids)."""
+    out: dict[str, list[str]] = {}
+    for path, messages in errors.items():
+        if path == "patient" and messages == [MISSING]:
+            # The whole section is blank: each of its required fields says so instead.
+            prefix = path + "."
+            for field_path, text in REQUIRED.items():
+                if field_path.startswith(prefix):
+                    out.setdefault(field_path, []).append(text)
+            continue
+        out[path] = [REQUIRED.get(path, "Enter " + LABELS.get(path, path).lower()) if m == MISSING
+                     else FOR_PEOPLE.get((path, m), m) for m in messages]
+    return out
+
+
+def error_summary(errors: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """(field id, text) for the summary at the top: each message names its field."""
+    items = []
+    for path, messages in errors.items():
+        label = LABELS.get(path, path.replace(".", " ").replace("_", " "))
+        for message in messages:
+            asks = message.startswith(("Enter ", "Select "))
+            items.append((path, message if asks else f"{label}: {message}"))
+    return items
+
 
 YES_NO = {"yes": True, "no": False}
 NUMBERS = ("emas_category", "observations.news2", "observations.clinical_frailty_scale")
@@ -25,13 +105,29 @@ def _set(body: dict, path: str, value) -> None:
     body[leaf] = value
 
 
+_UK_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+
+def iso_date(text: str) -> str:
+    """A date as people in the UK type it (14/03/1938) -> ISO; anything else as typed,
+    for the schema to judge."""
+    match = _UK_DATE.match(text.strip())
+    if not match:
+        return text.strip()
+    day, month, year = (int(g) for g in match.groups())
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return text.strip()
+
+
 def to_intake(form) -> dict:
     """Form data -> an intake body (not yet validated). Blank means not given."""
     body: dict = {}
     for path in TEXT:
         value = (form.get(path) or "").strip()
         if value:
-            _set(body, path, value)
+            _set(body, path, iso_date(value) if path == "patient.date_of_birth" else value)
     for path in NUMBERS:
         value = (form.get(path) or "").strip()
         if value:
@@ -45,6 +141,11 @@ def to_intake(form) -> dict:
     if flags:
         body["red_flags"] = flags
     if not body.get("source_reference"):
-        # A phone referral seldom comes with the caller's own reference.
-        body["source_reference"] = f"PHONE-{uuid.uuid4().hex[:12].upper()}"
+        # A phone referral seldom comes with the caller's own reference. The form's
+        # own id (made when the blank form was served) stands in, so pressing Save
+        # twice, or resending after a dropped connection, stores one referral.
+        submission = (form.get("submission_id") or "").strip()
+        if not (len(submission) == 32 and all(c in "0123456789abcdef" for c in submission)):
+            submission = uuid.uuid4().hex
+        body["source_reference"] = f"PHONE-{submission[:24].upper()}"
     return body

@@ -1,22 +1,26 @@
 """The new-referral form and the referral page."""
 import uuid
+from datetime import date
 
-from flask import abort, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from ..clocks import format_uk
+from ..clocks import age_in_years, format_uk
 from ..extensions import db
-from ..lifecycle import Actor
+from ..lifecycle import Actor, LifecycleError
 from ..models import Referral
 from ..schemas import vocab
 from ..schemas.fields import flatten_errors
 from ..schemas.intake import IntakeSchema
 from ..services.access import record_view
+from ..services.actions import VersionMismatch, apply_event
+from ..services.duplicates import open_duplicates
 from ..services.intake import IntakeConflict, receive_referral
 from ..services.triage import preview
 from . import bp
-from .intake_form import to_intake
+from .actions import page_actions, service_routes
+from .intake_form import LABELS, error_summary, friendly_errors, iso_date, to_intake
 
 INTAKE = IntakeSchema()
 MAY_ENTER = ("call_handler", "supervisor")
@@ -36,9 +40,35 @@ def actor_for_user(user) -> Actor:
     return Actor(kind="user", id=user.id, name=user.username, role=user.role, service=user.service)
 
 
-def _form(values=None, errors=None, status=200):
-    return render_template("referral_new.html", values=values or {}, errors=errors or {},
-                           vocab=vocab, multi=request.form if request.method == "POST" else None), status
+def _form(values=None, errors=None, status=200, duplicates=None):
+    errors = friendly_errors(errors or {})
+    values = values if values is not None else {"submission_id": uuid.uuid4().hex}
+    return render_template(
+        "referral_new.html", values=values, errors=errors, summary=error_summary(errors),
+        labels=LABELS, vocab=vocab, duplicates=duplicates or [], age=_age_of(values), format_uk=format_uk,
+        multi=request.form if request.method == "POST" else None,
+    ), status
+
+
+def _age_of(values) -> int | None:
+    try:
+        return age_in_years(date.fromisoformat(iso_date(values.get("patient.date_of_birth") or "")))
+    except ValueError:
+        return None
+
+
+def _add_to_existing(choice: str, duplicates, data) -> Referral | None:
+    """The handler chose to add this call to an open referral: one of those shown."""
+    chosen = next((r for r in duplicates if f"add:{r.id}" == choice), None)
+    if chosen is None:
+        return None
+    referrer = data.get("referrer") or {}
+    who = ", ".join(v for v in (referrer.get("name"), referrer.get("role"), referrer.get("organisation"),
+                                referrer.get("phone")) if v)
+    note = f"Further call from {who or vocab.SOURCES[data['source']]}: {data.get('description') or '(no details given)'}"
+    apply_event(chosen, "add_information", actor_for_user(current_user), reason=note[:2000],
+                expected_version=chosen.version)
+    return chosen
 
 
 @bp.route("/referrals/new", methods=["GET", "POST"])
@@ -52,17 +82,36 @@ def new_referral():
         data = INTAKE.load(body)
     except ValidationError as exc:
         return _form(request.form, flatten_errors(exc.messages), 422)
+    choice = request.form.get("duplicate_choice", "")
+    if choice != "new":
+        duplicates = open_duplicates(data)
+        if duplicates:
+            try:
+                chosen = _add_to_existing(choice, duplicates, data)
+            except (LifecycleError, VersionMismatch):
+                chosen = None  # it moved on while the handler decided: ask again with it as it is now
+            if chosen is not None:
+                flash(f"This call's information was added to {chosen.reference}.")
+                return redirect(url_for("web.show_referral", referral_id=chosen.id))
+            errors = {"duplicate_choice": ["Choose whether to add this call to the open referral "
+                                           "or save a new referral"]} if choice else {}
+            return _form(request.form, errors, 409 if choice else 200, duplicates=duplicates)
     try:
         result = receive_referral(data, actor=actor_for_user(current_user), user_id=current_user.id,
                                   channel="form")
     except IntakeConflict as exc:
-        return _form(request.form, {"source_reference": [exc.message]}, 409)
+        message = exc.message
+        if not request.form.get("source_reference", "").strip():  # the form's own id, not the caller's
+            message = (f"This form was already saved as {exc.referral.reference} with different details. "
+                       "Add to that referral from its page, or start a new form for a new call.")
+        return _form(request.form, {"source_reference": [message]}, 409)
     return redirect(url_for("web.show_referral", referral_id=result.referral.id, saved=1))
 
 
 @bp.post("/referrals/preview")
 def preview_referral():
-    """Where the form's referral would go, and why: the same rules, nothing stored."""
+    """Where the form's referral would go, and why, and any open referral for the
+    same patient: the same rules and checks as Save, nothing stored."""
     if current_user.role not in MAY_ENTER:
         abort(403)
     body = to_intake(request.form)
@@ -71,13 +120,18 @@ def preview_referral():
     except ValidationError as exc:
         # Only what the rules need matters to the preview; the rest is the form's job.
         errors = flatten_errors(exc.messages)
-        return jsonify(ready=False, missing=sorted(errors))
-    return jsonify(ready=True, **preview(data))
+        return jsonify(ready=False, missing=[LABELS.get(p, p) for p in sorted(errors)])
+    duplicates = [{"reference": r.reference, "url": url_for("web.show_referral", referral_id=r.id),
+                   "state": r.state.replace("_", " "), "route": (r.route or "").replace("_", " ")}
+                  for r in open_duplicates(data)]
+    return jsonify(ready=True, duplicates=duplicates, **preview(data))
 
 
 @bp.get("/referrals/<referral_id>")
 def show_referral(referral_id):
     referral = referral_or_404(referral_id)
-    record_view(referral, actor_for_user(current_user), via="page")
+    actor = actor_for_user(current_user)
+    record_view(referral, actor, via="page")
     return render_template("referral.html", referral=referral, saved=bool(request.args.get("saved")),
-                           format_uk=format_uk, vocab=vocab)
+                           format_uk=format_uk, vocab=vocab, age=age_in_years(referral.date_of_birth),
+                           items=page_actions(referral, actor), routes=service_routes())

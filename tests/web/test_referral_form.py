@@ -1,6 +1,9 @@
 """The call handler's form: the API's validation, messages beside the fields, values kept."""
 import html
 import re
+from datetime import datetime, timezone
+
+import time_machine
 
 from spoa.models import Referral
 
@@ -53,7 +56,7 @@ def test_a_ticked_red_flag_redirects_to_999(client, login_as, db):
 def test_a_form_with_every_field_wrong_shows_every_message_and_keeps_every_value(client, login_as, db):
     login_as("call_handler")
     wrong = {"source": "pigeon", "emas_category": "two", "patient.nhs_number": "943 476 5918",
-             "patient.given_name": "", "patient.family_name": "x" * 101, "patient.date_of_birth": "14/03/1938",
+             "patient.given_name": "", "patient.family_name": "x" * 101, "patient.date_of_birth": "31/02/1938",
              "patient.postcode": "nope", "presenting_need": "", "pathways_disposition": "D5",
              "observations.news2": "21", "observations.clinical_frailty_scale": "0", "consent": ""}
     response = post_form(client, wrong)
@@ -67,12 +70,51 @@ def test_a_form_with_every_field_wrong_shows_every_message_and_keeps_every_value
                  "pathways_disposition", "observations.news2"):
         assert f'value="{wrong[path]}"' in page, path
     assert "fails its check digit" in page
+    # The summary names each field the way the form labels it, and asks for what is missing.
+    summary = page[page.index("There is a problem"):page.index("</div>", page.index("There is a problem"))]
+    assert "Enter the patient's given name" in summary and "Select whether the patient has agreed" in summary
+    assert "NHS number (if known): " in summary
+    assert "Enter the date of birth as day/month/year" in summary
+    assert "Missing data for required field" not in page and "patient nhs number" not in summary
     assert db.session.query(Referral).count() == 0
+
+
+def test_a_blank_form_asks_for_each_required_field_by_name(client, login_as, db):
+    login_as("call_handler")
+    page = html.unescape(post_form(client, {}).get_data(as_text=True))
+    for text in ("Select who the referral is from", "Enter the patient's given name",
+                 "Enter the patient's family name", "Enter the patient's date of birth",
+                 "Enter the patient's postcode", "Select the main need"):
+        assert text in page
+    assert 'id="patient.postcode-error"' in page  # beside the field too, not only in the summary
+
+
+def test_a_uk_style_date_of_birth_is_understood_and_the_age_shown(client, login_as, db):
+    login_as("call_handler")
+    response = post_form(client, {**GOOD, "patient.date_of_birth": "14/03/1938"})
+    referral = db.session.query(Referral).one()
+    assert str(referral.date_of_birth) == "1938-03-14"
+    with time_machine.travel(datetime(2027, 3, 13, 12, tzinfo=timezone.utc)):
+        assert "(age 88)" in client.get(response.headers["Location"]).get_data(as_text=True)
+    with time_machine.travel(datetime(2027, 3, 14, 12, tzinfo=timezone.utc)):  # the birthday
+        assert "(age 89)" in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_pressing_save_twice_stores_one_referral(client, login_as, db):
+    login_as("call_handler")
+    blank = client.get("/referrals/new").get_data(as_text=True)
+    submission = re.search(r'name="submission_id" value="([0-9a-f]{32})"', blank).group(1)
+    first = post_form(client, {**GOOD, "submission_id": submission})
+    second = post_form(client, {**GOOD, "submission_id": submission})
+    assert first.headers["Location"] == second.headers["Location"]
+    assert db.session.query(Referral).count() == 1
 
 
 def test_only_call_handlers_and_supervisors_enter_referrals(client, login_as):
     login_as("clinician", service="crisis_response")
-    assert client.get("/referrals/new").status_code == 403
+    response = client.get("/referrals/new")
+    assert response.status_code == 403
+    assert "You do not have access to this page" in html.unescape(response.get_data(as_text=True))
 
 
 def test_the_form_refuses_a_post_without_its_csrf_token(client, login_as, db):
@@ -95,5 +137,5 @@ def test_the_preview_gives_the_route_and_why_without_storing_anything(client, lo
     assert flagged.get_json()["route"] == "emergency_redirect"
     half = client.post("/referrals/preview", data={"source": "gp", "patient.given_name": "Ada",
                                                      "csrf_token": token}).get_json()
-    assert half["ready"] is False and "patient.postcode" in half["missing"]
+    assert half["ready"] is False and "Postcode" in half["missing"]
     assert db.session.query(Referral).count() == 0

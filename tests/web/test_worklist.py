@@ -50,7 +50,7 @@ def test_accept_then_first_contact_from_the_worklist(client, referrals, login_as
     _, sooner, _ = referrals
     login_as("clinician", service="crisis_response")
     page = fire(client, sooner, "accept", sooner["version"])
-    assert f"{sooner['reference']}: accept recorded." in page
+    assert f"{sooner['reference']}: Accepted." in page
     referral = db.session.get(Referral, uuid.UUID(sooner["id"]))
     fire(client, sooner, "first_contact", referral.version)
     db.session.expire_all()

@@ -201,8 +201,16 @@ def test_two_workers_racing_record_each_breach_once(worker_factory, due_soon):
 
 
 @pytest.mark.slow
-def test_the_worker_stops_cleanly_on_sigterm(worker_factory):
+def test_the_worker_stops_cleanly_on_sigterm(worker_factory, private_redis):
+    from rq import Worker
+
     worker = worker_factory()
-    time.sleep(2)
+    # Wait until it is working (registered with RQ): before that there is nothing
+    # to stop cleanly, and a slow start on a busy machine would race the signal.
+    connection = redis_lib.Redis.from_url(private_redis.url)
+    deadline = time.monotonic() + 30
+    while not Worker.all(connection=connection) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert Worker.all(connection=connection), "the worker never registered with RQ"
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(15) == 0

@@ -1,0 +1,76 @@
+"""Lifecycle actions on pages: which buttons a person sees, what they are called,
+and the one POST endpoint they all use (worklist, referral page, live queue)."""
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user
+
+from ..lifecycle import BY_EVENT, LifecycleError, allowed_events
+from ..policy import current_policy
+from ..services.actions import VersionMismatch, apply_event
+from . import bp
+
+BUTTONS = {
+    "acknowledge": "Acknowledge",
+    "accept": "Accept",
+    "decline": "Decline",
+    "first_contact": "Record first contact",
+    "start_episode": "Start episode",
+    "review_episode": "Record episode review",
+    "complete": "Complete episode",
+    "hand_on": "Hand on",
+    "acknowledge_escalation": "Acknowledge escalation",
+    "override": "Change route",
+    "triage": "Set route",
+    "redirect": "Redirect to 999/ED",
+    "cancel": "Cancel referral",
+    "withdraw": "Withdraw",
+    "add_information": "Add a note",
+}
+# Withdrawing is the referrer's act (the API, or a call handler on their behalf
+# from the referral page); on a service's list it would only be a slip away.
+NOT_ON_LISTS = frozenset({"withdraw", "add_information", "redirect"})
+
+
+def page_actions(referral, actor, on_list: bool = False) -> list[dict]:
+    """The buttons for this person on this referral now."""
+    events = allowed_events(referral, actor)
+    return [
+        {"event": e, "label": BUTTONS.get(e, e.replace("_", " ").capitalize()),
+         "needs_reason": BY_EVENT[e].needs_reason, "needs_route": e in ("triage", "override")}
+        for e in events if not (on_list and e in NOT_ON_LISTS)
+    ]
+
+
+def service_routes() -> list[tuple[str, str]]:
+    return [(code, info.name) for code, info in current_policy().routes.items() if info.is_service]
+
+
+def _back(default: str) -> str:
+    target = request.form.get("next", "")
+    if target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return default
+
+
+@bp.post("/referrals/<referral_id>/events")
+def fire_from_page(referral_id):
+    from .referrals import actor_for_user, referral_or_404
+
+    referral = referral_or_404(referral_id)
+    event = request.form.get("event", "")
+    version = request.form.get("version", "")
+    back = _back(url_for("web.worklist"))
+    try:
+        apply_event(referral, event, actor_for_user(current_user), reason=request.form.get("reason"),
+                    expected_version=int(version) if version.isdigit() else None,
+                    route=request.form.get("route") or None, urgency=request.form.get("urgency") or None)
+        flash(f"{referral.reference}: {BY_EVENT[event].description}.")
+    except VersionMismatch:
+        flash(f"{referral.reference} was changed by someone else just before you: "
+              "the page below is up to date, please check and try again.")
+    except LifecycleError as exc:
+        if exc.status == 403:
+            abort(403)
+        flash(f"{referral.reference}: {exc.message}")
+    return redirect(back)
