@@ -11,9 +11,8 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from .extensions import db
-from .models import ApiClient, User
+from .models import User
 from .models.user import ROLES
-from .schemas.vocab import SOURCES
 
 spoa_cli = AppGroup("spoa", help="Administer SPOA: users, API clients, demo data.")
 rules_cli = AppGroup("rules", help="Check and test the routing policy in rules/.")
@@ -24,10 +23,12 @@ def _fail(message: str):
     sys.exit(2)
 
 
-def _service_codes() -> list[str]:
-    from .policy import current_policy
+# services.admin names the field at fault; say it as the option that sets it (the password comes on stdin).
+_OPTIONS = {"rate_limit_per_minute": "--rate", "password": "the password (standard input)"}
 
-    return [code for code, info in current_policy().routes.items() if info.is_service]
+
+def _fail_invalid(exc) -> None:
+    _fail("; ".join(f"{_OPTIONS.get(field, '--' + field)}: {message}" for field, message in exc.errors.items()))
 
 
 @spoa_cli.command("create-api-client")
@@ -37,20 +38,13 @@ def _service_codes() -> list[str]:
 @click.option("--rate", type=int, help="Requests a minute (default from API_RATE_LIMIT_PER_MINUTE).")
 def create_api_client(name, sources, service, rate):
     """Create an API client and print its token (shown once, stored hashed)."""
-    if not sources and not service:
-        _fail("give --sources (a sending system) or --service (a service's system).")
+    from .services import admin
+
     source_list = [s.strip() for s in (sources or "").split(",") if s.strip()]
-    unknown = [s for s in source_list if s not in SOURCES]
-    if unknown:
-        _fail(f"unknown source(s) {', '.join(unknown)}; known: {', '.join(SOURCES)}.")
-    if service and service not in _service_codes():
-        _fail(f"unknown service {service}; known: {', '.join(_service_codes())}.")
-    if db.session.scalar(select(ApiClient).where(ApiClient.name == name)):
-        _fail(f"an API client named {name!r} already exists.")
-    client, token = ApiClient.issue(name=name, sources=source_list or None, service=service,
-                                    rate_limit_per_minute=rate)
-    db.session.add(client)
-    db.session.commit()
+    try:
+        client, token = admin.create_api_client(name, source_list, service, rate, by=None)
+    except admin.Invalid as exc:
+        _fail_invalid(exc)
     click.echo(f"Created API client {name} (id {client.id}). Keep this token; it is not shown again:")
     click.echo(token)
 
@@ -61,19 +55,15 @@ def create_api_client(name, sources, service, rate):
 @click.option("--service", help="A clinician's service (a route id).")
 def create_user(username, role, service):
     """Create a staff user; the password is read from standard input."""
-    if role == "clinician" and not service:
-        _fail("a clinician belongs to one service: give --service.")
-    if service and service not in _service_codes():
-        _fail(f"unknown service {service}; known: {', '.join(_service_codes())}.")
+    from .services import admin
+
+    if problems := admin.check_role_and_service(role, service):  # before waiting for a password
+        _fail_invalid(admin.Invalid(problems))
     password = sys.stdin.readline().rstrip("\r\n")
-    if len(password) < 8:
-        _fail("the password (read from standard input) must be at least 8 characters.")
-    if db.session.scalar(select(User).where(User.username == username)):
-        _fail(f"a user named {username!r} already exists.")
-    user = User(username=username, role=role, service=service)
-    user.set_password(password)
-    db.session.add(user)
-    db.session.commit()
+    try:
+        user = admin.create_user(username, role, service, password, by=None)
+    except admin.Invalid as exc:
+        _fail_invalid(exc)
     click.echo(f"Created {role} {username} (id {user.id}).")
 
 
@@ -82,11 +72,12 @@ def create_user(username, role, service):
 def unlock_user(username):
     """Unlock an account locked after failed sign-ins (recorded in the audit)."""
     from .services.accounts import unlock
+    from .services.admin import CLI_ACTOR
 
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         _fail(f"no user named {username!r}.")
-    unlock(user, by="admin (CLI)")
+    unlock(user, by=CLI_ACTOR)
     click.echo(f"Unlocked {username}.")
 
 
