@@ -32,6 +32,9 @@ def create_app(config=None) -> Flask:
         database.configure_engine(db.engine)
     policy.init_app(app)
     redis_store.init_app(app)
+    from .live import publish
+
+    publish.init_app(app)
     problems.init_app(app)
     app.register_blueprint(api_bp)
     from .web import bp as web_bp

@@ -5,12 +5,14 @@ On a machine without PostgreSQL the PostgreSQL half skips with a message;
 under CI (CI=true) a missing PostgreSQL or Redis fails the run instead.
 """
 import os
+import threading
 import uuid
 from copy import deepcopy
 
 import pytest
 import redis as redis_lib
 from sqlalchemy import text
+from werkzeug.serving import make_server
 
 from spoa import create_app
 from spoa.config import TestConfig
@@ -62,7 +64,8 @@ def app(request, tmp_path_factory, redis_url):
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'spoa.sqlite3'}"
     else:
         url = _postgres_url()
-    env = {"DATABASE_URL": url, "REDIS_URL": redis_url, "SECRET_KEY": "tests-" + uuid.uuid4().hex}
+    env = {"DATABASE_URL": url, "REDIS_URL": redis_url, "SECRET_KEY": "tests-" + uuid.uuid4().hex,
+           "LIVE_CHANNEL": f"spoa:queue:test:{uuid.uuid4().hex}"}  # pub/sub ignores db numbers
     app = create_app(TestConfig(env))
     from flask_migrate import upgrade
 
@@ -140,3 +143,14 @@ def payload():
         return body
 
     return make
+
+
+@pytest.fixture
+def live_server(app, db, redis):
+    """The app served over HTTP on 127.0.0.1 (each request in its own app context,
+    as under gunicorn). Yields the base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()

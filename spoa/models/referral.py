@@ -42,6 +42,9 @@ class Referral(db.Model):
     state = db.Column(db.String(20), nullable=False, default="received")
     route = db.Column(db.String(32), nullable=True)
     urgency = db.Column(db.String(16), nullable=True)
+    # voluntary_sector: the duty organisation it is offered to (a services.code)
+    assigned_service = db.Column(db.String(32), nullable=True, index=True)
+    waiting_for = db.Column(db.String(16), nullable=True)  # a flag the rules raised, e.g. "bed"
 
     emas_category = db.Column(db.Integer, nullable=True)
     referrer = db.Column(JSON, nullable=True)

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("web", __name__)
 
-from . import actions, admin, auth, referrals, worklist  # noqa: E402,F401  (routes register on import)
+from . import actions, admin, auth, queue, referrals, worklist  # noqa: E402,F401  (routes register on import)

@@ -1,0 +1,108 @@
+"""One listener per web process: it hears the queue channel, renders each changed
+row once from the database, and hands the result to every page open on this
+process. Pages do not each subscribe or each render (50 pages, one render).
+
+Freshness without timing: every database read for the queue takes a ticket from
+one counter before it starts. A page's snapshot remembers its ticket; an event
+read before the snapshot was read says nothing the snapshot does not, so the page
+skips it, and nothing older can overwrite something newer.
+"""
+import itertools
+import json
+import logging
+import queue
+import threading
+import time
+
+import redis
+
+from ..extensions import db
+
+log = logging.getLogger(__name__)
+RESYNC = "resync"  # the listener lost Redis for a while: every page takes a fresh snapshot
+
+
+class Broadcaster:
+    def __init__(self, app, render_changes):
+        self.app = app
+        self.render_changes = render_changes  # (message dict) -> list of (event name, data dict)
+        self._pages: set[queue.Queue] = set()
+        self._lock = threading.Lock()
+        self._tickets = itertools.count(1)
+        self._thread: threading.Thread | None = None
+
+    def ticket(self) -> int:
+        with self._lock:
+            return next(self._tickets)
+
+    def register(self) -> queue.Queue:
+        inbox: queue.Queue = queue.Queue(maxsize=1000)
+        with self._lock:
+            self._pages.add(inbox)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._listen, daemon=True, name="live-queue")
+                self._thread.start()
+        return inbox
+
+    def unregister(self, inbox: queue.Queue) -> None:
+        with self._lock:
+            self._pages.discard(inbox)
+
+    @property
+    def page_count(self) -> int:
+        return len(self._pages)
+
+    def _send(self, item) -> None:
+        with self._lock:
+            pages = list(self._pages)
+        for inbox in pages:
+            try:
+                inbox.put_nowait(item)
+            except queue.Full:  # a page that stopped reading: it will resync when it drains
+                log.warning("live queue page inbox full; dropping it to a resync")
+                with inbox.mutex:
+                    inbox.queue.clear()
+                inbox.put_nowait((0, RESYNC, None))
+
+    def _listen(self) -> None:
+        url = self.app.config["REDIS_URL"]
+        channel = self.app.config["LIVE_CHANNEL"]
+        backoff, lost = 0.5, False
+        while True:
+            try:
+                client = redis.Redis.from_url(url, socket_connect_timeout=2, health_check_interval=10)
+                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(channel)
+                if lost:  # whatever happened while we were deaf is in a snapshot, not in events
+                    self._send((0, RESYNC, None))
+                    lost = False
+                backoff = 0.5
+                while True:
+                    message = pubsub.get_message(timeout=5.0)
+                    if message is None:
+                        with self._lock:
+                            if not self._pages:  # nobody listening here: stop until a page opens
+                                self._thread = None
+                                pubsub.close()
+                                return
+                        continue
+                    self._handle(json.loads(message["data"]))
+            except redis.RedisError as exc:
+                lost = True
+                log.warning("live queue lost Redis (%s); retrying in %.1f s", type(exc).__name__, backoff)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+            except Exception:  # a bad render must not end live updates for the whole process
+                log.exception("live queue listener failed; resyncing pages")
+                self._send((0, RESYNC, None))
+                time.sleep(0.5)
+
+    def _handle(self, message: dict) -> None:
+        with self.app.app_context():
+            ticket = self.ticket()
+            try:
+                events = self.render_changes(message)
+            finally:
+                db.session.remove()  # end the read: on SQLite an open transaction holds the write lock
+        for name, data in events:
+            self._send((ticket, name, data))

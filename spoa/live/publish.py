@@ -1,0 +1,62 @@
+"""Announce committed changes to the live queue: which referrals changed, and
+whether capacity did, on one Redis pub/sub channel that every web process hears.
+
+Hooked to the session, not to each service: whatever commits a referral, clock
+or service (intake, a page, the API, a worker's chase) is announced, and only
+after the commit, so no page ever shows what was rolled back. Publishing fails
+open: a Redis outage must not stop a referral being stored; pages notice the
+broken stream and take a fresh snapshot when it returns.
+"""
+import json
+import logging
+import time
+
+from flask import current_app, has_app_context
+from sqlalchemy import event
+
+from ..extensions import db
+from ..redis_store import optional
+
+log = logging.getLogger(__name__)
+_KEY = "spoa_live_changes"
+
+
+def _changes(session) -> dict:
+    return session.info.setdefault(_KEY, {"referrals": set(), "capacity": False})
+
+
+def _collect(session, _flush_context, _instances) -> None:
+    from ..models import Clock, Referral, Service
+
+    changes = _changes(session)
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Referral):
+            changes["referrals"].add(str(obj.id))
+        elif isinstance(obj, Clock):
+            referral_id = obj.referral_id or (obj.referral.id if obj.referral is not None else None)
+            if referral_id is not None:
+                changes["referrals"].add(str(referral_id))
+        elif isinstance(obj, Service):
+            changes["capacity"] = True
+
+
+def _publish(session) -> None:
+    changes = session.info.pop(_KEY, None)
+    if not changes or not (changes["referrals"] or changes["capacity"]) or not has_app_context():
+        return
+    message = json.dumps({"referrals": sorted(changes["referrals"]), "capacity": changes["capacity"],
+                          "committed_at": time.time()})
+    channel = current_app.config["LIVE_CHANNEL"]
+    optional(lambda r: r.publish(channel, message))
+
+
+def _forget(session) -> None:
+    session.info.pop(_KEY, None)
+
+
+def init_app(app) -> None:
+    # db.session is one scoped_session for every app in the process: listen once.
+    if not event.contains(db.session, "before_flush", _collect):
+        event.listen(db.session, "before_flush", _collect)
+        event.listen(db.session, "after_commit", _publish)
+        event.listen(db.session, "after_rollback", _forget)

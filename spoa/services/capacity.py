@@ -1,0 +1,125 @@
+"""Capacity per service, as its team declares it, and what the queue shows of it.
+
+Clinical services declare how many (visits this shift, beds, slots, packages)
+and how many are in use. Voluntary organisations on the duty rota declare how
+many referrals they can take today; SPOA counts each one it offers them (see
+duty.py). A declaration is an update of the service row and an audit event, in
+one transaction; the live queue hears of it through the session (spoa.live).
+"""
+from dataclasses import dataclass
+from datetime import date
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from sqlalchemy import func, select
+
+from ..clocks import now, uk_date
+from ..extensions import db
+from ..lifecycle import OPEN_STATES
+from ..models import AuditEvent, Referral, Service
+
+UNITS = {
+    "crisis_response": "visits this shift",
+    "mental_health_crisis": "visits this shift",
+    "home_rehab": "home rehab slots",
+    "bed_rehab": "community beds",
+    "reablement": "reablement packages",
+}
+VOLUNTARY_UNIT = "referrals today"
+
+
+class CapacitySchema(Schema):
+    total = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10000))
+    in_use = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=0, max=10000))
+
+    @validates_schema
+    def _in_use_within_total(self, data, **_):
+        if data.get("in_use") is not None and data["in_use"] > data.get("total", 0):
+            raise ValidationError("In use cannot be more than the total.", "in_use")
+
+
+def load_declaration(service: Service, body: dict) -> dict:
+    """Validate a declaration for this service (raises ValidationError, field by field).
+    A clinical service says how many are in use; SPOA counts a voluntary one's."""
+    data = CapacitySchema().load(body)
+    if service.kind == "clinical" and data["in_use"] is None:
+        raise ValidationError({"in_use": ["Enter how many are in use now."]})
+    if service.kind == "voluntary":
+        data["in_use"] = service.capacity_in_use if service.capacity_for == today() else 0
+    return data
+
+
+def today() -> date:
+    return uk_date(now())
+
+
+def unit_of(service: Service) -> str:
+    return VOLUNTARY_UNIT if service.kind == "voluntary" else UNITS.get(service.code, "places")
+
+
+def declare(service: Service, total: int, in_use: int, by: str, via: str) -> None:
+    """Record a declaration and commit (numbers from load_declaration)."""
+    before = {"total": service.capacity_total, "in_use": service.capacity_in_use}
+    service.capacity_total, service.capacity_in_use = total, in_use
+    service.capacity_unit = unit_of(service)
+    service.capacity_for = today()
+    service.capacity_updated_at, service.capacity_updated_by = now(), by
+    db.session.add(AuditEvent(actor_kind="user" if via == "page" else "api_client", actor_name=by,
+                              event="capacity_declared",
+                              detail={"service": service.code, "before": before,
+                                      "after": {"total": total, "in_use": in_use}, "via": via}))
+    db.session.commit()
+
+
+def on_duty(service: Service, day: date) -> bool:
+    return service.kind == "voluntary" and day.isoweekday() in (service.duty_days or [])
+
+
+def declared_today(service: Service, day: date) -> int | None:
+    """Free places counted for ``day``: a voluntary declaration from another day counts as none made."""
+    if service.kind == "voluntary" and service.capacity_for != day:
+        return None
+    return service.capacity_free
+
+
+@dataclass(frozen=True)
+class BoardLine:
+    code: str
+    name: str
+    kind: str
+    unit: str
+    total: int | None
+    in_use: int
+    free: int | None
+    updated_at: object
+    updated_by: str | None
+    on_duty: bool
+    open_referrals: int
+
+
+def board() -> list[BoardLine]:
+    """Every active service's capacity and use, and today's duty organisations."""
+    day = today()
+    services = db.session.scalars(select(Service).where(Service.is_active).order_by(Service.kind, Service.name)).all()
+    open_counts = dict(db.session.execute(
+        select(func.coalesce(Referral.assigned_service, Referral.route), func.count())
+        .where(Referral.state.in_(OPEN_STATES))
+        .group_by(func.coalesce(Referral.assigned_service, Referral.route))).all())
+    lines = []
+    for s in services:
+        fresh = s.kind != "voluntary" or s.capacity_for == day
+        lines.append(BoardLine(
+            code=s.code, name=s.name, kind=s.kind, unit=unit_of(s),
+            total=s.capacity_total if fresh else None, in_use=s.capacity_in_use if fresh else 0,
+            free=declared_today(s, day), updated_at=s.capacity_updated_at, updated_by=s.capacity_updated_by,
+            on_duty=on_duty(s, day), open_referrals=open_counts.get(s.code, 0)))
+    return [line for line in lines if line.kind == "clinical" or line.on_duty]
+
+
+def service_by_code(code: str) -> Service | None:
+    return db.session.scalar(select(Service).where(Service.code == code, Service.is_active))
+
+
+def may_declare(user, service: Service) -> bool:
+    """A service's own clinicians (its team lead among them) and supervisors."""
+    return user.role == "supervisor" or (user.role == "clinician" and user.service == service.code)
+

@@ -1,0 +1,160 @@
+// The live queue: countdowns tick here, changes arrive by Server-Sent Events.
+// Rows carry instants (data-deadline, data-amber-at); colour and words follow the
+// clock in this browser, so a row turns amber or red on time even between events.
+// The page works without this script (plain HTML, filters by form submit).
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var lanes = {review: document.getElementById("lane-review"), main: document.getElementById("lane-main")};
+  var statusLine = document.getElementById("live-status");
+  var filterForm = document.getElementById("queue-filters");
+  var RAG_WORDS = {red: "Red (breached)", amber: "Amber", green: "Green", none: "No clock"};
+  if (!lanes.main || !script) { return; }
+
+  function minutes(ms) { return Math.floor(Math.abs(ms) / 60000); }
+
+  function tick(row, nowMs) {
+    var deadline = row.dataset.deadline ? Date.parse(row.dataset.deadline) : null;
+    var rag = "none";
+    var countdown = row.querySelector(".countdown");
+    if (deadline !== null) {
+      var left = deadline - nowMs;
+      rag = left <= 0 ? "red" : (nowMs >= Date.parse(row.dataset.amberAt) ? "amber" : "green");
+      var m = minutes(left);
+      countdown.textContent = left <= 0 ? "Breached " + m + " min ago"
+        : Math.floor(m / 60) + " h " + (m % 60) + " min " + Math.floor((Math.abs(left) % 60000) / 1000) + " s";
+    }
+    if (row.dataset.rag !== rag) {
+      row.dataset.rag = rag;
+      row.className = row.className.replace(/\brag--\w+/, "") + " rag--" + rag;
+      row.querySelector(".rag__label").textContent = RAG_WORDS[rag];
+    }
+  }
+
+  function filters() {
+    var data = new FormData(filterForm);
+    return {route: data.get("route") || "", state: data.get("state") || "", source: data.get("source") || "",
+            breached: data.get("breached") === "1"};
+  }
+
+  function shown(row, f) {
+    return (!f.route || row.dataset.route === f.route) && (!f.state || row.dataset.state === f.state) &&
+      (!f.source || row.dataset.source === f.source) && (!f.breached || row.dataset.rag === "red");
+  }
+
+  function allRows() { return Array.prototype.slice.call(document.querySelectorAll(".queue-row")); }
+
+  function count(list, key, labelOf) {
+    var counts = {};
+    allRows().forEach(function (row) { counts[row.dataset[key]] = (counts[row.dataset[key]] || 0) + 1; });
+    var known = {};
+    Array.prototype.forEach.call(list.children, function (li) { known[li.dataset.key] = li; });
+    Object.keys(known).forEach(function (k) { if (!counts[k]) { list.removeChild(known[k]); } });
+    Object.keys(counts).sort().forEach(function (k) {
+      var li = known[k];
+      if (!li) {
+        li = document.createElement("li");
+        li.dataset.key = k;
+        li.appendChild(document.createTextNode(labelOf(k) + " "));
+        li.appendChild(document.createElement("strong"));
+      }
+      li.querySelector("strong").textContent = counts[k];
+      list.appendChild(li);  // appended in key order
+    });
+  }
+
+  var routeNames = {};
+  Array.prototype.forEach.call(document.querySelectorAll("#filter-route option"), function (o) { routeNames[o.value] = o.textContent; });
+
+  function refresh() {
+    var nowMs = Date.now(), f = filters(), breached = 0, rows = allRows();
+    rows.forEach(function (row) {
+      tick(row, nowMs);
+      if (row.dataset.rag === "red") { breached += 1; }
+      row.hidden = !shown(row, f);
+    });
+    document.getElementById("count-total").textContent = rows.length;
+    document.getElementById("count-breached").textContent = breached;
+  }
+
+  function recount() {
+    count(document.getElementById("counts-route"), "route", function (k) { return routeNames[k] || k.replace(/_/g, " "); });
+    count(document.getElementById("counts-state"), "state", function (k) { return k.replace(/_/g, " "); });
+    refresh();
+  }
+
+  function sortKey(row) { return row.dataset.deadline ? Date.parse(row.dataset.deadline) : Infinity; }
+
+  function place(row, lane) {
+    var key = sortKey(row), before = null;
+    var rows = lane.children;
+    for (var i = 0; i < rows.length; i += 1) {
+      if (sortKey(rows[i]) > key) { before = rows[i]; break; }
+    }
+    lane.insertBefore(row, before);
+  }
+
+  function fromHtml(html) {
+    var body = document.createElement("tbody");
+    body.innerHTML = html;
+    return body.querySelector("tr");
+  }
+
+  function setStatus(text, state) { statusLine.textContent = text; statusLine.dataset.state = state; }
+
+  var source = new EventSource(script.dataset.events);
+  source.addEventListener("snapshot", function (e) {
+    var data = JSON.parse(e.data);
+    lanes.review.innerHTML = data.lanes.review;
+    lanes.main.innerHTML = data.lanes.main;
+    document.getElementById("capacity").innerHTML = data.capacity;
+    recount();
+    setStatus("Live: changes appear as they happen.", "live");
+  });
+  source.addEventListener("row", function (e) {
+    var data = JSON.parse(e.data);
+    var old = document.getElementById("row-" + data.id);
+    var row = fromHtml(data.html);
+    if (old) { old.parentNode.removeChild(old); }
+    place(row, lanes[data.lane]);
+    recount();
+  });
+  source.addEventListener("gone", function (e) {
+    var old = document.getElementById("row-" + JSON.parse(e.data).id);
+    if (old) { old.parentNode.removeChild(old); recount(); }
+  });
+  source.addEventListener("capacity", function (e) {
+    document.getElementById("capacity").innerHTML = JSON.parse(e.data).html;
+  });
+  source.onerror = function () {
+    setStatus("Live updates paused: reconnecting. The list may be out of date.", "paused");
+  };
+
+  // Filters apply at once, and the address keeps them (for reload and sharing).
+  filterForm.addEventListener("change", function () {
+    var params = new URLSearchParams(new FormData(filterForm));
+    Array.from(params.keys()).forEach(function (k) { if (!params.get(k)) { params.delete(k); } });
+    history.replaceState(null, "", "?" + params.toString());
+    refresh();
+  });
+
+  // "Act" opens the action panel in place; without the script it is a link.
+  document.addEventListener("click", function (e) {
+    var link = e.target.closest ? e.target.closest(".queue-act") : null;
+    if (!link) { return; }
+    e.preventDefault();
+    fetch(link.dataset.actions, {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        var panel = document.getElementById("actions");
+        panel.innerHTML = html;
+        panel.scrollIntoView();
+        var heading = document.getElementById("actions-panel");
+        if (heading) { heading.focus(); }
+      })
+      .catch(function () { window.location.href = link.href; });
+  });
+
+  refresh();
+  setInterval(refresh, 1000);
+}());

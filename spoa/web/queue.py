@@ -1,0 +1,165 @@
+"""The supervisors' live queue (issue 6): every open referral in the county with its
+next clock, updated live through Server-Sent Events, with capacity beside it.
+
+The first render is plain HTML (filters work without JavaScript). The page's
+script then opens /queue/events: a snapshot first, then each change as it is
+committed anywhere in the county (see spoa.live). A page that loses its stream
+takes a fresh snapshot when it reconnects, so nothing is missed.
+"""
+import json
+import queue
+import time
+
+from flask import Response, abort, current_app, render_template, request, stream_with_context
+from flask_login import current_user
+
+from ..clocks import format_uk, now
+from ..extensions import db
+from ..live import queue_view
+from ..live.broadcast import RESYNC, Broadcaster
+from ..lifecycle import OPEN_STATES
+from ..policy import current_policy
+from ..schemas import vocab
+from ..services import capacity
+from . import bp
+from .actions import page_actions, service_routes
+from .referrals import actor_for_user, referral_or_404
+
+KEEP_ALIVE_SECONDS = 15
+FILTERS = ("route", "state", "source")
+
+
+def _supervisors_only() -> None:
+    if current_user.role != "supervisor":
+        abort(403)
+
+
+def _labels() -> dict:
+    policy = current_policy()
+    return {"routes": {code: info.name for code, info in policy.routes.items()},
+            "sources": vocab.SOURCES}
+
+
+def _filters() -> dict:
+    chosen = {name: request.args.get(name, "") for name in FILTERS}
+    chosen["breached"] = request.args.get("breached") == "1"
+    return chosen
+
+
+def _fragment(name: str, **context) -> str:
+    """Render a partial without a request (the broadcaster has none): rows and
+    panels carry no per-person content, so one rendering serves every page."""
+    return current_app.jinja_env.get_template(name).render(
+        format_uk=format_uk, now=now(), labels=_labels(), **context)
+
+
+def render_rows(rows, filters=None) -> str:
+    return _fragment("_queue_rows.html", rows=rows, filters=filters or {})
+
+
+def render_capacity() -> str:
+    return _fragment("_queue_capacity.html", services=capacity.board(), today=capacity.today())
+
+
+def snapshot_event() -> dict:
+    rows = queue_view.open_rows()
+    lanes = {lane: [r for r in rows if r.lane == lane] for lane in (queue_view.REVIEW_LANE, queue_view.MAIN_LANE)}
+    return {"lanes": {lane: render_rows(items) for lane, items in lanes.items()},
+            "capacity": render_capacity()}
+
+
+def render_changes(message: dict) -> list[tuple[str, dict]]:
+    """What one published change means for the pages (run once per web process)."""
+    events = []
+    committed_at = message.get("committed_at")
+    ids = message.get("referrals") or []
+    for referral_id, row in queue_view.rows_for(ids).items() if ids else ():
+        if row is None:
+            events.append(("gone", {"id": referral_id, "committed_at": committed_at}))
+        else:
+            events.append(("row", {"id": referral_id, "lane": row.lane, "html": render_rows([row]),
+                                   "committed_at": committed_at}))
+    if message.get("capacity"):
+        events.append(("capacity", {"html": render_capacity(), "committed_at": committed_at}))
+    return events
+
+
+def broadcaster() -> Broadcaster:
+    app = current_app._get_current_object()
+    found = app.extensions.get("spoa_live_broadcaster")
+    if found is None:
+        found = app.extensions["spoa_live_broadcaster"] = Broadcaster(app, render_changes)
+    return found
+
+
+@bp.get("/queue")
+def live_queue():
+    _supervisors_only()
+    started = time.perf_counter()
+    rows = queue_view.open_rows()
+    filters = _filters()
+    selected = None
+    if request.args.get("selected"):
+        selected = referral_or_404(request.args["selected"])
+    response = render_template(
+        "queue.html", rows=rows, filters=filters, counts=queue_view.counts(rows),
+        review=[r for r in rows if r.lane == queue_view.REVIEW_LANE],
+        main=[r for r in rows if r.lane == queue_view.MAIN_LANE],
+        capacity_html=render_capacity(), labels=_labels(), states=OPEN_STATES,
+        selected=selected, selected_actions=page_actions(selected, actor_for_user(current_user)) if selected else [],
+        routes=service_routes(), format_uk=format_uk, now=now(),
+    )
+    db.session.remove()
+    # Server time, for the benchmark and for anyone looking in the browser's tools.
+    return response, 200, {"Server-Timing": f"app;dur={(time.perf_counter() - started) * 1000:.1f}"}
+
+
+@bp.get("/queue/referrals/<referral_id>/actions")
+def queue_actions(referral_id):
+    """The action panel for one referral (the page's script loads it in place)."""
+    _supervisors_only()
+    referral = referral_or_404(referral_id)
+    return render_template("_queue_actions.html", selected=referral, routes=service_routes(),
+                           selected_actions=page_actions(referral, actor_for_user(current_user)),
+                           labels=_labels())
+
+
+def _sse(name: str, data: dict) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+@bp.get("/queue/events")
+def queue_events():
+    _supervisors_only()
+    db.session.remove()  # the session check's read: not held open for the stream's life
+    hub = broadcaster()
+    inbox = hub.register()
+
+    def snapshot() -> tuple[int, str]:
+        ticket = hub.ticket()  # taken before the read: events read earlier are in it
+        try:
+            return ticket, _sse("snapshot", snapshot_event())
+        finally:
+            db.session.remove()
+
+    def stream():
+        try:
+            yield "retry: 2000\n\n"
+            since, text = snapshot()
+            yield text
+            while True:
+                try:
+                    ticket, name, data = inbox.get(timeout=KEEP_ALIVE_SECONDS)
+                except queue.Empty:  # say something, so a connection that died is noticed
+                    yield ": keep-alive\n\n"
+                    continue
+                if name == RESYNC:
+                    since, text = snapshot()
+                    yield text
+                elif ticket > since:
+                    yield _sse(name, data)
+        finally:
+            hub.unregister(inbox)
+
+    return Response(stream_with_context(stream()), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

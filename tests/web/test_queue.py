@@ -1,0 +1,205 @@
+"""The supervisors' live queue: what it lists, in what order, and its live stream."""
+import html
+import json
+import re
+import socket
+import threading
+import uuid
+from datetime import timedelta
+
+import pytest
+import time_machine
+
+from spoa.clocks import now
+from spoa.lifecycle import Actor
+from spoa.models import Referral
+from spoa.services.actions import apply_event
+
+from .conftest import csrf_token
+
+
+@pytest.fixture
+def post(client, sender, payload):
+    _, headers = sender
+
+    def send(at=None, **fields):
+        with time_machine.travel(at or now(), tick=False):
+            response = client.post("/api/v1/referrals", json=payload(**fields), headers=headers)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    return send
+
+
+def rows_in(page: str, lane: str) -> list[str]:
+    body = page[page.index(f'id="lane-{lane}"'):]
+    body = body[:body.index("</tbody>")]
+    return [m.split('"')[0] for m in body.split('data-id="')[1:]]
+
+
+def test_only_supervisors_see_the_queue(client, login_as):
+    login_as("clinician", service="crisis_response")
+    assert client.get("/queue").status_code == 403
+    assert client.get("/queue/events").status_code == 403
+
+
+def test_open_referrals_are_listed_nearest_breach_first_with_review_in_its_own_lane(client, login_as, post):
+    t = now()
+    later = post(at=t)
+    sooner = post(at=t - timedelta(minutes=90))  # 30 minutes left on its 2-hour clock
+    breached = post(at=t - timedelta(hours=3))
+    review = post(at=t, presenting_need="other")  # no rule is sure: a supervisor decides
+    login_as("supervisor")
+    response = client.get("/queue")
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200 and "app;dur=" in response.headers["Server-Timing"]
+    assert rows_in(page, "main") == [breached["id"], sooner["id"], later["id"]]
+    assert rows_in(page, "review") == [review["id"]]
+    row = page[page.index(f'id="row-{breached["id"]}"'):]
+    assert "rag--red" in row[:200] and "Red (breached)" in row[:3000]
+    assert "Breached 60 min ago" in row[:3000]
+    assert 'id="count-total">4<' in page and 'id="count-breached">1<' in page
+    assert f'data-key="crisis_response">Crisis response (2-hour urgent community response) <strong>3</strong>' in page
+
+
+def test_amber_from_three_quarters_of_the_window(client, login_as, post):
+    amber = post(at=now() - timedelta(minutes=95))  # 95 of 120 minutes gone: 79%
+    green = post(at=now() - timedelta(minutes=80))  # 67%
+    login_as("supervisor")
+    page = client.get("/queue").get_data(as_text=True)
+    assert 'class="queue-row rag--amber" data-id="%s"' % amber["id"] in page
+    assert 'class="queue-row rag--green" data-id="%s"' % green["id"] in page
+
+
+def test_filters_hide_what_they_exclude_without_javascript(client, login_as, post):
+    emas = post()
+    gp = post(source="gp", emas_category=None)
+    login_as("supervisor")
+    page = client.get("/queue?source=gp").get_data(as_text=True)
+    emas_row = page[page.index(f'id="row-{emas["id"]}"'):]
+    gp_row = page[page.index(f'id="row-{gp["id"]}"'):]
+    assert "hidden>" in emas_row[:emas_row.index("<td>")]
+    assert "hidden>" not in gp_row[:gp_row.index("<td>")]
+
+
+def test_closed_referrals_leave_the_queue(client, login_as, post, db):
+    done = post()
+    login_as("supervisor")
+    client.post(f"/referrals/{done['id']}/events", data={
+        "event": "cancel", "reason": "Duplicate of a phone referral", "version": str(done["version"]),
+        "csrf_token": csrf_token(client, "/queue"), "next": "/queue"})
+    assert done["id"] not in client.get("/queue").get_data(as_text=True)
+
+
+def test_a_supervisor_overrides_a_route_from_the_queue(client, login_as, post, db):
+    referral = post()
+    login_as("supervisor")
+    panel = client.get(f"/queue/referrals/{referral['id']}/actions").get_data(as_text=True)
+    assert "Change route" in panel and "Cancel referral" in panel
+    response = client.post(f"/referrals/{referral['id']}/events", data={
+        "event": "override", "route": "home_rehab", "urgency": "routine", "reason": "Known to home rehab",
+        "version": str(referral["version"]), "csrf_token": csrf_token(client, "/queue"), "next": "/queue"})
+    assert response.status_code == 302 and response.headers["Location"] == "/queue"
+    stored = db.session.get(Referral, uuid.UUID(referral["id"]))
+    db.session.refresh(stored)
+    assert (stored.route, [d.kind for d in stored.decisions]) == ("home_rehab", ["rules", "override"])
+
+
+class EventStream:
+    """A page's view of /queue/events over real HTTP: events collected by a reader thread."""
+
+    def __init__(self, session, url):
+        self.response = session.get(url, stream=True, timeout=10)
+        assert self.response.headers["Content-Type"].startswith("text/event-stream")
+        self.events: list[tuple[str, dict]] = []
+        self.arrived = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        name = None
+        try:
+            for line in self.response.iter_lines(decode_unicode=True):
+                if line.startswith("event: "):
+                    name = line[7:]
+                elif line.startswith("data: ") and name:
+                    with self.arrived:
+                        self.events.append((name, json.loads(line[6:])))
+                        self.arrived.notify_all()
+        except Exception:  # closed by the test
+            pass
+
+    def wait_for(self, predicate, timeout=5.0):
+        with self.arrived:
+            assert self.arrived.wait_for(lambda: any(predicate(n, d) for n, d in self.events), timeout), self.events
+        return next((n, d) for n, d in self.events if predicate(n, d))
+
+    def close(self):
+        # The reader thread is blocked in a read: shut the socket under it (a plain
+        # close would wait for that read), as a browser closing the tab does.
+        sock = self.response.raw._fp.fp.raw._sock
+        sock.shutdown(socket.SHUT_RDWR)
+        self.response.close()
+
+
+def signed_in_session(base_url, username):
+    import requests
+
+    from .conftest import PASSWORD
+
+    session = requests.Session()
+    page = session.get(f"{base_url}/login").text
+    token = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    response = session.post(f"{base_url}/login", data={"username": username, "password": PASSWORD,
+                                                       "csrf_token": token}, allow_redirects=False)
+    assert response.status_code == 302
+    return session
+
+
+@pytest.fixture
+def supervisor_stream(live_server, db):
+    from spoa.models import User
+
+    from .conftest import PASSWORD
+
+    user = User(username="sian", role="supervisor")
+    user.set_password(PASSWORD)
+    db.session.add(user)
+    db.session.commit()
+    db.session.remove()
+    streams = []
+
+    def open_stream():
+        stream = EventStream(signed_in_session(live_server, "sian"), f"{live_server}/queue/events")
+        streams.append(stream)
+        return stream
+
+    yield open_stream
+    for stream in streams:
+        stream.close()
+
+
+def test_the_stream_starts_with_a_snapshot_then_sends_each_change(supervisor_stream, post, db):
+    first = post()
+    db.session.remove()
+    stream = supervisor_stream()
+    _, snapshot = stream.wait_for(lambda n, d: n == "snapshot")
+    assert first["id"] in snapshot["lanes"]["main"] and "Capacity" not in snapshot["lanes"]["main"]
+    second = post()
+    db.session.remove()
+    _, change = stream.wait_for(lambda n, d: n == "row" and d["id"] == second["id"])
+    assert change["lane"] == "main" and f'id="row-{second["id"]}"' in change["html"]
+
+
+def test_a_change_reaches_every_open_page_and_a_closed_referral_is_gone(supervisor_stream, post, db):
+    pages = [supervisor_stream() for _ in range(3)]
+    for page in pages:
+        page.wait_for(lambda n, d: n == "snapshot")
+    referral = post()
+    db.session.remove()
+    for page in pages:
+        page.wait_for(lambda n, d: n == "row" and d["id"] == referral["id"])
+    stored = db.session.get(Referral, uuid.UUID(referral["id"]))
+    apply_event(stored, "cancel", Actor(kind="user", name="sian", role="supervisor"), reason="Entered twice")
+    db.session.remove()
+    for page in pages:
+        page.wait_for(lambda n, d: n == "gone" and d["id"] == referral["id"])
