@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-from . import openapi, referrals  # noqa: E402,F401  (routes register on import)
+from . import openapi, referrals, services  # noqa: E402,F401  (routes register on import)

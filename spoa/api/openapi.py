@@ -6,6 +6,7 @@ from flask import current_app, jsonify
 from ..schemas.intake import IntakeSchema
 from ..schemas.problem import ProblemSchema
 from ..schemas.referral import EventSchema, ReferralPageSchema, ReferralQuerySchema, ReferralSchema
+from ..services.capacity import CapacitySchema
 from . import bp
 
 PROBLEM = {"content": {"application/problem+json": {"schema": "Problem"}}}
@@ -66,6 +67,21 @@ def build_spec() -> dict:
         "requestBody": {"required": True, "content": {"application/json": {"schema": "ReferralEvent"}}},
         "responses": {"200": {"description": "Event applied", **referral},
                       **_errors(400, 401, 403, 404, 409, 412, 415, 422)},
+    }})
+    from .services import CapacityLineSchema
+
+    spec.components.schema("CapacityLine", schema=CapacityLineSchema)
+    spec.components.schema("CapacityDeclaration", schema=CapacitySchema)
+    spec.path(path="/api/v1/services", operations={"get": {
+        "summary": "Capacity and use of every active service, and today's duty organisations",
+        "security": secured, "responses": {"200": {"description": "Capacity board"}, **_errors(401)},
+    }})
+    spec.path(path="/api/v1/services/{code}/capacity", operations={"put": {
+        "summary": "Declare a service's capacity (its own system only)", "security": secured,
+        "parameters": [{"in": "path", "name": "code", "required": True, "schema": {"type": "string"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": "CapacityDeclaration"}}},
+        "responses": {"200": {"description": "Declared", "content": {"application/json": {"schema": "CapacityLine"}}},
+                      **_errors(400, 401, 403, 404, 415, 422)},
     }})
     return spec.to_dict()
 

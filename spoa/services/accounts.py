@@ -45,12 +45,14 @@ def sign_in(username: str, password: str) -> SignIn:
     return SignIn(None, locked_until=user.locked_until if user.locked_until and user.locked_until > at else None)
 
 
-def unlock(user: User, by: str) -> None:
+def unlock(user: User, by: str, by_id: int | None = None) -> None:
+    """``by``/``by_id``: the admin who unlocked it (no id from the command line)."""
     user.locked_until, user.failed_logins, user.first_failed_at = None, 0, None
-    _audit(user, "account_unlocked", by)
+    _audit(user, "account_unlocked", by, by_id)
     db.session.commit()
 
 
-def _audit(user: User, event: str, by: str | None = None) -> None:
-    db.session.add(AuditEvent(actor_kind="user", actor_id=user.id, actor_name=by or user.username,
+def _audit(user: User, event: str, by: str | None = None, by_id: int | None = None) -> None:
+    # The actor is whoever acted: the user themself, or the admin who unlocked them.
+    db.session.add(AuditEvent(actor_kind="user", actor_id=by_id if by else user.id, actor_name=by or user.username,
                               event=event, detail={"username": user.username}))

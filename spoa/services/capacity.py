@@ -38,10 +38,13 @@ class CapacitySchema(Schema):
 
 
 def load_declaration(service: Service, body: dict) -> dict:
-    """Validate a declaration for this service (raises ValidationError, field by field).
-    A clinical service says how many are in use; SPOA counts a voluntary one's."""
-    data = CapacitySchema().load(body)
-    if service.kind == "clinical" and data["in_use"] is None:
+    """Validate a declaration for this service (raises ValidationError, field by field)."""
+    return complete_declaration(service, CapacitySchema().load(body))
+
+
+def complete_declaration(service: Service, data: dict) -> dict:
+    """A clinical service says how many are in use; SPOA counts a voluntary one's."""
+    if service.kind == "clinical" and data.get("in_use") is None:
         raise ValidationError({"in_use": ["Enter how many are in use now."]})
     if service.kind == "voluntary":
         data["in_use"] = service.capacity_in_use if service.capacity_for == today() else 0

@@ -2,6 +2,9 @@
 and their actions, administration. Every page but sign-in and /health needs a session."""
 from flask import Blueprint
 
-bp = Blueprint("web", __name__)
+from ..clocks import format_uk
 
-from . import actions, admin, auth, queue, referrals, worklist  # noqa: E402,F401  (routes register on import)
+bp = Blueprint("web", __name__)
+bp.add_app_template_global(format_uk, "format_uk")  # every page shows times in UK time
+
+from . import actions, admin, auth, capacity, queue, referrals, worklist  # noqa: E402,F401  (routes register on import)

@@ -154,7 +154,7 @@ def admin_create_user():
 @admin_only
 def admin_unlock_user(user_id):
     user = _or_404(User, user_id)
-    accounts.unlock(user, by=current_user.username)
+    accounts.unlock(user, by=current_user.username, by_id=current_user.id)
     return _back("web.admin_users", f"Unlocked {user.username}: they can sign in now.")
 
 

@@ -1,0 +1,52 @@
+"""/api/v1/services: capacity per service, read by any client, declared by a
+service's own system (a client bound to that service)."""
+from flask import g
+from marshmallow import Schema, ValidationError, fields
+
+from ..services import capacity
+from . import bp
+from .auth import require_actor
+from .problems import Problem
+from .requests import json_body, load
+
+
+class CapacityLineSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String(metadata={"description": "clinical, or voluntary (on the duty rota)"})
+    unit = fields.String()
+    total = fields.Integer(allow_none=True, metadata={"description": "null: not declared (today, for voluntary)"})
+    in_use = fields.Integer()
+    free = fields.Integer(allow_none=True)
+    on_duty = fields.Boolean()
+    open_referrals = fields.Integer()
+    updated_at = fields.AwareDateTime(allow_none=True)
+    updated_by = fields.String(allow_none=True)
+
+
+LINE = CapacityLineSchema()
+LINES = CapacityLineSchema(many=True)
+DECLARATION = capacity.CapacitySchema()
+
+
+@bp.get("/v1/services")
+def list_capacity():
+    require_actor()
+    return {"services": LINES.dump(capacity.board()), "date": capacity.today().isoformat()}
+
+
+@bp.put("/v1/services/<code>/capacity")
+def declare_capacity(code):
+    require_actor()
+    service = capacity.service_by_code(code)
+    if service is None:
+        raise Problem(404, f"No active service '{code}'.")
+    if g.api_client.service != service.code:
+        raise Problem(403, "Only the service's own system may declare its capacity.")
+    try:
+        data = capacity.complete_declaration(service, load(DECLARATION, json_body()))
+    except ValidationError as exc:
+        raise Problem(422, "Invalid capacity.", errors=exc.messages) from None
+    capacity.declare(service, data["total"], data["in_use"], by=g.api_client.name, via="api")
+    line = next((line for line in capacity.board() if line.code == code), None)
+    return LINE.dump(line) if line else {"code": code, "total": data["total"], "in_use": data["in_use"]}

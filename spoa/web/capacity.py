@@ -1,0 +1,40 @@
+"""A service's capacity page: its team declares how many places it has and uses."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from marshmallow import ValidationError
+
+from ..services import capacity
+from . import bp
+
+
+def _numbers(form) -> dict:
+    """Form text -> numbers where they are numbers; anything else goes on, for the schema to name."""
+    body = {}
+    for name in ("total", "in_use"):
+        value = (form.get(name) or "").strip()
+        if value:
+            body[name] = int(value) if value.isdigit() else value
+    return body
+
+
+@bp.route("/services/<code>/capacity", methods=["GET", "POST"])
+def service_capacity(code):
+    service = capacity.service_by_code(code)
+    if service is None:
+        abort(404)
+    if not capacity.may_declare(current_user, service):
+        abort(403)
+    errors, values = {}, {"total": service.capacity_total, "in_use": service.capacity_in_use}
+    if request.method == "POST":
+        values = request.form
+        try:
+            data = capacity.load_declaration(service, _numbers(request.form))
+        except ValidationError as exc:
+            errors = {k: (v if isinstance(v, list) else [str(v)]) for k, v in exc.messages.items()}
+        else:
+            capacity.declare(service, data["total"], data["in_use"], by=current_user.username, via="page")
+            flash(f"Capacity for {service.name} saved.")
+            return redirect(url_for("web.service_capacity", code=code))
+    line = next((line for line in capacity.board() if line.code == code), None)
+    return render_template("capacity.html", service=service, line=line, errors=errors, values=values,
+                           unit=capacity.unit_of(service)), 422 if errors else 200
