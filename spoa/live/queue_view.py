@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from ..clocks import age_in_years, format_uk, now, point_in_window
+from ..clocks import age_in_years, now, point_in_window, uk_date
 from ..extensions import db
 from ..lifecycle import OPEN_STATES
-from ..models import Referral
+from ..models import Clock, Referral
+from ..models.clock import RUNNING_STATUSES
 from ..policy import current_policy, current_working_hours
 
 REVIEW_LANE = "review"
@@ -67,43 +67,65 @@ class QueueRow:
         return (self.deadline is None, self.deadline or self.received_at, self.received_at)
 
 
-def open_referrals_stmt():
-    return (select(Referral).where(Referral.state.in_(OPEN_STATES))
-            .options(selectinload(Referral.clocks)))
+# Only the columns a row shows, without ORM objects: the first render reads
+# every open referral in the county, and loading full referrals (forty columns,
+# JSON among them) cost most of a second at 2,000.
+_REFERRAL_COLUMNS = (Referral.id, Referral.reference, Referral.version, Referral.date_of_birth, Referral.source,
+                     Referral.route, Referral.assigned_service, Referral.state, Referral.urgency,
+                     Referral.received_at, Referral.waiting_for)
+_CLOCK_COLUMNS = (Clock.referral_id, Clock.name, Clock.counts, Clock.started_at, Clock.deadline, Clock.status,
+                  Clock.escalation_level, Clock.acknowledged_at)
 
 
-def row_of(referral: Referral) -> QueueRow:
-    running = [c for c in referral.clocks if c.is_running]
+def _rows(where) -> list[QueueRow]:
+    referrals = db.session.execute(select(*_REFERRAL_COLUMNS).where(where)).all()
+    if not referrals:
+        return []
+    clocks: dict = {}
+    clock_query = select(*_CLOCK_COLUMNS).where(Clock.status.in_(RUNNING_STATUSES))
+    if len(referrals) <= 100:  # a few (a live change): by id; the whole queue: join, no huge IN list
+        clock_query = clock_query.where(Clock.referral_id.in_([r.id for r in referrals]))
+    else:
+        clock_query = clock_query.join(Referral, Referral.id == Clock.referral_id).where(where)
+    for c in db.session.execute(clock_query):
+        clocks.setdefault(c.referral_id, []).append(c)
+    policy = current_policy()
+    fraction = policy.warn_at[0] if policy.warn_at else 0.75
+    hours = current_working_hours()
+    today = uk_date(now())
+    return [_row(r, clocks.get(r.id, ()), fraction, hours, today) for r in referrals]
+
+
+def _row(r, running, fraction, hours, today) -> QueueRow:
     clock = min(running, key=lambda c: c.deadline) if running else None
     amber_at = None
     if clock is not None:
-        fraction = current_policy().warn_at[0] if current_policy().warn_at else 0.75
         amber_at = point_in_window(clock.started_at, clock.deadline, fraction, clock.counts,
-                                   current_working_hours() if clock.counts != "24/7" else None)
+                                   hours if clock.counts != "24/7" else None)
     return QueueRow(
-        id=str(referral.id), reference=referral.reference, version=referral.version,
-        patient_age=age_in_years(referral.date_of_birth), source=referral.source,
-        route=referral.route or "unrouted", assigned_service=getattr(referral, "assigned_service", None),
-        state=referral.state, urgency=referral.urgency, received_at=referral.received_at,
+        id=str(r.id), reference=r.reference, version=r.version,
+        patient_age=age_in_years(r.date_of_birth, today), source=r.source,
+        route=r.route or "unrouted", assigned_service=r.assigned_service,
+        state=r.state, urgency=r.urgency, received_at=r.received_at,
         clock_name=clock.name if clock else None, started_at=clock.started_at if clock else None,
         amber_at=amber_at, deadline=clock.deadline if clock else None,
         escalation_level=max((c.escalation_level for c in running), default=0),
         acknowledged=any(c.acknowledged_at for c in running if c.status == "breached"),
-        waiting_for=getattr(referral, "waiting_for", None),
+        waiting_for=r.waiting_for,
     )
 
 
 def open_rows() -> list[QueueRow]:
-    rows = [row_of(r) for r in db.session.scalars(open_referrals_stmt())]
+    rows = _rows(Referral.state.in_(OPEN_STATES))
     rows.sort(key=QueueRow.sort_key)
     return rows
 
 
 def rows_for(ids) -> dict[str, QueueRow | None]:
     """Current rows for these referral ids; None for one that has left the queue."""
-    found = {str(r.id): r for r in db.session.scalars(
-        select(Referral).where(Referral.id.in_([uuid.UUID(i) for i in ids])).options(selectinload(Referral.clocks)))}
-    return {i: (row_of(found[i]) if i in found and found[i].state in OPEN_STATES else None) for i in ids}
+    keys = [uuid.UUID(i) for i in ids]
+    found = {row.id: row for row in _rows(Referral.id.in_(keys) & Referral.state.in_(OPEN_STATES))}
+    return {i: found.get(i) for i in ids}
 
 
 def counts(rows) -> dict[str, dict[str, int]]:
@@ -113,7 +135,3 @@ def counts(rows) -> dict[str, dict[str, int]]:
         by_route[row.route] = by_route.get(row.route, 0) + 1
         by_state[row.state] = by_state.get(row.state, 0) + 1
     return {"route": dict(sorted(by_route.items())), "state": dict(sorted(by_state.items()))}
-
-
-def template_helpers() -> dict:
-    return {"format_uk": format_uk, "now": now()}

@@ -143,7 +143,8 @@
     var link = e.target.closest ? e.target.closest(".queue-act") : null;
     if (!link) { return; }
     e.preventDefault();
-    fetch(link.dataset.actions, {credentials: "same-origin"})
+    var row = link.closest("tr");
+    fetch("/queue/referrals/" + row.dataset.id + "/actions", {credentials: "same-origin"})
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
       .then(function (html) {
         var panel = document.getElementById("actions");

@@ -17,6 +17,7 @@ from ..clocks import format_uk, now
 from ..extensions import db
 from ..live import queue_view
 from ..live.broadcast import RESYNC, Broadcaster
+from ..live.row_html import rows_html
 from ..lifecycle import OPEN_STATES
 from ..policy import current_policy
 from ..schemas import vocab
@@ -54,7 +55,8 @@ def _fragment(name: str, **context) -> str:
 
 
 def render_rows(rows, filters=None) -> str:
-    return _fragment("_queue_rows.html", rows=rows, filters=filters or {})
+    labels = _labels()
+    return rows_html(rows, now(), labels["routes"], labels["sources"], filters)
 
 
 def render_capacity() -> str:
@@ -103,8 +105,8 @@ def live_queue():
         selected = referral_or_404(request.args["selected"])
     response = render_template(
         "queue.html", rows=rows, filters=filters, counts=queue_view.counts(rows),
-        review=[r for r in rows if r.lane == queue_view.REVIEW_LANE],
-        main=[r for r in rows if r.lane == queue_view.MAIN_LANE],
+        review=render_rows([r for r in rows if r.lane == queue_view.REVIEW_LANE], filters),
+        main=render_rows([r for r in rows if r.lane == queue_view.MAIN_LANE], filters),
         capacity_html=render_capacity(), labels=_labels(), states=OPEN_STATES,
         selected=selected, selected_actions=page_actions(selected, actor_for_user(current_user)) if selected else [],
         routes=service_routes(), format_uk=format_uk, now=now(),
