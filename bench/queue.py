@@ -129,7 +129,9 @@ class Page(threading.Thread):
     def _read(self):
         response = self.session.get(f"{self.base}/queue/events", stream=True, timeout=120)
         name = None
-        for line in response.iter_lines(decode_unicode=True):
+        # Big chunks: a snapshot is one line of a megabyte or two, and iter_lines
+        # joins its chunks pairwise (512-byte chunks made the client the bottleneck).
+        for line in response.iter_lines(chunk_size=1 << 16, decode_unicode=True):
             if line.startswith("event: "):
                 name = line[7:]
             elif line.startswith("data: "):

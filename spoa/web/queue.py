@@ -104,7 +104,7 @@ def live_queue():
     if request.args.get("selected"):
         selected = referral_or_404(request.args["selected"])
     response = render_template(
-        "queue.html", rows=rows, filters=filters, counts=queue_view.counts(rows),
+        "queue.html", filters=filters, counts=queue_view.counts(rows, now()),
         review=render_rows([r for r in rows if r.lane == queue_view.REVIEW_LANE], filters),
         main=render_rows([r for r in rows if r.lane == queue_view.MAIN_LANE], filters),
         capacity_html=render_capacity(), labels=_labels(), states=OPEN_STATES,
