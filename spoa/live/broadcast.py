@@ -70,7 +70,8 @@ class Broadcaster:
         backoff, lost = 0.5, False
         while True:
             try:
-                client = redis.Redis.from_url(url, socket_connect_timeout=2, health_check_interval=10)
+                client = redis.Redis.from_url(url, socket_connect_timeout=2, health_check_interval=10,
+                                              client_name=f"spoa-live:{channel}")  # findable in CLIENT LIST
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
                 pubsub.subscribe(channel)
                 if lost:  # whatever happened while we were deaf is in a snapshot, not in events

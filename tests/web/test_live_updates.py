@@ -1,0 +1,73 @@
+"""How changes reach the live queue: announced only after commit, to every
+listener, failing open without Redis, and pages resynced after a Redis loss."""
+import json
+import time
+import uuid
+
+import redis as redis_lib
+
+from spoa.live.broadcast import RESYNC, Broadcaster
+from spoa.models import Referral
+
+
+def subscribe(app):
+    pubsub = redis_lib.Redis.from_url(app.config["REDIS_URL"]).pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(app.config["LIVE_CHANNEL"])
+    return pubsub
+
+
+def next_message(pubsub, timeout=3.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=0.2)
+        if message:
+            return json.loads(message["data"])
+    return None
+
+
+def test_a_committed_change_is_announced_and_a_rolled_back_one_is_not(app, client, sender, payload, db):
+    pubsub = subscribe(app)
+    _, headers = sender
+    created = client.post("/api/v1/referrals", json=payload(), headers=headers).get_json()
+    message = next_message(pubsub)
+    assert message["referrals"] == [created["id"]] and message["committed_at"] <= time.time()
+    referral = db.session.get(Referral, uuid.UUID(created["id"]))
+    referral.state = "cancelled"
+    db.session.flush()
+    db.session.rollback()
+    assert next_message(pubsub, timeout=1.0) is None
+
+
+def test_a_referral_is_stored_when_redis_is_down(app, client, sender, payload, db, monkeypatch):
+    _, headers = sender
+    dead = redis_lib.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2, socket_timeout=0.2)
+    monkeypatch.setitem(app.extensions, "spoa_redis", dead)
+    response = client.post("/api/v1/referrals", json=payload(), headers=headers)
+    assert response.status_code == 201  # rate limit and live announcement both fail open
+    assert db.session.query(Referral).count() == 1
+
+
+def test_every_page_on_a_process_hears_a_change_and_resyncs_after_losing_redis(app, redis, db):
+    rendered = []
+
+    def render(message):
+        rendered.append(message)
+        return [("row", {"id": i}) for i in message["referrals"]]
+
+    hub = Broadcaster(app, render)
+    pages = [hub.register(), hub.register()]
+    time.sleep(0.5)  # the listener subscribes
+    redis.publish(app.config["LIVE_CHANNEL"], json.dumps({"referrals": ["r1"], "capacity": False}))
+    for page in pages:
+        ticket, name, data = page.get(timeout=3)
+        assert (name, data) == ("row", {"id": "r1"})
+    assert len(rendered) == 1  # rendered once for both pages
+    # The listener's connection drops, as in a Redis restart (only ours: the server is shared).
+    ours = [c for c in redis.client_list() if c["name"] == f"spoa-live:{app.config['LIVE_CHANNEL']}"]
+    assert len(ours) == 1
+    redis.client_kill_filter(_id=ours[0]["id"])
+    for page in pages:
+        assert page.get(timeout=5)[1] == RESYNC
+    for page in pages:
+        hub.unregister(page)
+    assert hub.page_count == 0
