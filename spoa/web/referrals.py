@@ -119,8 +119,8 @@ def preview_referral():
         data = INTAKE.load(body)
     except ValidationError as exc:
         # Only what the rules need matters to the preview; the rest is the form's job.
-        errors = flatten_errors(exc.messages)
-        return jsonify(ready=False, missing=[LABELS.get(p, p) for p in sorted(errors)])
+        errors = friendly_errors(flatten_errors(exc.messages))  # "patient" becomes its fields
+        return jsonify(ready=False, missing=[label for path, label in LABELS.items() if path in errors])
     duplicates = [{"reference": r.reference, "url": url_for("web.show_referral", referral_id=r.id),
                    "state": r.state.replace("_", " "), "route": (r.route or "").replace("_", " ")}
                   for r in open_duplicates(data)]
