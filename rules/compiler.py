@@ -29,9 +29,18 @@ class Unsupported(Exception):
     """Syntax the fast path does not cover: rule-engine evaluates this rule."""
 
 
-def compile_rule(statement: re_ast.Statement, lists: dict):
-    """A function facts -> bool equivalent to ``Rule.matches`` for this statement."""
-    test = _node(statement.expression, lists)
+class _Scope(dict):
+    """The policy's lists by name, and which other symbols are facts."""
+
+    def __init__(self, lists: dict, facts):
+        super().__init__(lists)
+        self.facts = facts
+
+
+def compile_rule(statement: re_ast.Statement, lists: dict, fact_names=FACT_NAMES):
+    """A function facts -> bool equivalent to ``Rule.matches`` for this statement.
+    ``fact_names``: the symbols that are facts (flags read two more than routing)."""
+    test = _node(statement.expression, _Scope(lists, fact_names))
     return lambda facts: bool(test(facts))
 
 
@@ -64,7 +73,7 @@ def _node(node, lists):
     except Unsupported:
         pass
     if kind is re_ast.SymbolExpression:
-        if node.scope is not None or node.name not in FACT_NAMES:
+        if node.scope is not None or node.name not in lists.facts:
             raise Unsupported(f"symbol {node.name}")
         name = node.name
         return lambda facts: _value(facts[name])

@@ -19,18 +19,23 @@ from rule_engine import errors as re_errors
 from . import compiler, expressions
 from .clock_policy import URGENCIES, ClockPolicy, ClockTarget, RouteInfo, WorkingHours, load_clocks
 from .errors import DecisionError, PolicyError, check_fields, read_yaml
-from .facts import FACT_NAMES, FACT_TYPES, check_facts
+from .facts import FACT_NAMES, FACT_TYPES, FLAG_FACT_NAMES, FLAG_FACT_TYPES, check_facts
 
 __all__ = [
-    "ClockTarget", "Decision", "DecisionError", "Policy", "PolicyError", "PolicyRule",
+    "ClockTarget", "Decision", "DecisionError", "Flag", "FlagRaised", "Policy", "PolicyError", "PolicyRule",
     "RouteInfo", "WorkingHours", "load_policy", "URGENCIES",
 ]
 
 DEFAULT_DIRECTORY = Path(__file__).parent / "policy"
-ROUTING, CLOCKS = "routing.yaml", "clocks.yaml"
-FILES = (CLOCKS, ROUTING)  # sorted: the version hashes them in this order
+ROUTING, CLOCKS, FLAGS = "routing.yaml", "clocks.yaml", "flags.yaml"
+FILES = (CLOCKS, FLAGS, ROUTING)  # sorted: the version hashes them in this order
 FALLBACK = "fallback"
 _RULE_FIELDS = ("id", "description", "when", "route", "urgency", "explain")
+_FLAG_FIELDS = ("id", "description", "when", "flag", "label", "explanation", "alert")
+_FLAG_REQUIRED = ("id", "when", "flag", "label", "explanation")
+# Who a raised flag alerts (the app maps each to a notification recipient); none: no alert.
+ALERTS = ("supervisor", "none")
+FLAG_MAX = 16  # referrals.waiting_for holds the flag
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # rule-engine's own words cannot name a list.
@@ -64,16 +69,44 @@ class PolicyRule:
     is_fast: bool = True  # evaluated by a compiled closure rather than by rule-engine (compiler.py)
 
 
+@dataclass(frozen=True)
+class Flag:
+    """A flag the policy raises on a referral once its route is decided (flags.yaml)."""
+
+    id: str
+    description: str
+    when: str
+    flag: str  # what the referral is waiting for, e.g. bed (referrals.waiting_for)
+    label: str  # as staff see it, e.g. Waiting for bed
+    explanation: str
+    alert: str  # supervisor | none
+    facts: tuple[str, ...]  # the fact names the expression reads
+    compiled: rule_engine.Rule = field(repr=False, compare=False)
+    template: tuple = field(repr=False, compare=False)
+    test: Callable[[dict], bool] = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class FlagRaised:
+    id: str
+    flag: str
+    label: str
+    explanation: str  # one sentence, values filled in
+    alert: str | None  # supervisor, or None
+    facts_used: dict
+
+
 class Policy:
     """One loaded, validated policy. Never changed after load: a changed file
     is a new load, with a new version."""
 
     def __init__(self, *, version: str, directory: Path, rules: tuple, lists: MappingProxyType,
-                 clocks: ClockPolicy):
+                 clocks: ClockPolicy, flags: tuple = ()):
         self.version = version
         self.directory = directory
         self.rules = rules
         self.lists = lists
+        self.flags = flags
         self._clocks = clocks
 
     def __repr__(self):
@@ -115,6 +148,31 @@ class Policy:
                     rules_version=self.version,
                 )
         raise DecisionError("no rule matched")  # unreachable: the fallback rule is "true"
+
+    def flags_for(self, facts: dict, route: str, capacity_free: int | None) -> list[FlagRaised]:
+        """The flags to raise, in flags.yaml order, for a referral with these
+        facts once ``route`` is decided. ``capacity_free``: the routed service's
+        free places today, None when it has not declared them (never zero: see
+        rules/facts.py, FLAG_FACT_TYPES)."""
+        check_facts(facts)
+        if route not in self.routes:
+            raise DecisionError(f"flags: unknown route {route!r}")
+        if capacity_free is not None and (not isinstance(capacity_free, int) or isinstance(capacity_free, bool)):
+            raise DecisionError(f"flags: capacity_free should be a whole number or None, not {capacity_free!r}")
+        values = {**facts, "route": route, "capacity_free": capacity_free}
+        raised = []
+        for flag in self.flags:
+            try:
+                matched = flag.test(values)
+            except (re_errors.EngineError, TypeError) as exc:
+                raise DecisionError(
+                    f"flag {flag.id} could not be evaluated: {getattr(exc, 'message', exc)}") from exc
+            if matched:
+                raised.append(FlagRaised(
+                    id=flag.id, flag=flag.flag, label=flag.label, explanation=render(flag.template, values),
+                    alert=None if flag.alert == "none" else flag.alert,
+                    facts_used={name: _copy(values[name]) for name in flag.facts}))
+        return raised
 
     def clock_targets(self, route: str, urgency: str) -> list[ClockTarget]:
         """The clocks a referral on ``route`` at ``urgency`` runs, in clocks.yaml order."""
@@ -177,9 +235,10 @@ def load_policy(directory: Path | str | None = None) -> Policy:
     lists = _lists(routing.get("lists") or {})
     context = expressions.build_context(lists)
     rules = _rules(routing["rules"], lists, context, clocks)
+    flags = _flags(read_yaml(FLAGS, data[FLAGS]), lists)
     digest = hashlib.sha256(b"".join(data[name] for name in FILES)).hexdigest()
     return Policy(version=f"sha256:{digest[:12]}", directory=directory, rules=rules,
-                  lists=lists, clocks=clocks)
+                  lists=lists, clocks=clocks, flags=flags)
 
 
 def _lists(data) -> MappingProxyType:
@@ -256,21 +315,22 @@ def _rule(row, item, where, lists, context, clocks: ClockPolicy) -> PolicyRule:
     )
 
 
-def _checked_test(compiled: rule_engine.Rule, facts_read, lists, where):
+def _checked_test(compiled: rule_engine.Rule, facts_read, lists, where, file=ROUTING, fact_types=None):
     """Run the rule over every probe case: refuse it if rule-engine cannot
     evaluate one (an unrecorded fact compared without a null check), and keep
     the fast closure only if it gives rule-engine's answer on every one."""
+    fact_types = fact_types or FACT_TYPES
     try:
-        fast = compiler.compile_rule(compiled.statement, lists)
+        fast = compiler.compile_rule(compiled.statement, lists, frozenset(fact_types))
     except compiler.Unsupported:
         fast = None
-    for case in expressions.probe_cases(compiled, facts_read, lists):
+    for case in expressions.probe_cases(compiled, facts_read, lists, fact_types):
         try:
             expected = compiled.matches({**case, **lists})
         except (re_errors.EngineError, TypeError) as exc:
             shown = ", ".join(f"{name} = {'null' if v is None else repr(v)}" for name, v in case.items())
             raise PolicyError(
-                ROUTING, f"when fails for {shown} ({getattr(exc, 'message', exc)}); a fact that was "
+                file, f"when fails for {shown} ({getattr(exc, 'message', exc)}); a fact that was "
                 "not recorded is null, so compare it with null first, e.g. "
                 "\"news2 != null and news2 >= 7\"", where) from None
         if fast is not None and _outcome(fast, case) != expected:
@@ -287,43 +347,101 @@ def _outcome(test, case):
         return exc
 
 
-def _compile(when: str, context, where: str) -> rule_engine.Rule:
+def _compile(when: str, context, where: str, file=ROUTING) -> rule_engine.Rule:
     try:
         compiled = rule_engine.Rule(when, context=context)
     except re_errors.RuleSyntaxError as exc:
         token = f" near {exc.token.value!r}" if getattr(exc, "token", None) else " (incomplete expression)"
-        raise PolicyError(ROUTING, f"syntax error in when{token}: {when}", where) from None
+        raise PolicyError(file, f"syntax error in when{token}: {when}", where) from None
     except re_errors.SymbolResolutionError as exc:
         hint = f" (did you mean {exc.suggestion}?)" if exc.suggestion else ""
-        raise PolicyError(ROUTING, f"unknown name {exc.symbol_name!r} in when{hint}", where) from None
+        raise PolicyError(file, f"unknown name {exc.symbol_name!r} in when{hint}", where) from None
     except re_errors.EngineError as exc:
-        raise PolicyError(ROUTING, f"when: {getattr(exc, 'message', exc)}", where) from None
+        raise PolicyError(file, f"when: {getattr(exc, 'message', exc)}", where) from None
     result = compiled.statement.expression.result_type
     if result not in (rule_engine.DataType.BOOLEAN, rule_engine.DataType.UNDEFINED):
-        raise PolicyError(ROUTING, f"when should be a yes/no test, not a {result.name} value", where)
+        raise PolicyError(file, f"when should be a yes/no test, not a {result.name} value", where)
     return compiled
 
 
-def _template(explain, where) -> tuple:
+def _template(explain, where, file=ROUTING, key="explain", fact_types=None) -> tuple:
     """Parse explain once: pairs of (literal text, fact name or None)."""
+    fact_types = fact_types or FACT_TYPES
     if not isinstance(explain, str) or not explain.strip() or "\n" in explain.strip():
-        raise PolicyError(ROUTING, "explain should be one plain-English sentence", where)
+        raise PolicyError(file, f"{key} should be one plain-English sentence", where)
     explain = explain.strip()
     if not explain.endswith("."):
-        raise PolicyError(ROUTING, "explain should be one sentence ending with a full stop", where)
+        raise PolicyError(file, f"{key} should be one sentence ending with a full stop", where)
     parts = []
     try:
         parsed = list(string.Formatter().parse(explain))
     except ValueError as exc:
-        raise PolicyError(ROUTING, f"explain: {exc} (write a literal brace as {{{{ or }}}})", where) from None
+        raise PolicyError(file, f"{key}: {exc} (write a literal brace as {{{{ or }}}})", where) from None
     for text, name, spec, conversion in parsed:
         if text:
             parts.append((text, None))
         if name is None:
             continue
-        if name not in FACT_NAMES or spec or conversion:
+        if name not in fact_types or spec or conversion:
             raise PolicyError(
-                ROUTING, f"unknown placeholder {{{name}}} in explain (a placeholder is a fact name: "
-                f"{', '.join(FACT_TYPES)})", where)
+                file, f"unknown placeholder {{{name}}} in {key} (a placeholder is a fact name: "
+                f"{', '.join(fact_types)})", where)
         parts.append(("", name))
     return tuple(parts)
+
+
+# --- flags.yaml ----------------------------------------------------------------
+
+def _flags(data: dict, lists) -> tuple:
+    """flags.yaml: ``flags``, a list (which may be empty) of flags checked, in
+    order, once the route is decided, over the facts plus route and capacity_free."""
+    check_fields(FLAGS, None, data, ("flags",), required=("flags",))
+    items = data["flags"] if data["flags"] is not None else []
+    if not isinstance(items, list):
+        raise PolicyError(FLAGS, "should be a list of flags (or [] for none)", "flags")
+    context = expressions.build_context(lists, FLAG_FACT_TYPES)
+    flags = []
+    for n, item in enumerate(items, start=1):
+        flag_id = item.get("id") if isinstance(item, dict) else None
+        where = f"flag {flag_id}" if flag_id else f"flag {n}"
+        check_fields(FLAGS, where, item, _FLAG_FIELDS, required=_FLAG_REQUIRED)
+        if not isinstance(flag_id, str) or not _RULE_ID.match(flag_id):
+            raise PolicyError(FLAGS, "id should be lower-case words joined by -, e.g. waiting-for-bed", where)
+        if any(f.id == flag_id for f in flags):
+            raise PolicyError(FLAGS, "duplicate flag id", where)
+        flags.append(_flag(item, where, lists, context))
+    return tuple(flags)
+
+
+def _flag(item, where, lists, context) -> Flag:
+    name = item["flag"]
+    if not isinstance(name, str) or not _NAME.match(name) or len(name) > FLAG_MAX:
+        raise PolicyError(FLAGS, f"flag should be one lower-case word of at most {FLAG_MAX} characters, "
+                          "e.g. bed (what the referral is waiting for)", where)
+    label = item["label"]
+    if not isinstance(label, str) or not label.strip() or len(label.strip()) > 60:
+        raise PolicyError(FLAGS, "label should be a few words staff see, e.g. Waiting for bed", where)
+    alert = item.get("alert", "none")
+    if alert is None or alert is False:  # `alert: no` or empty: no one is alerted
+        alert = "none"
+    if alert not in ALERTS:
+        raise PolicyError(FLAGS, f"unknown alert {alert!r} (known: {', '.join(ALERTS)})", where)
+    description = item.get("description", "")
+    if not isinstance(description, str):
+        raise PolicyError(FLAGS, "description should be plain English", where)
+    when = item["when"]
+    if isinstance(when, bool):
+        when = "true" if when else "false"
+    if not isinstance(when, str) or not when.strip():
+        raise PolicyError(FLAGS, "when should be an expression, e.g. "
+                          "'route == \"bed_rehab\" and capacity_free == 0'", where)
+    template = _template(item["explanation"], where, FLAGS, "explanation", FLAG_FACT_TYPES)
+    compiled = _compile(when, context, where, FLAGS)
+    facts_read = expressions.symbols(compiled) & FLAG_FACT_NAMES
+    test, _ = _checked_test(compiled, facts_read, lists, where, FLAGS, FLAG_FACT_TYPES)
+    return Flag(
+        id=item["id"], description=description.strip(), when=when, flag=name, label=label.strip(),
+        explanation=item["explanation"].strip(), alert=alert,
+        facts=tuple(n for n in FLAG_FACT_TYPES if n in facts_read),
+        compiled=compiled, template=template, test=test,
+    )

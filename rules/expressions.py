@@ -23,10 +23,11 @@ LIST_TYPE = rule_engine.DataType.ARRAY(rule_engine.DataType.UNDEFINED)
 PROBE_LIMIT = 20_000  # combinations tried per rule; the largest shipped rule needs 81
 
 
-def build_context(list_names) -> rule_engine.Context:
+def build_context(list_names, fact_types=None) -> rule_engine.Context:
     """One context per policy: every fact and list name typed, anything else an
-    unknown symbol at load."""
-    types = {name: fact.data_type for name, fact in FACT_TYPES.items()}
+    unknown symbol at load. ``fact_types`` defaults to the routing facts (flags
+    read FLAG_FACT_TYPES)."""
+    types = {name: fact.data_type for name, fact in (fact_types or FACT_TYPES).items()}
     types.update({name: LIST_TYPE for name in list_names})
     return rule_engine.Context(
         type_resolver=rule_engine.type_resolver_from_dict(types),
@@ -67,10 +68,10 @@ def literals(rule: rule_engine.Rule) -> list:
     return found
 
 
-def _candidates(name, rule_literals, list_items):
+def _candidates(name, rule_literals, list_items, fact_types):
     """Values worth trying for one fact: unknown, something matching nothing,
     and everything the rule (or a list it reads) compares against."""
-    fact = FACT_TYPES[name]
+    fact = fact_types[name]
     strings = sorted({v for v in (*rule_literals, *list_items) if isinstance(v, str)})
     if fact.python_type is bool:
         values = [True, False]
@@ -85,12 +86,13 @@ def _candidates(name, rule_literals, list_items):
     return ([None] if fact.nullable else []) + values
 
 
-def probe_cases(rule: rule_engine.Rule, facts_read, lists: dict):
+def probe_cases(rule: rule_engine.Rule, facts_read, lists: dict, fact_types=None):
     """Every combination (up to PROBE_LIMIT) of the candidate values of the
     facts the rule reads, as dicts of those facts."""
+    fact_types = fact_types or FACT_TYPES
     rule_literals = literals(rule)
     list_items = [item for name in symbols(rule) if name in lists for item in lists[name]]
     names = sorted(facts_read)
-    options = [_candidates(name, rule_literals, list_items) for name in names]
+    options = [_candidates(name, rule_literals, list_items, fact_types) for name in names]
     for values in itertools.islice(itertools.product(*options), PROBE_LIMIT):
         yield dict(zip(names, values))

@@ -69,6 +69,21 @@ FACT_TYPES: dict[str, FactType] = {
 }
 FACT_NAMES = frozenset(FACT_TYPES)
 
+# Flags (flags.yaml) are checked once the route is decided, so they read the
+# facts above and two more: where the referral is going, and how many places
+# that service has free today. capacity_free is None when the service has never
+# declared its capacity (or a voluntary organisation has not declared today's):
+# "not declared" is not "none free". Read as zero it would flag every bed
+# referral "waiting for bed" and alert a supervisor about a shortage nobody has
+# reported, until those alerts are ignored; so a flag must test it against null
+# like any unrecorded fact (`capacity_free == 0` is false for null).
+FLAG_FACT_TYPES: dict[str, FactType] = {
+    **FACT_TYPES,
+    "route": _fact(str, False, "the route decided: crisis_response, bed_rehab, ..."),
+    "capacity_free": _fact(int, True, "places the routed service has free today (null: not declared)"),
+}
+FLAG_FACT_NAMES = frozenset(FLAG_FACT_TYPES)
+
 
 def derive_facts(referral: dict, *, received_at: datetime,
                  nhs_number_check_failed: bool = False) -> dict:

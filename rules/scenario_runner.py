@@ -1,7 +1,9 @@
 """Scenarios: one worked case per file in rules/scenarios/, pinning the policy.
 
 A scenario gives the few referral fields that matter, merged over a baseline
-valid referral, and the rule, route and urgency the policy must reach. The
+valid referral, and the rule, route and urgency the policy must reach; and,
+optionally, the routed service's free places today (``capacity_free``, null
+or absent when not declared) and the flags (flags.yaml ids) it must raise. The
 referral is put into the shape the intake schema produces (dates as dates,
 postcode and disposition normalised), so a scenario decides exactly as a real
 referral with the same fields would. `flask rules test` and the pytest suite
@@ -35,8 +37,9 @@ BASELINE = {
     "consent": True,
 }
 
-_TOP = ("description", "received_at", "referral", "nhs_number_check_failed", "expect")
+_TOP = ("description", "received_at", "referral", "nhs_number_check_failed", "capacity_free", "expect")
 _EXPECT = ("rule_id", "route", "urgency")
+_EXPECT_OPTIONAL = ("flags",)
 # The intake contract's fields (intake-contract.md) and their loaded types: an
 # unknown or mistyped field is an error here as it is at intake.
 _SHAPE = {
@@ -65,8 +68,9 @@ class Scenario:
     received_at: datetime
     referral: dict  # merged over BASELINE, in the intake schema's loaded shape
     nhs_number_check_failed: bool
-    expected: dict  # rule_id, route, urgency
+    expected: dict  # rule_id, route, urgency; and flags (a list of flag ids) when the file gives them
     facts: dict = field(repr=False)
+    capacity_free: int | None = None  # the routed service's free places today; None: not declared
 
 
 @dataclass(frozen=True)
@@ -105,11 +109,19 @@ def _load(path: Path) -> Scenario:
     if missing:
         fail(f"missing {', '.join(missing)}")
     expected = data["expect"]
-    if not isinstance(expected, dict) or sorted(expected) != sorted(_EXPECT):
-        fail(f"expect should give exactly {', '.join(_EXPECT)}")
+    if (not isinstance(expected, dict) or not set(_EXPECT) <= set(expected)
+            or not set(expected) <= {*_EXPECT, *_EXPECT_OPTIONAL}):
+        fail(f"expect should give exactly {', '.join(_EXPECT)}, and optionally {', '.join(_EXPECT_OPTIONAL)}")
+    flags = expected.get("flags", None)
+    if "flags" in expected and (not isinstance(flags, list) or not all(isinstance(f, str) for f in flags)):
+        fail("expect.flags should be a list of flag ids, e.g. [waiting-for-bed], or [] for none")
     check_failed = data.get("nhs_number_check_failed", False)
     if not isinstance(check_failed, bool):
         fail("nhs_number_check_failed should be true or false")
+    capacity_free = data.get("capacity_free")
+    if capacity_free is not None and (not isinstance(capacity_free, int) or isinstance(capacity_free, bool)
+                                      or capacity_free < 0):
+        fail("capacity_free should be a whole number of free places, or null when not declared")
     try:
         received_at = _aware(data["received_at"])
         referral = _merge(BASELINE, data.get("referral") or {}, _SHAPE, "referral")
@@ -120,7 +132,8 @@ def _load(path: Path) -> Scenario:
     return Scenario(
         name=path.name, description=str(data["description"]).strip(), received_at=received_at,
         referral=referral, nhs_number_check_failed=check_failed,
-        expected={k: str(expected[k]) for k in _EXPECT}, facts=facts,
+        expected={**{k: str(expected[k]) for k in _EXPECT}, **({"flags": list(flags)} if "flags" in expected else {})},
+        facts=facts, capacity_free=capacity_free,
     )
 
 
@@ -186,10 +199,22 @@ def run_scenario(policy: Policy, scenario: Scenario) -> ScenarioResult:
         return ScenarioResult(scenario.name, False, expected, None, f"expected {want}, but: {exc}")
     got = f"{decision.rule_id} -> {decision.route} ({decision.urgency})"
     actual = {"rule_id": decision.rule_id, "route": decision.route, "urgency": decision.urgency}
+    if "flags" in expected:
+        try:
+            raised = policy.flags_for(scenario.facts, decision.route, scenario.capacity_free)
+        except (DecisionError, FactError) as exc:
+            return ScenarioResult(scenario.name, False, expected, decision, f"expected {want}, but flags: {exc}")
+        actual["flags"] = [f.id for f in raised]
+        want += f" flags {_listed(expected['flags'])}"
+        got += f" flags {_listed(actual['flags'])}"
     if actual == expected:
         return ScenarioResult(scenario.name, True, expected, decision, got)
     message = f"expected {want}, got {got} at row {decision.row}: {decision.explanation}"
     return ScenarioResult(scenario.name, False, expected, decision, message)
+
+
+def _listed(ids) -> str:
+    return "[" + ", ".join(ids) + "]"
 
 
 def unpinned_rules(policy: Policy, scenarios: list[Scenario]) -> list[str]:
@@ -197,3 +222,9 @@ def unpinned_rules(policy: Policy, scenarios: list[Scenario]) -> list[str]:
     nobody has pinned can be broken by an edit without any test noticing."""
     pinned = {s.expected["rule_id"] for s in scenarios}
     return [rule.id for rule in policy.rules if rule.id not in pinned]
+
+
+def unpinned_flags(policy: Policy, scenarios: list[Scenario]) -> list[str]:
+    """Flag ids, in flags.yaml order, that no scenario expects to be raised."""
+    pinned = {flag for s in scenarios for flag in s.expected.get("flags", ())}
+    return [flag.id for flag in policy.flags if flag.id not in pinned]

@@ -24,7 +24,8 @@ def _fail(message: str):
 
 
 # services.admin names the field at fault; say it as the option that sets it (the password comes on stdin).
-_OPTIONS = {"rate_limit_per_minute": "--rate", "password": "the password (standard input)"}
+_OPTIONS = {"rate_limit_per_minute": "--rate", "password": "the password (standard input)",
+            "duty_days": "--duty-days"}
 
 
 def _fail_invalid(exc) -> None:
@@ -34,7 +35,8 @@ def _fail_invalid(exc) -> None:
 @spoa_cli.command("create-api-client")
 @click.option("--name", required=True)
 @click.option("--sources", help="Comma-separated sources it may post as, e.g. emas,nhs111.")
-@click.option("--service", help="The service whose own system this is (a route id).")
+@click.option("--service",
+              help="The service whose own system this is (a route id, or a voluntary organisation's code).")
 @click.option("--rate", type=int, help="Requests a minute (default from API_RATE_LIMIT_PER_MINUTE).")
 def create_api_client(name, sources, service, rate):
     """Create an API client and print its token (shown once, stored hashed)."""
@@ -52,7 +54,7 @@ def create_api_client(name, sources, service, rate):
 @spoa_cli.command("create-user")
 @click.option("--username", required=True)
 @click.option("--role", required=True, type=click.Choice(ROLES))
-@click.option("--service", help="A clinician's service (a route id).")
+@click.option("--service", help="A clinician's service (a route id, or a voluntary organisation's code).")
 def create_user(username, role, service):
     """Create a staff user; the password is read from standard input."""
     from .services import admin
@@ -65,6 +67,23 @@ def create_user(username, role, service):
     except admin.Invalid as exc:
         _fail_invalid(exc)
     click.echo(f"Created {role} {username} (id {user.id}).")
+
+
+@spoa_cli.command("add-voluntary-org")
+@click.option("--code", required=True, help="Lower-case letters, digits and _, e.g. good_neighbours.")
+@click.option("--name", required=True)
+@click.option("--duty-days", required=True, help="Comma-separated days it is on duty, e.g. mon,tue,wed,thu,fri.")
+def add_voluntary_org(code, name, duty_days):
+    """Add a voluntary organisation to the duty rota (it declares its capacity each day it is on duty)."""
+    from .services import admin
+
+    days = [d.strip() for d in duty_days.split(",") if d.strip()]
+    try:
+        org = admin.create_voluntary_org(code, name, days, by=None)
+    except admin.Invalid as exc:
+        _fail_invalid(exc)
+    click.echo(f"Added voluntary organisation {org.name} ({org.code}), "
+               f"on duty: {admin.days_in_words(org.duty_days)}.")
 
 
 @spoa_cli.command("unlock-user")
@@ -132,14 +151,15 @@ def rules_check():
         policy = load_policy(directory)
     except PolicyError as exc:
         _fail(str(exc))
-    click.echo(f"OK: {len(policy.rules)} rules, {len(policy.routes)} routes, version {policy.version}")
+    flags = f"{len(policy.flags)} flag" + ("" if len(policy.flags) == 1 else "s")
+    click.echo(f"OK: {len(policy.rules)} rules, {flags}, {len(policy.routes)} routes, version {policy.version}")
 
 
 @rules_cli.command("test")
 def rules_test():
     """Run every scenario in rules/scenarios against the policy."""
     from rules.engine import PolicyError, load_policy
-    from rules.scenario_runner import load_scenarios, run_scenario, unpinned_rules
+    from rules.scenario_runner import load_scenarios, run_scenario, unpinned_flags, unpinned_rules
 
     try:
         policy = load_policy(current_app.config.get("RULES_DIR"))
@@ -153,6 +173,9 @@ def rules_test():
     unpinned = unpinned_rules(policy, scenarios)
     for rule_id in unpinned:
         click.echo(f"UNPINNED {rule_id}: no scenario decides by this rule")
+    for flag_id in unpinned_flags(policy, scenarios):
+        unpinned.append(flag_id)
+        click.echo(f"UNPINNED {flag_id}: no scenario expects this flag")
     click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     if failed or unpinned:
         sys.exit(1)

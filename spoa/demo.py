@@ -1,4 +1,6 @@
-"""Demo data for a laptop: services, one user per role, an API client, a few referrals.
+"""Demo data for a laptop: services with capacity declared, two voluntary
+organisations on the duty rota, one user per role (and one for a voluntary
+organisation), an API client, a few referrals.
 
 Passwords and the token are random, made on the first run and kept in
 instance/demo-credentials.txt (git-ignored), so no credential lives in the repo.
@@ -14,9 +16,10 @@ from .clocks import now
 from .config import INSTANCE
 from .extensions import db
 from .lifecycle import Actor
-from .models import ApiClient, Referral, Service, User
+from .models import ApiClient, AuditEvent, Referral, Service, User
 from .policy import current_policy
 from .schemas.intake import IntakeSchema
+from .services import capacity
 from .services.intake import receive_referral
 
 CREDENTIALS = INSTANCE / "demo-credentials.json"
@@ -26,7 +29,16 @@ DEMO_USERS = (
     ("rehab", "clinician", "home_rehab"),
     ("supervisor", "supervisor", None),
     ("admin", "admin", None),
+    ("volunteer", "clinician", "good_neighbours"),  # a voluntary organisation's own worklist
 )
+# Voluntary organisations on the duty rota: (code, name, ISO weekdays on duty, referrals they can take today).
+DEMO_ORGS = (
+    ("good_neighbours", "Good Neighbours", [1, 2, 3, 4, 5, 6, 7], 3),
+    ("age_concern_north", "Age Concern North", [1, 2, 3, 4, 5], 2),
+)
+# Clinical capacity (total, in use), declared once: no bed is free, so a bed-based
+# rehab referral shows "Waiting for bed" (rules/policy/flags.yaml).
+DEMO_CAPACITY = {"crisis_response": (8, 3), "bed_rehab": (10, 10)}
 # NHS numbers from the 999 test range: valid check digits, never issued (standards.md).
 DEMO_REFERRALS = (
     ("DEMO-0001", "fall_no_injury", "9990000018", {"news2": 2, "clinical_frailty_scale": 6}, [], 100),
@@ -34,17 +46,61 @@ DEMO_REFERRALS = (
     ("DEMO-0003", "social_support", "9990000034", None, [], 30),
     ("DEMO-0004", "confusion_delirium", None, {"news2": 8}, [], 10),
     ("DEMO-0005", "other", "9990000042", None, [], 20),
+    ("DEMO-0006", "rehabilitation_bed", "9990000050", None, [], 45),
+    ("DEMO-0007", "social_support", "9990000069", None, [], 15),
 )
 
 
 def _credentials() -> dict:
-    if CREDENTIALS.exists():
-        return json.loads(CREDENTIALS.read_text())
-    INSTANCE.mkdir(exist_ok=True)
-    creds = {name: secrets.token_urlsafe(9) for name, _, _ in DEMO_USERS}
-    CREDENTIALS.write_text(json.dumps(creds))
-    CREDENTIALS.chmod(0o600)
+    """The demo passwords, made once; a demo user added since the file was made gets one too."""
+    creds = json.loads(CREDENTIALS.read_text()) if CREDENTIALS.exists() else {}
+    missing = [name for name, _, _ in DEMO_USERS if name not in creds]
+    if missing:
+        creds.update({name: secrets.token_urlsafe(9) for name in missing})
+        INSTANCE.mkdir(exist_ok=True)
+        CREDENTIALS.write_text(json.dumps(creds))
+        CREDENTIALS.chmod(0o600)
     return creds
+
+
+def _declare(service: Service, total: int, in_use: int) -> None:
+    """Capacity as its team would declare it (audited), without committing."""
+    before = {"total": service.capacity_total, "in_use": service.capacity_in_use}
+    service.capacity_total, service.capacity_in_use = total, in_use
+    service.capacity_unit, service.capacity_for = capacity.unit_of(service), capacity.today()
+    service.capacity_updated_at, service.capacity_updated_by = now(), "demo data"
+    db.session.add(AuditEvent(actor_kind="system", actor_name="demo data", event="capacity_declared",
+                              detail={"service": service.code, "before": before,
+                                      "after": {"total": total, "in_use": in_use}, "via": "demo"}))
+
+
+def _services() -> list[str]:
+    """The policy's services, the duty organisations, and capacity: clinical once,
+    voluntary for today (a declaration counts only on its day), so a re-run the
+    same day keeps the places already taken."""
+    for code, info in current_policy().routes.items():
+        # The voluntary sector is its organisations (below), not a service of its own.
+        if info.is_service and code != "voluntary_sector" and not db.session.scalar(
+                select(Service).where(Service.code == code)):
+            db.session.add(Service(code=code, name=info.name))
+    for code, name, days, _ in DEMO_ORGS:
+        if not db.session.scalar(select(Service).where(Service.code == code)):
+            db.session.add(Service(code=code, name=name, kind="voluntary", duty_days=days))
+    db.session.flush()
+    services = {s.code: s for s in db.session.scalars(select(Service))}
+    for code, (total, in_use) in DEMO_CAPACITY.items():
+        if services[code].capacity_total is None:
+            _declare(services[code], total, in_use)
+    day, out = capacity.today(), []
+    for code, name, _, total in DEMO_ORGS:
+        org = services[code]
+        if org.capacity_for != day and capacity.on_duty(org, day):
+            _declare(org, total, 0)
+        free = capacity.declared_today(org, day) or 0
+        out.append(f"voluntary organisation {code} ({name}): "
+                   + (f"on duty today, {free} place{'' if free == 1 else 's'} free"
+                      if capacity.on_duty(org, day) else "not on duty today"))
+    return out
 
 
 def _payload(ref, need, nhs, obs, flags, minutes_ago):
@@ -58,16 +114,15 @@ def _payload(ref, need, nhs, obs, flags, minutes_ago):
     }
     if obs:
         body["observations"] = obs
-    if need == "rehabilitation":
-        body["function"] = {"medically_stable": True, "rehab_potential": True, "needs_overnight_care": False}
+    if need.startswith("rehabilitation"):
+        body["presenting_need"] = "rehabilitation"
+        body["function"] = {"medically_stable": True, "rehab_potential": True,
+                            "needs_overnight_care": need == "rehabilitation_bed"}
     return body
 
 
 def seed() -> list[str]:
-    out = []
-    for code, info in current_policy().routes.items():
-        if info.is_service and not db.session.scalar(select(Service).where(Service.code == code)):
-            db.session.add(Service(code=code, name=info.name))
+    out = _services()
     creds = _credentials()
     for username, role, service in DEMO_USERS:
         if not db.session.scalar(select(User).where(User.username == username)):

@@ -29,7 +29,8 @@ OPEN_STATES = tuple(s for s in STATES if s not in CLOSED_STATES)
 # Who may fire an event, relative to the referral (see relations_of):
 #   system     the rules engine and intake
 #   supervisor an SPOA supervisor (everything operational)
-#   service    a clinician of, or a system bound to, the service the referral is routed to
+#   service    a clinician of, or a system bound to, the service the referral is routed to,
+#              or the voluntary organisation on duty it is offered to (assigned_service)
 #   referrer   the API client that sent it, or a call handler on the referrer's behalf
 SERVICE_WORK = frozenset({"service", "supervisor"})
 
@@ -42,13 +43,14 @@ class Transition:
     allowed: frozenset
     needs_reason: bool = False
     description: str = ""
+    routes: tuple | None = None  # only for referrals on these routes (None: any route)
 
 
 TRANSITIONS = (
     Transition("triage", ("received", "in_review"), "triaged",
                frozenset({"system", "supervisor"}), description="Route set"),
     Transition("review", ("received",), "in_review", frozenset({"system"}),
-               description="Sent to a supervisor: no rule is sure"),
+               description="Sent to a supervisor to route"),
     Transition("redirect", ("received", "in_review", "triaged", "offered", "accepted"),
                "redirected", frozenset({"system", "supervisor"}),
                description="Redirected to 999/ED or out of scope"),
@@ -62,6 +64,10 @@ TRANSITIONS = (
     Transition("override", ("in_review", "triaged", "offered", "accepted"), "triaged",
                frozenset({"supervisor"}), needs_reason=True,
                description="Route overridden by a supervisor"),
+    # Another voluntary organisation on duty takes it over: the first one's place
+    # is released, the new one's taken (services/duty.py).
+    Transition("reassign", ("offered", "accepted"), "offered", frozenset({"supervisor"}), needs_reason=True,
+               description="Reassigned to another organisation on duty", routes=("voluntary_sector",)),
     Transition("first_contact", ("accepted",), "in_progress", SERVICE_WORK,
                description="First contact made"),
     Transition("start_episode", ("accepted", "in_progress"), "in_progress", SERVICE_WORK,
@@ -84,11 +90,15 @@ TRANSITIONS = (
     # reason carries the note.
     Transition("add_information", OPEN_STATES, None, frozenset({"referrer", "supervisor", "service"}),
                needs_reason=True, description="More information added"),
+    # A flag from rules/policy/flags.yaml (e.g. waiting for a bed), raised when a
+    # route is set; the reason is the flag's explanation. Never fired by hand.
+    Transition("flag", OPEN_STATES, None, frozenset({"system", "supervisor"}),
+               description="Flagged"),
 )
 BY_EVENT = {t.event: t for t in TRANSITIONS}
 EVENTS = tuple(BY_EVENT)
 # Events a caller may fire through the API or a page; the rest belong to intake and triage.
-PUBLIC_EVENTS = tuple(e for e in EVENTS if e not in ("triage", "review", "offer"))
+PUBLIC_EVENTS = tuple(e for e in EVENTS if e not in ("triage", "review", "offer", "flag"))
 
 
 class LifecycleError(Exception):
@@ -124,7 +134,7 @@ def relations_of(actor: Actor, referral) -> frozenset:
         rel.add("system")
     if actor.kind == "user" and actor.role == "supervisor":
         rel.add("supervisor")
-    if actor.service and referral.route == actor.service:
+    if actor.service and actor.service in (referral.route, getattr(referral, "assigned_service", None)):
         rel.add("service")
     if actor.kind == "api_client" and getattr(referral, "api_client_id", None) == actor.id:
         rel.add("referrer")
@@ -157,12 +167,7 @@ LIFECYCLE = Machine(
 )
 
 
-def fire_event(referral, event: str, actor: Actor, reason: str | None = None) -> tuple[str, str]:
-    """Move ``referral`` by ``event``; returns (from_state, to_state).
-
-    Raises LifecycleError: 422 for an unknown event or a missing reason, 403 when
-    the actor may not fire it on this referral, 409 when the state forbids it.
-    """
+def _may_happen(referral, event: str, actor: Actor) -> Transition:
     transition = BY_EVENT.get(event)
     if transition is None:
         raise LifecycleError(f"Unknown event '{event}'.", 422, "event")
@@ -170,11 +175,34 @@ def fire_event(referral, event: str, actor: Actor, reason: str | None = None) ->
         raise LifecycleError(
             f"You may not {event.replace('_', ' ')} this referral.", 403
         )
-    before = referral.state
-    if before not in transition.sources:
+    if referral.state not in transition.sources:
         raise LifecycleError(
-            f"Cannot {event.replace('_', ' ')} a referral that is {before.replace('_', ' ')}.", 409
+            f"Cannot {event.replace('_', ' ')} a referral that is {referral.state.replace('_', ' ')}.", 409
         )
+    if not _on_route(transition, referral):
+        raise LifecycleError(
+            f"Cannot {event.replace('_', ' ')} a referral routed to {(referral.route or 'nowhere').replace('_', ' ')}.",
+            409)
+    return transition
+
+
+def check_event(referral, event: str, actor: Actor, reason: str | None = None) -> None:
+    """Raise the LifecycleError fire_event would, moving nothing: for a use case
+    that must know the event may happen before it locks or changes other rows."""
+    transition = _may_happen(referral, event, actor)
+    if transition.needs_reason and not (reason and reason.strip()):
+        raise LifecycleError(f"A reason is required to {event.replace('_', ' ')}.", 422, "reason")
+
+
+def fire_event(referral, event: str, actor: Actor, reason: str | None = None) -> tuple[str, str]:
+    """Move ``referral`` by ``event``; returns (from_state, to_state).
+
+    Raises LifecycleError: 422 for an unknown event or a missing reason, 403 when
+    the actor may not fire it on this referral, 409 when the state (or the
+    referral's route, for an event only some routes have) forbids it.
+    """
+    _may_happen(referral, event, actor)
+    before = referral.state
     try:
         LIFECYCLE.events[event].trigger(referral, reason=reason)
     except MachineError as exc:  # the table above and the machine disagree: a bug, not input
@@ -182,10 +210,14 @@ def fire_event(referral, event: str, actor: Actor, reason: str | None = None) ->
     return before, referral.state
 
 
+def _on_route(transition: Transition, referral) -> bool:
+    return transition.routes is None or referral.route in transition.routes
+
+
 def allowed_events(referral, actor: Actor) -> list[str]:
     """The public events this actor could fire on this referral now (for pages and the API)."""
     rel = relations_of(actor, referral)
     return [
         e for e in PUBLIC_EVENTS
-        if referral.state in BY_EVENT[e].sources and rel & BY_EVENT[e].allowed
+        if referral.state in BY_EVENT[e].sources and rel & BY_EVENT[e].allowed and _on_route(BY_EVENT[e], referral)
     ]

@@ -1,7 +1,7 @@
 """The CLI contract outside scripts rely on (issue 3, point 6)."""
 import pytest
 
-from spoa.models import ApiClient, Referral, User
+from spoa.models import ApiClient, Referral, Service, User
 from spoa.models.user import hash_token
 
 
@@ -46,11 +46,49 @@ def test_a_clinician_needs_a_service(cli):
 
 
 def test_seed_demo_makes_services_users_and_referrals_and_can_run_twice(cli, db):
+    from spoa.demo import DEMO_REFERRALS, DEMO_USERS
+
     first = cli.invoke(args=["spoa", "seed-demo"])
     second = cli.invoke(args=["spoa", "seed-demo"])
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
-    assert db.session.query(User).count() == 5
-    assert db.session.query(Referral).count() == 5
+    assert db.session.query(User).count() == len(DEMO_USERS) == 6
+    assert db.session.query(Referral).count() == len(DEMO_REFERRALS) == 7
+    db.session.expire_all()
+    services = {s.code: s for s in db.session.query(Service)}
+    assert services["good_neighbours"].kind == "voluntary" and services["good_neighbours"].duty_days == list(range(1, 8))
+    assert services["age_concern_north"].duty_days == [1, 2, 3, 4, 5]
+    assert (services["bed_rehab"].capacity_total, services["bed_rehab"].capacity_free) == (10, 0)
+    assert (services["crisis_response"].capacity_total, services["crisis_response"].capacity_in_use) == (8, 3)
+    assert services["good_neighbours"].capacity_total == 3
+    # The social-support referrals went to the duty organisations, each once (not twice on the second run).
+    taken = sum(s.capacity_in_use for s in services.values() if s.kind == "voluntary")
+    offered = db.session.query(Referral).filter(Referral.assigned_service.isnot(None)).count()
+    assert taken == offered == 2
+    bed = db.session.query(Referral).filter_by(source_reference="DEMO-0006").one()
+    assert (bed.route, bed.waiting_for) == ("bed_rehab", "bed")
+    assert db.session.query(User).filter_by(username="volunteer").one().service == "good_neighbours"
+
+
+def test_add_voluntary_org_puts_it_on_the_duty_rota(cli, db):
+    result = cli.invoke(args=["spoa", "add-voluntary-org", "--code", "good_neighbours", "--name", "Good Neighbours",
+                              "--duty-days", "mon,tue,Wednesday,sat"])
+    assert result.exit_code == 0, result.output
+    assert "on duty: Mon, Tue, Wed, Sat" in result.output
+    org = db.session.query(Service).filter_by(code="good_neighbours").one()
+    assert (org.kind, org.duty_days, org.is_active) == ("voluntary", [1, 2, 3, 6], True)
+    again = cli.invoke(args=["spoa", "add-voluntary-org", "--code", "good_neighbours", "--name", "Again",
+                             "--duty-days", "mon"])
+    assert again.exit_code != 0 and "--code: There is already" in again.output
+    bad = cli.invoke(args=["spoa", "add-voluntary-org", "--code", "Bad Code", "--name", "X", "--duty-days", "funday"])
+    assert bad.exit_code != 0 and "--duty-days: 'funday' is not a day of the week" in bad.output
+    bad = cli.invoke(args=["spoa", "add-voluntary-org", "--code", "Bad Code", "--name", "X", "--duty-days", "mon"])
+    assert bad.exit_code != 0 and "--code: The code is lower-case letters, digits and _ only" in bad.output
+    # Its clinicians and its system can be created for it.
+    user = cli.invoke(args=["spoa", "create-user", "--username", "gn", "--role", "clinician",
+                            "--service", "good_neighbours"], input="correct horse battery\n")
+    assert user.exit_code == 0, user.output
+    client = cli.invoke(args=["spoa", "create-api-client", "--name", "gn-sys", "--service", "good_neighbours"])
+    assert client.exit_code == 0, client.output
 
 
 def test_rules_check_and_rules_test_pass_on_the_shipped_policy(cli):

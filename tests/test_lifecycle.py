@@ -49,3 +49,49 @@ def test_the_machine_has_no_unguarded_to_state_shortcuts():
 
     assert not any(name.startswith("to_") for name in LIFECYCLE.events)
     assert set(LIFECYCLE.events) == {t.event for t in TRANSITIONS}  # every event is one from the table
+
+
+class Offered(Row):
+    def __init__(self, state="offered", route="voluntary_sector", assigned_service="good_neighbours"):
+        super().__init__(state, route)
+        self.assigned_service = assigned_service
+
+
+GOOD_NEIGHBOURS = Actor(kind="user", id=3, name="gail", role="clinician", service="good_neighbours")
+AGE_CONCERN = Actor(kind="user", id=4, name="ann", role="clinician", service="age_concern_north")
+
+
+def test_the_organisation_it_is_offered_to_works_it_and_no_other_organisation_may():
+    row = Offered()
+    assert {"acknowledge", "accept", "decline"} <= set(allowed_events(row, GOOD_NEIGHBOURS))
+    assert allowed_events(row, AGE_CONCERN) == []
+    with pytest.raises(LifecycleError) as err:
+        fire_event(row, "accept", AGE_CONCERN)
+    assert err.value.status == 403
+    assert fire_event(row, "accept", GOOD_NEIGHBOURS) == ("offered", "accepted")
+
+
+def test_only_a_supervisor_reassigns_and_only_a_voluntary_referral():
+    assert "reassign" in allowed_events(Offered(), SUPERVISOR)
+    assert "reassign" in allowed_events(Offered("accepted"), SUPERVISOR)
+    assert "reassign" not in allowed_events(Offered(), GOOD_NEIGHBOURS)
+    crisis = Row("offered")
+    assert "reassign" not in allowed_events(crisis, SUPERVISOR)
+    with pytest.raises(LifecycleError) as err:
+        fire_event(crisis, "reassign", SUPERVISOR, reason="x")
+    assert err.value.status == 409 and "routed to crisis response" in err.value.message
+    with pytest.raises(LifecycleError) as err:
+        fire_event(Offered(), "reassign", SUPERVISOR)
+    assert (err.value.status, err.value.field) == (422, "reason")
+    row = Offered("accepted")
+    assert fire_event(row, "reassign", SUPERVISOR, reason="Closer to the patient") == ("accepted", "offered")
+
+
+def test_a_flag_is_internal_and_never_a_button():
+    from spoa.lifecycle import PUBLIC_EVENTS
+
+    assert "flag" not in PUBLIC_EVENTS
+    row = Row("offered", route="bed_rehab")
+    assert fire_event(row, "flag", Actor.system(), reason="No bed") == ("offered", "offered")
+    with pytest.raises(LifecycleError):
+        fire_event(row, "flag", SERVICE)

@@ -95,7 +95,7 @@ def post_event(referral_id):
     try:
         apply_event(referral, data["event"], actor, reason=data.get("reason"),
                     expected_version=if_match_version(), route=data.get("route"),
-                    urgency=data.get("urgency"))
+                    urgency=data.get("urgency"), service=data.get("service"))
     except VersionMismatch as exc:
         raise Problem(412, f"The referral has moved on (now version {exc.current}): reload it and decide again.",
                       headers={"ETag": f'"{exc.current}"'}) from None

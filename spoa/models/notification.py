@@ -25,16 +25,21 @@ class ClockEffect(db.Model):
 
 
 class Notification(db.Model):
-    """One message to one recipient on one channel (the outbox row)."""
+    """One message to one recipient on one channel (the outbox row): from a
+    clock's effect, or an alert no clock produced (``alert``: the flag that
+    raised it, e.g. waiting-for-bed). Either way it goes through the same
+    channels and delivery, and has no effect on any clock."""
 
     __tablename__ = "notifications"
     __table_args__ = (
         db.UniqueConstraint("effect_id", "recipient", "channel"),
         db.Index("ix_notifications_pending", "status", "next_attempt_at"),
+        db.CheckConstraint("(effect_id IS NULL) <> (alert IS NULL)", name="effect_or_alert"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
-    effect_id = db.Column(db.Integer, db.ForeignKey("clock_effects.id"), nullable=False)
+    effect_id = db.Column(db.Integer, db.ForeignKey("clock_effects.id"), nullable=True)
+    alert = db.Column(db.String(40), nullable=True)  # a flags.yaml id; None for a clock's notification
     referral_id = db.Column(db.Uuid, db.ForeignKey("referrals.id"), nullable=False, index=True)
     recipient = db.Column(db.String(64), nullable=False)  # e.g. service_duty_lead:crisis_response
     channel = db.Column(db.String(16), nullable=False)    # in_app | email | webhook

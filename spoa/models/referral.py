@@ -44,7 +44,7 @@ class Referral(db.Model):
     urgency = db.Column(db.String(16), nullable=True)
     # voluntary_sector: the duty organisation it is offered to (a services.code)
     assigned_service = db.Column(db.String(32), nullable=True, index=True)
-    waiting_for = db.Column(db.String(16), nullable=True)  # a flag the rules raised, e.g. "bed"
+    waiting_for = db.Column(db.String(16), nullable=True)  # a flag the rules raised, e.g. "bed" (flags.yaml)
 
     emas_category = db.Column(db.Integer, nullable=True)
     referrer = db.Column(JSON, nullable=True)
@@ -81,6 +81,11 @@ class Referral(db.Model):
         "AuditEvent", back_populates="referral", order_by="AuditEvent.id",
         cascade="all, delete-orphan",
     )
+    # Notifications no clock produced: a flag's alert to the supervisor (see services/flags.py).
+    alerts = db.relationship(
+        "Notification", primaryjoin="and_(Referral.id == Notification.referral_id, Notification.alert.isnot(None))",
+        order_by="Notification.id", cascade="all, delete-orphan",
+    )
 
     # Optimistic locking: every UPDATE says "WHERE version = <what I read>", so
     # two writers that read the same version cannot both win.
@@ -106,9 +111,9 @@ class Referral(db.Model):
 
     @property
     def notifications(self):
-        """Every notification its clocks produced, oldest first (from the loaded clocks:
-        a new referral's answer needs no query)."""
-        found = [n for c in self.clocks for e in c.effects for n in e.notifications]
+        """Every notification its clocks produced, and its alerts, oldest first (from
+        the loaded clocks and alerts: a new referral's answer needs no query)."""
+        found = [n for c in self.clocks for e in c.effects for n in e.notifications] + list(self.alerts)
         return sorted(found, key=lambda n: (n.created_at, n.id or 0))
 
     @property

@@ -29,9 +29,12 @@ class ClockSchema(Schema):
 
 
 class NotificationSchema(Schema):
-    clock = fields.Function(lambda n: n.effect.clock.name)
-    kind = fields.Function(lambda n: n.effect.kind, metadata={"enum": ["warning", "breach", "escalation"]})
-    level = fields.Function(lambda n: n.effect.level)
+    clock = fields.Function(lambda n: n.effect.clock.name if n.effect else None, allow_none=True)
+    kind = fields.Function(lambda n: n.effect.kind if n.effect else "alert",
+                           metadata={"enum": ["warning", "breach", "escalation", "alert"]})
+    level = fields.Function(lambda n: n.effect.level if n.effect else None, allow_none=True)
+    alert = fields.String(allow_none=True, metadata={
+        "description": "for an alert no clock produced: the flag that raised it (rules/policy/flags.yaml)"})
     recipient = fields.String()
     channel = fields.String()
     subject = fields.String()
@@ -89,6 +92,10 @@ class ReferralSummarySchema(Schema):
     version = fields.Integer()
     state = fields.String(metadata={"enum": list(STATES)})
     route = fields.String(allow_none=True)
+    assigned_service = fields.String(allow_none=True, metadata={
+        "description": "voluntary_sector: the organisation on duty it is offered to"})
+    waiting_for = fields.String(allow_none=True, metadata={
+        "description": "a flag it carries (rules/policy/flags.yaml), e.g. bed: waiting for a bed"})
     urgency = fields.String(allow_none=True)
     source = fields.String()
     source_reference = fields.String()
@@ -143,3 +150,5 @@ class EventSchema(Schema):
     reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
     route = fields.String(allow_none=True, metadata={"description": "override/triage: the new route"})
     urgency = fields.String(allow_none=True, validate=validate.OneOf(["emergency", "urgent", "routine"]))
+    service = fields.String(allow_none=True, validate=validate.Length(max=32), metadata={
+        "description": "reassign: the voluntary organisation on duty today to move it to (a service code)"})

@@ -4,13 +4,13 @@ import logging
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
-from ..lifecycle import Actor, LifecycleError
+from ..lifecycle import Actor, LifecycleError, check_event
 from ..models import Referral
 from ..policy import current_policy
 from ..clocks import now
-from . import chasing, deadlines
+from . import chasing, deadlines, duty, flags
 from .events import record_event
-from .triage import route_by_person
+from .triage import reapply_flags, route_by_person
 
 log = logging.getLogger(__name__)
 
@@ -36,25 +36,35 @@ def _check_route(route: str | None, urgency: str | None) -> tuple[str, str]:
 
 def apply_event(referral: Referral, event: str, actor: Actor, *, reason: str | None = None,
                 expected_version: int | None = None, route: str | None = None,
-                urgency: str | None = None) -> Referral:
+                urgency: str | None = None, service: str | None = None) -> Referral:
     """Fire one event and commit. Exactly one of several concurrent writers wins:
-    the version column makes the losers' UPDATE match no row (409)."""
+    the version column makes the losers' UPDATE match no row (409). An event
+    refused is rolled back whole: nothing it touched (an organisation's place
+    included) is kept. ``service``: reassign's organisation."""
     if expected_version is not None and expected_version != referral.version:
         raise VersionMismatch(referral.version)
     reason = reason.strip() if reason else None
     try:
-        _apply(referral, event, actor, reason, route, urgency)
+        _apply(referral, event, actor, reason, route, urgency, service)
         db.session.commit()
     except StaleDataError:
         # Any flush (autoflush on a lazy load included) may find the row moved on.
         db.session.rollback()
         raise LifecycleError(
             "Someone else changed this referral at the same moment: reload it and try again.", 409)
+    except LifecycleError:
+        db.session.rollback()
+        raise
     log.info("referral event referral_id=%s event=%s", referral.id, event)
     return referral
 
 
-def _apply(referral, event, actor, reason, route, urgency) -> None:
+# Events after which the referral is no longer with its voluntary organisation:
+# before acceptance is over (offered, accepted) its place is given back.
+_LEAVING = ("redirect", "cancel", "withdraw")
+
+
+def _apply(referral, event, actor, reason, route, urgency, service) -> None:
     if event in ("override", "triage"):
         route, urgency = _check_route(route, urgency or referral.urgency)
         route_by_person(referral, actor, route, urgency, reason, event)
@@ -64,8 +74,26 @@ def _apply(referral, event, actor, reason, route, urgency) -> None:
         record_event(referral, event, actor, reason=reason)
         referral.history[-1].detail = {"clocks": chasing.acknowledge(referral, now())}
     elif event in ("decline", "hand_on"):
-        record_event(referral, event, actor, reason=reason, detail={"service": referral.route})
+        # Declined (handed back): the organisation's place is given back. Handed on
+        # after the work started: the place was used, but it is no longer theirs.
+        check_event(referral, event, actor, reason)
+        code = referral.assigned_service
+        left = duty.release(referral) if event == "decline" else ({"organisation": code} if code else None)
+        record_event(referral, event, actor, reason=reason, detail={"service": referral.route, **(left or {})})
+        referral.assigned_service = None
         referral.route = "supervisor_review"
         deadlines.start_review_clock(referral)
+        reapply_flags(referral, actor)
+    elif event == "reassign":
+        check_event(referral, event, actor, reason)
+        moved = duty.reassign(referral, service)
+        record_event(referral, event, actor, reason=reason, detail={"service": referral.route, **moved})
+    elif event == "accept" and referral.waiting_for:
+        check_event(referral, event, actor, reason)
+        record_event(referral, event, actor, reason=reason, detail={"waiting_for_cleared": flags.clear(referral)})
+    elif event in _LEAVING and referral.assigned_service and referral.state in ("offered", "accepted"):
+        check_event(referral, event, actor, reason)
+        # Closed: assigned_service stays, the record of who had it.
+        record_event(referral, event, actor, reason=reason, detail=duty.release(referral))
     else:
         record_event(referral, event, actor, reason=reason)

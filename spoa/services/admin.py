@@ -4,6 +4,7 @@ Each rule an administrator's change must meet is checked in one place here, for
 the admin pages and the CLI alike, and each change leaves one audit event naming
 who made it (never a password or a token). Each change commits once.
 """
+import re
 from contextlib import contextmanager
 
 from sqlalchemy import func, select
@@ -29,17 +30,36 @@ class Invalid(Exception):
         self.errors = errors
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # ISO weekday n is WEEKDAYS[n - 1]
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_ORG_CODE = re.compile(r"^[a-z0-9_]+$")
+ORG_CODE_MAX = 32  # services.code
+
+
 def service_codes() -> dict[str, str]:
     """The routes the policy calls services (code -> name): the only codes a
-    clinician, a service's system or a Service row may name."""
+    Service row of kind clinical may name."""
     return {code: info.name for code, info in current_policy().routes.items() if info.is_service}
+
+
+def voluntary_codes() -> dict[str, str]:
+    """The active voluntary organisations on the duty rota (code -> name)."""
+    rows = db.session.execute(select(Service.code, Service.name)
+                              .where(Service.kind == "voluntary", Service.is_active).order_by(Service.name))
+    return dict(rows.all())
+
+
+def assignable_services() -> dict[str, str]:
+    """What a clinician or a service's system may belong to: a policy service, or
+    an active voluntary organisation (its clinicians see what it is offered)."""
+    return {**service_codes(), **voluntary_codes()}
 
 
 # --- the checks, one idea each: a message, or None when all is well ----------
 
 def check_service(code: str | None) -> str | None:
-    if code and code not in service_codes():
-        return f"Unknown service {code} (known: {', '.join(service_codes())})"
+    if code and code not in assignable_services():
+        return f"Unknown service {code} (known: {', '.join(assignable_services())})"
     return None
 
 
@@ -216,6 +236,73 @@ def create_service(code: str, name: str, by: User) -> Service:
         db.session.flush()
         _audit(by, "service_created", service_id=service.id, code=code, name=name)
     return service
+
+
+def check_org_code(code: str) -> str | None:
+    """A voluntary organisation's code: short, lower case, and no one else's."""
+    if not code:
+        return "Enter a code, for example good_neighbours"
+    if len(code) > ORG_CODE_MAX or not _ORG_CODE.match(code):
+        return f"The code is lower-case letters, digits and _ only, at most {ORG_CODE_MAX} characters"
+    if code in current_policy().routes:
+        return f"{code} is a route in the routing policy: choose another code"
+    if db.session.scalar(select(Service.id).where(Service.code == code)):
+        return f"There is already a service or organisation with the code {code}"
+    return None
+
+
+def parse_duty_days(days) -> list[int]:
+    """Weekdays as ISO numbers (1 = Monday), from names (mon, Monday) or numbers 1-7.
+    Raises Invalid naming the one not understood."""
+    found = set()
+    for day in days:
+        text = str(day).strip().lower()
+        if text.isdigit() and 1 <= int(text) <= 7:
+            found.add(int(text))
+        elif text[:3] in WEEKDAYS and WEEKDAY_NAMES[WEEKDAYS.index(text[:3])].lower().startswith(text):
+            found.add(WEEKDAYS.index(text[:3]) + 1)
+        else:
+            raise Invalid({"duty_days": f"{day!r} is not a day of the week (mon, tue, wed, thu, fri, sat, sun)"})
+    return sorted(found)
+
+
+def check_duty_days(days: list[int]) -> str | None:
+    if not days:
+        return "Choose the days it is on duty (to take it off the rota, deactivate it)"
+    return None
+
+
+def create_voluntary_org(code: str, name: str, duty_days, by: User | None) -> Service:
+    """A voluntary organisation on the duty rota. Its capacity is declared each day
+    it is on duty (the service's capacity page); until then it is offered nothing."""
+    code, name = (code or "").strip(), (name or "").strip()
+    days = parse_duty_days(duty_days)
+    _raise_if({"code": check_org_code(code), "name": check_name(name), "duty_days": check_duty_days(days)})
+    org = Service(code=code, name=name, kind="voluntary", duty_days=days)
+    with _saving({"code": f"There is already a service or organisation with the code {code}"}):
+        db.session.add(org)
+        db.session.flush()
+        _audit(by, "voluntary_org_created", service_id=org.id, code=code, name=name, duty_days=days)
+    return org
+
+
+def set_duty_days(org: Service, duty_days, by: User | None) -> None:
+    days = parse_duty_days(duty_days)
+    if org.kind != "voluntary":
+        raise Invalid({"duty_days": f"{org.name} is not a voluntary organisation: it has no duty rota"})
+    _raise_if({"duty_days": check_duty_days(days)})
+    if list(org.duty_days or []) != days:
+        before, org.duty_days = list(org.duty_days or []), days
+        _audit(by, "duty_days_changed", service_id=org.id, code=org.code, before=before, after=days)
+    db.session.commit()
+
+
+def days_in_words(days) -> str:
+    """[1, 2, 3, 4, 5] -> Mon, Tue, Wed, Thu, Fri (every day: Every day)."""
+    days = sorted(days or [])
+    if days == list(range(1, 8)):
+        return "Every day"
+    return ", ".join(WEEKDAYS[d - 1].capitalize() for d in days) or "None"
 
 
 def set_service_active(service: Service, active: bool, by: User) -> None:

@@ -100,6 +100,22 @@ def _notify(referral, clock, effect: ClockEffect, threshold: Threshold, at) -> N
              threshold.kind, referral.id, clock.id, threshold.level, recipient)
 
 
+def alert(referral, recipient: str, subject: str, alert_id: str, at) -> list[Notification]:
+    """A notification no clock produced (a flag raised, services/flags.py): the
+    recipient's channels as for a clock's, and no effect on any clock."""
+    made = []
+    for channel, target in _channels(recipient):
+        delivered = channel == "in_app"
+        made.append(Notification(
+            referral_id=referral.id, alert=alert_id, recipient=recipient, channel=channel, target=target,
+            subject=subject, status="delivered" if delivered else "pending",
+            delivered_at=at if delivered else None, next_attempt_at=None if delivered else at, created_at=at,
+        ))
+    referral.alerts.extend(made)
+    log.info("alert %s referral_id=%s recipient=%s", alert_id, referral.id, recipient)
+    return made
+
+
 def advance(clock, at) -> list[ClockEffect]:
     """Record every threshold of ``clock`` due by ``at``; notify the ones still
     news (a warning overtaken by the breach in the same catch-up is recorded,

@@ -27,10 +27,13 @@ TIMEOUT_SECONDS = 5
 
 
 def _payload(n: Notification) -> dict:
-    # What leaves the building: the reference and the clock, never patient details.
+    # What leaves the building: the reference and the clock (or the flag), never patient details.
     effect = n.effect
-    return {"notification_id": n.id, "referral_id": str(n.referral_id), "recipient": n.recipient,
-            "subject": n.subject, "clock": effect.clock.name, "kind": effect.kind, "level": effect.level,
+    body = {"notification_id": n.id, "referral_id": str(n.referral_id), "recipient": n.recipient,
+            "subject": n.subject}
+    if effect is None:  # an alert (a flag raised), not a clock's threshold
+        return {**body, "kind": "alert", "alert": n.alert}
+    return {**body, "clock": effect.clock.name, "kind": effect.kind, "level": effect.level,
             "deadline": effect.clock.deadline.isoformat(), "due_at": effect.due_at.isoformat()}
 
 

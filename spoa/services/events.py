@@ -17,4 +17,5 @@ def record_event(referral, event: str, actor: Actor, reason: str | None = None,
     deadlines.on_event(referral, event)
     if after in CLOSED_STATES:
         deadlines.cancel_all(referral)
+        referral.waiting_for = None  # a closed referral waits for nothing (flags.py)
     chasing.catch_up(referral, now())

@@ -93,6 +93,7 @@ def _build(data: dict, *, fingerprint, actor, client_id, user_id, idempotency_ke
         red_flags=data.get("red_flags") or [], observations=data.get("observations"),
         mental_health=data.get("mental_health"), function=data.get("function"),
         consent=data["consent"],
+        alerts=[],  # known empty until a flag raises one: answering costs no query
         **{k: patient.get(k) for k in Referral.PATIENT_FIELDS if k != "nhs_number"},
     )
     # Arrival is not a transition (there is no state before it) but it is part

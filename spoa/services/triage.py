@@ -1,11 +1,17 @@
-"""Triage: facts from the referral, a decision from the rules, the route applied."""
+"""Triage: facts from the referral, a decision from the rules, the route applied.
+
+A voluntary_sector route is offered to an organisation on duty in the same
+transaction (duty.py); with none on duty, or none with a place free, the
+rules' referral goes to a supervisor instead. Once the route is set, the
+policy's flags (flags.yaml, e.g. waiting for a bed) are raised (flags.py).
+"""
 from rules.facts import derive_facts
 
-from ..lifecycle import Actor
+from ..lifecycle import Actor, LifecycleError, check_event
 from ..models import TriageDecision
 from ..clocks import add_duration, format_uk, now, receipt
 from ..policy import current_policy, current_working_hours
-from . import deadlines
+from . import capacity, deadlines, duty, flags
 from .events import record_event
 
 
@@ -39,38 +45,93 @@ def preview(data: dict) -> dict:
             "rule_id": decision.rule_id, "explanation": decision.explanation, "clocks": clocks}
 
 
+def facts_of(referral) -> dict:
+    return derive_facts(
+        rules_input(referral), received_at=referral.received_at,
+        nhs_number_check_failed=referral.nhs_number_check_failed,
+    )
+
+
+def _offer_detail(route: str, organisation) -> dict:
+    if organisation is None:
+        return {"service": route}
+    return {"service": route, "organisation": organisation.code, "organisation_name": organisation.name}
+
+
 def triage_by_rules(referral, actor: Actor | None = None) -> None:
     """Decide and apply the route of a newly received referral."""
     actor = actor or Actor.system()
     policy = current_policy()
-    facts = derive_facts(
-        rules_input(referral), received_at=referral.received_at,
-        nhs_number_check_failed=referral.nhs_number_check_failed,
-    )
+    facts = facts_of(referral)
     decision = policy.decide(facts)
     referral.decisions.append(TriageDecision(
         kind="rules", rule_id=decision.rule_id, route=decision.route, urgency=decision.urgency,
         rules_version=decision.rules_version, facts=decision.facts_used,
         explanation=decision.explanation, decided_by=actor.name,
     ))
+    organisation = None
+    if decision.route == duty.ROUTE:
+        try:
+            organisation = duty.offer(referral)
+        except duty.NoOrganisation as none:
+            _review_for_want_of_duty(referral, actor, decision, none)
+            return
     referral.route, referral.urgency = decision.route, decision.urgency
     deadlines.align_clocks_to_route(referral)
     detail = {"rule_id": decision.rule_id, "route": decision.route, "urgency": decision.urgency}
     if decision.route == "emergency_redirect":
         record_event(referral, "redirect", actor,
                      reason=decision.explanation, detail=detail)
-    elif decision.route == "supervisor_review":
+        return
+    if decision.route == "supervisor_review":
         record_event(referral, "review", actor, reason=decision.explanation, detail=detail)
     else:
         record_event(referral, "triage", actor, detail=detail)
-        record_event(referral, "offer", actor, detail={"service": decision.route})
+        record_event(referral, "offer", actor, detail=_offer_detail(decision.route, organisation))
+    flags.apply(referral, actor, facts)
+
+
+def _review_for_want_of_duty(referral, actor: Actor, decision, none: "duty.NoOrganisation") -> None:
+    """The rules chose the voluntary sector but no organisation on duty can take
+    it today: a supervisor routes it. The rules' decision stays on record, with
+    this one beside it saying why."""
+    policy = current_policy()
+    explanation = f"{none.reason}, so a supervisor must route this voluntary-sector referral."
+    referral.decisions.append(TriageDecision(
+        kind="duty", rule_id=None, route="supervisor_review", urgency=decision.urgency,
+        rules_version=policy.version, facts={"date": capacity.today().isoformat(), "on_duty": none.on_duty},
+        explanation=explanation, reason=none.reason, decided_by=actor.name,
+    ))
+    referral.route, referral.urgency = "supervisor_review", decision.urgency
+    deadlines.align_clocks_to_route(referral)
+    record_event(referral, "review", actor, reason=explanation, detail={
+        "rule_id": decision.rule_id, "route": "supervisor_review", "urgency": decision.urgency,
+        "rules_route": decision.route, "duty": none.reason, "on_duty": none.on_duty})
 
 
 def route_by_person(referral, actor: Actor, route: str, urgency: str, reason: str | None,
                     event: str) -> None:
     """A supervisor sets the route (triage from review, or override). The
-    rules' own decision stays on record beside this one."""
+    rules' own decision stays on record beside this one.
+
+    To the voluntary sector, it is offered to an organisation on duty (one it
+    is already with keeps it); with none able to take it the supervisor is
+    refused (409) and nothing changes. Away from the voluntary sector, its
+    organisation's place is given back."""
     policy = current_policy()
+    check_event(referral, "redirect" if route == "emergency_redirect" else event, actor, reason)
+    organisation, left = None, None
+    if route == duty.ROUTE and referral.assigned_service and referral.route == duty.ROUTE:
+        pass  # already with an organisation: a change of urgency keeps it there
+    elif route == duty.ROUTE:
+        try:
+            organisation = duty.offer(referral)
+        except duty.NoOrganisation as none:
+            raise LifecycleError(f"{none.reason}: choose another route, or try again when one has a place.",
+                                 409, "route") from None
+    elif referral.assigned_service:
+        left = duty.release(referral)
+        referral.assigned_service = None
     referral.decisions.append(TriageDecision(
         kind="override" if event == "override" else "supervisor",
         rule_id=None, route=route, urgency=urgency, rules_version=policy.version,
@@ -79,10 +140,18 @@ def route_by_person(referral, actor: Actor, route: str, urgency: str, reason: st
     ))
     previous = referral.route
     referral.route, referral.urgency = route, urgency
-    detail = {"route": route, "urgency": urgency, "previous_route": previous}
+    detail = {"route": route, "urgency": urgency, "previous_route": previous, **(left or {})}
     if route == "emergency_redirect":
         record_event(referral, "redirect", actor, reason=reason, detail=detail)
         return
     record_event(referral, event, actor, reason=reason, detail=detail)
     deadlines.align_clocks_to_route(referral)
-    record_event(referral, "offer", actor, detail={"service": route})
+    if organisation is None and route == duty.ROUTE:
+        organisation = duty.organisation(referral.assigned_service)
+    record_event(referral, "offer", actor, detail=_offer_detail(route, organisation))
+    flags.apply(referral, actor, facts_of(referral))
+
+
+def reapply_flags(referral, actor: Actor) -> None:
+    """After the route changed by other means (decline, hand on): a flag that no longer holds is cleared."""
+    flags.apply(referral, actor, facts_of(referral))

@@ -2,11 +2,12 @@
 and the one POST endpoint they all use (worklist, referral page, live queue)."""
 from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 
 from ..lifecycle import BY_EVENT, LifecycleError, allowed_events
 from ..policy import current_policy
+from ..services import capacity, duty
 from ..services.actions import VersionMismatch, apply_event
 from . import bp
 
@@ -21,6 +22,7 @@ BUTTONS = {
     "hand_on": "Hand on",
     "acknowledge_escalation": "Acknowledge escalation",
     "override": "Change route",
+    "reassign": "Reassign",
     "triage": "Set route",
     "redirect": "Redirect to 999/ED",
     "cancel": "Cancel referral",
@@ -33,13 +35,25 @@ NOT_ON_LISTS = frozenset({"withdraw", "add_information", "redirect"})
 
 
 def page_actions(referral, actor, on_list: bool = False) -> list[dict]:
-    """The buttons for this person on this referral now."""
+    """The buttons for this person on this referral now. Reassign carries its
+    choices: today's duty organisations other than the referral's own."""
     events = allowed_events(referral, actor)
     return [
         {"event": e, "label": BUTTONS.get(e, e.replace("_", " ").capitalize()),
-         "needs_reason": BY_EVENT[e].needs_reason, "needs_route": e in ("triage", "override")}
+         "needs_reason": BY_EVENT[e].needs_reason, "needs_route": e in ("triage", "override"),
+         "services": [o for o in duty_choices() if o[0] != referral.assigned_service] if e == "reassign" else None}
         for e in events if not (on_list and e in NOT_ON_LISTS)
     ]
+
+
+def duty_choices() -> list[tuple[str, str]]:
+    """(code, "Name (n free)") for today's duty organisations; read once a request."""
+    if "spoa_duty_choices" not in g:
+        day = capacity.today()
+        g.spoa_duty_choices = [
+            (o.code, f"{o.name} ({capacity.declared_today(o, day) or 0} free)")
+            for o in duty.organisations_on_duty(day)]
+    return g.spoa_duty_choices
 
 
 def service_routes() -> list[tuple[str, str]]:
@@ -64,7 +78,8 @@ def fire_from_page(referral_id):
     try:
         apply_event(referral, event, actor_for_user(current_user), reason=request.form.get("reason"),
                     expected_version=int(version) if version.isdigit() else None,
-                    route=request.form.get("route") or None, urgency=request.form.get("urgency") or None)
+                    route=request.form.get("route") or None, urgency=request.form.get("urgency") or None,
+                    service=request.form.get("service") or None)
         flash(f"{referral.reference}: {BY_EVENT[event].description}.")
     except VersionMismatch:
         flash(f"{referral.reference} was changed by someone else just before you: "

@@ -60,7 +60,7 @@ class UserForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.role.choices = _choices("Choose a role", [(r, r.replace("_", " ").capitalize()) for r in ROLES])
-        self.service.choices = _choices("None", admin.service_codes().items())
+        self.service.choices = _choices("None", admin.assignable_services().items())
 
 
 class ResetPasswordForm(FlaskForm):
@@ -76,7 +76,7 @@ class ApiClientForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.service.choices = _choices("None", admin.service_codes().items())
+        self.service.choices = _choices("None", admin.assignable_services().items())
 
 
 class ServiceForm(FlaskForm):
@@ -89,6 +89,20 @@ class ServiceForm(FlaskForm):
         self.code.choices = _choices("Choose a service", [
             (code, name) for code, name in admin.service_codes().items()
             if code not in set_up or code == self.code.data])
+
+
+_DAY_CHOICES = [(str(n), name) for n, name in enumerate(admin.WEEKDAY_NAMES, start=1)]
+
+
+class VoluntaryOrgForm(FlaskForm):
+    code = StringField("Code", validators=[DataRequired("Enter a code, for example good_neighbours")],
+                       filters=[_strip])
+    name = StringField("Name", validators=[DataRequired("Enter a name")], filters=[_strip])
+    duty_days = SelectMultipleField("Days on duty", choices=_choices(None, _DAY_CHOICES), validate_choice=False)
+
+
+class DutyDaysForm(FlaskForm):
+    duty_days = SelectMultipleField("Days on duty", choices=_choices(None, _DAY_CHOICES), validate_choice=False)
 
 
 def _put_errors(form: FlaskForm, exc: admin.Invalid) -> None:
@@ -125,7 +139,7 @@ def _users_page(form=None, reset=None, reset_user=None, errors=(), status=200):
         summary += _summary(reset, {"password": f"new-password-{reset_user.id}"})
     users = db.session.scalars(select(User).order_by(User.username)).all()
     return render_template("admin_users.html", users=users, form=form, reset=reset, reset_user=reset_user,
-                           summary=summary, now=now(), format_uk=format_uk, services=admin.service_codes()), status
+                           summary=summary, now=now(), format_uk=format_uk, services=admin.assignable_services()), status
 
 
 @bp.get("/admin/users")
@@ -225,10 +239,17 @@ def admin_revoke_api_client(client_id):
 
 # --- services --------------------------------------------------------------------
 
-def _services_page(form=None, status=200):
+def _services_page(form=None, org_form=None, days_form=None, days_org=None, status=200):
     form = form or ServiceForm(formdata=None)
-    services = db.session.scalars(select(Service).order_by(Service.code)).all()
-    return render_template("admin_services.html", services=services, form=form, summary=_summary(form)), status
+    org_form = org_form or VoluntaryOrgForm(formdata=None, prefix="org")  # its code and name beside the form above
+    days_form = days_form or DutyDaysForm(formdata=None)
+    summary = [*_summary(form), *_summary(org_form)]
+    if days_org is not None:
+        summary += _summary(days_form, {"duty_days": f"duty-days-{days_org.id}"})
+    services = db.session.scalars(select(Service).order_by(Service.kind, Service.code)).all()
+    return render_template("admin_services.html", services=services, form=form, org_form=org_form,
+                           days_form=days_form, days_org=days_org, summary=summary, day_choices=_DAY_CHOICES,
+                           days_in_words=admin.days_in_words), status
 
 
 @bp.get("/admin/services")
@@ -249,6 +270,38 @@ def admin_create_service():
         else:
             return _back("web.admin_services", f"Set up {service.name} ({service.code}).")
     return _services_page(form=form, status=422)
+
+
+@bp.post("/admin/services/voluntary")
+@admin_only
+def admin_create_voluntary_org():
+    form = VoluntaryOrgForm(prefix="org")
+    if form.validate_on_submit():
+        try:
+            org = admin.create_voluntary_org(form.code.data, form.name.data, form.duty_days.data or [],
+                                             by=current_user)
+        except admin.Invalid as exc:
+            _put_errors(form, exc)
+        else:
+            return _back("web.admin_services", f"Added {org.name} ({org.code}) to the duty rota: "
+                                               f"{admin.days_in_words(org.duty_days)}. It is offered referrals "
+                                               "once it declares its capacity for the day.")
+    return _services_page(org_form=form, status=422)
+
+
+@bp.post("/admin/services/<int:service_id>/duty-days")
+@admin_only
+def admin_set_duty_days(service_id):
+    org = _or_404(Service, service_id)
+    form = DutyDaysForm()
+    if form.validate_on_submit():
+        try:
+            admin.set_duty_days(org, form.duty_days.data or [], by=current_user)
+        except admin.Invalid as exc:
+            _put_errors(form, exc)
+        else:
+            return _back("web.admin_services", f"{org.name} is on duty: {admin.days_in_words(org.duty_days)}.")
+    return _services_page(days_form=form, days_org=org, status=422)
 
 
 @bp.post("/admin/services/<int:service_id>/<any(deactivate, reactivate):action>")

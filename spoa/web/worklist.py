@@ -1,8 +1,9 @@
-"""A service's worklist: its open referrals, nearest deadline first, and the
-lifecycle events its clinicians may fire on each."""
+"""A service's worklist: its open referrals (for a voluntary organisation, those
+offered to it), nearest deadline first, and the lifecycle events its clinicians
+may fire on each."""
 from flask import abort, render_template, request
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..clocks import format_uk, now
 from ..extensions import db
@@ -28,7 +29,7 @@ def worklist():
         abort(403)
     stmt = select(Referral).where(Referral.state.in_(OPEN_STATES))
     if service:
-        stmt = stmt.where(Referral.route == service)
+        stmt = stmt.where(or_(Referral.route == service, Referral.assigned_service == service))
     referrals = db.session.scalars(stmt).all()
     far = now().replace(year=9999)
     referrals.sort(key=lambda r: _next_deadline(r) or far)

@@ -113,12 +113,15 @@ def test_acknowledging_with_nothing_breached_is_a_409(post_referral, client, mak
     assert response.status_code == 409
 
 
-def test_voluntary_sector_clocks_skip_christmas_and_the_boxing_day_substitute(post_referral):
-    from datetime import datetime, timezone
+def test_voluntary_sector_clocks_skip_christmas_and_the_boxing_day_substitute(post_referral, db):
+    from datetime import date, datetime, timezone
 
+    from tests.duty_data import add_org
+
+    add_org(db, "good_neighbours", total=3, declared_for=date(2026, 12, 24))  # on duty, a place free
     thursday_24_dec_15h = datetime(2026, 12, 24, 15, 0, tzinfo=timezone.utc)
     body = post_referral(at=thursday_24_dec_15h, presenting_need="social_support")
-    assert body["route"] == "voluntary_sector"
+    assert (body["route"], body["assigned_service"]) == ("voluntary_sector", "good_neighbours")
     # 2 working hours on Thursday, then Fri 25 (Christmas), Mon 28 (Boxing Day substitute) skipped.
     assert _clock(body, "acknowledge")["deadline"] == "2026-12-29T11:00:00+00:00"
 
