@@ -97,8 +97,9 @@ TRANSITIONS = (
 )
 BY_EVENT = {t.event: t for t in TRANSITIONS}
 EVENTS = tuple(BY_EVENT)
-# Events a caller may fire through the API or a page; the rest belong to intake and triage.
-PUBLIC_EVENTS = tuple(e for e in EVENTS if e not in ("triage", "review", "offer", "flag"))
+# Events a caller may fire through the API or a page; the rest belong to intake and
+# the rules. (`triage` is public for supervisors routing a referral from review.)
+PUBLIC_EVENTS = tuple(e for e in EVENTS if e not in ("review", "offer", "flag"))
 
 
 class LifecycleError(Exception):

@@ -27,8 +27,8 @@ def upgrade():
         batch_op.add_column(sa.Column('capacity_updated_by', sa.String(length=120), nullable=True))
         batch_op.add_column(sa.Column('duty_days', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('last_offered_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_check_constraint('ck_services_capacity_in_use_not_negative', 'capacity_in_use >= 0')
-        batch_op.create_check_constraint('ck_services_capacity_total_not_negative', 'capacity_total >= 0')
+        batch_op.create_check_constraint('capacity_in_use_not_negative', 'capacity_in_use >= 0')  # the naming convention adds ck_services_
+        batch_op.create_check_constraint('capacity_total_not_negative', 'capacity_total >= 0')
     with op.batch_alter_table('referrals', schema=None) as batch_op:
         batch_op.add_column(sa.Column('assigned_service', sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column('waiting_for', sa.String(length=16), nullable=True))
@@ -41,8 +41,8 @@ def downgrade():
         batch_op.drop_column('waiting_for')
         batch_op.drop_column('assigned_service')
     with op.batch_alter_table('services', schema=None) as batch_op:
-        batch_op.drop_constraint('ck_services_capacity_total_not_negative', type_='check')
-        batch_op.drop_constraint('ck_services_capacity_in_use_not_negative', type_='check')
+        batch_op.drop_constraint('capacity_total_not_negative', type_='check')  # named by the convention too
+        batch_op.drop_constraint('capacity_in_use_not_negative', type_='check')
         for column in ('last_offered_at', 'duty_days', 'capacity_updated_by', 'capacity_updated_at',
                        'capacity_for', 'capacity_in_use', 'capacity_total', 'capacity_unit', 'kind'):
             batch_op.drop_column(column)

@@ -43,11 +43,12 @@ def load_declaration(service: Service, body: dict) -> dict:
 
 
 def complete_declaration(service: Service, data: dict) -> dict:
-    """A clinical service says how many are in use; SPOA counts a voluntary one's."""
+    """A clinical service says how many are in use; SPOA counts a voluntary one's
+    (``declare`` reads that count under the row lock: in_use stays None here)."""
     if service.kind == "clinical" and data.get("in_use") is None:
         raise ValidationError({"in_use": ["Enter how many are in use now."]})
     if service.kind == "voluntary":
-        data["in_use"] = service.capacity_in_use if service.capacity_for == today() else 0
+        data["in_use"] = None
     return data
 
 
@@ -59,8 +60,13 @@ def unit_of(service: Service) -> str:
     return VOLUNTARY_UNIT if service.kind == "voluntary" else UNITS.get(service.code, "places")
 
 
-def declare(service: Service, total: int, in_use: int, by: str, via: str) -> None:
+def declare(service: Service, total: int, in_use: int | None, by: str, via: str) -> None:
     """Record a declaration and commit (numbers from load_declaration)."""
+    # The same row lock duty.py takes to offer a place: a declaration made as a
+    # referral is offered cannot lose that offer's count.
+    db.session.refresh(service, with_for_update=True)
+    if service.kind == "voluntary":
+        in_use = service.capacity_in_use if service.capacity_for == today() else 0
     before = {"total": service.capacity_total, "in_use": service.capacity_in_use}
     service.capacity_total, service.capacity_in_use = total, in_use
     service.capacity_unit = unit_of(service)

@@ -37,13 +37,22 @@ NOT_ON_LISTS = frozenset({"withdraw", "add_information", "redirect"})
 def page_actions(referral, actor, on_list: bool = False) -> list[dict]:
     """The buttons for this person on this referral now. Reassign carries its
     choices: today's duty organisations other than the referral's own."""
-    events = allowed_events(referral, actor)
+    events = [e for e in allowed_events(referral, actor) if _worth_offering(referral, e)]
+    if "triage" in events:  # from review a person sets the route; "change route" would say the same
+        events.remove("override")
     return [
         {"event": e, "label": BUTTONS.get(e, e.replace("_", " ").capitalize()),
          "needs_reason": BY_EVENT[e].needs_reason, "needs_route": e in ("triage", "override"),
          "services": [o for o in duty_choices() if o[0] != referral.assigned_service] if e == "reassign" else None}
         for e in events if not (on_list and e in NOT_ON_LISTS)
     ]
+
+
+def _worth_offering(referral, event: str) -> bool:
+    """A button that could only answer "nothing to do" is not shown."""
+    if event == "acknowledge_escalation":
+        return any(c.status == "breached" and c.acknowledged_at is None for c in referral.clocks)
+    return True
 
 
 def duty_choices() -> list[tuple[str, str]]:

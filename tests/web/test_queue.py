@@ -203,3 +203,19 @@ def test_a_change_reaches_every_open_page_and_a_closed_referral_is_gone(supervis
     db.session.remove()
     for page in pages:
         page.wait_for(lambda n, d: n == "gone" and d["id"] == referral["id"])
+
+
+def test_a_supervisor_routes_a_review_referral_from_the_queue(client, login_as, post, db):
+    review = post(presenting_need="other")
+    login_as("supervisor")
+    panel = html.unescape(client.get(f"/queue/referrals/{review['id']}/actions").get_data(as_text=True))
+    assert "Set route" in panel and "Change route" not in panel
+    assert "Acknowledge escalation" not in panel  # nothing has breached: nothing to acknowledge
+    response = client.post(f"/referrals/{review['id']}/events", data={
+        "event": "triage", "route": "reablement", "urgency": "routine", "reason": "Needs personal care at home",
+        "version": str(review["version"]), "csrf_token": csrf_token(client, "/queue"), "next": "/queue"})
+    assert response.status_code == 302
+    stored = db.session.get(Referral, uuid.UUID(review["id"]))
+    db.session.refresh(stored)
+    assert (stored.route, stored.state) == ("reablement", "offered")
+    assert [(d.kind, d.route) for d in stored.decisions] == [("rules", "supervisor_review"), ("supervisor", "reablement")]
