@@ -12,6 +12,7 @@ import time
 
 import redis as redis_lib
 from rq import Queue, SimpleWorker
+from rq.exceptions import StopRequested
 
 from spoa.redis_store import get_redis
 
@@ -62,9 +63,15 @@ def run_worker(app, burst: bool = False) -> None:
     stop = threading.Event()
     previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
 
-    def _stop(signum, _frame):
+    active = {}
+
+    def _stop(signum, frame):
         log.info("worker stopping (signal %s)", signum)
         stop.set()
+        # RQ registers the worker before it installs its own handlers: a signal in
+        # between lands here, and RQ must still be told, or it waits for jobs forever.
+        if active.get("worker") is not None:
+            active["worker"].request_stop(signum, frame)
 
     tickers = [threading.Thread(target=_tick, args=(app, p, stop), daemon=True, name=f"tick-{p.id}")
                for p in PERIODIC]
@@ -79,8 +86,11 @@ def run_worker(app, burst: bool = False) -> None:
             try:
                 with app.app_context():
                     connection = get_redis()
-                    worker = InProcessWorker([RECONCILE_QUEUE, QUEUE], connection=connection)
-                    worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+                    worker = active["worker"] = InProcessWorker([RECONCILE_QUEUE, QUEUE], connection=connection)
+                    try:
+                        worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+                    except StopRequested:  # asked to stop before RQ's own loop began
+                        pass
                 break  # work() returns only when asked to stop (or, in burst mode, when done)
             except redis_lib.RedisError as exc:
                 log.warning("redis unavailable (%s); retrying in %.0f s", type(exc).__name__, backoff)

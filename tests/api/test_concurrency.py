@@ -1,27 +1,12 @@
 """Concurrent senders and concurrent actors: the database decides, exactly once."""
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 from spoa.models import AuditEvent, Referral
-
-
-def _at_once(app, n, request):
-    """Run request(test_client) from n threads released together."""
-    barrier = threading.Barrier(n)
-
-    def run(_):
-        with app.test_client() as c:
-            barrier.wait()
-            return request(c)
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(run, range(n)))
+from tests.concurrently import at_once
 
 
 def test_twenty_identical_posts_at_once_create_exactly_one_referral(app, client, sender, payload, db):
     _, headers = sender
     body = payload()
-    responses = _at_once(app, 20, lambda c: c.post("/api/v1/referrals", json=body, headers=headers))
+    responses = at_once(app, 20, lambda c: c.post("/api/v1/referrals", json=body, headers=headers))
     codes = sorted(r.status_code for r in responses)
     assert codes == [200] * 19 + [201]
     assert len({r.get_json()["id"] for r in responses}) == 1
@@ -34,7 +19,7 @@ def test_eight_accepts_at_once_have_exactly_one_winner(app, client, sender, make
     _, token = make_api_client(sources=None, service="crisis_response")
     team = {"Authorization": f"Bearer {token}", "If-Match": f'"{referral["version"]}"'}
     url = f"/api/v1/referrals/{referral['id']}/events"
-    responses = _at_once(app, 8, lambda c: c.post(url, json={"event": "accept"}, headers=team))
+    responses = at_once(app, 8, lambda c: c.post(url, json={"event": "accept"}, headers=team))
     codes = sorted(r.status_code for r in responses)
     assert codes.count(200) == 1
     assert set(codes) - {200} <= {409, 412}

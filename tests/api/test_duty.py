@@ -1,8 +1,6 @@
 """Voluntary-sector referrals go to an organisation on the duty rota with a place
 free, in turn; with none, to a supervisor, saying why. Places are counted under
 row locks: concurrent referrals never take more than were declared."""
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -11,6 +9,7 @@ import time_machine
 from spoa.clocks import uk_date
 from spoa.models import Referral, Service
 from spoa.services.duty import NONE_ON_DUTY, NONE_WITH_CAPACITY
+from tests.concurrently import at_once
 from tests.duty_data import add_org
 
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
@@ -111,24 +110,11 @@ def test_an_inactive_organisation_is_offered_nothing(db, post):
     assert post()["route"] == "supervisor_review"
 
 
-def _at_once(app, n, request):
-    """Run request(test_client) from n threads released together (as test_concurrency.py)."""
-    barrier = threading.Barrier(n)
-
-    def run(_):
-        with app.test_client() as c:
-            barrier.wait()
-            return request(c)
-
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(run, range(n)))
-
-
 def test_concurrent_referrals_never_take_more_places_than_declared(app, db, sender, payload):
     _, headers = sender
     add_org(db, "alpha_care", total=3)
     add_org(db, "beta_help", total=2)
-    responses = _at_once(app, 12, lambda c: c.post(
+    responses = at_once(app, 12, lambda c: c.post(
         "/api/v1/referrals", json=payload(presenting_need="social_support"), headers=headers))
     assert [r.status_code for r in responses] == [201] * 12
     bodies = [r.get_json() for r in responses]
