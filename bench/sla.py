@@ -23,6 +23,14 @@ Exit status 1 when the run is flagged (a due clock not breached, a clock chased
 that was not due, a worker that died, a row the app would not have written):
 such a run's figures are not to be quoted.
 """
+import sys  # noqa: E402  (first: the path must be right before anything imports queue)
+from pathlib import Path  # noqa: E402
+
+# Run as a script, bench/ is on the path and bench/queue.py would shadow the
+# standard library's queue: take bench/ off, put the repo on (import bench.*, spoa.*).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 import argparse
 import json
 import logging
@@ -34,14 +42,11 @@ import shutil
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # run as bench/sla.py: import bench.*, spoa.*, workers.* from the repo
 
 import psycopg2  # noqa: E402
 import redis  # noqa: E402
