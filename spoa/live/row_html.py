@@ -36,7 +36,7 @@ def row_html(row, at: datetime, routes: dict, sources: dict, filters: dict | Non
     hidden = " hidden" if filters and hidden_by(row, filters, rag) else ""
     route = e(routes.get(row.route, row.route.replace("_", " ")))
     if row.assigned_service:
-        route += f" ({e(row.assigned_service.replace('_', ' '))})"
+        route += f": {e(routes.get(row.assigned_service, row.assigned_service))}"
     tag = ' <strong class="tag tag--alert">Waiting for bed</strong>' if row.waiting_for == "bed" else ""
     clock = (f"{e(row.clock_name.replace('_', ' '))} by {format_uk(row.deadline)}" if row.deadline else "–")
     escalation = (f"Level {row.escalation_level}{', acknowledged' if row.acknowledged else ''}"

@@ -10,6 +10,8 @@ import json
 import queue
 import time
 
+from sqlalchemy import select
+
 from flask import Response, abort, current_app, render_template, request, stream_with_context
 from flask_login import current_user
 
@@ -19,6 +21,7 @@ from ..live import queue_view
 from ..live.broadcast import RESYNC, Broadcaster
 from ..live.row_html import rows_html
 from ..lifecycle import OPEN_STATES
+from ..models import Service
 from ..policy import current_policy
 from ..schemas import vocab
 from ..services import capacity
@@ -56,7 +59,10 @@ def _fragment(name: str, **context) -> str:
 
 def render_rows(rows, filters=None) -> str:
     labels = _labels()
-    return rows_html(rows, now(), labels["routes"], labels["sources"], filters)
+    # Route names, and organisation names for the duty organisation a row names.
+    names = {code: name for code, name in db.session.execute(select(Service.code, Service.name))}
+    names.update(labels["routes"])
+    return rows_html(rows, now(), names, labels["sources"], filters)
 
 
 def render_capacity() -> str:
