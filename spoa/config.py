@@ -31,6 +31,7 @@ class Config:
         self.REDIS_URL = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
         # Pub/sub channels ignore the db number: a second SPOA on the same Redis needs its own.
         self.LIVE_CHANNEL = env.get("LIVE_CHANNEL", "spoa:queue")
+        self.DEMO_CREDENTIALS = env.get("DEMO_CREDENTIALS", str(INSTANCE / "demo-credentials.json"))
         # hide_parameters: the values bound to a statement are patient details;
         # keep them out of SQLAlchemy's own error messages and logs.
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}

@@ -3,17 +3,17 @@ organisations on the duty rota, one user per role (and one for a voluntary
 organisation), an API client, a few referrals.
 
 Passwords and the token are random, made on the first run and kept in
-instance/demo-credentials.txt (git-ignored), so no credential lives in the repo.
+instance/demo-credentials.json (git-ignored; DEMO_CREDENTIALS moves it), so no credential lives in the repo.
 """
 import json
 import secrets
 from datetime import timedelta
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
 
 from .clocks import now
-from .config import INSTANCE
 from .extensions import db
 from .lifecycle import Actor
 from .models import ApiClient, AuditEvent, Referral, Service, User
@@ -22,7 +22,12 @@ from .schemas.intake import IntakeSchema
 from .services import capacity
 from .services.intake import receive_referral
 
-CREDENTIALS = INSTANCE / "demo-credentials.json"
+
+def _credentials_file() -> Path:
+    # Configurable so the tests keep their own and never touch a laptop's instance/.
+    return Path(current_app.config["DEMO_CREDENTIALS"])
+
+
 DEMO_USERS = (
     ("handler", "call_handler", None),
     ("crisis", "clinician", "crisis_response"),
@@ -53,13 +58,14 @@ DEMO_REFERRALS = (
 
 def _credentials() -> dict:
     """The demo passwords, made once; a demo user added since the file was made gets one too."""
-    creds = json.loads(CREDENTIALS.read_text()) if CREDENTIALS.exists() else {}
+    path = _credentials_file()
+    creds = json.loads(path.read_text()) if path.exists() else {}
     missing = [name for name, _, _ in DEMO_USERS if name not in creds]
     if missing:
         creds.update({name: secrets.token_urlsafe(9) for name in missing})
-        INSTANCE.mkdir(exist_ok=True)
-        CREDENTIALS.write_text(json.dumps(creds))
-        CREDENTIALS.chmod(0o600)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(creds))
+        path.chmod(0o600)
     return creds
 
 
@@ -137,7 +143,7 @@ def seed() -> list[str]:
         db.session.add(client)
         db.session.commit()
         creds["api_token"] = token
-        CREDENTIALS.write_text(json.dumps(creds))
+        _credentials_file().write_text(json.dumps(creds))
     out.append(f"API client demo-111 token {creds.get('api_token', '(made before; see instance/)')}")
     actor = Actor(kind="api_client", id=client.id, name=client.name)
     for row in DEMO_REFERRALS:
