@@ -118,6 +118,11 @@ class Policy:
         return self._clocks.routes
 
     @property
+    def services(self) -> dict[str, str]:
+        """The routes a service accepts and works (code -> name); the rest are SPOA's own."""
+        return {code: info.name for code, info in self._clocks.routes.items() if info.is_service}
+
+    @property
     def warn_at(self) -> tuple[float, ...]:
         return self._clocks.warn_at
 

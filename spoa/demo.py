@@ -84,11 +84,10 @@ def _services() -> list[str]:
     """The policy's services, the duty organisations, and capacity: clinical once,
     voluntary for today (a declaration counts only on its day), so a re-run the
     same day keeps the places already taken."""
-    for code, info in current_policy().routes.items():
+    for code, name in current_policy().services.items():
         # The voluntary sector is its organisations (below), not a service of its own.
-        if info.is_service and code != "voluntary_sector" and not db.session.scalar(
-                select(Service).where(Service.code == code)):
-            db.session.add(Service(code=code, name=info.name))
+        if code != "voluntary_sector" and not db.session.scalar(select(Service).where(Service.code == code)):
+            db.session.add(Service(code=code, name=name))
     for code, name, days, _ in DEMO_ORGS:
         if not db.session.scalar(select(Service).where(Service.code == code)):
             db.session.add(Service(code=code, name=name, kind="voluntary", duty_days=days))

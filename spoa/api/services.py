@@ -48,5 +48,4 @@ def declare_capacity(code):
     except ValidationError as exc:
         raise Problem(422, "Invalid capacity.", errors=exc.messages) from None
     capacity.declare(service, data["total"], data["in_use"], by=g.api_client.name, via="api")
-    line = next((line for line in capacity.board() if line.code == code), None)
-    return LINE.dump(line) if line else {"code": code, "total": data["total"], "in_use": data["in_use"]}
+    return LINE.dump(capacity.line_of(service))

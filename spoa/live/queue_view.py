@@ -27,16 +27,13 @@ MAIN_LANE = "main"
 class QueueRow:
     id: str
     reference: str
-    version: int
     patient_age: int
     source: str
     route: str
     assigned_service: str | None
     state: str
-    urgency: str | None
     received_at: datetime
     clock_name: str | None
-    started_at: datetime | None
     amber_at: datetime | None
     deadline: datetime | None
     escalation_level: int
@@ -70,9 +67,8 @@ class QueueRow:
 # Only the columns a row shows, without ORM objects: the first render reads
 # every open referral in the county, and loading full referrals (forty columns,
 # JSON among them) cost most of a second at 2,000.
-_REFERRAL_COLUMNS = (Referral.id, Referral.reference, Referral.version, Referral.date_of_birth, Referral.source,
-                     Referral.route, Referral.assigned_service, Referral.state, Referral.urgency,
-                     Referral.received_at, Referral.waiting_for)
+_REFERRAL_COLUMNS = (Referral.id, Referral.reference, Referral.date_of_birth, Referral.source, Referral.route,
+                     Referral.assigned_service, Referral.state, Referral.received_at, Referral.waiting_for)
 _CLOCK_COLUMNS = (Clock.referral_id, Clock.name, Clock.counts, Clock.started_at, Clock.deadline, Clock.status,
                   Clock.escalation_level, Clock.acknowledged_at)
 
@@ -103,11 +99,10 @@ def _row(r, running, fraction, hours, today) -> QueueRow:
         amber_at = point_in_window(clock.started_at, clock.deadline, fraction, clock.counts,
                                    hours if clock.counts != "24/7" else None)
     return QueueRow(
-        id=str(r.id), reference=r.reference, version=r.version,
+        id=str(r.id), reference=r.reference,
         patient_age=age_in_years(r.date_of_birth, today), source=r.source,
         route=r.route or "unrouted", assigned_service=r.assigned_service,
-        state=r.state, urgency=r.urgency, received_at=r.received_at,
-        clock_name=clock.name if clock else None, started_at=clock.started_at if clock else None,
+        state=r.state, received_at=r.received_at, clock_name=clock.name if clock else None,
         amber_at=amber_at, deadline=clock.deadline if clock else None,
         escalation_level=max((c.escalation_level for c in running), default=0),
         acknowledged=any(c.acknowledged_at for c in running if c.status == "breached"),
@@ -135,6 +130,6 @@ def counts(rows, at: datetime) -> dict:
     for row in rows:
         by_route[row.route] = by_route.get(row.route, 0) + 1
         by_state[row.state] = by_state.get(row.state, 0) + 1
-        breached += row.deadline is not None and row.deadline <= at
+        breached += row.rag(at) == "red"
     return {"route": dict(sorted(by_route.items())), "state": dict(sorted(by_state.items())),
             "breached": breached, "total": len(rows)}

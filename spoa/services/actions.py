@@ -25,7 +25,7 @@ class VersionMismatch(Exception):
 
 def _check_route(route: str | None, urgency: str | None) -> tuple[str, str]:
     policy = current_policy()
-    services = [r for r, info in policy.routes.items() if info.is_service]
+    services = list(policy.services)
     if route not in services and route != "emergency_redirect":
         raise LifecycleError(
             "Choose the service to route to: one of " + ", ".join(services) + ".", 422, "route")

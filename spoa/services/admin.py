@@ -39,7 +39,7 @@ ORG_CODE_MAX = 32  # services.code
 def service_codes() -> dict[str, str]:
     """The routes the policy calls services (code -> name): the only codes a
     Service row of kind clinical may name."""
-    return {code: info.name for code, info in current_policy().routes.items() if info.is_service}
+    return current_policy().services
 
 
 def voluntary_codes() -> dict[str, str]:

@@ -105,23 +105,33 @@ class BoardLine:
     open_referrals: int
 
 
+def _line(s: Service, day: date, open_referrals: int) -> BoardLine:
+    fresh = s.kind != "voluntary" or s.capacity_for == day  # yesterday's declaration says nothing today
+    return BoardLine(
+        code=s.code, name=s.name, kind=s.kind, unit=unit_of(s),
+        total=s.capacity_total if fresh else None, in_use=s.capacity_in_use if fresh else 0,
+        free=declared_today(s, day), updated_at=s.capacity_updated_at, updated_by=s.capacity_updated_by,
+        on_duty=on_duty(s, day), open_referrals=open_referrals)
+
+
+_HOLDER = func.coalesce(Referral.assigned_service, Referral.route)  # an organisation, else the route
+
+
 def board() -> list[BoardLine]:
-    """Every active service's capacity and use, and today's duty organisations."""
+    """Every active clinical service's capacity and use, and today's duty organisations."""
     day = today()
     services = db.session.scalars(select(Service).where(Service.is_active).order_by(Service.kind, Service.name)).all()
     open_counts = dict(db.session.execute(
-        select(func.coalesce(Referral.assigned_service, Referral.route), func.count())
-        .where(Referral.state.in_(OPEN_STATES))
-        .group_by(func.coalesce(Referral.assigned_service, Referral.route))).all())
-    lines = []
-    for s in services:
-        fresh = s.kind != "voluntary" or s.capacity_for == day
-        lines.append(BoardLine(
-            code=s.code, name=s.name, kind=s.kind, unit=unit_of(s),
-            total=s.capacity_total if fresh else None, in_use=s.capacity_in_use if fresh else 0,
-            free=declared_today(s, day), updated_at=s.capacity_updated_at, updated_by=s.capacity_updated_by,
-            on_duty=on_duty(s, day), open_referrals=open_counts.get(s.code, 0)))
+        select(_HOLDER, func.count()).where(Referral.state.in_(OPEN_STATES)).group_by(_HOLDER)).all())
+    lines = [_line(s, day, open_counts.get(s.code, 0)) for s in services]
     return [line for line in lines if line.kind == "clinical" or line.on_duty]
+
+
+def line_of(service: Service) -> BoardLine:
+    """One service's line of the board (after a declaration)."""
+    count = db.session.scalar(select(func.count()).select_from(Referral)
+                              .where(Referral.state.in_(OPEN_STATES), _HOLDER == service.code))
+    return _line(service, today(), count)
 
 
 def service_by_code(code: str) -> Service | None:

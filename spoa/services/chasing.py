@@ -65,7 +65,7 @@ def recipient_for(referral, threshold: Threshold) -> str:
     link = chain[0] if threshold.kind == "warning" else chain[min(threshold.level, len(chain)) - 1]
     if link == "service_duty_lead":
         route = referral.route
-        if route and current_policy().routes.get(route) and current_policy().routes[route].is_service:
+        if route in current_policy().services:
             return f"service_duty_lead:{route}"
         return "spoa_supervisor"  # no service holds it (review): the supervisor is first
     return link

@@ -27,8 +27,7 @@ RECIPIENTS = {"supervisor": "spoa_supervisor"}
 def capacity_free(route: str | None) -> int | None:
     """The routed service's free places today; None when it has not declared any
     (or is not a service): never read as zero (see rules/facts.py, FLAG_FACT_TYPES)."""
-    info = current_policy().routes.get(route) if route else None
-    if info is None or not info.is_service:
+    if route not in current_policy().services:
         return None
     service = db.session.scalar(select(Service).where(Service.code == route, Service.is_active))
     return capacity.declared_today(service, capacity.today()) if service is not None else None

@@ -1,7 +1,5 @@
 """Lifecycle actions on pages: which buttons a person sees, what they are called,
 and the one POST endpoint they all use (worklist, referral page, live queue)."""
-from urllib.parse import urlsplit
-
 from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 
@@ -10,6 +8,7 @@ from ..policy import current_policy
 from ..services import capacity, duty
 from ..services.actions import VersionMismatch, apply_event
 from . import bp
+from .auth import safe_path
 
 BUTTONS = {
     "acknowledge": "Acknowledge",
@@ -66,14 +65,7 @@ def duty_choices() -> list[tuple[str, str]]:
 
 
 def service_routes() -> list[tuple[str, str]]:
-    return [(code, info.name) for code, info in current_policy().routes.items() if info.is_service]
-
-
-def _back(default: str) -> str:
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return default
+    return list(current_policy().services.items())
 
 
 @bp.post("/referrals/<referral_id>/events")
@@ -83,7 +75,7 @@ def fire_from_page(referral_id):
     referral = referral_or_404(referral_id)
     event = request.form.get("event", "")
     version = request.form.get("version", "")
-    back = _back(url_for("web.worklist"))
+    back = safe_path(request.form.get("next"), url_for("web.worklist"))
     try:
         apply_event(referral, event, actor_for_user(current_user), reason=request.form.get("reason"),
                     expected_version=int(version) if version.isdigit() else None,

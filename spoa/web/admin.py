@@ -14,7 +14,7 @@ from sqlalchemy import select
 from wtforms import IntegerField, PasswordField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Optional
 
-from ..clocks import format_uk, now
+from ..clocks import now
 from ..extensions import db
 from ..models import ApiClient, Service, User
 from ..models.user import ROLES
@@ -139,7 +139,7 @@ def _users_page(form=None, reset=None, reset_user=None, errors=(), status=200):
         summary += _summary(reset, {"password": f"new-password-{reset_user.id}"})
     users = db.session.scalars(select(User).order_by(User.username)).all()
     return render_template("admin_users.html", users=users, form=form, reset=reset, reset_user=reset_user,
-                           summary=summary, now=now(), format_uk=format_uk, services=admin.assignable_services()), status
+                           summary=summary, now=now(), services=admin.assignable_services()), status
 
 
 @bp.get("/admin/users")

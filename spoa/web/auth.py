@@ -17,11 +17,11 @@ class SignInForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired("Enter your password"), Length(max=200)])
 
 
-def _safe_next(target: str | None) -> str:
-    # Only a path on this site: never an open redirect to somewhere else.
+def safe_path(target: str | None, default: str) -> str:
+    """``target`` if it is a path on this site, else ``default``: never an open redirect."""
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
-    return url_for("web.home")
+    return default
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -32,7 +32,7 @@ def login():
         result = sign_in(form.username.data, form.password.data)
         if result.user is not None:
             login_user(result.user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_path(request.args.get("next"), url_for("web.home")))
         if result.locked_until:
             error = (f"This account is locked after too many failed sign-ins, until "
                      f"{format_uk(result.locked_until)}. An administrator can unlock it sooner.")

@@ -3,6 +3,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
+from ..schemas.fields import flatten_errors
 from ..services import capacity
 from . import bp
 
@@ -30,11 +31,10 @@ def service_capacity(code):
         try:
             data = capacity.load_declaration(service, _numbers(request.form))
         except ValidationError as exc:
-            errors = {k: (v if isinstance(v, list) else [str(v)]) for k, v in exc.messages.items()}
+            errors = flatten_errors(exc.messages)
         else:
             capacity.declare(service, data["total"], data["in_use"], by=current_user.username, via="page")
             flash(f"Capacity for {service.name} saved.")
             return redirect(url_for("web.service_capacity", code=code))
-    line = next((line for line in capacity.board() if line.code == code), None)
-    return render_template("capacity.html", service=service, line=line, errors=errors, values=values,
-                           unit=capacity.unit_of(service)), 422 if errors else 200
+    return render_template("capacity.html", service=service, line=capacity.line_of(service), errors=errors,
+                           values=values), 422 if errors else 200

@@ -10,12 +10,11 @@ import json
 import queue
 import time
 
-from sqlalchemy import select
-
 from flask import Response, abort, current_app, render_template, request, stream_with_context
 from flask_login import current_user
+from sqlalchemy import select
 
-from ..clocks import format_uk, now
+from ..clocks import now
 from ..extensions import db
 from ..live import queue_view
 from ..live.broadcast import RESYNC, Broadcaster
@@ -50,30 +49,27 @@ def _filters() -> dict:
     return chosen
 
 
-def _fragment(name: str, **context) -> str:
-    """Render a partial without a request (the broadcaster has none): rows and
-    panels carry no per-person content, so one rendering serves every page."""
-    return current_app.jinja_env.get_template(name).render(
-        format_uk=format_uk, now=now(), labels=_labels(), **context)
-
-
-def render_rows(rows, filters=None) -> str:
-    labels = _labels()
-    # Route names, and organisation names for the duty organisation a row names.
+def _names() -> dict:
+    """Route names, and the names of the duty organisations rows may name."""
     names = {code: name for code, name in db.session.execute(select(Service.code, Service.name))}
-    names.update(labels["routes"])
-    return rows_html(rows, now(), names, labels["sources"], filters)
+    names.update(_labels()["routes"])
+    return names
+
+
+def render_lanes(rows, filters=None) -> dict[str, str]:
+    """Rows as HTML, lane by lane (the review lane, then the services')."""
+    names, at = _names(), now()
+    return {lane: rows_html([r for r in rows if r.lane == lane], at, names, vocab.SOURCES, filters)
+            for lane in (queue_view.REVIEW_LANE, queue_view.MAIN_LANE)}
 
 
 def render_capacity() -> str:
-    return _fragment("_queue_capacity.html", services=capacity.board(), today=capacity.today())
+    # Rendered without a request (the broadcaster has none): jinja_env, not render_template.
+    return current_app.jinja_env.get_template("_queue_capacity.html").render(services=capacity.board())
 
 
 def snapshot_event() -> dict:
-    rows = queue_view.open_rows()
-    lanes = {lane: [r for r in rows if r.lane == lane] for lane in (queue_view.REVIEW_LANE, queue_view.MAIN_LANE)}
-    return {"lanes": {lane: render_rows(items) for lane, items in lanes.items()},
-            "capacity": render_capacity()}
+    return {"lanes": render_lanes(queue_view.open_rows()), "capacity": render_capacity()}
 
 
 def render_changes(message: dict) -> list[tuple[str, dict]]:
@@ -81,12 +77,13 @@ def render_changes(message: dict) -> list[tuple[str, dict]]:
     events = []
     committed_at = message.get("committed_at")
     ids = message.get("referrals") or []
+    names, at = (_names(), now()) if ids else (None, None)
     for referral_id, row in queue_view.rows_for(ids).items() if ids else ():
         if row is None:
             events.append(("gone", {"id": referral_id, "committed_at": committed_at}))
         else:
-            events.append(("row", {"id": referral_id, "lane": row.lane, "html": render_rows([row]),
-                                   "committed_at": committed_at}))
+            events.append(("row", {"id": referral_id, "lane": row.lane, "committed_at": committed_at,
+                                   "html": rows_html([row], at, names, vocab.SOURCES)}))
     if message.get("capacity"):
         events.append(("capacity", {"html": render_capacity(), "committed_at": committed_at}))
     return events
@@ -110,12 +107,10 @@ def live_queue():
     if request.args.get("selected"):
         selected = referral_or_404(request.args["selected"])
     response = render_template(
-        "queue.html", filters=filters, counts=queue_view.counts(rows, now()),
-        review=render_rows([r for r in rows if r.lane == queue_view.REVIEW_LANE], filters),
-        main=render_rows([r for r in rows if r.lane == queue_view.MAIN_LANE], filters),
+        "queue.html", filters=filters, counts=queue_view.counts(rows, now()), lanes=render_lanes(rows, filters),
         capacity_html=render_capacity(), labels=_labels(), states=OPEN_STATES,
         selected=selected, selected_actions=page_actions(selected, actor_for_user(current_user)) if selected else [],
-        routes=service_routes(), format_uk=format_uk, now=now(),
+        routes=service_routes(),
     )
     db.session.remove()
     # Server time, for the benchmark and for anyone looking in the browser's tools.

@@ -6,7 +6,7 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from ..clocks import age_in_years, format_uk
+from ..clocks import age_in_years
 from ..extensions import db
 from ..lifecycle import Actor, LifecycleError
 from ..models import Referral
@@ -45,7 +45,7 @@ def _form(values=None, errors=None, status=200, duplicates=None):
     values = values if values is not None else {"submission_id": uuid.uuid4().hex}
     return render_template(
         "referral_new.html", values=values, errors=errors, summary=error_summary(errors),
-        labels=LABELS, vocab=vocab, duplicates=duplicates or [], age=_age_of(values), format_uk=format_uk,
+        labels=LABELS, vocab=vocab, duplicates=duplicates or [], age=_age_of(values),
         multi=request.form if request.method == "POST" else None,
     ), status
 
@@ -133,5 +133,5 @@ def show_referral(referral_id):
     actor = actor_for_user(current_user)
     record_view(referral, actor, via="page")
     return render_template("referral.html", referral=referral, saved=bool(request.args.get("saved")),
-                           format_uk=format_uk, vocab=vocab, age=age_in_years(referral.date_of_birth),
+                           vocab=vocab, age=age_in_years(referral.date_of_birth),
                            items=page_actions(referral, actor), routes=service_routes())
