@@ -1,14 +1,9 @@
 """Every API error is application/problem+json (RFC 9457): never HTML, never a
 bare 500 for something a sender did."""
-import logging
-import traceback
-
-import sqlalchemy.exc
-
 from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-log = logging.getLogger(__name__)
+from ..safe_log import log_unexpected
 
 PROBLEM_TYPES = {
     422: "/api/problems/validation-error",
@@ -44,19 +39,6 @@ def problem_response(status: int, detail: str, title: str | None = None, errors=
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
-
-
-def log_unexpected(exc: Exception) -> None:
-    """Log an unexpected error without patient data. A database error's message
-    carries the statement and its values (psycopg2 even echoes them from the
-    server), so for those only the class, SQLSTATE and stack frames are logged."""
-    if isinstance(exc, sqlalchemy.exc.DBAPIError):
-        frames = "".join(traceback.format_tb(exc.__traceback__))
-        code = getattr(exc.orig, "pgcode", None) or type(exc.orig).__name__
-        log.error("unhandled error on %s %s: database error %s (statement and values withheld)\n%s",
-                  request.method, request.path, code, frames)
-    else:
-        log.exception("unhandled error on %s %s", request.method, request.path)
 
 
 PAGE_ERRORS = {
@@ -98,7 +80,7 @@ def init_app(app) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         # Our fault, not the sender's: log it and answer in the client's language.
-        log_unexpected(exc)
+        log_unexpected(exc, f"{request.method} {request.path}")
         if not is_api_request():
             return render_template("error.html", code=500, title="Sorry, something went wrong on our side",
                                    detail="Nothing you typed caused this. Please try again; if it happens "

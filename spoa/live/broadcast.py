@@ -17,6 +17,7 @@ import time
 import redis
 
 from ..extensions import db
+from ..safe_log import log_unexpected
 
 log = logging.getLogger(__name__)
 RESYNC = "resync"  # the listener lost Redis for a while: every page takes a fresh snapshot
@@ -93,8 +94,8 @@ class Broadcaster:
                 log.warning("live queue lost Redis (%s); retrying in %.1f s", type(exc).__name__, backoff)
                 time.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
-            except Exception:  # a bad render must not end live updates for the whole process
-                log.exception("live queue listener failed; resyncing pages")
+            except Exception as exc:  # a bad render must not end live updates for the whole process
+                log_unexpected(exc, "the live queue listener (pages resync)")
                 self._send((0, RESYNC, None))
                 time.sleep(0.5)
 
