@@ -82,7 +82,7 @@ def error_summary(errors: dict[str, list[str]]) -> list[tuple[str, str]]:
     for path, messages in errors.items():
         label = LABELS.get(path, path.replace(".", " ").replace("_", " "))
         for message in messages:
-            asks = message.startswith(("Enter ", "Select "))
+            asks = message.startswith(("Enter ", "Select ", "Choose "))
             items.append((path, message if asks else f"{label}: {message}"))
     return items
 

@@ -56,6 +56,7 @@ def test_without_a_choice_the_handler_is_asked_again(client, login_as, db):
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 409
     assert "Choose whether to add this call to the open referral" in page
+    assert "duplicate choice:" not in page  # the summary asks; it does not name a field id
     assert referral_count(db) == 1
 
 
