@@ -154,6 +154,7 @@ class SenderClockSchema(Schema):
     status = fields.String(metadata={"enum": ["running", "warned", "breached", "met", "cancelled"]})
     started_at = fields.AwareDateTime()
     deadline = fields.AwareDateTime()
+    warned_at = fields.AwareDateTime(allow_none=True)
     breached_at = fields.AwareDateTime(allow_none=True)
     met_at = fields.AwareDateTime(allow_none=True)
     cancelled_at = fields.AwareDateTime(allow_none=True)
