@@ -10,7 +10,7 @@ import time_machine
 from spoa import access
 from spoa.actor import Actor
 from spoa.clocks import now
-from spoa.models import AccessEvent, Referral, User
+from spoa.models import AccessEvent, Referral
 
 from .conftest import csrf_token
 from .test_referral_form import GOOD
