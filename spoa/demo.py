@@ -16,7 +16,8 @@ from sqlalchemy import select
 from .clocks import now
 from .extensions import db
 from .lifecycle import Actor
-from .models import ApiClient, AuditEvent, Referral, Service, User
+from . import audit
+from .models import ApiClient, Referral, Service, User
 from .policy import current_policy
 from .schemas.intake import IntakeSchema
 from .services import capacity
@@ -75,9 +76,9 @@ def _declare(service: Service, total: int, in_use: int) -> None:
     service.capacity_total, service.capacity_in_use = total, in_use
     service.capacity_unit, service.capacity_for = capacity.unit_of(service), capacity.today()
     service.capacity_updated_at, service.capacity_updated_by = now(), "demo data"
-    db.session.add(AuditEvent(actor_kind="system", actor_name="demo data", event="capacity_declared",
-                              detail={"service": service.code, "before": before,
-                                      "after": {"total": total, "in_use": in_use}, "via": "demo"}))
+    audit.record(Actor.system("demo data"), "capacity_declared",
+                 detail={"service": service.code, "before": before, "after": {"total": total, "in_use": in_use},
+                         "via": "demo"})
 
 
 def _services() -> list[str]:
@@ -144,7 +145,7 @@ def seed() -> list[str]:
         creds["api_token"] = token
         _credentials_file().write_text(json.dumps(creds))
     out.append(f"API client demo-111 token {creds.get('api_token', '(made before; see instance/)')}")
-    actor = Actor(kind="api_client", id=client.id, name=client.name)
+    actor = Actor.for_client(client)
     for row in DEMO_REFERRALS:
         if db.session.scalar(select(Referral).where(Referral.source_reference == row[0])) is None:
             data = IntakeSchema().load(_payload(*row))

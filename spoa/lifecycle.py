@@ -7,9 +7,11 @@ functions of the event; callbacks do no I/O (transitions cannot roll back once
 ``on_enter`` has run), so the audit row is written by the caller in the same
 database transaction.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from transitions import Machine, MachineError
+
+from .actor import Actor  # noqa: F401  (re-exported: callers name it from here)
 
 STATES = (
     "received",      # stored, not yet triaged (only ever seen inside intake's transaction)
@@ -26,12 +28,13 @@ STATES = (
 CLOSED_STATES = frozenset({"completed", "redirected", "cancelled", "withdrawn"})
 OPEN_STATES = tuple(s for s in STATES if s not in CLOSED_STATES)
 
-# Who may fire an event, relative to the referral (see relations_of):
-#   system     the rules engine and intake
-#   supervisor an SPOA supervisor (everything operational)
-#   service    a clinician of, or a system bound to, the service the referral is routed to,
-#              or the voluntary organisation on duty it is offered to (assigned_service)
-#   referrer   the API client that sent it, or a call handler on the referrer's behalf
+# Who may fire an event, relative to the referral (spoa/access.py: relations_of):
+#   system       the rules engine and intake
+#   supervisor   an SPOA supervisor (everything operational)
+#   service      a clinician of, or a system bound to, the service the referral is routed to,
+#                or the voluntary organisation on duty it is offered to (assigned_service)
+#   referrer     the API client that sent it (never a person on its behalf)
+#   call_handler an SPOA call handler (adds a further call's information)
 SERVICE_WORK = frozenset({"service", "supervisor"})
 
 
@@ -83,12 +86,14 @@ TRANSITIONS = (
     Transition("acknowledge_escalation", ("in_review", "triaged", "offered", "accepted", "in_progress"),
                None, SERVICE_WORK,
                description="Escalation acknowledged: a person has it, the chain pauses"),
+    # The referrer's own decision (the patient was admitted, the crew found them
+    # well): theirs or a supervisor's, and always with the reason why.
     Transition("withdraw", OPEN_STATES, "withdrawn", frozenset({"referrer", "supervisor"}),
-               description="Withdrawn by the referrer"),
+               needs_reason=True, description="Withdrawn by the referrer"),
     # A second call about a patient who already has an open referral: the new
     # information joins that referral instead of starting a parallel one. The
     # reason carries the note.
-    Transition("add_information", OPEN_STATES, None, frozenset({"referrer", "supervisor", "service"}),
+    Transition("add_information", OPEN_STATES, None, frozenset({"referrer", "supervisor", "service", "call_handler"}),
                needs_reason=True, description="More information added"),
     # A flag from rules/policy/flags.yaml (e.g. waiting for a bed), raised when a
     # route is set; the reason is the flag's explanation. Never fired by hand.
@@ -102,6 +107,13 @@ EVENTS = tuple(BY_EVENT)
 PUBLIC_EVENTS = tuple(e for e in EVENTS if e not in ("review", "offer", "flag"))
 
 
+def relations_of(actor: Actor, referral) -> frozenset:
+    """What the actor is to this referral: the access policy says (spoa/access.py)."""
+    from .access import relations_of as policy_relations  # the policy reads models; imported late
+
+    return policy_relations(actor, referral)
+
+
 class LifecycleError(Exception):
     """The event cannot happen now. ``status`` is the HTTP answer it deserves."""
 
@@ -110,38 +122,6 @@ class LifecycleError(Exception):
         self.message = message
         self.status = status
         self.field = field
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting: the rules engine, a staff user, or an API client."""
-
-    kind: str                    # system | user | api_client
-    name: str
-    id: int | None = None
-    role: str | None = None      # a user's role
-    service: str | None = None   # a clinician's or a service system's own service
-    sources: tuple = field(default=())
-
-    @classmethod
-    def system(cls, name: str = "rules engine") -> "Actor":
-        return cls(kind="system", name=name)
-
-
-def relations_of(actor: Actor, referral) -> frozenset:
-    """What the actor is to this referral; pure, so it can be tested without a database."""
-    rel = set()
-    if actor.kind == "system":
-        rel.add("system")
-    if actor.kind == "user" and actor.role == "supervisor":
-        rel.add("supervisor")
-    if actor.service and actor.service in (referral.route, getattr(referral, "assigned_service", None)):
-        rel.add("service")
-    if actor.kind == "api_client" and getattr(referral, "api_client_id", None) == actor.id:
-        rel.add("referrer")
-    if actor.kind == "user" and actor.role == "call_handler":
-        rel.add("referrer")
-    return frozenset(rel)
 
 
 def _reason_given(event_data) -> bool:

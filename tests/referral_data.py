@@ -20,3 +20,17 @@ VALID_REFERRAL = {
     "function": {"medically_stable": True, "rehab_potential": True, "needs_overnight_care": False},
     "consent": True,
 }
+
+
+def full_view(referral_id) -> dict:
+    """A referral as staff and the service's systems see it (the full view), read
+    afresh from the database: for tests that check what was stored, beyond what
+    the sender is answered (spoa/schemas/referral.py: the sender's view)."""
+    import uuid
+
+    from spoa.extensions import db
+    from spoa.models import Referral
+    from spoa.schemas.referral import VIEWS
+
+    db.session.expire_all()
+    return VIEWS["full"].dump(db.session.get(Referral, uuid.UUID(str(referral_id))))

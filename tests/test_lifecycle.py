@@ -95,3 +95,26 @@ def test_a_flag_is_internal_and_never_a_button():
     assert fire_event(row, "flag", Actor.system(), reason="No bed") == ("offered", "offered")
     with pytest.raises(LifecycleError):
         fire_event(row, "flag", SERVICE)
+
+
+HANDLER = Actor(kind="user", id=5, name="hana", role="call_handler")
+
+
+def test_a_call_handler_adds_information_but_never_withdraws():
+    ambulance = Row("offered", api_client_id=9)
+    assert "add_information" in allowed_events(ambulance, HANDLER)
+    assert "withdraw" not in allowed_events(ambulance, HANDLER)
+    with pytest.raises(LifecycleError) as err:
+        fire_event(ambulance, "withdraw", HANDLER, reason="The caller asked")
+    assert err.value.status == 403 and ambulance.state == "offered"
+
+
+def test_withdrawing_needs_a_reason_even_for_the_sender():
+    with pytest.raises(LifecycleError) as err:
+        fire_event(Row("offered", api_client_id=9), "withdraw", SENDER)
+    assert err.value.status == 422 and err.value.field == "reason"
+
+
+def test_an_admin_is_nothing_to_a_referral():
+    admin = Actor(kind="user", id=6, name="root", role="admin", service="crisis_response")
+    assert allowed_events(Row("offered"), admin) == []

@@ -3,7 +3,7 @@ from flask import g, request
 from sqlalchemy import select
 
 from ..extensions import db
-from ..lifecycle import Actor
+from ..actor import Actor
 from ..models import ApiClient
 from ..models.user import hash_token
 from .problems import Problem
@@ -20,11 +20,6 @@ def _client_from_token() -> ApiClient | None:
         ApiClient.token_hash == hash_token(token.strip()), ApiClient.is_active.is_(True)))
 
 
-def actor_for_client(client: ApiClient) -> Actor:
-    return Actor(kind="api_client", id=client.id, name=client.name, service=client.service,
-                 sources=tuple(client.sources or ()))
-
-
 def require_actor() -> Actor:
     """The caller, or 401. Sets g.api_client for the rate limiter and access checks."""
     client = _client_from_token()
@@ -32,4 +27,4 @@ def require_actor() -> Actor:
         raise Problem(401, "A valid bearer token is required (Authorization: Bearer <token>).",
                       headers=UNAUTHORISED_HEADERS)
     g.api_client = client
-    return actor_for_client(client)
+    return Actor.for_client(client)

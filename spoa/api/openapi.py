@@ -5,7 +5,7 @@ from flask import current_app, jsonify
 
 from ..schemas.intake import IntakeSchema
 from ..schemas.problem import ProblemSchema
-from ..schemas.referral import EventSchema, ReferralPageSchema, ReferralQuerySchema, ReferralSchema
+from ..schemas.referral import EventSchema, ReferralPageSchema, ReferralQuerySchema, ReferralSchema, SenderReferralSchema
 from ..services.capacity import CapacitySchema
 from . import bp
 
@@ -28,11 +28,15 @@ def build_spec() -> dict:
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Referral", schema=ReferralSchema)
+    spec.components.schema("SenderReferral", schema=SenderReferralSchema)
     spec.components.schema("ReferralIntake", schema=IntakeSchema)
     spec.components.schema("ReferralPage", schema=ReferralPageSchema)
     spec.components.schema("ReferralEvent", schema=EventSchema)
     spec.components.schema("Problem", schema=ProblemSchema)
-    referral = {"content": {"application/json": {"schema": "Referral"}}}
+    # The system that sent a referral gets the sender's view; the service's own
+    # systems the full one (spoa/access.py: audience).
+    referral = {"content": {"application/json": {"schema": {"oneOf": [
+        {"$ref": "#/components/schemas/SenderReferral"}, {"$ref": "#/components/schemas/Referral"}]}}}}
     secured = [{"bearer": []}]
     spec.path(path="/api/v1/referrals", operations={
         "post": {

@@ -1,43 +1,37 @@
 """/api/v1/referrals: intake, read, list, lifecycle events (intake-contract.md)."""
-import uuid
-
 from flask import g, request, url_for
 from sqlalchemy import func, select
 
+from .. import access
 from ..extensions import db
 from ..lifecycle import LifecycleError
 from ..models import Referral
 from ..schemas.intake import IntakeSchema
-from ..schemas.referral import EventSchema, ReferralPageSchema, ReferralQuerySchema, ReferralSchema
+from ..schemas.referral import VIEWS, EventSchema, ReferralPageSchema, ReferralQuerySchema
 from ..services.actions import VersionMismatch, apply_event
-from ..services.access import record_view
 from ..services.intake import IntakeConflict, receive_referral
 from . import bp, rate_limit
-from .access import can_see, visible_filter
 from .auth import require_actor
 from .problems import Problem
 from .requests import idempotency_key, if_match_version, json_body, load
 
 # Schemas hold no per-request state: build each once, not on every request.
 INTAKE, EVENT, QUERY = IntakeSchema(), EventSchema(), ReferralQuerySchema()
-REFERRAL, PAGE = ReferralSchema(), ReferralPageSchema()
+PAGE = ReferralPageSchema()
 
 
-def _answer(referral: Referral, status: int):
+def _answer(actor, referral: Referral, status: int, audience: str | None = None):
+    """The referral in the view for this caller's audience (the sender's or the full one)."""
     headers = {
         "Location": url_for("api.get_referral", referral_id=referral.id),
         "ETag": f'"{referral.version}"',
     }
-    return REFERRAL.dump(referral), status, headers
+    return VIEWS[audience or access.audience(actor, referral)].dump(referral), status, headers
 
 
-def _referral_or_404(actor, referral_id: str) -> Referral:
-    try:
-        key = uuid.UUID(referral_id)
-    except ValueError:
-        raise Problem(404, "No such referral.") from None
-    referral = db.session.get(Referral, key)
-    if referral is None or not can_see(actor, referral):
+def _referral_or_404(actor, referral_id: str, via: str = "api") -> Referral:
+    referral = access.readable_referral(actor, referral_id, via)
+    if referral is None:
         raise Problem(404, "No such referral.")  # never confirm what a caller may not see
     return referral
 
@@ -55,25 +49,22 @@ def create_referral():
     except IntakeConflict as exc:
         raise Problem(409, exc.message, headers={
             "Location": url_for("api.get_referral", referral_id=exc.referral.id)}) from None
-    return _answer(result.referral, 201 if result.created else 200)
+    return _answer(actor, result.referral, 201 if result.created else 200)
 
 
 @bp.get("/v1/referrals/<referral_id>")
 def get_referral(referral_id):
     actor = require_actor()
     referral = _referral_or_404(actor, referral_id)
-    record_view(referral, actor, via="api")
-    return _answer(referral, 200)
+    access.record_view(referral, actor, via="api")
+    return _answer(actor, referral, 200)
 
 
 @bp.get("/v1/referrals")
 def list_referrals():
     actor = require_actor()
     query = load(QUERY, request.args.to_dict())
-    stmt = select(Referral)
-    visible = visible_filter(actor)
-    if visible is not None:
-        stmt = stmt.where(visible)
+    stmt = select(Referral).where(access.readable(actor))
     for name in ("state", "route", "source"):
         if name in query:
             stmt = stmt.where(getattr(Referral, name) == query[name])
@@ -90,8 +81,11 @@ def list_referrals():
 @bp.post("/v1/referrals/<referral_id>/events")
 def post_event(referral_id):
     actor = require_actor()
-    referral = _referral_or_404(actor, referral_id)
+    referral = _referral_or_404(actor, referral_id, via="api_event")
     data = load(EVENT, json_body())
+    # Answered in the view the caller had when it asked: a service that declines
+    # or hands a referral on gets its own event's answer, though it no longer holds it.
+    audience = access.audience(actor, referral)
     try:
         apply_event(referral, data["event"], actor, reason=data.get("reason"),
                     expected_version=if_match_version(), route=data.get("route"),
@@ -102,4 +96,4 @@ def post_event(referral_id):
     except LifecycleError as exc:
         errors = {exc.field: [exc.message]} if exc.field else None
         raise Problem(exc.status, exc.message, errors=errors) from None
-    return _answer(referral, 200)
+    return _answer(actor, referral, 200, audience)

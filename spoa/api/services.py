@@ -1,8 +1,8 @@
 """/api/v1/services: capacity per service, read by any client, declared by a
 service's own system (a client bound to that service)."""
-from flask import g
 from marshmallow import Schema, ValidationError, fields
 
+from .. import access
 from ..services import capacity
 from . import bp
 from .auth import require_actor
@@ -37,15 +37,15 @@ def list_capacity():
 
 @bp.put("/v1/services/<code>/capacity")
 def declare_capacity(code):
-    require_actor()
+    actor = require_actor()
     service = capacity.service_by_code(code)
     if service is None:
         raise Problem(404, f"No active service '{code}'.")
-    if g.api_client.service != service.code:
+    if not access.may_declare_capacity(actor, service.code):
         raise Problem(403, "Only the service's own system may declare its capacity.")
     try:
         data = capacity.complete_declaration(service, load(DECLARATION, json_body()))
     except ValidationError as exc:
         raise Problem(422, "Invalid capacity.", errors=exc.messages) from None
-    capacity.declare(service, data["total"], data["in_use"], by=g.api_client.name, via="api")
+    capacity.declare(service, data["total"], data["in_use"], by=actor, via="api")
     return LINE.dump(capacity.line_of(service))

@@ -25,14 +25,18 @@ class AuditEvent(db.Model):
 
 
 class AccessEvent(db.Model):
-    """Who looked at a referral, and when (special-category data: every view is kept).
+    """Who looked at a referral, or tried to, and when (special-category data: every view is kept).
     Apart from the state-change history, so the timeline stays readable."""
 
     __tablename__ = "access_events"
+    # The duplicate grant (spoa/access.py) looks up one person's recent showings.
+    __table_args__ = (db.Index("ix_access_events_user_id_at", "user_id", "at"),)
 
     id = db.Column(db.Integer, primary_key=True)
     referral_id = db.Column(db.Uuid, db.ForeignKey("referrals.id"), nullable=False, index=True)
     user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=True)
     actor_name = db.Column(db.String(120), nullable=False)
     at = db.Column(UTCDateTime, nullable=False, default=now)
-    via = db.Column(db.String(16), nullable=False)  # page | api
+    via = db.Column(db.String(16), nullable=False)  # page | action | queue | duplicate | api
+    # A read the access policy refused (answered 404): kept, so probing is seen.
+    refused = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())

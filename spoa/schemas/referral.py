@@ -1,5 +1,7 @@
-"""How a referral is shown through the API: one view for staff and systems alike.
-(API clients only ever see referrals they may see; see api/access.py.)"""
+"""How a referral is shown through the API, one view per audience (spoa/access.py:
+audience): the full view for staff and the service's own systems; the sender's
+view for the system that referred it. (Callers only ever see referrals they may
+read at all: spoa/access.py.)"""
 from marshmallow import Schema, fields, validate
 
 from ..lifecycle import PUBLIC_EVENTS, STATES
@@ -127,6 +129,67 @@ class ReferralSchema(ReferralSummarySchema):
     def _patient(self, referral):
         return PATIENT_VIEW.dump(
             {**referral.patient, "nhs_number_check_failed": referral.nhs_number_check_failed})
+
+
+class SenderDecisionSchema(Schema):
+    """The rules' decision as the sender may see it: which rule, on which facts
+    (drawn from what the sender sent), and why. Not a person's override (its
+    explanation and reason name staff and their notes)."""
+    kind = fields.String()
+    rule_id = fields.String(allow_none=True)
+    route = fields.String()
+    urgency = fields.String()
+    rules_version = fields.String()
+    explanation = fields.String()
+    facts = fields.Dict()
+    decided_at = fields.AwareDateTime(attribute="created_at")
+
+
+SENDER_DECISION = SenderDecisionSchema()
+SYSTEM_DECISIONS = ("rules", "duty")  # not "override" / "supervisor": a person's, naming them
+
+
+class SenderClockSchema(Schema):
+    name = fields.String()
+    status = fields.String(metadata={"enum": ["running", "warned", "breached", "met", "cancelled"]})
+    started_at = fields.AwareDateTime()
+    deadline = fields.AwareDateTime()
+    warned_at = fields.AwareDateTime(allow_none=True)
+    breached_at = fields.AwareDateTime(allow_none=True)
+    met_at = fields.AwareDateTime(allow_none=True)
+    cancelled_at = fields.AwareDateTime(allow_none=True)
+
+
+class SenderReferralSchema(Schema):
+    """What a referring system needs to know of its referral: where it went, why,
+    where it stands and its deadlines. Never staff usernames (history, decisions),
+    notification recipients or delivery errors, or what later callers added
+    (add_information's notes): those are the service's and SPOA's business."""
+    id = fields.UUID()
+    reference = fields.String()
+    version = fields.Integer()
+    state = fields.String(metadata={"enum": list(STATES)})
+    route = fields.String(allow_none=True)
+    assigned_service = fields.String(allow_none=True, metadata={
+        "description": "voluntary_sector: the organisation on duty it is offered to"})
+    waiting_for = fields.String(allow_none=True)
+    urgency = fields.String(allow_none=True)
+    source = fields.String()
+    source_reference = fields.String()
+    received_at = fields.AwareDateTime()
+    sender_received_at = fields.AwareDateTime(allow_none=True)
+    updated_at = fields.AwareDateTime()
+    decision = fields.Method("_decision", metadata={"type": "object"})
+    clocks = fields.List(fields.Nested(SenderClockSchema))
+
+    def _decision(self, referral):
+        """The system's latest decision (the rules', or why no duty organisation took
+        it): a person's routing shows as the route alone."""
+        made = [d for d in referral.decisions if d.kind in SYSTEM_DECISIONS]
+        return SENDER_DECISION.dump(made[-1]) if made else None
+
+
+VIEWS = {"full": ReferralSchema(), "sender": SenderReferralSchema()}
 
 
 class ReferralPageSchema(Schema):

@@ -8,7 +8,9 @@ from sqlalchemy import func, select
 
 from ..clocks import now
 from ..extensions import db
-from ..models import AuditEvent, User
+from .. import audit
+from ..actor import Actor
+from ..models import User
 
 MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)
@@ -54,5 +56,5 @@ def unlock(user: User, by: str, by_id: int | None = None) -> None:
 
 def _audit(user: User, event: str, by: str | None = None, by_id: int | None = None) -> None:
     # The actor is whoever acted: the user themself, or the admin who unlocked them.
-    db.session.add(AuditEvent(actor_kind="user", actor_id=by_id if by else user.id, actor_name=by or user.username,
-                              event=event, detail={"username": user.username}))
+    actor = Actor(kind="user", id=by_id, name=by) if by else Actor.for_user(user)
+    audit.record(actor, event, detail={"username": user.username})

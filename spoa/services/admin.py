@@ -10,8 +10,10 @@ from contextlib import contextmanager
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from .. import audit
+from ..actor import CLI_NAME, Actor
 from ..extensions import db
-from ..models import ApiClient, AuditEvent, Service, User
+from ..models import ApiClient, Service, User
 from ..models.user import ROLES
 from ..policy import current_policy
 from ..schemas.vocab import SOURCES
@@ -19,7 +21,7 @@ from ..schemas.vocab import SOURCES
 PASSWORD_MIN, PASSWORD_MAX = 8, 200  # the sign-in form takes at most 200 characters
 USERNAME_MAX, NAME_MAX = 80, 120  # the columns' lengths
 RATE_MAX = 100_000  # requests a minute; a 4-byte integer column in PostgreSQL
-CLI_ACTOR = "admin (CLI)"  # the name accounts.unlock already records for the CLI
+CLI_ACTOR = CLI_NAME  # the name accounts.unlock already records for the CLI
 
 
 class Invalid(Exception):
@@ -145,8 +147,7 @@ def _raise_if(errors: dict[str, str | None]) -> None:
 
 
 def _audit(by: User | None, event: str, **detail) -> None:
-    db.session.add(AuditEvent(actor_kind="user" if by else "system", actor_id=by.id if by else None,
-                              actor_name=by.username if by else CLI_ACTOR, event=event, detail=detail))
+    audit.record(Actor.for_user(by) if by else Actor.cli(), event, detail=detail)
 
 
 @contextmanager

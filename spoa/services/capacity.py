@@ -14,8 +14,10 @@ from sqlalchemy import func, select
 
 from ..clocks import now, uk_date
 from ..extensions import db
+from .. import audit
+from ..actor import Actor
 from ..lifecycle import OPEN_STATES
-from ..models import AuditEvent, Referral, Service
+from ..models import Referral, Service
 
 UNITS = {
     "crisis_response": "visits this shift",
@@ -60,7 +62,7 @@ def unit_of(service: Service) -> str:
     return VOLUNTARY_UNIT if service.kind == "voluntary" else UNITS.get(service.code, "places")
 
 
-def declare(service: Service, total: int, in_use: int | None, by: str, via: str) -> None:
+def declare(service: Service, total: int, in_use: int | None, by: Actor, via: str) -> None:
     """Record a declaration and commit (numbers from load_declaration)."""
     # The same row lock duty.py takes to offer a place: a declaration made as a
     # referral is offered cannot lose that offer's count.
@@ -71,11 +73,9 @@ def declare(service: Service, total: int, in_use: int | None, by: str, via: str)
     service.capacity_total, service.capacity_in_use = total, in_use
     service.capacity_unit = unit_of(service)
     service.capacity_for = today()
-    service.capacity_updated_at, service.capacity_updated_by = now(), by
-    db.session.add(AuditEvent(actor_kind="user" if via == "page" else "api_client", actor_name=by,
-                              event="capacity_declared",
-                              detail={"service": service.code, "before": before,
-                                      "after": {"total": total, "in_use": in_use}, "via": via}))
+    service.capacity_updated_at, service.capacity_updated_by = now(), by.name
+    audit.record(by, "capacity_declared", detail={"service": service.code, "before": before,
+                                                   "after": {"total": total, "in_use": in_use}, "via": via})
     db.session.commit()
 
 
@@ -136,9 +136,4 @@ def line_of(service: Service) -> BoardLine:
 
 def service_by_code(code: str) -> Service | None:
     return db.session.scalar(select(Service).where(Service.code == code, Service.is_active))
-
-
-def may_declare(user, service: Service) -> bool:
-    """A service's own clinicians (its team lead among them) and supervisors."""
-    return user.role == "supervisor" or (user.role == "clinician" and user.service == service.code)
 

@@ -1,6 +1,6 @@
 """The one place a referral changes state: lifecycle event, audit row, clocks."""
+from .. import audit
 from ..lifecycle import CLOSED_STATES, Actor, fire_event
-from ..models import AuditEvent
 from ..clocks import now
 from . import chasing, deadlines
 
@@ -10,10 +10,8 @@ def record_event(referral, event: str, actor: Actor, reason: str | None = None,
     """Fire ``event`` (raising LifecycleError if it may not happen) and write its
     audit event and clock effects into the caller's transaction."""
     before, after = fire_event(referral, event, actor, reason=reason)
-    referral.history.append(AuditEvent(
-        actor_kind=actor.kind, actor_id=actor.id, actor_name=actor.name, event=event,
-        from_state=before, to_state=after, reason=reason, detail=detail,
-    ))
+    audit.record(actor, event, referral=referral, from_state=before, to_state=after, reason=reason,
+                 detail=detail)
     deadlines.on_event(referral, event)
     if after in CLOSED_STATES:
         deadlines.cancel_all(referral)

@@ -17,8 +17,9 @@ from sqlalchemy.exc import IntegrityError
 
 from ..clocks import now, receipt
 from ..extensions import db
+from .. import audit
 from ..lifecycle import Actor
-from ..models import AuditEvent, Referral
+from ..models import Referral
 from .triage import triage_by_rules
 
 log = logging.getLogger(__name__)
@@ -98,10 +99,8 @@ def _build(data: dict, *, fingerprint, actor, client_id, user_id, idempotency_ke
     )
     # Arrival is not a transition (there is no state before it) but it is part
     # of the history: who sent it, and when it was received.
-    referral.history.append(AuditEvent(
-        actor_kind=actor.kind, actor_id=actor.id, actor_name=actor.name, event="receive",
-        from_state=None, to_state="received", detail={"channel": channel, "source": data["source"]},
-    ))
+    audit.record(actor, "receive", referral=referral, to_state="received",
+                 detail={"channel": channel, "source": data["source"]})
     triage_by_rules(referral, Actor.system())
     return referral
 

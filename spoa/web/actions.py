@@ -1,7 +1,6 @@
 """Lifecycle actions on pages: which buttons a person sees, what they are called,
 and the one POST endpoint they all use (worklist, referral page, live queue)."""
 from flask import abort, flash, g, redirect, request, url_for
-from flask_login import current_user
 
 from ..lifecycle import BY_EVENT, LifecycleError, allowed_events
 from ..policy import current_policy
@@ -9,6 +8,7 @@ from ..services import capacity, duty
 from ..services.actions import VersionMismatch, apply_event
 from . import bp
 from .auth import safe_path
+from .roles import current_actor
 
 BUTTONS = {
     "acknowledge": "Acknowledge",
@@ -28,8 +28,8 @@ BUTTONS = {
     "withdraw": "Withdraw",
     "add_information": "Add a note",
 }
-# Withdrawing is the referrer's act (the API, or a call handler on their behalf
-# from the referral page); on a service's list it would only be a slip away.
+# Withdrawing is the referrer's act (its system, through the API) or a
+# supervisor's from the referral page; on a list it would only be a slip away.
 NOT_ON_LISTS = frozenset({"withdraw", "add_information", "redirect"})
 
 
@@ -70,14 +70,14 @@ def service_routes() -> list[tuple[str, str]]:
 
 @bp.post("/referrals/<referral_id>/events")
 def fire_from_page(referral_id):
-    from .referrals import actor_for_user, referral_or_404
+    from .referrals import referral_or_404
 
-    referral = referral_or_404(referral_id)
+    referral = referral_or_404(referral_id, via="action")
     event = request.form.get("event", "")
     version = request.form.get("version", "")
     back = safe_path(request.form.get("next"), url_for("web.worklist"))
     try:
-        apply_event(referral, event, actor_for_user(current_user), reason=request.form.get("reason"),
+        apply_event(referral, event, current_actor(), reason=request.form.get("reason"),
                     expected_version=int(version) if version.isdigit() else None,
                     route=request.form.get("route") or None, urgency=request.form.get("urgency") or None,
                     service=request.form.get("service") or None)

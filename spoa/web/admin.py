@@ -5,9 +5,7 @@ views turn a form into a call, and its Invalid back into messages beside the
 fields. Changes answer with a redirect to the list (303), except a new API
 client: its token is in that one answer and nowhere else.
 """
-from functools import wraps
-
-from flask import abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -21,16 +19,15 @@ from ..models.user import ROLES
 from ..schemas.vocab import SOURCES
 from ..services import accounts, admin
 from . import bp
+from .roles import check_role
+
+# Administration is a blueprint of its own, checked once for every page in it.
+admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
-def admin_only(view):
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if current_user.role != "admin":
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
+@admin_bp.before_request
+def _administrators_only():
+    check_role("admin")
 
 
 def _strip(value):
@@ -142,14 +139,12 @@ def _users_page(form=None, reset=None, reset_user=None, errors=(), status=200):
                            summary=summary, now=now(), services=admin.assignable_services()), status
 
 
-@bp.get("/admin/users")
-@admin_only
+@admin_bp.get("/users")
 def admin_users():
     return _users_page()
 
 
-@bp.post("/admin/users")
-@admin_only
+@admin_bp.post("/users")
 def admin_create_user():
     form = UserForm()
     if form.validate_on_submit():
@@ -159,32 +154,29 @@ def admin_create_user():
         except admin.Invalid as exc:
             _put_errors(form, exc)
         else:
-            return _back("web.admin_users", f"Created {user.role.replace('_', ' ')} {user.username}: "
+            return _back("web.admin.admin_users", f"Created {user.role.replace('_', ' ')} {user.username}: "
                                             "they can sign in with the password you gave.")
     return _users_page(form=form, status=422)
 
 
-@bp.post("/admin/users/<int:user_id>/unlock")
-@admin_only
+@admin_bp.post("/users/<int:user_id>/unlock")
 def admin_unlock_user(user_id):
     user = _or_404(User, user_id)
     accounts.unlock(user, by=current_user.username, by_id=current_user.id)
-    return _back("web.admin_users", f"Unlocked {user.username}: they can sign in now.")
+    return _back("web.admin.admin_users", f"Unlocked {user.username}: they can sign in now.")
 
 
-@bp.post("/admin/users/<int:user_id>/<any(deactivate, reactivate):action>")
-@admin_only
+@admin_bp.post("/users/<int:user_id>/<any(deactivate, reactivate):action>")
 def admin_user_active(user_id, action):
     user = _or_404(User, user_id)
     try:
         admin.set_user_active(user, action == "reactivate", by=current_user)
     except admin.Invalid as exc:
         return _users_page(errors=[(f"user-{user.id}", exc.errors["user"])], status=422)
-    return _back("web.admin_users", f"{user.username} is {action}d.")
+    return _back("web.admin.admin_users", f"{user.username} is {action}d.")
 
 
-@bp.post("/admin/users/<int:user_id>/password")
-@admin_only
+@admin_bp.post("/users/<int:user_id>/password")
 def admin_reset_password(user_id):
     user = _or_404(User, user_id)
     form = ResetPasswordForm()
@@ -194,7 +186,7 @@ def admin_reset_password(user_id):
         except admin.Invalid as exc:
             _put_errors(form, exc)
         else:
-            return _back("web.admin_users", f"New password set for {user.username}.")
+            return _back("web.admin.admin_users", f"New password set for {user.username}.")
     return _users_page(reset=form, reset_user=user, status=422)
 
 
@@ -207,14 +199,12 @@ def _clients_page(form=None, created=None, token=None, status=200):
                            created=created, token=token, sources=SOURCES), status
 
 
-@bp.get("/admin/api-clients")
-@admin_only
+@admin_bp.get("/api-clients")
 def admin_api_clients():
     return _clients_page()
 
 
-@bp.post("/admin/api-clients")
-@admin_only
+@admin_bp.post("/api-clients")
 def admin_create_api_client():
     form = ApiClientForm()
     if form.validate_on_submit():
@@ -229,12 +219,11 @@ def admin_create_api_client():
     return _clients_page(form=form, status=422)
 
 
-@bp.post("/admin/api-clients/<int:client_id>/revoke")
-@admin_only
+@admin_bp.post("/api-clients/<int:client_id>/revoke")
 def admin_revoke_api_client(client_id):
     client = _or_404(ApiClient, client_id)
     admin.revoke_api_client(client, by=current_user)
-    return _back("web.admin_api_clients", f"Revoked {client.name}: its token no longer works.")
+    return _back("web.admin.admin_api_clients", f"Revoked {client.name}: its token no longer works.")
 
 
 # --- services --------------------------------------------------------------------
@@ -252,14 +241,12 @@ def _services_page(form=None, org_form=None, days_form=None, days_org=None, stat
                            days_in_words=admin.days_in_words), status
 
 
-@bp.get("/admin/services")
-@admin_only
+@admin_bp.get("/services")
 def admin_services():
     return _services_page()
 
 
-@bp.post("/admin/services")
-@admin_only
+@admin_bp.post("/services")
 def admin_create_service():
     form = ServiceForm()
     if form.validate_on_submit():
@@ -268,12 +255,11 @@ def admin_create_service():
         except admin.Invalid as exc:
             _put_errors(form, exc)
         else:
-            return _back("web.admin_services", f"Set up {service.name} ({service.code}).")
+            return _back("web.admin.admin_services", f"Set up {service.name} ({service.code}).")
     return _services_page(form=form, status=422)
 
 
-@bp.post("/admin/services/voluntary")
-@admin_only
+@admin_bp.post("/services/voluntary")
 def admin_create_voluntary_org():
     form = VoluntaryOrgForm(prefix="org")
     if form.validate_on_submit():
@@ -283,14 +269,13 @@ def admin_create_voluntary_org():
         except admin.Invalid as exc:
             _put_errors(form, exc)
         else:
-            return _back("web.admin_services", f"Added {org.name} ({org.code}) to the duty rota: "
+            return _back("web.admin.admin_services", f"Added {org.name} ({org.code}) to the duty rota: "
                                                f"{admin.days_in_words(org.duty_days)}. It is offered referrals "
                                                "once it declares its capacity for the day.")
     return _services_page(org_form=form, status=422)
 
 
-@bp.post("/admin/services/<int:service_id>/duty-days")
-@admin_only
+@admin_bp.post("/services/<int:service_id>/duty-days")
 def admin_set_duty_days(service_id):
     org = _or_404(Service, service_id)
     form = DutyDaysForm()
@@ -300,13 +285,15 @@ def admin_set_duty_days(service_id):
         except admin.Invalid as exc:
             _put_errors(form, exc)
         else:
-            return _back("web.admin_services", f"{org.name} is on duty: {admin.days_in_words(org.duty_days)}.")
+            return _back("web.admin.admin_services", f"{org.name} is on duty: {admin.days_in_words(org.duty_days)}.")
     return _services_page(days_form=form, days_org=org, status=422)
 
 
-@bp.post("/admin/services/<int:service_id>/<any(deactivate, reactivate):action>")
-@admin_only
+@admin_bp.post("/services/<int:service_id>/<any(deactivate, reactivate):action>")
 def admin_service_active(service_id, action):
     service = _or_404(Service, service_id)
     admin.set_service_active(service, action == "reactivate", by=current_user)
-    return _back("web.admin_services", f"{service.name} is {action}d.")
+    return _back("web.admin.admin_services", f"{service.name} is {action}d.")
+
+
+bp.register_blueprint(admin_bp)  # endpoints: web.admin.<view>

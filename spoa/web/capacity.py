@@ -3,6 +3,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
+from .. import access
+from ..actor import Actor
 from ..schemas.fields import flatten_errors
 from ..services import capacity
 from . import bp
@@ -23,7 +25,7 @@ def service_capacity(code):
     service = capacity.service_by_code(code)
     if service is None:
         abort(404)
-    if not capacity.may_declare(current_user, service):
+    if not access.may_declare_capacity(Actor.for_user(current_user), service.code):
         abort(403)
     errors, values = {}, {"total": service.capacity_total, "in_use": service.capacity_in_use}
     if request.method == "POST":
@@ -33,7 +35,7 @@ def service_capacity(code):
         except ValidationError as exc:
             errors = flatten_errors(exc.messages)
         else:
-            capacity.declare(service, data["total"], data["in_use"], by=current_user.username, via="page")
+            capacity.declare(service, data["total"], data["in_use"], by=Actor.for_user(current_user), via="page")
             flash(f"Capacity for {service.name} saved.")
             return redirect(url_for("web.service_capacity", code=code))
     return render_template("capacity.html", service=service, line=capacity.line_of(service), errors=errors,

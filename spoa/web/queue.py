@@ -10,8 +10,7 @@ import json
 import queue
 import time
 
-from flask import Response, abort, current_app, render_template, request, stream_with_context
-from flask_login import current_user
+from flask import Response, current_app, render_template, request, stream_with_context
 from sqlalchemy import select
 
 from ..clocks import now
@@ -26,15 +25,16 @@ from ..schemas import vocab
 from ..services import capacity
 from . import bp
 from .actions import page_actions, service_routes
-from .referrals import actor_for_user, referral_or_404
+from .referrals import referral_or_404
+from .roles import current_actor, role_required
 
 KEEP_ALIVE_SECONDS = 15
 FILTERS = ("route", "state", "source")
 
 
-def _supervisors_only() -> None:
-    if current_user.role != "supervisor":
-        abort(403)
+# The queue is the supervisors' (spoa/access.py: may_use_queue); a stream that
+# outlives a request re-checks its user with access.queue_still_allowed.
+supervisors_only = role_required("supervisor")
 
 
 def _labels() -> dict:
@@ -98,18 +98,18 @@ def broadcaster() -> Broadcaster:
 
 
 @bp.get("/queue")
+@supervisors_only
 def live_queue():
-    _supervisors_only()
     started = time.perf_counter()
     rows = queue_view.open_rows()
     filters = _filters()
     selected = None
     if request.args.get("selected"):
-        selected = referral_or_404(request.args["selected"])
+        selected = referral_or_404(request.args["selected"], via="queue")
     response = render_template(
         "queue.html", filters=filters, counts=queue_view.counts(rows, now()), lanes=render_lanes(rows, filters),
         capacity_html=render_capacity(), labels=_labels(), states=OPEN_STATES,
-        selected=selected, selected_actions=page_actions(selected, actor_for_user(current_user)) if selected else [],
+        selected=selected, selected_actions=page_actions(selected, current_actor()) if selected else [],
         routes=service_routes(),
     )
     db.session.remove()
@@ -118,12 +118,12 @@ def live_queue():
 
 
 @bp.get("/queue/referrals/<referral_id>/actions")
+@supervisors_only
 def queue_actions(referral_id):
     """The action panel for one referral (the page's script loads it in place)."""
-    _supervisors_only()
-    referral = referral_or_404(referral_id)
+    referral = referral_or_404(referral_id, via="queue")
     return render_template("_queue_actions.html", selected=referral, routes=service_routes(),
-                           selected_actions=page_actions(referral, actor_for_user(current_user)),
+                           selected_actions=page_actions(referral, current_actor()),
                            labels=_labels())
 
 
@@ -132,8 +132,8 @@ def _sse(name: str, data: dict) -> str:
 
 
 @bp.get("/queue/events")
+@supervisors_only
 def queue_events():
-    _supervisors_only()
     db.session.remove()  # the session check's read: not held open for the stream's life
     hub = broadcaster()
     inbox = hub.register()

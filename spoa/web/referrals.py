@@ -6,14 +6,13 @@ from flask import abort, flash, jsonify, redirect, render_template, request, url
 from flask_login import current_user
 from marshmallow import ValidationError
 
+from .. import access
 from ..clocks import age_in_years
-from ..extensions import db
-from ..lifecycle import Actor, LifecycleError
+from ..lifecycle import LifecycleError
 from ..models import Referral
 from ..schemas import vocab
 from ..schemas.fields import flatten_errors
 from ..schemas.intake import IntakeSchema
-from ..services.access import record_view
 from ..services.actions import VersionMismatch, apply_event
 from ..services.duplicates import open_duplicates
 from ..services.intake import IntakeConflict, receive_referral
@@ -21,23 +20,26 @@ from ..services.triage import preview
 from . import bp
 from .actions import page_actions, service_routes
 from .intake_form import LABELS, error_summary, friendly_errors, iso_date, to_intake
+from .roles import current_actor, role_required
 
 INTAKE = IntakeSchema()
 MAY_ENTER = ("call_handler", "supervisor")
 
 
-def referral_or_404(referral_id: str) -> Referral:
-    try:
-        referral = db.session.get(Referral, uuid.UUID(referral_id))
-    except ValueError:
-        referral = None
+def referral_or_404(referral_id: str, via: str) -> Referral:
+    """The referral, if the signed-in person may read it; else 404, as for one that
+    does not exist (the refusal is recorded: spoa/access.py)."""
+    referral = access.readable_referral(current_actor(), referral_id, via)
     if referral is None:
         abort(404)
     return referral
 
 
-def actor_for_user(user) -> Actor:
-    return Actor(kind="user", id=user.id, name=user.username, role=user.role, service=user.service)
+def shown_duplicates(data) -> list[Referral]:
+    """Open referrals that may be the same patient's, recorded as shown to this person."""
+    duplicates = open_duplicates(data)
+    access.record_duplicates_shown(current_actor(), duplicates)
+    return duplicates
 
 
 def _form(values=None, errors=None, status=200, duplicates=None):
@@ -66,15 +68,14 @@ def _add_to_existing(choice: str, duplicates, data) -> Referral | None:
     who = ", ".join(v for v in (referrer.get("name"), referrer.get("role"), referrer.get("organisation"),
                                 referrer.get("phone")) if v)
     note = f"Further call from {who or vocab.SOURCES[data['source']]}: {data.get('description') or '(no details given)'}"
-    apply_event(chosen, "add_information", actor_for_user(current_user), reason=note[:2000],
+    apply_event(chosen, "add_information", current_actor(), reason=note[:2000],
                 expected_version=chosen.version)
     return chosen
 
 
 @bp.route("/referrals/new", methods=["GET", "POST"])
+@role_required(*MAY_ENTER)
 def new_referral():
-    if current_user.role not in MAY_ENTER:
-        abort(403)
     if request.method == "GET":
         return _form()
     body = to_intake(request.form)
@@ -84,7 +85,7 @@ def new_referral():
         return _form(request.form, flatten_errors(exc.messages), 422)
     choice = request.form.get("duplicate_choice", "")
     if choice != "new":
-        duplicates = open_duplicates(data)
+        duplicates = shown_duplicates(data)
         if duplicates:
             try:
                 chosen = _add_to_existing(choice, duplicates, data)
@@ -97,7 +98,7 @@ def new_referral():
                                            "or save a new referral"]} if choice else {}
             return _form(request.form, errors, 409 if choice else 200, duplicates=duplicates)
     try:
-        result = receive_referral(data, actor=actor_for_user(current_user), user_id=current_user.id,
+        result = receive_referral(data, actor=current_actor(), user_id=current_user.id,
                                   channel="form")
     except IntakeConflict as exc:
         message = exc.message
@@ -109,11 +110,11 @@ def new_referral():
 
 
 @bp.post("/referrals/preview")
+@role_required(*MAY_ENTER)
 def preview_referral():
     """Where the form's referral would go, and why, and any open referral for the
-    same patient: the same rules and checks as Save, nothing stored."""
-    if current_user.role not in MAY_ENTER:
-        abort(403)
+    same patient: the same rules and checks as Save, nothing stored but the record
+    that the matches were shown (which lets a call handler open them)."""
     body = to_intake(request.form)
     try:
         data = INTAKE.load(body)
@@ -123,15 +124,15 @@ def preview_referral():
         return jsonify(ready=False, missing=[label for path, label in LABELS.items() if path in errors])
     duplicates = [{"reference": r.reference, "url": url_for("web.show_referral", referral_id=r.id),
                    "state": r.state.replace("_", " "), "route": (r.route or "").replace("_", " ")}
-                  for r in open_duplicates(data)]
+                  for r in shown_duplicates(data)]
     return jsonify(ready=True, duplicates=duplicates, **preview(data))
 
 
 @bp.get("/referrals/<referral_id>")
 def show_referral(referral_id):
-    referral = referral_or_404(referral_id)
-    actor = actor_for_user(current_user)
-    record_view(referral, actor, via="page")
+    referral = referral_or_404(referral_id, via="page")
+    actor = current_actor()
+    access.record_view(referral, actor, via="page")
     return render_template("referral.html", referral=referral, saved=bool(request.args.get("saved")),
                            vocab=vocab, age=age_in_years(referral.date_of_birth),
                            items=page_actions(referral, actor), routes=service_routes())

@@ -2,17 +2,17 @@
 offered to it), nearest deadline first, and the lifecycle events its clinicians
 may fire on each."""
 from flask import abort, render_template, request
-from flask_login import current_user
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from .. import access
 from ..clocks import now
 from ..extensions import db
 from ..lifecycle import OPEN_STATES
 from ..models import Referral
 from . import bp
 from .actions import page_actions, service_routes
-from .referrals import actor_for_user
+from .roles import current_actor, role_required
 
 
 def _next_deadline(referral):
@@ -21,18 +21,20 @@ def _next_deadline(referral):
 
 
 @bp.get("/worklist")
+@role_required("clinician", "supervisor")
 def worklist():
-    if current_user.role == "clinician":
-        service = current_user.service
-    elif current_user.role == "supervisor":
-        service = request.args.get("service")
-    else:
-        abort(403)
+    actor = current_actor()
+    service = request.args.get("service") or None
+    if actor.role == "clinician":
+        if service not in (None, actor.service):
+            abort(403)  # another service's list is not theirs to see
+        service = actor.service
     # Clocks in one query, not one per referral (the actions read them too).
-    stmt = select(Referral).where(Referral.state.in_(OPEN_STATES)).options(selectinload(Referral.clocks))
+    stmt = (select(Referral).where(Referral.state.in_(OPEN_STATES), access.readable(actor))
+            .options(selectinload(Referral.clocks)))
     if service:
+        # A service's work, not what its clinician once acted on (readable, read-only).
         stmt = stmt.where(or_(Referral.route == service, Referral.assigned_service == service))
-    actor = actor_for_user(current_user)
     rows = [(r, _next_deadline(r), page_actions(r, actor, on_list=True)) for r in db.session.scalars(stmt)]
     far = now().replace(year=9999)
     rows.sort(key=lambda row: row[1] or far)

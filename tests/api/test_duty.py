@@ -11,6 +11,7 @@ from spoa.models import Referral, Service
 from spoa.services.duty import NONE_ON_DUTY, NONE_WITH_CAPACITY
 from tests.concurrently import at_once
 from tests.duty_data import add_org
+from tests.referral_data import full_view
 
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 SATURDAY = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
@@ -19,7 +20,8 @@ WEEKDAYS = (1, 2, 3, 4, 5)
 
 @pytest.fixture
 def post(client, sender, payload):
-    """post(at=MONDAY, **fields) -> the answer's body: a social-support referral (voluntary sector by the rules)."""
+    """post(at=MONDAY, **fields) -> the referral in the full view (its history included; the
+    sender's own answer leaves that out): a social-support referral (voluntary sector by the rules)."""
     _, headers = sender
 
     def send(at=MONDAY, **fields):
@@ -27,7 +29,7 @@ def post(client, sender, payload):
             response = client.post("/api/v1/referrals", json=payload(presenting_need="social_support", **fields),
                                    headers=headers)
         assert response.status_code == 201, response.get_json()
-        return response.get_json()
+        return full_view(response.get_json()["id"])
 
     return send
 
@@ -121,7 +123,8 @@ def test_concurrent_referrals_never_take_more_places_than_declared(app, db, send
     assigned = [b["assigned_service"] for b in bodies if b["assigned_service"]]
     assert sorted(assigned) == ["alpha_care"] * 3 + ["beta_help"] * 2
     reviewed = [b for b in bodies if b["route"] == "supervisor_review"]
-    assert len(reviewed) == 7 and all(NONE_WITH_CAPACITY in b["history"][-1]["reason"] for b in reviewed)
+    # The sender is told why: the decision its answer carries says no organisation had a place.
+    assert len(reviewed) == 7 and all(NONE_WITH_CAPACITY in b["decision"]["explanation"] for b in reviewed)
     assert (in_use(db, "alpha_care"), in_use(db, "beta_help")) == (3, 2)
     stored = db.session.query(Referral).filter(Referral.assigned_service.isnot(None)).count()
     assert stored == 5

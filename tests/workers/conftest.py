@@ -6,20 +6,22 @@ import time_machine
 
 from spoa.extensions import db as database
 from spoa.models import Clock
+from tests.referral_data import full_view
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
 def post_referral(client, sender, payload):
-    """post_referral(at=..., **fields) -> the 201 body, posted with the clock at ``at``."""
+    """post_referral(at=..., **fields) -> the referral posted with the clock at ``at``, in the
+    full view (its effects and notifications: the sender's own answer leaves those out)."""
     _, headers = sender
 
     def post(at=T0, **fields):
         with time_machine.travel(at, tick=False):
             response = client.post("/api/v1/referrals", json=payload(**fields), headers=headers)
         assert response.status_code == 201, response.get_json()
-        return response.get_json()
+        return full_view(response.get_json()["id"])
 
     return post
 
@@ -64,10 +66,12 @@ def effects(clock):
 
 @pytest.fixture
 def get_referral(client, sender):
+    """get_referral(id) -> the full view (as staff see it) after the sender's GET succeeds."""
     _, headers = sender
 
     def get(referral_id):
-        return client.get(f"/api/v1/referrals/{referral_id}", headers=headers).get_json()
+        assert client.get(f"/api/v1/referrals/{referral_id}", headers=headers).status_code == 200
+        return full_view(referral_id)
 
     return get
 

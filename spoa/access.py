@@ -1,0 +1,171 @@
+"""The access policy: who may read a referral, and what each caller is to it
+(which decides the events it may fire: spoa/lifecycle.py's table names relations).
+
+Every surface asks here: the referral page and its actions, worklists, the live
+queue and its stream, the duplicate panel and preview, the API. Reading is one
+rule written once, as SQL (``readable``), so a list and a single page can never
+disagree; ``may_read`` runs it for one row. A refused read is answered as if the
+referral did not exist (404, never confirming it) and is recorded.
+
+  supervisor      every referral
+  clinician       (a service's or a voluntary organisation's user) what is routed or
+                  assigned to their service now; read-only, what they themselves
+                  acted on before (their id on an audit row of it)
+  call_handler    what they entered; and open referrals the duplicate check showed
+                  them, for DUPLICATE_GRANT after it was shown (recorded, via='duplicate')
+  admin           no patient details: administration only
+  API client      what it sent; a service's system what is routed or assigned to it
+"""
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import and_, exists, false, or_, select, true
+
+from . import lifecycle
+from .actor import Actor
+from .clocks import now
+from .extensions import db
+from .models import AccessEvent, AuditEvent, Referral, User
+
+# A call handler may open a match the duplicate check showed them for one shift:
+# long enough to take the call back, add to it or ring the service about it
+# later in the same shift; not a standing right to every patient they once matched.
+DUPLICATE_GRANT = timedelta(hours=12)
+# The same match shown again while the form is being filled in (the preview runs
+# as fields change) is one showing, not dozens of rows.
+_SAME_SHOWING = timedelta(minutes=10)
+
+
+def own_service(actor: Actor) -> str | None:
+    """The service whose work this caller does: a clinician's, or a service system's."""
+    if actor.kind == "api_client" or (actor.kind == "user" and actor.role == "clinician"):
+        return actor.service
+    return None
+
+
+def relations_of(actor: Actor, referral) -> frozenset:
+    """What the actor is to this referral (lifecycle.TRANSITIONS allows events by these).
+    Pure, so the table can be tested without a database. Reading is checked first,
+    at every surface; a relation never grants reading."""
+    rel = set()
+    if actor.kind == "system":
+        rel.add("system")
+    if actor.kind == "user" and actor.role == "supervisor":
+        rel.add("supervisor")
+    service = own_service(actor)
+    if service and service in (referral.route, getattr(referral, "assigned_service", None)):
+        rel.add("service")
+    # The referrer is the system that sent it, never a person at SPOA on its behalf:
+    # withdrawing an ambulance crew's referral is the crew's (or a supervisor's) call.
+    if actor.kind == "api_client" and getattr(referral, "api_client_id", None) == actor.id:
+        rel.add("referrer")
+    if actor.kind == "user" and actor.role == "call_handler":
+        rel.add("call_handler")
+    return frozenset(rel)
+
+
+def readable(actor: Actor):
+    """SQL condition on Referral: the referrals this actor may read."""
+    if actor.kind == "system" or (actor.kind == "user" and actor.role == "supervisor"):
+        return true()
+    if actor.kind == "api_client":
+        conditions = [Referral.api_client_id == actor.id]
+        if actor.service:
+            conditions += [Referral.route == actor.service, Referral.assigned_service == actor.service]
+        return or_(*conditions)
+    if actor.kind != "user" or actor.id is None:
+        return false()
+    if actor.role == "clinician" and actor.service:
+        acted_on = exists().where(AuditEvent.referral_id == Referral.id, AuditEvent.actor_kind == "user",
+                                  AuditEvent.actor_id == actor.id)
+        return or_(Referral.route == actor.service, Referral.assigned_service == actor.service, acted_on)
+    if actor.role == "call_handler":
+        shown = exists().where(AccessEvent.referral_id == Referral.id, AccessEvent.user_id == actor.id,
+                               AccessEvent.via == "duplicate", AccessEvent.refused.is_(False),
+                               AccessEvent.at >= now() - DUPLICATE_GRANT)
+        return or_(Referral.created_by_user_id == actor.id,
+                   and_(Referral.state.in_(lifecycle.OPEN_STATES), shown))
+    return false()  # admins, and a clinician with no service
+
+
+def may_read(actor: Actor, referral: Referral) -> bool:
+    if actor.kind == "system" or (actor.kind == "user" and actor.role == "supervisor"):
+        return True
+    return db.session.scalar(select(Referral.id).where(Referral.id == referral.id, readable(actor))) is not None
+
+
+def _parse_id(referral_id):
+    if isinstance(referral_id, uuid.UUID):
+        return referral_id
+    try:
+        return uuid.UUID(str(referral_id))
+    except ValueError:
+        return None
+
+
+def readable_referral(actor: Actor, referral_id, via: str) -> Referral | None:
+    """The referral if ``actor`` may read it, else None (answer 404). A refusal of a
+    referral that exists is recorded (who, which, via which surface) and committed."""
+    key = _parse_id(referral_id)
+    referral = db.session.get(Referral, key) if key is not None else None
+    if referral is None:
+        return None
+    if not may_read(actor, referral):
+        _record(referral.id, actor, via, refused=True)
+        db.session.commit()
+        return None
+    return referral
+
+
+def record_view(referral, actor: Actor, via: str) -> None:
+    """Who viewed which referral, when (product.md, data protection). Commits."""
+    _record(referral.id, actor, via)
+    db.session.commit()
+
+
+def record_duplicates_shown(actor: Actor, referrals) -> None:
+    """The duplicate check showed these open referrals to this person: recorded as
+    an access, which (for a call handler) lets them open them for DUPLICATE_GRANT."""
+    if actor.kind != "user" or not referrals:
+        return
+    recent = set(db.session.scalars(select(AccessEvent.referral_id).where(
+        AccessEvent.user_id == actor.id, AccessEvent.via == "duplicate",
+        AccessEvent.referral_id.in_([r.id for r in referrals]), AccessEvent.at >= now() - _SAME_SHOWING)))
+    for referral in referrals:
+        if referral.id not in recent:
+            _record(referral.id, actor, "duplicate")
+    db.session.commit()
+
+
+def _record(referral_id, actor: Actor, via: str, refused: bool = False) -> None:
+    db.session.add(AccessEvent(referral_id=referral_id, actor_name=actor.name, via=via, refused=refused,
+                               user_id=actor.id if actor.kind == "user" else None))
+
+
+def audience(actor: Actor, referral) -> str:
+    """Which view of a referral this caller gets (spoa/schemas/referral.py):
+    'sender' for the system that sent it (unless it is also the service working
+    it), 'full' for staff and the service's own systems."""
+    if actor.kind == "api_client" and "service" not in relations_of(actor, referral):
+        return "sender"
+    return "full"
+
+
+def may_declare_capacity(actor: Actor, service_code: str) -> bool:
+    """A service's own clinicians (its team lead among them) and supervisors on its
+    page; through the API, only the service's own system."""
+    if actor.kind == "api_client":
+        return actor.service == service_code
+    return actor.kind == "user" and (actor.role == "supervisor" or own_service(actor) == service_code)
+
+
+def may_use_queue(user) -> bool:
+    """The live queue (page, action panel, event stream) is the supervisors'."""
+    return user is not None and bool(user.is_active) and user.role == "supervisor"
+
+
+def queue_still_allowed(user_id: int) -> bool:
+    """For a long-lived stream to re-check its user (deactivated or demoted: close it).
+    Reads the row afresh, not the session's cached user."""
+    row = db.session.execute(select(User.role, User.is_active).where(User.id == user_id)).first()
+    return row is not None and bool(row.is_active) and row.role == "supervisor"

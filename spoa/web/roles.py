@@ -1,0 +1,32 @@
+"""The one role check for pages: ``@role_required("supervisor")`` on a view, or
+``check_role(...)`` in a blueprint's before_request. Which referral a person may
+read is the access policy's question (spoa/access.py), not a role's."""
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
+
+from ..actor import Actor
+
+
+def check_role(*roles: str) -> None:
+    """403 unless the signed-in person has one of ``roles`` (sign-in is already
+    required for every page but a few: web/security.py)."""
+    if not current_user.is_authenticated or current_user.role not in roles:
+        abort(403)
+
+
+def role_required(*roles: str):
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            check_role(*roles)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def current_actor() -> Actor:
+    return Actor.for_user(current_user)
