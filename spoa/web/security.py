@@ -8,6 +8,7 @@ of that user, copied cookies too), idleness (SESSION_IDLE_MINUTES) and age
 (SESSION_MAX_HOURS, a shift). The cookie's own expiry is only a backstop.
 """
 import time
+from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
@@ -62,8 +63,11 @@ def _expired(at: int) -> str | None:
 
 
 def _split(alternative_id) -> tuple[int, str] | None:
+    """(user id, session token) from User.get_id's form, or None for anything else."""
     user_id, _, token = str(alternative_id or "").partition(":")
-    return (int(user_id), token) if user_id.isdigit() and token else None
+    if not (user_id.isascii() and user_id.isdigit() and len(user_id) < 10 and token):  # an int4 id
+        return None
+    return int(user_id), token
 
 
 def session_still_valid() -> bool:
@@ -96,6 +100,17 @@ def _signed_out_because(reason: str) -> str:
     }[reason]
 
 
+def _come_back_to() -> str | None:
+    """Where sign-in should return to: this page, or for a form posted after the
+    session ran out, the page the form was on (its address cannot be opened again)."""
+    if request.method in ("GET", "HEAD"):
+        return request.full_path.rstrip("?")
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc == request.host and referrer.path.startswith("/"):
+        return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return None
+
+
 def init_app(app) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "web.login"
@@ -115,7 +130,7 @@ def init_app(app) -> None:
         # The API authenticates each request itself (bearer tokens) and is not a form.
         if request.blueprint == "api" or request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None
-        to_sign_in = url_for("web.login", next=request.full_path.rstrip("?"))
+        to_sign_in = url_for("web.login", next=_come_back_to())
         if "_user_id" in session:
             at = _now()
             reason = _expired(at) or (None if current_user.is_authenticated else "ended")

@@ -157,6 +157,19 @@ def test_31_minutes_without_activity_signs_you_out_and_keeps_where_you_were(db, 
         assert back.headers["Location"] == "/referrals/new"
 
 
+def test_a_form_posted_after_the_session_ran_out_returns_to_the_page_it_was_on(db, browser):
+    make_user(db)
+    mine = browser()
+    with time_machine.travel(T0, tick=False) as clock:
+        sign_in(mine)
+        token = csrf_token(mine, "/referrals/new")
+        clock.move_to(T0 + timedelta(minutes=31))
+        response = mine.post("/referrals/new", data={"csrf_token": token},
+                             headers={"Referer": "http://localhost/referrals/new?source=gp"})
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/login?next=/referrals/new?source%3Dgp"
+
+
 def test_the_idle_timeout_is_configurable(app, db, browser, monkeypatch):
     monkeypatch.setitem(app.config, "SESSION_IDLE_MINUTES", 5)
     make_user(db)
