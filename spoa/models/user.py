@@ -30,7 +30,7 @@ def new_session_token() -> str:
 
 def same_token(stored: str | None, given: str) -> bool:
     """An empty stored token (a row written without one) matches nothing."""
-    return bool(stored) and hmac.compare_digest(stored, given)
+    return bool(stored) and hmac.compare_digest(stored.encode(), str(given).encode())
 
 
 class User(UserMixin, db.Model):
