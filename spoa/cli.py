@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import User
-from .models.user import ROLES
+from .models.user import ROLES, username_key
 
 spoa_cli = AppGroup("spoa", help="Administer SPOA: users, API clients, demo data.")
 rules_cli = AppGroup("rules", help="Check and test the routing policy in rules/.")
@@ -93,7 +93,7 @@ def unlock_user(username):
     from .services.accounts import unlock
     from .services.admin import CLI_ACTOR
 
-    user = db.session.scalar(select(User).where(User.username == username))
+    user = db.session.scalar(select(User).where(User.username == username_key(username)))
     if user is None:
         _fail(f"no user named {username!r}.")
     unlock(user, by=CLI_ACTOR)

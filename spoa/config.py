@@ -1,5 +1,6 @@
 """Configuration, read from the environment when create_app builds it (never at import)."""
 import os
+from datetime import timedelta
 from pathlib import Path
 
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
@@ -53,6 +54,15 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         # Behind HTTPS (production), session cookies are Secure; a laptop on http://127.0.0.1 needs them not.
         self.SESSION_COOKIE_SECURE = env.get("SESSION_COOKIE_SECURE", "0").lower() in ("1", "true", "yes")
+        # Sessions end after this long without a request (idle) and this long after
+        # sign-in whatever happens (a shift), checked on the server from the session's
+        # own timestamps (spoa/web/security.py). The cookie's signature expires then too.
+        self.SESSION_IDLE_MINUTES = int(env.get("SESSION_IDLE_MINUTES", "30"))
+        self.SESSION_MAX_HOURS = int(env.get("SESSION_MAX_HOURS", "12"))
+        self.PERMANENT_SESSION_LIFETIME = timedelta(hours=self.SESSION_MAX_HOURS)
+        # Failed sign-ins allowed from one address in a window, before 429 (the per-account lockout is apart).
+        self.SIGN_IN_ATTEMPTS_PER_ADDRESS = int(env.get("SIGN_IN_ATTEMPTS_PER_ADDRESS", "20"))
+        self.SIGN_IN_THROTTLE_MINUTES = int(env.get("SIGN_IN_THROTTLE_MINUTES", "5"))
 
 
 class TestConfig(Config):

@@ -1,6 +1,8 @@
 """Who may act: staff users (sessions) and API clients (bearer tokens)."""
 import hashlib
+import hmac
 import secrets
+import unicodedata
 
 from flask_login import UserMixin
 from sqlalchemy import JSON
@@ -12,6 +14,23 @@ from .types import UTCDateTime
 
 ROLES = ("call_handler", "clinician", "supervisor", "admin")
 TOKEN_PREFIX = "spoa_"
+
+
+def username_key(text: str) -> str:
+    """The one form a username is stored and looked up in: trimmed, NFC, case-folded
+    in Python, so both databases compare exactly what Python compares (SQLite's
+    lower() folds ASCII only). New usernames are ASCII besides (services/admin.py)."""
+    folded = unicodedata.normalize("NFC", (text or "").strip()).casefold()
+    return unicodedata.normalize("NFC", folded)
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def same_token(stored: str | None, given: str) -> bool:
+    """An empty stored token (a row written without one) matches nothing."""
+    return bool(stored) and hmac.compare_digest(stored.encode(), str(given).encode())
 
 
 class User(UserMixin, db.Model):
@@ -27,6 +46,21 @@ class User(UserMixin, db.Model):
     first_failed_at = db.Column(UTCDateTime, nullable=True)  # start of the 15-minute count
     locked_until = db.Column(UTCDateTime, nullable=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=now)
+    # In every session cookie (get_id): replacing it ends every session the user has,
+    # even a cookie someone copied. Random rather than a counter, so the signing key
+    # alone is not enough to forge a session.
+    session_token = db.Column(db.String(64), nullable=False, default=new_session_token)
+
+    def get_id(self) -> str:
+        """Flask-Login's alternative id: the session is this user's only while the token holds."""
+        return f"{self.id}:{self.session_token}"
+
+    def holds_session(self, token: str) -> bool:
+        return same_token(self.session_token, token)
+
+    def end_sessions(self) -> None:
+        """Every session of this user stops working at its next request (on commit)."""
+        self.session_token = new_session_token()
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")

@@ -7,14 +7,14 @@ who made it (never a password or a token). Each change commits once.
 import re
 from contextlib import contextmanager
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..actor import CLI_NAME, Actor
 from ..extensions import db
 from ..models import ApiClient, Service, User
-from ..models.user import ROLES
+from ..models.user import ROLES, username_key
 from ..policy import current_policy
 from ..schemas.vocab import SOURCES
 
@@ -35,6 +35,7 @@ class Invalid(Exception):
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # ISO weekday n is WEEKDAYS[n - 1]
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _ORG_CODE = re.compile(r"^[a-z0-9_]+$")
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]*")  # ASCII: no two names that look alike
 ORG_CODE_MAX = 32  # services.code
 
 
@@ -91,8 +92,10 @@ def check_username(username: str) -> str | None:
         return "Enter a username"
     if len(username) > USERNAME_MAX:
         return f"The username must be at most {USERNAME_MAX} characters"
-    # Sign-in ignores case, so two names differing only in case would be one person to it.
-    if db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
+    if not _USERNAME.fullmatch(username_key(username)):
+        return "A username is letters a to z, digits and . _ - only, starting with a letter or digit"
+    # Stored and signed in with as username_key (case ignored), so this is the one comparison.
+    if db.session.scalar(select(User.id).where(User.username == username_key(username))):
         return f"There is already a user called {username}"
     return None
 
@@ -168,6 +171,7 @@ def create_user(username: str, role: str, service: str | None, password: str, by
     username, service = username.strip(), service or None
     _raise_if({"username": check_username(username), **check_role_and_service(role, service),
                "password": check_password(password)})
+    username = username_key(username)
     user = User(username=username, role=role, service=service)
     user.set_password(password)
     with _saving({"username": f"There is already a user called {username}"}):
@@ -184,6 +188,7 @@ def set_user_active(user: User, active: bool, by: User) -> None:
         raise Invalid({"user": "You cannot deactivate your own account"})
     if user.is_active != active:
         user.is_active = active
+        user.end_sessions()  # reactivating never brings back a session from before
         _audit(by, "user_reactivated" if active else "user_deactivated", user_id=user.id, username=user.username)
     db.session.commit()
 
@@ -191,6 +196,7 @@ def set_user_active(user: User, active: bool, by: User) -> None:
 def reset_password(user: User, password: str, by: User) -> None:
     _raise_if({"password": check_password(password)})
     user.set_password(password)
+    user.end_sessions()  # whoever knew the old password is signed out everywhere
     _audit(by, "password_reset", user_id=user.id, username=user.username)
     db.session.commit()
 

@@ -1,15 +1,22 @@
 """Sign in and sign out."""
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ..clocks import format_uk
-from ..services.accounts import sign_in
+from .. import throttle
+from ..services import accounts
 from . import bp
+from .security import end_session, start_session
+
+# One answer for every refusal, whoever asks (see services/accounts.py): it names
+# the lock as a possibility without saying whether it applies.
+REFUSED = (f"The username or password is not right. After {accounts.MAX_FAILURES} failed sign-ins an account "
+           f"is locked for {int(accounts.LOCK_FOR.total_seconds() // 60)} minutes; an administrator can "
+           "unlock it sooner.")
 
 
 class SignInForm(FlaskForm):
@@ -24,20 +31,33 @@ def safe_path(target: str | None, default: str) -> str:
     return default
 
 
+def _throttled() -> tuple[bool, str]:
+    """Count this attempt against the address it came from: (over the limit?, its key).
+    Only failures stay counted (a success gives its count back), so staff signing in
+    behind one address do not use up each other's attempts."""
+    minutes = current_app.config["SIGN_IN_THROTTLE_MINUTES"]
+    used, key = throttle.take("sign_in", request.remote_addr or "unknown", minutes * 60)
+    return used > current_app.config["SIGN_IN_ATTEMPTS_PER_ADDRESS"], key
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = SignInForm()
     error = None
     if form.validate_on_submit():
-        result = sign_in(form.username.data, form.password.data)
+        over, key = _throttled()
+        if over:
+            wait = throttle.retry_after(current_app.config["SIGN_IN_THROTTLE_MINUTES"] * 60)
+            error = (f"Too many failed sign-ins from this computer's network address. Wait "
+                     f"{max(1, round(wait / 60))} minute(s), then try again.")
+            return (render_template("login.html", form=form, error=error), 429,
+                    {"Retry-After": str(wait)})
+        result = accounts.sign_in(form.username.data, form.password.data)
         if result.user is not None:
-            login_user(result.user)
+            throttle.give_back(key)
+            start_session(result.user)
             return redirect(safe_path(request.args.get("next"), url_for("web.home")))
-        if result.locked_until:
-            error = (f"This account is locked after too many failed sign-ins, until "
-                     f"{format_uk(result.locked_until)}. An administrator can unlock it sooner.")
-        else:
-            error = "The username or password is not right."
+        error = REFUSED
     status = 401 if request.method == "POST" and (error or form.errors) else 200
     return render_template("login.html", form=form, error=error), status
 
@@ -45,7 +65,8 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    accounts.sign_out(current_user._get_current_object())  # every session of this user, not only this cookie
+    end_session()
     flash("You have signed out.")
     return redirect(url_for("web.login"))
 

@@ -1,11 +1,17 @@
 """Signing in: sessions, lockout, CSRF, and pages closed to anyone not signed in."""
 import re
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
+import redis as redis_lib
 import time_machine
+from flask import g
 
-from spoa.models import User
+from spoa.models import AuditEvent, User
+from spoa.services import admin as admin_service
+from spoa.services.accounts import MAX_FAILURES
+from tests.concurrently import at_once
 
 PASSWORD = "correct horse battery"
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
@@ -55,7 +61,7 @@ def test_five_failures_in_15_minutes_lock_the_account_for_15_minutes(client, han
         for _ in range(5):
             sign_in(client, password="wrong")
         locked = sign_in(client)  # the right password, but locked
-    assert locked.status_code == 401 and "locked" in locked.get_data(as_text=True)
+    assert locked.status_code == 401 and client.get("/").status_code == 302
     with time_machine.travel(T0 + timedelta(minutes=16), tick=False):
         assert sign_in(client).status_code == 302
 
@@ -113,3 +119,133 @@ def test_every_input_on_the_sign_in_page_has_a_label(client):
     page = client.get("/login").get_data(as_text=True)
     for field in ("username", "password"):
         assert f'<label class="label" for="{field}">' in page and f'id="{field}"' in page
+
+
+# --- the same answer for everyone refused ---------------------------------------------
+
+def refusal(response) -> tuple[int, str]:
+    """What someone refused sees: the status and the error summary's words."""
+    summary = re.search(r'<div class="error-summary".*?</div>', response.get_data(as_text=True), re.S)
+    return response.status_code, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", summary.group(0))).strip()
+
+
+def test_unknown_wrong_deactivated_and_locked_get_the_same_answer(app, client, handler, db):
+    gone = User(username="gone", role="call_handler", is_active=False)
+    gone.set_password(PASSWORD)
+    locked = User(username="locked", role="call_handler")
+    locked.set_password(PASSWORD)
+    db.session.add_all([gone, locked])
+    db.session.commit()
+    for _ in range(MAX_FAILURES):
+        sign_in(client, username="locked", password="wrong")
+    assert db.session.scalar(db.select(User.locked_until).where(User.username == "locked")) is not None
+    answers = {
+        "wrong password": refusal(sign_in(client, password="wrong")),
+        "unknown user": refusal(sign_in(client, username="nobody", password="wrong")),
+        "deactivated, wrong password": refusal(sign_in(client, username="gone", password="wrong")),
+        "deactivated, right password": refusal(sign_in(client, username="gone")),
+        "locked, wrong password": refusal(sign_in(client, username="locked", password="wrong")),
+        # Not told "locked" either: that would confirm a guessed password while the lock holds.
+        "locked, right password": refusal(sign_in(client, username="locked")),
+    }
+    assert len(set(answers.values())) == 1, answers
+    status, words = answers["unknown user"]
+    assert status == 401 and "username or password is not right" in words
+
+
+def _median_seconds(attempt, tries=3):
+    times = []
+    for _ in range(tries):
+        started = time.perf_counter()
+        attempt()
+        times.append(time.perf_counter() - started)
+    return sorted(times)[len(times) // 2]
+
+
+def test_an_unknown_username_takes_as_long_to_refuse_as_a_wrong_password(app, client, handler):
+    """Not a tight timing test: an unknown name must cost a password-hash check too."""
+    real = _median_seconds(lambda: sign_in(client, password="wrong"))
+    unknown = _median_seconds(lambda: sign_in(client, username="nobody", password="wrong"))
+    assert unknown >= real / 2, (unknown, real)
+
+
+# --- lockout, counted in the database ------------------------------------------------
+
+def test_concurrent_wrong_passwords_lock_the_account_exactly_once(app, client, handler, db):
+    # As many at once as lock it: each must count (none lost to another's write)...
+    at_once(app, MAX_FAILURES, lambda c: sign_in(c, password="wrong"))
+    db.session.expire_all()
+    user = db.session.get(User, handler.id)
+    assert user.locked_until is not None, f"{user.failed_logins} counted of {MAX_FAILURES} at once"
+    db.session.rollback()  # the test's read ends (on SQLite, it holds the write lock)
+    # ...and many more while it is locked count nothing and lock nothing again.
+    answers = at_once(app, 2 * MAX_FAILURES, lambda c: sign_in(c, password="wrong").status_code)
+    assert answers == [401] * (2 * MAX_FAILURES)
+    db.session.expire_all()
+    user = db.session.get(User, handler.id)
+    assert user.failed_logins == 0
+    assert db.session.query(AuditEvent).filter_by(event="account_locked").count() == 1
+    assert sign_in(client).status_code == 401  # the right password: still locked
+
+
+def test_a_burst_of_wrong_passwords_never_counts_past_the_limit(app, client, handler, db):
+    answers = at_once(app, 2 * MAX_FAILURES, lambda c: sign_in(c, password="wrong").status_code)
+    assert answers == [401] * (2 * MAX_FAILURES)
+    db.session.expire_all()
+    user = db.session.get(User, handler.id)
+    assert user.locked_until is not None and 0 <= user.failed_logins < MAX_FAILURES
+    assert db.session.query(AuditEvent).filter_by(event="account_locked").count() == 1
+
+
+# --- usernames -----------------------------------------------------------------------
+
+def test_usernames_are_kept_in_one_form_and_signed_in_with_in_any_case(app, client, db):
+    ada = User(username="ada", role="admin")
+    ada.set_password(PASSWORD)
+    db.session.add(ada)
+    db.session.commit()
+    user = admin_service.create_user("  Sam.Jones ", "call_handler", None, PASSWORD, by=ada)
+    assert user.username == "sam.jones"
+    assert sign_in(client, username="SAM.JONES").status_code == 302
+
+
+@pytest.mark.parametrize("name", ["si\u00e2n", "\u0430da", "sam jones", "-sam", "sam\u202e"])
+def test_a_username_outside_ascii_letters_digits_and_dot_dash_underscore_is_refused(db, name):
+    with pytest.raises(admin_service.Invalid) as refused:
+        admin_service.create_user(name, "call_handler", None, PASSWORD, by=None)
+    assert "letters a to z, digits and . _ -" in refused.value.errors["username"]
+    assert db.session.query(User).count() == 0
+
+
+# --- the per-address throttle ----------------------------------------------------------
+
+def test_too_many_failed_sign_ins_from_one_address_are_answered_429(app, client, handler, monkeypatch):
+    monkeypatch.setitem(app.config, "SIGN_IN_ATTEMPTS_PER_ADDRESS", 4)
+    for name in ("a", "b", "c", "d"):  # different names: the accounts' lockout is not what stops it
+        assert sign_in(client, username=name, password="wrong").status_code == 401
+    response = sign_in(client)  # even the right password, from here, for now
+    page = response.get_data(as_text=True)
+    assert response.status_code == 429 and 0 < int(response.headers["Retry-After"]) <= 300
+    assert "Too many failed sign-ins from this computer" in page and "Wait" in page
+    g.pop("csrf_token", None)  # another browser: not this one's token (the tests share one app context)
+    from_elsewhere = app.test_client()
+    from_elsewhere.environ_base["REMOTE_ADDR"] = "10.0.0.9"
+    assert sign_in(from_elsewhere).status_code == 302
+
+
+def test_successful_sign_ins_do_not_use_up_the_address_allowance(app, client, handler, monkeypatch):
+    monkeypatch.setitem(app.config, "SIGN_IN_ATTEMPTS_PER_ADDRESS", 2)
+    for _ in range(4):  # staff behind one address signing in one after another
+        assert sign_in(client).status_code == 302
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+
+
+def test_with_redis_down_sign_in_works_and_the_lockout_still_holds(app, client, handler, monkeypatch):
+    dead = redis_lib.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2, socket_timeout=0.2)
+    monkeypatch.setitem(app.extensions, "spoa_redis", dead)
+    monkeypatch.setitem(app.config, "SIGN_IN_ATTEMPTS_PER_ADDRESS", 2)
+    assert sign_in(client).status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    for _ in range(MAX_FAILURES):
+        assert sign_in(client, password="wrong").status_code == 401  # never 429: the throttle fails open
+    assert sign_in(client).status_code == 401  # locked, in the database

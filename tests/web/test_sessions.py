@@ -1,0 +1,253 @@
+"""How sessions end: sign-out, a password reset and deactivation end every session
+of the user (a copied cookie too); an idle timeout and a shift-long lifetime,
+checked on the server; nothing from before sign-in survives it."""
+import html
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import time_machine
+from flask import g
+from flask.testing import FlaskClient
+
+from spoa.models import User
+from spoa.services import admin as admin_service
+from spoa.web import security
+
+from .conftest import csrf_token
+
+PASSWORD = "correct horse battery"  # noqa: S105 (a test fixture)
+NEW_PASSWORD = "a long new password"  # noqa: S105
+T0 = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
+
+
+class Browser(FlaskClient):
+    """One person's browser. The tests share one app context (the db fixture's), so
+    Flask-Login's cached user and Flask-WTF's token in g would pass from one
+    request to the next, whoever makes it: here, each request starts afresh, as
+    it does in production."""
+
+    def open(self, *args, **kwargs):
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            g.pop("_login_user", None)
+            g.pop("csrf_token", None)
+
+
+@pytest.fixture
+def browser(app, db, redis):
+    def open_one():
+        return Browser(app, app.response_class)
+
+    return open_one
+
+
+def make_user(db, username="sam", role="call_handler", password=PASSWORD):
+    user = User(username=username, role=role)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def sign_in(client, username="sam", password=PASSWORD, next_path=None):
+    url = "/login" + (f"?next={next_path}" if next_path else "")
+    response = client.post(url, data={"username": username, "password": password,
+                                      "csrf_token": csrf_token(client)})
+    return response
+
+
+def sign_out(client):
+    return client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def signed_in(client, path="/") -> bool:
+    response = client.get(path)
+    if response.status_code == 302:
+        assert response.headers["Location"].startswith("/login")
+        return False
+    assert response.status_code == 200
+    return True
+
+
+def copy_of_cookie(app, client):
+    other = Browser(app, app.response_class)
+    other.set_cookie("session", client.get_cookie("session").value)
+    return other
+
+
+def test_a_cookie_copied_before_sign_out_does_not_work_after_it(app, db, browser):
+    make_user(db)
+    mine = browser()
+    assert sign_in(mine).status_code == 302
+    copied = copy_of_cookie(app, mine)
+    assert signed_in(copied)  # the copy is as good as the original until then...
+    assert sign_out(mine).status_code == 302
+    response = copied.get("/referrals/new")
+    assert response.status_code == 302 and response.headers["Location"] == "/login?next=/referrals/new"
+    assert "Your session has ended" in text(copied.get(response.headers["Location"]))
+    assert not signed_in(copied)
+
+
+def test_signing_out_ends_the_users_other_sessions_too(db, browser):
+    make_user(db)
+    desk, tablet = browser(), browser()
+    sign_in(desk)
+    sign_in(tablet)
+    sign_out(desk)
+    assert not signed_in(tablet)
+
+
+def test_a_password_reset_ends_the_users_other_sessions(db, browser):
+    sam = make_user(db)
+    make_user(db, username="ada", role="admin")
+    theirs, admins = browser(), browser()
+    sign_in(theirs)
+    sign_in(admins, username="ada")
+    response = admins.post(f"/admin/users/{sam.id}/password",
+                           data={"password": NEW_PASSWORD, "csrf_token": csrf_token(admins, "/admin/users")})
+    assert response.status_code == 303
+    assert not signed_in(theirs)
+    assert signed_in(admins)  # the admin's own session is not the one reset
+    assert sign_in(theirs, password=NEW_PASSWORD).status_code == 302
+
+
+def test_a_password_reset_from_the_services_layer_ends_sessions_too(app, db, browser):
+    sam = make_user(db)
+    ada = make_user(db, username="ada", role="admin")
+    theirs = browser()
+    sign_in(theirs)
+    admin_service.reset_password(sam, NEW_PASSWORD, by=ada)
+    assert not signed_in(theirs)
+
+
+def test_reactivating_a_user_does_not_bring_back_a_session_from_before(db, browser):
+    sam = make_user(db)
+    ada = make_user(db, username="ada", role="admin")
+    theirs = browser()
+    sign_in(theirs)
+    admin_service.set_user_active(sam, False, by=ada)
+    admin_service.set_user_active(sam, True, by=ada)
+    assert not signed_in(theirs)
+
+
+def test_31_minutes_without_activity_signs_you_out_and_keeps_where_you_were(db, browser):
+    make_user(db)
+    mine = browser()
+    with time_machine.travel(T0, tick=False) as clock:
+        sign_in(mine)
+        clock.move_to(T0 + timedelta(minutes=29))
+        assert signed_in(mine)  # activity: the half hour starts again
+        clock.move_to(T0 + timedelta(minutes=29 + 29))
+        assert signed_in(mine)
+        clock.move_to(T0 + timedelta(minutes=29 + 29 + 31))
+        response = mine.get("/referrals/new?source=gp")
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/login?next=/referrals/new?source%3Dgp"
+        page = text(mine.get(response.headers["Location"]))
+        assert "You were signed out after 30 minutes without activity" in page
+        assert not signed_in(mine)
+        back = sign_in(mine, next_path="/referrals/new")
+        assert back.headers["Location"] == "/referrals/new"
+
+
+def test_a_form_posted_after_the_session_ran_out_returns_to_the_page_it_was_on(db, browser):
+    make_user(db)
+    mine = browser()
+    with time_machine.travel(T0, tick=False) as clock:
+        sign_in(mine)
+        token = csrf_token(mine, "/referrals/new")
+        clock.move_to(T0 + timedelta(minutes=31))
+        response = mine.post("/referrals/new", data={"csrf_token": token},
+                             headers={"Referer": "http://localhost/referrals/new?source=gp"})
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/login?next=/referrals/new?source%3Dgp"
+
+
+def test_the_idle_timeout_is_configurable(app, db, browser, monkeypatch):
+    monkeypatch.setitem(app.config, "SESSION_IDLE_MINUTES", 5)
+    make_user(db)
+    mine = browser()
+    with time_machine.travel(T0, tick=False) as clock:
+        sign_in(mine)
+        clock.move_to(T0 + timedelta(minutes=6))
+        assert not signed_in(mine)
+
+
+def test_12_hours_and_a_minute_after_sign_in_you_are_signed_out_however_active(db, browser):
+    make_user(db)
+    mine = browser()
+    with time_machine.travel(T0, tick=False) as clock:
+        sign_in(mine)
+        for minutes in range(25, 12 * 60 + 1, 25):
+            clock.move_to(T0 + timedelta(minutes=minutes))
+            assert signed_in(mine), minutes
+        clock.move_to(T0 + timedelta(hours=12, minutes=1))
+        response = mine.get("/")
+        assert response.status_code == 302
+        assert "a session lasts at most 12 hours" in text(mine.get(response.headers["Location"]))
+
+
+def test_nothing_put_in_the_session_before_sign_in_is_there_after_it(db, browser):
+    make_user(db)
+    mine = browser()
+    mine.get("/login")
+    with mine.session_transaction() as session:
+        session["planted"] = "by someone who handed you this cookie"
+        session["_user_id"] = "999:guessed"
+    sign_in(mine)
+    with mine.session_transaction() as session:
+        assert "planted" not in session
+        assert session["_user_id"].startswith(f"{db.session.query(User).one().id}:")
+
+
+def test_an_open_event_stream_is_not_activity(app, db, browser):
+    make_user(db, username="sue", role="supervisor")
+    mine = browser()
+    with time_machine.travel(T0, tick=False) as clock:
+        sign_in(mine, username="sue")
+        clock.move_to(T0 + timedelta(minutes=20))
+        stream = mine.get("/queue/events", buffered=False)
+        assert stream.status_code == 200 and stream.mimetype == "text/event-stream"
+        stream.close()
+        clock.move_to(T0 + timedelta(minutes=31))  # 11 minutes after the stream began, 31 after the last page
+        assert not signed_in(mine)
+
+
+def test_session_still_valid_tells_a_long_lived_response_when_its_session_has_ended(app, db, browser):
+    make_user(db)
+    mine = browser()
+
+    def still_valid():
+        with app.test_request_context("/queue/events",
+                                      headers={"Cookie": f"session={mine.get_cookie('session').value}"}):
+            return security.session_still_valid()
+
+    with time_machine.travel(T0, tick=False) as clock:
+        sign_in(mine)
+        assert still_valid()
+        clock.move_to(T0 + timedelta(minutes=31))
+        assert not still_valid()  # idle, judged by the session the stream began with
+        clock.move_to(T0)
+        assert still_valid()
+        copied = copy_of_cookie(app, mine)
+        sign_out(mine)
+        mine = copied
+        assert not still_valid()  # signed out elsewhere
+
+
+def test_a_legacy_cookie_holding_only_the_user_id_is_refused(app, db, browser):
+    sam = make_user(db)
+    mine = browser()
+    mine.get("/login")
+    with mine.session_transaction() as session:
+        session["_user_id"] = str(sam.id)  # what Flask-Login kept before session tokens
+        session["_fresh"] = True
+    assert not signed_in(mine)
+
