@@ -79,6 +79,10 @@ class Config:
         self.SMTP_HOST = env.get("SMTP_HOST", "127.0.0.1")
         self.SMTP_PORT = int(env.get("SMTP_PORT", "25"))
         self.SMTP_FROM = env.get("SMTP_FROM", "spoa@localhost")
+        # Email and webhook delivery (its own job): each socket operation's timeout, and a
+        # pass's whole budget, after which what it had no time for is given back.
+        self.DELIVERY_TIMEOUT_SECONDS = float(env.get("DELIVERY_TIMEOUT_SECONDS", "5"))
+        self.DELIVERY_BUDGET_SECONDS = float(env.get("DELIVERY_BUDGET_SECONDS", "20"))
         # How often each worker's scheduler runs the reconciler, and how far ahead
         # it schedules RQ jobs for thresholds about to fall due.
         self.RECONCILE_EVERY_SECONDS = int(env.get("RECONCILE_EVERY_SECONDS", "1"))

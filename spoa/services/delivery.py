@@ -55,7 +55,7 @@ def _payload(n: Notification) -> dict:
 
 
 def _timeout() -> float:
-    return float(current_app.config.get("DELIVERY_TIMEOUT_SECONDS", 5))
+    return float(current_app.config["DELIVERY_TIMEOUT_SECONDS"])
 
 
 def _send_email(c: dict) -> None:
@@ -186,7 +186,7 @@ def deliver_due(limit: int = BATCH, budget_seconds: float | None = None) -> int:
     Returns the number of attempts made. Never call it inside a transaction that
     holds anything: it commits."""
     if budget_seconds is None:
-        budget_seconds = float(current_app.config.get("DELIVERY_BUDGET_SECONDS", 20))
+        budget_seconds = float(current_app.config["DELIVERY_BUDGET_SECONDS"])
     db.session.commit()  # nothing of the caller's is held while the network is slow
     ends = time.monotonic() + budget_seconds
     claims = claim(limit)

@@ -41,7 +41,7 @@ def black_hole():
 def dead_ends(app, db, black_hole):
     """The duty lead's webhook black-holed and their email through a silent SMTP host."""
     webhook_port, smtp_port = black_hole(), black_hole()
-    saved = {k: app.config.get(k) for k in ("SMTP_HOST", "SMTP_PORT", "DELIVERY_TIMEOUT_SECONDS")}
+    saved = {k: app.config[k] for k in ("SMTP_HOST", "SMTP_PORT", "DELIVERY_TIMEOUT_SECONDS")}
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_port, DELIVERY_TIMEOUT_SECONDS=TIMEOUT)
     database.session.add_all([
         NotificationChannel(recipient="service_duty_lead", channel="webhook",
@@ -134,12 +134,12 @@ def test_a_hanging_delivery_holds_up_neither_chasing_nor_intake(app, dead_ends, 
 def test_a_pass_stops_at_its_budget_and_gives_back_what_it_did_not_try(app, dead_ends, post_now):
     post_now(-5)
     post_now(-5)
-    app.config["DELIVERY_BUDGET_SECONDS"] = 1.0
+    saved, app.config["DELIVERY_BUDGET_SECONDS"] = app.config["DELIVERY_BUDGET_SECONDS"], 1.0
     try:
         delivery, _ = _start_delivery(app)
         delivery.join(30)
     finally:
-        app.config.pop("DELIVERY_BUDGET_SECONDS")
+        app.config["DELIVERY_BUDGET_SECONDS"] = saved
     rows = _far_end_rows()
     assert len(rows) >= 3
     tried = [n for n in rows if n.attempts]
