@@ -189,3 +189,25 @@ def test_the_retry_limit_ends_it_and_the_supervisor_is_told(app, dead_ends, post
     login_as("supervisor")
     page = client.get(f"/referrals/{body['id']}").get_data(as_text=True)
     assert "webhook to service_duty_lead" in page and "failed after 8 attempts" in page
+
+
+def test_without_redis_the_reconciler_delivers_beside_its_pass_not_in_it(app, dead_ends, post_now):
+    from workers.context import use_app
+    from workers.jobs import _fallback, reconcile
+
+    use_app(app)
+    post_now(-5)
+    app.extensions["spoa_redis_down_until"] = time.monotonic() + 60  # Redis known down
+    try:
+        started = time.monotonic()
+        result = reconcile()
+        assert time.monotonic() - started < 1.5  # the pass did not wait on the far ends
+        assert result["delivery"] == "started-here"
+        deadline = time.monotonic() + 30
+        while _fallback.locked() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        app.extensions["spoa_redis_down_until"] = 0.0
+    assert not _fallback.locked()
+    tried = [n for n in _far_end_rows() if n.attempts]
+    assert tried and all(n.status == "pending" and n.attempts == 1 for n in tried)
