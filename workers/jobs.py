@@ -41,11 +41,13 @@ def deliver() -> int:
         return deliver_due()
 
 
-def reconcile() -> dict:
+def reconcile(deliver_here: bool = False) -> dict:
     """Advance every due clock, schedule the next minute's chases, and ask for a
     delivery pass if anything is waiting to be sent (never sends itself: a slow
-    far end must not hold up the next pass)."""
-    from spoa.services.delivery import any_due
+    far end must not hold up the next pass). ``deliver_here`` (a one-off pass
+    from the command line): deliver in this process afterwards, outside the
+    pass's transaction, and return when done."""
+    from spoa.services.delivery import any_due, deliver_due
 
     from . import scheduling
     from .reconciler import advance_due, upcoming
@@ -55,7 +57,10 @@ def reconcile() -> dict:
         advanced = advance_due()
         ahead = upcoming(timedelta(seconds=app.config["SCHEDULE_AHEAD_SECONDS"]))
         scheduled = scheduling.schedule_chases(ahead)
-        delivery = request_delivery(app) if any_due() else None
+        if deliver_here:
+            delivery = deliver_due()
+        else:
+            delivery = request_delivery(app) if any_due() else None
     if advanced:
         log.info("reconcile advanced=%s scheduled=%s delivery=%s", advanced, scheduled, delivery)
     return {"advanced": advanced, "scheduled": scheduled, "delivery": delivery}
