@@ -90,3 +90,68 @@ def test_jobs_cross_redis_as_json_and_a_planted_pickle_is_never_run(app, db, loc
     use_app(worker_app)
     run_worker(worker_app, burst=True)
     assert not marker.exists()
+
+
+@pytest.fixture
+def tls_redis(tmp_path):
+    """redis-server speaking only TLS (a CA and a certificate for 127.0.0.1 made
+    here with openssl), with a password. Yields (port, CA file)."""
+    if not shutil.which("redis-server") or not shutil.which("openssl"):
+        pytest.skip("redis-server or openssl is not installed")
+
+    def run(*args):
+        subprocess.run(["openssl", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
+        "-subj", "/CN=spoa-test-ca")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+    (tmp_path / "ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "server.crt", "-days", "2", "-extfile", "ext")
+    port = _free_port()
+    proc = subprocess.Popen(["redis-server", "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
+                             "--tls-cert-file", "server.crt", "--tls-key-file", "server.key",
+                             "--tls-ca-cert-file", "ca.crt", "--tls-auth-clients", "no",
+                             "--requirepass", PASSWORD, "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ca = str(tmp_path / "ca.crt")
+    client = redis_lib.Redis.from_url(f"rediss://:{PASSWORD}@127.0.0.1:{port}/0?ssl_ca_certs={ca}",
+                                      socket_connect_timeout=0.3)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis_lib.RedisError:
+            if proc.poll() is not None:
+                pytest.skip("this redis-server was built without TLS")
+            time.sleep(0.05)
+    yield port, ca
+    proc.terminate()
+    proc.wait(5)
+
+
+def test_rediss_with_a_password_carries_the_app_and_its_jobs(app, db, tls_redis):
+    from rq.job import Job
+
+    from spoa.redis_store import optional
+    from workers.context import use_app
+    from workers.jobs import QUEUE, chase_clock
+    from workers.queues import SERIALIZER, queue
+    from workers.runner import run_worker
+
+    port, ca = tls_redis
+    url = f"rediss://:{PASSWORD}@127.0.0.1:{port}/0?ssl_ca_certs={ca}"
+    tls_app = _app_on(app, url)
+    with tls_app.app_context():
+        assert optional(lambda r: r.ping(), default="down") is True
+        assert tls_app.test_client().get("/health").get_json()["redis"] == {"ok": True}
+        job = queue(QUEUE, redis_lib.Redis.from_url(url)).enqueue(chase_clock, 0, job_id="tls-chase")
+    use_app(tls_app)
+    run_worker(tls_app, burst=True)
+    job = Job.fetch("tls-chase", connection=redis_lib.Redis.from_url(url), serializer=SERIALIZER)
+    assert job.get_status() == "finished" and job.return_value() == 0  # clock 0: nothing to do
+
+    # Not TLS, or a certificate nobody vouched for: refused, and the app fails open.
+    for wrong in (f"redis://:{PASSWORD}@127.0.0.1:{port}/0", f"rediss://:{PASSWORD}@127.0.0.1:{port}/0"):
+        with _app_on(app, wrong).app_context():
+            assert optional(lambda r: r.ping(), default="down") == "down"
