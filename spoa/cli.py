@@ -111,12 +111,13 @@ def worker(burst):
 
 @spoa_cli.command("reconcile")
 def reconcile():
-    """One reconciler pass now, straight against the database (no Redis needed)."""
+    """One reconciler pass now, straight against the database (no Redis needed),
+    then one delivery pass (email, webhooks) in this process."""
     from workers.context import use_app
     from workers.jobs import reconcile as run
 
     use_app(current_app._get_current_object())
-    click.echo(run())
+    click.echo(run(deliver_here=True))
 
 
 @spoa_cli.command("add-channel")

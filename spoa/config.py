@@ -6,29 +6,64 @@ from pathlib import Path
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
 
 
-def _laptop_secret() -> str:
+def _laptop_secret(path: Path | None = None) -> str:
     """No SECRET_KEY in the environment: keep a random one in instance/ (never in
-    the repo), so a laptop install works and sessions survive restarts."""
+    the repo), so a laptop install works and sessions survive restarts.
+
+    Written atomically and private from its first byte: the key goes into a
+    temporary file created 0600 (O_EXCL, whatever the umask), then is linked into
+    place, which fails if another process got there first. So there is no moment
+    when the key file exists half-written or readable by others, and two
+    processes starting at once end with the same key (the first one linked)."""
     import secrets
 
-    path = INSTANCE / "secret_key"
+    path = path or INSTANCE / "secret_key"
     if not path.exists():
-        INSTANCE.mkdir(exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.fchmod(fd, 0o600)  # os.open's mode is masked by the umask, never widened: set it exactly
+            os.write(fd, secrets.token_hex(32).encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process's key won: use it
+        finally:
+            os.unlink(tmp)
     return path.read_text().strip()
+
+
+def _is_postgresql(url: str) -> bool:
+    return url.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
 
 
 class Config:
     def __init__(self, env=None):
         env = os.environ if env is None else env
-        self.SECRET_KEY = env.get("SECRET_KEY") or _laptop_secret()
         self.SQLALCHEMY_DATABASE_URI = env.get(
             "DATABASE_URL", f"sqlite:///{INSTANCE / 'spoa.sqlite3'}"
         )
         # Heroku-style URLs say postgres://; SQLAlchemy wants postgresql://.
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgres://"):
             self.SQLALCHEMY_DATABASE_URI = "postgresql://" + self.SQLALCHEMY_DATABASE_URI[11:]
+        # On PostgreSQL several machines serve the same users: each must sign and
+        # check sessions with the same key, so it comes from the environment,
+        # never a key file one machine made for itself.
+        if env.get("SECRET_KEY"):
+            self.SECRET_KEY = env["SECRET_KEY"]
+        elif _is_postgresql(self.SQLALCHEMY_DATABASE_URI):
+            raise RuntimeError(
+                "SECRET_KEY must be set when DATABASE_URL is PostgreSQL: every machine serving SPOA "
+                "needs the same one (e.g. python -c 'import secrets; print(secrets.token_hex(32))', "
+                "kept in your secret store and given to web and worker processes alike).")
+        else:
+            self.SECRET_KEY = _laptop_secret()
+        # redis://[:password@]host:port/db, or rediss:// for TLS (redis-py reads both;
+        # used as given by the app, the workers and the live queue).
         self.REDIS_URL = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
         # Pub/sub channels ignore the db number: a second SPOA on the same Redis needs its own.
         self.LIVE_CHANNEL = env.get("LIVE_CHANNEL", "spoa:queue")
@@ -45,6 +80,10 @@ class Config:
         self.SMTP_HOST = env.get("SMTP_HOST", "127.0.0.1")
         self.SMTP_PORT = int(env.get("SMTP_PORT", "25"))
         self.SMTP_FROM = env.get("SMTP_FROM", "spoa@localhost")
+        # Email and webhook delivery (its own job): each socket operation's timeout, and a
+        # pass's whole budget, after which what it had no time for is given back.
+        self.DELIVERY_TIMEOUT_SECONDS = float(env.get("DELIVERY_TIMEOUT_SECONDS", "5"))
+        self.DELIVERY_BUDGET_SECONDS = float(env.get("DELIVERY_BUDGET_SECONDS", "20"))
         # How often each worker's scheduler runs the reconciler, and how far ahead
         # it schedules RQ jobs for thresholds about to fall due.
         self.RECONCILE_EVERY_SECONDS = int(env.get("RECONCILE_EVERY_SECONDS", "1"))

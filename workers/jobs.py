@@ -1,7 +1,12 @@
 """RQ jobs: small functions taking ids. Each opens its own app context, re-reads
 the database and does nothing if the work is done, so any job is safe to run
-twice, late, or after its worker was killed."""
+twice, late, or after its worker was killed.
+
+Jobs cross Redis as JSON (rq.serializers.JSONSerializer on every queue and
+worker, workers/queues.py): their arguments are ids and ISO strings, and a
+Redis anyone could write to cannot hand a worker a pickle to run."""
 import logging
+import threading
 from datetime import timedelta
 
 from .context import job_app
@@ -11,6 +16,13 @@ QUEUE = "spoa"
 # Listened to first: in a burst of due clocks, one reconcile pass does them all
 # in batches, faster than their individual chase jobs queued ahead of it.
 RECONCILE_QUEUE = "spoa-reconcile"
+# Email and webhooks: slow far ends wait here, on a worker of their own, never
+# in front of a reconcile or a chase.
+DELIVERY_QUEUE = "spoa-delivery"
+DELIVERY_JOB_ID = "deliver"
+# Without Redis the reconciler delivers itself, in a thread (one at a time), with a short budget.
+FALLBACK_BUDGET_SECONDS = 10.0
+_fallback = threading.Lock()
 
 
 def chase_clock(clock_id: int) -> int:
@@ -21,9 +33,21 @@ def chase_clock(clock_id: int) -> int:
         return advance_one(clock_id)
 
 
-def reconcile() -> dict:
-    """Advance every due clock, schedule the next minute's chases, deliver notifications."""
+def deliver() -> int:
+    """One delivery pass (claim, send outside any transaction, record each attempt)."""
     from spoa.services.delivery import deliver_due
+
+    with job_app().app_context():
+        return deliver_due()
+
+
+def reconcile(deliver_here: bool = False) -> dict:
+    """Advance every due clock, schedule the next minute's chases, and ask for a
+    delivery pass if anything is waiting to be sent (never sends itself: a slow
+    far end must not hold up the next pass). ``deliver_here`` (a one-off pass
+    from the command line): deliver in this process afterwards, outside the
+    pass's transaction, and return when done."""
+    from spoa.services.delivery import any_due, deliver_due
 
     from . import scheduling
     from .reconciler import advance_due, upcoming
@@ -33,7 +57,38 @@ def reconcile() -> dict:
         advanced = advance_due()
         ahead = upcoming(timedelta(seconds=app.config["SCHEDULE_AHEAD_SECONDS"]))
         scheduled = scheduling.schedule_chases(ahead)
-        delivered = deliver_due()
-    if advanced or delivered:
-        log.info("reconcile advanced=%s scheduled=%s delivered=%s", advanced, scheduled, delivered)
-    return {"advanced": advanced, "scheduled": scheduled, "delivered": delivered}
+        if deliver_here:
+            delivery = deliver_due()
+        else:
+            delivery = request_delivery(app) if any_due() else None
+    if advanced:
+        log.info("reconcile advanced=%s scheduled=%s delivery=%s", advanced, scheduled, delivery)
+    return {"advanced": advanced, "scheduled": scheduled, "delivery": delivery}
+
+
+def request_delivery(app) -> str:
+    """Enqueue the delivery job (one stable id: a pass queued or running is not
+    queued again). Fails open: with Redis down, a bounded pass in a thread of
+    this process, outside the reconciler's transaction and its timing."""
+    from spoa.redis_store import optional
+
+    from .queues import enqueue_once
+
+    if optional(lambda r: enqueue_once(r, DELIVERY_QUEUE, deliver, DELIVERY_JOB_ID), default=None) is not None:
+        return "queued"
+    if not _fallback.acquire(blocking=False):
+        return "running-here"
+    threading.Thread(target=_deliver_here, args=(app,), daemon=True, name="spoa-delivery-fallback").start()
+    return "started-here"
+
+
+def _deliver_here(app) -> None:
+    from spoa.services.delivery import deliver_due
+
+    try:
+        with app.app_context():
+            deliver_due(budget_seconds=FALLBACK_BUDGET_SECONDS)
+    except Exception:
+        log.exception("delivery pass without redis failed")
+    finally:
+        _fallback.release()

@@ -10,12 +10,14 @@ import logging
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
 from spoa.clocks import now
 from spoa.database import is_postgresql
 from spoa.extensions import db
 from spoa.models import Clock
+from spoa.services.actions import is_concurrent_change
 from spoa.services.chasing import advance
 
 log = logging.getLogger(__name__)
@@ -38,10 +40,20 @@ def advance_due(max_batches: int = 50) -> int:
     total = 0
     for _ in range(max_batches):
         at = now()
-        clocks = _due(at, BATCH)
-        for clock in clocks:
-            advance(clock, at)
-        db.session.commit()
+        try:
+            clocks = _due(at, BATCH)
+            for clock in clocks:
+                advance(clock, at)
+            db.session.commit()
+        except DBAPIError as exc:
+            # A person's event recorded one of these thresholds in the same
+            # instant (or a lock wait gave up): nothing of this batch was kept;
+            # the next pass, a second from now, does it on the fresh rows.
+            db.session.rollback()
+            if not is_concurrent_change(exc):
+                raise
+            log.info("reconcile batch raced an event (%s); the next pass retries", type(exc.orig).__name__)
+            break
         total += len(clocks)
         if len(clocks) < BATCH:
             break
@@ -59,8 +71,14 @@ def advance_one(clock_id: int) -> int:
     if clock is None or clock.next_due_at is None or clock.next_due_at > at:
         db.session.rollback()
         return 0
-    effects = advance(clock, at)
-    db.session.commit()
+    try:
+        effects = advance(clock, at)
+        db.session.commit()
+    except DBAPIError as exc:
+        db.session.rollback()
+        if not is_concurrent_change(exc):
+            raise
+        return 0  # raced an event; the reconciler's next pass has it
     return len(effects)
 
 

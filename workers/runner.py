@@ -11,13 +11,15 @@ import threading
 import time
 
 import redis as redis_lib
-from rq import Queue, SimpleWorker
+from rq import SimpleWorker
 from rq.exceptions import StopRequested
+from rq.timeouts import TimerDeathPenalty
 
 from spoa.redis_store import get_redis
 
 from .context import use_app
-from .jobs import QUEUE, RECONCILE_QUEUE
+from .jobs import DELIVERY_QUEUE, QUEUE, RECONCILE_QUEUE
+from .queues import SERIALIZER, queue
 from .schedule import PERIODIC
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,36 @@ class InProcessWorker(SimpleWorker):
         pass
 
 
+class DeliveryWorker(InProcessWorker):
+    """The delivery queue's own worker, a thread of `flask spoa worker`: a pass
+    waiting on a dead endpoint's timeouts never stands in front of a reconcile
+    or a chase (the main worker's queues). Signals belong to the main thread:
+    run_worker stops this one when it stops."""
+
+    death_penalty_class = TimerDeathPenalty  # SIGALRM works only in the main thread
+
+    def _install_signal_handlers(self):
+        pass
+
+
+def _deliveries(app, stop: threading.Event, active: dict) -> None:
+    backoff = 1.0
+    while not stop.is_set():
+        try:
+            with app.app_context():
+                worker = active["delivery"] = DeliveryWorker(
+                    [DELIVERY_QUEUE], connection=get_redis(), serializer=SERIALIZER)
+                worker.work(with_scheduler=False, logging_level="WARNING")
+            return
+        except redis_lib.RedisError as exc:
+            log.warning("delivery worker: redis unavailable (%s)", type(exc).__name__)
+            stop.wait(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF)
+        except Exception:
+            log.exception("delivery worker stopped; restarting")
+            stop.wait(backoff)
+
+
 def _tick(app, periodic, stop: threading.Event) -> None:
     """Once a period: claim it cluster-wide and enqueue; with Redis down, run it here."""
     from importlib import import_module
@@ -47,7 +79,7 @@ def _tick(app, periodic, stop: threading.Event) -> None:
             with app.app_context():
                 r = get_redis()
                 if r.set(f"spoa:periodic:{periodic.id}:{period}", "1", nx=True, ex=max(60, every * 5)):
-                    Queue(periodic.queue, connection=r).enqueue(func, job_id=f"{periodic.id}-{period}",
+                    queue(periodic.queue, r).enqueue(func, job_id=f"{periodic.id}-{period}",
                                                        result_ttl=30, failure_ttl=3600)
         except redis_lib.RedisError:
             try:
@@ -72,12 +104,17 @@ def run_worker(app, burst: bool = False) -> None:
         # between lands here, and RQ must still be told, or it waits for jobs forever.
         if active.get("worker") is not None:
             active["worker"].request_stop(signum, frame)
+        if active.get("delivery") is not None:
+            active["delivery"]._stop_requested = True  # finishes the pass in hand (its budget bounds it)
 
     tickers = [threading.Thread(target=_tick, args=(app, p, stop), daemon=True, name=f"tick-{p.id}")
                for p in PERIODIC]
+    deliveries = threading.Thread(target=_deliveries, args=(app, stop, active), daemon=True,
+                                  name="spoa-delivery-worker")
     if not burst:
         for t in tickers:
             t.start()
+        deliveries.start()
     backoff = 1.0
     try:  # the loop exists for Redis outages: RQ raises when it cannot reach Redis
         while not stop.is_set():
@@ -86,7 +123,8 @@ def run_worker(app, burst: bool = False) -> None:
             try:
                 with app.app_context():
                     connection = get_redis()
-                    worker = active["worker"] = InProcessWorker([RECONCILE_QUEUE, QUEUE], connection=connection)
+                    worker = active["worker"] = InProcessWorker(
+                        [RECONCILE_QUEUE, QUEUE], connection=connection, serializer=SERIALIZER)
                     try:
                         worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
                     except StopRequested:  # asked to stop before RQ's own loop began
@@ -98,5 +136,9 @@ def run_worker(app, burst: bool = False) -> None:
                 backoff = min(backoff * 2, MAX_BACKOFF)
     finally:
         stop.set()
+        if active.get("delivery") is not None:
+            active["delivery"]._stop_requested = True
+        if deliveries.is_alive():
+            deliveries.join(2)  # daemon: a pass mid-timeout dies with the process (its lease frees it)
         for s, handler in previous.items():
             signal.signal(s, handler)

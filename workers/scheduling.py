@@ -1,10 +1,9 @@
 """Putting chases into RQ at their instants, with stable job ids (so the same
 threshold scheduled by many passes, or many machines, is one job)."""
-from rq import Queue
-
 from spoa.redis_store import optional
 
 from .jobs import QUEUE, chase_clock
+from .queues import queue as make_queue
 
 
 def chase_job_id(clock_id: int, due) -> str:
@@ -15,7 +14,7 @@ def schedule_chases(items) -> int:
     """Schedule chase_clock for each (clock id, due instant). Fails open: if Redis
     is down the reconciler's own passes still advance every clock."""
     def enqueue(redis):
-        queue = Queue(QUEUE, connection=redis)
+        queue = make_queue(QUEUE, redis)
         existing = set(queue.scheduled_job_registry.get_job_ids())
         count = 0
         for clock_id, due in items:

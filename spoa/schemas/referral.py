@@ -41,7 +41,7 @@ class NotificationSchema(Schema):
     channel = fields.String()
     subject = fields.String()
     created_at = fields.AwareDateTime()
-    status = fields.String(metadata={"enum": ["pending", "delivered", "failed"]})
+    status = fields.String(metadata={"enum": ["pending", "sending", "delivered", "failed"]})
     attempts = fields.Integer()
     delivered_at = fields.AwareDateTime(allow_none=True)
     last_error = fields.String(allow_none=True)

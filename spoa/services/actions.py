@@ -1,6 +1,7 @@
 """Lifecycle events on an existing referral, fired by people and service systems."""
 import logging
 
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
@@ -13,6 +14,21 @@ from .events import record_event
 from .triage import reapply_flags, route_by_person
 
 log = logging.getLogger(__name__)
+
+
+SAME_MOMENT = "Someone else changed this referral at the same moment: reload it and try again."
+# PostgreSQL SQLSTATEs of a transaction that lost a race: serialization failure,
+# deadlock, lock not available (lock_timeout), query cancelled (statement_timeout).
+_RACE_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57014"})
+
+
+def is_concurrent_change(exc: DBAPIError) -> bool:
+    """A database error meaning "another transaction got there first", not a bug."""
+    if isinstance(exc, IntegrityError):
+        return True  # a unique row (a clock's effect) another writer committed first
+    if getattr(exc.orig, "pgcode", None) in _RACE_SQLSTATES:
+        return True
+    return "database is locked" in str(exc.orig)  # SQLite's busy timeout ran out
 
 
 class VersionMismatch(Exception):
@@ -41,20 +57,34 @@ def apply_event(referral: Referral, event: str, actor: Actor, *, reason: str | N
     the version column makes the losers' UPDATE match no row (409). An event
     refused is rolled back whole: nothing it touched (an organisation's place
     included) is kept. ``service``: reassign's organisation."""
-    if expected_version is not None and expected_version != referral.version:
-        raise VersionMismatch(referral.version)
     reason = reason.strip() if reason else None
-    try:
-        _apply(referral, event, actor, reason, route, urgency, service)
-        db.session.commit()
-    except StaleDataError:
-        # Any flush (autoflush on a lazy load included) may find the row moved on.
-        db.session.rollback()
-        raise LifecycleError(
-            "Someone else changed this referral at the same moment: reload it and try again.", 409)
-    except LifecycleError:
-        db.session.rollback()
-        raise
+    for attempt in (1, 2):
+        if expected_version is not None and expected_version != referral.version:
+            raise VersionMismatch(referral.version)
+        try:
+            _apply(referral, event, actor, reason, route, urgency, service)
+            db.session.commit()
+            break
+        except StaleDataError:
+            # Any flush (autoflush on a lazy load included) may find the row moved
+            # on: another person's event won. Not retried: they decided first.
+            db.session.rollback()
+            raise LifecycleError(SAME_MOMENT, 409) from None
+        except LifecycleError:
+            db.session.rollback()
+            raise
+        except DBAPIError as exc:
+            # The reconciler advancing this referral's clocks at the same moment:
+            # the same threshold recorded twice (unique clock effect), a deadlock,
+            # a serialization failure or a lock wait given up. Nothing was kept;
+            # once more on the fresh rows, then a 409, never a 500.
+            db.session.rollback()
+            if not is_concurrent_change(exc):
+                raise
+            log.info("referral event raced referral_id=%s event=%s attempt=%s error=%s",
+                     referral.id, event, attempt, type(exc.orig).__name__)
+            if attempt == 2:
+                raise LifecycleError(SAME_MOMENT, 409) from None
     log.info("referral event referral_id=%s event=%s", referral.id, event)
     return referral
 
@@ -71,8 +101,14 @@ def _apply(referral, event, actor, reason, route, urgency, service) -> None:
     elif event == "acknowledge_escalation":
         if not any(c.status == "breached" and c.acknowledged_at is None for c in referral.clocks):
             raise LifecycleError("No breached clock on this referral is waiting to be acknowledged.", 409)
-        record_event(referral, event, actor, reason=reason)
-        referral.history[-1].detail = {"clocks": chasing.acknowledge(referral, now())}
+        # Audit rows are append-only (a trigger refuses UPDATE), so the row is
+        # written once with its final detail: first record what was already due
+        # (the escalations reached before a person took it), then pause, then
+        # write the row naming the clocks paused.
+        at = now()
+        chasing.catch_up(referral, at)
+        paused = chasing.acknowledge(referral, at)
+        record_event(referral, event, actor, reason=reason, detail={"clocks": paused})
     elif event in ("decline", "hand_on"):
         # Declined (handed back): the organisation's place is given back. Handed on
         # after the work started: the place was used, but it is no longer theirs.

@@ -1,29 +1,46 @@
 """Delivering the notification outbox: email (SMTP) and webhooks (SMS gateways and
 any other system), with a recorded attempt each time and backoff between them.
 
-Delivery is at-least-once: a worker killed after sending but before its commit
-sends again on the next pass. Receivers get a stable notification id to dedupe on.
+No network I/O ever happens inside a transaction. A delivery pass (its own RQ
+job, workers/jobs.py deliver) first CLAIMS a batch of due notifications and
+commits (status 'sending', next_attempt_at = the lease's end; FOR UPDATE SKIP
+LOCKED on PostgreSQL, so several workers share the outbox); then sends each with
+short timeouts, holding no lock; then records each attempt in a short
+transaction of its own. A pass has an overall time budget: claims it had no time
+for are released at its end. A claim whose worker died is due again once its
+lease ends. So a dead SMTP host or a black-holed webhook costs a delivery worker
+its timeouts, and never holds the database against chasing or intake.
+
+Delivery is at-least-once: a worker killed after sending but before recording
+sends again after the lease. Receivers get a stable notification id to dedupe on.
+A notification that fails for good raises a supervisor alert ('delivery-failed').
 """
 import json
 import logging
 import smtplib
+import time
 import urllib.request
 from datetime import timedelta
 from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from ..clocks import now
 from ..database import is_postgresql
 from ..extensions import db
-from ..models import DeliveryAttempt, Notification
+from ..models import ClockEffect, DeliveryAttempt, Notification
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
-TIMEOUT_SECONDS = 5
+# A claim outlives the longest pass (budget plus one send's timeouts); after it
+# a worker that died mid-pass has its claims taken up by the next.
+LEASE = timedelta(seconds=120)
+BATCH = 50
+FAILED_ALERT = "delivery-failed"
 
 
 def _payload(n: Notification) -> dict:
@@ -37,21 +54,27 @@ def _payload(n: Notification) -> dict:
             "deadline": effect.clock.deadline.isoformat(), "due_at": effect.due_at.isoformat()}
 
 
-def _send_email(n: Notification) -> None:
+def _timeout() -> float:
+    return float(current_app.config["DELIVERY_TIMEOUT_SECONDS"])
+
+
+def _send_email(c: dict) -> None:
     cfg = current_app.config
     msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = cfg["SMTP_FROM"], n.target, "SPOA: " + n.subject
-    msg["X-SPOA-Notification"] = str(n.id)
-    msg.set_content(json.dumps(_payload(n), indent=2))
-    with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=TIMEOUT_SECONDS) as smtp:
+    msg["From"], msg["To"], msg["Subject"] = cfg["SMTP_FROM"], c["target"], "SPOA: " + c["subject"]
+    msg["X-SPOA-Notification"] = str(c["id"])
+    msg.set_content(json.dumps(c["payload"], indent=2))
+    # The timeout bounds each socket operation: a host that accepts and never
+    # greets costs one timeout, not minutes.
+    with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=_timeout()) as smtp:
         smtp.send_message(msg)
 
 
-def _send_webhook(n: Notification) -> None:
+def _send_webhook(c: dict) -> None:
     request = urllib.request.Request(
-        n.target, data=json.dumps(_payload(n)).encode(), method="POST",
-        headers={"Content-Type": "application/json", "Idempotency-Key": f"spoa-notification-{n.id}"})
-    with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+        c["target"], data=json.dumps(c["payload"]).encode(), method="POST",
+        headers={"Content-Type": "application/json", "Idempotency-Key": f"spoa-notification-{c['id']}"})
+    with urllib.request.urlopen(request, timeout=_timeout()) as response:
         if not 200 <= response.status < 300:
             raise OSError(f"webhook answered {response.status}")
 
@@ -63,32 +86,117 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_BACKOFF * (2 ** (attempts - 1)), MAX_BACKOFF)
 
 
-def deliver_due(limit: int = 50) -> int:
-    """Send the pending notifications whose time has come; one transaction."""
+def _due_clause(at):
+    # Pending and due, or claimed by a pass whose lease has run out (its worker died).
+    return and_(Notification.status.in_(("pending", "sending")),
+                or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= at))
+
+
+def any_due() -> bool:
+    found = db.session.scalar(select(Notification.id).where(_due_clause(now())).limit(1))
+    db.session.rollback()
+    return found is not None
+
+
+def claim(limit: int = BATCH) -> list[dict]:
+    """Take up to ``limit`` due notifications for this pass and COMMIT: what to
+    send, as plain data (no row is held while sending)."""
     at = now()
-    stmt = (select(Notification)
-            .where(Notification.status == "pending",
-                   or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= at))
-            .order_by(Notification.id).limit(limit))
+    stmt = (select(Notification).where(_due_clause(at))
+            .options(selectinload(Notification.effect).selectinload(ClockEffect.clock))
+            .order_by(Notification.next_attempt_at, Notification.id).limit(limit))
     if is_postgresql(db.session):
-        stmt = stmt.with_for_update(skip_locked=True)  # several workers share the outbox
+        stmt = stmt.with_for_update(skip_locked=True, of=Notification)
     batch = db.session.scalars(stmt).all()
+    until = at + LEASE
+    claimed = []
     for n in batch:
-        n.attempts += 1
-        try:
-            SENDERS[n.channel](n)
-        except Exception as exc:  # any failure of the far end is retried, never fatal
-            error = f"{type(exc).__name__}: {exc}"[:500]
-            n.delivery_attempts.append(DeliveryAttempt(at=at, ok=False, error=error))
-            n.last_error = error
-            if n.attempts >= MAX_ATTEMPTS:
-                n.status, n.next_attempt_at = "failed", None
-                log.error("notification failed for good notification_id=%s channel=%s", n.id, n.channel)
-            else:
-                n.next_attempt_at = at + backoff(n.attempts)
-            continue
-        n.delivery_attempts.append(DeliveryAttempt(at=at, ok=True))
+        n.status, n.next_attempt_at = "sending", until
+        claimed.append({"id": n.id, "channel": n.channel, "target": n.target, "lease": until,
+                        "payload": _payload(n), "subject": n.subject})
+    db.session.commit()
+    return claimed
+
+
+def _still_ours(claimed: dict):
+    """The row, if this pass's claim on it stands (not reclaimed after the lease)."""
+    n = db.session.get(Notification, claimed["id"], with_for_update=is_postgresql(db.session))
+    if n is None or n.status != "sending" or n.next_attempt_at != claimed["lease"]:
+        db.session.rollback()
+        return None
+    return n
+
+
+def _record(claimed: dict, error: str | None) -> None:
+    """One attempt, in its own short transaction, after the network is done."""
+    n = _still_ours(claimed)
+    if n is None:
+        return
+    at = now()
+    n.attempts += 1
+    n.delivery_attempts.append(DeliveryAttempt(at=at, ok=error is None, error=error))
+    if error is None:
         n.status, n.delivered_at, n.next_attempt_at = "delivered", at, None
         log.info("notification delivered notification_id=%s channel=%s", n.id, n.channel)
+    else:
+        n.last_error = error
+        if n.attempts >= MAX_ATTEMPTS:
+            n.status, n.next_attempt_at = "failed", None
+            log.error("notification failed for good notification_id=%s channel=%s", n.id, n.channel)
+            _alert_failed(n, at)
+        else:
+            n.status, n.next_attempt_at = "pending", at + backoff(n.attempts)
     db.session.commit()
-    return len(batch)
+
+
+def _alert_failed(n: Notification, at) -> None:
+    """Somebody was not told: the supervisor is, in the app (and on their own
+    channels), and the referral page shows it. An alert about a failed alert is
+    not raised again (no loop when the supervisor's own channel is down)."""
+    from ..models import Referral
+    from .chasing import alert
+
+    if n.alert == FAILED_ALERT:
+        return
+    referral = db.session.get(Referral, n.referral_id)
+    alert(referral, "spoa_supervisor",
+          f"{referral.reference}: {n.channel} to {n.recipient} failed after {n.attempts} attempts",
+          FAILED_ALERT, at)
+
+
+def _release(claims: list[dict]) -> None:
+    """Claims this pass had no time for: due again at once, for the next pass."""
+    for claimed in claims:
+        db.session.execute(update(Notification).where(
+            Notification.id == claimed["id"], Notification.status == "sending",
+            Notification.next_attempt_at == claimed["lease"]).values(status="pending", next_attempt_at=now()))
+    db.session.commit()
+
+
+def _send(claimed: dict) -> str | None:
+    try:
+        SENDERS[claimed["channel"]](claimed)
+    except Exception as exc:  # any failure of the far end is retried, never fatal
+        return f"{type(exc).__name__}: {exc}"[:500]
+    return None
+
+
+def deliver_due(limit: int = BATCH, budget_seconds: float | None = None) -> int:
+    """One delivery pass: claim (commit), send (no transaction), record each (commit).
+    Returns the number of attempts made. Never call it inside a transaction that
+    holds anything: it commits."""
+    if budget_seconds is None:
+        budget_seconds = float(current_app.config["DELIVERY_BUDGET_SECONDS"])
+    db.session.commit()  # nothing of the caller's is held while the network is slow
+    ends = time.monotonic() + budget_seconds
+    claims = claim(limit)
+    done = 0
+    for i, claimed in enumerate(claims):
+        if time.monotonic() >= ends:
+            _release(claims[i:])
+            log.warning("delivery pass out of time: %s notifications released", len(claims) - i)
+            break
+        error = _send(claimed)
+        _record(claimed, error)
+        done += 1
+    return done

@@ -28,9 +28,10 @@ def post_referral(client, sender, payload):
 
 @pytest.fixture
 def reconcile_at(app):
-    """reconcile_at(t): one reconciler pass (advance, schedule, deliver) with the clock at t."""
+    """reconcile_at(t): one reconciler pass (advance, schedule, ask for delivery) and
+    the delivery pass it asks for (its own job, as a worker would run it next), with the clock at t."""
     from workers.context import use_app
-    from workers.jobs import reconcile
+    from workers.jobs import deliver, reconcile
 
     use_app(app)
 
@@ -42,6 +43,7 @@ def reconcile_at(app):
         database.session.remove()
         with time_machine.travel(at, tick=False):
             result = reconcile()
+            result["delivered"] = deliver()
         database.session.remove()
         return result
 

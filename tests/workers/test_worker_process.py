@@ -215,3 +215,33 @@ def test_the_worker_stops_cleanly_on_sigterm(worker_factory, private_redis):
     assert Worker.all(connection=connection), "the worker never registered with RQ"
     worker.send_signal(signal.SIGTERM)
     assert worker.wait(15) == 0
+
+
+@pytest.mark.slow
+def test_breaches_stay_on_time_while_every_delivery_hangs(worker_factory, due_soon, tmp_path):
+    """The duty lead's webhook black-holed: the worker's delivery thread waits on it
+    while its reconciler goes on recording breaches within 5 s."""
+    import socket
+
+    from spoa.models import NotificationChannel
+
+    hole = socket.socket()
+    hole.bind(("127.0.0.1", 0))
+    hole.listen(64)  # accepts (the kernel's backlog), never answers
+    database.session.add(NotificationChannel(recipient="service_duty_lead", channel="webhook",
+                                             target=f"http://127.0.0.1:{hole.getsockname()[1]}/hook"))
+    database.session.commit()
+    database.session.remove()
+    try:
+        worker_factory()
+        first = due_soon(6)
+        assert_breached_in_time(wait_for_breach(first, timeout=35))
+        for seconds in (3, 4, 5):  # each while the deliveries before it are still hanging
+            assert_breached_in_time(wait_for_breach(due_soon(seconds)))
+        database.session.remove()
+        tried = database.session.query(Notification).filter(Notification.channel == "webhook",
+                                                            Notification.attempts > 0).count()
+        database.session.rollback()
+        assert tried >= 1  # the deliveries were attempted (and counted) meanwhile
+    finally:
+        hole.close()

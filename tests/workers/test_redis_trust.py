@@ -1,0 +1,157 @@
+"""Redis as a trust boundary: a password in REDIS_URL works (against a real
+redis-server started here with --requirepass), and jobs cross it as JSON, so a
+pickle planted in the queue is never run."""
+import json
+import shutil
+import socket
+import subprocess
+import time
+import zlib
+
+import pytest
+import redis as redis_lib
+
+from spoa import create_app
+from spoa.config import TestConfig
+
+PASSWORD = "s3cret-for-tests"  # noqa: S105 (a test fixture)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def locked_redis(tmp_path):
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server is not installed")
+    port = _free_port()
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(tmp_path), "--requirepass", PASSWORD],
+                            stdout=subprocess.DEVNULL)
+    client = redis_lib.Redis(port=port, password=PASSWORD, socket_connect_timeout=0.2)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis_lib.RedisError:
+            time.sleep(0.05)
+    yield port
+    proc.terminate()
+    proc.wait(5)
+
+
+def _app_on(app, redis_url):
+    env = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": app.config["SECRET_KEY"],
+           "REDIS_URL": redis_url, "LIVE_CHANNEL": app.config["LIVE_CHANNEL"],
+           "DEMO_CREDENTIALS": app.config["DEMO_CREDENTIALS"]}
+    return create_app(TestConfig(env))
+
+
+def test_a_password_in_redis_url_is_used_and_a_wrong_one_fails_open(app, db, locked_redis):
+    from spoa.redis_store import optional
+
+    good = _app_on(app, f"redis://:{PASSWORD}@127.0.0.1:{locked_redis}/0")
+    with good.app_context():
+        assert optional(lambda r: r.ping(), default="down") is True
+        health = good.test_client().get("/health").get_json()
+        assert health["redis"] == {"ok": True}, health
+    wrong = _app_on(app, f"redis://:not-it@127.0.0.1:{locked_redis}/0")
+    with wrong.app_context():
+        assert optional(lambda r: r.ping(), default="down") == "down"  # refused: chasing goes on without it
+        health = wrong.test_client().get("/health").get_json()
+        assert health["redis"]["ok"] is False
+
+
+def test_jobs_cross_redis_as_json_and_a_planted_pickle_is_never_run(app, db, locked_redis, tmp_path):
+    from rq import Queue
+
+    from workers.context import use_app
+    from workers.jobs import QUEUE
+    from workers.runner import run_worker
+    from workers.scheduling import schedule_chases
+
+    url = f"redis://:{PASSWORD}@127.0.0.1:{locked_redis}/0"
+    worker_app = _app_on(app, url)
+    r = redis_lib.Redis.from_url(url)
+    with worker_app.app_context():
+        from datetime import datetime, timedelta, timezone
+
+        assert schedule_chases([(12345, datetime.now(timezone.utc) + timedelta(minutes=5))]) == 1
+    [job_key] = [k for k in r.keys("rq:job:chase-*")]
+    func, _, args, kwargs = json.loads(zlib.decompress(r.hget(job_key, "data")))
+    assert (func, args, kwargs) == ("workers.jobs.chase_clock", [12345], {})
+
+    # Whoever can write to Redis plants a pickled job that would touch a file.
+    marker = tmp_path / "pwned"
+    Queue(QUEUE, connection=r).enqueue("pathlib.Path.touch", marker)  # RQ's default: pickle
+    use_app(worker_app)
+    run_worker(worker_app, burst=True)
+    assert not marker.exists()
+
+
+@pytest.fixture
+def tls_redis(tmp_path):
+    """redis-server speaking only TLS (a CA and a certificate for 127.0.0.1 made
+    here with openssl), with a password. Yields (port, CA file)."""
+    if not shutil.which("redis-server") or not shutil.which("openssl"):
+        pytest.skip("redis-server or openssl is not installed")
+
+    def run(*args):
+        subprocess.run(["openssl", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
+        "-subj", "/CN=spoa-test-ca")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+    (tmp_path / "ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "server.crt", "-days", "2", "-extfile", "ext")
+    port = _free_port()
+    proc = subprocess.Popen(["redis-server", "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
+                             "--tls-cert-file", "server.crt", "--tls-key-file", "server.key",
+                             "--tls-ca-cert-file", "ca.crt", "--tls-auth-clients", "no",
+                             "--requirepass", PASSWORD, "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ca = str(tmp_path / "ca.crt")
+    client = redis_lib.Redis.from_url(f"rediss://:{PASSWORD}@127.0.0.1:{port}/0?ssl_ca_certs={ca}",
+                                      socket_connect_timeout=0.3)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis_lib.RedisError:
+            if proc.poll() is not None:
+                pytest.skip("this redis-server was built without TLS")
+            time.sleep(0.05)
+    yield port, ca
+    proc.terminate()
+    proc.wait(5)
+
+
+def test_rediss_with_a_password_carries_the_app_and_its_jobs(app, db, tls_redis):
+    from rq.job import Job
+
+    from spoa.redis_store import optional
+    from workers.context import use_app
+    from workers.jobs import QUEUE, chase_clock
+    from workers.queues import SERIALIZER, queue
+    from workers.runner import run_worker
+
+    port, ca = tls_redis
+    url = f"rediss://:{PASSWORD}@127.0.0.1:{port}/0?ssl_ca_certs={ca}"
+    tls_app = _app_on(app, url)
+    with tls_app.app_context():
+        assert optional(lambda r: r.ping(), default="down") is True
+        assert tls_app.test_client().get("/health").get_json()["redis"] == {"ok": True}
+        job = queue(QUEUE, redis_lib.Redis.from_url(url)).enqueue(chase_clock, 0, job_id="tls-chase")
+    use_app(tls_app)
+    run_worker(tls_app, burst=True)
+    job = Job.fetch("tls-chase", connection=redis_lib.Redis.from_url(url), serializer=SERIALIZER)
+    assert job.get_status() == "finished" and job.return_value() == 0  # clock 0: nothing to do
+
+    # Not TLS, or a certificate nobody vouched for: refused, and the app fails open.
+    for wrong in (f"redis://:{PASSWORD}@127.0.0.1:{port}/0", f"rediss://:{PASSWORD}@127.0.0.1:{port}/0"):
+        with _app_on(app, wrong).app_context():
+            assert optional(lambda r: r.ping(), default="down") == "down"

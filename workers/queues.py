@@ -1,0 +1,27 @@
+"""Every RQ Queue and Worker is made here, with the JSON serializer: a job is a
+function name and JSON arguments, never a pickle (whoever can write to Redis
+must not be able to run code in a worker)."""
+from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
+
+SERIALIZER = JSONSerializer
+
+
+def queue(name: str, connection) -> Queue:
+    return Queue(name, connection=connection, serializer=SERIALIZER)
+
+
+def enqueue_once(connection, name: str, func, job_id: str) -> str:
+    """Enqueue ``func`` under ``job_id`` unless that job is already waiting or
+    running; the job's status either way."""
+    try:
+        job = Job.fetch(job_id, connection=connection, serializer=SERIALIZER)
+        status = job.get_status(refresh=False)
+    except NoSuchJobError:
+        status = None
+    if status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
+        return str(status)
+    queue(name, connection).enqueue(func, job_id=job_id, result_ttl=30, failure_ttl=3600)
+    return "queued"
