@@ -10,9 +10,10 @@ import json
 import queue
 import time
 
-from flask import Response, abort, current_app, render_template, request, stream_with_context
+from flask import Response, abort, current_app, render_template, request, session, stream_with_context
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..clocks import now
 from ..extensions import db
@@ -29,12 +30,26 @@ from .actions import page_actions, service_routes
 from .referrals import actor_for_user, referral_or_404
 
 KEEP_ALIVE_SECONDS = 15
+RECHECK_SECONDS = 60  # a stream re-checks its user this often (STREAM_RECHECK_SECONDS overrides)
 FILTERS = ("route", "state", "source")
 
 
 def _supervisors_only() -> None:
     if current_user.role != "supervisor":
         abort(403)
+
+
+def stream_still_allowed(session_user_id) -> bool:
+    """May this stream go on? The user re-loaded as a new request would load it (Flask-Login's
+    user loader: gone, deactivated or a session no longer valid is None), and still a supervisor.
+    A stream outlives the request that checked it; this is asked again at least once a minute."""
+    try:
+        user = current_app.login_manager._user_callback(session_user_id)
+        return user is not None and user.is_active and user.role == "supervisor"
+    except SQLAlchemyError:  # the database is away: say nothing more until it can be asked
+        return False
+    finally:
+        db.session.remove()  # not held open for the stream's life
 
 
 def _labels() -> dict:
@@ -135,6 +150,8 @@ def _sse(name: str, data: dict) -> str:
 def queue_events():
     _supervisors_only()
     db.session.remove()  # the session check's read: not held open for the stream's life
+    session_user_id = session.get("_user_id")  # as the user loader is given it
+    recheck = float(current_app.config.get("STREAM_RECHECK_SECONDS", RECHECK_SECONDS))
     hub = broadcaster()
     inbox = hub.register()
 
@@ -150,12 +167,24 @@ def queue_events():
             yield "retry: 2000\n\n"
             since, text = snapshot()
             yield text
+            check_at = sent_at = time.monotonic()
+            check_at += recheck
             while True:
+                if time.monotonic() >= check_at:
+                    if not stream_still_allowed(session_user_id):
+                        # The page stops listening; a reload meets sign-in or a 403.
+                        yield _sse("closed", {"reason": "Your access has changed: reload the page."})
+                        return
+                    check_at = time.monotonic() + recheck
+                wait = min(check_at, sent_at + KEEP_ALIVE_SECONDS) - time.monotonic()
                 try:
-                    ticket, name, data = inbox.get(timeout=KEEP_ALIVE_SECONDS)
+                    ticket, name, data = inbox.get(timeout=max(wait, 0.01))
                 except queue.Empty:  # say something, so a connection that died is noticed
-                    yield ": keep-alive\n\n"
+                    if time.monotonic() >= sent_at + KEEP_ALIVE_SECONDS:
+                        sent_at = time.monotonic()
+                        yield ": keep-alive\n\n"
                     continue
+                sent_at = time.monotonic()
                 if name == RESYNC:
                     since, text = snapshot()
                     yield text
