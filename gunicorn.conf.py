@@ -53,8 +53,8 @@ forwarded_allow_ips = _env("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 def post_fork(server, worker):
     """In each new worker, before the app is loaded. (The command line may have chosen
-    another worker class: ask the worker's config, not this file's variable.)"""
-    if worker.cfg.worker_class_str == "gevent":
+    another worker class: ask the worker itself, not this file's variable.)"""
+    if type(worker).__module__ == "gunicorn.workers.ggevent":
         # gunicorn's gevent worker monkey-patches the standard library itself; psycopg2
         # is C and needs telling to wait through gevent's hub.
         from psycogreen.gevent import patch_psycopg
