@@ -58,6 +58,7 @@ from bench.load import variants  # noqa: E402
 DB_NAME = "spoa_streams_bench"
 REDIS_URL = "redis://127.0.0.1:6379/12"  # the bench's own db (intake/queue use 14, sla 15, tests 13)
 TARGET_RATIO = 1.5
+REQUEST_TIMEOUT = 10  # seconds: a request slower than this is an error, and so are those it delayed
 PASSWORD = "bench password 1"  # noqa: S105 (a throw-away database)
 USER_AGENT = "spoa-bench-streams"
 MIX = ("ucr-condition", "rehab-home", "rehab-bed", "vcs-duty", "fallback", "mh-urgent")  # all stay open
@@ -154,10 +155,14 @@ def post_steadily(port, headers, rate, seconds, senders, tag):
     lat, errors, lock = [], [], threading.Lock()
 
     def sender(k):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
         for i in range(k, total, senders):
             due = start + i / rate
             time.sleep(max(0.0, due - time.perf_counter()))
+            if time.perf_counter() - due > REQUEST_TIMEOUT:  # a stalled server: bounded, counted, not sent
+                with lock:
+                    errors.append(f"not sent: {REQUEST_TIMEOUT} s late (the server stalled)")
+                continue
             body = bodies[i % len(bodies)].replace(b"@REF@", f"{tag}-{i}".encode())
             try:
                 conn.request("POST", "/api/v1/referrals", body, headers)

@@ -109,3 +109,17 @@ def test_a_connection_lost_mid_form_keeps_the_form_and_stores_nothing(client, lo
     assert response.status_code == 503 and "NOT been saved" in page
     assert 'value="Lovelace"' in page and "Sign out" in page  # still signed in: the user was loaded first
     assert stored_counts(db) == before
+
+
+def test_what_counts_as_the_database_being_down():
+    import sqlite3
+
+    from sqlalchemy.exc import ProgrammingError, TimeoutError
+
+    from spoa.api.problems import database_unavailable
+
+    assert database_unavailable(TimeoutError("QueuePool limit of size 5 overflow 10 reached"))  # no connection to give
+    assert database_unavailable(OperationalError("SELECT 1", None, sqlite3.OperationalError("database is locked")))
+    # Our own bugs stay 500s: a wrong statement (SQLite calls it operational too), a programming error.
+    assert not database_unavailable(OperationalError("SELECT x", None, sqlite3.OperationalError("no such table: x")))
+    assert not database_unavailable(ProgrammingError("SELECT x", None, Exception("undefined table")))
