@@ -31,6 +31,15 @@ def start_gunicorn(app_spec, port, args, env, log_path):
                                 start_new_session=True)
 
 
+def start_configured(app_spec, port, env, log_path, extra=()):
+    """gunicorn as production runs it: the settings in gunicorn.conf.py, with the
+    environment's overrides (WEB_WORKERS...) and any command-line ones in extra."""
+    cmd = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), app_spec, *extra]
+    with open(log_path, "wb") as log:
+        return subprocess.Popen(cmd, cwd=ROOT, env={**env, "BIND": f"127.0.0.1:{port}"}, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+
 def wait_healthy(proc, port, log_path, timeout=60):
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -24,7 +24,9 @@ ensure_venv() {
   if [ ! -x .venv/bin/python ]; then
     "$py" -m venv .venv 2>/dev/null || { apt_install python3-venv; "$py" -m venv .venv; }
   fi
-  local stamp=".venv/.installed-$(cat requirements*.txt | sha256sum | cut -c1-16)"
+  # One stamp per requirements file (requirements-dev.txt includes requirements.txt, so hash
+  # both): installing the runtime set must not make the dev set look installed.
+  local stamp=".venv/.installed-$(basename "$req" .txt)-$(cat "$req" requirements*.txt | sha256sum | cut -c1-16)"
   if [ ! -f "$stamp" ]; then
     echo "== installing Python packages ($req)"
     .venv/bin/pip install -q --upgrade pip

@@ -162,10 +162,3 @@ def may_declare_capacity(actor: Actor, service_code: str) -> bool:
 def may_use_queue(user) -> bool:
     """The live queue (page, action panel, event stream) is the supervisors'."""
     return user is not None and bool(user.is_active) and user.role == "supervisor"
-
-
-def queue_still_allowed(user_id: int) -> bool:
-    """For a long-lived stream to re-check its user (deactivated or demoted: close it).
-    Reads the row afresh, not the session's cached user."""
-    row = db.session.execute(select(User.role, User.is_active).where(User.id == user_id)).first()
-    return row is not None and bool(row.is_active) and row.role == "supervisor"

@@ -71,6 +71,10 @@ class Config:
         # hide_parameters: the values bound to a statement are patient details;
         # keep them out of SQLAlchemy's own error messages and logs.
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+        if env.get("SPOA_COOPERATIVE") == "1" and self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+            # gevent workers (gunicorn.conf.py): SQLite's busy wait would freeze the greenlet
+            # holding the write lock too; one connection, handed on by the pool, queues them instead.
+            self.SQLALCHEMY_ENGINE_OPTIONS.update(pool_size=1, max_overflow=0, pool_timeout=30)
         # Intake contract: a body over 64 KiB is refused with 413.
         self.MAX_CONTENT_LENGTH = 64 * 1024
         # Default per-client rate (requests a minute) when a client has none of its own.

@@ -1,6 +1,9 @@
 """Every API error is application/problem+json (RFC 9457): never HTML, never a
 bare 500 for something a sender did."""
+import logging
+
 from flask import jsonify, render_template, request
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from ..safe_log import log_unexpected
@@ -10,7 +13,44 @@ PROBLEM_TYPES = {
     409: "/api/problems/conflict",
     412: "/api/problems/version-mismatch",
     429: "/api/problems/rate-limited",
+    503: "/api/problems/unavailable",
 }
+RETRY_AFTER_SECONDS = 10
+log = logging.getLogger(__name__)
+
+
+# SQLite calls a wrong statement an OperationalError too: that is our bug (a 500), not an outage.
+SQLITE_OUR_FAULT = ("no such table", "no such column", "has no column", "syntax error")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database could not be reached or used just now (not our code's fault, nor the
+    sender's): refused or dropped connections, a locked SQLite file, a pool with no
+    connection to give (sqlalchemy TimeoutError), a connection found dead mid-request."""
+    if isinstance(exc, sa_exc.OperationalError) and any(
+            words in str(exc.orig).lower() for words in SQLITE_OUR_FAULT):
+        return False
+    return (isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError))
+            or (isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated))
+
+
+def _database_down(exc: Exception):
+    from ..extensions import db
+
+    # The class only: a database error's text may carry a statement, or the server's echo of values.
+    log.warning("database unavailable during %s %s: %s", request.method, request.path,
+                type(getattr(exc, "orig", None) or exc).__name__)
+    try:
+        db.session.rollback()  # nothing of this request is kept; the connection goes back to the pool
+    except Exception:  # noqa: BLE001  (it is the database that is down: nothing more to do here)
+        pass
+    if not is_api_request():
+        from ..web.unavailable import database_down_page
+
+        return database_down_page()
+    return problem_response(503, "The database cannot be reached just now; nothing was stored. "
+                                 "Send the same request again after Retry-After seconds.",
+                            title="Service unavailable", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 class Problem(Exception):
@@ -76,6 +116,10 @@ def init_app(app) -> None:
         if exc.code == 405 and exc.valid_methods:
             headers["Allow"] = ", ".join(exc.valid_methods)
         return problem_response(exc.code, exc.description, headers=headers)
+
+    @app.errorhandler(sa_exc.SQLAlchemyError)
+    def _database(exc: sa_exc.SQLAlchemyError):
+        return _database_down(exc) if database_unavailable(exc) else _unexpected(exc)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -126,6 +126,10 @@
   source.addEventListener("capacity", function (e) {
     document.getElementById("capacity").innerHTML = JSON.parse(e.data).html;
   });
+  source.addEventListener("closed", function (e) {  // signed out, deactivated or no longer a supervisor
+    source.close();
+    setStatus("Live updates stopped. " + JSON.parse(e.data).reason, "paused");
+  });
   source.onerror = function () {
     setStatus("Live updates paused: reconnecting. The list may be out of date.", "paused");
   };

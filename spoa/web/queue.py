@@ -10,10 +10,12 @@ import json
 import queue
 import time
 
-from flask import Response, current_app, render_template, request, stream_with_context
+from flask import Response, current_app, render_template, request, session, stream_with_context
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..clocks import now
+from .. import access
 from ..extensions import db
 from ..live import queue_view
 from ..live.broadcast import RESYNC, Broadcaster
@@ -27,14 +29,33 @@ from . import bp
 from .actions import page_actions, service_routes
 from .referrals import referral_or_404
 from .roles import current_actor, role_required
+from .security import session_still_valid
 
 KEEP_ALIVE_SECONDS = 15
+RECHECK_SECONDS = 60  # a stream re-checks its user this often (STREAM_RECHECK_SECONDS overrides)
 FILTERS = ("route", "state", "source")
 
 
 # The queue is the supervisors' (spoa/access.py: may_use_queue); a stream that
-# outlives a request re-checks its user with access.queue_still_allowed.
+# outlives its request re-checks its user with stream_still_allowed.
 supervisors_only = role_required("supervisor")
+
+
+def stream_still_allowed(session_user_id) -> bool:
+    """May this stream go on? The user re-loaded as a new request would load it (Flask-Login's
+    user loader: gone, deactivated or a session token replaced is None), still allowed the
+    queue by the access policy, and the session not past its idle or absolute limit.
+    A stream outlives the request that checked it; this is asked again at least once a minute."""
+    try:
+        # The session first: it reads on a connection of its own, which on SQLite must not
+        # wait behind a transaction this thread's db.session already holds (BEGIN IMMEDIATE).
+        if not session_still_valid():
+            return False
+        return access.may_use_queue(current_app.login_manager._user_callback(session_user_id))
+    except SQLAlchemyError:  # the database is away: say nothing more until it can be asked
+        return False
+    finally:
+        db.session.remove()  # not held open for the stream's life
 
 
 def _labels() -> dict:
@@ -135,6 +156,8 @@ def _sse(name: str, data: dict) -> str:
 @supervisors_only
 def queue_events():
     db.session.remove()  # the session check's read: not held open for the stream's life
+    session_user_id = session.get("_user_id")  # as the user loader is given it
+    recheck = float(current_app.config.get("STREAM_RECHECK_SECONDS", RECHECK_SECONDS))
     hub = broadcaster()
     inbox = hub.register()
 
@@ -150,12 +173,24 @@ def queue_events():
             yield "retry: 2000\n\n"
             since, text = snapshot()
             yield text
+            check_at = sent_at = time.monotonic()
+            check_at += recheck
             while True:
+                if time.monotonic() >= check_at:
+                    if not stream_still_allowed(session_user_id):
+                        # The page stops listening; a reload meets sign-in or a 403.
+                        yield _sse("closed", {"reason": "Your session has ended or your access has changed: reload the page."})
+                        return
+                    check_at = time.monotonic() + recheck
+                wait = min(check_at, sent_at + KEEP_ALIVE_SECONDS) - time.monotonic()
                 try:
-                    ticket, name, data = inbox.get(timeout=KEEP_ALIVE_SECONDS)
+                    ticket, name, data = inbox.get(timeout=max(wait, 0.01))
                 except queue.Empty:  # say something, so a connection that died is noticed
-                    yield ": keep-alive\n\n"
+                    if time.monotonic() >= sent_at + KEEP_ALIVE_SECONDS:
+                        sent_at = time.monotonic()
+                        yield ": keep-alive\n\n"
                     continue
+                sent_at = time.monotonic()
                 if name == RESYNC:
                     since, text = snapshot()
                     yield text

@@ -7,7 +7,6 @@ row (sign-out, a password reset or deactivation replace it, ending every session
 of that user, copied cookies too), idleness (SESSION_IDLE_MINUTES) and age
 (SESSION_MAX_HOURS, a shift). The cookie's own expiry is only a backstop.
 """
-import time
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, redirect, request, session, url_for
@@ -15,6 +14,7 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import select
 
+from ..clocks import now
 from ..extensions import db
 from ..models import User
 from ..models.user import same_token
@@ -33,7 +33,7 @@ SIGNED_IN_AT, SEEN_AT = "signed_in_at", "seen_at"  # whole seconds since the epo
 
 
 def _now() -> int:
-    return int(time.time())
+    return int(now().timestamp())  # the app's one clock (spoa/clocks.py), in whole seconds
 
 
 def start_session(user: User) -> None:

@@ -124,18 +124,6 @@ def test_the_live_queue_is_the_supervisors(client, login_as, crisis, who):
         assert client.get("/queue/events").status_code == 403
 
 
-def test_a_stream_can_recheck_its_user(db, login_as):
-    sue = login_as("supervisor", username="sue")
-    assert access.queue_still_allowed(sue.id)
-    sue.role = "clinician"
-    db.session.commit()
-    assert not access.queue_still_allowed(sue.id)  # demoted
-    sue.role, sue.is_active = "supervisor", False
-    db.session.commit()
-    assert not access.queue_still_allowed(sue.id)  # deactivated
-    assert not access.queue_still_allowed(987654)
-
-
 def test_a_voluntary_organisation_reads_what_is_offered_to_it_and_nothing_else(client, login_as, db, crisis):
     referral = db.session.get(Referral, uuid.UUID(crisis["id"]))
     referral.route, referral.assigned_service = "voluntary_sector", "good_neighbours"

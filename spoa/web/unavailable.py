@@ -1,0 +1,37 @@
+"""What a staff page says when the database cannot be reached (issue 10, point 10).
+
+The new-referral form is the one that matters: a call handler has just typed a
+caller's details. The form comes back with everything typed (from request.form,
+so nothing needs the database) and says plainly it was not saved. Its hidden
+submission_id comes back too, so sending it again later cannot store it twice.
+"""
+from flask import g, render_template, request
+from flask_login import AnonymousUserMixin
+
+from ..api.problems import RETRY_AFTER_SECONDS
+
+FORM_NOT_SAVED = ("This referral has NOT been saved yet: the system cannot reach its database just now. "
+                  "Everything you typed is still below. Try saving again in a minute; if it still fails, "
+                  "phone the duty supervisor with the details.")
+
+
+def _without_the_user_loader() -> None:
+    """The user loader reads the database too, and the page's header asks for the user:
+    if it has not been loaded, show the page as to no one in particular rather than fail again."""
+    if "_login_user" not in g:
+        g._login_user = AnonymousUserMixin()
+
+
+def database_down_page():
+    _without_the_user_loader()
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if request.endpoint == "web.new_referral" and request.method == "POST":
+        from .referrals import _form
+
+        g.not_saved = FORM_NOT_SAVED  # referral_new.html shows it above the form
+        body, status = _form(request.form, None, 503)
+        return body, status, headers
+    return render_template(
+        "error.html", code=503, title="The system cannot reach its database just now",
+        detail="Nothing was changed. Please try again in a minute; if it goes on, tell the duty supervisor."), \
+        503, headers

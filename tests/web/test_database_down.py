@@ -1,0 +1,129 @@
+"""The database down (issue 10, point 10): the API answers 503 problem+json with
+Retry-After, never a 500, and nothing is half-stored; the new-referral form comes
+back with everything typed and says it was NOT saved."""
+import socket
+import time
+import uuid
+
+import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
+
+from spoa import create_app
+from spoa import config
+from spoa.models import AuditEvent, Clock, Referral
+from .conftest import csrf_token
+from .test_referral_form import GOOD
+
+
+def closed_port() -> int:
+    with socket.socket() as s:  # bound then closed: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def dead_app(redis_url, tmp_path):
+    env = {"DATABASE_URL": f"postgresql://spoa@127.0.0.1:{closed_port()}/spoa?connect_timeout=2",
+           "REDIS_URL": redis_url, "SECRET_KEY": "tests-" + uuid.uuid4().hex,
+           "LIVE_CHANNEL": f"spoa:queue:test:{uuid.uuid4().hex}",
+           "DEMO_CREDENTIALS": str(tmp_path / "demo-credentials.json")}
+    app = create_app(config.TestConfig(env))
+    app.config["WTF_CSRF_ENABLED"] = False  # the token is not what is tested (and needs no database)
+    return app
+
+
+def signed_in(app, user_id=1):
+    """A browser holding a valid session cookie for user 1 (no database needed to make one)."""
+    from spoa.web import security
+
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = f"{user_id}:a-session-token"  # as User.get_id gives it
+        session["_fresh"] = True
+        session[security.SIGNED_IN_AT] = session[security.SEEN_AT] = int(time.time())
+    return client
+
+
+def assert_unavailable_problem(response):
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert int(response.headers["Retry-After"]) > 0
+    body = response.get_json()
+    assert body["status"] == 503 and "not stored" in body["detail"].replace("nothing was stored", "not stored")
+
+
+def test_the_api_answers_503_with_retry_after_when_the_database_is_unreachable(dead_app, payload):
+    client = dead_app.test_client()
+    response = client.post("/api/v1/referrals", json=payload(), headers={"Authorization": "Bearer spoa_x"})
+    assert_unavailable_problem(response)
+    assert_unavailable_problem(client.get("/api/v1/referrals", headers={"Authorization": "Bearer spoa_x"}))
+
+
+def test_the_form_comes_back_with_what_was_typed_when_even_the_user_cannot_be_loaded(dead_app):
+    response = signed_in(dead_app).post("/referrals/new", data={**GOOD, "submission_id": "abc123"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503 and int(response.headers["Retry-After"]) > 0
+    assert "NOT been saved" in page and "phone the duty supervisor" in page
+    for value in ("Dr A Khan", "943 476 5919", "Lovelace", "1938-03-14", "nn1 5bd", "abc123"):
+        assert f'value="{value}"' in page, value  # typed values, and the same submission id for the retry
+    assert 'value="fall_no_injury" selected' in page or "fall_no_injury" in page
+
+
+def test_another_page_says_the_database_is_unreachable_not_something_went_wrong(dead_app):
+    response = signed_in(dead_app).get("/queue")
+    assert response.status_code == 503 and "cannot reach its database" in response.get_data(as_text=True)
+
+
+@pytest.fixture
+def fail_on_clocks(db):
+    """The database drops the connection mid-request: after the referral's INSERT, at the clocks'."""
+    engine = db.engine
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO CLOCKS"):
+            # As SQLAlchemy hands the driver's error to the app (raised here, it is not wrapped for us).
+            orig = conn.dialect.loaded_dbapi.OperationalError("server closed the connection unexpectedly")
+            raise OperationalError(statement, None, orig)
+
+    event.listen(engine, "before_cursor_execute", before)
+    yield
+    event.remove(engine, "before_cursor_execute", before)
+
+
+def stored_counts(db):
+    db.session.remove()
+    return [db.session.scalar(select(func.count()).select_from(m)) for m in (Referral, Clock, AuditEvent)]
+
+
+def test_a_connection_lost_mid_intake_is_a_503_and_nothing_is_half_stored(client, sender, payload, db,
+                                                                          fail_on_clocks):
+    _, headers = sender
+    before = stored_counts(db)
+    response = client.post("/api/v1/referrals", json=payload(), headers=headers)
+    assert_unavailable_problem(response)
+    assert stored_counts(db) == before
+
+
+def test_a_connection_lost_mid_form_keeps_the_form_and_stores_nothing(client, login_as, db, fail_on_clocks):
+    login_as("call_handler")
+    before = stored_counts(db)
+    response = client.post("/referrals/new", data={**GOOD, "csrf_token": csrf_token(client, "/referrals/new")})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503 and "NOT been saved" in page
+    assert 'value="Lovelace"' in page and "Sign out" in page  # still signed in: the user was loaded first
+    assert stored_counts(db) == before
+
+
+def test_what_counts_as_the_database_being_down():
+    import sqlite3
+
+    from sqlalchemy.exc import ProgrammingError, TimeoutError
+
+    from spoa.api.problems import database_unavailable
+
+    assert database_unavailable(TimeoutError("QueuePool limit of size 5 overflow 10 reached"))  # no connection to give
+    assert database_unavailable(OperationalError("SELECT 1", None, sqlite3.OperationalError("database is locked")))
+    # Our own bugs stay 500s: a wrong statement (SQLite calls it operational too), a programming error.
+    assert not database_unavailable(OperationalError("SELECT x", None, sqlite3.OperationalError("no such table: x")))
+    assert not database_unavailable(ProgrammingError("SELECT x", None, Exception("undefined table")))

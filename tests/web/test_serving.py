@@ -1,0 +1,103 @@
+"""Production serving (gunicorn.conf.py, issue 10 point 9): open live-queue pages
+cannot take what intake needs. A real gunicorn, as scripts/run starts it, on SQLite,
+with fewer threads than open streams: under the old gthread settings the streams
+held every thread and the referral below waited for ever."""
+import os
+import runpy
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.referral_data import VALID_REFERRAL
+
+from .conftest import PASSWORD
+from .test_queue import EventStream, signed_in_session
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def test_settings_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("PORT", "5123")
+    monkeypatch.setenv("WEB_WORKERS", "3")
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert (settings["bind"], settings["workers"], settings["worker_class"]) == (["127.0.0.1:5123"], 3, "gevent")
+    monkeypatch.setenv("BIND", "0.0.0.0:8000")
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["bind"] == ["0.0.0.0:8000"]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served(tmp_path, redis_url):
+    """gunicorn -c gunicorn.conf.py wsgi:app, one worker, two threads (gthread's would all be taken)."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'spoa.sqlite3'}", "REDIS_URL": redis_url,
+           "SECRET_KEY": uuid.uuid4().hex, "LIVE_CHANNEL": f"spoa:queue:test:{uuid.uuid4().hex}",
+           "PORT": str(port), "WEB_WORKERS": "1", "WEB_THREADS": "2", "WEB_LOG_LEVEL": "warning",
+           "DEMO_CREDENTIALS": str(tmp_path / "demo.json")}
+
+    def flask(*args, stdin=None):
+        done = subprocess.run([str(BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env, input=stdin,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    flask("db", "upgrade")
+    token = flask("spoa", "create-api-client", "--name", "emas", "--sources", "emas").strip().splitlines()[-1]
+    flask("spoa", "create-user", "--username", "sian", "--role", "supervisor", stdin=PASSWORD + "\n")
+    log = open(tmp_path / "gunicorn.log", "wb")
+    server = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
+                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                if requests.get(f"{base}/health", timeout=2).status_code in (200, 503):
+                    break
+            except requests.ConnectionError:
+                pass
+            assert time.time() < deadline and server.poll() is None, (tmp_path / "gunicorn.log").read_text()
+            time.sleep(0.2)
+        yield base, {"Authorization": f"Bearer {token}"}
+    finally:
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+@pytest.mark.slow
+def test_open_queue_pages_leave_room_for_intake(served):
+    base, headers = served
+    session = signed_in_session(base, "sian")
+    streams = [EventStream(session, f"{base}/queue/events") for _ in range(6)]  # three times the threads
+    try:
+        for stream in streams:
+            stream.wait_for(lambda n, d: n == "snapshot", timeout=10)
+        body = {**VALID_REFERRAL, "source_reference": f"EMAS-{uuid.uuid4().hex[:10]}"}
+        body.pop("received_at")
+        started = time.monotonic()
+        response = requests.post(f"{base}/api/v1/referrals", json=body, headers=headers, timeout=10)
+        assert response.status_code == 201, response.text
+        assert time.monotonic() - started < 5
+        for stream in streams:  # and every open page hears of it
+            stream.wait_for(lambda n, d: n == "row" and d["id"] == response.json()["id"], timeout=10)
+    finally:
+        for stream in streams:
+            stream.close()
