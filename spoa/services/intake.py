@@ -60,8 +60,14 @@ def _find_existing(source, source_reference, client_id, idempotency_key):
             Referral.api_client_id == client_id, Referral.idempotency_key == idempotency_key))
         if found is not None:
             return found, "Idempotency-Key"
-    found = db.session.scalar(select(Referral).where(
-        Referral.source == source, Referral.source_reference == source_reference))
+    # The same key as the database's: (client, source_reference) for a sending
+    # system, (source, source_reference) for a form (no client). Another client's
+    # referral is never found, so never answered or named.
+    if client_id is not None:
+        same = Referral.api_client_id == client_id
+    else:
+        same = Referral.api_client_id.is_(None) & (Referral.source == source)
+    found = db.session.scalar(select(Referral).where(same, Referral.source_reference == source_reference))
     return found, "source_reference"
 
 
