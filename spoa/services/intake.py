@@ -19,6 +19,7 @@ from ..clocks import now, receipt
 from ..extensions import db
 from ..lifecycle import Actor
 from ..models import AuditEvent, Referral
+from ..schemas.intake import receipt_max_age
 from .triage import triage_by_rules
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ def _build(data: dict, *, fingerprint, actor, client_id, user_id, idempotency_ke
         reference=new_reference(), source=data["source"], source_reference=data["source_reference"],
         api_client_id=client_id, created_by_user_id=user_id, idempotency_key=idempotency_key,
         content_hash=fingerprint, channel=channel, created_at=at, updated_at=at,
-        received_at=receipt(sender_time, at),
+        received_at=receipt(sender_time, at, receipt_max_age()),
         sender_received_at=sender_time, state="received",
         emas_category=data.get("emas_category"), referrer=data.get("referrer"),
         nhs_number=patient.get("nhs_number"), nhs_number_check_failed=nhs_number_check_failed,

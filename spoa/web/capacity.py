@@ -3,7 +3,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from ..schemas.fields import flatten_errors
+from ..schemas.fields import flatten_errors, whole_number
 from ..services import capacity
 from . import bp
 
@@ -14,7 +14,7 @@ def _numbers(form) -> dict:
     for name in ("total", "in_use"):
         value = (form.get(name) or "").strip()
         if value:
-            body[name] = int(value) if value.isdigit() else value
+            body[name] = whole_number(value)
     return body
 
 
