@@ -5,8 +5,8 @@ from flask_login import current_user
 
 from ..lifecycle import BY_EVENT, LifecycleError, allowed_events
 from ..policy import current_policy
-from ..services import capacity, duty
 from ..schemas.fields import whole_number
+from ..services import capacity, duty
 from ..services.actions import VersionMismatch, apply_event
 from . import bp
 from .auth import safe_path
