@@ -190,7 +190,7 @@ class AsciiInteger(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-_WHOLE_NUMBER = re.compile(r"^-?[0-9]{1,9}$")
+_WHOLE_NUMBER = re.compile(r"^-?[0-9]{1,18}$")  # far inside int()'s 4,300-digit limit
 
 
 def whole_number(text: str):
