@@ -101,7 +101,9 @@ class IntakeSchema(StrictSchema):
     source_reference = fields.String(
         required=True, validate=[validate.Length(min=1, max=64), printable]
     )
-    received_at = UtcDateTime()
+    received_at = UtcDateTime(metadata={"description": (
+        "when the sender received the referral, with its UTC offset: at most 5 minutes ahead, and at most "
+        "RECEIPT_MAX_AGE_HOURS (default 24) in the past; absent, SPOA counts from its arrival")})
     emas_category = StrictInteger(allow_none=True)
     referrer = fields.Nested(ReferrerSchema)
     patient = fields.Nested(PatientSchema, required=True)
