@@ -36,6 +36,9 @@ def create_app(config=None) -> Flask:
 
     publish.init_app(app)
     problems.init_app(app)
+    from . import input_guard
+
+    input_guard.init_app(app)  # before any view or sign-in check reads a value
     app.register_blueprint(api_bp)
     from .web import bp as web_bp
     from .web import security

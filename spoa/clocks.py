@@ -61,10 +61,19 @@ def uk_date(dt: datetime) -> date:
     return to_uk(dt).date()
 
 
-def receipt(sender_time: datetime | None, at: datetime) -> datetime:
+def receipt(sender_time: datetime | None, at: datetime, max_age: timedelta | None = None) -> datetime:
     """When a referral reached SPOA (routing-policy.md): the sender's received_at
-    when given and not in the future, else the server's time ``at``."""
-    return sender_time if sender_time is not None and sender_time <= at else at
+    when given and not in the future, else the server's time ``at``.
+
+    Never earlier than ``max_age`` before ``at``: intake refuses an older
+    received_at (422), and should any path not, its clocks still start inside
+    the window rather than at an absurd instant (1970, or year 1) whose deadlines
+    and escalations are years behind."""
+    if sender_time is None or sender_time > at:
+        return at
+    if max_age is not None and at - sender_time > max_age:
+        return at - max_age
+    return sender_time
 
 
 def age_in_years(born: date, on: date | None = None) -> int:

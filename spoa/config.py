@@ -80,6 +80,11 @@ class Config:
         # Default per-client rate (requests a minute) when a client has none of its own.
         self.API_RATE_LIMIT_PER_MINUTE = int(env.get("API_RATE_LIMIT_PER_MINUTE", "600"))
         self.RULES_DIR = env.get("RULES_DIR")
+        # How far back a sender may date received_at: older is refused (422), never
+        # a clock born hours past its breach (spoa/schemas/intake.py).
+        self.RECEIPT_MAX_AGE_HOURS = float(env.get("RECEIPT_MAX_AGE_HOURS", "24"))
+        if not 0 < self.RECEIPT_MAX_AGE_HOURS <= 24 * 366:
+            raise ValueError("RECEIPT_MAX_AGE_HOURS must be a number of hours above 0 and at most a year")
         # Email notifications (only for recipients given an email channel).
         self.SMTP_HOST = env.get("SMTP_HOST", "127.0.0.1")
         self.SMTP_PORT = int(env.get("SMTP_PORT", "25"))

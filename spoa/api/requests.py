@@ -17,6 +17,9 @@ def json_body() -> object:
         return request.get_json(force=False, silent=False)
     except BadRequest:
         raise Problem(400, "The body is not well-formed JSON.") from None
+    except RecursionError:
+        # Arrays or objects nested thousands deep (they fit in 64 KiB): no referral is.
+        raise Problem(400, "The body is nested too deeply to be a referral.") from None
 
 
 def load(schema, payload) -> dict:
@@ -31,6 +34,7 @@ def load(schema, payload) -> dict:
 
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_VERSION = re.compile(r"^[0-9]{1,9}$")
 
 
 def idempotency_key() -> str | None:
@@ -50,6 +54,8 @@ def if_match_version() -> int | None:
     text = value.strip()
     text = text[2:] if text.startswith("W/") else text
     text = text.strip('"')
-    if not text.isdigit():
+    # ASCII digits, and few of them: isdigit() takes "²" (int() fails) and "٣", and
+    # int() refuses thousands of digits; no referral reaches version 10**9.
+    if not _VERSION.match(text):
         raise Problem(400, 'If-Match must carry the referral\'s version, for example If-Match: "3".')
     return int(text)

@@ -1,7 +1,7 @@
 """A referral: who sent it, the patient, what is wrong, and where it stands."""
 import uuid
 
-from sqlalchemy import JSON, Index, UniqueConstraint
+from sqlalchemy import JSON, Index, UniqueConstraint, text
 
 from ..clocks import now
 from ..extensions import db
@@ -13,8 +13,14 @@ class Referral(db.Model):
     __table_args__ = (
         # Idempotency is the database's job: a retry, however concurrent, cannot
         # insert a second row (intake-contract.md, "200 OK ... nothing is created twice").
-        UniqueConstraint("source", "source_reference"),
+        # A sender's references are its own: two GP systems may number alike, and
+        # neither ever finds the other's referral (migration 0009).
+        UniqueConstraint("api_client_id", "source_reference"),
         UniqueConstraint("api_client_id", "idempotency_key"),
+        # A staff form's referral has no client (NULL, distinct to a unique
+        # constraint): its own key is the source and the form's submission id.
+        Index("uq_referrals_form_source_source_reference", "source", "source_reference", unique=True,
+              sqlite_where=text("api_client_id IS NULL"), postgresql_where=text("api_client_id IS NULL")),
         Index("ix_referrals_state_route", "state", "route"),
         Index("ix_referrals_nhs_number", "nhs_number"),
         Index("ix_referrals_date_of_birth_postcode", "date_of_birth", "postcode"),  # duplicate check

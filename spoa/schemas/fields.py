@@ -1,5 +1,7 @@
 """Strict wire-format fields and validators shared by every intake channel."""
 import re
+import unicodedata
+from datetime import timezone
 
 import nhs_number as nhs
 from marshmallow import ValidationError, fields
@@ -12,7 +14,9 @@ _POSTCODE = re.compile(
     r"[A-PR-UWYZ][0-9][A-HJKPSTUW]|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY])"
     r" ?[0-9][ABD-HJLNP-UW-Z]{2})$"
 )
-_DISPOSITION = re.compile(r"^dx(\d{2,4})$", re.IGNORECASE)
+# [0-9], never \d: \d also matches Arabic-Indic and other scripts' digits, which
+# int() accepts, so "٩٤٣٤٧٦٥٩١٩" would be an NHS number no duplicate check finds.
+_DISPOSITION = re.compile(r"^dx([0-9]{2,4})$", re.IGNORECASE)
 _PRINTABLE = re.compile(r"^[\x20-\x7e]+$")
 
 
@@ -67,7 +71,7 @@ class NhsNumber(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         digits = text.replace(" ", "")
-        if not re.fullmatch(r"\d{10}", digits):
+        if not re.fullmatch(r"[0-9]{10}", digits):
             raise self.make_error("format")
         if self.check_digit and not is_valid_nhs_number(digits):
             raise self.make_error("checksum")
@@ -89,6 +93,113 @@ class Disposition(fields.String):
         if not match:
             raise self.make_error("invalid")
         return "Dx" + match.group(1)
+
+
+# Bidirectional controls: embeddings, overrides, isolates and marks. Invisible,
+# they change only the order text is shown in, so "Ada" can display as another
+# name, or a note read differently from what was sent (Trojan Source).
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_KEPT_CONTROLS = frozenset("\t\n\r")
+# Also zero-width space, word joiner and BOM: nothing to see, yet a different name.
+_HIDDEN_IN_NAMES = BIDI_CONTROLS | frozenset("\u200b\u2060\ufeff")
+
+
+def _control(text: str) -> bool:
+    """A control character other than tab and line breaks (NUL, ESC, DEL...): never
+    typed by a person, and PostgreSQL refuses NUL in any text."""
+    return any(unicodedata.category(c) == "Cc" and c not in _KEPT_CONTROLS for c in text)
+
+
+class Name(fields.String):
+    """A person's name: trimmed and NFC-normalised (so "é" typed two ways is one
+    name), refused if it holds control or bidirectional characters: a name is
+    how a person is found again, and an invisible character would hide them."""
+
+    default_error_messages = {
+        "control": "Use letters, spaces, hyphens and apostrophes: this name holds invisible "
+                   "control or text-direction characters.",
+    }
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = unicodedata.normalize("NFC", super()._deserialize(value, attr, data, **kwargs)).strip()
+        if any(unicodedata.category(c) == "Cc" for c in text) or _HIDDEN_IN_NAMES.intersection(text):
+            raise self.make_error("control")
+        return text
+
+
+class FreeText(fields.String):
+    """Free text (a description, an address, a reason): NFC-normalised, with
+    bidirectional controls removed rather than refused (they carry no words, and
+    an urgent referral must not be turned away over invisible formatting pasted
+    from a document); other control characters are refused, as no person types them."""
+
+    default_error_messages = {"control": "Remove the control characters (such as NUL) from this text."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        text = unicodedata.normalize("NFC", "".join(c for c in text if c not in BIDI_CONTROLS))
+        if _control(text):
+            raise self.make_error("control")
+        return text
+
+
+def _ascii_digits(value) -> bool:
+    return not isinstance(value, str) or value.isascii()
+
+
+class AsciiDate(fields.Date):
+    """An ISO date in ASCII digits: marshmallow's parser takes any script's digits."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not _ascii_digits(value):
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """An ISO instant with its offset, in ASCII digits, returned in UTC. An instant
+    that has no UTC form (0001-01-01T00:00+05:00 is before year 1 in UTC) is
+    refused here, not met as an OverflowError in a clock or a query."""
+
+    default_error_messages = {"range": "Not a usable instant: it is outside the years 1 to 9999 in UTC."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("format", "iso")
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not _ascii_digits(value):
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return parsed.astimezone(timezone.utc)
+        except (OverflowError, ValueError):
+            raise self.make_error("range") from None
+
+
+class AsciiInteger(fields.Integer):
+    """A whole number written in ASCII digits (a query string's page): int() would
+    take "٣", and fail with a ValueError on thousands of digits."""
+
+    default_error_messages = {"invalid": "Not a valid integer: use the digits 0-9."}
+    _FORM = re.compile(r"^-?[0-9]{1,9}$")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and not self._FORM.match(value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+_WHOLE_NUMBER = re.compile(r"^-?[0-9]{1,18}$")  # far inside int()'s 4,300-digit limit
+
+
+def whole_number(text: str):
+    """What a person typed into a number box: an int if it is one in ASCII digits,
+    else the text itself, for the schema to refuse beside the field. Not
+    str.isdigit(): "²" passes it and int() then fails, "٣" passes and becomes 3,
+    and thousands of digits exceed int()'s limit."""
+    text = text.strip()
+    return int(text) if _WHOLE_NUMBER.match(text) else text
 
 
 def printable(value: str) -> None:

@@ -6,14 +6,25 @@ it came in. Unknown fields are refused (a typo must never drop clinical data).
 """
 from datetime import date, timedelta
 
+from flask import current_app, has_app_context
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from ..clocks import now, uk_date
 from . import vocab
-from .fields import Disposition, NhsNumber, Postcode, StrictBoolean, StrictInteger, printable
+from .fields import (AsciiDate, Disposition, FreeText, Name, NhsNumber, Postcode, StrictBoolean, StrictInteger,
+                     UtcDateTime, printable)
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 OLDEST_BIRTH = date(1890, 1, 1)
+DEFAULT_RECEIPT_MAX_AGE_HOURS = 24
+
+
+def receipt_max_age() -> timedelta:
+    """How far back a sender may date received_at (RECEIPT_MAX_AGE_HOURS, default 24 h).
+    Older is a sender's clock or data gone wrong: its clocks would start breached
+    and escalated, paging the on-call manager about a referral nobody saw."""
+    hours = current_app.config.get("RECEIPT_MAX_AGE_HOURS") if has_app_context() else None
+    return timedelta(hours=hours if hours is not None else DEFAULT_RECEIPT_MAX_AGE_HOURS)
 
 
 class StrictSchema(Schema):
@@ -22,7 +33,7 @@ class StrictSchema(Schema):
 
 
 def _text(max_len: int, required: bool = False, min_len: int | None = None, **kw):
-    return fields.String(
+    return FreeText(
         required=required,
         validate=validate.Length(min=min_len if min_len is not None else (1 if required else 0), max=max_len),
         **kw,
@@ -30,7 +41,7 @@ def _text(max_len: int, required: bool = False, min_len: int | None = None, **kw
 
 
 class ReferrerSchema(StrictSchema):
-    name = _text(100)
+    name = Name(validate=validate.Length(max=100))
     role = _text(100)
     organisation = _text(200)
     ods_code = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9]{3,10}$", error="An ODS code is 3 to 10 letters or digits."))
@@ -39,9 +50,9 @@ class ReferrerSchema(StrictSchema):
 
 class PatientSchema(StrictSchema):
     nhs_number = NhsNumber(allow_none=True)
-    given_name = _text(100, required=True)
-    family_name = _text(100, required=True)
-    date_of_birth = fields.Date(required=True)
+    given_name = Name(required=True, validate=validate.Length(max=100))  # blank: said below
+    family_name = Name(required=True, validate=validate.Length(max=100))
+    date_of_birth = AsciiDate(required=True)
     sex = fields.String(validate=validate.OneOf(vocab.SEXES))
     postcode = Postcode(required=True)
     address = _text(500)
@@ -90,7 +101,9 @@ class IntakeSchema(StrictSchema):
     source_reference = fields.String(
         required=True, validate=[validate.Length(min=1, max=64), printable]
     )
-    received_at = fields.AwareDateTime(format="iso")
+    received_at = UtcDateTime(metadata={"description": (
+        "when the sender received the referral, with its UTC offset: at most 5 minutes ahead, and at most "
+        "RECEIPT_MAX_AGE_HOURS (default 24) in the past; absent, SPOA counts from its arrival")})
     emas_category = StrictInteger(allow_none=True)
     referrer = fields.Nested(ReferrerSchema)
     patient = fields.Nested(PatientSchema, required=True)
@@ -106,9 +119,16 @@ class IntakeSchema(StrictSchema):
     consent = StrictBoolean(required=True)
 
     @validates("received_at")
-    def _not_future(self, value, **_):
-        if value - now() > FUTURE_TOLERANCE:
+    def _in_window(self, value, **_):
+        at = now()
+        if value - at > FUTURE_TOLERANCE:
             raise ValidationError("received_at is more than 5 minutes in the future.")
+        oldest = receipt_max_age()
+        if at - value > oldest:
+            hours = oldest / timedelta(hours=1)
+            raise ValidationError(
+                f"received_at is more than {hours:g} hours in the past: send the time SPOA should count "
+                "from (when the referral was made), or leave it out to count from its arrival.")
 
     @validates("red_flags")
     def _no_repeats(self, value, **_):

@@ -5,6 +5,7 @@ read at all: spoa/access.py.)"""
 from marshmallow import Schema, fields, validate
 
 from ..lifecycle import PUBLIC_EVENTS, STATES
+from .fields import AsciiInteger, FreeText, UtcDateTime, printable
 
 
 class ClockEffectSchema(Schema):
@@ -199,19 +200,26 @@ class ReferralPageSchema(Schema):
     total = fields.Integer()
 
 
+# A code (route, source, service) is short printable ASCII: anything else matches
+# nothing, and must not reach the database (PostgreSQL refuses NUL in text).
+_CODE = [validate.Length(max=32), printable]
+# Far beyond any real list, well inside what OFFSET takes: page * per_page stays small.
+MAX_PAGE = 100_000
+
+
 class ReferralQuerySchema(Schema):
     state = fields.String(validate=validate.OneOf(STATES))
-    route = fields.String(validate=validate.Length(max=32))
-    source = fields.String(validate=validate.Length(max=32))
-    since = fields.AwareDateTime(metadata={"description": "received at or after this instant"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    route = fields.String(validate=_CODE)
+    source = fields.String(validate=_CODE)
+    since = UtcDateTime(metadata={"description": "received at or after this instant"})
+    page = AsciiInteger(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    per_page = AsciiInteger(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class EventSchema(Schema):
     event = fields.String(required=True, validate=validate.OneOf(PUBLIC_EVENTS))
-    reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
-    route = fields.String(allow_none=True, metadata={"description": "override/triage: the new route"})
+    reason = FreeText(allow_none=True, validate=validate.Length(max=2000))
+    route = fields.String(allow_none=True, validate=_CODE, metadata={"description": "override/triage: the new route"})
     urgency = fields.String(allow_none=True, validate=validate.OneOf(["emergency", "urgent", "routine"]))
-    service = fields.String(allow_none=True, validate=validate.Length(max=32), metadata={
+    service = fields.String(allow_none=True, validate=_CODE, metadata={
         "description": "reassign: the voluntary organisation on duty today to move it to (a service code)"})

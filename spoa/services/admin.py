@@ -264,7 +264,7 @@ def parse_duty_days(days) -> list[int]:
     found = set()
     for day in days:
         text = str(day).strip().lower()
-        if text.isdigit() and 1 <= int(text) <= 7:
+        if text in ("1", "2", "3", "4", "5", "6", "7"):  # not isdigit(): "²" passes it, int() fails
             found.add(int(text))
         elif text[:3] in WEEKDAYS and WEEKDAY_NAMES[WEEKDAYS.index(text[:3])].lower().startswith(text):
             found.add(WEEKDAYS.index(text[:3]) + 1)

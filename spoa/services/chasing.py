@@ -5,12 +5,14 @@ window (75%, 90%), the breach at its deadline (escalation level 1: the first
 link of the chain), then one escalation a re-chase interval while it stays
 breached and unacknowledged (level 2, 3, ...; past the end of the chain the
 last link is chased again). The clock stores the instant of the next one
-(`next_due_at`); whoever advances it records every threshold already passed.
+(`next_due_at`); whoever advances it records where the clock stands now: each
+warning and the breach passed, and the escalation level reached (worked out, so
+a clock days behind costs one step and one notification, not a backlog).
 Execution is at-least-once; the unique (clock, kind, level) makes each effect once.
 """
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import g
 from sqlalchemy import select
@@ -21,7 +23,6 @@ from ..models import ClockEffect, Notification, NotificationChannel
 from ..policy import current_policy, current_working_hours
 
 log = logging.getLogger(__name__)
-MAX_CATCH_UP = 500  # thresholds recorded in one go (weeks of 15-minute re-chases)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,61 @@ def next_threshold(clock, recorded: set) -> Threshold | None:
     level = max([lvl for kind, lvl in recorded if kind == "escalation"], default=1) + 1
     at = add_duration(clock.deadline, _rechase(clock) * (level - 1), clock.counts, hours)
     return Threshold("escalation", level, at)
+
+
+def _escalation_at(clock, level: int, rechase, hours) -> datetime:
+    """When escalation ``level`` falls due: the deadline (level 1, the breach) plus
+    one re-chase interval a level, in the clock's own time (working hours or 24/7)."""
+    return add_duration(clock.deadline, rechase * (level - 1), clock.counts, hours)
+
+
+def current_level(clock, at) -> int:
+    """The escalation level a breached, unacknowledged clock has reached at ``at``
+    (1 from its deadline, one more each re-chase interval), worked out from how
+    late it is rather than stepped through: 40 days late is one sum, not 3,840
+    steps. 0 before the deadline."""
+    hours = current_working_hours()
+    late = elapsed(clock.deadline, at, clock.counts, hours)
+    if late < timedelta(0):
+        return 0
+    rechase = _rechase(clock)
+    level = 1 + late // rechase
+    # elapsed() and add_duration() are inverses; these settle any rounding at
+    # the edge of a working day (a step at most, each way).
+    for _ in range(3):
+        if level > 1 and _escalation_at(clock, level, rechase, hours) > at:
+            level -= 1
+        elif _escalation_at(clock, level + 1, rechase, hours) <= at:
+            level += 1
+        else:
+            break
+    return level
+
+
+def due_thresholds(clock, recorded: set, at) -> list[Threshold]:
+    """What ``clock`` should have recorded by ``at`` and has not, oldest first: each
+    warning passed, the breach, and the escalation level it stands at now (the
+    levels it went through unseen are not made up after the event)."""
+    hours = current_working_hours()
+    due = []
+    for fraction in current_policy().warn_at:
+        level = round(fraction * 100)
+        if ("warning", level) not in recorded:
+            when = point_in_window(clock.started_at, clock.deadline, fraction, clock.counts, hours)
+            if when > at:
+                return due
+            due.append(Threshold("warning", level, when))
+    if ("breach", 1) not in recorded:
+        if clock.deadline > at:
+            return due
+        due.append(Threshold("breach", 1, clock.deadline))
+    if clock.acknowledged_at is not None:
+        return due  # a person has the escalation: the chain pauses
+    reached = max([lvl for kind, lvl in recorded if kind == "escalation"], default=1)
+    level = current_level(clock, at)
+    if level > reached:
+        due.append(Threshold("escalation", level, _escalation_at(clock, level, _rechase(clock), hours)))
+    return due
 
 
 def schedule_first(clock) -> None:
@@ -117,20 +173,17 @@ def alert(referral, recipient: str, subject: str, alert_id: str, at) -> list[Not
 
 
 def advance(clock, at) -> list[ClockEffect]:
-    """Record every threshold of ``clock`` due by ``at``; notify the ones still
-    news (a warning overtaken by the breach in the same catch-up is recorded,
-    not sent). Sets the next due instant. The caller commits."""
+    """Record where ``clock`` stands at ``at`` (due_thresholds: at most the
+    warnings, the breach and one escalation, however late the pass) and notify
+    what is still news: a warning overtaken by the breach in the same step is
+    recorded, not sent; the breach tells the service, the escalation the link it
+    has reached. Sets the next due instant. The caller commits."""
     if not clock.is_running:
         clock.next_due_at = None
         return []
     recorded = {(e.kind, e.level) for e in clock.effects}
-    passed = []
-    while len(passed) < MAX_CATCH_UP:
-        threshold = next_threshold(clock, recorded)
-        if threshold is None or threshold.at > at:
-            break
-        passed.append(threshold)
-        recorded.add((threshold.kind, threshold.level))
+    passed = due_thresholds(clock, recorded, at)
+    recorded.update((t.kind, t.level) for t in passed)
     effects = []
     for i, threshold in enumerate(passed):
         effect = ClockEffect(referral_id=clock.referral.id, kind=threshold.kind,

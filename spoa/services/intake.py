@@ -20,6 +20,7 @@ from ..extensions import db
 from .. import audit
 from ..lifecycle import Actor
 from ..models import Referral
+from ..schemas.intake import receipt_max_age
 from .triage import triage_by_rules
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,14 @@ def _find_existing(source, source_reference, client_id, idempotency_key):
             Referral.api_client_id == client_id, Referral.idempotency_key == idempotency_key))
         if found is not None:
             return found, "Idempotency-Key"
-    found = db.session.scalar(select(Referral).where(
-        Referral.source == source, Referral.source_reference == source_reference))
+    # The same key as the database's: (client, source_reference) for a sending
+    # system, (source, source_reference) for a form (no client). Another client's
+    # referral is never found, so never answered or named.
+    if client_id is not None:
+        same = Referral.api_client_id == client_id
+    else:
+        same = Referral.api_client_id.is_(None) & (Referral.source == source)
+    found = db.session.scalar(select(Referral).where(same, Referral.source_reference == source_reference))
     return found, "source_reference"
 
 
@@ -85,7 +92,7 @@ def _build(data: dict, *, fingerprint, actor, client_id, user_id, idempotency_ke
         reference=new_reference(), source=data["source"], source_reference=data["source_reference"],
         api_client_id=client_id, created_by_user_id=user_id, idempotency_key=idempotency_key,
         content_hash=fingerprint, channel=channel, created_at=at, updated_at=at,
-        received_at=receipt(sender_time, at),
+        received_at=receipt(sender_time, at, receipt_max_age()),
         sender_received_at=sender_time, state="received",
         emas_category=data.get("emas_category"), referrer=data.get("referrer"),
         nhs_number=patient.get("nhs_number"), nhs_number_check_failed=nhs_number_check_failed,

@@ -4,6 +4,7 @@ from flask import abort, flash, g, redirect, request, url_for
 
 from ..lifecycle import BY_EVENT, LifecycleError, allowed_events
 from ..policy import current_policy
+from ..schemas.fields import whole_number
 from ..services import capacity, duty
 from ..services.actions import VersionMismatch, apply_event
 from . import bp
@@ -74,11 +75,11 @@ def fire_from_page(referral_id):
 
     referral = referral_or_404(referral_id, via="action")
     event = request.form.get("event", "")
-    version = request.form.get("version", "")
+    version = whole_number(request.form.get("version", ""))  # ASCII digits only: "²" is not a version
     back = safe_path(request.form.get("next"), url_for("web.worklist"))
     try:
         apply_event(referral, event, current_actor(), reason=request.form.get("reason"),
-                    expected_version=int(version) if version.isdigit() else None,
+                    expected_version=version if isinstance(version, int) else None,
                     route=request.form.get("route") or None, urgency=request.form.get("urgency") or None,
                     service=request.form.get("service") or None)
         flash(f"{referral.reference}: {BY_EVENT[event].description}.")

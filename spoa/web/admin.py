@@ -16,6 +16,7 @@ from ..clocks import now
 from ..extensions import db
 from ..models import ApiClient, Service, User
 from ..models.user import ROLES
+from ..schemas.fields import whole_number
 from ..schemas.vocab import SOURCES
 from ..services import accounts, admin
 from . import bp
@@ -40,6 +41,10 @@ def _choices(blank: str | None, pairs) -> list[SelectChoice]:
 
 class WholeNumberField(IntegerField):
     def process_formdata(self, valuelist):
+        # ASCII digits only: int() would also take "٣" (as 3).
+        if valuelist and valuelist[0].strip() and not isinstance(whole_number(valuelist[0]), int):
+            self.data = None
+            raise ValueError("Enter a whole number, for example 600")
         try:
             super().process_formdata(valuelist)
         except ValueError:

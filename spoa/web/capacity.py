@@ -5,7 +5,7 @@ from marshmallow import ValidationError
 
 from .. import access
 from ..actor import Actor
-from ..schemas.fields import flatten_errors
+from ..schemas.fields import flatten_errors, whole_number
 from ..services import capacity
 from . import bp
 
@@ -16,7 +16,7 @@ def _numbers(form) -> dict:
     for name in ("total", "in_use"):
         value = (form.get(name) or "").strip()
         if value:
-            body[name] = int(value) if value.isdigit() else value
+            body[name] = whole_number(value)
     return body
 
 

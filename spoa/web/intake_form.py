@@ -9,6 +9,8 @@ import re
 import uuid
 from datetime import date
 
+from ..schemas.fields import whole_number
+
 # One label per field: the form shows it, and the error summary names the field by it.
 LABELS = {
     "source": "Referral from",
@@ -105,7 +107,7 @@ def _set(body: dict, path: str, value) -> None:
     body[leaf] = value
 
 
-_UK_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_UK_DATE = re.compile(r"^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})$")  # ASCII digits only
 
 
 def iso_date(text: str) -> str:
@@ -132,7 +134,7 @@ def to_intake(form) -> dict:
         value = (form.get(path) or "").strip()
         if value:
             # Not a number: pass the text on, so the schema says so beside the field.
-            _set(body, path, int(value) if value.lstrip("-").isdigit() else value)
+            _set(body, path, whole_number(value))
     for path in CHOICES:
         value = form.get(path)
         if value in YES_NO:

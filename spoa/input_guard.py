@@ -1,0 +1,34 @@
+"""Input no handler should ever see: refused before any view runs.
+
+A NUL character is never typed by a person or needed by a system, and
+PostgreSQL refuses it in any text (a ValueError from the driver, a 500), so a
+NUL anywhere in the path, the query string or a form is answered here, once,
+for every page and API route, rather than by each view's own checks.
+"""
+from flask import render_template, request
+
+from .api.problems import Problem, is_api_request
+
+NUL = "\x00"
+
+
+def _where_nul() -> str | None:
+    if NUL in request.path:
+        return "the address"
+    for source, values in (("query string", request.args), ("form", request.form)):
+        for name, value in values.items(multi=True):
+            if NUL in name or NUL in value:
+                return f"the {source} field {name.replace(NUL, '')!r}"
+    return None
+
+
+def init_app(app) -> None:
+    @app.before_request
+    def _refuse_nul():
+        where = _where_nul()
+        if where is None:
+            return None
+        detail = f"The request holds a NUL character (in {where}): remove it and send again."
+        if is_api_request():
+            raise Problem(400, detail)
+        return render_template("error.html", code=400, title="The form could not be sent", detail=detail), 400

@@ -1,0 +1,109 @@
+"""A clock far behind (a long worker outage) records where it stands in one step
+(issue 10, item 4): the breach and the escalation level it has reached, one
+notification for that level, never a backlog; and a pass costs the same however
+late it runs."""
+import time
+from datetime import date, datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from spoa.clocks import add_duration
+from spoa.extensions import db as database
+from spoa.models import Notification
+
+from .conftest import T0, effects, minutes
+
+FORTY_DAYS = timedelta(days=40)
+
+
+def test_a_clock_40_days_behind_records_its_current_level_once_with_one_notification(
+        post_referral, reconcile_at, clock_of):
+    body = post_referral(at=T0)
+    deadline = T0 + timedelta(hours=2)
+    late = T0 + FORTY_DAYS
+    started = time.monotonic()
+    reconcile_at(late)
+    assert time.monotonic() - started < 5  # the old loop made 500 effects a pass, for weeks
+    level = 1 + (late - deadline) // minutes(15)  # 3,833: one a re-chase interval since the breach
+    clock = clock_of(body["id"], "first_contact")
+    assert effects(clock) == [("warning", 75), ("warning", 90), ("breach", 1), ("escalation", level)]
+    assert clock.escalation_level == level and clock.status == "breached"
+    escalation = clock.effects[-1]
+    assert escalation.due_at == deadline + minutes(15) * (level - 1)
+    sent = [(n.effect.kind, n.effect.level, n.recipient) for e in clock.effects for n in e.notifications]
+    # The service hears of its breach; the current link (on-call manager) of where it stands: once.
+    assert sent == [("breach", 1, "service_duty_lead:crisis_response"), ("escalation", level, "on_call_manager")]
+    assert clock.next_due_at == escalation.due_at + minutes(15)
+
+
+def test_a_second_pass_records_nothing_new_until_the_next_interval(post_referral, reconcile_at, clock_of):
+    body = post_referral(at=T0)
+    late = T0 + FORTY_DAYS
+    reconcile_at(late)
+    first = clock_of(body["id"], "first_contact")
+    level, next_due = first.escalation_level, first.next_due_at
+    notifications = database.session.query(Notification).count()
+    reconcile_at(late + timedelta(seconds=1))
+    reconcile_at(next_due - timedelta(seconds=1))
+    again = clock_of(body["id"], "first_contact")
+    assert len(again.effects) == 4 and database.session.query(Notification).count() == notifications
+    reconcile_at(next_due)
+    after = clock_of(body["id"], "first_contact")
+    assert effects(after)[-1] == ("escalation", level + 1) and len(after.effects) == 5
+    assert database.session.query(Notification).count() == notifications + 1
+
+
+def test_years_behind_costs_one_pass_like_any_other(post_referral, reconcile_at, clock_of):
+    body = post_referral(at=T0)
+    started = time.monotonic()
+    reconcile_at(T0 + timedelta(days=5 * 365))
+    assert time.monotonic() - started < 5
+    assert len(clock_of(body["id"], "first_contact").effects) == 4
+
+
+def _stepped_level(clock, at, rechase, hours):
+    """The old way, one interval at a time: the oracle for the sum."""
+    level = 1
+    while add_duration(clock.deadline, rechase * level, clock.counts, hours) <= at:
+        level += 1
+    return level
+
+
+@pytest.mark.parametrize("counts, window", [("24/7", timedelta(hours=2)), ("24/7", timedelta(hours=48)),
+                                            ("working_hours", timedelta(hours=4)),
+                                            ("working_hours", timedelta(hours=16))])
+def test_the_current_level_is_what_stepping_interval_by_interval_would_reach(app, counts, window):
+    from spoa.policy import current_working_hours
+    from spoa.services.chasing import _rechase, current_level
+
+    with app.app_context():
+        hours = current_working_hours()
+        start = datetime(2026, 12, 21, 10, 7, tzinfo=timezone.utc)  # a week with Christmas in it
+        clock = SimpleNamespace(started_at=start, counts=counts,
+                                deadline=add_duration(start, window, counts, hours))
+        rechase = _rechase(clock)
+        assert current_level(clock, clock.deadline - timedelta(seconds=1)) == 0
+        assert current_level(clock, clock.deadline) == 1
+        for offset in [minutes(1), minutes(15), minutes(15 * 7 + 3), timedelta(hours=4), timedelta(hours=31),
+                       timedelta(days=3, hours=5), timedelta(days=9, minutes=44), timedelta(days=20)]:
+            at = clock.deadline + offset
+            assert current_level(clock, at) == _stepped_level(clock, at, rechase, hours), (counts, window, offset)
+        # Exactly on a threshold: that level, not the one before.
+        third = add_duration(clock.deadline, rechase * 2, counts, hours)
+        assert current_level(clock, third) == 3
+
+
+def test_a_working_hours_clock_behind_over_christmas_records_the_level_it_reached(
+        db, post_referral, reconcile_at, clock_of):
+    from tests.duty_data import add_org
+
+    add_org(db, "good_neighbours", total=3, declared_for=date(2026, 12, 24))
+    body = post_referral(at=datetime(2026, 12, 24, 15, 0, tzinfo=timezone.utc), presenting_need="social_support")
+    reconcile_at(datetime(2027, 1, 8, 12, 0, tzinfo=timezone.utc))  # two weeks of outage
+    clock = clock_of(body["id"], "acknowledge")
+    kinds = effects(clock)
+    assert kinds[:3] == [("warning", 75), ("warning", 90), ("breach", 1)] and len(kinds) == 4
+    assert kinds[-1][0] == "escalation" and kinds[-1][1] == clock.escalation_level > 2
+    escalations = [n for e in clock.effects if e.kind == "escalation" for n in e.notifications]
+    assert len({(n.recipient, n.channel) for n in escalations}) == len(escalations) == 1
