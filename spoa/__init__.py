@@ -13,6 +13,11 @@ def create_app(config=None) -> Flask:
     app.config.from_object(cfg)
     if isinstance(config, dict):
         app.config.update(config)
+    if app.config.get("PROXY_FIX_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
     app.json.sort_keys = False  # answer in the schema's order: id and reference first
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set: see README (the run script makes one).")

@@ -111,6 +111,11 @@ class Config:
         # Failed sign-ins allowed from one address in a window, before 429 (the per-account lockout is apart).
         self.SIGN_IN_ATTEMPTS_PER_ADDRESS = int(env.get("SIGN_IN_ATTEMPTS_PER_ADDRESS", "20"))
         self.SIGN_IN_THROTTLE_MINUTES = int(env.get("SIGN_IN_THROTTLE_MINUTES", "5"))
+        # Proxies in front of SPOA (a TLS terminator, a load balancer): their X-Forwarded-For
+        # and -Proto are believed, that many hops deep, so the sign-in throttle counts each
+        # person's address rather than the proxy's. 0 (a laptop, direct): headers ignored,
+        # since anyone could send them.
+        self.PROXY_FIX_HOPS = int(env.get("PROXY_FIX_HOPS", "0"))
 
 
 class TestConfig(Config):

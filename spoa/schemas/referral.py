@@ -132,33 +132,24 @@ class ReferralSchema(ReferralSummarySchema):
             {**referral.patient, "nhs_number_check_failed": referral.nhs_number_check_failed})
 
 
-class SenderDecisionSchema(Schema):
+class SenderDecisionSchema(DecisionSchema):
     """The rules' decision as the sender may see it: which rule, on which facts
-    (drawn from what the sender sent), and why. Not a person's override (its
-    explanation and reason name staff and their notes)."""
-    kind = fields.String()
-    rule_id = fields.String(allow_none=True)
-    route = fields.String()
-    urgency = fields.String()
-    rules_version = fields.String()
-    explanation = fields.String()
-    facts = fields.Dict()
-    decided_at = fields.AwareDateTime(attribute="created_at")
+    (drawn from what the sender sent), and why. Not who decided or their reason
+    (a person's override is not shown at all: its words name staff and their notes)."""
+
+    class Meta:
+        exclude = ("reason", "decided_by")
 
 
 SENDER_DECISION = SenderDecisionSchema()
 SYSTEM_DECISIONS = ("rules", "duty")  # not "override" / "supervisor": a person's, naming them
 
 
-class SenderClockSchema(Schema):
-    name = fields.String()
-    status = fields.String(metadata={"enum": ["running", "warned", "breached", "met", "cancelled"]})
-    started_at = fields.AwareDateTime()
-    deadline = fields.AwareDateTime()
-    warned_at = fields.AwareDateTime(allow_none=True)
-    breached_at = fields.AwareDateTime(allow_none=True)
-    met_at = fields.AwareDateTime(allow_none=True)
-    cancelled_at = fields.AwareDateTime(allow_none=True)
+class SenderClockSchema(ClockSchema):
+    """A clock's target and where it stands: not SPOA's chasing of it (escalation, effects)."""
+
+    class Meta:
+        exclude = ("counts", "escalation_level", "next_due_at", "acknowledged_at", "effects")
 
 
 class SenderReferralSchema(Schema):

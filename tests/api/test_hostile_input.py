@@ -5,6 +5,8 @@ import uuid
 
 import pytest
 
+from tests.referral_data import full_view
+
 from spoa.models import Referral
 from spoa.schemas.intake import IntakeSchema
 from spoa.services.duplicates import open_duplicates
@@ -120,7 +122,7 @@ def test_a_name_with_control_or_direction_characters_is_refused(client, sender, 
 
 def test_names_are_trimmed_and_nfc_normalised(client, sender, payload):
     _, headers = sender
-    data = _created(client, headers, payload, given_name="  E\u0301mile ", family_name="Zola\t")
+    data = full_view(_created(client, headers, payload, given_name="  E\u0301mile ", family_name="Zola\t")["id"])
     assert data["patient"]["given_name"] == "\u00c9mile" and data["patient"]["family_name"] == "Zola"
 
 
@@ -128,7 +130,7 @@ def test_direction_controls_are_taken_out_of_free_text_and_a_nul_refused(client,
     _, headers = sender
     body = payload(description="Fell \u202eevoba\u202c at home, \u2067carer\u2069 present")
     body["patient"]["address"] = "1 Example St\u200e, Northampton"
-    data = client.post(URL, json=body, headers=headers).get_json()
+    data = full_view(client.post(URL, json=body, headers=headers).get_json()["id"])
     assert data["description"] == "Fell evoba at home, carer present"
     assert data["patient"]["address"] == "1 Example St, Northampton"
     nul = _problem(client.post(URL, json=payload(description="before\x00after"), headers=headers), 422)

@@ -3,6 +3,7 @@ number their referrals alike each get their own, and never see the other's."""
 import uuid
 
 from spoa.models import Referral
+from tests.referral_data import full_view
 
 URL = "/api/v1/referrals"
 
@@ -28,7 +29,11 @@ def test_two_clients_with_the_same_reference_each_store_their_own(client, make_a
     assert one.get_json()["id"] != two.get_json()["id"]
     mine = client.get(f"{URL}/{one.get_json()['id']}", headers=first).get_json()
     theirs = client.get(f"{URL}/{two.get_json()['id']}", headers=second).get_json()
-    assert mine["patient"]["family_name"] == "Lovelace" and theirs["patient"]["family_name"] == "Babbage"
+    assert (mine["source_reference"], theirs["source_reference"]) == (reference, reference)
+    assert mine["reference"] != theirs["reference"]
+    # Each stored its own patient (the sender's view carries no patient details: the staff's does).
+    assert full_view(mine["id"])["patient"]["family_name"] == "Lovelace"
+    assert full_view(theirs["id"])["patient"]["family_name"] == "Babbage"
     # Neither sees the other's referral, by its id or in its list.
     assert client.get(f"{URL}/{two.get_json()['id']}", headers=first).status_code == 404
     assert [r["id"] for r in client.get(URL, headers=first).get_json()["items"]] == [one.get_json()["id"]]

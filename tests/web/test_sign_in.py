@@ -249,3 +249,35 @@ def test_with_redis_down_sign_in_works_and_the_lockout_still_holds(app, client, 
     for _ in range(MAX_FAILURES):
         assert sign_in(client, password="wrong").status_code == 401  # never 429: the throttle fails open
     assert sign_in(client).status_code == 401  # locked, in the database
+
+
+def _app_behind_proxy(app, hops: str):
+    from spoa import create_app
+    from spoa.config import TestConfig
+
+    env = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
+           "SECRET_KEY": app.config["SECRET_KEY"], "LIVE_CHANNEL": app.config["LIVE_CHANNEL"],
+           "DEMO_CREDENTIALS": app.config["DEMO_CREDENTIALS"], "PROXY_FIX_HOPS": hops,
+           "SIGN_IN_ATTEMPTS_PER_ADDRESS": "2"}
+    other = create_app(TestConfig(env))
+    other.config["WTF_CSRF_ENABLED"] = False  # the token is not what is tested
+    return other
+
+
+@pytest.mark.parametrize("hops, second_person_gets_in", [("1", True), ("0", False)],
+                         ids=["behind a proxy", "direct: forwarded headers ignored"])
+def test_the_throttle_counts_each_persons_address_behind_a_proxy_and_cannot_be_dodged_without_one(
+        app, handler, redis, hops, second_person_gets_in):
+    """Behind a TLS proxy every request comes from the proxy's address: with PROXY_FIX_HOPS the
+    forwarded address is counted instead. Without a proxy, a forged X-Forwarded-For changes nothing."""
+    proxied = _app_behind_proxy(app, hops)
+    client = proxied.test_client()
+
+    def attempt(address, password):
+        return client.post("/login", data={"username": "handler", "password": password},
+                           headers={"X-Forwarded-For": address}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+
+    for _ in range(2):
+        assert attempt("203.0.113.7", "wrong").status_code == 401
+    assert attempt("203.0.113.7", PASSWORD).status_code == 429
+    assert (attempt("198.51.100.4", PASSWORD).status_code == 302) is second_person_gets_in
