@@ -119,6 +119,8 @@ class Config:
 
 
 class TestConfig(Config):
+    __test__ = False  # a configuration, not a test class (pytest collects Test* names)
+
     def __init__(self, env=None):
         super().__init__(env)
         self.TESTING = True

@@ -175,9 +175,8 @@ def alert(referral, recipient: str, subject: str, alert_id: str, at) -> list[Not
 def advance(clock, at) -> list[ClockEffect]:
     """Record where ``clock`` stands at ``at`` (due_thresholds: at most the
     warnings, the breach and one escalation, however late the pass) and notify
-    what is still news: a warning overtaken by the breach in the same step is
-    recorded, not sent; the breach tells the service, the escalation the link it
-    has reached. Sets the next due instant. The caller commits."""
+    the last of them only, to the link the clock has reached. Sets the next due
+    instant. The caller commits."""
     if not clock.is_running:
         clock.next_due_at = None
         return []
@@ -191,9 +190,10 @@ def advance(clock, at) -> list[ClockEffect]:
         clock.effects.append(effect)
         effects.append(effect)
         _apply_status(clock, threshold, at)
-        later = passed[i + 1:]
-        superseded = any(t.kind == threshold.kind or threshold.kind == "warning" for t in later)
-        if not superseded:
+        # One step, one notification: where the clock stands now goes to the link it has
+        # reached; what it overtook in the same step (a warning, the breach, an earlier level)
+        # is recorded, not sent. A pass after an outage tells one person, not a backlog.
+        if i == len(passed) - 1:
             _notify(clock.referral, clock, effect, threshold, at)
     following = next_threshold(clock, recorded)
     clock.next_due_at = following.at if following else None

@@ -16,7 +16,14 @@ def _set(body, path, value):
         target[keys[-1]] = value
 
 
-_DELETE = object()
+class _Deleted:
+    """The field left out (a named sentinel: test ids must read the same in every process)."""
+
+    def __repr__(self):
+        return "<left out>"
+
+
+_DELETE = _Deleted()
 
 CASES = [
     ("source", "ambulance", "source"),

@@ -32,8 +32,8 @@ def test_a_clock_40_days_behind_records_its_current_level_once_with_one_notifica
     escalation = clock.effects[-1]
     assert escalation.due_at == deadline + minutes(15) * (level - 1)
     sent = [(n.effect.kind, n.effect.level, n.recipient) for e in clock.effects for n in e.notifications]
-    # The service hears of its breach; the current link (on-call manager) of where it stands: once.
-    assert sent == [("breach", 1, "service_duty_lead:crisis_response"), ("escalation", level, "on_call_manager")]
+    # Where it stands now, to the link it has reached (the on-call manager): once.
+    assert sent == [("escalation", level, "on_call_manager")]
     assert clock.next_due_at == escalation.due_at + minutes(15)
 
 
