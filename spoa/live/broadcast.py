@@ -31,18 +31,27 @@ class Broadcaster:
         self._lock = threading.Lock()
         self._tickets = itertools.count(1)
         self._thread: threading.Thread | None = None
+        self._subscribed = threading.Event()  # the listener's SUBSCRIBE is confirmed by Redis
 
     def ticket(self) -> int:
         with self._lock:
             return next(self._tickets)
 
-    def register(self) -> queue.Queue:
+    def register(self, wait_seconds: float = 2.0) -> queue.Queue:
+        """A new page's inbox. Returns once the listener is subscribed (or after
+        ``wait_seconds``, Redis being away), so the page's snapshot, taken next, is
+        never older than the first change it will hear of: a change committed
+        between the two would otherwise reach neither."""
         inbox: queue.Queue = queue.Queue(maxsize=1000)
         with self._lock:
             self._pages.add(inbox)
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._listen, daemon=True, name="live-queue")
+                self._subscribed = threading.Event()
+                self._thread = threading.Thread(target=self._listen, args=(self._subscribed,), daemon=True,
+                                                name="live-queue")
                 self._thread.start()
+            subscribed = self._subscribed
+        subscribed.wait(wait_seconds)
         return inbox
 
     def unregister(self, inbox: queue.Queue) -> None:
@@ -65,7 +74,7 @@ class Broadcaster:
                     inbox.queue.clear()
                 inbox.put_nowait((0, RESYNC, None))
 
-    def _listen(self) -> None:
+    def _listen(self, subscribed: threading.Event) -> None:
         url = self.app.config["REDIS_URL"]
         channel = self.app.config["LIVE_CHANNEL"]
         backoff, lost = 0.5, False
@@ -73,7 +82,8 @@ class Broadcaster:
             try:
                 client = redis.Redis.from_url(url, socket_connect_timeout=2, health_check_interval=10,
                                               client_name=f"spoa-live:{channel}")  # findable in CLIENT LIST
-                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                # Subscribe confirmations are read, not ignored: register() waits for the first.
+                pubsub = client.pubsub(ignore_subscribe_messages=False)
                 pubsub.subscribe(channel)
                 if lost:  # whatever happened while we were deaf is in a snapshot, not in events
                     self._send((0, RESYNC, None))
@@ -88,7 +98,11 @@ class Broadcaster:
                                 pubsub.close()
                                 return
                         continue
-                    self._handle(json.loads(message["data"]))
+                    if message["type"] == "subscribe":
+                        subscribed.set()
+                        continue
+                    if message["type"] == "message":
+                        self._handle(json.loads(message["data"]))
             except redis.RedisError as exc:
                 lost = True
                 log.warning("live queue lost Redis (%s); retrying in %.1f s", type(exc).__name__, backoff)

@@ -74,3 +74,18 @@ def test_every_page_on_a_process_hears_a_change_and_resyncs_after_losing_redis(a
     for page in pages:
         hub.unregister(page)
     assert hub.page_count == 0
+
+
+def test_a_change_committed_just_after_a_page_opens_reaches_it(app, redis, db):
+    """The first page on a process starts the listener: its snapshot comes only after the
+    listener is subscribed, so a change committed a moment later is never missed."""
+    channel = f"spoa:queue:test:{uuid.uuid4().hex}"  # a listener of its own, started by this page
+    app.config["LIVE_CHANNEL"], before = channel, app.config["LIVE_CHANNEL"]
+    try:
+        hub = Broadcaster(app, lambda message: [("row", {"id": i}) for i in message["referrals"]])
+        page = hub.register()
+        redis.publish(channel, json.dumps({"referrals": ["r1"], "capacity": False}))  # no sleep: at once
+        assert page.get(timeout=3)[1:] == ("row", {"id": "r1"})
+        hub.unregister(page)
+    finally:
+        app.config["LIVE_CHANNEL"] = before

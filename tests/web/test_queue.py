@@ -136,8 +136,9 @@ class EventStream:
     def close(self):
         # The reader thread is blocked in a read: shut the socket under it (a plain
         # close would wait for that read), as a browser closing the tab does.
-        sock = self.response.raw._fp.fp.raw._sock
-        sock.shutdown(socket.SHUT_RDWR)
+        fp = self.response.raw._fp
+        if fp is not None and fp.fp is not None:  # else the server has ended it already
+            fp.fp.raw._sock.shutdown(socket.SHUT_RDWR)
         self.response.close()
 
 
