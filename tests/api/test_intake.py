@@ -233,7 +233,7 @@ def test_a_database_error_never_carries_patient_details_into_the_log(client, sen
         real_commit()
 
     monkeypatch.setattr(db.session, "commit", failing_commit)
-    response = client.post(URL, json=payload(), headers=headers)
+    response = client.post(URL, json=payload(), headers=headers, expect_server_error=True)
     assert response.status_code == 500 and response.mimetype == "application/problem+json"
     assert "Lovelace" not in caplog.text and "9434765919" not in caplog.text
     assert "unhandled error" in caplog.text and "no_such_table" in caplog.text

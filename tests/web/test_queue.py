@@ -88,7 +88,11 @@ def test_closed_referrals_leave_the_queue(client, login_as, post, db):
     client.post(f"/referrals/{done['id']}/events", data={
         "event": "cancel", "reason": "Duplicate of a phone referral", "version": str(done["version"]),
         "csrf_token": csrf_token(client, "/queue"), "next": "/queue"})
-    assert done["id"] not in client.get("/queue").get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Referral, uuid.UUID(done["id"])).state == "cancelled"  # the cancel happened...
+    queue = client.get("/queue")
+    assert queue.status_code == 200 and "Live queue" in queue.get_data(as_text=True)
+    assert done["id"] not in queue.get_data(as_text=True)  # ...and the queue, shown, leaves it out
 
 
 def test_a_supervisor_overrides_a_route_from_the_queue(client, login_as, post, db):

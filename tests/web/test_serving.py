@@ -46,6 +46,7 @@ def served(tmp_path, redis_url):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'spoa.sqlite3'}", "REDIS_URL": redis_url,
            "SECRET_KEY": uuid.uuid4().hex, "LIVE_CHANNEL": f"spoa:queue:test:{uuid.uuid4().hex}",
            "PORT": str(port), "WEB_WORKERS": "1", "WEB_THREADS": "2", "WEB_LOG_LEVEL": "warning",
+           "WEB_GRACEFUL_TIMEOUT": "1",  # open streams need not be waited for at the end
            "DEMO_CREDENTIALS": str(tmp_path / "demo.json")}
 
     def flask(*args, stdin=None):
