@@ -192,6 +192,6 @@ def test_warnings_escalation_and_working_hours_come_from_clocks_yaml():
     assert POLICY.warn_at == (0.75, 0.90)
     assert POLICY.escalation_chain == ("service_duty_lead", "spoa_supervisor", "on_call_manager")
     hours = POLICY.working_hours
-    assert (hours.timezone, hours.weekdays) == ("Europe/London", (0, 1, 2, 3, 4))
+    assert (hours.timezone, hours.weekdays) == ("Europe/London", frozenset({1, 2, 3, 4, 5}))  # ISO, 1 = Monday
     assert (hours.start, hours.end) == (clock_time(9), clock_time(17))
     assert (hours.holiday_country, hours.holiday_subdiv) == ("GB", "ENG")
