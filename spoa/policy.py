@@ -4,7 +4,8 @@ from pathlib import Path
 
 from flask import current_app
 
-from rules.engine import Policy, load_policy
+from rules.loader import load_policy
+from rules.policy_model import Policy
 
 from .clocks import WorkingHours
 

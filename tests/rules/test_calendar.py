@@ -44,7 +44,7 @@ def utc(*args) -> datetime:
 def test_the_calendar_and_the_rules_import_without_flask_or_spoa():
     script = (
         "import sys\n"
-        "import rules.calendar, rules.engine, rules.scenario_runner\n"
+        "import rules.calendar, rules.loader, rules.scenario_runner\n"
         "from datetime import datetime, timedelta, timezone\n"
         "rules.calendar.add_duration(datetime.now(timezone.utc), timedelta(hours=4), 'working_hours', None)\n"
         "leaked = [m for m in sys.modules if m == 'flask' or m.startswith(('flask.', 'spoa'))]\n"

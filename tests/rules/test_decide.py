@@ -5,7 +5,9 @@ from datetime import date, datetime, time as clock_time, timedelta, timezone
 
 import pytest
 
-from rules.engine import ClockTarget, DecisionError, load_policy
+from rules.clock_policy import ClockTarget
+from rules.errors import DecisionError
+from rules.loader import load_policy
 from rules.facts import FactError, derive_facts
 
 POLICY = load_policy()
@@ -107,8 +109,7 @@ def test_decide_refuses_a_wrongly_typed_fact_rather_than_guess():
 def test_a_rule_that_fails_at_decision_time_raises_rather_than_being_skipped():
     facts = derive_facts({"presenting_need": "other", "consent": True, "source": "gp"}, received_at=RECEIVED)
     broken = dataclasses.replace(POLICY.rules[0], test=lambda facts: 1 < None)
-    policy = load_policy()
-    policy.rules = (broken, *policy.rules[1:])
+    policy = dataclasses.replace(POLICY, rules=(broken, *POLICY.rules[1:]))  # the loaded policy is frozen
     with pytest.raises(DecisionError, match="rule red-flag \\(row 1\\) could not be evaluated"):
         policy.decide(facts)
 
