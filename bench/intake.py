@@ -102,7 +102,7 @@ def rate(fn, items, seconds) -> float:
 def bench_rules(seconds, mix) -> dict:
     """Decisions per second in-process, on the app's own input shape (IntakeSchema
     -> triage.rules_input -> derive_facts), over the same mix as the load."""
-    from rules.engine import load_policy
+    from rules.loader import load_policy
     from rules.facts import derive_facts
     from spoa.schemas.intake import IntakeSchema
     from spoa.services.triage import rules_input

@@ -399,7 +399,7 @@ def main():
         admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
         admin(f'CREATE DATABASE "{DB_NAME}"')
         r.flushdb()
-        from rules.engine import load_policy
+        from rules.loader import load_policy
         from spoa import create_app
         from spoa.config import Config
 

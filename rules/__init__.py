@@ -4,4 +4,12 @@ The policy itself is data (``rules/policy/*.yaml``) so a clinical lead can
 read and change it; ``rules/scenarios/`` pins each row with a worked case.
 This package never imports ``spoa``: scenario tests need no Flask and no
 database.
+
+calendar.py      UK time, working hours, bank holidays, deadlines, ages, ISO weekdays
+facts.py         the facts the rules read, derived from one referral
+clock_policy.py  clocks.yaml: routes, clock targets, chasing, working hours
+loader.py        reads and checks rules/policy/*.yaml into a Policy
+policy_model.py  the loaded Policy: rules and flags (one kind of entry), decide()
+expressions.py, compiler.py  `when` typing, probing and the fast path
+scenario_runner.py  rules/scenarios/*.yaml, the worked cases that pin the policy
 """

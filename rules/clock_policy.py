@@ -1,25 +1,21 @@
 """clocks.yaml: the routes, each route's clock targets, and how breaches are
 chased. Only the targets live here; the deadline arithmetic (24/7 and working
-hours, bank holidays) belongs to the app, which reads these values."""
+hours, bank holidays) is rules/calendar.py, whose WorkingHours this builds."""
 import re
 from dataclasses import dataclass
-from datetime import time, timedelta
+from datetime import timedelta
 from types import MappingProxyType
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays as holidays_lib
-
+from .calendar import COUNTS, WorkingHours
 from .errors import PolicyError, check_fields
 
 FILE = "clocks.yaml"
 URGENCIES = ("emergency", "urgent", "routine")  # most urgent first
-COUNTS = ("24/7", "working_hours")
 STARTS_FROM = ("receipt", "first_contact", "start")
 # The lifecycle events a clock may be met by (spoa/lifecycle.py's names); a
 # misspelt one would leave a clock that nothing can ever meet.
 EVENTS = ("triage", "override", "redirect", "accept", "acknowledge", "first_contact", "start_episode",
           "review_episode", "complete", "hand_on")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DURATION = re.compile(r"^\s*(\d+)\s*(m|h|d)\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 _TOP = ("routes", "clocks", "warn_at", "rechase", "escalation_chain", "working_hours")
@@ -39,16 +35,6 @@ class ClockTarget:
 class RouteInfo:
     name: str  # display name
     is_service: bool  # a service accepts and works referrals; the other routes are SPOA's own
-
-
-@dataclass(frozen=True)
-class WorkingHours:
-    timezone: str
-    weekdays: tuple[int, ...]  # Monday is 0, as datetime.weekday()
-    start: time
-    end: time
-    holiday_country: str
-    holiday_subdiv: str | None
 
 
 @dataclass(frozen=True)
@@ -201,36 +187,18 @@ def _working_hours(data) -> WorkingHours:
     where = "working_hours"
     fields = ("timezone", "weekdays", "start", "end", "bank_holidays")
     check_fields(FILE, where, data, fields, required=fields)
-    try:
-        ZoneInfo(str(data["timezone"]))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise PolicyError(FILE, f"unknown timezone {data['timezone']!r}", where) from None
-    days = data["weekdays"]
-    if not isinstance(days, list) or not days or any(d not in WEEKDAYS for d in days):
-        raise PolicyError(FILE, f"weekdays should be a list of {', '.join(WEEKDAYS)}", where)
-    start, end = _time(data["start"], where), _time(data["end"], where)
-    if start >= end:
-        raise PolicyError(FILE, "start should be before end", where)
+    if not isinstance(data["weekdays"], list):
+        raise PolicyError(FILE, "weekdays should be a list, e.g. [mon, tue, wed, thu, fri]", where)
+    for key in ("start", "end"):
+        # Unquoted 09:00 is read by YAML 1.1 as 540 (minutes, sexagesimal): ask for quotes.
+        if not isinstance(data[key], str):
+            raise PolicyError(FILE, f"time {data[key]!r} should be quoted, e.g. \"09:00\"", where)
     holidays = data["bank_holidays"]
     check_fields(FILE, f"{where}, bank_holidays", holidays, ("country", "subdiv"), required=("country",))
-    try:
-        # Checked here, so a typo (subdiv: ENGL) stops the app starting rather
-        # than the first working-hours deadline.
-        holidays_lib.country_holidays(str(holidays["country"]), subdiv=holidays.get("subdiv"))
-    except NotImplementedError as exc:
-        raise PolicyError(FILE, f"bank_holidays: {exc}", where) from None
-    return WorkingHours(
-        timezone=str(data["timezone"]), weekdays=tuple(sorted(WEEKDAYS.index(d) for d in set(days))),
-        start=start, end=end, holiday_country=str(holidays["country"]),
-        holiday_subdiv=None if holidays.get("subdiv") is None else str(holidays["subdiv"]),
-    )
-
-
-def _time(value, where) -> time:
-    # Unquoted 09:00 is read by YAML 1.1 as 540 (minutes, sexagesimal): ask for quotes.
-    if not isinstance(value, str):
-        raise PolicyError(FILE, f"time {value!r} should be quoted, e.g. \"09:00\"", where)
-    try:
-        return time.fromisoformat(value)
-    except ValueError:
-        raise PolicyError(FILE, f"bad time {value!r} (write e.g. \"09:00\")", where) from None
+    try:  # the calendar checks the values themselves, once, for the app and the policy alike
+        return WorkingHours(
+            timezone=str(data["timezone"]), weekdays=data["weekdays"], start=data["start"], end=data["end"],
+            holiday_country=str(holidays["country"]),
+            holiday_subdiv=None if holidays.get("subdiv") is None else str(holidays["subdiv"]))
+    except ValueError as exc:
+        raise PolicyError(FILE, str(exc), where) from None

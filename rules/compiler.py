@@ -3,7 +3,7 @@
 Why: rule-engine 4.5.3 re-types every value it reads (``x in list`` builds a
 new array type over the whole list each time), so the 17-row policy decided
 only ~5,000 referrals a second. rule-engine stays the parser, the type checker
-and the reference: engine.py compiles a rule here only after parsing it, and
+and the reference: loader.py compiles a rule here only after parsing it, and
 uses the closure only if it agrees with ``Rule.matches`` on every probe case
 (see expressions.probe_cases). Anything this module does not know raises
 Unsupported and the rule is evaluated by rule-engine itself, just slower.

@@ -8,14 +8,10 @@ scenarios and tests.
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from rule_engine import DataType
 
-# Ages and "the day received" are UK calendar days: a referral received at
-# 00:30 BST on someone's 18th birthday is from an adult, though it is still
-# the day before in UTC.
-UK_TIME = ZoneInfo("Europe/London")
+from .calendar import age_in_years, uk_date
 
 _DISPOSITION = re.compile(r"^dx(\d+)$", re.IGNORECASE)
 
@@ -121,26 +117,17 @@ def derive_facts(referral: dict, *, received_at: datetime,
     }
 
 
-def uk_date(moment: datetime) -> date:
-    """The UK calendar date of an instant. A naive datetime is refused: guessing
-    its zone could move a referral across midnight and change an age."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("received_at must be timezone-aware (a naive time could be a day out)")
-    return moment.astimezone(UK_TIME).date()
-
-
 def age_on_day_received(date_of_birth, received_at: datetime) -> int | None:
-    """Whole years on the UK date received; a birthday on that day counts.
-    Someone born on 29 February turns a year older on 1 March in other years."""
+    """Whole years on the UK date received (rules.calendar.age_in_years). A UK
+    calendar day: a referral received at 00:30 BST on someone's 18th birthday is
+    from an adult, though it is still the day before in UTC."""
     if date_of_birth is None:
         return None
     if isinstance(date_of_birth, datetime):
         date_of_birth = date_of_birth.date()
     elif isinstance(date_of_birth, str):  # a JSON column may hand back the ISO text
         date_of_birth = date.fromisoformat(date_of_birth)
-    day = uk_date(received_at)
-    before_birthday = (day.month, day.day) < (date_of_birth.month, date_of_birth.day)
-    return day.year - date_of_birth.year - before_birthday
+    return age_in_years(date_of_birth, uk_date(received_at, "received_at"))
 
 
 def postcode_parts(postcode: str | None) -> tuple[str | None, str | None]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from .engine import Decision, Policy
+from .policy_model import Decision, Policy
 from .errors import DecisionError
 from .facts import FactError, check_facts, derive_facts, normalise_disposition
 

@@ -145,7 +145,8 @@ def seed_demo():
 @rules_cli.command("check")
 def rules_check():
     """Load and validate the policy files (the app refuses to start if they are bad)."""
-    from rules.engine import PolicyError, load_policy
+    from rules.errors import PolicyError
+    from rules.loader import load_policy
 
     directory = current_app.config.get("RULES_DIR")
     try:
@@ -159,7 +160,8 @@ def rules_check():
 @rules_cli.command("test")
 def rules_test():
     """Run every scenario in rules/scenarios against the policy."""
-    from rules.engine import PolicyError, load_policy
+    from rules.errors import PolicyError
+    from rules.loader import load_policy
     from rules.scenario_runner import load_scenarios, run_scenario, unpinned_flags, unpinned_rules
 
     try:

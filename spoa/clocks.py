@@ -1,35 +1,35 @@
-"""Time for SPOA: the one source of "now", SLA deadlines, working hours, bank holidays.
+"""Time for SPOA: the one source of "now", and the calendar the app counts in.
 
-Every SLA clock in routing-policy.md ("Clocks") counts either ``"24/7"`` (real
-elapsed time: a 2-hour crisis clock is two real hours even across a DST change)
-or ``"working_hours"`` (only Mon-Fri 09:00-17:00 UK wall time, no English bank
-holidays, for the voluntary sector's 4 and 16 working-hour targets).
-
-Pure functions on aware datetimes: stdlib, ``holidays`` and ``zoneinfo`` only,
-so the rules package, workers and tests can use them without an app. Results
-are always aware UTC; a naive datetime is refused, because guessing its zone is
-how a deadline ends up an hour out twice a year.
+The calendar itself (UK time, working hours, bank holidays, deadlines, ages,
+weekday names) is pure and lives in rules/calendar.py, so the rules share it
+without Flask; it is re-exported here so the app imports time from one place.
+What this module adds is the only clock the app reads, and "today" from it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from functools import lru_cache
-from typing import Iterable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime
 
-import holidays
-
-UTC = timezone.utc
-UK = ZoneInfo("Europe/London")
-
-TWENTY_FOUR_SEVEN = "24/7"
-WORKING_HOURS = "working_hours"
-COUNTS = (TWENTY_FOUR_SEVEN, WORKING_HOURS)
-
-_ZERO = timedelta(0)
-_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+from rules import calendar
+from rules.calendar import (  # noqa: F401 - re-exported: the app's calendar
+    COUNTS,
+    DEFAULT_WORKING_HOURS,
+    TWENTY_FOUR_SEVEN,
+    UK,
+    UTC,
+    WEEKDAY_NAMES,
+    WEEKDAYS,
+    WORKING_HOURS,
+    WorkingHours,
+    add_duration,
+    days_in_words,
+    elapsed,
+    format_uk,
+    parse_weekdays,
+    point_in_window,
+    receipt,
+    to_uk,
+    uk_date,
+)
 
 
 def now() -> datetime:
@@ -42,260 +42,6 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(dt: datetime, name: str = "dt") -> datetime:
-    """``dt`` in UTC; a naive or non-datetime value is a bug upstream, not a guess to make."""
-    if not isinstance(dt, datetime):
-        raise ValueError(f"{name} must be a datetime, not {type(dt).__name__}")
-    if dt.tzinfo is None or dt.tzinfo.utcoffset(dt) is None:
-        raise ValueError(f"{name} is naive ({dt.isoformat()}): SPOA works in aware UTC datetimes")
-    return dt.astimezone(UTC)
-
-
-def to_uk(dt: datetime) -> datetime:
-    """``dt`` in UK wall time (GMT or BST), for display and for "which day is it"."""
-    return _aware(dt).astimezone(UK)
-
-
-def uk_date(dt: datetime) -> date:
-    """The UK calendar date of ``dt``: 23:30 UTC in summer is already tomorrow in the UK."""
-    return to_uk(dt).date()
-
-
-def receipt(sender_time: datetime | None, at: datetime, max_age: timedelta | None = None) -> datetime:
-    """When a referral reached SPOA (routing-policy.md): the sender's received_at
-    when given and not in the future, else the server's time ``at``.
-
-    Never earlier than ``max_age`` before ``at``: intake refuses an older
-    received_at (422), and should any path not, its clocks still start inside
-    the window rather than at an absurd instant (1970, or year 1) whose deadlines
-    and escalations are years behind."""
-    if sender_time is None or sender_time > at:
-        return at
-    if max_age is not None and at - sender_time > max_age:
-        return at - max_age
-    return sender_time
-
-
 def age_in_years(born: date, on: date | None = None) -> int:
-    """Whole years of age on ``on`` (today in the UK by default); a 29 February
-    birthday counts from 1 March in other years, as UK law has it."""
-    on = on or uk_date(now())
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-
-
-def format_uk(dt: datetime) -> str:
-    """``dt`` for people, e.g. "Mon 23 Nov 2026 14:05 GMT" (BST in summer).
-
-    Names are spelled out here rather than with ``%a``/``%b`` so the server's
-    locale cannot change what a clinician reads.
-    """
-    local = to_uk(dt)
-    return (
-        f"{_DAY_NAMES[local.weekday()]} {local.day} {_MONTH_NAMES[local.month - 1]} "
-        f"{local.year} {local:%H:%M} {local.tzname()}"
-    )
-
-
-@lru_cache(maxsize=256)
-def _bank_holidays(country: str, subdiv: str | None, year: int) -> frozenset[date]:
-    """The public holidays of one year, cached: a deadline walk asks about each day."""
-    return frozenset(holidays.country_holidays(country, subdiv=subdiv, years=year).keys())
-
-
-def _parse_time(value: time | str, name: str) -> time:
-    if isinstance(value, time):
-        if value.tzinfo is not None:
-            raise ValueError(f"{name} is a wall-clock time and must not carry a tzinfo")
-        return value
-    if isinstance(value, str):
-        try:
-            return time.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"{name} must look like '09:00', not {value!r}") from None
-    raise ValueError(f"{name} must be a time or 'HH:MM', not {type(value).__name__}")
-
-
-def _parse_weekdays(value: Iterable[int | str]) -> frozenset[int]:
-    if isinstance(value, (str, bytes)):
-        raise ValueError("weekdays must be a collection of days, not a single string")
-    days = set()
-    for day in value:
-        if isinstance(day, str) and day[:3].title() in _DAY_NAMES:
-            days.add(_DAY_NAMES.index(day[:3].title()))
-        elif isinstance(day, int) and not isinstance(day, bool) and 0 <= day <= 6:
-            days.add(day)
-        else:
-            raise ValueError(f"weekday {day!r} is not 0 (Monday) .. 6 (Sunday) or a day name")
-    if not days:
-        raise ValueError("weekdays is empty: a working-hours clock would never run")
-    return frozenset(days)
-
-
-@dataclass(frozen=True)
-class WorkingHours:
-    """When a working-hours clock runs: the policy's default is Mon-Fri 09:00-17:00
-    UK time, not on bank holidays in England.
-
-    Plain arguments are accepted (the rules package builds this from YAML):
-    ``weekdays`` as ints (0 = Monday) or names ("mon"), ``start``/``end`` as
-    ``time`` or "HH:MM". ``holiday_country=None`` means bank holidays are
-    ordinary working days. Frozen and hashable, so it can key a cache.
-    """
-
-    timezone: str = "Europe/London"
-    weekdays: frozenset[int] = field(default=frozenset(range(5)))
-    start: time = time(9, 0)
-    end: time = time(17, 0)
-    holiday_country: str | None = "GB"
-    holiday_subdiv: str | None = "ENG"
-
-    def __post_init__(self):
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError, TypeError):
-            raise ValueError(f"unknown timezone {self.timezone!r}") from None
-        object.__setattr__(self, "weekdays", _parse_weekdays(self.weekdays))
-        start, end = _parse_time(self.start, "start"), _parse_time(self.end, "end")
-        if not start < end:
-            raise ValueError(f"working hours must start before they end ({start} .. {end})")
-        object.__setattr__(self, "start", start)
-        object.__setattr__(self, "end", end)
-        if self.holiday_country is not None:
-            try:
-                _bank_holidays(self.holiday_country, self.holiday_subdiv, 2026)
-            except NotImplementedError as exc:  # how holidays reports an unknown country/subdiv
-                raise ValueError(
-                    f"no holiday calendar for {self.holiday_country!r}/{self.holiday_subdiv!r}: {exc}"
-                ) from None
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)  # ZoneInfo caches instances per key
-
-    def is_bank_holiday(self, day: date) -> bool:
-        if self.holiday_country is None:
-            return False
-        return day in _bank_holidays(self.holiday_country, self.holiday_subdiv, day.year)
-
-    def is_working_day(self, day: date) -> bool:
-        return day.weekday() in self.weekdays and not self.is_bank_holiday(day)
-
-    def period(self, day: date) -> tuple[datetime, datetime] | None:
-        """The working period of local date ``day`` as UTC instants, or None on a day off.
-
-        Built from local wall times and converted, so opening is 09:00 UK in
-        both GMT and BST; its length is real time, should a zone ever change
-        its offset inside working hours.
-        """
-        if not self.is_working_day(day):
-            return None
-        tz = self.tz
-        opens = datetime.combine(day, self.start, tzinfo=tz).astimezone(UTC)
-        closes = datetime.combine(day, self.end, tzinfo=tz).astimezone(UTC)
-        return opens, max(opens, closes)
-
-
-DEFAULT_WORKING_HOURS = WorkingHours()
-
-
-def _check_counts(counts: str, hours: WorkingHours | None) -> WorkingHours | None:
-    if counts not in COUNTS:
-        raise ValueError(f"counts must be one of {COUNTS}, not {counts!r}")
-    if counts == TWENTY_FOUR_SEVEN:
-        return None
-    if hours is None:
-        return DEFAULT_WORKING_HOURS
-    if not isinstance(hours, WorkingHours):
-        raise ValueError(f"hours must be a WorkingHours, not {type(hours).__name__}")
-    return hours
-
-
-def add_duration(
-    start: datetime, duration: timedelta, counts: str, hours: WorkingHours | None = None
-) -> datetime:
-    """The deadline ``duration`` after ``start``, in UTC.
-
-    ``"24/7"``: plain UTC arithmetic, so 2 hours is 2 real hours across a DST
-    change. ``"working_hours"``: only time inside ``hours`` counts (default:
-    the policy's Mon-Fri 09:00-17:00 England); a start out of hours counts from
-    the next opening, and a deadline that uses up a day lands on its closing
-    time (4 h from 13:00 is 17:00 that day, not 09:00 the next). Walks a day at
-    a time, so 42 days costs ~60 steps. A zero duration is ``start`` itself.
-    """
-    start = _aware(start, "start")
-    if not isinstance(duration, timedelta):
-        raise ValueError(f"duration must be a timedelta, not {type(duration).__name__}")
-    if duration < _ZERO:
-        raise ValueError(f"duration must not be negative ({duration})")
-    hours = _check_counts(counts, hours)
-    if hours is None or duration == _ZERO:
-        return start + duration
-    remaining = duration
-    day = start.astimezone(hours.tz).date()
-    while True:
-        period = hours.period(day)
-        if period is not None:
-            opens, closes = period
-            counting_from = max(opens, start)
-            if counting_from < closes:
-                available = closes - counting_from
-                if remaining <= available:
-                    return counting_from + remaining
-                remaining -= available
-        day += timedelta(days=1)
-
-
-def elapsed(
-    start: datetime, end: datetime, counts: str, hours: WorkingHours | None = None
-) -> timedelta:
-    """The time a clock counts between two instants: the inverse of ``add_duration``.
-
-    ``elapsed(s, add_duration(s, d, ...), ...) == d``. Signed: if ``end`` is
-    before ``start`` the result is negative, so "how far past the deadline" and
-    "how long to go" are the same call.
-    """
-    start, end = _aware(start, "start"), _aware(end, "end")
-    hours = _check_counts(counts, hours)
-    if end < start:
-        return -elapsed(end, start, counts, hours)
-    if hours is None:
-        return end - start
-    total = _ZERO
-    tz = hours.tz
-    day, last = start.astimezone(tz).date(), end.astimezone(tz).date()
-    while day <= last:
-        period = hours.period(day)
-        if period is not None:
-            lo, hi = max(period[0], start), min(period[1], end)
-            if lo < hi:
-                total += hi - lo
-        day += timedelta(days=1)
-    return total
-
-
-def point_in_window(
-    start: datetime,
-    deadline: datetime,
-    fraction: float,
-    counts: str,
-    hours: WorkingHours | None = None,
-) -> datetime:
-    """The instant ``fraction`` of the window [start, deadline] has gone, in UTC.
-
-    For the policy's warnings at 0.75 and 0.90 (breach is 1.0, the deadline
-    itself). Working-hours clocks count only working time, so 75% of 4 working
-    hours from Friday 16:00 is Monday 11:00, not some time on Saturday.
-    ``fraction`` is a proportion: 75 (a percentage) is refused, not a deadline
-    weeks away.
-    """
-    start, deadline = _aware(start, "start"), _aware(deadline, "deadline")
-    if deadline < start:
-        raise ValueError(f"deadline {deadline.isoformat()} is before start {start.isoformat()}")
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 <= fraction <= 1:
-        raise ValueError(f"fraction must be a number from 0 to 1, not {fraction!r}")
-    if fraction == 1:
-        return deadline
-    if counts == "24/7":  # the common case, worked out directly (the live queue asks 2,000 times a render)
-        return (start + (deadline - start) * fraction).astimezone(timezone.utc)
-    window = elapsed(start, deadline, counts, hours)
-    return add_duration(start, window * fraction, counts, hours)
+    """Whole years of age on ``on``, today in the UK by default (rules.calendar.age_in_years)."""
+    return calendar.age_in_years(born, on or uk_date(now()))

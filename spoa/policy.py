@@ -1,22 +1,18 @@
 """The routing policy the app runs with: loaded once per process at start, so a
 bad rule file stops the app starting rather than failing mid-triage."""
-from dataclasses import asdict
 from pathlib import Path
 
 from flask import current_app
 
-from rules.engine import Policy, load_policy
+from rules.loader import load_policy
+from rules.policy_model import Policy
 
 from .clocks import WorkingHours
 
 
 def init_app(app) -> None:
     directory = app.config.get("RULES_DIR")
-    policy = load_policy(Path(directory) if directory else None)
-    app.extensions["spoa_policy"] = policy
-    # rules/ holds the configured hours as plain values; spoa.clocks turns them
-    # into the calendar that does the arithmetic (bank holidays, clock changes).
-    app.extensions["spoa_working_hours"] = WorkingHours(**asdict(policy.working_hours))
+    app.extensions["spoa_policy"] = load_policy(Path(directory) if directory else None)
 
 
 def current_policy() -> Policy:
@@ -24,4 +20,5 @@ def current_policy() -> Policy:
 
 
 def current_working_hours() -> WorkingHours:
-    return current_app.extensions["spoa_working_hours"]
+    """clocks.yaml's working hours: the calendar (rules.calendar.WorkingHours) the deadlines count in."""
+    return current_policy().working_hours

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from ..actor import CLI_NAME, Actor
 from ..extensions import db
+from ..clocks import WEEKDAY_NAMES, days_in_words, parse_weekdays  # noqa: F401 - pages use admin.*
 from ..models import ApiClient, Service, User
 from ..models.user import ROLES, username_key
 from ..policy import current_policy
@@ -32,8 +33,6 @@ class Invalid(Exception):
         self.errors = errors
 
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # ISO weekday n is WEEKDAYS[n - 1]
-WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _ORG_CODE = re.compile(r"^[a-z0-9_]+$")
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]*")  # ASCII: no two names that look alike
 ORG_CODE_MAX = 32  # services.code
@@ -259,18 +258,12 @@ def check_org_code(code: str) -> str | None:
 
 
 def parse_duty_days(days) -> list[int]:
-    """Weekdays as ISO numbers (1 = Monday), from names (mon, Monday) or numbers 1-7.
-    Raises Invalid naming the one not understood."""
-    found = set()
-    for day in days:
-        text = str(day).strip().lower()
-        if text in ("1", "2", "3", "4", "5", "6", "7"):  # not isdigit(): "²" passes it, int() fails
-            found.add(int(text))
-        elif text[:3] in WEEKDAYS and WEEKDAY_NAMES[WEEKDAYS.index(text[:3])].lower().startswith(text):
-            found.add(WEEKDAYS.index(text[:3]) + 1)
-        else:
-            raise Invalid({"duty_days": f"{day!r} is not a day of the week (mon, tue, wed, thu, fri, sat, sun)"})
-    return sorted(found)
+    """Weekdays as ISO numbers (1 = Monday), from names (mon, Monday) or numbers 1-7
+    (rules.calendar.parse_weekdays). Raises Invalid naming the one not understood."""
+    try:
+        return sorted(parse_weekdays(days))
+    except ValueError as exc:
+        raise Invalid({"duty_days": str(exc)}) from None
 
 
 def check_duty_days(days: list[int]) -> str | None:
@@ -302,14 +295,6 @@ def set_duty_days(org: Service, duty_days, by: User | None) -> None:
         before, org.duty_days = list(org.duty_days or []), days
         _audit(by, "duty_days_changed", service_id=org.id, code=org.code, before=before, after=days)
     db.session.commit()
-
-
-def days_in_words(days) -> str:
-    """[1, 2, 3, 4, 5] -> Mon, Tue, Wed, Thu, Fri (every day: Every day)."""
-    days = sorted(days or [])
-    if days == list(range(1, 8)):
-        return "Every day"
-    return ", ".join(WEEKDAYS[d - 1].capitalize() for d in days) or "None"
 
 
 def set_service_active(service: Service, active: bool, by: User) -> None:

@@ -5,7 +5,9 @@ from datetime import date, datetime, time as clock_time, timedelta, timezone
 
 import pytest
 
-from rules.engine import ClockTarget, DecisionError, load_policy
+from rules.clock_policy import ClockTarget
+from rules.errors import DecisionError
+from rules.loader import load_policy
 from rules.facts import FactError, derive_facts
 
 POLICY = load_policy()
@@ -107,8 +109,7 @@ def test_decide_refuses_a_wrongly_typed_fact_rather_than_guess():
 def test_a_rule_that_fails_at_decision_time_raises_rather_than_being_skipped():
     facts = derive_facts({"presenting_need": "other", "consent": True, "source": "gp"}, received_at=RECEIVED)
     broken = dataclasses.replace(POLICY.rules[0], test=lambda facts: 1 < None)
-    policy = load_policy()
-    policy.rules = (broken, *policy.rules[1:])
+    policy = dataclasses.replace(POLICY, rules=(broken, *POLICY.rules[1:]))  # the loaded policy is frozen
     with pytest.raises(DecisionError, match="rule red-flag \\(row 1\\) could not be evaluated"):
         policy.decide(facts)
 
@@ -192,6 +193,6 @@ def test_warnings_escalation_and_working_hours_come_from_clocks_yaml():
     assert POLICY.warn_at == (0.75, 0.90)
     assert POLICY.escalation_chain == ("service_duty_lead", "spoa_supervisor", "on_call_manager")
     hours = POLICY.working_hours
-    assert (hours.timezone, hours.weekdays) == ("Europe/London", (0, 1, 2, 3, 4))
+    assert (hours.timezone, hours.weekdays) == ("Europe/London", frozenset({1, 2, 3, 4, 5}))  # ISO, 1 = Monday
     assert (hours.start, hours.end) == (clock_time(9), clock_time(17))
     assert (hours.holiday_country, hours.holiday_subdiv) == ("GB", "ENG")

@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import rule_engine
 
-from rules.engine import load_policy
+from rules.loader import load_policy
 from rules.facts import FACT_TYPES, FactError, check_facts, derive_facts
 
 UTC = timezone.utc

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rules.compiler import Unsupported, compile_rule
-from rules.engine import DEFAULT_DIRECTORY, load_policy
+from rules.loader import DEFAULT_DIRECTORY, load_policy
 from rules.expressions import build_context
 from rules.facts import derive_facts
 

@@ -1,10 +1,12 @@
 """flags.yaml: flags raised once the route is decided, loaded and checked like
 the routing rules (a bad flag stops the load, naming the file and the flag)."""
+import dataclasses
 import shutil
 
 import pytest
 
-from rules.engine import DEFAULT_DIRECTORY, DecisionError, PolicyError, load_policy
+from rules.errors import DecisionError, PolicyError
+from rules.loader import DEFAULT_DIRECTORY, load_policy
 from rules.scenario_runner import load_scenarios, run_scenario, unpinned_flags
 
 POLICY = load_policy()
@@ -100,6 +102,22 @@ def test_a_badly_written_flag_is_refused_naming_it(policy_dir, old, new, problem
 def test_no_flags_at_all_is_a_valid_policy(policy_dir):
     with_flags(policy_dir, "flags: []\n")
     assert load_policy(policy_dir).flags == ()
+
+
+def test_a_flag_that_fails_at_decision_time_raises_like_a_rule_would():
+    broken = dataclasses.replace(POLICY.flags[0], test=lambda values: 1 < None)
+    policy = dataclasses.replace(POLICY, flags=(broken,))
+    with pytest.raises(DecisionError, match="flag waiting-for-bed \\(row 1\\) could not be evaluated"):
+        policy.flags_for(FACTS, "bed_rehab", 0)
+
+
+def test_rules_and_flags_are_one_kind_of_entry_and_the_loaded_policy_is_frozen():
+    from rules.policy_model import Entry
+    assert all(isinstance(entry, Entry) for entry in (*POLICY.rules, *POLICY.flags))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        POLICY.flags = ()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        POLICY.flags[0].label = "Needs a bed"
 
 
 def test_a_flag_cannot_be_evaluated_for_an_unknown_route():

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from rules.engine import load_policy
+from rules.loader import load_policy
 from rules.scenario_runner import DEFAULT_DIRECTORY, ScenarioError, load_scenarios, run_scenario, unpinned_rules
 
 POLICY = load_policy()

@@ -1,0 +1,209 @@
+"""The loaded policy: frozen values that rules/loader.py builds from
+rules/policy/*.yaml, and the decisions made from them.
+
+A routing rule and a flag are the same thing, an Entry: a `when` expression
+compiled and type-checked once at load, an explanation template, and a payload
+(a route and urgency; or what the referral waits for and who is alerted).
+Nothing here reads a file or changes after load: a changed file is a new load,
+with a new version.
+"""
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from types import MappingProxyType
+from typing import ClassVar
+
+import rule_engine
+from rule_engine import errors as re_errors
+
+from .clock_policy import URGENCIES, ClockPolicy, ClockTarget
+from .calendar import WORKING_HOURS, WorkingHours
+from .errors import DecisionError
+from .facts import check_facts
+
+
+@dataclass(frozen=True, kw_only=True)
+class Entry:
+    """One entry of routing.yaml or flags.yaml, checked once at load."""
+
+    KIND: ClassVar[str] = "entry"  # what the files and messages call it: rule, flag
+
+    id: str
+    row: int  # 1-based position in its file (for a rule, the row number of routing-policy.md)
+    description: str
+    when: str
+    facts: tuple[str, ...]  # the fact names the expression reads, in declaration order
+    compiled: rule_engine.Rule = field(repr=False, compare=False)
+    template: tuple = field(repr=False, compare=False)  # parsed explanation: (literal, fact name or None)
+    test: Callable[[dict], bool] = field(repr=False, compare=False)  # values -> does `when` hold
+    is_fast: bool = True  # evaluated by a compiled closure rather than by rule-engine (compiler.py)
+
+    def holds(self, values: dict) -> bool:
+        try:
+            return self.test(values)
+        except (re_errors.EngineError, TypeError) as exc:
+            raise DecisionError(f"{self.KIND} {self.id} (row {self.row}) could not be evaluated: "
+                                f"{getattr(exc, 'message', exc)}") from exc
+
+    def explained(self, values: dict) -> str:
+        return render(self.template, values)
+
+    def facts_used(self, values: dict) -> dict:
+        """Only the facts this entry reads: what the audit must show."""
+        return {name: _copy(values[name]) for name in self.facts}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PolicyRule(Entry):
+    """A row of routing.yaml: the first whose `when` holds decides the route."""
+
+    KIND: ClassVar[str] = "rule"
+
+    route: str
+    urgency: str
+    explain: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Flag(Entry):
+    """A flag the policy raises on a referral once its route is decided (flags.yaml)."""
+
+    KIND: ClassVar[str] = "flag"
+
+    flag: str  # what the referral is waiting for, e.g. bed (referrals.waiting_for)
+    label: str  # as staff see it, e.g. Waiting for bed
+    explanation: str
+    alert: str  # supervisor | none
+
+
+@dataclass(frozen=True)
+class Decision:
+    rule_id: str
+    row: int  # 1-based position in routing.yaml: the row number of routing-policy.md
+    route: str
+    urgency: str
+    explanation: str  # one plain-English sentence, values filled in
+    facts_used: dict  # only the facts the deciding rule reads: what the audit must show
+    rules_version: str
+
+
+@dataclass(frozen=True)
+class FlagRaised:
+    id: str
+    flag: str
+    label: str
+    explanation: str  # one sentence, values filled in
+    alert: str | None  # supervisor, or None
+    facts_used: dict
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Policy:
+    """One loaded, validated policy."""
+
+    version: str
+    directory: Path
+    rules: tuple[PolicyRule, ...]
+    lists: MappingProxyType
+    clocks: ClockPolicy
+    flags: tuple[Flag, ...] = ()
+
+    def __repr__(self):
+        return f"<Policy {self.version} rules={len(self.rules)} from {self.directory}>"
+
+    @property
+    def routes(self) -> MappingProxyType:
+        """Route id -> RouteInfo(name, is_service)."""
+        return self.clocks.routes
+
+    @property
+    def services(self) -> dict[str, str]:
+        """The routes a service accepts and works (code -> name); the rest are SPOA's own."""
+        return {code: info.name for code, info in self.clocks.routes.items() if info.is_service}
+
+    @property
+    def warn_at(self) -> tuple[float, ...]:
+        return self.clocks.warn_at
+
+    @property
+    def escalation_chain(self) -> tuple[str, ...]:
+        return self.clocks.escalation_chain
+
+    @property
+    def working_hours(self) -> WorkingHours:
+        return self.clocks.working_hours
+
+    def decide(self, facts: dict) -> Decision:
+        """The first rule whose expression holds for ``facts`` decides."""
+        # A missing, unknown or wrongly typed fact raises FactError: never a wrong route.
+        check_facts(facts)
+        for rule in self.rules:
+            if rule.holds(facts):
+                return Decision(
+                    rule_id=rule.id, row=rule.row, route=rule.route, urgency=rule.urgency,
+                    explanation=rule.explained(facts), facts_used=rule.facts_used(facts),
+                    rules_version=self.version,
+                )
+        raise DecisionError("no rule matched")  # unreachable: the fallback rule is "true"
+
+    def flags_for(self, facts: dict, route: str, capacity_free: int | None) -> list[FlagRaised]:
+        """The flags to raise, in flags.yaml order, for a referral with these
+        facts once ``route`` is decided. ``capacity_free``: the routed service's
+        free places today, None when it has not declared them (never zero: see
+        rules/facts.py, FLAG_FACT_TYPES)."""
+        check_facts(facts)
+        if route not in self.routes:
+            raise DecisionError(f"flags: unknown route {route!r}")
+        if capacity_free is not None and (not isinstance(capacity_free, int) or isinstance(capacity_free, bool)):
+            raise DecisionError(f"flags: capacity_free should be a whole number or None, not {capacity_free!r}")
+        values = {**facts, "route": route, "capacity_free": capacity_free}
+        return [
+            FlagRaised(id=flag.id, flag=flag.flag, label=flag.label, explanation=flag.explained(values),
+                       alert=None if flag.alert == "none" else flag.alert, facts_used=flag.facts_used(values))
+            for flag in self.flags if flag.holds(values)
+        ]
+
+    def clock_targets(self, route: str, urgency: str) -> list[ClockTarget]:
+        """The clocks a referral on ``route`` at ``urgency`` runs, in clocks.yaml order."""
+        if route not in self.clocks.clocks:
+            raise ValueError(f"unknown route {route!r}")
+        if urgency not in URGENCIES:
+            raise ValueError(f"unknown urgency {urgency!r}")
+        return [spec.target(urgency) for spec in self.clocks.clocks[route]]
+
+    def rechase_interval(self, duration, counts: str = "24/7") -> timedelta:
+        """How long a breached clock waits before its next escalation step:
+        the short interval for windows of a day or less, the long one otherwise.
+
+        Takes a ClockTarget or a duration. A working-hours window is measured
+        in working days (16 working hours is two days' work), not elapsed time.
+        """
+        if isinstance(duration, ClockTarget):
+            duration, counts = duration.duration, duration.counts
+        window = duration
+        if counts == WORKING_HOURS:
+            hours = self.working_hours
+            day = datetime.combine(date.min, hours.end) - datetime.combine(date.min, hours.start)
+            window = timedelta(days=duration / day)
+        return self.clocks.rechase_short if window <= timedelta(days=1) else self.clocks.rechase_long
+
+
+def _copy(value):
+    return list(value) if isinstance(value, (list, tuple)) else value
+
+
+def plain(value) -> str:
+    """A fact as words in a sentence: yes/no, "not recorded", lists joined,
+    underscores as spaces (fall_no_injury -> fall no injury)."""
+    if value is None:
+        return "not recorded"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(plain(v) for v in value) or "none"
+    return str(value).replace("_", " ")
+
+
+def render(template: tuple, facts: dict) -> str:
+    return "".join(text if name is None else plain(facts[name]) for text, name in template)
