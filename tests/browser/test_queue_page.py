@@ -12,7 +12,7 @@ from spoa.clocks import now
 from spoa.models import ApiClient, User
 from tests.referral_data import VALID_REFERRAL
 
-PASSWORD = "correct horse battery"
+from tests.people import PASSWORD
 
 
 @pytest.fixture

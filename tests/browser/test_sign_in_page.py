@@ -3,7 +3,7 @@ import pytest
 
 from spoa.models import User
 
-PASSWORD = "correct horse battery"
+from tests.people import PASSWORD
 
 
 @pytest.fixture

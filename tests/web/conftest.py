@@ -5,7 +5,7 @@ import pytest
 
 from spoa.models import User
 
-PASSWORD = "correct horse battery"  # noqa: S105 (a test fixture)
+from tests.people import PASSWORD  # noqa: F401 (fixtures import it from here too)
 
 
 def csrf_token(client, path="/login"):

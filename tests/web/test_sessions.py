@@ -15,8 +15,7 @@ from spoa.web import security
 
 from .conftest import csrf_token
 
-PASSWORD = "correct horse battery"  # noqa: S105 (a test fixture)
-NEW_PASSWORD = "a long new password"  # noqa: S105
+from tests.people import NEW_PASSWORD, PASSWORD
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
 
 

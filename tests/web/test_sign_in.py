@@ -13,7 +13,7 @@ from spoa.services import admin as admin_service
 from spoa.services.accounts import MAX_FAILURES
 from tests.concurrently import at_once
 
-PASSWORD = "correct horse battery"
+from tests.people import PASSWORD
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 
 
