@@ -11,6 +11,7 @@ from copy import deepcopy
 
 import pytest
 import redis as redis_lib
+import time_machine
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
@@ -162,6 +163,40 @@ def payload():
         return body
 
     return make
+
+
+class _Frozen:
+    """One frozen instant: ``with frozen_now(at) as clock:`` (``clock.move_to(later)``), or
+    just ``frozen_now(at)``, frozen until the test ends."""
+
+    def __init__(self, traveller, running):
+        self._traveller, self._running = traveller, running
+        self.coordinates = traveller.start()
+        running.append(self)
+
+    def move_to(self, at):
+        self.coordinates.move_to(at)
+
+    def stop(self):
+        if self in self._running:
+            self._running.remove(self)
+            self._traveller.stop()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+@pytest.fixture
+def frozen_now():
+    """frozen_now(at): the app's now() (spoa/clocks.py), and every other clock, is ``at``
+    and stands still, for the ``with`` block or until the test ends."""
+    running = []
+    yield lambda at: _Frozen(time_machine.travel(at, tick=False), running)
+    for frozen in reversed(list(running)):
+        frozen.stop()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 from sqlalchemy import text
 
 
@@ -40,10 +39,10 @@ def test_the_routed_service_accepts_and_records_first_contact(client, crisis_tea
     assert history[-1]["from_state"] == "accepted" and history[-1]["to_state"] == "in_progress"
 
 
-def test_the_crisis_episode_ends_48_hours_after_first_contact(client, crisis_team, referral):
+def test_the_crisis_episode_ends_48_hours_after_first_contact(frozen_now, client, crisis_team, referral):
     fire(client, crisis_team, referral, "accept")
     at = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=30)
-    with time_machine.travel(at, tick=False):
+    with frozen_now(at):
         data = fire(client, crisis_team, referral, "first_contact").get_json()
     episode = next(c for c in data["clocks"] if c["name"] == "episode_end")
     assert datetime.fromisoformat(episode["deadline"]) == at + timedelta(hours=48)

@@ -4,27 +4,32 @@ unless it is a usable one."""
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 
 URL = "/api/v1/referrals"
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)
 
 
-def _post(client, sender, payload, received_at):
+@pytest.fixture
+def post_received(frozen_now, client, sender, payload):
+    """post_received(received_at): a referral sent at NOW saying it was received then."""
     _, headers = sender
-    with time_machine.travel(NOW, tick=False):
-        return client.post(URL, json=payload(received_at=received_at), headers=headers)
+
+    def post(received_at):
+        with frozen_now(NOW):
+            return client.post(URL, json=payload(received_at=received_at), headers=headers)
+
+    return post
 
 
-def test_back_dated_23_hours_59_minutes_is_accepted_and_counted_from_then(client, sender, payload):
+def test_back_dated_23_hours_59_minutes_is_accepted_and_counted_from_then(post_received, client, sender, payload):
     sent = NOW - timedelta(hours=23, minutes=59)
-    response = _post(client, sender, payload, sent.isoformat())
+    response = post_received(sent.isoformat())
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["received_at"] == sent.isoformat()
 
 
-def test_back_dated_25_hours_is_refused_naming_received_at(client, sender, payload, db):
-    response = _post(client, sender, payload, (NOW - timedelta(hours=25)).isoformat())
+def test_back_dated_25_hours_is_refused_naming_received_at(post_received, client, sender, payload, db):
+    response = post_received((NOW - timedelta(hours=25)).isoformat())
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
     assert "24 hours in the past" in response.get_json()["errors"]["received_at"][0]
@@ -37,17 +42,17 @@ def test_back_dated_25_hours_is_refused_naming_received_at(client, sender, paylo
     "9999-12-31T23:59:59-05:00", "9999-12-31T23:59:59Z", "0001-01-01", "+10000-01-01T00:00:00Z",
     "٢٠٢٦-١١-٢٣T13:00:00Z",
 ])
-def test_absurd_instants_are_a_422_never_a_500(client, sender, payload, instant):
-    response = _post(client, sender, payload, instant)
+def test_absurd_instants_are_a_422_never_a_500(post_received, client, sender, payload, instant):
+    response = post_received(instant)
     assert response.status_code == 422, response.get_data(as_text=True)[:300]
     assert "received_at" in response.get_json()["errors"]
 
 
-def test_the_window_is_configurable(client, sender, payload, app):
+def test_the_window_is_configurable(post_received, client, sender, payload, app):
     app.config["RECEIPT_MAX_AGE_HOURS"] = 2
     try:
-        late = _post(client, sender, payload, (NOW - timedelta(hours=3)).isoformat())
-        fine = _post(client, sender, payload, (NOW - timedelta(hours=1)).isoformat())
+        late = post_received((NOW - timedelta(hours=3)).isoformat())
+        fine = post_received((NOW - timedelta(hours=1)).isoformat())
     finally:
         app.config["RECEIPT_MAX_AGE_HOURS"] = 24
     assert (late.status_code, fine.status_code) == (422, 201)

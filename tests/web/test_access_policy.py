@@ -5,7 +5,6 @@ import uuid
 from datetime import timedelta
 
 import pytest
-import time_machine
 
 from spoa import access
 from spoa.actor import Actor
@@ -168,7 +167,7 @@ def preview(client, data):
     return client.post("/referrals/preview", data=form).get_json()
 
 
-def test_a_handler_shown_a_match_by_the_preview_may_open_it_for_a_shift(client, login_as, db, crisis):
+def test_a_handler_shown_a_match_by_the_preview_may_open_it_for_a_shift(frozen_now, client, login_as, db, crisis):
     handler = sign_in(login_as, "call_handler")
     assert client.get(f"/referrals/{crisis['id']}").status_code == 404  # not before it was shown
     shown = preview(client, GOOD)  # same NHS number as the ambulance's referral
@@ -178,7 +177,7 @@ def test_a_handler_shown_a_match_by_the_preview_may_open_it_for_a_shift(client, 
     assert len(grants) == 1
     preview(client, GOOD)  # the same showing, as the form is filled in: not another row
     assert db.session.query(AccessEvent).filter_by(user_id=handler.id, via="duplicate").count() == 1
-    with time_machine.travel(now() + access.DUPLICATE_GRANT + timedelta(minutes=1)):
+    with frozen_now(now() + access.DUPLICATE_GRANT + timedelta(minutes=1)):
         assert client.get(f"/referrals/{crisis['id']}").status_code == 404  # the shift is over
 
 

@@ -8,7 +8,6 @@ import uuid
 from datetime import timedelta
 
 import pytest
-import time_machine
 
 from spoa.clocks import now
 from spoa.lifecycle import Actor
@@ -19,11 +18,11 @@ from .conftest import csrf_token
 
 
 @pytest.fixture
-def post(client, sender, payload):
+def post(frozen_now, client, sender, payload):
     _, headers = sender
 
     def send(at=None, **fields):
-        with time_machine.travel(at or now(), tick=False):
+        with frozen_now(at or now()):
             response = client.post("/api/v1/referrals", json=payload(**fields), headers=headers)
         assert response.status_code == 201, response.get_json()
         return response.get_json()

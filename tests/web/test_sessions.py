@@ -5,7 +5,6 @@ import html
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 from flask import g
 from flask.testing import FlaskClient
 
@@ -136,10 +135,10 @@ def test_reactivating_a_user_does_not_bring_back_a_session_from_before(db, brows
     assert not signed_in(theirs)
 
 
-def test_31_minutes_without_activity_signs_you_out_and_keeps_where_you_were(db, browser):
+def test_31_minutes_without_activity_signs_you_out_and_keeps_where_you_were(frozen_now, db, browser):
     make_user(db)
     mine = browser()
-    with time_machine.travel(T0, tick=False) as clock:
+    with frozen_now(T0) as clock:
         sign_in(mine)
         clock.move_to(T0 + timedelta(minutes=29))
         assert signed_in(mine)  # activity: the half hour starts again
@@ -156,10 +155,10 @@ def test_31_minutes_without_activity_signs_you_out_and_keeps_where_you_were(db, 
         assert back.headers["Location"] == "/referrals/new"
 
 
-def test_a_form_posted_after_the_session_ran_out_returns_to_the_page_it_was_on(db, browser):
+def test_a_form_posted_after_the_session_ran_out_returns_to_the_page_it_was_on(frozen_now, db, browser):
     make_user(db)
     mine = browser()
-    with time_machine.travel(T0, tick=False) as clock:
+    with frozen_now(T0) as clock:
         sign_in(mine)
         token = csrf_token(mine, "/referrals/new")
         clock.move_to(T0 + timedelta(minutes=31))
@@ -169,20 +168,20 @@ def test_a_form_posted_after_the_session_ran_out_returns_to_the_page_it_was_on(d
         assert response.headers["Location"] == "/login?next=/referrals/new?source%3Dgp"
 
 
-def test_the_idle_timeout_is_configurable(app, db, browser, monkeypatch):
+def test_the_idle_timeout_is_configurable(frozen_now, app, db, browser, monkeypatch):
     monkeypatch.setitem(app.config, "SESSION_IDLE_MINUTES", 5)
     make_user(db)
     mine = browser()
-    with time_machine.travel(T0, tick=False) as clock:
+    with frozen_now(T0) as clock:
         sign_in(mine)
         clock.move_to(T0 + timedelta(minutes=6))
         assert not signed_in(mine)
 
 
-def test_12_hours_and_a_minute_after_sign_in_you_are_signed_out_however_active(db, browser):
+def test_12_hours_and_a_minute_after_sign_in_you_are_signed_out_however_active(frozen_now, db, browser):
     make_user(db)
     mine = browser()
-    with time_machine.travel(T0, tick=False) as clock:
+    with frozen_now(T0) as clock:
         sign_in(mine)
         for minutes in range(25, 12 * 60 + 1, 25):
             clock.move_to(T0 + timedelta(minutes=minutes))
@@ -206,10 +205,10 @@ def test_nothing_put_in_the_session_before_sign_in_is_there_after_it(db, browser
         assert session["_user_id"].startswith(f"{db.session.query(User).one().id}:")
 
 
-def test_an_open_event_stream_is_not_activity(app, db, browser):
+def test_an_open_event_stream_is_not_activity(frozen_now, app, db, browser):
     make_user(db, username="sue", role="supervisor")
     mine = browser()
-    with time_machine.travel(T0, tick=False) as clock:
+    with frozen_now(T0) as clock:
         sign_in(mine, username="sue")
         clock.move_to(T0 + timedelta(minutes=20))
         stream = mine.get("/queue/events", buffered=False)
@@ -219,7 +218,7 @@ def test_an_open_event_stream_is_not_activity(app, db, browser):
         assert not signed_in(mine)
 
 
-def test_session_still_valid_tells_a_long_lived_response_when_its_session_has_ended(app, db, browser):
+def test_session_still_valid_tells_a_long_lived_response_when_its_session_has_ended(frozen_now, app, db, browser):
     make_user(db)
     mine = browser()
 
@@ -228,7 +227,7 @@ def test_session_still_valid_tells_a_long_lived_response_when_its_session_has_en
                                       headers={"Cookie": f"session={mine.get_cookie('session').value}"}):
             return security.session_still_valid()
 
-    with time_machine.travel(T0, tick=False) as clock:
+    with frozen_now(T0) as clock:
         sign_in(mine)
         assert still_valid()
         clock.move_to(T0 + timedelta(minutes=31))

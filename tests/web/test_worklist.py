@@ -4,7 +4,6 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 
 from spoa.models import AccessEvent, Referral
 
@@ -14,12 +13,12 @@ T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def referrals(client, sender, payload):
+def referrals(frozen_now, client, sender, payload):
     """Two crisis referrals (the second received earlier: nearer deadline) and one home rehab."""
     _, headers = sender
 
     def post(at, **fields):
-        with time_machine.travel(at, tick=False):
+        with frozen_now(at):
             return client.post("/api/v1/referrals", json=payload(**fields), headers=headers).get_json()
 
     later = post(T0)
