@@ -8,11 +8,13 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from .extensions import db
 from .models import User
 from .models.user import ROLES, username_key
+from .schemas.errors import named_errors
 
 spoa_cli = AppGroup("spoa", help="Administer SPOA: users, API clients, demo data.")
 rules_cli = AppGroup("rules", help="Check and test the routing policy in rules/.")
@@ -23,13 +25,31 @@ def _fail(message: str):
     sys.exit(2)
 
 
-# services.admin names the field at fault; say it as the option that sets it (the password comes on stdin).
-_OPTIONS = {"rate_limit_per_minute": "--rate", "password": "the password (standard input)",
-            "duty_days": "--duty-days"}
+def _options() -> dict[str, str]:
+    """The running command's options by the parameter each sets: every admin command
+    names its parameters as its schema names the fields (--rate sets rate_limit_per_minute)."""
+    command = click.get_current_context().command
+    return {p.name: max(p.opts, key=len) for p in command.params if isinstance(p, click.Option)}
 
 
-def _fail_invalid(exc) -> None:
-    _fail("; ".join(f"{_OPTIONS.get(field, '--' + field)}: {message}" for field, message in exc.errors.items()))
+def _option_for(field: str) -> str:
+    # An admin command's one input that is not an option is read from standard input (the password).
+    return _options().get(field, f"the {field} (standard input)")
+
+
+def _fail_invalid(exc: ValidationError) -> None:
+    """The schema's (or the service's) messages after the option that sets each field,
+    through the same mapping the admin pages use for their fields (schemas/errors.py)."""
+    _fail("; ".join(f"{option}: {message}" for option, messages in named_errors(exc, _option_for).items()
+                    for message in messages))
+
+
+def _load(schema, **values) -> dict:
+    """Options -> a schema's data (as the admin pages load their forms), or fail naming the option."""
+    try:
+        return schema.load(values)
+    except ValidationError as exc:
+        _fail_invalid(exc)
 
 
 @spoa_cli.command("create-api-client")
@@ -37,17 +57,20 @@ def _fail_invalid(exc) -> None:
 @click.option("--sources", help="Comma-separated sources it may post as, e.g. emas,nhs111.")
 @click.option("--service",
               help="The service whose own system this is (a route id, or a voluntary organisation's code).")
-@click.option("--rate", type=int, help="Requests a minute (default from API_RATE_LIMIT_PER_MINUTE).")
-def create_api_client(name, sources, service, rate):
+@click.option("--rate", "rate_limit_per_minute", type=int,
+              help="Requests a minute (default from API_RATE_LIMIT_PER_MINUTE).")
+def create_api_client(name, sources, service, rate_limit_per_minute):
     """Create an API client and print its token (shown once, stored hashed)."""
-    from .services import admin
+    from .schemas.api_clients import NewApiClientSchema
+    from .services.api_clients import create_api_client as create
 
-    source_list = [s.strip() for s in (sources or "").split(",") if s.strip()]
+    data = _load(NewApiClientSchema(), name=name, sources=_listed(sources), service=service,
+                 rate_limit_per_minute=rate_limit_per_minute)
     try:
-        client, token = admin.create_api_client(name, source_list, service, rate, by=None)
-    except admin.Invalid as exc:
+        client, token = create(**data, by=None)
+    except ValidationError as exc:
         _fail_invalid(exc)
-    click.echo(f"Created API client {name} (id {client.id}). Keep this token; it is not shown again:")
+    click.echo(f"Created API client {client.name} (id {client.id}). Keep this token; it is not shown again:")
     click.echo(token)
 
 
@@ -57,16 +80,18 @@ def create_api_client(name, sources, service, rate):
 @click.option("--service", help="A clinician's service (a route id, or a voluntary organisation's code).")
 def create_user(username, role, service):
     """Create a staff user; the password is read from standard input."""
-    from .services import admin
+    from .schemas.users import NewUserSchema
+    from .services.users import create_user as create
 
-    if problems := admin.check_role_and_service(role, service):  # before waiting for a password
-        _fail_invalid(admin.Invalid(problems))
+    given = {"username": username, "role": role, "service": service}
+    _load(NewUserSchema(partial=("password",)), **given)  # the options' mistakes before waiting for a password
     password = sys.stdin.readline().rstrip("\r\n")
+    data = _load(NewUserSchema(), **given, password=password)
     try:
-        user = admin.create_user(username, role, service, password, by=None)
-    except admin.Invalid as exc:
+        user = create(**data, by=None)
+    except ValidationError as exc:
         _fail_invalid(exc)
-    click.echo(f"Created {role} {username} (id {user.id}).")
+    click.echo(f"Created {user.role} {user.username} (id {user.id}).")
 
 
 @spoa_cli.command("add-voluntary-org")
@@ -75,15 +100,20 @@ def create_user(username, role, service):
 @click.option("--duty-days", required=True, help="Comma-separated days it is on duty, e.g. mon,tue,wed,thu,fri.")
 def add_voluntary_org(code, name, duty_days):
     """Add a voluntary organisation to the duty rota (it declares its capacity each day it is on duty)."""
-    from .services import admin
+    from .schemas.services import NewVoluntaryOrgSchema, days_in_words
+    from .services.service_setup import create_voluntary_org
 
-    days = [d.strip() for d in duty_days.split(",") if d.strip()]
+    data = _load(NewVoluntaryOrgSchema(), code=code, name=name, duty_days=_listed(duty_days))
     try:
-        org = admin.create_voluntary_org(code, name, days, by=None)
-    except admin.Invalid as exc:
+        org = create_voluntary_org(**data, by=None)
+    except ValidationError as exc:
         _fail_invalid(exc)
-    click.echo(f"Added voluntary organisation {org.name} ({org.code}), "
-               f"on duty: {admin.days_in_words(org.duty_days)}.")
+    click.echo(f"Added voluntary organisation {org.name} ({org.code}), on duty: {days_in_words(org.duty_days)}.")
+
+
+def _listed(text: str | None) -> list[str]:
+    """A comma-separated option -> its items, as a form's ticked boxes arrive."""
+    return [item.strip() for item in (text or "").split(",") if item.strip()]
 
 
 @spoa_cli.command("unlock-user")
@@ -91,7 +121,7 @@ def add_voluntary_org(code, name, duty_days):
 def unlock_user(username):
     """Unlock an account locked after failed sign-ins (recorded in the audit)."""
     from .services.accounts import unlock
-    from .services.admin import CLI_ACTOR
+    from .services.admin_change import CLI_ACTOR
 
     user = db.session.scalar(select(User).where(User.username == username_key(username)))
     if user is None:

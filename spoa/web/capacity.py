@@ -6,6 +6,7 @@ from marshmallow import ValidationError
 from .. import access
 from ..actor import Actor
 from ..schemas.fields import flatten_errors, whole_number
+from ..schemas.capacity import load_declaration
 from ..services import capacity
 from . import bp
 
@@ -31,7 +32,7 @@ def service_capacity(code):
     if request.method == "POST":
         values = request.form
         try:
-            data = capacity.load_declaration(service, _numbers(request.form))
+            data = load_declaration(service, _numbers(request.form))
         except ValidationError as exc:
             errors = flatten_errors(exc.messages)
         else:
