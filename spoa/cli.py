@@ -44,12 +44,19 @@ def _fail_invalid(exc: ValidationError) -> None:
                     for message in messages))
 
 
-def _load(schema, **values) -> dict:
-    """Options -> a schema's data (as the admin pages load their forms), or fail naming the option."""
+def _submit(schema, act, **values):
+    """An admin command's one way: its options through the schema (as an admin page
+    loads its form), then act on the data; a ValidationError from either, the
+    schema's or the service's, fails naming the option."""
     try:
-        return schema.load(values)
+        return act(schema.load(values))
     except ValidationError as exc:
         _fail_invalid(exc)
+
+
+def _listed(text: str | None) -> list[str]:
+    """A comma-separated option -> its items, as a form's ticked boxes arrive."""
+    return [item.strip() for item in (text or "").split(",") if item.strip()]
 
 
 @spoa_cli.command("create-api-client")
@@ -62,15 +69,12 @@ def _load(schema, **values) -> dict:
 def create_api_client(name, sources, service, rate_limit_per_minute):
     """Create an API client and print its token (shown once, stored hashed)."""
     from .schemas.api_clients import NewApiClientSchema
-    from .services.api_clients import create_api_client as create
+    from .services import api_clients
 
-    data = _load(NewApiClientSchema(), name=name, sources=_listed(sources), service=service,
-                 rate_limit_per_minute=rate_limit_per_minute)
-    try:
-        client, token = create(**data, by=None)
-    except ValidationError as exc:
-        _fail_invalid(exc)
-    click.echo(f"Created API client {client.name} (id {client.id}). Keep this token; it is not shown again:")
+    client, token = _submit(NewApiClientSchema(), lambda data: api_clients.create_api_client(**data, by=None),
+                            name=name, sources=_listed(sources), service=service,
+                            rate_limit_per_minute=rate_limit_per_minute)
+    click.echo(f"Created API client {name} (id {client.id}). Keep this token; it is not shown again:")
     click.echo(token)
 
 
@@ -81,17 +85,13 @@ def create_api_client(name, sources, service, rate_limit_per_minute):
 def create_user(username, role, service):
     """Create a staff user; the password is read from standard input."""
     from .schemas.users import NewUserSchema
-    from .services.users import create_user as create
+    from .services import users
 
     given = {"username": username, "role": role, "service": service}
-    _load(NewUserSchema(partial=("password",)), **given)  # the options' mistakes before waiting for a password
+    _submit(NewUserSchema(partial=("password",)), lambda _: None, **given)  # the options' mistakes: before stdin
     password = sys.stdin.readline().rstrip("\r\n")
-    data = _load(NewUserSchema(), **given, password=password)
-    try:
-        user = create(**data, by=None)
-    except ValidationError as exc:
-        _fail_invalid(exc)
-    click.echo(f"Created {user.role} {user.username} (id {user.id}).")
+    user = _submit(NewUserSchema(), lambda data: users.create_user(**data, by=None), **given, password=password)
+    click.echo(f"Created {role} {username} (id {user.id}).")
 
 
 @spoa_cli.command("add-voluntary-org")
@@ -101,19 +101,11 @@ def create_user(username, role, service):
 def add_voluntary_org(code, name, duty_days):
     """Add a voluntary organisation to the duty rota (it declares its capacity each day it is on duty)."""
     from .schemas.services import NewVoluntaryOrgSchema, days_in_words
-    from .services.service_setup import create_voluntary_org
+    from .services import service_setup
 
-    data = _load(NewVoluntaryOrgSchema(), code=code, name=name, duty_days=_listed(duty_days))
-    try:
-        org = create_voluntary_org(**data, by=None)
-    except ValidationError as exc:
-        _fail_invalid(exc)
+    org = _submit(NewVoluntaryOrgSchema(), lambda data: service_setup.create_voluntary_org(**data, by=None),
+                  code=code, name=name, duty_days=_listed(duty_days))
     click.echo(f"Added voluntary organisation {org.name} ({org.code}), on duty: {days_in_words(org.duty_days)}.")
-
-
-def _listed(text: str | None) -> list[str]:
-    """A comma-separated option -> its items, as a form's ticked boxes arrive."""
-    return [item.strip() for item in (text or "").split(",") if item.strip()]
 
 
 @spoa_cli.command("unlock-user")

@@ -28,7 +28,7 @@ class Field:
 
 
 def _is_many(f: fields.Field) -> bool:
-    return isinstance(f, fields.List) or f.metadata.get("many", False)
+    return isinstance(f, fields.List) or bool(f.metadata.get("many"))
 
 
 class Form:
@@ -46,12 +46,12 @@ class Form:
         for name, f in (schema.fields.items() if schema else ()):
             posted = self._name(name)
             many = _is_many(f)
-            kind = ("checkboxes" if many else "select" if name in choices
-                    else "password" if isinstance(f, Password) else "number" if isinstance(f, WholeNumber) else "text")
+            kind = ("checkboxes" if many else "select" if name in choices else "password" if isinstance(f, Password)
+                    else "number" if isinstance(f, WholeNumber) else "text")
             value = formdata.getlist(posted) if many else (None if kind == "password" else formdata.get(posted))
-            self.fields[name] = Field(name=posted, id=self.ids.get(name, posted), label=f.metadata.get("label", name), kind=kind,
-                                      required=f.required,
-                                      value=value, choices=list(choices.get(name, [])))
+            self.fields[name] = Field(name=posted, id=self.ids.get(name, posted), label=f.metadata.get("label", name),
+                                      kind=kind, required=f.required, value=value,
+                                      choices=list(choices.get(name, [])))
         self._formdata = formdata
         self.summary: list[tuple[str, str]] = []
 
@@ -65,8 +65,8 @@ class Form:
         """The posted form through the schema: its data, or a ValidationError."""
         if self.schema is None:
             return {}
-        data = {name: (self._formdata.getlist(self._name(name)) if _is_many(f) else self._formdata.get(self._name(name)))
-                for name, f in self.schema.fields.items()}
+        get = {True: self._formdata.getlist, False: self._formdata.get}
+        data = {name: get[_is_many(f)](self._name(name)) for name, f in self.schema.fields.items()}
         return self.schema.load(data)
 
     def anchor(self, name: str) -> str:
@@ -79,7 +79,8 @@ class Form:
         by_id = {f.id: f for f in self.fields.values()}
         order = list(by_id)  # the summary lists them as the form does, top to bottom
         named = named_errors(error, self.anchor)
-        for anchor, messages in sorted(named.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)):
+        for anchor in sorted(named, key=lambda a: order.index(a) if a in order else len(order)):
+            messages = named[anchor]
             if anchor in by_id:
                 by_id[anchor].errors.extend(messages)
             self.summary.extend((anchor, message) for message in messages)
