@@ -78,8 +78,8 @@ def _reset_form(user: User | None, formdata=None) -> Form:
 def _users_page(form=None, reset=None, reset_user=None, notice=None, status=422):
     form = form or _user_form()
     reset = reset or _reset_form(None)
-    users_ = db.session.scalars(select(User).order_by(User.username)).all()
-    return render_template("admin_users.html", users=users_, form=form, reset=reset, reset_user=reset_user,
+    rows = db.session.scalars(select(User).order_by(User.username)).all()
+    return render_template("admin_users.html", users=rows, form=form, reset=reset, reset_user=reset_user,
                            summary=_summary(form, reset, notice), now=now(), services=assignable_services()), status
 
 
