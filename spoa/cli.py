@@ -8,11 +8,13 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from .extensions import db
 from .models import User
 from .models.user import ROLES, username_key
+from .schemas.errors import named_errors
 
 spoa_cli = AppGroup("spoa", help="Administer SPOA: users, API clients, demo data.")
 rules_cli = AppGroup("rules", help="Check and test the routing policy in rules/.")
@@ -23,13 +25,38 @@ def _fail(message: str):
     sys.exit(2)
 
 
-# services.admin names the field at fault; say it as the option that sets it (the password comes on stdin).
-_OPTIONS = {"rate_limit_per_minute": "--rate", "password": "the password (standard input)",
-            "duty_days": "--duty-days"}
+def _options() -> dict[str, str]:
+    """The running command's options by the parameter each sets: every admin command
+    names its parameters as its schema names the fields (--rate sets rate_limit_per_minute)."""
+    command = click.get_current_context().command
+    return {p.name: max(p.opts, key=len) for p in command.params if isinstance(p, click.Option)}
 
 
-def _fail_invalid(exc) -> None:
-    _fail("; ".join(f"{_OPTIONS.get(field, '--' + field)}: {message}" for field, message in exc.errors.items()))
+def _option_for(field: str) -> str:
+    # An admin command's one input that is not an option is read from standard input (the password).
+    return _options().get(field, f"the {field} (standard input)")
+
+
+def _fail_invalid(exc: ValidationError) -> None:
+    """The schema's (or the service's) messages after the option that sets each field,
+    through the same mapping the admin pages use for their fields (schemas/errors.py)."""
+    _fail("; ".join(f"{option}: {message}" for option, messages in named_errors(exc, _option_for).items()
+                    for message in messages))
+
+
+def _submit(schema, act, **values):
+    """An admin command's one way: its options through the schema (as an admin page
+    loads its form), then act on the data; a ValidationError from either, the
+    schema's or the service's, fails naming the option."""
+    try:
+        return act(schema.load(values))
+    except ValidationError as exc:
+        _fail_invalid(exc)
+
+
+def _listed(text: str | None) -> list[str]:
+    """A comma-separated option -> its items, as a form's ticked boxes arrive."""
+    return [item.strip() for item in (text or "").split(",") if item.strip()]
 
 
 @spoa_cli.command("create-api-client")
@@ -37,16 +64,16 @@ def _fail_invalid(exc) -> None:
 @click.option("--sources", help="Comma-separated sources it may post as, e.g. emas,nhs111.")
 @click.option("--service",
               help="The service whose own system this is (a route id, or a voluntary organisation's code).")
-@click.option("--rate", type=int, help="Requests a minute (default from API_RATE_LIMIT_PER_MINUTE).")
-def create_api_client(name, sources, service, rate):
+@click.option("--rate", "rate_limit_per_minute", type=int,
+              help="Requests a minute (default from API_RATE_LIMIT_PER_MINUTE).")
+def create_api_client(name, sources, service, rate_limit_per_minute):
     """Create an API client and print its token (shown once, stored hashed)."""
-    from .services import admin
+    from .schemas.api_clients import NewApiClientSchema
+    from .services import api_clients
 
-    source_list = [s.strip() for s in (sources or "").split(",") if s.strip()]
-    try:
-        client, token = admin.create_api_client(name, source_list, service, rate, by=None)
-    except admin.Invalid as exc:
-        _fail_invalid(exc)
+    client, token = _submit(NewApiClientSchema(), lambda data: api_clients.create_api_client(**data, by=None),
+                            name=name, sources=_listed(sources), service=service,
+                            rate_limit_per_minute=rate_limit_per_minute)
     click.echo(f"Created API client {name} (id {client.id}). Keep this token; it is not shown again:")
     click.echo(token)
 
@@ -57,15 +84,13 @@ def create_api_client(name, sources, service, rate):
 @click.option("--service", help="A clinician's service (a route id, or a voluntary organisation's code).")
 def create_user(username, role, service):
     """Create a staff user; the password is read from standard input."""
-    from .services import admin
+    from .schemas.users import NewUserSchema
+    from .services import users
 
-    if problems := admin.check_role_and_service(role, service):  # before waiting for a password
-        _fail_invalid(admin.Invalid(problems))
+    given = {"username": username, "role": role, "service": service}
+    _submit(NewUserSchema(partial=("password",)), lambda _: None, **given)  # the options' mistakes: before stdin
     password = sys.stdin.readline().rstrip("\r\n")
-    try:
-        user = admin.create_user(username, role, service, password, by=None)
-    except admin.Invalid as exc:
-        _fail_invalid(exc)
+    user = _submit(NewUserSchema(), lambda data: users.create_user(**data, by=None), **given, password=password)
     click.echo(f"Created {role} {username} (id {user.id}).")
 
 
@@ -75,15 +100,13 @@ def create_user(username, role, service):
 @click.option("--duty-days", required=True, help="Comma-separated days it is on duty, e.g. mon,tue,wed,thu,fri.")
 def add_voluntary_org(code, name, duty_days):
     """Add a voluntary organisation to the duty rota (it declares its capacity each day it is on duty)."""
-    from .services import admin
+    from .clocks import days_in_words
+    from .schemas.services import NewVoluntaryOrgSchema
+    from .services import service_setup
 
-    days = [d.strip() for d in duty_days.split(",") if d.strip()]
-    try:
-        org = admin.create_voluntary_org(code, name, days, by=None)
-    except admin.Invalid as exc:
-        _fail_invalid(exc)
-    click.echo(f"Added voluntary organisation {org.name} ({org.code}), "
-               f"on duty: {admin.days_in_words(org.duty_days)}.")
+    org = _submit(NewVoluntaryOrgSchema(), lambda data: service_setup.create_voluntary_org(**data, by=None),
+                  code=code, name=name, duty_days=_listed(duty_days))
+    click.echo(f"Added voluntary organisation {org.name} ({org.code}), on duty: {days_in_words(org.duty_days)}.")
 
 
 @spoa_cli.command("unlock-user")
@@ -91,7 +114,7 @@ def add_voluntary_org(code, name, duty_days):
 def unlock_user(username):
     """Unlock an account locked after failed sign-ins (recorded in the audit)."""
     from .services.accounts import unlock
-    from .services.admin import CLI_ACTOR
+    from .services.admin_change import CLI_ACTOR
 
     user = db.session.scalar(select(User).where(User.username == username_key(username)))
     if user is None:

@@ -1,8 +1,9 @@
 """/api/v1/services: capacity per service, read by any client, declared by a
 service's own system (a client bound to that service)."""
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import ValidationError
 
 from .. import access
+from ..schemas.capacity import CapacityLineSchema, CapacitySchema, complete_declaration
 from ..services import capacity
 from . import bp
 from .auth import require_actor
@@ -10,23 +11,9 @@ from .problems import Problem
 from .requests import json_body, load
 
 
-class CapacityLineSchema(Schema):
-    code = fields.String()
-    name = fields.String()
-    kind = fields.String(metadata={"description": "clinical, or voluntary (on the duty rota)"})
-    unit = fields.String()
-    total = fields.Integer(allow_none=True, metadata={"description": "null: not declared (today, for voluntary)"})
-    in_use = fields.Integer()
-    free = fields.Integer(allow_none=True)
-    on_duty = fields.Boolean()
-    open_referrals = fields.Integer()
-    updated_at = fields.AwareDateTime(allow_none=True)
-    updated_by = fields.String(allow_none=True)
-
-
 LINE = CapacityLineSchema()
 LINES = CapacityLineSchema(many=True)
-DECLARATION = capacity.CapacitySchema()
+DECLARATION = CapacitySchema()
 
 
 @bp.get("/v1/services")
@@ -44,7 +31,7 @@ def declare_capacity(code):
     if not access.may_declare_capacity(actor, service.code):
         raise Problem(403, "Only the service's own system may declare its capacity.")
     try:
-        data = capacity.complete_declaration(service, load(DECLARATION, json_body()))
+        data = complete_declaration(service, load(DECLARATION, json_body()))
     except ValidationError as exc:
         raise Problem(422, "Invalid capacity.", errors=exc.messages) from None
     capacity.declare(service, data["total"], data["in_use"], by=actor, via="api")

@@ -19,7 +19,7 @@ TOKEN_PREFIX = "spoa_"
 def username_key(text: str) -> str:
     """The one form a username is stored and looked up in: trimmed, NFC, case-folded
     in Python, so both databases compare exactly what Python compares (SQLite's
-    lower() folds ASCII only). New usernames are ASCII besides (services/admin.py)."""
+    lower() folds ASCII only). New usernames are ASCII besides (schemas/users.py)."""
     folded = unicodedata.normalize("NFC", (text or "").strip()).casefold()
     return unicodedata.normalize("NFC", folded)
 

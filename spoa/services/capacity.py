@@ -9,7 +9,6 @@ one transaction; the live queue hears of it through the session (spoa.live).
 from dataclasses import dataclass
 from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import func, select
 
 from ..clocks import now, uk_date
@@ -18,6 +17,7 @@ from .. import audit
 from ..actor import Actor
 from ..lifecycle import OPEN_STATES
 from ..models import Referral, Service
+from ..schemas.capacity import CapacitySchema  # noqa: F401 (spoa/api/openapi.py reads it from here)
 
 UNITS = {
     "crisis_response": "visits this shift",
@@ -29,31 +29,6 @@ UNITS = {
 VOLUNTARY_UNIT = "referrals today"
 
 
-class CapacitySchema(Schema):
-    total = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10000))
-    in_use = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=0, max=10000))
-
-    @validates_schema
-    def _in_use_within_total(self, data, **_):
-        if data.get("in_use") is not None and data["in_use"] > data.get("total", 0):
-            raise ValidationError("In use cannot be more than the total.", "in_use")
-
-
-def load_declaration(service: Service, body: dict) -> dict:
-    """Validate a declaration for this service (raises ValidationError, field by field)."""
-    return complete_declaration(service, CapacitySchema().load(body))
-
-
-def complete_declaration(service: Service, data: dict) -> dict:
-    """A clinical service says how many are in use; SPOA counts a voluntary one's
-    (``declare`` reads that count under the row lock: in_use stays None here)."""
-    if service.kind == "clinical" and data.get("in_use") is None:
-        raise ValidationError({"in_use": ["Enter how many are in use now."]})
-    if service.kind == "voluntary":
-        data["in_use"] = None
-    return data
-
-
 def today() -> date:
     return uk_date(now())
 
@@ -63,7 +38,7 @@ def unit_of(service: Service) -> str:
 
 
 def declare(service: Service, total: int, in_use: int | None, by: Actor, via: str) -> None:
-    """Record a declaration and commit (numbers from load_declaration)."""
+    """Record a declaration and commit (numbers from schemas.capacity.load_declaration)."""
     # The same row lock duty.py takes to offer a place: a declaration made as a
     # referral is offered cannot lose that offer's count.
     db.session.refresh(service, with_for_update=True)

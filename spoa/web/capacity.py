@@ -5,7 +5,9 @@ from marshmallow import ValidationError
 
 from .. import access
 from ..actor import Actor
-from ..schemas.fields import flatten_errors, whole_number
+from ..schemas.capacity import load_declaration
+from ..schemas.errors import named_errors
+from ..schemas.fields import whole_number
 from ..services import capacity
 from . import bp
 
@@ -31,9 +33,9 @@ def service_capacity(code):
     if request.method == "POST":
         values = request.form
         try:
-            data = capacity.load_declaration(service, _numbers(request.form))
+            data = load_declaration(service, _numbers(request.form))
         except ValidationError as exc:
-            errors = flatten_errors(exc.messages)
+            errors = named_errors(exc, lambda field: field)  # each input's id is its field's name
         else:
             capacity.declare(service, data["total"], data["in_use"], by=Actor.for_user(current_user), via="page")
             flash(f"Capacity for {service.name} saved.")

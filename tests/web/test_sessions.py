@@ -9,7 +9,7 @@ from flask import g
 from flask.testing import FlaskClient
 
 from spoa.models import User
-from spoa.services import admin as admin_service
+from spoa.services import users
 from spoa.web import security
 
 from .conftest import csrf_token
@@ -121,7 +121,7 @@ def test_a_password_reset_from_the_services_layer_ends_sessions_too(app, db, bro
     ada = make_user(db, username="ada", role="admin")
     theirs = browser()
     sign_in(theirs)
-    admin_service.reset_password(sam, NEW_PASSWORD, by=ada)
+    users.reset_password(sam, NEW_PASSWORD, by=ada)
     assert not signed_in(theirs)
 
 
@@ -130,8 +130,8 @@ def test_reactivating_a_user_does_not_bring_back_a_session_from_before(db, brows
     ada = make_user(db, username="ada", role="admin")
     theirs = browser()
     sign_in(theirs)
-    admin_service.set_user_active(sam, False, by=ada)
-    admin_service.set_user_active(sam, True, by=ada)
+    users.set_user_active(sam, False, by=ada)
+    users.set_user_active(sam, True, by=ada)
     assert not signed_in(theirs)
 
 

@@ -6,9 +6,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import redis as redis_lib
 from flask import g
+from marshmallow import ValidationError
 
 from spoa.models import AuditEvent, User
-from spoa.services import admin as admin_service
+from spoa.schemas.users import NewUserSchema
+from spoa.services import users
 from spoa.services.accounts import MAX_FAILURES
 from tests.concurrently import at_once
 
@@ -203,16 +205,18 @@ def test_usernames_are_kept_in_one_form_and_signed_in_with_in_any_case(app, clie
     ada.set_password(PASSWORD)
     db.session.add(ada)
     db.session.commit()
-    user = admin_service.create_user("  Sam.Jones ", "call_handler", None, PASSWORD, by=ada)
+    data = NewUserSchema().load({"username": "  Sam.Jones ", "role": "call_handler", "password": PASSWORD})
+    user = users.create_user(**data, by=ada)
     assert user.username == "sam.jones"
     assert sign_in(client, username="SAM.JONES").status_code == 302
 
 
 @pytest.mark.parametrize("name", ["si\u00e2n", "\u0430da", "sam jones", "-sam", "sam\u202e"])
 def test_a_username_outside_ascii_letters_digits_and_dot_dash_underscore_is_refused(db, name):
-    with pytest.raises(admin_service.Invalid) as refused:
-        admin_service.create_user(name, "call_handler", None, PASSWORD, by=None)
-    assert "letters a to z, digits and . _ -" in refused.value.errors["username"]
+    with pytest.raises(ValidationError) as refused:
+        NewUserSchema().load({"username": name, "role": "call_handler", "password": PASSWORD})
+    assert refused.value.messages == {"username": [
+        "A username is letters a to z, digits and . _ - only, starting with a letter or digit"]}
     assert db.session.query(User).count() == 0
 
 

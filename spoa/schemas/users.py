@@ -1,0 +1,72 @@
+"""Staff users as an administrator gives them: on the Users page or with
+`flask spoa create-user`, loaded here the same way. Whether a username is
+taken needs the database: services/users.py asks, and says so beside the
+same field."""
+import re
+
+from marshmallow import ValidationError, fields, validates, validates_schema
+
+from ..models.user import ROLES, username_key
+from .form_input import FormSchema, Password, Trimmed
+from .services import assignable_services, unknown_service
+
+PASSWORD_MIN, PASSWORD_MAX = 8, 200  # the sign-in form takes at most 200 characters
+USERNAME_MAX = 80  # users.username
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]*")  # ASCII: no two names that look alike
+
+
+def _check_length(password: str) -> None:
+    if len(password) < PASSWORD_MIN:
+        raise ValidationError(f"The password must be at least {PASSWORD_MIN} characters")
+    if len(password) > PASSWORD_MAX:
+        raise ValidationError(f"The password must be at most {PASSWORD_MAX} characters")
+
+
+class NewUserSchema(FormSchema):
+    username = Trimmed(required=True, error_messages={"required": "Enter a username"},
+                       metadata={"label": "Username"})
+    role = fields.String(required=True, error_messages={"required": "Choose a role"},
+                         metadata={"label": "Role"})
+    service = fields.String(load_default=None, metadata={"label": "Service (clinicians only)"})
+    password = Password(required=True, error_messages={"required": "Enter an initial password"},
+                        metadata={"label": "Initial password"})
+
+    @validates("username")
+    def _username(self, username, **_):
+        if len(username) > USERNAME_MAX:
+            raise ValidationError(f"The username must be at most {USERNAME_MAX} characters")
+        if not _USERNAME.fullmatch(username_key(username)):
+            raise ValidationError("A username is letters a to z, digits and . _ - only, "
+                                  "starting with a letter or digit")
+
+    @validates("role")
+    def _role(self, role, **_):
+        if role not in ROLES:
+            raise ValidationError(f"Unknown role {role} (known: {', '.join(ROLES)})")
+
+    @validates("password")
+    def _password(self, password, **_):
+        _check_length(password)
+
+    @validates_schema(skip_on_field_errors=False)
+    def _role_and_service(self, data, **_):
+        """A clinician belongs to one service; no one else has one, since a service
+        gives its holder the service's own actions on every referral routed there."""
+        role, service = data.get("role"), data.get("service")
+        if role is None:  # not given, or not a role: said beside the role
+            return
+        if role == "clinician" and not service:
+            raise ValidationError("A clinician belongs to one service: choose it", "service")
+        if role != "clinician" and service:
+            raise ValidationError("Only a clinician belongs to a service: choose none for this role", "service")
+        if service and service not in assignable_services():
+            raise ValidationError(unknown_service(service), "service")
+
+
+class NewPasswordSchema(FormSchema):
+    password = Password(required=True, error_messages={"required": "Enter the new password"},
+                        metadata={"label": "New password"})
+
+    @validates("password")
+    def _password(self, password, **_):
+        _check_length(password)
