@@ -1,19 +1,389 @@
-"""The OpenAPI document is generated from the schemas that validate."""
+"""The OpenAPI document is generated from the routes and the schemas that validate them:
+every route of the api blueprint is in it (and nothing else), with the schema its view
+loads, its answers and its problem+json errors; and what the API answers, it documents."""
+import re
+import uuid
+
+import pytest
+from openapi_spec_validator import validate
+from sqlalchemy import exc as sa_exc
+
+from spoa.api import auth, openapi, referrals, services
+from spoa.models import Service
+
+THE_DOCUMENT = "api.openapi_document"
+PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+REFERRAL_VIEW = {"oneOf": [{"$ref": "#/components/schemas/SenderReferral"},
+                           {"$ref": "#/components/schemas/Referral"}]}
+REF = "#/components/schemas/"
 
 
-def test_openapi_describes_the_intake_contract_as_validated(client):
+def api_routes(app):
+    """{(path as the document writes it, method): rule} for every rule of the api blueprint."""
+    routes = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("api.") and rule.endpoint != THE_DOCUMENT:
+            path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                routes[(path, method.lower())] = rule
+    return routes
+
+
+@pytest.fixture
+def spec(client):
     response = client.get("/api/openapi.json")
-    assert response.status_code == 200
-    spec = response.get_json()
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    return response.get_json()
+
+
+def operations(spec):
+    return {(path, method): op for path, item in spec["paths"].items()
+            for method, op in item.items() if method != "parameters"}
+
+
+def test_the_document_is_valid_openapi_3(spec):
+    validate(spec)  # raises on anything OpenAPI 3.0 does not allow
+    assert spec["openapi"].startswith("3.0")
+    assert spec["components"]["securitySchemes"] == {"bearer": {"type": "http", "scheme": "bearer"}}
+
+
+def test_every_api_route_is_in_the_document_and_nothing_else(app, spec):
+    routes = api_routes(app)
+    assert len(routes) >= 6  # the referrals and services resources, at least
+    assert set(operations(spec)) == set(routes)
+
+
+def test_every_operation_is_secured_with_its_path_parameters(app, spec):
+    for (path, method), op in operations(spec).items():
+        assert op["security"] == [{"bearer": []}], (path, method)
+        declared = {p["name"] for p in op.get("parameters", []) + spec["paths"][path].get("parameters", [])
+                    if p["in"] == "path"}
+        assert declared == set(api_routes(app)[(path, method)].arguments), (path, method)
+
+
+def test_every_operation_answers_json_and_documents_its_problems(spec):
+    for (path, method), op in operations(spec).items():
+        statuses = {int(s) for s in op["responses"]}
+        successes = {s for s in statuses if s < 400}
+        assert successes, (path, method)
+        for status in successes:
+            schema = op["responses"][str(status)]["content"]["application/json"]["schema"]
+            assert "$ref" in schema or "oneOf" in schema or "properties" in schema, (path, method, status)
+        # Every route: a NUL in the request, the token, the database.
+        assert {400, 401, 503} <= statuses, (path, method)
+        for status in statuses - successes:
+            assert op["responses"][str(status)]["content"] == PROBLEM, (path, method, status)
+            assert op["responses"][str(status)]["description"], (path, method, status)
+        for status in {429, 503} & statuses:
+            assert "Retry-After" in op["responses"][str(status)]["headers"]
+
+
+def test_a_body_is_the_schema_the_view_loads_with_the_problems_of_reading_it(spec):
+    with_body = {key: op for key, op in operations(spec).items() if key[1] in ("post", "put")}
+    assert len(with_body) == 3
+    for (path, method), op in with_body.items():
+        assert op["requestBody"]["required"] is True
+        ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        assert ref.startswith(REF) and ref.removeprefix(REF) in spec["components"]["schemas"]
+        assert {400, 413, 415, 422} <= {int(s) for s in op["responses"]}, (path, method)
+
+
+def test_the_list_query_is_the_schema_the_view_loads(spec):
+    op = spec["paths"]["/api/v1/referrals"]["get"]
+    assert {p["name"] for p in op["parameters"] if p["in"] == "query"} == set(referrals.QUERY.fields)
+    assert "422" in op["responses"]
+
+
+def test_a_referral_is_answered_in_the_senders_or_the_full_view(spec):
+    answers = [(path, method, status, response) for (path, method), op in operations(spec).items()
+               if path.startswith("/api/v1/referrals") and (path, method) != ("/api/v1/referrals", "get")
+               for status, response in op["responses"].items() if int(status) < 400]
+    assert len(answers) == 4  # 201 and 200 to an intake, 200 to a read and to an event
+    for path, method, status, response in answers:
+        assert response["content"]["application/json"]["schema"] == REFERRAL_VIEW, (path, method, status)
+        assert {"ETag", "Location"} <= set(response["headers"])
+
+
+def test_the_intake_contract_is_documented_as_validated(spec):
     intake = spec["components"]["schemas"]["ReferralIntake"]
     assert {"source", "source_reference", "patient", "presenting_need", "consent"} <= set(intake["required"])
     assert "mental_health_crisis" in intake["properties"]["presenting_need"]["enum"]
     assert intake.get("additionalProperties") is False  # unknown fields are refused
-    post = spec["paths"]["/api/v1/referrals"]["post"]
-    assert {"201", "200", "409", "422", "429"} <= set(post["responses"])
-    assert "application/problem+json" in post["responses"]["422"]["content"]
+    assert "application/problem+json" in spec["paths"]["/api/v1/referrals"]["post"]["responses"]["422"]["content"]
 
 
-def test_openapi_is_public_but_the_api_is_not(client):
-    assert client.get("/api/openapi.json").status_code == 200
-    assert client.get("/api/v1/referrals").status_code == 401
+def test_only_our_schemas_are_in_the_document(spec):
+    # flask-smorest's own error and pagination shapes are not the API's.
+    assert not {"Error", "PaginationMetadata"} & set(spec["components"]["schemas"])
+    assert "responses" not in spec["components"]
+    assert all("default" not in op["responses"] for op in operations(spec).values())
+
+
+@pytest.fixture
+def crisis_service(db):
+    """The service whose own system (a client bound to crisis_response) declares its capacity."""
+    db.session.add(Service(code="crisis_response", name="Crisis response"))
+    db.session.commit()
+
+
+@pytest.fixture
+def spy_load(monkeypatch):
+    """Every schema a view loads with requests.load, in order (then loaded as usual)."""
+    loaded = []
+    for module in (referrals, services):
+        real = module.load
+
+        def spy(schema, payload, real=real):
+            loaded.append(schema)
+            return real(schema, payload)
+
+        monkeypatch.setattr(module, "load", spy)
+    return loaded
+
+
+def documented_body(spec, path, method):
+    ref = spec["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    return openapi.COMPONENTS[ref.removeprefix(REF)]
+
+
+def test_the_documented_bodies_are_the_schemas_that_validate_them(client, spec, sender, payload,
+                                                                   make_api_client, crisis_service, spy_load):
+    _, headers = sender
+    created = client.post("/api/v1/referrals", json=payload(), headers=headers)
+    assert created.status_code == 201
+    assert spy_load == [documented_body(spec, "/api/v1/referrals", "post")]
+    _, token = make_api_client(sources=None, service="crisis_response")
+    crisis_team = {"Authorization": f"Bearer {token}"}
+    spy_load.clear()
+    event = client.post(f"/api/v1/referrals/{created.get_json()['id']}/events", json={"event": "accept"},
+                        headers=crisis_team)
+    assert event.status_code == 200
+    assert spy_load == [documented_body(spec, "/api/v1/referrals/{referral_id}/events", "post")]
+    spy_load.clear()
+    declared = client.put("/api/v1/services/crisis_response/capacity", json={"total": 5, "in_use": 1},
+                          headers=crisis_team)
+    assert declared.status_code == 200
+    assert spy_load == [documented_body(spec, "/api/v1/services/{code}/capacity", "put")]
+    spy_load.clear()
+    assert client.get("/api/v1/referrals", headers=headers).status_code == 200
+    assert spy_load == [referrals.QUERY]
+
+
+def _bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _referral(client, payload, headers):
+    return client.post("/api/v1/referrals", json=payload(), headers=headers).get_json()
+
+
+# What each route answers to a request it must refuse: (name, method, path in the
+# document, how to provoke it, the status). Each must be in the document, in problem+json.
+def _intake_as_another_source(c, k):
+    return c.post("/api/v1/referrals", json=k.payload(), headers=k.gp_only)
+
+
+def _intake_conflict(c, k):
+    body = k.payload()
+    c.post("/api/v1/referrals", json=body, headers=k.sender)
+    return c.post("/api/v1/referrals", json={**body, "description": "Now has chest pain"}, headers=k.sender)
+
+
+def _intake_over_rate(c, k):
+    c.post("/api/v1/referrals", json=k.payload(), headers=k.one_a_minute)
+    return c.post("/api/v1/referrals", json=k.payload(), headers=k.one_a_minute)
+
+
+def _intake_too_large(c, k):
+    return c.post("/api/v1/referrals", json=k.payload(description="x" * 70_000), headers=k.sender)
+
+
+def _intake_not_json(c, k):
+    return c.post("/api/v1/referrals", data="source=emas", content_type="text/plain", headers=k.sender)
+
+
+def _intake_malformed(c, k):
+    return c.post("/api/v1/referrals", data="{", content_type="application/json", headers=k.sender)
+
+
+def _intake_bad_key(c, k):
+    return c.post("/api/v1/referrals", json=k.payload(), headers={**k.sender, "Idempotency-Key": "a b"})
+
+
+def _intake_invalid(c, k):
+    return c.post("/api/v1/referrals", json={}, headers=k.sender)
+
+
+def _list_invalid(c, k):
+    return c.get("/api/v1/referrals?page=0", headers=k.sender)
+
+
+def _read_unknown(c, k):
+    return c.get(f"/api/v1/referrals/{uuid.uuid4()}", headers=k.sender)
+
+
+def _event_unknown(c, k):
+    return c.post(f"/api/v1/referrals/{uuid.uuid4()}/events", json={"event": "accept"}, headers=k.sender)
+
+
+def _event_not_allowed(c, k):
+    referral = _referral(c, k.payload, k.sender)
+    return c.post(f"/api/v1/referrals/{referral['id']}/events", json={"event": "accept"}, headers=k.sender)
+
+
+def _event_too_early(c, k):
+    referral = _referral(c, k.payload, k.sender)
+    return c.post(f"/api/v1/referrals/{referral['id']}/events", json={"event": "first_contact"},
+                  headers=k.crisis_team)
+
+
+def _event_stale(c, k):
+    referral = _referral(c, k.payload, k.sender)
+    return c.post(f"/api/v1/referrals/{referral['id']}/events", json={"event": "accept"},
+                  headers={**k.crisis_team, "If-Match": f'"{referral["version"] - 1}"'})
+
+
+def _event_bad_if_match(c, k):
+    referral = _referral(c, k.payload, k.sender)
+    return c.post(f"/api/v1/referrals/{referral['id']}/events", json={"event": "accept"},
+                  headers={**k.crisis_team, "If-Match": "soon"})
+
+
+def _event_not_json(c, k):
+    referral = _referral(c, k.payload, k.sender)
+    return c.post(f"/api/v1/referrals/{referral['id']}/events", data="accept", content_type="text/plain",
+                  headers=k.crisis_team)
+
+
+def _event_too_large(c, k):
+    referral = _referral(c, k.payload, k.sender)
+    return c.post(f"/api/v1/referrals/{referral['id']}/events", json={"event": "accept", "reason": "x" * 70_000},
+                  headers=k.crisis_team)
+
+
+def _event_invalid(c, k):
+    referral = _referral(c, k.payload, k.sender)
+    return c.post(f"/api/v1/referrals/{referral['id']}/events", json={"event": "teleport"}, headers=k.crisis_team)
+
+
+def _capacity_of_another(c, k):
+    return c.put("/api/v1/services/crisis_response/capacity", json={"total": 1, "in_use": 0}, headers=k.sender)
+
+
+def _capacity_unknown(c, k):
+    return c.put("/api/v1/services/nowhere/capacity", json={"total": 1, "in_use": 0}, headers=k.crisis_team)
+
+
+def _capacity_invalid(c, k):
+    return c.put("/api/v1/services/crisis_response/capacity", json={"total": -1}, headers=k.crisis_team)
+
+
+def _capacity_malformed(c, k):
+    return c.put("/api/v1/services/crisis_response/capacity", data="{", content_type="application/json",
+                 headers=k.crisis_team)
+
+
+def _capacity_too_large(c, k):
+    return c.put("/api/v1/services/crisis_response/capacity", json={"total": 1, "x": "y" * 70_000},
+                 headers=k.crisis_team)
+
+
+def _capacity_not_json(c, k):
+    return c.put("/api/v1/services/crisis_response/capacity", data="1", content_type="text/plain",
+                 headers=k.crisis_team)
+
+
+REFUSALS = [
+    (_list_invalid, "get", "/api/v1/referrals", 422),
+    (_intake_as_another_source, "post", "/api/v1/referrals", 403),
+    (_intake_conflict, "post", "/api/v1/referrals", 409),
+    (_intake_over_rate, "post", "/api/v1/referrals", 429),
+    (_intake_too_large, "post", "/api/v1/referrals", 413),
+    (_intake_not_json, "post", "/api/v1/referrals", 415),
+    (_intake_malformed, "post", "/api/v1/referrals", 400),
+    (_intake_bad_key, "post", "/api/v1/referrals", 400),
+    (_intake_invalid, "post", "/api/v1/referrals", 422),
+    (_read_unknown, "get", "/api/v1/referrals/{referral_id}", 404),
+    (_event_unknown, "post", "/api/v1/referrals/{referral_id}/events", 404),
+    (_event_not_allowed, "post", "/api/v1/referrals/{referral_id}/events", 403),
+    (_event_too_early, "post", "/api/v1/referrals/{referral_id}/events", 409),
+    (_event_stale, "post", "/api/v1/referrals/{referral_id}/events", 412),
+    (_event_bad_if_match, "post", "/api/v1/referrals/{referral_id}/events", 400),
+    (_event_not_json, "post", "/api/v1/referrals/{referral_id}/events", 415),
+    (_event_too_large, "post", "/api/v1/referrals/{referral_id}/events", 413),
+    (_event_invalid, "post", "/api/v1/referrals/{referral_id}/events", 422),
+    (_capacity_of_another, "put", "/api/v1/services/{code}/capacity", 403),
+    (_capacity_unknown, "put", "/api/v1/services/{code}/capacity", 404),
+    (_capacity_invalid, "put", "/api/v1/services/{code}/capacity", 422),
+    (_capacity_malformed, "put", "/api/v1/services/{code}/capacity", 400),
+    (_capacity_too_large, "put", "/api/v1/services/{code}/capacity", 413),
+    (_capacity_not_json, "put", "/api/v1/services/{code}/capacity", 415),
+]
+
+
+class Callers:
+    """The API clients the refusals are made with."""
+
+    def __init__(self, make_api_client, payload):
+        self.payload = payload
+        self.sender = _bearer(make_api_client()[1])
+        self.gp_only = _bearer(make_api_client(sources=["gp"])[1])
+        self.one_a_minute = _bearer(make_api_client(rate=1)[1])
+        self.crisis_team = _bearer(make_api_client(sources=None, service="crisis_response")[1])
+
+
+@pytest.mark.parametrize("provoke, method, path, status", REFUSALS, ids=[r[0].__name__[1:] for r in REFUSALS])
+def test_what_the_api_refuses_it_documents(client, spec, make_api_client, payload, crisis_service,
+                                           provoke, method, path, status):
+    response = provoke(client, Callers(make_api_client, payload))
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["status"] == status
+    assert spec["paths"][path][method]["responses"][str(status)]["content"] == PROBLEM
+
+
+# What every route refuses alike: no token (auth.require_actor), a NUL in the query
+# (spoa/input_guard.py), the database down.
+EVERYWHERE = (401, 400, 503)
+
+
+def test_every_status_a_route_documents_is_one_it_gives(spec):
+    # REFUSALS and the tests below provoke every problem the document lists, so a status
+    # documented by mistake, or one the code no longer gives, shows here.
+    provoked = {(method, path, status) for _, method, path, status in REFUSALS}
+    for (path, method), op in operations(spec).items():
+        for status in {int(s) for s in op["responses"]} - {200, 201} - set(EVERYWHERE):
+            assert (method, path, status) in provoked, (method, path, status)
+
+
+def _every_route(spec, client, headers=None, query=""):
+    for (path, method), op in operations(spec).items():
+        url = path.replace("{referral_id}", str(uuid.uuid4())).replace("{code}", "crisis_response") + query
+        yield path, method, op, client.open(url, method=method.upper(), json={}, headers=headers or {})
+
+
+def _documented_problem(response, op, status):
+    assert response.status_code == status and response.mimetype == "application/problem+json"
+    assert op["responses"][str(status)]["content"] == PROBLEM
+
+
+def test_every_route_wants_a_token_and_documents_it(client, spec):
+    for path, method, op, response in _every_route(spec, client):
+        _documented_problem(response, op, 401)
+        assert response.headers["WWW-Authenticate"].startswith("Bearer"), (path, method)
+
+
+def test_a_nul_anywhere_is_a_documented_400_on_every_route(client, spec, sender):
+    _, headers = sender
+    for path, method, op, response in _every_route(spec, client, headers=headers, query="?q=%00"):
+        _documented_problem(response, op, 400)
+
+
+def test_the_database_down_is_a_documented_503_on_every_route(client, spec, monkeypatch):
+    def unreachable():
+        raise sa_exc.OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    monkeypatch.setattr(auth, "_client_from_token", unreachable)
+    for path, method, op, response in _every_route(spec, client, headers=_bearer("spoa_x")):
+        _documented_problem(response, op, 503)
+        assert "Retry-After" in response.headers and "Retry-After" in op["responses"]["503"]["headers"]
