@@ -173,169 +173,91 @@ def _bearer(token):
     return {"Authorization": f"Bearer {token}"}
 
 
-def _referral(client, payload, headers):
-    return client.post("/api/v1/referrals", json=payload(), headers=headers).get_json()
+INTAKE = "/api/v1/referrals"
+ONE = "/api/v1/referrals/{referral_id}"
+EVENTS = "/api/v1/referrals/{referral_id}/events"
+CAPACITY = "/api/v1/services/{code}/capacity"
+CRISIS = "/api/v1/services/crisis_response/capacity"
+NOT_JSON = {"data": "accept", "content_type": "text/plain"}
+MALFORMED = {"data": "{", "content_type": "application/json"}
+HUGE = "x" * 70_000  # over the 64 KiB a body may be
 
 
-# What each route answers to a request it must refuse: (name, method, path in the
-# document, how to provoke it, the status). Each must be in the document, in problem+json.
-def _intake_as_another_source(c, k):
-    return c.post("/api/v1/referrals", json=k.payload(), headers=k.gp_only)
-
-
-def _intake_conflict(c, k):
-    body = k.payload()
-    c.post("/api/v1/referrals", json=body, headers=k.sender)
-    return c.post("/api/v1/referrals", json={**body, "description": "Now has chest pain"}, headers=k.sender)
-
-
-def _intake_over_rate(c, k):
-    c.post("/api/v1/referrals", json=k.payload(), headers=k.one_a_minute)
-    return c.post("/api/v1/referrals", json=k.payload(), headers=k.one_a_minute)
-
-
-def _intake_too_large(c, k):
-    return c.post("/api/v1/referrals", json=k.payload(description="x" * 70_000), headers=k.sender)
-
-
-def _intake_not_json(c, k):
-    return c.post("/api/v1/referrals", data="source=emas", content_type="text/plain", headers=k.sender)
-
-
-def _intake_malformed(c, k):
-    return c.post("/api/v1/referrals", data="{", content_type="application/json", headers=k.sender)
-
-
-def _intake_bad_key(c, k):
-    return c.post("/api/v1/referrals", json=k.payload(), headers={**k.sender, "Idempotency-Key": "a b"})
-
-
-def _intake_invalid(c, k):
-    return c.post("/api/v1/referrals", json={}, headers=k.sender)
-
-
-def _list_invalid(c, k):
-    return c.get("/api/v1/referrals?page=0", headers=k.sender)
-
-
-def _read_unknown(c, k):
-    return c.get(f"/api/v1/referrals/{uuid.uuid4()}", headers=k.sender)
-
-
-def _event_unknown(c, k):
-    return c.post(f"/api/v1/referrals/{uuid.uuid4()}/events", json={"event": "accept"}, headers=k.sender)
-
-
-def _event_not_allowed(c, k):
-    referral = _referral(c, k.payload, k.sender)
-    return c.post(f"/api/v1/referrals/{referral['id']}/events", json={"event": "accept"}, headers=k.sender)
-
-
-def _event_too_early(c, k):
-    referral = _referral(c, k.payload, k.sender)
-    return c.post(f"/api/v1/referrals/{referral['id']}/events", json={"event": "first_contact"},
-                  headers=k.crisis_team)
-
-
-def _event_stale(c, k):
-    referral = _referral(c, k.payload, k.sender)
-    return c.post(f"/api/v1/referrals/{referral['id']}/events", json={"event": "accept"},
-                  headers={**k.crisis_team, "If-Match": f'"{referral["version"] - 1}"'})
-
-
-def _event_bad_if_match(c, k):
-    referral = _referral(c, k.payload, k.sender)
-    return c.post(f"/api/v1/referrals/{referral['id']}/events", json={"event": "accept"},
-                  headers={**k.crisis_team, "If-Match": "soon"})
-
-
-def _event_not_json(c, k):
-    referral = _referral(c, k.payload, k.sender)
-    return c.post(f"/api/v1/referrals/{referral['id']}/events", data="accept", content_type="text/plain",
-                  headers=k.crisis_team)
-
-
-def _event_too_large(c, k):
-    referral = _referral(c, k.payload, k.sender)
-    return c.post(f"/api/v1/referrals/{referral['id']}/events", json={"event": "accept", "reason": "x" * 70_000},
-                  headers=k.crisis_team)
-
-
-def _event_invalid(c, k):
-    referral = _referral(c, k.payload, k.sender)
-    return c.post(f"/api/v1/referrals/{referral['id']}/events", json={"event": "teleport"}, headers=k.crisis_team)
-
-
-def _capacity_of_another(c, k):
-    return c.put("/api/v1/services/crisis_response/capacity", json={"total": 1, "in_use": 0}, headers=k.sender)
-
-
-def _capacity_unknown(c, k):
-    return c.put("/api/v1/services/nowhere/capacity", json={"total": 1, "in_use": 0}, headers=k.crisis_team)
-
-
-def _capacity_invalid(c, k):
-    return c.put("/api/v1/services/crisis_response/capacity", json={"total": -1}, headers=k.crisis_team)
-
-
-def _capacity_malformed(c, k):
-    return c.put("/api/v1/services/crisis_response/capacity", data="{", content_type="application/json",
-                 headers=k.crisis_team)
-
-
-def _capacity_too_large(c, k):
-    return c.put("/api/v1/services/crisis_response/capacity", json={"total": 1, "x": "y" * 70_000},
-                 headers=k.crisis_team)
-
-
-def _capacity_not_json(c, k):
-    return c.put("/api/v1/services/crisis_response/capacity", data="1", content_type="text/plain",
-                 headers=k.crisis_team)
-
-
-REFUSALS = [
-    (_list_invalid, "get", "/api/v1/referrals", 422),
-    (_intake_as_another_source, "post", "/api/v1/referrals", 403),
-    (_intake_conflict, "post", "/api/v1/referrals", 409),
-    (_intake_over_rate, "post", "/api/v1/referrals", 429),
-    (_intake_too_large, "post", "/api/v1/referrals", 413),
-    (_intake_not_json, "post", "/api/v1/referrals", 415),
-    (_intake_malformed, "post", "/api/v1/referrals", 400),
-    (_intake_bad_key, "post", "/api/v1/referrals", 400),
-    (_intake_invalid, "post", "/api/v1/referrals", 422),
-    (_read_unknown, "get", "/api/v1/referrals/{referral_id}", 404),
-    (_event_unknown, "post", "/api/v1/referrals/{referral_id}/events", 404),
-    (_event_not_allowed, "post", "/api/v1/referrals/{referral_id}/events", 403),
-    (_event_too_early, "post", "/api/v1/referrals/{referral_id}/events", 409),
-    (_event_stale, "post", "/api/v1/referrals/{referral_id}/events", 412),
-    (_event_bad_if_match, "post", "/api/v1/referrals/{referral_id}/events", 400),
-    (_event_not_json, "post", "/api/v1/referrals/{referral_id}/events", 415),
-    (_event_too_large, "post", "/api/v1/referrals/{referral_id}/events", 413),
-    (_event_invalid, "post", "/api/v1/referrals/{referral_id}/events", 422),
-    (_capacity_of_another, "put", "/api/v1/services/{code}/capacity", 403),
-    (_capacity_unknown, "put", "/api/v1/services/{code}/capacity", 404),
-    (_capacity_invalid, "put", "/api/v1/services/{code}/capacity", 422),
-    (_capacity_malformed, "put", "/api/v1/services/{code}/capacity", 400),
-    (_capacity_too_large, "put", "/api/v1/services/{code}/capacity", 413),
-    (_capacity_not_json, "put", "/api/v1/services/{code}/capacity", 415),
-]
+def _or_json(request: dict, body) -> dict:
+    """The request as given, or with ``body`` as its JSON if it has no body of its own."""
+    return request if "data" in request or "json" in request else {**request, "json": body}
 
 
 class Callers:
-    """The API clients the refusals are made with."""
+    """The API clients the refusals are made with, and a referral to act on."""
 
-    def __init__(self, make_api_client, payload):
-        self.payload = payload
+    def __init__(self, client, make_api_client, payload):
+        self.client, self.payload = client, payload
         self.sender = _bearer(make_api_client()[1])
         self.gp_only = _bearer(make_api_client(sources=["gp"])[1])
         self.one_a_minute = _bearer(make_api_client(rate=1)[1])
         self.crisis_team = _bearer(make_api_client(sources=None, service="crisis_response")[1])
 
+    def send(self, method, url, caller="sender", headers=(), **request):
+        return self.client.open(url, method=method, headers={**getattr(self, caller), **dict(headers)}, **request)
 
-@pytest.mark.parametrize("provoke, method, path, status", REFUSALS, ids=[r[0].__name__[1:] for r in REFUSALS])
+    def intake(self, caller="sender", **request):
+        return self.send("POST", INTAKE, caller, **_or_json(request, self.payload()))
+
+    def event(self, caller="crisis_team", if_match=None, **request):
+        """An event on a new referral (offered to the crisis team); ``if_match(referral)``."""
+        referral = self.intake().get_json()
+        headers = {"If-Match": if_match(referral)} if if_match else {}
+        return self.send("POST", f"/api/v1/referrals/{referral['id']}/events", caller, headers,
+                         **_or_json(request, {"event": "accept"}))
+
+    def conflict(self):
+        body = self.payload()
+        self.intake(json=body)
+        return self.intake(json={**body, "description": "Now has chest pain"})
+
+    def over_rate(self):
+        self.intake("one_a_minute")
+        return self.intake("one_a_minute")
+
+
+# What each route answers to a request it must refuse: (name, method, path in the
+# document, status, how to provoke it). Each must be in the document, in problem+json.
+REFUSALS = [
+    ("intake_as_another_source", "post", INTAKE, 403, lambda k: k.intake("gp_only")),
+    ("intake_conflict", "post", INTAKE, 409, lambda k: k.conflict()),
+    ("intake_over_rate", "post", INTAKE, 429, lambda k: k.over_rate()),
+    ("intake_too_large", "post", INTAKE, 413, lambda k: k.intake(json=k.payload(description=HUGE))),
+    ("intake_not_json", "post", INTAKE, 415, lambda k: k.intake(**NOT_JSON)),
+    ("intake_malformed", "post", INTAKE, 400, lambda k: k.intake(**MALFORMED)),
+    ("intake_bad_key", "post", INTAKE, 400, lambda k: k.intake(headers={"Idempotency-Key": "a b"})),
+    ("intake_invalid", "post", INTAKE, 422, lambda k: k.intake(json={})),
+    ("list_invalid", "get", INTAKE, 422, lambda k: k.send("GET", INTAKE + "?page=0")),
+    ("read_unknown", "get", ONE, 404, lambda k: k.send("GET", f"{INTAKE}/{uuid.uuid4()}")),
+    ("event_unknown", "post", EVENTS, 404,
+     lambda k: k.send("POST", f"{INTAKE}/{uuid.uuid4()}/events", json={"event": "accept"})),
+    ("event_by_the_sender", "post", EVENTS, 403, lambda k: k.event("sender")),
+    ("event_too_early", "post", EVENTS, 409, lambda k: k.event(json={"event": "first_contact"})),
+    ("event_stale", "post", EVENTS, 412, lambda k: k.event(if_match=lambda r: f'"{r["version"] - 1}"')),
+    ("event_bad_if_match", "post", EVENTS, 400, lambda k: k.event(if_match=lambda r: "soon")),
+    ("event_not_json", "post", EVENTS, 415, lambda k: k.event(**NOT_JSON)),
+    ("event_too_large", "post", EVENTS, 413, lambda k: k.event(json={"event": "accept", "reason": HUGE})),
+    ("event_invalid", "post", EVENTS, 422, lambda k: k.event(json={"event": "teleport"})),
+    ("capacity_of_another", "put", CAPACITY, 403, lambda k: k.send("PUT", CRISIS, json={"total": 1, "in_use": 0})),
+    ("capacity_unknown", "put", CAPACITY, 404,
+     lambda k: k.send("PUT", "/api/v1/services/nowhere/capacity", "crisis_team", json={"total": 1, "in_use": 0})),
+    ("capacity_invalid", "put", CAPACITY, 422, lambda k: k.send("PUT", CRISIS, "crisis_team", json={"total": -1})),
+    ("capacity_malformed", "put", CAPACITY, 400, lambda k: k.send("PUT", CRISIS, "crisis_team", **MALFORMED)),
+    ("capacity_too_large", "put", CAPACITY, 413,
+     lambda k: k.send("PUT", CRISIS, "crisis_team", json={"total": 1, "x": HUGE})),
+    ("capacity_not_json", "put", CAPACITY, 415, lambda k: k.send("PUT", CRISIS, "crisis_team", **NOT_JSON)),
+]
+
+
+@pytest.mark.parametrize("method, path, status, provoke", [r[1:] for r in REFUSALS], ids=[r[0] for r in REFUSALS])
 def test_what_the_api_refuses_it_documents(client, spec, make_api_client, payload, crisis_service,
-                                           provoke, method, path, status):
-    response = provoke(client, Callers(make_api_client, payload))
+                                           method, path, status, provoke):
+    response = provoke(Callers(client, make_api_client, payload))
     assert response.status_code == status, response.get_data(as_text=True)[:300]
     assert response.mimetype == "application/problem+json"
     assert response.get_json()["status"] == status
@@ -350,7 +272,7 @@ EVERYWHERE = (401, 400, 503)
 def test_every_status_a_route_documents_is_one_it_gives(spec):
     # REFUSALS and the tests below provoke every problem the document lists, so a status
     # documented by mistake, or one the code no longer gives, shows here.
-    provoked = {(method, path, status) for _, method, path, status in REFUSALS}
+    provoked = {(method, path, status) for _, method, path, status, _ in REFUSALS}
     for (path, method), op in operations(spec).items():
         for status in {int(s) for s in op["responses"]} - {200, 201} - set(EVERYWHERE):
             assert (method, path, status) in provoked, (method, path, status)
