@@ -47,11 +47,10 @@ def named(name: str, schema):
 
 
 def problem(status: int) -> dict:
-    answer = {"description": PROBLEMS[status],
-              "content": {"application/problem+json": {"schema": "Problem"}}}
+    doc = {"description": PROBLEMS[status], "content": {"application/problem+json": {"schema": "Problem"}}}
     if status in (429, 503):
-        answer["headers"] = RETRY_AFTER
-    return answer
+        doc["headers"] = RETRY_AFTER
+    return doc
 
 
 def answer(description: str, schema, headers: dict | None = None) -> dict:

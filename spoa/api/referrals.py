@@ -22,7 +22,7 @@ PAGE = ReferralPageSchema()
 REFERRAL_ID = path_parameter("referral_id", format="uuid")
 
 
-def _referral(description: str) -> dict:
+def _referral_answer(description: str) -> dict:
     return answer(description, REFERRAL_VIEW, REFERRAL_HEADERS)
 
 
@@ -46,8 +46,8 @@ def _referral_or_404(actor, referral_id: str, via: str = "api") -> Referral:
 @operation("Send a referral", body=named("ReferralIntake", INTAKE), errors=(403, 409, 429),
            parameters=[header("Idempotency-Key", "The same key and body answer the first referral again",
                               maxLength=255)],
-           answers={201: _referral("Accepted and triaged"),
-                    200: _referral("Already received with the same content")})
+           answers={201: _referral_answer("Accepted and triaged"),
+                    200: _referral_answer("Already received with the same content")})
 def create_referral():
     actor = require_actor()
     rate_limit.enforce(g.api_client)
@@ -65,7 +65,7 @@ def create_referral():
 
 @bp.get("/v1/referrals/<referral_id>", parameters=[REFERRAL_ID])
 @operation("A referral with its decision, clocks and history", errors=(404,),
-           answers={200: _referral("The referral")})
+           answers={200: _referral_answer("The referral")})
 def get_referral(referral_id):
     actor = require_actor()
     referral = _referral_or_404(actor, referral_id)
@@ -96,7 +96,7 @@ def list_referrals():
 @bp.post("/v1/referrals/<referral_id>/events", parameters=[REFERRAL_ID])
 @operation("A lifecycle event (accept, decline, first_contact, ...)", body=named("ReferralEvent", EVENT),
            errors=(403, 404, 409, 412), parameters=[header("If-Match", 'The version decided on, e.g. "3"')],
-           answers={200: _referral("Event applied")})
+           answers={200: _referral_answer("Event applied")})
 def post_event(referral_id):
     actor = require_actor()
     referral = _referral_or_404(actor, referral_id, via="api_event")
