@@ -32,9 +32,10 @@ DECLARATION = capacity.CapacitySchema()
 
 @bp.get("/v1/services")
 @operation("Capacity and use of every active service, and today's duty organisations",
-           answers={200: answer("Capacity board", {"type": "object", "properties": {
-               "services": {"type": "array", "items": named("CapacityLine", LINE)},
-               "date": {"type": "string", "format": "date"}}})})
+           answers={200: answer("Capacity board", {
+               "type": "object", "required": ["services", "date"], "additionalProperties": False, "properties": {
+                   "services": {"type": "array", "items": named("CapacityLine", LINE)},
+                   "date": {"type": "string", "format": "date"}}})})
 def list_capacity():
     require_actor()
     return {"services": LINES.dump(capacity.board()), "date": capacity.today().isoformat()}

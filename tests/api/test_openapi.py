@@ -5,6 +5,7 @@ import re
 import uuid
 
 import pytest
+from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 from sqlalchemy import exc as sa_exc
 
@@ -16,6 +17,11 @@ PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas
 REFERRAL_VIEW = {"oneOf": [{"$ref": "#/components/schemas/SenderReferral"},
                            {"$ref": "#/components/schemas/Referral"}]}
 REF = "#/components/schemas/"
+INTAKE = "/api/v1/referrals"
+ONE = "/api/v1/referrals/{referral_id}"
+EVENTS = "/api/v1/referrals/{referral_id}/events"
+CAPACITY = "/api/v1/services/{code}/capacity"
+CRISIS = "/api/v1/services/crisis_response/capacity"
 
 
 def api_routes(app):
@@ -169,15 +175,46 @@ def test_the_documented_bodies_are_the_schemas_that_validate_them(client, spec, 
     assert spy_load == [referrals.QUERY]
 
 
+def _errors_against(spec, schema, body) -> list[str]:
+    validator = OAS30Validator({**schema, "components": spec["components"]})
+    return [error.message[:200] for error in validator.iter_errors(body)]
+
+
+def test_the_answers_are_what_the_document_says(client, spec, sender, payload, make_api_client, crisis_service):
+    ops = operations(spec)
+
+    def schema(path, method, status):
+        return ops[(path, method)]["responses"][str(status)]["content"]["application/json"]["schema"]
+
+    def view(name):
+        return {"$ref": REF + name}
+
+    _, headers = sender
+    crisis_team = _bearer(make_api_client(sources=None, service="crisis_response")[1])
+    created = client.post(INTAKE, json=payload(), headers=headers)
+    assert created.status_code == 201 and schema(INTAKE, "post", 201) == REFERRAL_VIEW
+    assert _errors_against(spec, view("SenderReferral"), created.get_json()) == []  # the sender's view
+    read = client.get(f"{INTAKE}/{created.get_json()['id']}", headers=crisis_team)
+    assert read.status_code == 200
+    assert _errors_against(spec, schema(ONE, "get", 200), read.get_json()) == []  # the full view, of the oneOf
+    assert _errors_against(spec, view("Referral"), read.get_json()) == []
+    assert _errors_against(spec, view("SenderReferral"), read.get_json())  # more than the sender may see
+    event = client.post(f"{INTAKE}/{created.get_json()['id']}/events", json={"event": "accept"}, headers=crisis_team)
+    assert event.status_code == 200 and _errors_against(spec, view("Referral"), event.get_json()) == []
+    listed = client.get(INTAKE, headers=headers)
+    assert listed.get_json()["total"] == 1
+    assert _errors_against(spec, schema(INTAKE, "get", 200), listed.get_json()) == []
+    declared = client.put(CRISIS, json={"total": 5, "in_use": 1}, headers=crisis_team)
+    assert declared.status_code == 200 and _errors_against(spec, schema(CAPACITY, "put", 200), declared.get_json()) == []
+    board = client.get("/api/v1/services", headers=headers)
+    assert board.get_json()["services"]
+    assert _errors_against(spec, schema("/api/v1/services", "get", 200), board.get_json()) == []
+
+
 def _bearer(token):
     return {"Authorization": f"Bearer {token}"}
 
 
-INTAKE = "/api/v1/referrals"
-ONE = "/api/v1/referrals/{referral_id}"
-EVENTS = "/api/v1/referrals/{referral_id}/events"
-CAPACITY = "/api/v1/services/{code}/capacity"
-CRISIS = "/api/v1/services/crisis_response/capacity"
 NOT_JSON = {"data": "accept", "content_type": "text/plain"}
 MALFORMED = {"data": "{", "content_type": "application/json"}
 HUGE = "x" * 70_000  # over the 64 KiB a body may be
