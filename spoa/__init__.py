@@ -25,8 +25,7 @@ def create_app(config=None) -> Flask:
     # transitions logs every transition at INFO; our audit rows already say it.
     logging.getLogger("transitions").setLevel(logging.WARNING)
 
-    from . import database, policy, redis_store
-    from .api import bp as api_bp
+    from . import api, database, policy, redis_store
     from .api import problems
     from .cli import register_cli
     from .extensions import db, migrate
@@ -44,7 +43,7 @@ def create_app(config=None) -> Flask:
     from . import input_guard
 
     input_guard.init_app(app)  # before any view or sign-in check reads a value
-    app.register_blueprint(api_bp)
+    api.init_app(app)  # the api blueprint, and its OpenAPI document
     from .web import bp as web_bp
     from .web import security
 

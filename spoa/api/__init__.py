@@ -1,6 +1,12 @@
-"""The JSON API, /api/v1: thin resources over the services, problem+json errors."""
-from flask import Blueprint
+"""The JSON API, /api/v1: thin resources over the services, problem+json errors, and
+the OpenAPI document generated from its routes (openapi.py)."""
+from flask_smorest import Blueprint
 
-bp = Blueprint("api", __name__, url_prefix="/api")
+# flask-smorest's Blueprint: a Flask blueprint that also keeps each view's documentation.
+bp = Blueprint("api", __name__, url_prefix="/api", description="Intake contract v1 (bearer token)")
 
 from . import openapi, referrals, services  # noqa: E402,F401  (routes register on import)
+
+
+def init_app(app) -> None:
+    openapi.init_app(app, bp)

@@ -12,12 +12,18 @@ from ..services.actions import VersionMismatch, apply_event
 from ..services.intake import IntakeConflict, receive_referral
 from . import bp, rate_limit
 from .auth import require_actor
+from .openapi import REFERRAL_HEADERS, REFERRAL_VIEW, answer, header, named, operation, path_parameter
 from .problems import Problem
 from .requests import idempotency_key, if_match_version, json_body, load
 
 # Schemas hold no per-request state: build each once, not on every request.
 INTAKE, EVENT, QUERY = IntakeSchema(), EventSchema(), ReferralQuerySchema()
 PAGE = ReferralPageSchema()
+REFERRAL_ID = path_parameter("referral_id", format="uuid")
+
+
+def _referral_answer(description: str) -> dict:
+    return answer(description, REFERRAL_VIEW, REFERRAL_HEADERS)
 
 
 def _answer(actor, referral: Referral, status: int, audience: str | None = None):
@@ -37,6 +43,11 @@ def _referral_or_404(actor, referral_id: str, via: str = "api") -> Referral:
 
 
 @bp.post("/v1/referrals")
+@operation("Send a referral", body=named("ReferralIntake", INTAKE), errors=(403, 409, 429),
+           parameters=[header("Idempotency-Key", "The same key and body answer the first referral again",
+                              maxLength=255)],
+           answers={201: _referral_answer("Accepted and triaged"),
+                    200: _referral_answer("Already received with the same content")})
 def create_referral():
     actor = require_actor()
     rate_limit.enforce(g.api_client)
@@ -52,7 +63,9 @@ def create_referral():
     return _answer(actor, result.referral, 201 if result.created else 200)
 
 
-@bp.get("/v1/referrals/<referral_id>")
+@bp.get("/v1/referrals/<referral_id>", parameters=[REFERRAL_ID])
+@operation("A referral with its decision, clocks and history", errors=(404,),
+           answers={200: _referral_answer("The referral")})
 def get_referral(referral_id):
     actor = require_actor()
     referral = _referral_or_404(actor, referral_id)
@@ -61,6 +74,8 @@ def get_referral(referral_id):
 
 
 @bp.get("/v1/referrals")
+@operation("List referrals (a client sees only its own)", query=QUERY,
+           answers={200: answer("A page of referrals", named("ReferralPage", PAGE))})
 def list_referrals():
     actor = require_actor()
     query = load(QUERY, request.args.to_dict())
@@ -78,7 +93,10 @@ def list_referrals():
     return PAGE.dump({"items": items, "page": page, "per_page": per_page, "total": total})
 
 
-@bp.post("/v1/referrals/<referral_id>/events")
+@bp.post("/v1/referrals/<referral_id>/events", parameters=[REFERRAL_ID])
+@operation("A lifecycle event (accept, decline, first_contact, ...)", body=named("ReferralEvent", EVENT),
+           errors=(403, 404, 409, 412), parameters=[header("If-Match", 'The version decided on, e.g. "3"')],
+           answers={200: _referral_answer("Event applied")})
 def post_event(referral_id):
     actor = require_actor()
     referral = _referral_or_404(actor, referral_id, via="api_event")

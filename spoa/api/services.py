@@ -7,6 +7,7 @@ from ..schemas.capacity import CapacityLineSchema, CapacitySchema, complete_decl
 from ..services import capacity
 from . import bp
 from .auth import require_actor
+from .openapi import answer, named, operation
 from .problems import Problem
 from .requests import json_body, load
 
@@ -17,12 +18,19 @@ DECLARATION = CapacitySchema()
 
 
 @bp.get("/v1/services")
+@operation("Capacity and use of every active service, and today's duty organisations",
+           answers={200: answer("Capacity board", {
+               "type": "object", "required": ["services", "date"], "additionalProperties": False, "properties": {
+                   "services": {"type": "array", "items": named("CapacityLine", LINE)},
+                   "date": {"type": "string", "format": "date"}}})})
 def list_capacity():
     require_actor()
     return {"services": LINES.dump(capacity.board()), "date": capacity.today().isoformat()}
 
 
 @bp.put("/v1/services/<code>/capacity")
+@operation("Declare a service's capacity (its own system only)", errors=(403, 404),
+           body=named("CapacityDeclaration", DECLARATION), answers={200: answer("Declared", LINE)})
 def declare_capacity(code):
     actor = require_actor()
     service = capacity.service_by_code(code)
