@@ -125,7 +125,9 @@ class ReferralSchema(ReferralSummarySchema):
     current_decision = fields.Nested(DecisionSchema, allow_none=True)
     clocks = fields.List(fields.Nested(ClockSchema))
     notifications = fields.List(fields.Nested(NotificationSchema))
-    history = fields.List(fields.Nested(HistorySchema))
+    # required: only the full view carries a history, so the document's oneOf (SenderReferral
+    # | Referral) is exclusive (dumping ignores it).
+    history = fields.List(fields.Nested(HistorySchema), required=True)
 
     def _patient(self, referral):
         return PATIENT_VIEW.dump(

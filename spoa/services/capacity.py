@@ -17,7 +17,6 @@ from .. import audit
 from ..actor import Actor
 from ..lifecycle import OPEN_STATES
 from ..models import Referral, Service
-from ..schemas.capacity import CapacitySchema  # noqa: F401 (spoa/api/openapi.py reads it from here)
 
 UNITS = {
     "crisis_response": "visits this shift",

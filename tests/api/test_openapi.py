@@ -194,6 +194,8 @@ def test_the_answers_are_what_the_document_says(client, spec, sender, payload, m
     created = client.post(INTAKE, json=payload(), headers=headers)
     assert created.status_code == 201 and schema(INTAKE, "post", 201) == REFERRAL_VIEW
     assert _errors_against(spec, view("SenderReferral"), created.get_json()) == []  # the sender's view
+    assert _errors_against(spec, schema(INTAKE, "post", 201), created.get_json()) == []  # exactly one of the oneOf
+    assert _errors_against(spec, view("Referral"), created.get_json())  # (the full view's history is required)
     read = client.get(f"{INTAKE}/{created.get_json()['id']}", headers=crisis_team)
     assert read.status_code == 200
     assert _errors_against(spec, schema(ONE, "get", 200), read.get_json()) == []  # the full view, of the oneOf
