@@ -100,6 +100,12 @@ class Policy:
     """One loaded, validated policy. Never changed after load: a changed file
     is a new load, with a new version."""
 
+    # The routes the app gives a meaning of its own, named once (clocks.yaml declares each).
+    review_route = "supervisor_review"     # a person must set the route
+    redirect_route = "emergency_redirect"  # to 999 or ED: no service takes it
+    duty_route = "voluntary_sector"        # offered to an organisation on the duty rota
+    urgencies = URGENCIES                  # most urgent first
+
     def __init__(self, *, version: str, directory: Path, rules: tuple, lists: MappingProxyType,
                  clocks: ClockPolicy, flags: tuple = ()):
         self.version = version
