@@ -26,8 +26,7 @@ from ..policy import current_policy
 from ..schemas import vocab
 from ..services import capacity
 from . import bp
-from .actions import page_actions, service_routes
-from .referrals import referral_or_404
+from .pages import page_actions, referral_or_404
 from .roles import current_actor, role_required
 from .security import session_still_valid
 
@@ -131,7 +130,6 @@ def live_queue():
         "queue.html", filters=filters, counts=queue_view.counts(rows, now()), lanes=render_lanes(rows, filters),
         capacity_html=render_capacity(), labels=_labels(), states=OPEN_STATES,
         selected=selected, selected_actions=page_actions(selected, current_actor()) if selected else [],
-        routes=service_routes(),
     )
     db.session.remove()
     # Server time, for the benchmark and for anyone looking in the browser's tools.
@@ -143,7 +141,7 @@ def live_queue():
 def queue_actions(referral_id):
     """The action panel for one referral (the page's script loads it in place)."""
     referral = referral_or_404(referral_id, via="queue")
-    return render_template("_queue_actions.html", selected=referral, routes=service_routes(),
+    return render_template("_queue_actions.html", selected=referral,
                            selected_actions=page_actions(referral, current_actor()),
                            labels=_labels())
 
