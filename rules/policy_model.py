@@ -102,6 +102,12 @@ class FlagRaised:
 class Policy:
     """One loaded, validated policy."""
 
+    # The routes the app gives a meaning of its own, named once (clocks.yaml declares each).
+    review_route: ClassVar[str] = "supervisor_review"     # a person must set the route
+    redirect_route: ClassVar[str] = "emergency_redirect"  # to 999 or ED: no service takes it
+    duty_route: ClassVar[str] = "voluntary_sector"        # offered to an organisation on the duty rota
+    urgencies: ClassVar[tuple] = URGENCIES                # most urgent first
+
     version: str
     directory: Path
     rules: tuple[PolicyRule, ...]

@@ -123,26 +123,6 @@ def unlock_user(username):
     click.echo(f"Unlocked {username}.")
 
 
-@spoa_cli.command("worker")
-@click.option("--burst", is_flag=True, help="Run the queued jobs, then exit (for tests and one-off catch-up).")
-def worker(burst):
-    """Run an RQ worker with the scheduler and the reconciler (SIGTERM stops it cleanly)."""
-    from workers.runner import run_worker
-
-    run_worker(current_app._get_current_object(), burst=burst)
-
-
-@spoa_cli.command("reconcile")
-def reconcile():
-    """One reconciler pass now, straight against the database (no Redis needed),
-    then one delivery pass (email, webhooks) in this process."""
-    from workers.context import use_app
-    from workers.jobs import reconcile as run
-
-    use_app(current_app._get_current_object())
-    click.echo(run(deliver_here=True))
-
-
 @spoa_cli.command("add-channel")
 @click.option("--recipient", required=True, help="spoa_supervisor, on_call_manager, or service_duty_lead[:route]")
 @click.option("--channel", required=True, type=click.Choice(["email", "webhook"]))

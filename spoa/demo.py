@@ -85,9 +85,10 @@ def _services() -> list[str]:
     """The policy's services, the duty organisations, and capacity: clinical once,
     voluntary for today (a declaration counts only on its day), so a re-run the
     same day keeps the places already taken."""
-    for code, name in current_policy().services.items():
+    policy = current_policy()
+    for code, name in policy.services.items():
         # The voluntary sector is its organisations (below), not a service of its own.
-        if code != "voluntary_sector" and not db.session.scalar(select(Service).where(Service.code == code)):
+        if code != policy.duty_route and not db.session.scalar(select(Service).where(Service.code == code)):
             db.session.add(Service(code=code, name=name))
     for code, name, days, _ in DEMO_ORGS:
         if not db.session.scalar(select(Service).where(Service.code == code)):

@@ -7,14 +7,13 @@ from sqlalchemy import text
 from .clocks import now
 from .extensions import db
 from .redis_store import get_redis
+from .services.due_clocks import oldest_due
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/health")
 def health():
-    from workers.reconciler import oldest_due
-
     checks, healthy = {}, True
     try:
         db.session.execute(text("SELECT 1"))

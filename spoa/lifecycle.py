@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from transitions import Machine, MachineError
 
+from rules.policy_model import Policy
+
 from .actor import Actor  # noqa: F401  (re-exported: callers name it from here)
 
 STATES = (
@@ -70,7 +72,7 @@ TRANSITIONS = (
     # Another voluntary organisation on duty takes it over: the first one's place
     # is released, the new one's taken (services/duty.py).
     Transition("reassign", ("offered", "accepted"), "offered", frozenset({"supervisor"}), needs_reason=True,
-               description="Reassigned to another organisation on duty", routes=("voluntary_sector",)),
+               description="Reassigned to another organisation on duty", routes=(Policy.duty_route,)),
     Transition("first_contact", ("accepted",), "in_progress", SERVICE_WORK,
                description="First contact made"),
     Transition("start_episode", ("accepted", "in_progress"), "in_progress", SERVICE_WORK,

@@ -10,15 +10,9 @@ import threading
 from datetime import timedelta
 
 from .context import job_app
+from .queues import DELIVERY_QUEUE, QUEUE, RECONCILE_QUEUE  # noqa: F401  (named from here too)
 
 log = logging.getLogger(__name__)
-QUEUE = "spoa"
-# Listened to first: in a burst of due clocks, one reconcile pass does them all
-# in batches, faster than their individual chase jobs queued ahead of it.
-RECONCILE_QUEUE = "spoa-reconcile"
-# Email and webhooks: slow far ends wait here, on a worker of their own, never
-# in front of a reconcile or a chase.
-DELIVERY_QUEUE = "spoa-delivery"
 DELIVERY_JOB_ID = "deliver"
 # Without Redis the reconciler delivers itself, in a thread (one at a time), with a short budget.
 FALLBACK_BUDGET_SECONDS = 10.0

@@ -7,6 +7,13 @@ from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 SERIALIZER = JSONSerializer
+QUEUE = "spoa"
+# Listened to first: in a burst of due clocks, one reconcile pass does them all
+# in batches, faster than their individual chase jobs queued ahead of it.
+RECONCILE_QUEUE = "spoa-reconcile"
+# Email and webhooks: slow far ends wait here, on a worker of their own, never
+# in front of a reconcile or a chase.
+DELIVERY_QUEUE = "spoa-delivery"
 
 
 def queue(name: str, connection) -> Queue:

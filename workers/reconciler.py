@@ -9,30 +9,16 @@ the next pass finds in the database.
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import selectinload
 
 from spoa.clocks import now
-from spoa.database import is_postgresql
 from spoa.extensions import db
-from spoa.models import Clock
+from spoa.services import due_clocks
 from spoa.services.actions import is_concurrent_change
 from spoa.services.chasing import advance
 
 log = logging.getLogger(__name__)
 BATCH = 200
-
-
-def _due(at, limit):
-    # Each due clock needs its effects and referral: load them with the batch,
-    # not one lazy query per clock.
-    stmt = (select(Clock).where(Clock.next_due_at.is_not(None), Clock.next_due_at <= at)
-            .options(selectinload(Clock.effects), selectinload(Clock.referral))
-            .order_by(Clock.next_due_at).limit(limit))
-    if is_postgresql(db.session):
-        stmt = stmt.with_for_update(skip_locked=True, of=Clock)
-    return db.session.scalars(stmt).all()
 
 
 def advance_due(max_batches: int = 50) -> int:
@@ -41,7 +27,7 @@ def advance_due(max_batches: int = 50) -> int:
     for _ in range(max_batches):
         at = now()
         try:
-            clocks = _due(at, BATCH)
+            clocks = due_clocks.claim_due(at, BATCH)
             for clock in clocks:
                 advance(clock, at)
             db.session.commit()
@@ -63,12 +49,9 @@ def advance_due(max_batches: int = 50) -> int:
 def advance_one(clock_id: int) -> int:
     """The scheduled chase of one clock: a no-op if another worker has it, or if
     it is not due (met, cancelled, already advanced)."""
-    stmt = select(Clock).where(Clock.id == clock_id)
-    if is_postgresql(db.session):
-        stmt = stmt.with_for_update(skip_locked=True)
-    clock = db.session.scalars(stmt).first()
     at = now()
-    if clock is None or clock.next_due_at is None or clock.next_due_at > at:
+    clock = due_clocks.claim_if_due(clock_id, at)
+    if clock is None:
         db.session.rollback()
         return 0
     try:
@@ -84,16 +67,6 @@ def advance_one(clock_id: int) -> int:
 
 def upcoming(horizon: timedelta, limit: int = 5000) -> list[tuple[int, object]]:
     """(clock id, due instant) for thresholds falling due within ``horizon``."""
-    at = now()
-    rows = db.session.execute(
-        select(Clock.id, Clock.next_due_at)
-        .where(Clock.next_due_at.is_not(None), Clock.next_due_at > at, Clock.next_due_at <= at + horizon)
-        .order_by(Clock.next_due_at).limit(limit)).all()
-    db.session.rollback()
-    return [(r[0], r[1]) for r in rows]
-
-
-def oldest_due():
-    """The oldest threshold that is due but not yet processed (the chase lag)."""
-    return db.session.scalar(select(Clock.next_due_at).where(
-        Clock.next_due_at.is_not(None), Clock.next_due_at <= now()).order_by(Clock.next_due_at).limit(1))
+    rows = due_clocks.falling_due(now(), horizon, limit)
+    db.session.rollback()  # a read: hold no transaction while the chases are scheduled
+    return rows

@@ -18,8 +18,7 @@ from rq.timeouts import TimerDeathPenalty
 from spoa.redis_store import get_redis
 
 from .context import use_app
-from .jobs import DELIVERY_QUEUE, QUEUE, RECONCILE_QUEUE
-from .queues import SERIALIZER, queue
+from .queues import DELIVERY_QUEUE, QUEUE, RECONCILE_QUEUE, SERIALIZER, queue
 from .schedule import PERIODIC
 
 log = logging.getLogger(__name__)

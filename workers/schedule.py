@@ -6,7 +6,7 @@ machines do not run ten reconcilers a second.
 """
 from dataclasses import dataclass
 
-from .jobs import RECONCILE_QUEUE
+from .queues import RECONCILE_QUEUE
 
 
 @dataclass(frozen=True)

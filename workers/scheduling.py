@@ -2,8 +2,11 @@
 threshold scheduled by many passes, or many machines, is one job)."""
 from spoa.redis_store import optional
 
-from .jobs import QUEUE, chase_clock
+from .queues import QUEUE
 from .queues import queue as make_queue
+
+# By name, as RQ stores it (JSON): the jobs module imports this one, not the reverse.
+CHASE_CLOCK = "workers.jobs.chase_clock"
 
 
 def chase_job_id(clock_id: int, due) -> str:
@@ -21,7 +24,7 @@ def schedule_chases(items) -> int:
             job_id = chase_job_id(clock_id, due)
             if job_id in existing:
                 continue
-            queue.enqueue_at(due, chase_clock, clock_id, job_id=job_id, result_ttl=60, failure_ttl=3600)
+            queue.enqueue_at(due, CHASE_CLOCK, clock_id, job_id=job_id, result_ttl=60, failure_ttl=3600)
             count += 1
         return count
 

@@ -39,10 +39,7 @@ class QueueRow:
     escalation_level: int
     acknowledged: bool
     waiting_for: str | None
-
-    @property
-    def lane(self) -> str:
-        return REVIEW_LANE if self.route == "supervisor_review" or self.state == "in_review" else MAIN_LANE
+    lane: str  # REVIEW_LANE (routed to review, or in review) or MAIN_LANE
 
     def rag(self, at: datetime) -> str:
         if self.deadline is None:
@@ -89,10 +86,10 @@ def _rows(where) -> list[QueueRow]:
     fraction = policy.warn_at[0] if policy.warn_at else 0.75
     hours = current_working_hours()
     today = uk_date(now())
-    return [_row(r, clocks.get(r.id, ()), fraction, hours, today) for r in referrals]
+    return [_row(r, clocks.get(r.id, ()), fraction, hours, today, policy.review_route) for r in referrals]
 
 
-def _row(r, running, fraction, hours, today) -> QueueRow:
+def _row(r, running, fraction, hours, today, review_route) -> QueueRow:
     clock = min(running, key=lambda c: c.deadline) if running else None
     amber_at = None
     if clock is not None:
@@ -107,6 +104,7 @@ def _row(r, running, fraction, hours, today) -> QueueRow:
         escalation_level=max((c.escalation_level for c in running), default=0),
         acknowledged=any(c.acknowledged_at for c in running if c.status == "breached"),
         waiting_for=r.waiting_for,
+        lane=REVIEW_LANE if r.route == review_route or r.state == "in_review" else MAIN_LANE,
     )
 
 

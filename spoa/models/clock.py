@@ -42,3 +42,9 @@ class Clock(db.Model):
     @property
     def is_running(self) -> bool:
         return self.status in RUNNING_STATUSES
+
+    @property
+    def awaits_acknowledgement(self) -> bool:
+        """Breached, and no person has taken the escalation yet: its chain goes on
+        climbing until someone acknowledges it (services/chasing.py)."""
+        return self.status == "breached" and self.acknowledged_at is None

@@ -126,5 +126,10 @@ class Referral(db.Model):
     def active_clocks(self):
         return [c for c in self.clocks if c.is_running]
 
+    @property
+    def has_unacknowledged_breach(self) -> bool:
+        """A clock breached and not yet acknowledged: what "acknowledge escalation" is for."""
+        return any(c.awaits_acknowledgement for c in self.clocks)
+
     def __repr__(self):  # ids only: never patient details in logs
         return f"<Referral {self.id} {self.reference} {self.state}>"

@@ -4,6 +4,8 @@ view for the system that referred it. (Callers only ever see referrals they may
 read at all: spoa/access.py.)"""
 from marshmallow import Schema, fields, validate
 
+from rules.clock_policy import URGENCIES
+
 from ..lifecycle import PUBLIC_EVENTS, STATES
 from .fields import AsciiInteger, FreeText, UtcDateTime, printable
 
@@ -213,6 +215,6 @@ class EventSchema(Schema):
     event = fields.String(required=True, validate=validate.OneOf(PUBLIC_EVENTS))
     reason = FreeText(allow_none=True, validate=validate.Length(max=2000))
     route = fields.String(allow_none=True, validate=_CODE, metadata={"description": "override/triage: the new route"})
-    urgency = fields.String(allow_none=True, validate=validate.OneOf(["emergency", "urgent", "routine"]))
+    urgency = fields.String(allow_none=True, validate=validate.OneOf(URGENCIES))
     service = fields.String(allow_none=True, validate=_CODE, metadata={
         "description": "reassign: the voluntary organisation on duty today to move it to (a service code)"})

@@ -42,11 +42,12 @@ class VersionMismatch(Exception):
 def _check_route(route: str | None, urgency: str | None) -> tuple[str, str]:
     policy = current_policy()
     services = list(policy.services)
-    if route not in services and route != "emergency_redirect":
+    if route not in services and route != policy.redirect_route:
         raise LifecycleError(
             "Choose the service to route to: one of " + ", ".join(services) + ".", 422, "route")
-    if urgency not in ("emergency", "urgent", "routine"):
-        raise LifecycleError("Urgency must be emergency, urgent or routine.", 422, "urgency")
+    if urgency not in policy.urgencies:
+        *most, least = policy.urgencies
+        raise LifecycleError(f"Urgency must be {', '.join(most)} or {least}.", 422, "urgency")
     return route, urgency
 
 
@@ -99,7 +100,7 @@ def _apply(referral, event, actor, reason, route, urgency, service) -> None:
         route, urgency = _check_route(route, urgency or referral.urgency)
         route_by_person(referral, actor, route, urgency, reason, event)
     elif event == "acknowledge_escalation":
-        if not any(c.status == "breached" and c.acknowledged_at is None for c in referral.clocks):
+        if not referral.has_unacknowledged_breach:
             raise LifecycleError("No breached clock on this referral is waiting to be acknowledged.", 409)
         # Audit rows are append-only (a trigger refuses UPDATE), so the row is
         # written once with its final detail: first record what was already due
@@ -117,7 +118,7 @@ def _apply(referral, event, actor, reason, route, urgency, service) -> None:
         left = duty.release(referral) if event == "decline" else ({"organisation": code} if code else None)
         record_event(referral, event, actor, reason=reason, detail={"service": referral.route, **(left or {})})
         referral.assigned_service = None
-        referral.route = "supervisor_review"
+        referral.route = current_policy().review_route
         deadlines.start_review_clock(referral)
         reapply_flags(referral, actor)
     elif event == "reassign":

@@ -224,7 +224,7 @@ def acknowledge(referral, at) -> list:
     """A person has the escalation: pause the chain of each breached clock."""
     paused = []
     for clock in referral.clocks:
-        if clock.status == "breached" and clock.acknowledged_at is None:
+        if clock.awaits_acknowledgement:
             clock.acknowledged_at, clock.next_due_at = at, None
             paused.append(clock.name)
     return paused

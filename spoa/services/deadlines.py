@@ -62,7 +62,7 @@ def start_review_clock(referral) -> None:
     """Back to a person (decline, hand on): a fresh triage clock from now; the
     service clocks keep running, because the patient's need has not gone away."""
     policy = current_policy()
-    for target in policy.clock_targets("supervisor_review", referral.urgency or "urgent"):
+    for target in policy.clock_targets(policy.review_route, referral.urgency or "urgent"):
         if target.name == "triage":
             _new_clock(referral, target, now())
 

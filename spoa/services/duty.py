@@ -24,7 +24,6 @@ from ..lifecycle import LifecycleError
 from ..models import Service
 from . import capacity
 
-ROUTE = "voluntary_sector"
 NONE_ON_DUTY = "No voluntary organisation is on duty today"
 NONE_WITH_CAPACITY = "No voluntary organisation on duty has spare capacity today"
 _NEVER = datetime.min.replace(tzinfo=timezone.utc)

@@ -24,6 +24,17 @@ from .events import record_event
 RECIPIENTS = {"supervisor": "spoa_supervisor"}
 
 
+def labels(policy) -> dict[str, str]:
+    """What each flag a referral may wait for is called on a page: its flags.yaml label,
+    e.g. bed -> Waiting for bed (read once a render: the queue shows thousands of rows)."""
+    return {f.flag: f.label for f in policy.flags}
+
+
+def label(policy, waiting_for: str) -> str:
+    """A referral's waiting flag as staff see it; one no longer in flags.yaml still shows."""
+    return labels(policy).get(waiting_for) or f"Waiting for {waiting_for.replace('_', ' ')}"
+
+
 def capacity_free(route: str | None) -> int | None:
     """The routed service's free places today; None when it has not declared any
     (or is not a service): never read as zero (see rules/facts.py, FLAG_FACT_TYPES)."""

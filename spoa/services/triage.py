@@ -70,7 +70,7 @@ def triage_by_rules(referral, actor: Actor | None = None) -> None:
         explanation=decision.explanation, decided_by=actor.name,
     ))
     organisation = None
-    if decision.route == duty.ROUTE:
+    if decision.route == policy.duty_route:
         try:
             organisation = duty.offer(referral)
         except duty.NoOrganisation as none:
@@ -79,11 +79,11 @@ def triage_by_rules(referral, actor: Actor | None = None) -> None:
     referral.route, referral.urgency = decision.route, decision.urgency
     deadlines.align_clocks_to_route(referral)
     detail = {"rule_id": decision.rule_id, "route": decision.route, "urgency": decision.urgency}
-    if decision.route == "emergency_redirect":
+    if decision.route == policy.redirect_route:
         record_event(referral, "redirect", actor,
                      reason=decision.explanation, detail=detail)
         return
-    if decision.route == "supervisor_review":
+    if decision.route == policy.review_route:
         record_event(referral, "review", actor, reason=decision.explanation, detail=detail)
     else:
         record_event(referral, "triage", actor, detail=detail)
@@ -98,14 +98,14 @@ def _review_for_want_of_duty(referral, actor: Actor, decision, none: "duty.NoOrg
     policy = current_policy()
     explanation = f"{none.reason}, so a supervisor must route this voluntary-sector referral."
     referral.decisions.append(TriageDecision(
-        kind="duty", rule_id=None, route="supervisor_review", urgency=decision.urgency,
+        kind="duty", rule_id=None, route=policy.review_route, urgency=decision.urgency,
         rules_version=policy.version, facts={"date": capacity.today().isoformat(), "on_duty": none.on_duty},
         explanation=explanation, reason=none.reason, decided_by=actor.name,
     ))
-    referral.route, referral.urgency = "supervisor_review", decision.urgency
+    referral.route, referral.urgency = policy.review_route, decision.urgency
     deadlines.align_clocks_to_route(referral)
     record_event(referral, "review", actor, reason=explanation, detail={
-        "rule_id": decision.rule_id, "route": "supervisor_review", "urgency": decision.urgency,
+        "rule_id": decision.rule_id, "route": policy.review_route, "urgency": decision.urgency,
         "rules_route": decision.route, "duty": none.reason, "on_duty": none.on_duty})
 
 
@@ -119,11 +119,11 @@ def route_by_person(referral, actor: Actor, route: str, urgency: str, reason: st
     refused (409) and nothing changes. Away from the voluntary sector, its
     organisation's place is given back."""
     policy = current_policy()
-    check_event(referral, "redirect" if route == "emergency_redirect" else event, actor, reason)
+    check_event(referral, "redirect" if route == policy.redirect_route else event, actor, reason)
     organisation, left = None, None
-    if route == duty.ROUTE and referral.assigned_service and referral.route == duty.ROUTE:
+    if route == policy.duty_route and referral.assigned_service and referral.route == policy.duty_route:
         pass  # already with an organisation: a change of urgency keeps it there
-    elif route == duty.ROUTE:
+    elif route == policy.duty_route:
         try:
             organisation = duty.offer(referral)
         except duty.NoOrganisation as none:
@@ -141,12 +141,12 @@ def route_by_person(referral, actor: Actor, route: str, urgency: str, reason: st
     previous = referral.route
     referral.route, referral.urgency = route, urgency
     detail = {"route": route, "urgency": urgency, "previous_route": previous, **(left or {})}
-    if route == "emergency_redirect":
+    if route == policy.redirect_route:
         record_event(referral, "redirect", actor, reason=reason, detail=detail)
         return
     record_event(referral, event, actor, reason=reason, detail=detail)
     deadlines.align_clocks_to_route(referral)
-    if organisation is None and route == duty.ROUTE:
+    if organisation is None and route == policy.duty_route:
         organisation = duty.organisation(referral.assigned_service)
     record_event(referral, "offer", actor, detail=_offer_detail(route, organisation))
     flags.apply(referral, actor, facts_of(referral))

@@ -19,15 +19,14 @@ from .. import access
 from ..extensions import db
 from ..live import queue_view
 from ..live.broadcast import RESYNC, Broadcaster
-from ..live.row_html import rows_html
+from ..live.row_html import Link, RowContext, rows_html
 from ..lifecycle import OPEN_STATES
 from ..models import Service
 from ..policy import current_policy
 from ..schemas import vocab
 from ..services import capacity
 from . import bp
-from .actions import page_actions, service_routes
-from .referrals import referral_or_404
+from .pages import page_actions, referral_or_404
 from .roles import current_actor, role_required
 from .security import session_still_valid
 
@@ -77,16 +76,21 @@ def _names() -> dict:
     return names
 
 
+def _row_context() -> RowContext:
+    return RowContext.build(now(), _names(), vocab.SOURCES, current_policy())
+
+
 def render_lanes(rows, filters=None) -> dict[str, str]:
     """Rows as HTML, lane by lane (the review lane, then the services')."""
-    names, at = _names(), now()
-    return {lane: rows_html([r for r in rows if r.lane == lane], at, names, vocab.SOURCES, filters)
+    ctx = _row_context()
+    return {lane: rows_html([r for r in rows if r.lane == lane], ctx, filters)
             for lane in (queue_view.REVIEW_LANE, queue_view.MAIN_LANE)}
 
 
 def render_capacity() -> str:
     # Rendered without a request (the broadcaster has none): jinja_env, not render_template.
-    return current_app.jinja_env.get_template("_queue_capacity.html").render(services=capacity.board())
+    return current_app.jinja_env.get_template("_queue_capacity.html").render(
+        services=capacity.board(), capacity_link=Link("web.service_capacity", "code"))
 
 
 def snapshot_event() -> dict:
@@ -98,13 +102,13 @@ def render_changes(message: dict) -> list[tuple[str, dict]]:
     events = []
     committed_at = message.get("committed_at")
     ids = message.get("referrals") or []
-    names, at = (_names(), now()) if ids else (None, None)
+    ctx = _row_context() if ids else None
     for referral_id, row in queue_view.rows_for(ids).items() if ids else ():
         if row is None:
             events.append(("gone", {"id": referral_id, "committed_at": committed_at}))
         else:
             events.append(("row", {"id": referral_id, "lane": row.lane, "committed_at": committed_at,
-                                   "html": rows_html([row], at, names, vocab.SOURCES)}))
+                                   "html": rows_html([row], ctx)}))
     if message.get("capacity"):
         events.append(("capacity", {"html": render_capacity(), "committed_at": committed_at}))
     return events
@@ -131,7 +135,6 @@ def live_queue():
         "queue.html", filters=filters, counts=queue_view.counts(rows, now()), lanes=render_lanes(rows, filters),
         capacity_html=render_capacity(), labels=_labels(), states=OPEN_STATES,
         selected=selected, selected_actions=page_actions(selected, current_actor()) if selected else [],
-        routes=service_routes(),
     )
     db.session.remove()
     # Server time, for the benchmark and for anyone looking in the browser's tools.
@@ -143,7 +146,7 @@ def live_queue():
 def queue_actions(referral_id):
     """The action panel for one referral (the page's script loads it in place)."""
     referral = referral_or_404(referral_id, via="queue")
-    return render_template("_queue_actions.html", selected=referral, routes=service_routes(),
+    return render_template("_queue_actions.html", selected=referral,
                            selected_actions=page_actions(referral, current_actor()),
                            labels=_labels())
 

@@ -18,21 +18,12 @@ from ..services.duplicates import open_duplicates
 from ..services.intake import IntakeConflict, receive_referral
 from ..services.triage import preview
 from . import bp
-from .actions import page_actions, service_routes
+from .pages import page_actions, referral_or_404
 from .intake_form import LABELS, error_summary, friendly_errors, iso_date, to_intake
 from .roles import current_actor, role_required
 
 INTAKE = IntakeSchema()
 MAY_ENTER = ("call_handler", "supervisor")
-
-
-def referral_or_404(referral_id: str, via: str) -> Referral:
-    """The referral, if the signed-in person may read it; else 404, as for one that
-    does not exist (the refusal is recorded: spoa/access.py)."""
-    referral = access.readable_referral(current_actor(), referral_id, via)
-    if referral is None:
-        abort(404)
-    return referral
 
 
 def shown_duplicates(data) -> list[Referral]:
@@ -135,4 +126,4 @@ def show_referral(referral_id):
     access.record_view(referral, actor, via="page")
     return render_template("referral.html", referral=referral, saved=bool(request.args.get("saved")),
                            vocab=vocab, age=age_in_years(referral.date_of_birth),
-                           items=page_actions(referral, actor), routes=service_routes())
+                           items=page_actions(referral, actor))

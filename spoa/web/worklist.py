@@ -11,7 +11,7 @@ from ..extensions import db
 from ..lifecycle import OPEN_STATES
 from ..models import Referral
 from . import bp
-from .actions import page_actions, service_routes
+from .pages import page_actions
 from .roles import current_actor, role_required
 
 
@@ -38,5 +38,4 @@ def worklist():
     rows = [(r, _next_deadline(r), page_actions(r, actor, on_list=True)) for r in db.session.scalars(stmt)]
     far = now().replace(year=9999)
     rows.sort(key=lambda row: row[1] or far)
-    return render_template("worklist.html", rows=rows, service=service,
-                           routes=service_routes())
+    return render_template("worklist.html", rows=rows, service=service)

@@ -1,0 +1,59 @@
+"""Which clocks are due: the queries behind the reconciler (workers/reconciler.py)
+and the chase lag /health reports. Here, in spoa, so /health needs no worker code.
+
+Every query reads ``next_due_at`` (indexed, NULL once a clock stops): a pass
+costs what is due, not what is open.
+"""
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..clocks import now
+from ..database import is_postgresql
+from ..extensions import db
+from ..models import Clock
+
+
+def _due_by(at: datetime):
+    return Clock.next_due_at.is_not(None), Clock.next_due_at <= at
+
+
+def claim_due(at: datetime, limit: int) -> list[Clock]:
+    """Up to ``limit`` clocks whose next threshold has passed by ``at``, oldest first;
+    on PostgreSQL locked FOR UPDATE SKIP LOCKED, so concurrent workers share them
+    without waiting. Each comes with its effects and referral (needed to advance
+    it): loaded with the batch, not one lazy query per clock."""
+    stmt = (select(Clock).where(*_due_by(at))
+            .options(selectinload(Clock.effects), selectinload(Clock.referral))
+            .order_by(Clock.next_due_at).limit(limit))
+    if is_postgresql(db.session):
+        stmt = stmt.with_for_update(skip_locked=True, of=Clock)
+    return db.session.scalars(stmt).all()
+
+
+def claim_if_due(clock_id: int, at: datetime) -> Clock | None:
+    """The clock, if it is due at ``at`` and no other worker holds it (PostgreSQL:
+    SKIP LOCKED); None if it is met, cancelled, already advanced or taken."""
+    stmt = select(Clock).where(Clock.id == clock_id)
+    if is_postgresql(db.session):
+        stmt = stmt.with_for_update(skip_locked=True)
+    clock = db.session.scalars(stmt).first()
+    if clock is None or clock.next_due_at is None or clock.next_due_at > at:
+        return None
+    return clock
+
+
+def falling_due(at: datetime, horizon: timedelta, limit: int = 5000) -> list[tuple[int, datetime]]:
+    """(clock id, due instant) for thresholds after ``at`` and within ``horizon`` of it."""
+    rows = db.session.execute(
+        select(Clock.id, Clock.next_due_at)
+        .where(Clock.next_due_at.is_not(None), Clock.next_due_at > at, Clock.next_due_at <= at + horizon)
+        .order_by(Clock.next_due_at).limit(limit)).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def oldest_due(at: datetime | None = None) -> datetime | None:
+    """The oldest threshold due but not yet processed: the chase lag is ``now - this``."""
+    return db.session.scalar(select(Clock.next_due_at).where(*_due_by(at or now()))
+                             .order_by(Clock.next_due_at).limit(1))

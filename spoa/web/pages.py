@@ -1,0 +1,92 @@
+"""What several staff pages share (the referral page, the worklist, the live queue
+and the action they all post to): the referral a person may open, the lifecycle
+buttons they see on it, and the choices those buttons offer."""
+from flask import abort, g
+
+from .. import access
+from ..lifecycle import BY_EVENT, allowed_events
+from ..models import Referral
+from ..policy import current_policy
+from ..services import capacity, duty, flags
+from . import bp
+from .roles import current_actor
+
+BUTTONS = {
+    "acknowledge": "Acknowledge",
+    "accept": "Accept",
+    "decline": "Decline",
+    "first_contact": "Record first contact",
+    "start_episode": "Start episode",
+    "review_episode": "Record episode review",
+    "complete": "Complete episode",
+    "hand_on": "Hand on",
+    "acknowledge_escalation": "Acknowledge escalation",
+    "override": "Change route",
+    "reassign": "Reassign",
+    "triage": "Set route",
+    "redirect": "Redirect to 999/ED",
+    "cancel": "Cancel referral",
+    "withdraw": "Withdraw",
+    "add_information": "Add a note",
+}
+# Withdrawing is the referrer's act (its system, through the API) or a
+# supervisor's from the referral page; on a list it would only be a slip away.
+NOT_ON_LISTS = frozenset({"withdraw", "add_information", "redirect"})
+
+
+def referral_or_404(referral_id: str, via: str) -> Referral:
+    """The referral, if the signed-in person may read it; else 404, as for one that
+    does not exist (the refusal is recorded: spoa/access.py)."""
+    referral = access.readable_referral(current_actor(), referral_id, via)
+    if referral is None:
+        abort(404)
+    return referral
+
+
+def page_actions(referral, actor, on_list: bool = False) -> list[dict]:
+    """The buttons for this person on this referral now. Reassign carries its
+    choices: today's duty organisations other than the referral's own."""
+    events = [e for e in allowed_events(referral, actor) if _worth_offering(referral, e)]
+    if "triage" in events:  # from review a person sets the route; "change route" would say the same
+        events.remove("override")
+    return [
+        {"event": e, "label": BUTTONS.get(e, e.replace("_", " ").capitalize()),
+         "needs_reason": BY_EVENT[e].needs_reason, "needs_route": e in ("triage", "override"),
+         "services": [o for o in duty_choices() if o[0] != referral.assigned_service] if e == "reassign" else None}
+        for e in events if not (on_list and e in NOT_ON_LISTS)
+    ]
+
+
+def _worth_offering(referral, event: str) -> bool:
+    """A button that could only answer "nothing to do" is not shown."""
+    if event == "acknowledge_escalation":
+        return referral.has_unacknowledged_breach
+    return True
+
+
+def duty_choices() -> list[tuple[str, str]]:
+    """(code, "Name (n free)") for today's duty organisations; read once a request."""
+    if "spoa_duty_choices" not in g:
+        day = capacity.today()
+        g.spoa_duty_choices = [
+            (o.code, f"{o.name} ({capacity.declared_today(o, day) or 0} free)")
+            for o in duty.organisations_on_duty(day)]
+    return g.spoa_duty_choices
+
+
+@bp.app_template_global()
+def route_choices() -> dict:
+    """What a route button (set route, change route) offers, from the policy: its
+    services, the redirect to 999 or ED, and the urgencies, most urgent first.
+    A template global: every page with buttons has it without passing it."""
+    policy = current_policy()
+    redirect = policy.redirect_route
+    return {"services": list(policy.services.items()),
+            "redirect": (redirect, policy.routes[redirect].name),
+            "urgencies": policy.urgencies}
+
+
+@bp.app_template_global()
+def waiting_label(waiting_for: str) -> str:
+    """A referral's waiting flag as its flags.yaml label, e.g. Waiting for bed."""
+    return flags.label(current_policy(), waiting_for)

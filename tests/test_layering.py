@@ -1,0 +1,145 @@
+"""The direction of imports: rules <- spoa <- workers <- entry points (wsgi.py).
+
+rules/ is the pure policy (no Flask, no app); spoa/ is the app and its domain;
+workers/ runs spoa's work in RQ; wsgi.py puts them together. An import against
+the direction is how the cycles of issue 11 came about (spoa/cli.py importing the
+worker, /health importing the reconciler), usually hidden inside a function: so
+every import statement counts here, at module level or not.
+"""
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# Cycles older than this test, outside the layers it pins (each two modules
+# importing each other, one of them late): listed so that no new one can join them.
+KNOWN_CYCLES = [
+    ["spoa.access", "spoa.lifecycle"],
+    ["spoa.api.problems", "spoa.web.unavailable"],
+]
+
+
+def _modules(*packages: str) -> dict[str, Path]:
+    found = {}
+    for package in packages:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+def _imports(module: str, path: Path) -> set[str]:
+    """Every module ``module`` imports, anywhere in its file, as absolute names."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = ".".join(anchor + ([base] if base else []))
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _is(name: str, *tops: str) -> bool:
+    return any(name == top or name.startswith(top + ".") for top in tops)
+
+
+def test_spoa_never_imports_workers():
+    found = {module: sorted(n for n in _imports(module, path) if _is(n, "workers"))
+             for module, path in _modules("spoa").items()}
+    assert {m: names for m, names in found.items() if names} == {}
+
+
+def test_rules_never_imports_spoa_workers_or_flask():
+    found = {module: sorted(n for n in _imports(module, path) if _is(n, "spoa", "workers", "flask"))
+             for module, path in _modules("rules").items()}
+    assert {m: names for m, names in found.items() if names} == {}
+
+
+def _graph() -> dict[str, set[str]]:
+    modules = _modules("rules", "spoa", "workers")
+    graph = {}
+    for module, path in modules.items():
+        deps = set()
+        for name in _imports(module, path):
+            while name not in modules and "." in name:
+                name = name.rpartition(".")[0]
+            # A package importing its own modules (a blueprint's routes register on
+            # import) is how a package is put together, not a cycle between ideas.
+            if name in modules and name != module and not (path.name == "__init__.py"
+                                                             and name.startswith(module + ".")):
+                deps.add(name)
+        graph[module] = deps
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan's algorithm)."""
+    index, low, stack, on_stack, groups = {}, {}, [], set(), []
+
+    def visit(v):
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return sorted(groups)
+
+
+def test_no_new_import_cycle():
+    # Among them: spoa/web/actions.py <-> referrals.py (shared page helpers are in pages.py
+    # now), workers/jobs.py <-> scheduling.py (queue names are in queues.py).
+    assert _cycles(_graph()) == KNOWN_CYCLES
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _cycles(graph) == [["a", "b", "c"]]
+
+
+def test_the_app_built_in_a_fresh_interpreter_loads_no_worker_code(tmp_path):
+    # Every spoa module imported, and the app built, as gunicorn would, but not through wsgi.py.
+    script = (
+        "import pkgutil, importlib, sys\n"
+        "import spoa\n"
+        "for info in pkgutil.walk_packages(spoa.__path__, 'spoa.'):\n"
+        "    importlib.import_module(info.name)\n"
+        "spoa.create_app()\n"
+        "leaked = sorted(m for m in sys.modules if m == 'workers' or m.startswith('workers.'))\n"
+        "assert not leaked, leaked\n"
+    )
+    env = {**os.environ, "SECRET_KEY": "layering-test", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True)
+
+
+def test_the_entry_point_adds_the_worker_commands(tmp_path):
+    env = {**os.environ, "SECRET_KEY": "layering-test", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "spoa", "--help"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, check=True)
+    commands = {line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line.strip()}
+    assert {"worker", "reconcile", "create-user", "seed-demo"} <= commands
