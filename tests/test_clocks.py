@@ -22,6 +22,7 @@ def test_now_is_aware_utc():
 
 
 def test_now_follows_time_machine():
+    """The mechanism under the frozen_now fixture (tests/conftest.py): now() is time-machine's."""
     with time_machine.travel(utc(2027, 3, 28, 0, 59, 30), tick=False):
         assert now() == utc(2027, 3, 28, 0, 59, 30)
     with time_machine.travel(utc(2026, 12, 24, 15, 0), tick=False) as traveller:

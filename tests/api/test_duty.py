@@ -4,7 +4,6 @@ row locks: concurrent referrals never take more than were declared."""
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-import time_machine
 
 from spoa.clocks import uk_date
 from spoa.models import Referral, Service
@@ -19,13 +18,13 @@ WEEKDAYS = (1, 2, 3, 4, 5)
 
 
 @pytest.fixture
-def post(client, sender, payload):
+def post(frozen_now, client, sender, payload):
     """post(at=MONDAY, **fields) -> the referral in the full view (its history included; the
     sender's own answer leaves that out): a social-support referral (voluntary sector by the rules)."""
     _, headers = sender
 
     def send(at=MONDAY, **fields):
-        with time_machine.travel(at, tick=False):
+        with frozen_now(at):
             response = client.post("/api/v1/referrals", json=payload(presenting_need="social_support", **fields),
                                    headers=headers)
         assert response.status_code == 201, response.get_json()
@@ -43,8 +42,8 @@ def offer_of(body):
     return next(h for h in body["history"] if h["event"] == "offer")
 
 
-def test_two_equal_organisations_take_turns(db, post):
-    with time_machine.travel(MONDAY):
+def test_two_equal_organisations_take_turns(frozen_now, db, post):
+    with frozen_now(MONDAY):
         add_org(db, "beta_help", total=10)
         add_org(db, "alpha_care", total=10)
     # The clock stands still: the turn still passes (same instant, each offer the latest).
@@ -57,8 +56,8 @@ def test_two_equal_organisations_take_turns(db, post):
     assert (in_use(db, "alpha_care"), in_use(db, "beta_help")) == (2, 2)
 
 
-def test_an_organisation_at_capacity_is_skipped(db, post):
-    with time_machine.travel(MONDAY):
+def test_an_organisation_at_capacity_is_skipped(frozen_now, db, post):
+    with frozen_now(MONDAY):
         add_org(db, "alpha_care", total=2, in_use=2)
         add_org(db, "beta_help", total=1)
         add_org(db, "gamma_aid", total=1)
@@ -70,8 +69,8 @@ def test_an_organisation_at_capacity_is_skipped(db, post):
     assert (in_use(db, "alpha_care"), in_use(db, "beta_help"), in_use(db, "gamma_aid")) == (2, 1, 1)
 
 
-def test_nobody_on_duty_today_sends_it_to_a_supervisor_saying_so(db, post):
-    with time_machine.travel(SATURDAY):
+def test_nobody_on_duty_today_sends_it_to_a_supervisor_saying_so(frozen_now, db, post):
+    with frozen_now(SATURDAY):
         add_org(db, "weekday_friends", days=WEEKDAYS, total=5)  # declared today, but not on duty on Saturdays
     body = post(at=SATURDAY)
     assert (body["route"], body["state"], body["assigned_service"]) == ("supervisor_review", "in_review", None)
@@ -90,7 +89,7 @@ def test_nobody_on_duty_today_sends_it_to_a_supervisor_saying_so(db, post):
     assert datetime.fromisoformat(running["triage"]["deadline"]) == SATURDAY + timedelta(minutes=30)
     assert in_use(db, "weekday_friends") == 0
     # On Monday the same organisation is on duty (its Monday declaration made), and takes one.
-    with time_machine.travel(MONDAY):
+    with frozen_now(MONDAY):
         db.session.query(Service).filter_by(code="weekday_friends").update({"capacity_for": date(2026, 11, 23)})
         db.session.commit()
     assert post(at=MONDAY)["assigned_service"] == "weekday_friends"
@@ -104,8 +103,8 @@ def test_capacity_declared_yesterday_does_not_count_today(db, post):
     assert in_use(db, "good_neighbours") == 0
 
 
-def test_an_inactive_organisation_is_offered_nothing(db, post):
-    with time_machine.travel(MONDAY):
+def test_an_inactive_organisation_is_offered_nothing(frozen_now, db, post):
+    with frozen_now(MONDAY):
         org = add_org(db, "good_neighbours", total=5)
         org.is_active = False
         db.session.commit()
@@ -177,10 +176,10 @@ def test_handing_back_releases_the_place_and_goes_to_a_supervisor(client, db, of
     assert client.get(f"/api/v1/referrals/{referral['id']}", headers=own).status_code == 404
 
 
-def test_a_hand_back_the_day_after_keeps_todays_count(client, db, offered):
+def test_a_hand_back_the_day_after_keeps_todays_count(frozen_now, client, db, offered):
     referral, own, _ = offered
     tomorrow = datetime.now(timezone.utc) + timedelta(days=1)
-    with time_machine.travel(tomorrow, tick=False):
+    with frozen_now(tomorrow):
         org = db.session.query(Service).filter_by(code="good_neighbours").one()
         org.capacity_for, org.capacity_in_use = uk_date(tomorrow), 2  # the new day's declaration and count
         db.session.commit()

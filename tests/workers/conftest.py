@@ -2,7 +2,6 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 
 from spoa.extensions import db as database
 from spoa.models import Clock
@@ -12,13 +11,13 @@ T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def post_referral(client, sender, payload):
+def post_referral(frozen_now, client, sender, payload):
     """post_referral(at=..., **fields) -> the referral posted with the clock at ``at``, in the
     full view (its effects and notifications: the sender's own answer leaves those out)."""
     _, headers = sender
 
     def post(at=T0, **fields):
-        with time_machine.travel(at, tick=False):
+        with frozen_now(at):
             response = client.post("/api/v1/referrals", json=payload(**fields), headers=headers)
         assert response.status_code == 201, response.get_json()
         return full_view(response.get_json()["id"])
@@ -27,7 +26,7 @@ def post_referral(client, sender, payload):
 
 
 @pytest.fixture
-def reconcile_at(app):
+def reconcile_at(frozen_now, app):
     """reconcile_at(t): one reconciler pass (advance, schedule, ask for delivery) and
     the delivery pass it asks for (its own job, as a worker would run it next), with the clock at t."""
     from workers.context import use_app
@@ -41,7 +40,7 @@ def reconcile_at(app):
         # request) is discarded either side: no lock held meanwhile (SQLite),
         # and no stale rows after.
         database.session.remove()
-        with time_machine.travel(at, tick=False):
+        with frozen_now(at):
             result = reconcile()
             result["delivered"] = deliver()
         database.session.remove()

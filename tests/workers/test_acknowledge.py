@@ -1,7 +1,6 @@
 """Acknowledging an escalation answers when it matters most: with thresholds overdue."""
 from datetime import timedelta
 
-import time_machine
 
 from spoa.extensions import db as database
 from spoa.models import AuditEvent
@@ -18,12 +17,12 @@ def _ack_rows(referral_id):
         referral_id=uuid.UUID(referral_id), event="acknowledge_escalation").all()
 
 
-def test_acknowledging_with_escalations_overdue_answers_200_and_records_them(
+def test_acknowledging_with_escalations_overdue_answers_200_and_records_them(frozen_now, 
         post_referral, reconcile_at, client, make_api_client, get_referral):
     body = post_referral(at=T0)
     reconcile_at(T0 + timedelta(hours=2, seconds=1))  # breached; no pass since
     _, token = make_api_client(sources=None, service="crisis_response")
-    with time_machine.travel(T0 + timedelta(hours=3), tick=False):  # re-chases overdue, unrecorded
+    with frozen_now(T0 + timedelta(hours=3)):  # re-chases overdue, unrecorded
         response = client.post(f"/api/v1/referrals/{body['id']}/events",
                                json={"event": "acknowledge_escalation", "reason": "Team on the way"},
                                headers={"Authorization": f"Bearer {token}"})
@@ -36,10 +35,10 @@ def test_acknowledging_with_escalations_overdue_answers_200_and_records_them(
     assert "first_contact" in row.detail["clocks"]
 
 
-def test_acknowledging_from_the_page_with_escalations_overdue(post_referral, reconcile_at, client, login_as):
+def test_acknowledging_from_the_page_with_escalations_overdue(frozen_now, post_referral, reconcile_at, client, login_as):
     body = post_referral(at=T0)
     reconcile_at(T0 + timedelta(hours=2, seconds=1))
-    with time_machine.travel(T0 + timedelta(hours=3), tick=False):  # signed cookies need one clock
+    with frozen_now(T0 + timedelta(hours=3)):  # signed cookies need one clock
         login_as("clinician", service="crisis_response")
         page = f"/referrals/{body['id']}"
         response = client.post(f"/referrals/{body['id']}/events", data={

@@ -3,7 +3,6 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy.exc
-import time_machine
 
 from spoa.extensions import db as database
 from spoa.models import ClockEffect, Notification
@@ -51,7 +50,7 @@ def test_a_breach_escalates_one_link_per_rechase_interval(post_referral, reconci
         ("escalation", 3, "on_call_manager"), ("escalation", 4, "on_call_manager")]
 
 
-def test_chasing_the_same_moment_again_and_again_records_nothing_twice(post_referral, reconcile_at, clock_of, app):
+def test_chasing_the_same_moment_again_and_again_records_nothing_twice(frozen_now, post_referral, reconcile_at, clock_of, app):
     from workers.jobs import chase_clock
 
     body = post_referral(at=T0)
@@ -60,7 +59,7 @@ def test_chasing_the_same_moment_again_and_again_records_nothing_twice(post_refe
         reconcile_at(late)
     clock_id = clock_of(body["id"], "first_contact").id
     database.session.rollback()
-    with time_machine.travel(late, tick=False):
+    with frozen_now(late):
         assert chase_clock(clock_id) == 0
     clock = clock_of(body["id"], "first_contact")
     assert effects(clock) == [("warning", 75), ("warning", 90), ("breach", 1), ("escalation", 2)]
@@ -80,11 +79,11 @@ def test_the_database_refuses_a_second_identical_effect(post_referral, reconcile
     database.session.rollback()
 
 
-def test_a_clock_met_in_time_is_never_breached(post_referral, reconcile_at, client, make_api_client, get_referral):
+def test_a_clock_met_in_time_is_never_breached(frozen_now, post_referral, reconcile_at, client, make_api_client, get_referral):
     body = post_referral(at=T0)
     _, token = make_api_client(sources=None, service="crisis_response")
     team = {"Authorization": f"Bearer {token}"}
-    with time_machine.travel(T0 + minutes(60), tick=False):
+    with frozen_now(T0 + minutes(60)):
         client.post(f"/api/v1/referrals/{body['id']}/events", json={"event": "accept"}, headers=team)
         client.post(f"/api/v1/referrals/{body['id']}/events", json={"event": "first_contact"}, headers=team)
     reconcile_at(T0 + timedelta(hours=3))
@@ -92,11 +91,11 @@ def test_a_clock_met_in_time_is_never_breached(post_referral, reconcile_at, clie
     assert first["status"] == "met" and first["breached_at"] is None and first["next_due_at"] is None
 
 
-def test_an_acknowledged_escalation_pauses_the_chain(post_referral, reconcile_at, client, make_api_client, get_referral):
+def test_an_acknowledged_escalation_pauses_the_chain(frozen_now, post_referral, reconcile_at, client, make_api_client, get_referral):
     body = post_referral(at=T0)
     reconcile_at(T0 + timedelta(hours=2, seconds=1))
     _, token = make_api_client(sources=None, service="crisis_response")
-    with time_machine.travel(T0 + timedelta(hours=2, minutes=5), tick=False):
+    with frozen_now(T0 + timedelta(hours=2, minutes=5)):
         response = client.post(f"/api/v1/referrals/{body['id']}/events",
                                json={"event": "acknowledge_escalation", "reason": "Team on the way"},
                                headers={"Authorization": f"Bearer {token}"})

@@ -2,7 +2,6 @@
 success or a 409, never a 500, and no threshold is recorded twice."""
 from datetime import timedelta
 
-import time_machine
 
 from spoa.extensions import db as database
 from spoa.models import ClockEffect
@@ -12,7 +11,7 @@ from .conftest import T0
 REFERRALS = 4
 
 
-def test_events_racing_reconcile_passes_answer_200_or_409(app, post_referral, reconcile_at, make_api_client, sender):
+def test_events_racing_reconcile_passes_answer_200_or_409(frozen_now, app, post_referral, reconcile_at, make_api_client, sender):
     from workers.jobs import reconcile
 
     ids = [post_referral(at=T0)["id"] for _ in range(REFERRALS)]
@@ -37,7 +36,7 @@ def test_events_racing_reconcile_passes_answer_200_or_409(app, post_referral, re
         return client.post(url, json=body, headers=headers).status_code
 
     for when in (timedelta(hours=3), timedelta(hours=4)):  # escalations overdue each round
-        with time_machine.travel(T0 + when, tick=False):
+        with frozen_now(T0 + when):
             answers = _race(app, calls, one)
         assert set(answers) <= {200, 409, "reconciled"}, answers
         assert answers.count("reconciled") == 4
