@@ -156,25 +156,16 @@ class SenderClockSchema(ClockSchema):
         exclude = ("counts", "escalation_level", "next_due_at", "acknowledged_at", "effects")
 
 
-class SenderReferralSchema(Schema):
+class SenderReferralSchema(ReferralSummarySchema):
     """What a referring system needs to know of its referral: where it went, why,
     where it stands and its deadlines. Never staff usernames (history, decisions),
     notification recipients or delivery errors, or what later callers added
     (add_information's notes): those are the service's and SPOA's business."""
-    id = fields.UUID()
-    reference = fields.String()
-    version = fields.Integer()
-    state = fields.String(metadata={"enum": list(STATES)})
-    route = fields.String(allow_none=True)
-    assigned_service = fields.String(allow_none=True, metadata={
-        "description": "voluntary_sector: the organisation on duty it is offered to"})
-    waiting_for = fields.String(allow_none=True)
-    urgency = fields.String(allow_none=True)
-    source = fields.String()
-    source_reference = fields.String()
-    received_at = fields.AwareDateTime()
+
+    class Meta:
+        exclude = ("channel", "created_at")
+
     sender_received_at = fields.AwareDateTime(allow_none=True)
-    updated_at = fields.AwareDateTime()
     decision = fields.Method("_decision", metadata={"type": "object"})
     clocks = fields.List(fields.Nested(SenderClockSchema))
 
