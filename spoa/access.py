@@ -23,6 +23,7 @@ from sqlalchemy import and_, exists, false, or_, select, true
 
 from . import lifecycle
 from .actor import Actor
+from .relations import own_service, relations_of  # noqa: F401 (the policy's; callers ask here)
 from .clocks import now
 from .extensions import db
 from .models import AccessEvent, AuditEvent, Referral, User
@@ -34,34 +35,6 @@ DUPLICATE_GRANT = timedelta(hours=12)
 # The same match shown again while the form is being filled in (the preview runs
 # as fields change) is one showing, not dozens of rows.
 _SAME_SHOWING = timedelta(minutes=10)
-
-
-def own_service(actor: Actor) -> str | None:
-    """The service whose work this caller does: a clinician's, or a service system's."""
-    if actor.kind == "api_client" or (actor.kind == "user" and actor.role == "clinician"):
-        return actor.service
-    return None
-
-
-def relations_of(actor: Actor, referral) -> frozenset:
-    """What the actor is to this referral (lifecycle.TRANSITIONS allows events by these).
-    Pure, so the table can be tested without a database. Reading is checked first,
-    at every surface; a relation never grants reading."""
-    rel = set()
-    if actor.kind == "system":
-        rel.add("system")
-    if actor.kind == "user" and actor.role == "supervisor":
-        rel.add("supervisor")
-    service = own_service(actor)
-    if service and service in (referral.route, getattr(referral, "assigned_service", None)):
-        rel.add("service")
-    # The referrer is the system that sent it, never a person at SPOA on its behalf:
-    # withdrawing an ambulance crew's referral is the crew's (or a supervisor's) call.
-    if actor.kind == "api_client" and getattr(referral, "api_client_id", None) == actor.id:
-        rel.add("referrer")
-    if actor.kind == "user" and actor.role == "call_handler":
-        rel.add("call_handler")
-    return frozenset(rel)
 
 
 def readable(actor: Actor):

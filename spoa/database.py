@@ -7,6 +7,7 @@ transaction therefore begins IMMEDIATE: writers queue on the database lock
 PostgreSQL. WAL lets readers go on while one writer holds the lock.
 """
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
 
@@ -31,3 +32,21 @@ def configure_engine(engine: Engine) -> None:
 
 def is_postgresql(session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+# When the database is away, senders and staff are told to come back after this long.
+RETRY_AFTER_SECONDS = 10
+
+# SQLite calls a wrong statement an OperationalError too: that is our bug (a 500), not an outage.
+SQLITE_OUR_FAULT = ("no such table", "no such column", "has no column", "syntax error")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database could not be reached or used just now (not our code's fault, nor the
+    sender's): refused or dropped connections, a locked SQLite file, a pool with no
+    connection to give (sqlalchemy TimeoutError), a connection found dead mid-request."""
+    if isinstance(exc, sa_exc.OperationalError) and any(
+            words in str(exc.orig).lower() for words in SQLITE_OUR_FAULT):
+        return False
+    return (isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError))
+            or (isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated))

@@ -14,6 +14,7 @@ from transitions import Machine, MachineError
 from rules.policy_model import Policy
 
 from .actor import Actor  # noqa: F401  (re-exported: callers name it from here)
+from .relations import relations_of
 
 STATES = (
     "received",      # stored, not yet triaged (only ever seen inside intake's transaction)
@@ -30,7 +31,7 @@ STATES = (
 CLOSED_STATES = frozenset({"completed", "redirected", "cancelled", "withdrawn"})
 OPEN_STATES = tuple(s for s in STATES if s not in CLOSED_STATES)
 
-# Who may fire an event, relative to the referral (spoa/access.py: relations_of):
+# Who may fire an event, relative to the referral (spoa/relations.py):
 #   system       the rules engine and intake
 #   supervisor   an SPOA supervisor (everything operational)
 #   service      a clinician of, or a system bound to, the service the referral is routed to,
@@ -107,13 +108,6 @@ EVENTS = tuple(BY_EVENT)
 # Events a caller may fire through the API or a page; the rest belong to intake and
 # the rules. (`triage` is public for supervisors routing a referral from review.)
 PUBLIC_EVENTS = tuple(e for e in EVENTS if e not in ("review", "offer", "flag"))
-
-
-def relations_of(actor: Actor, referral) -> frozenset:
-    """What the actor is to this referral: the access policy says (spoa/access.py)."""
-    from .access import relations_of as policy_relations  # the policy reads models; imported late
-
-    return policy_relations(actor, referral)
 
 
 class LifecycleError(Exception):

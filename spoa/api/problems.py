@@ -6,6 +6,7 @@ from flask import jsonify, render_template, request
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
+from ..database import RETRY_AFTER_SECONDS, database_unavailable
 from ..safe_log import log_unexpected
 
 PROBLEM_TYPES = {
@@ -15,23 +16,7 @@ PROBLEM_TYPES = {
     429: "/api/problems/rate-limited",
     503: "/api/problems/unavailable",
 }
-RETRY_AFTER_SECONDS = 10
 log = logging.getLogger(__name__)
-
-
-# SQLite calls a wrong statement an OperationalError too: that is our bug (a 500), not an outage.
-SQLITE_OUR_FAULT = ("no such table", "no such column", "has no column", "syntax error")
-
-
-def database_unavailable(exc: BaseException) -> bool:
-    """The database could not be reached or used just now (not our code's fault, nor the
-    sender's): refused or dropped connections, a locked SQLite file, a pool with no
-    connection to give (sqlalchemy TimeoutError), a connection found dead mid-request."""
-    if isinstance(exc, sa_exc.OperationalError) and any(
-            words in str(exc.orig).lower() for words in SQLITE_OUR_FAULT):
-        return False
-    return (isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError))
-            or (isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated))
 
 
 def _database_down(exc: Exception):

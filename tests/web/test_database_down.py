@@ -120,7 +120,7 @@ def test_what_counts_as_the_database_being_down():
 
     from sqlalchemy.exc import ProgrammingError, TimeoutError
 
-    from spoa.api.problems import database_unavailable
+    from spoa.database import database_unavailable
 
     assert database_unavailable(TimeoutError("QueuePool limit of size 5 overflow 10 reached"))  # no connection to give
     assert database_unavailable(OperationalError("SELECT 1", None, sqlite3.OperationalError("database is locked")))
