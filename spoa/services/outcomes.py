@@ -1,5 +1,5 @@
-"""The referrer is told the outcome: which lifecycle events a referral's sender
-hears about, how each reads, and the outbox rows that carry them.
+"""The referrer is told the outcome: the outbox rows that carry each outcome
+(spoa/outcomes.py says which lifecycle events are outcomes and how they read).
 
 record_event (services/events.py) calls ``on_event`` for every state change, in
 the same transaction: an outcome and the event it reports commit together or
@@ -12,46 +12,16 @@ Channels: ``sender_webhook`` (a JSON API client's callback URL, Standard
 Webhooks). A BaRS sender's ``bars`` channel is a second entry in CHANNELS: a
 function from the referral to its target, or None when it has nowhere to go.
 """
-from dataclasses import dataclass
 from typing import Callable
 
-from ..clocks import now, to_uk
+from sqlalchemy import event as sa_event, inspect
+from sqlalchemy.orm import Session
+
+from ..clocks import now
 from ..extensions import db
 from ..models import ApiClient, Notification
+from ..outcomes import outcome_of
 from ..policy import current_policy
-
-
-@dataclass(frozen=True)
-class Outcome:
-    reads: str  # what the sender is told; {route} is the route's name then
-    # The states it counts from (None: any). Events from "received" are intake's own:
-    # the sender had their route in intake's answer, so they are never outcomes.
-    from_states: tuple | None = None
-    by_person: bool = False  # only when a person (not the rules engine) fired it
-
-
-OUTCOMES = {
-    "accept": Outcome("accepted"),
-    "decline": Outcome("declined: back to review"),
-    "override": Outcome("re-routed to {route}"),
-    "triage": Outcome("routed to {route}", from_states=("in_review",), by_person=True),
-    "redirect": Outcome("redirected to 999/ED", from_states=("in_review", "triaged", "offered", "accepted")),
-    "cancel": Outcome("cancelled"),
-    "first_contact": Outcome("first contact made"),
-    "start_episode": Outcome("first contact made: episode started", from_states=("accepted",)),
-}
-
-
-def outcome_of(event: str, from_state: str | None, actor_kind: str) -> Outcome | None:
-    """The outcome this lifecycle event is for its sender, or None."""
-    outcome = OUTCOMES.get(event)
-    if outcome is None or from_state == "received":
-        return None
-    if outcome.from_states is not None and from_state not in outcome.from_states:
-        return None
-    if outcome.by_person and actor_kind == "system":
-        return None
-    return outcome
 
 
 def _webhook_target(referral) -> tuple[str, str] | None:
@@ -65,7 +35,6 @@ def _webhook_target(referral) -> tuple[str, str] | None:
 
 
 CHANNELS: dict[str, Callable] = {"sender_webhook": _webhook_target}
-WHY_NOT_TOLD = {"sender_webhook": "no callback registered"}
 
 
 def _route_name(route: str | None) -> str:
@@ -76,42 +45,45 @@ def _route_name(route: str | None) -> str:
 
 
 def on_event(referral, row, actor_kind: str) -> None:
-    """Queue the outcome ``row`` (the event's audit row, just added) is, for each channel its sender has."""
+    """Queue the outcome ``row`` (the event's audit row, just added) is, for each channel its sender has.
+    Its body is finished as the transaction commits (_finish): the state and route the
+    referral is left in, since a use case may move it on after the event (a decline
+    sets the review route after recording, an override then offers)."""
     outcome = outcome_of(row.event, row.from_state, actor_kind)
     if outcome is None:
         return
-    reads = outcome.reads.format(route=_route_name(referral.route))
-    body = {"type": f"referral.{row.event}", "data": {
-        "referral_id": str(referral.id), "reference": referral.reference, "source_reference": referral.source_reference,
-        "event": row.event, "outcome": reads, "state": referral.state, "route": referral.route,
-        "at": now().isoformat()}}
     for channel, target_of in CHANNELS.items():
         target = target_of(referral)
         if target is None:
             continue
         recipient, url = target
-        row.outcome_notifications.append(Notification(
-            referral_id=referral.id, recipient=recipient, channel=channel, target=url,
-            subject=f"{referral.reference}: {reads}", payload=body))
+        notification = Notification(referral_id=referral.id, recipient=recipient, channel=channel, target=url,
+                                    subject=referral.reference, payload=None)
+        row.outcome_notifications.append(notification)
+        db.session.info.setdefault(_UNFINISHED, []).append((notification, referral, row.event, outcome, now()))
 
 
-def timeline_line(row) -> str | None:
-    """What the referral's timeline says the sender was told of this event, or None (not an outcome)."""
-    outcome = outcome_of(row.event, row.from_state, row.actor_kind)
-    if outcome is None or row.referral is None or row.referral.channel == "form":
-        return None
-    sent = list(row.outcome_notifications)
-    if not sent:
-        return "sender not told: " + WHY_NOT_TOLD["sender_webhook"]
-    lines = []
-    for n in sent:
-        reads = (n.payload or {}).get("data", {}).get("outcome", n.subject)
-        if n.status == "delivered":
-            lines.append(f"sender told: {reads}, {to_uk(n.delivered_at):%H:%M}")
-        elif n.status == "failed":
-            lines.append(f"sender not told: sending failed after {n.attempts} attempts")
-        elif n.attempts:
-            lines.append("sending failed, retrying")
-        else:
-            lines.append(f"telling the sender: {reads}")
-    return "; ".join(lines)
+_UNFINISHED = "spoa_unfinished_outcomes"
+
+
+def _body(referral, event: str, reads: str, at) -> dict:
+    # What leaves the building: SPOA's and the sender's references, never patient details.
+    return {"type": f"referral.{event}", "data": {
+        "referral_id": str(referral.id), "reference": referral.reference,
+        "source_reference": referral.source_reference, "event": event, "outcome": reads,
+        "state": referral.state, "route": referral.route, "at": at.isoformat()}}
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _finish(session) -> None:
+    for notification, referral, event, outcome, at in session.info.pop(_UNFINISHED, []):
+        if inspect(notification).transient:  # rolled back meanwhile (a savepoint): nothing to say
+            continue
+        reads = outcome.reads.format(route=_route_name(referral.route))
+        notification.subject = f"{referral.reference}: {reads}"[:200]
+        notification.payload = _body(referral, event, reads, at)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget(session) -> None:
+    session.info.pop(_UNFINISHED, None)
