@@ -270,3 +270,15 @@ def test_a_secret_sealed_under_another_key_fails_the_attempt_and_is_retried(app,
     [row] = outcome_rows()
     assert (row.status, row.attempts) == ("pending", 1) and "unreadable" in row.last_error
     assert callback.received == []
+
+
+def test_a_revoked_sender_is_not_told(sender, callback, post, fire, crisis_team, deliver):
+    from spoa.models import ApiClient
+
+    row, headers, _ = sender
+    referral = post(headers)
+    database.session.get(ApiClient, row.id).is_active = False
+    database.session.commit()
+    fire(crisis_team, referral, "accept")
+    deliver()
+    assert outcome_rows() == [] and callback.received == []
