@@ -66,15 +66,21 @@ def _listed(text: str | None) -> list[str]:
               help="The service whose own system this is (a route id, or a voluntary organisation's code).")
 @click.option("--rate", "rate_limit_per_minute", type=int,
               help="Requests a minute (default from API_RATE_LIMIT_PER_MINUTE).")
-def create_api_client(name, sources, service, rate_limit_per_minute):
-    """Create an API client and print its token (shown once, stored hashed)."""
+@click.option("--callback-url", help="Where the sending system is told its referrals' outcomes (signed webhooks).")
+def create_api_client(name, sources, service, rate_limit_per_minute, callback_url):
+    """Create an API client and print its token (shown once, stored hashed); with a
+    callback URL, its webhook signing secret first (shown once, stored sealed)."""
     from .schemas.api_clients import NewApiClientSchema
     from .services import api_clients
 
-    client, token = _submit(NewApiClientSchema(), lambda data: api_clients.create_api_client(**data, by=None),
-                            name=name, sources=_listed(sources), service=service,
-                            rate_limit_per_minute=rate_limit_per_minute)
-    click.echo(f"Created API client {name} (id {client.id}). Keep this token; it is not shown again:")
+    client, token, secret = _submit(
+        NewApiClientSchema(), lambda data: api_clients.create_api_client(**data, by=None),
+        name=name, sources=_listed(sources), service=service, rate_limit_per_minute=rate_limit_per_minute,
+        callback_url=callback_url)
+    click.echo(f"Created API client {name} (id {client.id}). Keep what follows; it is not shown again.")
+    if secret:
+        click.echo(f"webhook secret: {secret}")
+    click.echo("Token:")
     click.echo(token)
 
 

@@ -2,6 +2,7 @@
 from sqlalchemy import JSON
 
 from ..clocks import now
+from ..outcomes import told_line
 from ..extensions import db
 from .types import UTCDateTime
 
@@ -22,6 +23,15 @@ class AuditEvent(db.Model):
     detail = db.Column(JSON, nullable=True)
 
     referral = db.relationship("Referral", back_populates="history")
+    # What the referral's sender was sent about this event (services/outcomes.py), if anything.
+    outcome_notifications = db.relationship("Notification", back_populates="audit_event", order_by="Notification.id",
+                                            cascade="all, delete-orphan")
+
+    @property
+    def sender_told(self) -> str | None:
+        """The timeline's word on what the sender heard of this event ("sender told: accepted, 09:14"),
+        or None when it is not an outcome for them."""
+        return told_line(self)
 
 
 class AccessEvent(db.Model):

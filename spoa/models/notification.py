@@ -1,5 +1,7 @@
 """What chasing a clock produced: effects (exactly once each) and the
 notifications they send, with every delivery attempt."""
+from sqlalchemy import JSON
+
 from ..clocks import now
 from ..extensions import db
 from .types import UTCDateTime
@@ -24,35 +26,47 @@ class ClockEffect(db.Model):
     notifications = db.relationship("Notification", back_populates="effect", order_by="Notification.id")
 
 
+# Exactly one of: a clock's effect, an alert, an outcome (portable SQL: no boolean arithmetic).
+ONE_ORIGIN = ("(CASE WHEN effect_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN alert IS NULL THEN 0 ELSE 1 END)"
+              " + (CASE WHEN audit_event_id IS NULL THEN 0 ELSE 1 END) = 1")
+
+
 class Notification(db.Model):
     """One message to one recipient on one channel (the outbox row): from a
-    clock's effect, or an alert no clock produced (``alert``: the flag that
-    raised it, e.g. waiting-for-bed). Either way it goes through the same
-    channels and delivery, and has no effect on any clock."""
+    clock's effect, an alert no clock produced (``alert``: the flag that
+    raised it, e.g. waiting-for-bed), or an outcome the referral's sender is
+    told (``audit_event_id``: the lifecycle event it reports, services/outcomes.py).
+    Each goes through the same channels and delivery, and has no effect on any clock."""
 
     __tablename__ = "notifications"
     __table_args__ = (
         db.UniqueConstraint("effect_id", "recipient", "channel"),
+        # One outcome is sent once on each channel, however many times it is recorded.
+        db.UniqueConstraint("audit_event_id", "channel"),
         db.Index("ix_notifications_pending", "status", "next_attempt_at"),
-        db.CheckConstraint("(effect_id IS NULL) <> (alert IS NULL)", name="effect_or_alert"),
+        db.CheckConstraint(ONE_ORIGIN, name="one_origin"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
     effect_id = db.Column(db.Integer, db.ForeignKey("clock_effects.id"), nullable=True)
     alert = db.Column(db.String(40), nullable=True)  # a flags.yaml id; None for a clock's notification
+    audit_event_id = db.Column(db.Integer, db.ForeignKey("audit_events.id"), nullable=True)
     referral_id = db.Column(db.Uuid, db.ForeignKey("referrals.id"), nullable=False, index=True)
     recipient = db.Column(db.String(64), nullable=False)  # e.g. service_duty_lead:crisis_response
-    channel = db.Column(db.String(16), nullable=False)    # in_app | email | webhook
+    channel = db.Column(db.String(16), nullable=False)    # in_app | email | webhook | sender_webhook
     target = db.Column(db.String(500), nullable=True)     # address or URL (none for in_app)
     subject = db.Column(db.String(200), nullable=False)   # no patient identifiers: reference and clock only
     status = db.Column(db.String(16), nullable=False, default="pending")  # pending | sending (claimed until next_attempt_at) | delivered | failed
     attempts = db.Column(db.Integer, nullable=False, default=0)
     next_attempt_at = db.Column(UTCDateTime, nullable=True)
     last_error = db.Column(db.String(500), nullable=True)
+    # An outcome's body, fixed when it happened (state and route then, not at sending).
+    payload = db.Column(JSON, nullable=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=now)
     delivered_at = db.Column(UTCDateTime, nullable=True)
 
     effect = db.relationship("ClockEffect", back_populates="notifications")
+    audit_event = db.relationship("AuditEvent", back_populates="outcome_notifications")
     delivery_attempts = db.relationship("DeliveryAttempt", order_by="DeliveryAttempt.id")
 
 

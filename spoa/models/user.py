@@ -85,6 +85,11 @@ class ApiClient(db.Model):
     sources = db.Column(JSON, nullable=True)  # the sources a sending system may post as
     service = db.Column(db.String(32), nullable=True)  # a service's own system
     rate_limit_per_minute = db.Column(db.Integer, nullable=True)
+    # Where the sender is told its referrals' outcomes (Standard Webhooks), and the
+    # secret they are signed with, sealed (spoa/sealed.py): SPOA must sign with it,
+    # so it cannot be hashed like the token; it is shown once, when issued.
+    callback_url = db.Column(db.String(500), nullable=True)
+    webhook_secret_sealed = db.Column(db.String(255), nullable=True)
     is_active = db.Column(db.Boolean, nullable=False, default=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=now)
 

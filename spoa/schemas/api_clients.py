@@ -1,13 +1,16 @@
 """API clients as an administrator issues them: on the API clients page or with
 `flask spoa create-api-client`, loaded here the same way. Whether the name is
 taken needs the database: services/api_clients.py asks, beside the same field."""
+from urllib.parse import urlsplit
+
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
-from .form_input import FormSchema, WholeNumber, name_field
+from .form_input import FormSchema, Trimmed, WholeNumber, name_field
 from .services import assignable_services, unknown_service
 from .vocab import SOURCES
 
 RATE_MAX = 100_000  # requests a minute; a 4-byte integer column in PostgreSQL
+CALLBACK_MAX = 500  # api_clients.callback_url
 
 
 class NewApiClientSchema(FormSchema):
@@ -18,6 +21,19 @@ class NewApiClientSchema(FormSchema):
         load_default=None, metadata={"label": "Requests a minute (optional)"},
         validate=validate.Range(min=1, max=RATE_MAX,
                                 error=f"The rate must be a whole number from 1 to {RATE_MAX:,} requests a minute"))
+
+    # Where a sending system is told its referrals' outcomes (services/outcomes.py).
+    # No user or password in it: the URL is shown on the admin page, and the
+    # signature is what proves a delivery came from SPOA.
+    callback_url = Trimmed(load_default=None, metadata={"label": "Callback URL for outcomes (optional)"}, validate=[
+        validate.Length(max=CALLBACK_MAX, error=f"The callback URL must be at most {CALLBACK_MAX} characters"),
+        validate.URL(schemes={"http", "https"}, require_tld=False,
+                     error="Enter the full http:// or https:// address the outcomes are posted to")])
+
+    @validates("callback_url")
+    def _callback(self, url, **_):
+        if url is not None and "@" in urlsplit(url).netloc:
+            raise ValidationError("Leave the user name and password out of the callback URL")
 
     @validates("sources")
     def _sources(self, sources, **_):

@@ -72,6 +72,9 @@ class HistorySchema(Schema):
     actor_kind = fields.String()
     reason = fields.String(allow_none=True)
     detail = fields.Dict(allow_none=True)
+    sender_told = fields.String(allow_none=True, metadata={
+        "description": "for an outcome the sender is told of (spoa/outcomes.py): whether and when it was, "
+                       "e.g. 'sender told: accepted, 09:14', 'sender not told: no callback registered'"})
 
 
 class PatientViewSchema(Schema):

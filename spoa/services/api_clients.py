@@ -2,25 +2,32 @@
 the CLI, from data loaded by schemas/api_clients.py."""
 from sqlalchemy import select
 
+from .. import sealed
 from ..extensions import db
 from ..models import ApiClient, User
 from .admin_change import record, refuse_if_taken, saving
 
 
 def create_api_client(*, name: str, sources: list[str], service: str | None, rate_limit_per_minute: int | None,
-                      by: User | None) -> tuple[ApiClient, str]:
-    """A new client and its token: the token is returned this once, never stored or recorded."""
+                      by: User | None, callback_url: str | None = None) -> tuple[ApiClient, str, str | None]:
+    """A new client, its token and (with a callback URL) its webhook signing secret:
+    both returned this once. The token is stored hashed, the secret sealed
+    (spoa/sealed.py); neither is ever recorded or logged."""
     taken = f"There is already an API client called {name}"
     refuse_if_taken(db.session.scalar(select(ApiClient.id).where(ApiClient.name == name)) is not None, "name", taken)
     sources = list(sources)
     client, token = ApiClient.issue(name=name, sources=sources or None, service=service,
-                                    rate_limit_per_minute=rate_limit_per_minute)
+                                    rate_limit_per_minute=rate_limit_per_minute, callback_url=callback_url)
+    secret = None
+    if callback_url:
+        secret = sealed.new_webhook_secret()
+        client.webhook_secret_sealed = sealed.seal(secret)
     with saving("name", taken):
         db.session.add(client)
         db.session.flush()
         record(by, "api_client_created", client_id=client.id, name=name, sources=sources, service=service,
-               rate_limit_per_minute=rate_limit_per_minute)
-    return client, token
+               rate_limit_per_minute=rate_limit_per_minute, callback_url=callback_url)
+    return client, token, secret
 
 
 def revoke_api_client(client: ApiClient, by: User) -> None:

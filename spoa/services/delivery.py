@@ -1,5 +1,6 @@
-"""Delivering the notification outbox: email (SMTP) and webhooks (SMS gateways and
-any other system), with a recorded attempt each time and backoff between them.
+"""Delivering the notification outbox: email (SMTP), webhooks (SMS gateways and
+any other system) and outcomes to a referral's sender (sender_webhook: signed
+as Standard Webhooks say), with a recorded attempt each time and backoff between them.
 
 No network I/O ever happens inside a transaction. A delivery pass (its own RQ
 job, workers/jobs.py deliver) first CLAIMS a batch of due notifications and
@@ -26,7 +27,9 @@ from email.message import EmailMessage
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import selectinload
+from standardwebhooks import Webhook
 
+from .. import sealed
 from ..clocks import now
 from ..database import is_postgresql
 from ..extensions import db
@@ -45,6 +48,8 @@ FAILED_ALERT = "delivery-failed"
 
 def _payload(n: Notification) -> dict:
     # What leaves the building: the reference and the clock (or the flag), never patient details.
+    if n.audit_event_id is not None:  # an outcome for the sender: its body was fixed when it happened
+        return n.payload
     effect = n.effect
     body = {"notification_id": n.id, "referral_id": str(n.referral_id), "recipient": n.recipient,
             "subject": n.subject}
@@ -79,7 +84,42 @@ def _send_webhook(c: dict) -> None:
             raise OSError(f"webhook answered {response.status}")
 
 
-SENDERS = {"email": _send_email, "webhook": _send_webhook}
+def _send_signed_webhook(c: dict) -> None:
+    """An outcome to a JSON API sender's callback, signed as Standard Webhooks say:
+    the same webhook-id on every retry (the receiver dedupes on it), the
+    timestamp of this attempt, the signature over id, timestamp and these bytes."""
+    if c.get("secret") is None:
+        raise OSError(c.get("secret_problem") or "no signing secret")
+    at = now()
+    body = json.dumps({"type": c["payload"]["type"], "timestamp": at.isoformat(), "data": c["payload"]["data"]},
+                      separators=(",", ":"))
+    message_id = f"spoa-outcome-{c['id']}"
+    signature = Webhook(c["secret"]).sign(msg_id=message_id, timestamp=at, data=body)
+    request = urllib.request.Request(c["target"], data=body.encode(), method="POST", headers={
+        "Content-Type": "application/json", "webhook-id": message_id,
+        "webhook-timestamp": str(int(at.timestamp())), "webhook-signature": signature})
+    with urllib.request.urlopen(request, timeout=_timeout()) as response:
+        if not 200 <= response.status < 300:
+            raise OSError(f"callback answered {response.status}")
+
+
+SENDERS = {"email": _send_email, "webhook": _send_webhook, "sender_webhook": _send_signed_webhook}
+
+
+def _signing_secret(n: Notification) -> dict:
+    """The sender's signing secret, unsealed for this pass only (held in memory,
+    never logged or stored unsealed). A sealed secret that cannot be read is a
+    failed attempt, recorded and retried like any other, never a crash."""
+    from ..models import ApiClient, Referral
+
+    referral = db.session.get(Referral, n.referral_id)
+    client = db.session.get(ApiClient, referral.api_client_id) if referral.api_client_id else None
+    if client is None or not client.webhook_secret_sealed:
+        return {"secret": None, "secret_problem": "the sender has no signing secret"}
+    try:
+        return {"secret": sealed.unseal(client.webhook_secret_sealed)}
+    except sealed.Unreadable as exc:
+        return {"secret": None, "secret_problem": str(exc)}
 
 
 def backoff(attempts: int) -> timedelta:
@@ -113,7 +153,8 @@ def claim(limit: int = BATCH) -> list[dict]:
     for n in batch:
         n.status, n.next_attempt_at = "sending", until
         claimed.append({"id": n.id, "channel": n.channel, "target": n.target, "lease": until,
-                        "payload": _payload(n), "subject": n.subject})
+                        "payload": _payload(n), "subject": n.subject,
+                        **(_signing_secret(n) if n.channel == "sender_webhook" else {})})
     db.session.commit()
     return claimed
 

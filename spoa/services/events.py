@@ -1,8 +1,9 @@
-"""The one place a referral changes state: lifecycle event, audit row, clocks."""
+"""The one place a referral changes state: lifecycle event, audit row, clocks,
+and the outcome its sender is told (services/outcomes.py)."""
 from .. import audit
 from ..lifecycle import CLOSED_STATES, Actor, fire_event
 from ..clocks import now
-from . import chasing, deadlines
+from . import chasing, deadlines, outcomes
 
 
 def record_event(referral, event: str, actor: Actor, reason: str | None = None,
@@ -10,8 +11,9 @@ def record_event(referral, event: str, actor: Actor, reason: str | None = None,
     """Fire ``event`` (raising LifecycleError if it may not happen) and write its
     audit event and clock effects into the caller's transaction."""
     before, after = fire_event(referral, event, actor, reason=reason)
-    audit.record(actor, event, referral=referral, from_state=before, to_state=after, reason=reason,
-                 detail=detail)
+    row = audit.record(actor, event, referral=referral, from_state=before, to_state=after, reason=reason,
+                       detail=detail)
+    outcomes.on_event(referral, row, actor.kind)  # the sender is told, if this is an outcome for them
     deadlines.on_event(referral, event)
     if after in CLOSED_STATES:
         deadlines.cancel_all(referral)

@@ -132,11 +132,11 @@ def _client_form(formdata=None) -> Form:
         "sources": list(SOURCES.items()), "service": [("", "None"), *assignable_services().items()]})
 
 
-def _clients_page(form=None, created=None, token=None, status=422):
+def _clients_page(form=None, created=None, token=None, secret=None, status=422):
     form = form or _client_form()
     clients = db.session.scalars(select(ApiClient).order_by(ApiClient.name)).all()
     return render_template("admin_api_clients.html", clients=clients, form=form, summary=_summary(form),
-                           created=created, token=token, sources=SOURCES), status
+                           created=created, token=token, secret=secret, sources=SOURCES), status
 
 
 @admin_bp.get("/api-clients")
@@ -147,9 +147,10 @@ def admin_api_clients():
 @admin_bp.post("/api-clients")
 def admin_create_api_client():
     def create(data):
-        client, token = api_clients.create_api_client(**data, by=current_user)
-        # Shown in this answer only (never the session, a flash or a log): SPOA keeps a hash.
-        return _clients_page(created=client, token=token, status=201)
+        client, token, secret = api_clients.create_api_client(**data, by=current_user)
+        # Shown in this answer only (never the session, a flash or a log): SPOA keeps
+        # a hash of the token and the secret sealed.
+        return _clients_page(created=client, token=token, secret=secret, status=201)
     return _submit(_client_form(request.form), create, lambda form: _clients_page(form=form))
 
 

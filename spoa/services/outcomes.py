@@ -1,0 +1,89 @@
+"""The referrer is told the outcome: the outbox rows that carry each outcome
+(spoa/outcomes.py says which lifecycle events are outcomes and how they read).
+
+record_event (services/events.py) calls ``on_event`` for every state change, in
+the same transaction: an outcome and the event it reports commit together or
+not at all. Sending is the outbox's job (services/delivery.py: retries with
+backoff, each attempt recorded, never inside a transaction), so a dead callback
+never slows intake or chasing. The unique (audit_event_id, channel) constraint
+makes one outcome one message a channel.
+
+Channels: ``sender_webhook`` (a JSON API client's callback URL, Standard
+Webhooks). A BaRS sender's ``bars`` channel is a second entry in CHANNELS: a
+function from the referral to its target, or None when it has nowhere to go.
+"""
+from typing import Callable
+
+from sqlalchemy import event as sa_event, inspect
+from sqlalchemy.orm import Session
+
+from ..clocks import now
+from ..extensions import db
+from ..models import ApiClient, Notification
+from ..outcomes import outcome_of
+from ..policy import current_policy
+
+
+def _webhook_target(referral) -> tuple[str, str] | None:
+    """A JSON API sender's callback: (recipient, url), or None (no callback registered)."""
+    if referral.api_client_id is None:
+        return None
+    client = db.session.get(ApiClient, referral.api_client_id)
+    if client is None or not client.is_active or not client.callback_url:
+        return None
+    return f"api_client:{client.id}", client.callback_url
+
+
+CHANNELS: dict[str, Callable] = {"sender_webhook": _webhook_target}
+
+
+def _route_name(route: str | None) -> str:
+    if route is None:
+        return "nowhere"
+    found = current_policy().routes.get(route)
+    return found.name if found else route.replace("_", " ")
+
+
+def on_event(referral, row, actor_kind: str) -> None:
+    """Queue the outcome ``row`` (the event's audit row, just added) is, for each channel its sender has.
+    Its body is finished as the transaction commits (_finish): the state and route the
+    referral is left in, since a use case may move it on after the event (a decline
+    sets the review route after recording, an override then offers)."""
+    outcome = outcome_of(row.event, row.from_state, actor_kind)
+    if outcome is None:
+        return
+    for channel, target_of in CHANNELS.items():
+        target = target_of(referral)
+        if target is None:
+            continue
+        recipient, url = target
+        notification = Notification(referral_id=referral.id, recipient=recipient, channel=channel, target=url,
+                                    subject=referral.reference, payload=None)
+        row.outcome_notifications.append(notification)
+        db.session.info.setdefault(_UNFINISHED, []).append((notification, referral, row.event, outcome, now()))
+
+
+_UNFINISHED = "spoa_unfinished_outcomes"
+
+
+def _body(referral, event: str, reads: str, at) -> dict:
+    # What leaves the building: SPOA's and the sender's references, never patient details.
+    return {"type": f"referral.{event}", "data": {
+        "referral_id": str(referral.id), "reference": referral.reference,
+        "source_reference": referral.source_reference, "event": event, "outcome": reads,
+        "state": referral.state, "route": referral.route, "at": at.isoformat()}}
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _finish(session) -> None:
+    for notification, referral, event, outcome, at in session.info.pop(_UNFINISHED, []):
+        if inspect(notification).transient:  # rolled back meanwhile (a savepoint): nothing to say
+            continue
+        reads = outcome.reads.format(route=_route_name(referral.route))
+        notification.subject = f"{referral.reference}: {reads}"[:200]
+        notification.payload = _body(referral, event, reads, at)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget(session) -> None:
+    session.info.pop(_UNFINISHED, None)
