@@ -71,10 +71,22 @@
       .catch(function () { /* superseded or offline: the form still saves */ });
   }
 
+  // The preview stays at the top of the screen as the form scrolls. A field reached by
+  // Shift+Tab must not land under it (WCAG 2.2, 2.4.11 focus not obscured): the page
+  // keeps the preview's height clear at the top whenever it scrolls a field into view.
+  // (A CSSOM property set from this file, not a style attribute: the CSP allows it.)
+  function keepClear() {
+    var sticky = !panel.hidden && getComputedStyle(panel).position === "sticky";
+    document.documentElement.style.scrollPaddingTop = sticky ? (panel.offsetHeight + 16) + "px" : "";
+  }
+
   function soon() { clearTimeout(timer); timer = setTimeout(ask, 250); }
   if (dob && age) { dob.addEventListener("input", showAge); }
   form.addEventListener("input", soon);
   form.addEventListener("change", soon);
   panel.hidden = false;
+  if (window.ResizeObserver) { new ResizeObserver(keepClear).observe(panel); }
+  window.addEventListener("resize", keepClear);
+  keepClear();
   ask();
 }());

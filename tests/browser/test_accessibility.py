@@ -1,0 +1,324 @@
+"""Every staff page a real user meets, checked with axe-core in the real browser
+against WCAG 2.2 AA (a legal duty for NHS services: the Public Sector Bodies
+Accessibility Regulations 2018), each in a realistic state: with rows, with
+errors showing, with the live preview filled and the action panel open.
+
+axe-core comes inside axe-playwright-python (axe.min.js in the package): nothing is
+downloaded at test time. axe finds what a machine can (contrast, names, labels,
+landmarks, ids, headings, target size...); keyboard use is pinned by the journey
+tests (tests/browser/test_journey.py). On the same pages three checks axe leaves to a
+person (BEYOND_AXE), and focus under the form's sticky preview. A failure lists, for
+each page, each rule broken, its impact, what it asks for and the elements that break it."""
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+import requests
+
+from spoa.clocks import now
+from spoa.models import ApiClient, Service, User
+from tests.people import PASSWORD
+from tests.referral_data import VALID_REFERRAL
+
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_22_AA}, "resultTypes": ["violations"]}
+# What axe-core does not check (it cannot tell a label on screen from one only a screen
+# reader hears, nor see a focus indicator), checked on every page with the same report.
+BEYOND_AXE = r"""() => {
+  const found = {}, add = (id, help, target) => {
+    (found[id] = found[id] || {id, impact: "serious", help, nodes: []}).nodes.push({target: [target]});
+  };
+  const onScreen = el => el.checkVisibility() && el.getBoundingClientRect().width > 1;
+  const name = el => el.id ? "#" + el.id : el.tagName.toLowerCase() + (el.name ? "[name=" + el.name + "]" : "");
+  for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+    if (onScreen(el) && ![...el.labels].some(onScreen)) {
+      add("label-visible", "WCAG 3.3.2: a form control needs a label on screen (not only a placeholder or a hidden label)", name(el));
+    }
+  }
+  const described = new Set([...document.querySelectorAll("[aria-describedby]")]
+    .flatMap(el => el.getAttribute("aria-describedby").trim().split(/\s+/)));
+  for (const m of document.querySelectorAll(".error-message")) {
+    if (!m.id || !described.has(m.id) || document.querySelectorAll(`[id="${m.id}"]`).length > 1) {
+      add("error-described", "WCAG 1.3.1, 3.3.1: an error message is one element, named by aria-describedby of its field or group", m.id || m.textContent);
+    }
+  }
+  const before = document.activeElement;
+  for (const el of document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea")) {
+    if (!onScreen(el) || el.disabled) continue;
+    el.focus({preventScroll: true});
+    const s = getComputedStyle(el);
+    if (s.outlineStyle === "none" && s.boxShadow === "none") {
+      add("focus-indicator", "WCAG 2.4.7: a control shows where the focus is", name(el));
+    }
+  }
+  if (before && before.focus) before.focus({preventScroll: true});
+  return Object.values(found);
+}"""
+ROLES = {"cara": ("call_handler", None), "colin": ("clinician", "crisis_response"),
+         "sian": ("supervisor", None), "ada": ("admin", None)}
+
+
+def describe(violations: list[dict]) -> str:
+    lines = []
+    for v in violations:
+        lines.append(f"  {v['id']} ({v['impact']}): {v['help']}")
+        for node in v["nodes"]:
+            lines.append(f"      at {' '.join(map(str, node['target']))}")
+    return "\n".join(lines)
+
+
+class Audit:
+    """Runs axe on each page as it is reached and keeps what it found, so one run
+    reports every page's problems, not just the first page's."""
+
+    def __init__(self):
+        from axe_playwright_python.sync_playwright import Axe
+
+        self.axe = Axe()
+        self.found: dict[str, list[dict]] = {}
+
+    def check(self, page, name: str) -> None:
+        violations = self.axe.run(page, options=AXE_OPTIONS).response["violations"]
+        violations += page.evaluate(BEYOND_AXE)
+        if violations:
+            self.found[name] = violations
+            print(f"\n{name} ({page.url}):\n{describe(violations)}")
+
+    def assert_clean(self) -> None:
+        report = "\n".join(f"{name}:\n{describe(v)}" for name, v in self.found.items())
+        assert not self.found, f"WCAG 2.2 AA violations found by axe-core:\n{report}"
+
+
+@pytest.fixture
+def audit():
+    return Audit()
+
+
+@pytest.fixture
+def world(db, live_server):
+    """The staff of each role, the services set up (one voluntary organisation on duty
+    every day), and a sending system's token for posting referrals."""
+    for username, (role, service) in ROLES.items():
+        user = User(username=username, role=role, service=service)
+        user.set_password(PASSWORD)
+        db.session.add(user)
+    db.session.add_all([
+        Service(code="crisis_response", name="Crisis response"),
+        Service(code="home_rehab", name="Home-based rehabilitation"),
+        Service(code="good_neighbours", name="Good Neighbours", kind="voluntary", duty_days=list(range(7))),
+    ])
+    client, token = ApiClient.issue(name="emas-hub", sources=["emas", "gp"])
+    db.session.add(client)
+    db.session.commit()
+    db.session.remove()
+    return token
+
+
+def post_referral(live_server, token, received_at=None, **fields) -> dict:
+    body = {**VALID_REFERRAL, "source_reference": f"EMAS-{time.monotonic_ns()}", **fields}
+    body["received_at"] = (received_at or now()).isoformat()
+    response = requests.post(f"{live_server}/api/v1/referrals", json=body, timeout=5,
+                             headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.fixture
+def signed_in(browser, live_server, world):
+    """signed_in(username) -> a page in a context of its own, signed in (one per role, reused)."""
+    contexts = {}
+
+    def sign_in(username):
+        if username not in contexts:
+            context = browser.new_context(base_url=live_server)
+            page = context.new_page()
+            page.goto("/login")
+            page.fill("#username", username)
+            page.fill("#password", PASSWORD)
+            page.press("#password", "Enter")
+            page.wait_for_url("**/")
+            contexts[username] = page
+        return contexts[username]
+
+    yield sign_in
+    for page in contexts.values():
+        page.context.close()
+
+
+def test_the_sign_in_page_blank_and_after_a_failed_attempt(page, world, audit):
+    page.goto("/login")
+    audit.check(page, "sign-in, blank")
+    page.fill("#username", "cara")
+    page.fill("#password", "not the password")
+    page.press("#password", "Enter")
+    page.locator(".error-summary").wait_for()
+    audit.check(page, "sign-in, wrong password")
+    page.goto("/login")
+    page.locator("form:not(.header__signout) button[type=submit]").click()  # nothing typed
+    page.locator(".error-message").first.wait_for()
+    audit.check(page, "sign-in, fields left blank")
+    audit.assert_clean()
+
+
+def test_every_role_s_home_page(signed_in, audit):
+    for username, (role, _) in ROLES.items():
+        page = signed_in(username)
+        page.goto("/")
+        audit.check(page, f"home, {role}")
+    audit.assert_clean()
+
+
+def test_the_new_referral_form_blank_with_errors_and_with_the_preview(signed_in, audit):
+    page = signed_in("cara")
+    page.goto("/referrals/new")
+    audit.check(page, "new referral, blank")
+
+    page.fill("[id='patient.nhs_number']", "123")  # and nothing else: errors beside fields
+    page.get_by_role("button", name="Save referral").click()
+    page.locator(".error-summary").wait_for()
+    assert page.locator(".error-message").count() > 3
+    audit.check(page, "new referral, saved with errors")
+
+    page.goto("/referrals/new")
+    page.select_option("[id='source']", "gp")
+    page.fill("[id='referrer.name']", "Dr A Khan")
+    page.fill("[id='patient.given_name']", "Ada")
+    page.fill("[id='patient.family_name']", "Lovelace")
+    page.fill("[id='patient.date_of_birth']", "14/03/1938")
+    page.fill("[id='patient.postcode']", "NN1 5BD")
+    page.select_option("[id='presenting_need']", "fall_no_injury")
+    page.check("input[name=consent][value=yes]")
+    page.locator(".preview__route", has_text="Crisis response").wait_for()
+    page.locator("#patient-age", has_text="Age").wait_for()
+    audit.check(page, "new referral, preview filled")
+
+    assert not focus_hidden_under_the_preview(page)
+
+    page.check("input[value=chest_pain]")
+    page.locator(".preview--emergency").wait_for()
+    audit.check(page, "new referral, preview of a red flag")
+    page.uncheck("input[value=chest_pain]")
+    page.locator(".preview__route", has_text="Crisis response").wait_for()
+    page.get_by_role("button", name="Save referral").click()
+    page.wait_for_url("**/referrals/*?saved=1")
+    audit.check(page, "referral saved (reference to read out)")
+    audit.assert_clean()
+
+
+def focus_hidden_under_the_preview(page) -> list[str]:
+    """WCAG 2.2, 2.4.11: Shift+Tab from Save back up the form; the fields the focus
+    lands on hidden under the preview (which stays at the top of the screen)."""
+    page.get_by_role("button", name="Save referral").focus()
+    hidden = []
+    for _ in range(45):
+        page.keyboard.press("Shift+Tab")
+        covered = page.evaluate("""() => {
+          const el = document.activeElement, f = el.getBoundingClientRect();
+          const p = document.getElementById("preview").getBoundingClientRect();
+          return f.top >= p.top && f.bottom <= p.bottom ? (el.id || el.name + "=" + el.value) : null; }""")
+        if covered:
+            hidden.append(covered)
+    return hidden
+
+
+def test_a_clinician_s_worklist_referral_and_capacity_pages(signed_in, live_server, world, audit):
+    for minutes_ago in (10, 100, 180):  # green, amber, breached
+        referral = post_referral(live_server, world, received_at=now() - timedelta(minutes=minutes_ago))
+    page = signed_in("colin")
+    page.goto("/worklist")
+    assert page.locator("tbody tr").count() == 3
+    audit.check(page, "worklist with rows")
+
+    page.locator("tr", has_text=referral["reference"]).get_by_role("button", name="Accept").click()
+    page.locator(".inset", has_text="Accepted").wait_for()
+    page.goto(f"/referrals/{referral['id']}")
+    page.locator(".timeline li").nth(1).wait_for()  # triage, then accept
+    audit.check(page, "referral: clocks, decision, history and actions")
+
+    page.goto("/services/crisis_response/capacity")
+    audit.check(page, "capacity, blank")
+    page.fill("#total", "ten")
+    page.fill("#in_use", "-1")
+    page.get_by_role("button", name="Save capacity").click()
+    page.locator(".error-summary").wait_for()
+    audit.check(page, "capacity, with errors")
+    page.fill("#total", "10")
+    page.fill("#in_use", "4")
+    page.get_by_role("button", name="Save capacity").click()
+    page.locator(".inset", has_text="in use").wait_for()
+    audit.check(page, "capacity, declared")
+    audit.assert_clean()
+
+
+def test_the_live_queue_with_both_lanes_and_the_action_panel(signed_in, live_server, world, audit):
+    main = post_referral(live_server, world, received_at=now() - timedelta(minutes=100))
+    post_referral(live_server, world, received_at=now() - timedelta(hours=3))
+    review = post_referral(live_server, world, presenting_need="other")
+    page = signed_in("sian")
+    page.goto("/queue")
+    page.locator("#live-status[data-state=live]").wait_for()
+    page.locator(f"#row-{review['id']}").wait_for()
+    assert page.locator("#lane-main tr").count() == 2 and page.locator("#lane-review tr").count() == 1
+    audit.check(page, "live queue, both lanes")
+
+    page.click(f"#row-{main['id']} .queue-act")
+    page.locator("#actions-panel").wait_for()
+    audit.check(page, "live queue, action panel open (main lane)")
+    page.click(f"#row-{review['id']} .queue-act")
+    page.locator("#actions-panel", has_text=review["reference"]).wait_for()
+    audit.check(page, "live queue, action panel open (review lane)")
+
+    page.goto(f"/referrals/{review['id']}")
+    audit.check(page, "referral in review, as a supervisor")
+    page.goto("/worklist")
+    audit.check(page, "worklist, every open referral (supervisor)")
+    audit.assert_clean()
+
+
+def test_the_admin_pages_with_rows_and_with_errors(signed_in, live_server, world, audit):
+    page = signed_in("ada")
+    page.goto("/admin/users")
+    audit.check(page, "admin users")
+    page.get_by_role("button", name="Add user").click()
+    page.locator(".error-summary").wait_for()
+    audit.check(page, "admin users, add with errors")
+    page.locator("tr", has_text="cara").get_by_role("button", name="Reset password").click()
+    page.locator(".error-summary").wait_for()
+    audit.check(page, "admin users, password reset with errors")
+
+    page.goto("/admin/api-clients")
+    audit.check(page, "admin API clients")
+    page.fill("#callback_url", "not a url")
+    page.get_by_role("button", name="Add API client").click()
+    page.locator(".error-summary").wait_for()
+    audit.check(page, "admin API clients, add with errors")
+    page.fill("#name", f"gp-system-{uuid.uuid4().hex[:6]}")
+    page.fill("#callback_url", "")
+    page.check("input[name=sources][value=gp]")
+    page.get_by_role("button", name="Add API client").click()
+    page.locator("#new-token").wait_for()
+    audit.check(page, "admin API clients, token shown once")
+
+    page.goto("/admin/services")
+    audit.check(page, "admin services")
+    page.get_by_role("button", name="Add organisation").click()
+    page.locator(".error-summary").wait_for()
+    audit.check(page, "admin services, add organisation with errors")
+    for box in page.locator("tr", has_text="Good Neighbours").locator("input[type=checkbox]").all():
+        box.uncheck()  # no day at all: refused
+    page.get_by_role("button", name="Save days").click()
+    page.locator(".error-message").first.wait_for()
+    audit.check(page, "admin services, duty days with errors")
+    audit.assert_clean()
+
+
+def test_the_error_pages(signed_in, audit):
+    page = signed_in("colin")
+    assert page.goto("/admin/users").status == 403
+    audit.check(page, "403 (not for this role)")
+    assert page.goto(f"/referrals/{uuid.uuid4()}").status == 404
+    audit.check(page, "404 (no such referral)")
+    assert page.goto("/no-such-page").status == 404
+    audit.check(page, "404 (no such page)")
+    audit.assert_clean()
