@@ -200,7 +200,7 @@ def translate(bundle, *, source: str, dos_service_ids, mapping, accept_version: 
     translation = Translation(
         body=body, where=where, bundle_id=bundle.id,
         source_endpoint=(header.source.endpoint if header.source else None), reason=reason,
-        bars_version=version, authored_on=str(sr.authoredOn)[:40] if sr.authoredOn else None)
+        bars_version=version, authored_on=_iso(sr.authoredOn))
     body["patient"] = _patient(patient, pp, entries, where, translation)
     referrer = _referrer(sr, sp, entries, where)
     if referrer:
@@ -430,3 +430,10 @@ def loose_nhs_number(value) -> str | None:
         return None
     digits = value.replace(" ", "")
     return digits if _LOOSE_10_DIGITS.match(digits) else None
+
+
+def _iso(value) -> str | None:
+    if value is None:
+        return None
+    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return text[:40]
