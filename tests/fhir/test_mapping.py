@@ -25,7 +25,8 @@ def test_the_example_maps_patient_referrer_triage_flags_and_text(post, bundle, d
     # The example's number fails its check digit: kept as reported, marked unverified,
     # and the emergency row still fires first.
     assert r.nhs_number == "3478526985" and r.nhs_number_check_failed and r.route == "emergency_redirect"
-    assert r.referrer["name"] == "Marcy BLAKE" and r.referrer["ods_code"] == "RND"
+    assert r.referrer["name"] == "Marcy BLAKE" and r.referrer["organisation"] == "Practitioner Org"
+    assert r.referrer["role"] == "Administrative healthcare staff" and r.referrer["phone"] == "0205568263"
     for shown in ("Safeguarding concern: Child at risk", "Reasonable adjustment: Adjust for needle phobia",
                   "Patient Reported Symptoms: Chest pain on and off", "Symptom group 1010: Allergic Reaction",
                   "Symptom discriminator 4389", "Pathway PA21"):
