@@ -358,6 +358,12 @@ def _referrer(sr, sp: str, entries: _Entries, where: dict) -> dict:
         return {}
     out, practitioner, organisation = {}, None, None
     kind = who.get_resource_type()
+    if kind == "Practitioner":
+        # A requester that is the Practitioner: its role in the bundle says where they work.
+        ref = sr.requester.reference
+        role = next((r for _, r in entries.by_ref.values() if r.get_resource_type() == "PractitionerRole"
+                     and r.practitioner is not None and r.practitioner.reference == ref), None)
+        who, kind = (role, "PractitionerRole") if role is not None else (who, kind)
     if kind == "PractitionerRole":
         _, practitioner = entries.get(who.practitioner, ("Practitioner",), "", required=False)
         organisation_found = entries.get(who.organization, ("Organization",), "", required=False)
