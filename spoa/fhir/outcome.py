@@ -53,13 +53,16 @@ def request_format() -> str | None:
 
 
 def answer_format() -> str:
-    """What Accept asks for; else the request's own format; else JSON."""
+    """What Accept asks for (parameters such as BaRS's version=1.4.0 ignored); else
+    the request's own format; else JSON."""
     own = request_format() or JSON
-    accept = request.accept_mimetypes
-    if not accept or accept.best in ("*/*", None):
-        return own
-    best = accept.best_match([own, JSON, XML, "application/json", "application/xml"], default=own)
-    return _content_type_of(best) or own
+    best, best_quality = None, 0.0
+    for value, quality in request.accept_mimetypes:
+        mimetype = value.split(";", 1)[0].strip().lower()
+        found = own if mimetype in ("*/*", "application/*") else _content_type_of(mimetype)
+        if found and quality > best_quality:
+            best, best_quality = found, quality
+    return best or own
 
 
 def outcome_body(status: int, issues, severity: str = "error") -> dict:

@@ -55,7 +55,7 @@ def post(client, fhir_sender):
     """post(bundle_or_bytes, fmt=JSON_TYPE, accept=None, token=..., **headers) -> response."""
 
     def send(message, fmt=JSON_TYPE, accept=None, token=None, request_id=None, correlation_id=None,
-             headers=None):
+             headers=None, **client_options):
         if isinstance(message, dict):
             data = to_xml(message) if fmt == XML_TYPE else json.dumps(message).encode()
         else:
@@ -69,7 +69,7 @@ def post(client, fhir_sender):
             all_headers["Accept"] = accept
         all_headers.update(headers or {})
         all_headers = {k: v for k, v in all_headers.items() if v is not None}
-        return client.post("/fhir/$process-message", data=data, headers=all_headers)
+        return client.post("/fhir/$process-message", data=data, headers=all_headers, **client_options)
 
     return send
 
