@@ -12,4 +12,10 @@ from . import errors, routes  # noqa: E402,F401  (handlers and routes register o
 
 
 def init_app(app) -> None:
+    from rules.fhir_mapping import load_fhir_mapping
+
+    from ..schemas import vocab
+
+    # Loaded at start: a bad edit of rules/fhir_mapping.yaml stops the app, never an intake.
+    app.extensions["spoa_fhir_mapping"] = load_fhir_mapping(vocab.PRESENTING_NEEDS, vocab.RED_FLAGS)
     app.register_blueprint(bp)

@@ -22,15 +22,7 @@ MESSAGE_DEFINITION = "https://fhir.nhs.uk/MessageDefinition/bars-message-service
 
 
 def mapping():
-    app = current_app._get_current_object()
-    found = app.extensions.get("spoa_fhir_mapping")
-    if found is None:
-        from rules.fhir_mapping import load_fhir_mapping
-
-        from ..schemas import vocab
-
-        found = app.extensions["spoa_fhir_mapping"] = load_fhir_mapping(vocab.PRESENTING_NEEDS, vocab.RED_FLAGS)
-    return found
+    return current_app.extensions["spoa_fhir_mapping"]  # loaded and checked at start (fhir.init_app)
 
 
 def _tracing_headers() -> tuple[str, str]:
