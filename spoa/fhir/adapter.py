@@ -311,7 +311,7 @@ def _patient(patient, pp: str, entries: _Entries, where: dict, translation: Tran
     names = patient.name or []
     name = next((n for n in names if n.use == "official"), names[0] if names else None)
     n_index = names.index(name) if name is not None else 0
-    out["given_name"] = " ".join(name.given or []) if name is not None else ""
+    out["given_name"] = " ".join(_present(name.given)) if name is not None else ""
     out["family_name"] = (name.family or "") if name is not None else ""
     where["patient.given_name"] = f"{pp}.name[{n_index}].given"
     where["patient.family_name"] = f"{pp}.name[{n_index}].family"
@@ -329,7 +329,7 @@ def _patient(patient, pp: str, entries: _Entries, where: dict, translation: Tran
         if home.postalCode:
             out["postcode"] = home.postalCode
             where["patient.postcode"] = f"{pp}.address[{a_index}].postalCode"
-        text = home.text or ", ".join([*(home.line or []), *(x for x in (home.city, home.district) if x)])
+        text = home.text or ", ".join([*_present(home.line), *_present([home.city, home.district])])
         if text:
             out["address"] = text[:500]
             where["patient.address"] = f"{pp}.address[{a_index}]"
@@ -378,7 +378,7 @@ def _referrer(sr, sp: str, entries: _Entries, where: dict) -> dict:
     if practitioner is not None:
         name = (practitioner.name or [None])[0]
         if name is not None:
-            text = name.text or " ".join([*(name.given or []), name.family or ""]).strip()
+            text = name.text or " ".join([*_present(name.given), *_present([name.family])])
             if text:
                 out["name"] = text
         phone = next((t.value for t in practitioner.telecom or [] if t.system == "phone" and t.value), None)
@@ -443,3 +443,8 @@ def _iso(value) -> str | None:
         return None
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
     return text[:40]
+
+
+def _present(values) -> list[str]:
+    """The strings of a FHIR list, which may hold nulls (an element carried only by its extension)."""
+    return [v for v in values or [] if isinstance(v, str) and v]
