@@ -44,6 +44,23 @@ class Translation:
 
 
 # ---------------------------------------------------------------- parsing
+def _cache_xml_type_lookup() -> None:
+    """fhir_core's XML reader looks up each element's FHIR type by importing its model
+    class anew for every element (a third of an XML message's reading time). The answer
+    depends only on the model field and the FHIR version, so it is cached. Guarded: with
+    another fhir_core (pinned 1.1.12) that has no such function, nothing changes."""
+    import functools
+
+    from fhir_core import xml_utils
+
+    lookup = getattr(xml_utils, "get_fhir_type_name", None)
+    if lookup is not None and not hasattr(lookup, "cache_info"):
+        xml_utils.get_fhir_type_name = functools.lru_cache(maxsize=4096)(lookup)
+
+
+_cache_xml_type_lookup()
+
+
 def parse(raw: bytes, content_type: str):
     """The Bundle (fhir.resources R4B), or a FhirError saying what and where."""
     from fhir.resources.R4B.bundle import Bundle

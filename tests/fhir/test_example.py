@@ -21,3 +21,14 @@ def test_shared_example_routes_to_emergency_redirect_by_its_dx02(post, bundle, f
     outcome = issue(response)
     assert outcome["severity"] == "information"
     assert referral.reference in outcome["diagnostics"] and "emergency_redirect" in outcome["diagnostics"]
+
+
+def test_xml_reads_exactly_as_json_does():
+    # The XML reader's cached type lookup (adapter._cache_xml_type_lookup) changes nothing read.
+    from fhir.resources.R4B.bundle import Bundle
+
+    import spoa.fhir.adapter  # noqa: F401  (applies the cache)
+    from .conftest import example, own_message, to_xml
+
+    for message in (example(), own_message(arp="C3", conditions=[("1912002", "Fall")])):
+        assert Bundle.model_validate_xml(to_xml(message)) == Bundle.model_validate(message)
