@@ -67,7 +67,7 @@ def parse(raw: bytes, content_type: str):
 
     try:
         if content_type.endswith("xml"):
-            return Bundle.model_validate_xml(raw)
+            return Bundle.model_validate_xml(raw, xmlparser=_xml_parser())
         return Bundle.model_validate_json(raw)
     except PydanticError as exc:
         _refuse_unsupported_event(raw, content_type)
@@ -84,6 +84,15 @@ def parse(raw: bytes, content_type: str):
     except Exception as exc:  # noqa: BLE001  (the XML parser raises its own classes; never a 500)
         raise FhirError.one(400, "structure", f"The message is not a readable FHIR Bundle: "
                                               f"{type(exc).__name__}.") from None
+
+
+def _xml_parser():
+    """No entities, no DTD, no network: a sender's XML is data, never a way to make
+    SPOA read its files or expand a billion laughs. (A parser per call: lxml parsers
+    are not shared across threads.)"""
+    from lxml import etree
+
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 def _message(err: dict) -> str:
@@ -111,7 +120,7 @@ def _refuse_unsupported_event(raw: bytes, content_type: str) -> None:
         if content_type.endswith("xml"):
             from lxml import etree
 
-            root = etree.fromstring(raw, parser=etree.XMLParser(resolve_entities=False, no_network=True))
+            root = etree.fromstring(raw, parser=_xml_parser())
             found = root.xpath("//*[local-name()='MessageHeader']/*[local-name()='eventCoding']"
                                "/*[local-name()='code']/@value")
             code = found[0] if found else None

@@ -191,3 +191,11 @@ def test_refusals_come_in_xml_when_asked(post):
     response = post(own_message(birth_date="2099-01-01"), accept=XML_TYPE)
     assert response.mimetype == XML_TYPE and response.status_code == 422
     assert rec_code(response) == "REC_UNPROCESSABLE_ENTITY"
+
+
+def test_xml_entities_are_never_expanded(post):
+    body = (b'<?xml version="1.0"?><!DOCTYPE Bundle [<!ENTITY xxe SYSTEM "file:///etc/hostname">]>'
+            b'<Bundle xmlns="http://hl7.org/fhir"><id value="&xxe;"/><type value="message"/></Bundle>')
+    response = post(body, fmt=XML_TYPE)
+    assert response.status_code == 400
+    assert open("/etc/hostname").read().strip() not in response.get_data(as_text=True)
