@@ -46,6 +46,8 @@ PG = "postgresql://postgres@127.0.0.1:5432"
 DB_NAME = "spoa_bench"
 REDIS_URL = "redis://127.0.0.1:6379/14"  # the bench's own db; tests use 13, the app 0
 TARGET_RATIO, TARGET_P99_MS, TARGET_RULES = 0.5, 100.0, 20_000
+TARGET_FHIR_RATIO = 0.7  # FHIR intake (JSON and XML) against the JSON API's rate, same run
+FHIR_DOS_ID = "111111111"  # the destination of tests/fhir/messages.py's messages
 
 
 # ---------------------------------------------------------------- measuring
@@ -55,10 +57,11 @@ def percentile(sorted_values, q):
     return sorted_values[min(len(sorted_values) - 1, math.ceil(q * len(sorted_values)) - 1)]
 
 
-def run_phase(name, server, args, jobs_qs, results, headers, tag):
+def run_phase(name, server, args, jobs_qs, results, headers, tag, kind="api"):
     now = time.time()
     received_at = (datetime.now(timezone.utc) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     job = {"port": server["port"], "headers": headers, "tag": tag, "received_at": received_at, "mix": args.mix,
+           "kind": kind,
            "start": now + 0.5, "warm_end": now + 0.5 + args.warmup,
            "end": now + 0.5 + args.warmup + args.seconds}
     for q in jobs_qs:
@@ -111,7 +114,9 @@ def bench_rules(seconds, mix) -> dict:
     received_at = datetime.now(timezone.utc) - timedelta(minutes=1)
     inputs = []
     for name in mix:
-        data = IntakeSchema().load({**variants()[name], "source_reference": "RULES-1"})
+        # Without the fixture's received_at: a fixed date falls out of the receipt window as days pass.
+        data = IntakeSchema().load({**{k: v for k, v in variants()[name].items() if k != "received_at"},
+                                    "source_reference": "RULES-1"})
         inputs.append(rules_input(SimpleNamespace(patient=data.pop("patient"), **{
             k: data.get(k) for k in ("source", "emas_category", "presenting_need", "pathways_disposition",
                                      "red_flags", "observations", "mental_health", "function", "consent")})))
@@ -153,6 +158,8 @@ def parse_args():
     p.add_argument("--rules-seconds", type=float, default=2, help="seconds timing policy.decide (default 2)")
     p.add_argument("--mix", default=",".join(variants()),
                    help="referral kinds to send, by the rule each fires (default: all of %(default)s)")
+    p.add_argument("--no-fhir", dest="fhir", action="store_false",
+                   help="leave out the FHIR phases (c: BaRS JSON, d: BaRS XML, on the real app)")
     p.add_argument("--json", help="also write the figures to this file")
     args = p.parse_args()
     args.mix = [name.strip() for name in args.mix.split(",") if name.strip()]
@@ -169,7 +176,7 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally below
     env = {**os.environ, "DATABASE_URL": f"{PG}/{DB_NAME}?application_name=spoa_bench_app",
            "REDIS_URL": REDIS_URL, "SECRET_KEY": secrets.token_hex(32),
-           "API_RATE_LIMIT_PER_MINUTE": "100000000"}
+           "API_RATE_LIMIT_PER_MINUTE": "100000000", "SPOA_DOS_SERVICE_IDS": FHIR_DOS_ID}
     running, loaders, jobs_qs, logdir = {}, [], [], tempfile.mkdtemp(prefix="spoa-bench-")
     flagged = True
     try:
@@ -179,6 +186,9 @@ def main():
         flask(env, "db", "upgrade")
         token = flask(env, "spoa", "create-api-client", "--name", "bench", "--sources", "emas,nhs111,gp",
                       "--rate", "100000").strip().splitlines()[-1]
+        # A FHIR client posts as exactly one source.
+        fhir_token = flask(env, "spoa", "create-api-client", "--name", "bench-fhir", "--sources", "nhs111",
+                           "--rate", "100000").strip().splitlines()[-1]
         floor_env = {**env, "DATABASE_URL": f"{PG}/{DB_NAME}?application_name=spoa_bench_floor"}
         for key, spec, e, app_name in (("a", "wsgi:app", env, "spoa_bench_app"),
                                        ("b", "bench.floor_app:app", floor_env, "spoa_bench_floor")):
@@ -195,13 +205,18 @@ def main():
             loaders.append(ctx.Process(target=load_process, args=(i, threads, jobs_qs[-1], results), daemon=True))
             loaders[-1].start()
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        fhir_headers = {"Authorization": f"Bearer {fhir_token}"}
+        kinds = {"a": ("intake", "a", "api", headers), "b": ("floor", "b", "api", headers),
+                 "c": ("fhir-json", "a", "fhir-json", {**fhir_headers, "Content-Type": "application/fhir+json"}),
+                 "d": ("fhir-xml", "a", "fhir-xml", {**fhir_headers, "Content-Type": "application/fhir+xml"})}
         run = secrets.token_hex(3)
         phases = []
         for r in range(1, args.rounds + 1):
-            for key, label in (("a", "intake"), ("b", "floor")):
+            for key in ("a", "b", "c", "d") if args.fhir else ("a", "b"):
+                label, server, kind, phase_headers = kinds[key]
                 print(f"  {key}{r} {label}: {args.warmup:g} s warm-up + {args.seconds:g} s ...", flush=True)
-                phases.append(run_phase(f"{key}{r} {label}", running[key], args, jobs_qs, results,
-                                        headers, f"B{run}{key}{r}"))
+                phases.append(run_phase(f"{key}{r} {label}", running[server], args, jobs_qs, results,
+                                        phase_headers, f"B{run}{key}{r}", kind))
         for q in jobs_qs:
             q.put(None)
         rules = bench_rules(args.rules_seconds, args.mix)
@@ -226,13 +241,15 @@ def main():
 def report(args, per_proc, phases, rules):
     a = summarise([p for p in phases if "intake" in p["phase"]], "intake (all)")
     b = summarise([p for p in phases if "floor" in p["phase"]], "floor (all)")
+    fhir = {label: summarise(chosen, f"{label} (all)") for label in ("fhir-json", "fhir-xml")
+            if (chosen := [p for p in phases if p["phase"].endswith(label)])}
     ratio = a["rps"] / b["rps"] if b["rps"] else float("nan")
     mark = lambda ok: "PASS" if ok else "MISS"  # noqa: E731
     print(f"\nSPOA intake bench: gunicorn --workers {args.workers} --threads {args.threads} "
           f"--worker-class {args.worker_class}; {args.concurrency} senders ({len(per_proc)} procs x "
           f"{'/'.join(map(str, per_proc))} threads, keep-alive); PostgreSQL; {os.cpu_count()} CPUs")
     print(f"{'phase':<14}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'srv CPU ms/req':>16}")
-    for p in phases + [a, b]:
+    for p in phases + [a, b, *fhir.values()]:
         s = p if "rps" in p else summarise([p], p["phase"])
         print(f"{s['label']:<14}{s['rps']:>9.1f}{s['p50_ms']:>9.1f}{s['p99_ms']:>9.1f}{s['errors']:>8}"
               f"{s['server_cpu_ms_per_req']:>16.2f}")
@@ -240,6 +257,11 @@ def report(args, per_proc, phases, rules):
         for sample in p["samples"]:
             print(f"  ERROR {p['phase']}: {sample}")
     print(f"\nratio a/b (throughput)        {ratio:8.2f}   target >= {TARGET_RATIO}      {mark(ratio >= TARGET_RATIO)}")
+    fhir_ratios = {}
+    for label, f in fhir.items():
+        fhir_ratios[label] = f["rps"] / a["rps"] if a["rps"] else float("nan")
+        print(f"{label} / JSON API (rate)   {fhir_ratios[label]:8.2f}   target >= {TARGET_FHIR_RATIO}      "
+              f"{mark(fhir_ratios[label] >= TARGET_FHIR_RATIO)}   (p99 {f['p99_ms']:.1f} ms)")
     print(f"intake p99 at {args.concurrency:>2} senders      {a['p99_ms']:8.1f} ms target < {TARGET_P99_MS:g} ms "
           f"{mark(a['p99_ms'] < TARGET_P99_MS)}")
     print(f"rules decide (one thread)     {rules['decide_per_s']:8.0f}/s  target >= {TARGET_RULES}  "
@@ -250,14 +272,16 @@ def report(args, per_proc, phases, rules):
           f"{b['server_cpu_ms_per_req']:.2f} ms (gunicorn workers + their PostgreSQL backends)")
     if set(rules["rules_fired"]) != set(args.mix):
         print(f"!! the mix was meant to fire {', '.join(sorted(args.mix))}: check bench/load.py")
-    errors = a["errors"] + b["errors"]
+    errors = a["errors"] + b["errors"] + sum(f["errors"] for f in fhir.values())
     if errors:
         print(f"\n!! {errors} requests failed: this run is FLAGGED, do not quote its figures")
     figures = {"intake": a, "floor": b, "ratio": ratio, "concurrency": args.concurrency,
+               "fhir": fhir, "fhir_ratios": fhir_ratios,
                "rules": rules, "flagged": bool(errors),
                "phases": [{k: v for k, v in p.items() if k != "lat"} for p in phases],
                "targets": {"ratio": ratio >= TARGET_RATIO, "p99": a["p99_ms"] < TARGET_P99_MS,
-                           "rules": rules["decide_per_s"] >= TARGET_RULES}}
+                           "rules": rules["decide_per_s"] >= TARGET_RULES,
+                           **{f"{k}_ratio": v >= TARGET_FHIR_RATIO for k, v in fhir_ratios.items()}}}
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
     print(json.dumps(figures))

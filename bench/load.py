@@ -10,10 +10,14 @@ import json
 import signal
 import threading
 import time
+import uuid
 
 from tests.referral_data import VALID_REFERRAL
 
 PATH = "/api/v1/referrals"
+FHIR_PATH = "/fhir/$process-message"
+# What each kind of phase posts, and the status a request must get to count.
+EXPECTED = {"api": 201, "fhir-json": 200, "fhir-xml": 200}
 
 
 def variants() -> dict[str, dict]:
@@ -45,27 +49,51 @@ def templates(received_at: str, mix) -> list[bytes]:
             for name in mix]
 
 
+def fhir_templates(kind: str) -> list[bytes]:
+    """BaRS messages (tests/fhir/messages.py) whose rules differ as the JSON mix's do:
+    a fall (SNOMED -> fall_no_injury -> crisis_response), an unmapped need with Dx05
+    (-> supervisor_review), an emergency disposition (Dx02 -> emergency_redirect).
+    Each request differs only in its X-Request-ID, as BaRS messages do."""
+    from tests.fhir.messages import own_message
+
+    bundles = [own_message(conditions=[("1912002", "Fall at home")]), own_message(dx="Dx05"),
+               own_message(dx="DX02")]
+    if kind == "fhir-xml":
+        from fhir.resources.R4B.bundle import Bundle
+
+        return [Bundle.model_validate(b).model_dump_xml() for b in bundles]
+    return [json.dumps(b).encode() for b in bundles]
+
+
 def sender(job, tid, out, lock):
     """One keep-alive connection, requests back to back until the phase ends.
     Only completions inside [warm_end, end) count; errors count throughout."""
     lat, errors, samples = [], {}, []
-    tmpl = templates(job["received_at"], job["mix"])
+    kind = job.get("kind", "api")
+    fhir = kind != "api"
+    tmpl = fhir_templates(kind) if fhir else templates(job["received_at"], job["mix"])
+    path, expected = (FHIR_PATH if fhir else PATH), EXPECTED[kind]
     conn = http.client.HTTPConnection("127.0.0.1", job["port"], timeout=30)
     time.sleep(max(0.0, job["start"] - time.time()))
     n = 0
     while time.time() < job["end"]:
         n += 1
-        body = tmpl[(n + tid) % len(tmpl)].replace(b"@REF@", f"{job['tag']}-{tid}-{n}".encode())
+        headers = job["headers"]
+        if fhir:
+            body = tmpl[(n + tid) % len(tmpl)]
+            headers = {**headers, "X-Request-ID": str(uuid.uuid4()), "X-Correlation-ID": str(uuid.uuid4())}
+        else:
+            body = tmpl[(n + tid) % len(tmpl)].replace(b"@REF@", f"{job['tag']}-{tid}-{n}".encode())
         t0 = time.perf_counter()
         try:
-            conn.request("POST", PATH, body, job["headers"])
+            conn.request("POST", path, body, headers)
             resp = conn.getresponse()
             status, data = resp.status, resp.read()
         except (OSError, http.client.HTTPException) as exc:
             status, data = None, repr(exc).encode()
             conn.close()  # the next request() reconnects
         elapsed, done = time.perf_counter() - t0, time.time()
-        if status != 201:
+        if status != expected:
             key = str(status)
             errors[key] = errors.get(key, 0) + 1
             sample = f"{status}: {data[:300].decode(errors='replace').strip()}"
