@@ -44,6 +44,9 @@ def create_app(config=None) -> Flask:
 
     input_guard.init_app(app)  # before any view or sign-in check reads a value
     api.init_app(app)  # the api blueprint, and its OpenAPI document
+    from . import fhir
+
+    fhir.init_app(app)  # BaRS receiver: /fhir/$process-message
     from .web import bp as web_bp
     from .web import security
 

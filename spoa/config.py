@@ -80,6 +80,10 @@ class Config:
         # Default per-client rate (requests a minute) when a client has none of its own.
         self.API_RATE_LIMIT_PER_MINUTE = int(env.get("API_RATE_LIMIT_PER_MINUTE", "600"))
         self.RULES_DIR = env.get("RULES_DIR")
+        # SPOA's own Directory of Services ids: a BaRS message must be addressed to one of
+        # them (MessageHeader.destination.endpoint), or it is refused as not for us.
+        self.SPOA_DOS_SERVICE_IDS = tuple(
+            part.strip() for part in env.get("SPOA_DOS_SERVICE_IDS", "").split(",") if part.strip())
         # How far back a sender may date received_at: older is refused (422), never
         # a clock born hours past its breach (spoa/schemas/intake.py).
         self.RECEIPT_MAX_AGE_HOURS = float(env.get("RECEIPT_MAX_AGE_HOURS", "24"))

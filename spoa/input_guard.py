@@ -29,6 +29,6 @@ def init_app(app) -> None:
         if where is None:
             return None
         detail = f"The request holds a NUL character (in {where}): remove it and send again."
-        if is_api_request():
+        if is_api_request() or request.blueprint == "fhir":  # the FHIR blueprint answers it as an OperationOutcome
             raise Problem(400, detail)
         return render_template("error.html", code=400, title="The form could not be sent", detail=detail), 400

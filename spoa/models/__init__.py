@@ -2,12 +2,13 @@
 from .audit import AccessEvent, AuditEvent
 from .clock import Clock
 from .decision import TriageDecision
+from .fhir_message import FhirMessage
 from .notification import ClockEffect, DeliveryAttempt, Notification, NotificationChannel
 from .referral import Referral
 from .service import Service
 from .user import ApiClient, User
 
 __all__ = [
-    "AccessEvent", "ApiClient", "AuditEvent", "Clock", "ClockEffect", "DeliveryAttempt", "Notification",
+    "AccessEvent", "ApiClient", "AuditEvent", "Clock", "ClockEffect", "DeliveryAttempt", "FhirMessage", "Notification",
     "NotificationChannel", "Referral", "Service", "TriageDecision", "User",
 ]

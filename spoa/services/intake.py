@@ -114,8 +114,12 @@ def _build(data: dict, *, fingerprint, actor, client_id, user_id, idempotency_ke
 
 def receive_referral(data: dict, *, actor: Actor, client_id: int | None = None,
                      user_id: int | None = None, idempotency_key: str | None = None,
-                     channel: str = "api", nhs_number_check_failed: bool = False) -> IntakeResult:
-    """Store, triage and clock a validated referral; or return the one already stored."""
+                     channel: str = "api", nhs_number_check_failed: bool = False,
+                     with_referral=None) -> IntakeResult:
+    """Store, triage and clock a validated referral; or return the one already stored.
+    with_referral(referral), if given, adds rows of the channel's own (the FHIR message
+    as received) to the same transaction, on every attempt: they commit, or fail on
+    their own unique constraints, together with the referral."""
     fingerprint = content_hash(data)
     for _ in range(REFERENCE_ATTEMPTS):
         # Insert first, look up only on a unique-constraint failure: a new
@@ -126,6 +130,8 @@ def receive_referral(data: dict, *, actor: Actor, client_id: int | None = None,
             nhs_number_check_failed=nhs_number_check_failed,
         )
         db.session.add(referral)
+        if with_referral is not None:
+            with_referral(referral)
         try:
             db.session.commit()
         except IntegrityError:

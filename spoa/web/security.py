@@ -111,6 +111,10 @@ def _come_back_to() -> str | None:
     return None
 
 
+# Blueprints that authenticate each request with a bearer token: no session, no CSRF.
+BEARER_BLUEPRINTS = ("api", "fhir")
+
+
 def init_app(app) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "web.login"
@@ -128,7 +132,7 @@ def init_app(app) -> None:
     @app.before_request
     def _require_session():
         # The API authenticates each request itself (bearer tokens) and is not a form.
-        if request.blueprint == "api" or request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        if request.blueprint in BEARER_BLUEPRINTS or request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None
         to_sign_in = url_for("web.login", next=_come_back_to())
         if "_user_id" in session:
@@ -157,5 +161,7 @@ def init_app(app) -> None:
 
     # The API takes bearer tokens, not cookies: CSRF does not apply to it.
     from ..api import bp as api_bp
+    from ..fhir import bp as fhir_bp
 
     csrf.exempt(api_bp)
+    csrf.exempt(fhir_bp)

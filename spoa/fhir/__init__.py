@@ -1,0 +1,21 @@
+"""FHIR intake as a BaRS receiver: POST /fhir/$process-message, GET /fhir/metadata.
+
+The adapter (adapter.py) turns a BaRS referral message into the intake
+contract's body; it then goes through the same validation, rules and clocks as
+the JSON API (services/intake.py). Every answer is an OperationOutcome (outcome.py).
+"""
+from flask import Blueprint
+
+bp = Blueprint("fhir", __name__, url_prefix="/fhir")
+
+from . import errors, routes  # noqa: E402,F401  (handlers and routes register on import)
+
+
+def init_app(app) -> None:
+    from rules.fhir_mapping import load_fhir_mapping
+
+    from ..schemas import vocab
+
+    # Loaded at start: a bad edit of rules/fhir_mapping.yaml stops the app, never an intake.
+    app.extensions["spoa_fhir_mapping"] = load_fhir_mapping(vocab.PRESENTING_NEEDS, vocab.RED_FLAGS)
+    app.register_blueprint(bp)

@@ -1,0 +1,144 @@
+"""POST /fhir/$process-message (a BaRS referral in) and GET /fhir/metadata."""
+import re
+from datetime import datetime, timezone
+
+from flask import current_app, g, request
+from sqlalchemy import select
+
+from ..api import rate_limit
+from ..api.auth import require_actor
+from ..extensions import db
+from ..models import FhirMessage
+from ..policy import current_policy
+from ..services.intake import IntakeConflict, receive_referral
+from . import adapter, bp, validation
+from .errors import echoed
+from .outcome import JSON, XML, FhirError, answer_format, outcome_body, render, request_format
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_ECHOABLE = re.compile(r"^[\x21-\x7e]{1,64}$")  # echoed only if harmless in a header
+_ACCEPT_VERSION = re.compile(r"version\s*=\s*\"?([0-9A-Za-z.-]{1,32})")
+MESSAGE_DEFINITION = "https://fhir.nhs.uk/MessageDefinition/bars-message-servicerequest-request-referral"
+
+
+def mapping():
+    return current_app.extensions["spoa_fhir_mapping"]  # loaded and checked at start (fhir.init_app)
+
+
+def _tracing_headers() -> tuple[str, str]:
+    values = {}
+    g.fhir_echo = {}
+    for name in ("X-Request-ID", "X-Correlation-ID"):
+        value = request.headers.get(name)
+        if value is not None and _ECHOABLE.match(value):
+            g.fhir_echo[name] = value
+        values[name] = value
+    for name, value in values.items():
+        if value is None or not _GUID.match(value):
+            raise FhirError.one(400, "invalid", f"{name} is required and must be a GUID "
+                                                "(for example 2b3fc7ad-7e10-4dfc-9b3f-2b3b0c0d7f6a).")
+    return values["X-Request-ID"].lower(), values["X-Correlation-ID"].lower()
+
+
+def _accept_version() -> str | None:
+    match = _ACCEPT_VERSION.search(request.headers.get("Accept", ""))
+    return match.group(1) if match else None
+
+
+def _source_for(client) -> str:
+    """A FHIR client is bound to the one source it posts as (nhs111, emas, gp, ...)."""
+    sources = client.sources or []
+    if len(sources) != 1:
+        raise FhirError.one(403, "forbidden", "A FHIR sending system posts as exactly one source: ask SPOA to "
+                                              "register this client with one (nhs111, emas, gp, ...).")
+    return sources[0]
+
+
+@bp.post("/$process-message")
+def process_message():
+    request_id, correlation_id = _tracing_headers()
+    actor = require_actor()
+    rate_limit.enforce(g.api_client)
+    source = _source_for(g.api_client)
+    content_type = request_format()
+    if content_type is None:
+        raise FhirError.one(415, "not-supported", "Send the message as application/fhir+json or "
+                                                  "application/fhir+xml.")
+    raw = request.get_data(cache=False)  # 413 over MAX_CONTENT_LENGTH (raised by Flask)
+    bundle = adapter.parse(raw, content_type)
+    translation = adapter.translate(
+        bundle, source=source, dos_service_ids=current_app.config["SPOA_DOS_SERVICE_IDS"],
+        mapping=mapping(), accept_version=_accept_version())
+    # The X-Request-ID is the referral's source_reference: unique per message in BaRS
+    # (Bundle.id is not), and the JSON API's own idempotency key for this client.
+    translation.body["source_reference"] = request_id
+    data, check_failed = validation.load(translation)
+
+    def keep_message(referral):
+        db.session.add(FhirMessage(
+            referral=referral, api_client_id=g.api_client.id, request_id=request_id,
+            correlation_id=correlation_id, bundle_id=(translation.bundle_id or "")[:64] or None,
+            source_endpoint=(translation.source_endpoint or "")[:255] or None, event=translation.event,
+            reason=translation.reason, bars_version=(translation.bars_version or "")[:32] or None,
+            authored_on=translation.authored_on, content_type=request.headers.get("Content-Type", "")[:100],
+            body=raw, received_at=referral.received_at))
+
+    try:
+        result = receive_referral(data, actor=actor, client_id=g.api_client.id, channel="fhir",
+                                  nhs_number_check_failed=check_failed, with_referral=keep_message)
+    except IntakeConflict as exc:
+        raise FhirError.one(409, "conflict", f"A message with this X-Request-ID was already received with "
+                                             f"different content ({exc.referral.reference}).") from None
+    except RuntimeError:
+        # Every attempt failed on a unique constraint that is not this client's referral:
+        # the same two headers were already used (by another client).
+        if _already_received(request_id, correlation_id):
+            raise _duplicate() from None
+        raise
+    if not result.created:
+        raise _duplicate()
+    referral = result.referral
+    route = current_policy().routes[referral.route].name if referral.route in current_policy().routes else referral.route
+    text = (f"Referral received as {referral.reference}; route: {route} ({referral.route}), "
+            f"urgency: {referral.urgency}.")
+    body = outcome_body(200, [("informational", text, None)], severity="information")
+    body["issue"][0]["details"] = {"text": text, "coding": [
+        {"system": "https://spoa.nhs.uk/Id/referral-reference", "code": referral.reference, "display": route}]}
+    return render(body, 200, echoed())
+
+
+def _already_received(request_id, correlation_id) -> bool:
+    return db.session.scalar(select(FhirMessage.id).where(
+        FhirMessage.request_id == request_id, FhirMessage.correlation_id == correlation_id)) is not None
+
+
+def _duplicate() -> FhirError:
+    return FhirError.one(409, "duplicate", "The message has been identified as having already been processed "
+                                           "(same X-Request-ID and X-Correlation-ID); nothing new was created.")
+
+
+@bp.get("/metadata")
+def metadata():
+    """What SPOA accepts, as a CapabilityStatement (no token needed to read it)."""
+    g.fhir_echo = {k: v for k in ("X-Request-ID", "X-Correlation-ID")
+                   if (v := request.headers.get(k)) is not None and _ECHOABLE.match(v)}
+    statement = {
+        "resourceType": "CapabilityStatement", "status": "active",
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+        "publisher": "SPOA", "kind": "instance", "fhirVersion": "4.0.1",
+        "format": [JSON, XML],
+        "implementation": {"description": "SPOA single point of access: BaRS referral receiver (BaRS 1.x)",
+                           "url": request.url_root.rstrip("/") + "/fhir"},
+        "rest": [{"mode": "server", "security": {"description": "OAuth-style bearer token issued by SPOA "
+                                                                "(Authorization: Bearer <token>)"},
+                  "operation": [{"name": "process-message",
+                                 "definition": "http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message"}]}],
+        "messaging": [{"documentation": "servicerequest-request, reason new, ServiceRequest category referral; "
+                                        "X-Request-ID and X-Correlation-ID required",
+                       "supportedMessage": [{"mode": "receiver", "definition": MESSAGE_DEFINITION}]}],
+    }
+    return render(statement, 200, echoed(), fmt=_metadata_format())
+
+
+def _metadata_format() -> str:
+    return answer_format()

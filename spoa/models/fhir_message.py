@@ -1,0 +1,33 @@
+"""A FHIR (BaRS) message as received: kept for audit and replay, and what a
+reply to its sender needs (its endpoint, bundle id and correlation id)."""
+import uuid
+
+from ..clocks import now
+from ..extensions import db
+from .types import UTCDateTime
+
+
+class FhirMessage(db.Model):
+    __tablename__ = "fhir_messages"
+    __table_args__ = (
+        # BaRS de-duplicates on the two headers (Bundle.id is reused across messages):
+        # a retry, however concurrent, cannot insert a second row, so creates nothing.
+        db.UniqueConstraint("request_id", "correlation_id"),
+    )
+
+    id = db.Column(db.Uuid, primary_key=True, default=uuid.uuid4)
+    referral_id = db.Column(db.Uuid, db.ForeignKey("referrals.id"), nullable=False, index=True)
+    api_client_id = db.Column(db.Integer, db.ForeignKey("api_clients.id"), nullable=True)
+    request_id = db.Column(db.String(36), nullable=False)      # X-Request-ID (a GUID, lower case)
+    correlation_id = db.Column(db.String(36), nullable=False)  # X-Correlation-ID
+    bundle_id = db.Column(db.String(64), nullable=True)
+    source_endpoint = db.Column(db.String(255), nullable=True)  # MessageHeader.source.endpoint
+    event = db.Column(db.String(64), nullable=False)            # servicerequest-request
+    reason = db.Column(db.String(32), nullable=True)            # new | update
+    bars_version = db.Column(db.String(32), nullable=True)      # Bundle.meta.versionId (or Accept's)
+    authored_on = db.Column(db.String(40), nullable=True)       # ServiceRequest.authoredOn, as sent
+    content_type = db.Column(db.String(100), nullable=False)
+    body = db.Column(db.LargeBinary, nullable=False)            # the bytes as received
+    received_at = db.Column(UTCDateTime, nullable=False, default=now)
+
+    referral = db.relationship("Referral")
