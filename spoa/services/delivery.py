@@ -118,9 +118,9 @@ def _send_bars(c: dict) -> None:
     if c.get("original") is None:
         raise OSError(c.get("bars_problem") or "the original message is missing")
     body = bars_response.build(c["payload"], c["original"], current_app.config["SPOA_DOS_SERVICE_IDS"])
-    destination = c["original"]["source_endpoint"]
-    system, _, value = destination.replace(":", "|").rpartition("|") if "|" not in destination \
-        else destination.rpartition("|")
+    from ..models.fhir_endpoint import endpoint_key
+
+    system, _, value = (endpoint_key(c["original"]["source_endpoint"]) or "").rpartition("|")
     target_identifier = base64.b64encode(json.dumps({"value": value, "system": system}).encode()).decode()
     request = urllib.request.Request(c["target"], data=body, method="POST", headers={
         "Content-Type": bars_response.JSON_TYPE, "Accept": bars_response.JSON_TYPE,
