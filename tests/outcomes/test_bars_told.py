@@ -15,7 +15,7 @@ from fhir.resources.R4B.bundle import Bundle
 from spoa.clocks import to_uk
 from spoa.extensions import db as database
 from spoa.models import AuditEvent, FhirEndpoint, Referral
-from tests.fhir.conftest import SPOA_DOS_ID, own_message
+from tests.fhir.conftest import SPOA_DOS_ID, own_message, to_xml
 
 from .conftest import outcome_rows, told
 
@@ -122,10 +122,11 @@ def sender_token(fhir_client):
 def post_fhir(client, sender_token):
     """post_fhir(bundle, headers=...) -> (the referral as fire() takes it, the message, its two headers)."""
 
-    def send(bundle, headers=None):
+    def send(bundle, headers=None, fmt="application/fhir+json"):
         ids = {"X-Request-ID": str(uuid.uuid4()), "X-Correlation-ID": str(uuid.uuid4())}
-        response = client.post("/fhir/$process-message", data=json.dumps(bundle).encode(), headers={
-            **(headers or sender_token), "Content-Type": "application/fhir+json", **ids})
+        data = to_xml(bundle) if fmt.endswith("xml") else json.dumps(bundle).encode()
+        response = client.post("/fhir/$process-message", data=data, headers={
+            **(headers or sender_token), "Content-Type": fmt, "Accept": "application/fhir+json", **ids})
         assert response.status_code == 200, response.get_data(as_text=True)
         reference = response.get_json()["issue"][0]["details"]["coding"][0]["code"]
         row = database.session.scalars(database.select(Referral).where(Referral.reference == reference)).one()
@@ -240,6 +241,17 @@ def test_a_failed_attempt_is_retried_with_the_same_message_and_x_request_id(
     [row] = outcome_rows()
     assert row.status == "delivered" and [a.ok for a in row.delivery_attempts] == [False, True]
     assert told(referral["id"]) == [("accept", "sender told: accepted, 09:14")]  # 09:14 GMT in November
+
+
+def test_a_referral_sent_as_xml_is_answered_about_its_own_service_request(
+        registered, post_fhir, fire, crisis_team, deliver):
+    referral, sent, ids = post_fhir(falls_referral(), fmt="application/fhir+xml")
+    fire(crisis_team, referral, "accept")
+    deliver()
+    [bundle] = registered.bundles()
+    header = resources(bundle, "MessageHeader")[0]
+    assert header.response.identifier == sent["id"] and header.focus[0].reference == sent["entry"][1]["fullUrl"]
+    assert registered.received[0][1]["x-correlation-id"] == ids["X-Correlation-ID"]
 
 
 def test_nothing_is_sent_twice(registered, post_fhir, fire, crisis_team, deliver):
