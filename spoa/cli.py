@@ -142,6 +142,22 @@ def add_channel(recipient, channel, target):
     click.echo(f"{recipient} now also gets {channel} notifications at {target}.")
 
 
+@spoa_cli.command("add-fhir-endpoint")
+@click.option("--endpoint", required=True,
+              help='The BaRS sender\'s MessageHeader.source.endpoint, e.g. "https://fhir.nhs.uk/Id/dos-service-id|2222222222".')
+@click.option("--url", required=True, help="Its FHIR base URL: outcomes are posted to <url>/$process-message.")
+def add_fhir_endpoint(endpoint, url):
+    """Tell a BaRS sender its referrals' outcomes at its own $process-message (again: re-points it)."""
+    from .schemas.fhir_endpoints import NewFhirEndpointSchema
+    from .services import fhir_endpoints
+
+    row, before = _submit(NewFhirEndpointSchema(),
+                          lambda data: fhir_endpoints.register_fhir_endpoint(**data, by=None),
+                          endpoint=endpoint, url=url)
+    moved = f" (was {before})" if before and before != row.base_url else ""
+    click.echo(f"Outcomes for {row.endpoint} now go to {row.base_url}{fhir_endpoints.PROCESS_MESSAGE}{moved}.")
+
+
 @spoa_cli.command("seed-demo")
 def seed_demo():
     """Demo services, users and referrals for a laptop (idempotent)."""

@@ -16,6 +16,9 @@ class Outcome:
     # the sender had their route in intake's answer, so they are never outcomes.
     from_states: tuple | None = None
     by_person: bool = False  # only when a person (not the rules engine) fired it
+    # The BaRS sender's ServiceRequest after it (FHIR request-status): still being
+    # acted on, fulfilled (the patient is in a service's care), or SPOA will not act on it.
+    service_request_status: str = "active"
 
 
 OUTCOMES = {
@@ -23,10 +26,12 @@ OUTCOMES = {
     "decline": Outcome("declined: back to review"),
     "override": Outcome("re-routed to {route}"),
     "triage": Outcome("routed to {route}", from_states=("in_review",), by_person=True),
-    "redirect": Outcome("redirected to 999/ED", from_states=("in_review", "triaged", "offered", "accepted")),
-    "cancel": Outcome("cancelled"),
-    "first_contact": Outcome("first contact made"),
-    "start_episode": Outcome("first contact made: episode started", from_states=("accepted",)),
+    "redirect": Outcome("redirected to 999/ED", from_states=("in_review", "triaged", "offered", "accepted"),
+                        service_request_status="revoked"),
+    "cancel": Outcome("cancelled", service_request_status="revoked"),
+    "first_contact": Outcome("first contact made", service_request_status="completed"),
+    "start_episode": Outcome("first contact made: episode started", from_states=("accepted",),
+                             service_request_status="completed"),
 }
 
 
@@ -42,7 +47,10 @@ def outcome_of(event: str, from_state: str | None, actor_kind: str) -> Outcome |
     return outcome
 
 
-WHY_NOT_TOLD = {"sender_webhook": "no callback registered"}
+# Why a sender heard nothing, by how the referral came: a FHIR referral is told
+# through BaRS (or its API client's callback, if it has one and no BaRS endpoint).
+WHY_NOT_TOLD = {"sender_webhook": "no callback registered",
+                "bars": "no BaRS endpoint registered for the sending system"}
 
 
 def told_line(row) -> str | None:
@@ -52,7 +60,7 @@ def told_line(row) -> str | None:
         return None
     sent = list(row.outcome_notifications)
     if not sent:
-        return "sender not told: " + WHY_NOT_TOLD["sender_webhook"]
+        return "sender not told: " + WHY_NOT_TOLD["bars" if row.referral.channel == "fhir" else "sender_webhook"]
     lines = []
     for n in sent:
         reads = (n.payload or {}).get("data", {}).get("outcome", n.subject)

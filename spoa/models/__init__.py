@@ -2,6 +2,7 @@
 from .audit import AccessEvent, AuditEvent
 from .clock import Clock
 from .decision import TriageDecision
+from .fhir_endpoint import FhirEndpoint
 from .fhir_message import FhirMessage
 from .notification import ClockEffect, DeliveryAttempt, Notification, NotificationChannel
 from .referral import Referral
@@ -9,6 +10,6 @@ from .service import Service
 from .user import ApiClient, User
 
 __all__ = [
-    "AccessEvent", "ApiClient", "AuditEvent", "Clock", "ClockEffect", "DeliveryAttempt", "FhirMessage", "Notification",
+    "AccessEvent", "ApiClient", "AuditEvent", "Clock", "ClockEffect", "DeliveryAttempt", "FhirEndpoint", "FhirMessage", "Notification",
     "NotificationChannel", "Referral", "Service", "TriageDecision", "User",
 ]

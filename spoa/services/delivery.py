@@ -1,6 +1,7 @@
 """Delivering the notification outbox: email (SMTP), webhooks (SMS gateways and
 any other system) and outcomes to a referral's sender (sender_webhook: signed
-as Standard Webhooks say), with a recorded attempt each time and backoff between them.
+as Standard Webhooks say; bars: a BaRS servicerequest-response to the sender's
+$process-message), with a recorded attempt each time and backoff between them.
 
 No network I/O ever happens inside a transaction. A delivery pass (its own RQ
 job, workers/jobs.py deliver) first CLAIMS a batch of due notifications and
@@ -16,10 +17,12 @@ Delivery is at-least-once: a worker killed after sending but before recording
 sends again after the lease. Receivers get a stable notification id to dedupe on.
 A notification that fails for good raises a supervisor alert ('delivery-failed').
 """
+import base64
 import json
 import logging
 import smtplib
 import time
+import urllib.error
 import urllib.request
 from datetime import timedelta
 from email.message import EmailMessage
@@ -103,7 +106,60 @@ def _send_signed_webhook(c: dict) -> None:
             raise OSError(f"callback answered {response.status}")
 
 
-SENDERS = {"email": _send_email, "webhook": _send_webhook, "sender_webhook": _send_signed_webhook}
+def _send_bars(c: dict) -> None:
+    """An outcome to a BaRS sender: the servicerequest-response POSTed to its
+    $process-message. X-Request-ID was fixed with the outcome, so it is the same
+    on every retry of this message (and new for each message): the receiver
+    de-duplicates on it, as BaRS receivers do. X-Correlation-ID is the original
+    message's. A 409 duplicate answer means an earlier attempt got there
+    (the standard's Failure-Scenarios): delivered, not an error."""
+    from . import bars_response
+
+    if c.get("original") is None:
+        raise OSError(c.get("bars_problem") or "the original message is missing")
+    body = bars_response.build(c["payload"], c["original"], current_app.config["SPOA_DOS_SERVICE_IDS"])
+    from ..models.fhir_endpoint import endpoint_key
+
+    system, _, value = (endpoint_key(c["original"]["source_endpoint"]) or "").rpartition("|")
+    target_identifier = base64.b64encode(json.dumps({"value": value, "system": system}).encode()).decode()
+    request = urllib.request.Request(c["target"], data=body, method="POST", headers={
+        "Content-Type": bars_response.JSON_TYPE, "Accept": bars_response.JSON_TYPE,
+        "X-Request-ID": c["payload"]["bars"]["request_id"], "X-Correlation-ID": c["original"]["correlation_id"],
+        "NHSD-Target-Identifier": target_identifier})
+    try:
+        with urllib.request.urlopen(request, timeout=_timeout()) as response:
+            if not 200 <= response.status < 300:
+                raise OSError(f"$process-message answered {response.status}")
+    except urllib.error.HTTPError as exc:
+        if exc.code == 409 and _is_duplicate(exc):
+            return
+        raise OSError(f"$process-message answered {exc.code}") from None
+
+
+def _is_duplicate(answer) -> bool:
+    """A 409 whose OperationOutcome has an issue of code duplicate (the code BaRS keeps for that)."""
+    try:
+        outcome = json.loads(answer.read(65536) or b"{}")
+    except (ValueError, OSError):
+        return False
+    return any(isinstance(i, dict) and i.get("code") == "duplicate" for i in outcome.get("issue") or [])
+
+
+SENDERS = {"email": _send_email, "webhook": _send_webhook, "sender_webhook": _send_signed_webhook,
+           "bars": _send_bars}
+
+
+def _original_message(n: Notification) -> dict:
+    """What the response needs of the referral's original BaRS message, as plain data."""
+    from ..models import Referral
+    from .fhir_endpoints import original_message
+
+    message = original_message(db.session.get(Referral, n.referral_id))
+    if message is None:
+        return {"original": None, "bars_problem": "the referral has no original BaRS message"}
+    return {"original": {"body": message.body, "content_type": message.content_type,
+                         "bundle_id": message.bundle_id, "source_endpoint": message.source_endpoint,
+                         "correlation_id": message.correlation_id, "bars_version": message.bars_version}}
 
 
 def _signing_secret(n: Notification) -> dict:
@@ -154,7 +210,8 @@ def claim(limit: int = BATCH) -> list[dict]:
         n.status, n.next_attempt_at = "sending", until
         claimed.append({"id": n.id, "channel": n.channel, "target": n.target, "lease": until,
                         "payload": _payload(n), "subject": n.subject,
-                        **(_signing_secret(n) if n.channel == "sender_webhook" else {})})
+                        **(_signing_secret(n) if n.channel == "sender_webhook" else {}),
+                        **(_original_message(n) if n.channel == "bars" else {})})
     db.session.commit()
     return claimed
 

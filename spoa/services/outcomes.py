@@ -8,10 +8,16 @@ backoff, each attempt recorded, never inside a transaction), so a dead callback
 never slows intake or chasing. The unique (audit_event_id, channel) constraint
 makes one outcome one message a channel.
 
-Channels: ``sender_webhook`` (a JSON API client's callback URL, Standard
-Webhooks). A BaRS sender's ``bars`` channel is a second entry in CHANNELS: a
-function from the referral to its target, or None when it has nowhere to go.
+Channels, each a function from the referral to its target (or None when it has
+nowhere to go): ``bars`` (a FHIR referral's sender, at the $process-message
+registered for its source.endpoint: services/fhir_endpoints.py, a
+servicerequest-response built by services/bars_response.py) and
+``sender_webhook`` (a JSON API client's callback URL, Standard Webhooks). A
+sender is told once: on the first channel in CHANNELS it has, so a FHIR sender
+whose API client also has a callback hears through BaRS, and through the
+callback only while no BaRS endpoint is registered for it.
 """
+import uuid
 from typing import Callable
 
 from sqlalchemy import event as sa_event, inspect
@@ -22,6 +28,7 @@ from ..extensions import db
 from ..models import ApiClient, Notification
 from ..outcomes import outcome_of
 from ..policy import current_policy
+from .fhir_endpoints import PROCESS_MESSAGE, endpoint_for
 
 
 def _webhook_target(referral) -> tuple[str, str] | None:
@@ -34,7 +41,16 @@ def _webhook_target(referral) -> tuple[str, str] | None:
     return f"api_client:{client.id}", client.callback_url
 
 
-CHANNELS: dict[str, Callable] = {"sender_webhook": _webhook_target}
+def _bars_target(referral) -> tuple[str, str] | None:
+    """A BaRS sender's own $process-message: (recipient, url), or None (not FHIR, or no endpoint registered)."""
+    endpoint = endpoint_for(referral)
+    if endpoint is None:
+        return None
+    return f"fhir_endpoint:{endpoint.id}", endpoint.base_url + PROCESS_MESSAGE
+
+
+# In order of preference: the first a referral's sender has is the one it is told on.
+CHANNELS: dict[str, Callable] = {"bars": _bars_target, "sender_webhook": _webhook_target}
 
 
 def _route_name(route: str | None) -> str:
@@ -61,6 +77,7 @@ def on_event(referral, row, actor_kind: str) -> None:
                                     subject=referral.reference, payload=None)
         row.outcome_notifications.append(notification)
         db.session.info.setdefault(_UNFINISHED, []).append((notification, referral, row.event, outcome, now()))
+        break  # told once
 
 
 _UNFINISHED = "spoa_unfinished_outcomes"
@@ -82,6 +99,13 @@ def _finish(session) -> None:
         reads = outcome.reads.format(route=_route_name(referral.route))
         notification.subject = f"{referral.reference}: {reads}"[:200]
         notification.payload = _body(referral, event, reads, at)
+        if notification.channel == "bars":
+            # Fixed now, so every retry sends the same message under the same
+            # X-Request-ID: the receiver de-duplicates on it, as BaRS senders retry.
+            notification.payload["bars"] = {
+                "request_id": str(uuid.uuid4()), "bundle_id": str(uuid.uuid4()),
+                "message_header_id": str(uuid.uuid4()),
+                "service_request_status": outcome.service_request_status}
 
 
 @sa_event.listens_for(Session, "after_rollback")

@@ -1,0 +1,42 @@
+"""A BaRS sender's endpoint as an administrator registers it
+(`flask spoa add-fhir-endpoint --endpoint ID --url URL`), loaded here; the
+registration itself is services/fhir_endpoints.py."""
+from urllib.parse import urlsplit
+
+from marshmallow import ValidationError, validate, validates
+
+from ..models.fhir_endpoint import endpoint_key
+from .form_input import FormSchema, Trimmed
+
+BASE_URL_MAX = 480  # fhir_endpoints.base_url; "/$process-message" is added to it
+EXAMPLE = "https://fhir.nhs.uk/Id/dos-service-id|2222222222"
+
+
+class NewFhirEndpointSchema(FormSchema):
+    endpoint = Trimmed(required=True, error_messages={"required": f"Enter the sender's endpoint, e.g. {EXAMPLE}"},
+                       metadata={"label": "Sender's endpoint identifier (MessageHeader.source.endpoint)"})
+    # Its FHIR base: outcomes are posted to <url>/$process-message. No user or password
+    # in it (it is shown and audited); the sender's own gateway does the rest.
+    base_url = Trimmed(required=True, data_key="url", error_messages={"required": "Enter the sender's FHIR base URL"},
+                       metadata={"label": "FHIR base URL"}, validate=[
+        validate.Length(max=BASE_URL_MAX, error=f"The URL must be at most {BASE_URL_MAX} characters"),
+        validate.URL(schemes={"http", "https"}, require_tld=False,
+                     error="Enter the full http:// or https:// base address of the sender's FHIR API, "
+                           "e.g. https://sender.example/fhir")])
+
+    @validates("endpoint")
+    def _endpoint(self, value, **_):
+        if endpoint_key(value) is None:
+            raise ValidationError(f"Enter the identifier as system|value, as the sender's messages carry it in "
+                                  f"MessageHeader.source.endpoint, e.g. {EXAMPLE}")
+
+    @validates("base_url")
+    def _base_url(self, url, **_):
+        parts = urlsplit(url)
+        if "@" in parts.netloc:
+            raise ValidationError("Leave the user name and password out of the URL")
+        if parts.query or parts.fragment:
+            raise ValidationError("Give the FHIR base URL without ?query or #fragment: "
+                                  "messages go to <url>/$process-message")
+        if parts.path.rstrip("/").endswith("$process-message"):
+            raise ValidationError("Give the FHIR base URL without /$process-message (it is added)")
