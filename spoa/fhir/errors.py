@@ -6,7 +6,8 @@ from flask import g, request
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
-from ..api.problems import RETRY_AFTER_SECONDS, Problem, database_unavailable
+from ..api.problems import Problem
+from ..database import RETRY_AFTER_SECONDS, database_unavailable
 from ..extensions import db
 from ..safe_log import log_unexpected
 from . import bp

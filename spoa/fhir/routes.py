@@ -142,3 +142,18 @@ def metadata():
 
 def _metadata_format() -> str:
     return answer_format()
+
+
+# Any other address under /fhir/, or a known one with another method, answers as the
+# FHIR endpoint does (an OperationOutcome), not as the staff pages would: routing picks
+# this rule before it would raise its own 404 or 405, which no blueprint handler sees.
+_KNOWN = {"$process-message": ("POST",), "metadata": ("GET", "HEAD")}
+
+
+@bp.route("/<path:unknown>", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+def not_here(unknown):
+    from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+    if unknown in _KNOWN:
+        raise MethodNotAllowed(valid_methods=list(_KNOWN[unknown]))
+    raise NotFound("SPOA's FHIR endpoint has $process-message and metadata only.")

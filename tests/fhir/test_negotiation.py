@@ -76,3 +76,16 @@ def test_a_nul_in_the_query_is_an_operation_outcome(client, fhir_sender):
 def test_pages_and_the_api_are_unchanged_by_the_fhir_exemption(client):
     # The staff session check still applies outside the api and fhir blueprints.
     assert client.get("/queue").status_code in (302, 303)
+
+
+@pytest.mark.parametrize("method, path, status, allow", [
+    ("GET", "/fhir/Patient/123", 404, None),
+    ("POST", "/fhir/$process-mesage", 404, None),  # a typo in the operation
+    ("GET", "/fhir/$process-message", 405, "POST"),
+    ("DELETE", "/fhir/metadata", 405, "GET, HEAD"),
+])
+def test_an_address_or_method_the_endpoint_lacks_is_an_operation_outcome(client, method, path, status, allow):
+    response = client.open(path, method=method, headers={"Accept": JSON_TYPE})
+    assert response.status_code == status and response.mimetype == JSON_TYPE
+    assert issue(response)["severity"] == "error"
+    assert response.headers.get("Allow") == allow
