@@ -128,6 +128,19 @@ def _payload(ref, need, nhs, obs, flags, minutes_ago):
     return body
 
 
+def _demo_client(name: str, sources: list, key: str, creds: dict, out: list) -> ApiClient:
+    """The demo API client ``name``, made once; its token kept in the credentials file."""
+    client = db.session.scalar(select(ApiClient).where(ApiClient.name == name))
+    if client is None:
+        client, token = ApiClient.issue(name=name, sources=sources)
+        db.session.add(client)
+        db.session.commit()
+        creds[key] = token
+        _credentials_file().write_text(json.dumps(creds))
+    out.append(f"API client {name} token {creds.get(key, '(made before; see instance/)')}")
+    return client
+
+
 def seed() -> list[str]:
     out = _services()
     creds = _credentials()
@@ -138,14 +151,9 @@ def seed() -> list[str]:
             db.session.add(user)
         out.append(f"user {username:<11} ({role}{', ' + service if service else ''}) password {creds[username]}")
     db.session.commit()
-    client = db.session.scalar(select(ApiClient).where(ApiClient.name == "demo-111"))
-    if client is None:
-        client, token = ApiClient.issue(name="demo-111", sources=["nhs111", "emas", "gp"])
-        db.session.add(client)
-        db.session.commit()
-        creds["api_token"] = token
-        _credentials_file().write_text(json.dumps(creds))
-    out.append(f"API client demo-111 token {creds.get('api_token', '(made before; see instance/)')}")
+    client = _demo_client("demo-111", ["nhs111", "emas", "gp"], "api_token", creds, out)
+    # A FHIR (BaRS) sender posts as exactly one source: a client of its own.
+    _demo_client("demo-111-fhir", ["nhs111"], "fhir_token", creds, out)
     actor = Actor.for_client(client)
     for row in DEMO_REFERRALS:
         if db.session.scalar(select(Referral).where(Referral.source_reference == row[0])) is None:

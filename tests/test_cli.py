@@ -60,6 +60,11 @@ def test_seed_demo_makes_services_users_and_referrals_and_can_run_twice(cli, db)
     assert (services["bed_rehab"].capacity_total, services["bed_rehab"].capacity_free) == (10, 0)
     assert (services["crisis_response"].capacity_total, services["crisis_response"].capacity_in_use) == (8, 3)
     assert services["good_neighbours"].capacity_total == 3
+    # A FHIR demo sender of its own: BaRS senders post as exactly one source.
+    from spoa.models import ApiClient
+
+    fhir = db.session.query(ApiClient).filter_by(name="demo-111-fhir").one()
+    assert fhir.sources == ["nhs111"] and "API client demo-111-fhir token spoa_" in first.output
     # The social-support referrals went to the duty organisations, each once (not twice on the second run).
     taken = sum(s.capacity_in_use for s in services.values() if s.kind == "voluntary")
     offered = db.session.query(Referral).filter(Referral.assigned_service.isnot(None)).count()
