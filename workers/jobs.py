@@ -82,7 +82,9 @@ def _deliver_here(app) -> None:
     try:
         with app.app_context():
             deliver_due(budget_seconds=FALLBACK_BUDGET_SECONDS)
-    except Exception:
-        log.exception("delivery pass without redis failed")
+    except Exception as exc:  # noqa: BLE001  (a thread of its own: nothing above it to tell)
+        from spoa.safe_log import log_unexpected
+
+        log_unexpected(exc, "the delivery pass without Redis")
     finally:
         _fallback.release()

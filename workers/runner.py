@@ -16,6 +16,7 @@ from rq.exceptions import StopRequested
 from rq.timeouts import TimerDeathPenalty
 
 from spoa.redis_store import get_redis
+from spoa.safe_log import log_unexpected
 
 from .context import use_app
 from .queues import DELIVERY_QUEUE, QUEUE, RECONCILE_QUEUE, SERIALIZER, queue
@@ -60,8 +61,8 @@ def _deliveries(app, stop: threading.Event, active: dict) -> None:
             log.warning("delivery worker: redis unavailable (%s)", type(exc).__name__)
             stop.wait(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)
-        except Exception:
-            log.exception("delivery worker stopped; restarting")
+        except Exception as exc:  # noqa: BLE001  (the delivery thread must come back)
+            log_unexpected(exc, "the delivery worker (restarting)")
             stop.wait(backoff)
 
 
@@ -83,8 +84,8 @@ def _tick(app, periodic, stop: threading.Event) -> None:
         except redis_lib.RedisError:
             try:
                 func()  # the database is the truth: chase without Redis
-            except Exception:
-                log.exception("periodic %s failed", periodic.id)
+            except Exception as exc:  # noqa: BLE001  (the ticker goes on)
+                log_unexpected(exc, f"periodic {periodic.id}")
 
 
 def run_worker(app, burst: bool = False) -> None:
