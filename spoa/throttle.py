@@ -2,15 +2,15 @@
 per-client rate and the sign-in page's per-address throttle. They fail open (a
 Redis outage counts nothing), so Redis can never stop intake or sign-in; what
 must hold without Redis (the account lockout) is kept in the database."""
-import time
 
+from .clocks import now
 from .redis_store import optional
 
 
 def take(name: str, who, window_seconds: int) -> tuple[int, str]:
     """Count one more for ``who`` in the current window: (the count so far, its key).
     The count is 0 when Redis is down."""
-    key = f"spoa:{name}:{who}:{int(time.time() // window_seconds)}"
+    key = f"spoa:{name}:{who}:{int(now().timestamp() // window_seconds)}"
 
     def count(r):
         pipe = r.pipeline()
@@ -28,4 +28,4 @@ def give_back(key: str) -> None:
 
 def retry_after(window_seconds: int) -> int:
     """Seconds until the current window ends."""
-    return window_seconds - int(time.time()) % window_seconds
+    return window_seconds - int(now().timestamp()) % window_seconds

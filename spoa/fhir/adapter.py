@@ -141,7 +141,7 @@ def _unsupported_event(code: str) -> str:
 
 
 # ---------------------------------------------------------------- reading the bundle
-class _Entries:
+class Entries:
     """The bundle's entries by fullUrl (and Type/id), with their index for paths."""
 
     def __init__(self, bundle):
@@ -173,7 +173,7 @@ def _codings(concepts):
                 yield coding
 
 
-def _id_after(endpoint: str) -> str:
+def endpoint_id(endpoint: str) -> str:
     """'https://fhir.nhs.uk/Id/dos-service-id|2222' and '...dos-service-id:2222' -> '2222'."""
     return re.split(r"[|:]", endpoint.strip())[-1].strip()
 
@@ -181,7 +181,7 @@ def _id_after(endpoint: str) -> str:
 def translate(bundle, *, source: str, dos_service_ids, mapping, accept_version: str | None) -> Translation:
     if bundle.type != "message":
         raise FhirError.one(400, "invariant", "Bundle.type must be 'message' for $process-message.", "Bundle.type")
-    entries = _Entries(bundle)
+    entries = Entries(bundle)
     if not bundle.entry or bundle.entry[0].resource is None or \
             bundle.entry[0].resource.get_resource_type() != "MessageHeader":
         raise FhirError.one(400, "invariant", "The first entry must be the MessageHeader.", "Bundle.entry[0]")
@@ -310,7 +310,7 @@ def translate(bundle, *, source: str, dos_service_ids, mapping, accept_version: 
 def _check_destination(header, entries, dos_service_ids, mh: str) -> None:
     destinations = header.destination or []
     for d, destination in enumerate(destinations):
-        if destination.endpoint and _id_after(destination.endpoint) in dos_service_ids:
+        if destination.endpoint and endpoint_id(destination.endpoint) in dos_service_ids:
             if destination.receiver is not None:
                 entries.get(destination.receiver, ("Organization", "PractitionerRole", "Practitioner"),
                             f"{mh}.destination[{d}].receiver")
@@ -327,7 +327,7 @@ def _arp(code: str, path: str, body: dict, where: dict) -> None:
     where["emas_category"] = path
 
 
-def _patient(patient, pp: str, entries: _Entries, where: dict, translation: Translation) -> dict:
+def _patient(patient, pp: str, entries: Entries, where: dict, translation: Translation) -> dict:
     out = {}
     for i, identifier in enumerate(patient.identifier or []):
         if identifier.system == NHS_NUMBER and identifier.value:
@@ -377,7 +377,7 @@ def _patient(patient, pp: str, entries: _Entries, where: dict, translation: Tran
     return out
 
 
-def _referrer(sr, sp: str, entries: _Entries, where: dict) -> dict:
+def _referrer(sr, sp: str, entries: Entries, where: dict) -> dict:
     index, who = entries.get(sr.requester, ("PractitionerRole", "Practitioner", "Organization"),
                              f"{sp}.requester", required=False)
     if who is None:

@@ -39,7 +39,7 @@ class FhirError(Exception):
         return cls(status, [(code, diagnostics, expression)], headers)
 
 
-def _content_type_of(header: str | None) -> str | None:
+def format_of(header: str | None) -> str | None:
     mimetype = (header or "").split(";", 1)[0].strip().lower()
     if mimetype in JSON_TYPES:
         return JSON
@@ -49,7 +49,7 @@ def _content_type_of(header: str | None) -> str | None:
 
 
 def request_format() -> str | None:
-    return _content_type_of(request.headers.get("Content-Type"))
+    return format_of(request.headers.get("Content-Type"))
 
 
 def answer_format() -> str:
@@ -59,7 +59,7 @@ def answer_format() -> str:
     best, best_quality = None, 0.0
     for value, quality in request.accept_mimetypes:
         mimetype = value.split(";", 1)[0].strip().lower()
-        found = own if mimetype in ("*/*", "application/*") else _content_type_of(mimetype)
+        found = own if mimetype in ("*/*", "application/*") else format_of(mimetype)
         if found and quality > best_quality:
             best, best_quality = found, quality
     return best or own

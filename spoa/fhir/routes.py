@@ -1,12 +1,12 @@
 """POST /fhir/$process-message (a BaRS referral in) and GET /fhir/metadata."""
 import re
-from datetime import datetime, timezone
 
 from flask import current_app, g, request
 from sqlalchemy import select
 
 from ..api import rate_limit
 from ..api.auth import require_actor
+from ..clocks import now
 from ..extensions import db
 from ..models import FhirMessage
 from ..policy import current_policy
@@ -124,7 +124,7 @@ def metadata():
                    if (v := request.headers.get(k)) is not None and _ECHOABLE.match(v)}
     statement = {
         "resourceType": "CapabilityStatement", "status": "active",
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+        "date": now().strftime("%Y-%m-%dT%H:%M:%S+00:00"),  # aware UTC, the app's one clock
         "publisher": "SPOA", "kind": "instance", "fhirVersion": "4.0.1",
         "format": [JSON, XML],
         "implementation": {"description": "SPOA single point of access: BaRS referral receiver (BaRS 1.x)",

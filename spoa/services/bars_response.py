@@ -13,7 +13,6 @@ outcome happened (the notification's payload) and the original message as
 received: the same bytes on every retry, and a message that cannot be built is a
 failed attempt (recorded, retried, alerted), never a lost lifecycle event.
 """
-import re
 import uuid
 
 EVENTS = "https://fhir.nhs.uk/CodeSystem/message-events-bars"
@@ -30,26 +29,24 @@ class Unbuildable(Exception):
     """The original message cannot be answered (not readable, no ServiceRequest)."""
 
 
-def _id_after(endpoint: str) -> str:
-    return re.split(r"[|:]", endpoint.strip())[-1].strip()
-
-
 def _original(raw: bytes, content_type: str):
-    from fhir.resources.R4B.bundle import Bundle
+    """The original message, read as intake read it (the same parser, hardened XML included)."""
+    from ..fhir.adapter import parse
+    from ..fhir.outcome import FhirError, format_of
 
     try:
-        if (content_type or "").split(";")[0].strip().endswith("xml"):
-            return Bundle.model_validate_xml(raw)
-        return Bundle.model_validate_json(raw)
-    except Exception as exc:  # noqa: BLE001  (it was read at intake; a failure here is recorded, not raised)
-        raise Unbuildable(f"the original message is no longer readable: {type(exc).__name__}") from None
+        return parse(raw, format_of(content_type) or JSON_TYPE)
+    except FhirError as exc:  # it was read at intake; a failure here is recorded, not raised
+        raise Unbuildable(f"the original message is no longer readable: {exc.issues[0][1]}") from None
 
 
 def spoa_endpoint(original_header, dos_service_ids) -> str:
     """SPOA's own id as the sender addressed it (one of SPOA_DOS_SERVICE_IDS), else the first configured."""
+    from ..fhir.adapter import endpoint_id
+
     for destination in (original_header.destination or []) if original_header else []:
-        if destination.endpoint and _id_after(destination.endpoint) in dos_service_ids:
-            return f"{DOS_SERVICE_ID}|{_id_after(destination.endpoint)}"
+        if destination.endpoint and endpoint_id(destination.endpoint) in dos_service_ids:
+            return f"{DOS_SERVICE_ID}|{endpoint_id(destination.endpoint)}"
     if not dos_service_ids:
         raise Unbuildable("SPOA_DOS_SERVICE_IDS is not set: the response has no source endpoint")
     return f"{DOS_SERVICE_ID}|{dos_service_ids[0]}"
@@ -68,12 +65,14 @@ def build(payload: dict, original: dict, dos_service_ids) -> bytes:
     entries = bundle.entry or []
     header = next((e.resource for e in entries if e.resource and e.resource.get_resource_type() == "MessageHeader"),
                   None)
-    focus = {f.reference for f in (header.focus or [])} if header else set()
-    asked = next((e for e in entries if e.resource and e.resource.get_resource_type() == "ServiceRequest"
-                  and (not focus or e.fullUrl in focus)), None)
-    if asked is None:
+    # The focus found as intake found it (by fullUrl or Type/id: spoa/fhir/adapter.py).
+    from ..fhir.adapter import Entries
+
+    index, request = Entries(bundle).get(header.focus[0], ("ServiceRequest",), "MessageHeader.focus",
+                                         required=False) if header and header.focus else (None, None)
+    if request is None:
         raise Unbuildable("the original message has no ServiceRequest to answer about")
-    request = asked.resource
+    asked = entries[index]
     said = f"{data['reference']}: {data['outcome']}"
     oo_url = f"urn:uuid:{uuid.uuid5(uuid.UUID(bars['bundle_id']), 'operation-outcome')}"
     service_request = {
