@@ -100,6 +100,7 @@ def _apply(referral, event, actor, reason, route, urgency, service) -> None:
         route, urgency = _check_route(route, urgency or referral.urgency)
         route_by_person(referral, actor, route, urgency, reason, event)
     elif event == "acknowledge_escalation":
+        check_event(referral, event, actor, reason)  # who may, before anything is said of its clocks
         if not referral.has_unacknowledged_breach:
             raise LifecycleError("No breached clock on this referral is waiting to be acknowledged.", 409)
         # Audit rows are append-only (a trigger refuses UPDATE), so the row is

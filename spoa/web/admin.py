@@ -48,8 +48,12 @@ def _submit(form: Form, act, page):
         return page(form)
 
 
+# Row ids are 32-bit: a longer number in the address is no row (not a database error).
+_MAX_ID = 2**31 - 1
+
+
 def _or_404(model, row_id):
-    row = db.session.get(model, row_id)
+    row = db.session.get(model, row_id) if 0 < row_id <= _MAX_ID else None
     if row is None:
         abort(404)
     return row

@@ -26,9 +26,13 @@ class SignInForm(FlaskForm):
 
 def safe_path(target: str | None, default: str) -> str:
     """``target`` if it is a path on this site, else ``default``: never an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return default
+    # A backslash too: browsers read "/\\evil.example" as "//evil.example".
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    try:
+        return default if urlsplit(target).netloc else target
+    except ValueError:  # not a URL at all
+        return default
 
 
 def _throttled() -> tuple[bool, str]:

@@ -105,7 +105,10 @@ def _come_back_to() -> str | None:
     session ran out, the page the form was on (its address cannot be opened again)."""
     if request.method in ("GET", "HEAD"):
         return request.full_path.rstrip("?")
-    referrer = urlsplit(request.referrer or "")
+    try:
+        referrer = urlsplit(request.referrer or "")
+    except ValueError:  # a Referer that is no URL at all (http://[x): nowhere to come back to
+        return None
     if referrer.netloc == request.host and referrer.path.startswith("/"):
         return referrer.path + (f"?{referrer.query}" if referrer.query else "")
     return None
@@ -134,19 +137,18 @@ def init_app(app) -> None:
         # The API authenticates each request itself (bearer tokens) and is not a form.
         if request.blueprint in BEARER_BLUEPRINTS or request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None
-        to_sign_in = url_for("web.login", next=_come_back_to())
         if "_user_id" in session:
             at = _now()
             reason = _expired(at) or (None if current_user.is_authenticated else "ended")
             if reason:
                 end_session()
                 flash(_signed_out_because(reason))
-                return redirect(to_sign_in)
+                return redirect(url_for("web.login", next=_come_back_to()))
             if request.endpoint not in PASSIVE_ENDPOINTS:
                 session[SEEN_AT] = at
             return None
         if not current_user.is_authenticated:
-            return redirect(to_sign_in)
+            return redirect(url_for("web.login", next=_come_back_to()))
         return None
 
     @app.after_request

@@ -185,6 +185,8 @@ def test_a_short_new_password_is_shown_beside_that_users_field(client, admin, db
 
 def test_an_unknown_user_is_404(client, admin):
     assert post(client, "/admin/users/999999/unlock", "/admin/users").status_code == 404
+    # Past a row id's range: still no such user, not a database error.
+    assert post(client, f"/admin/users/{10**20}/unlock", "/admin/users").status_code == 404
 
 
 # --- API clients -----------------------------------------------------------------

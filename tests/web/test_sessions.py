@@ -168,6 +168,18 @@ def test_a_form_posted_after_the_session_ran_out_returns_to_the_page_it_was_on(f
         assert response.headers["Location"] == "/login?next=/referrals/new?source%3Dgp"
 
 
+def test_a_form_posted_after_the_session_ran_out_with_a_referer_that_is_no_url_goes_to_sign_in(
+        frozen_now, db, browser):
+    make_user(db)
+    mine = browser()
+    with frozen_now(T0) as clock:
+        sign_in(mine)
+        token = csrf_token(mine, "/referrals/new")
+        clock.move_to(T0 + timedelta(minutes=31))
+        response = mine.post("/referrals/new", data={"csrf_token": token}, headers={"Referer": "http://[x"})
+        assert response.status_code == 302 and response.headers["Location"] == "/login"
+
+
 def test_the_idle_timeout_is_configurable(frozen_now, app, db, browser, monkeypatch):
     monkeypatch.setitem(app.config, "SESSION_IDLE_MINUTES", 5)
     make_user(db)

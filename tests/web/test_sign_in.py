@@ -292,3 +292,10 @@ def test_the_throttle_counts_each_persons_address_behind_a_proxy_and_cannot_be_d
         assert attempt("203.0.113.7", "wrong").status_code == 401
     assert attempt("203.0.113.7", PASSWORD).status_code == 429
     assert (attempt("198.51.100.4", PASSWORD).status_code == 302) is second_person_gets_in
+
+
+@pytest.mark.parametrize("target", ["/\\evil.example", "//evil.example", "https://evil.example/", "/\\\\x", "http://[x"])
+def test_sign_in_never_sends_you_off_the_site(client, handler, target):
+    response = client.post(f"/login?next={target}", data={
+        "username": "handler", "password": PASSWORD, "csrf_token": csrf_token(client)})
+    assert response.status_code == 302 and response.headers["Location"] == "/"

@@ -48,3 +48,14 @@ def test_acknowledging_from_the_page_with_escalations_overdue(frozen_now, post_r
     assert "Escalation acknowledged" in shown or "acknowledged" in shown.lower()
     [row] = _ack_rows(body["id"])
     assert row.detail == {"clocks": ["first_contact"]}
+
+
+def test_who_may_not_acknowledge_is_refused_before_anything_is_said_of_the_clocks(client, sender, payload):
+    """The sending system may read its referral, not acknowledge an escalation on it: a 403,
+    whether or not a clock has breached (a 409 would say which)."""
+    _, headers = sender
+    body = client.post("/api/v1/referrals", json=payload(), headers=headers).get_json()
+    response = client.post(f"/api/v1/referrals/{body['id']}/events",
+                           json={"event": "acknowledge_escalation"}, headers=headers)
+    assert response.status_code == 403, response.get_json()
+    assert _ack_rows(body["id"]) == []
