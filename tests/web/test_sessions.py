@@ -98,6 +98,7 @@ def test_signing_out_ends_the_users_other_sessions_too(db, browser):
     desk, tablet = browser(), browser()
     sign_in(desk)
     sign_in(tablet)
+    assert signed_in(tablet)
     sign_out(desk)
     assert not signed_in(tablet)
 
@@ -108,6 +109,7 @@ def test_a_password_reset_ends_the_users_other_sessions(db, browser):
     theirs, admins = browser(), browser()
     sign_in(theirs)
     sign_in(admins, username="ada")
+    assert signed_in(theirs)
     response = admins.post(f"/admin/users/{sam.id}/password",
                            data={"password": NEW_PASSWORD, "csrf_token": csrf_token(admins, "/admin/users")})
     assert response.status_code == 303
@@ -121,6 +123,7 @@ def test_a_password_reset_from_the_services_layer_ends_sessions_too(app, db, bro
     ada = make_user(db, username="ada", role="admin")
     theirs = browser()
     sign_in(theirs)
+    assert signed_in(theirs)
     users.reset_password(sam, NEW_PASSWORD, by=ada)
     assert not signed_in(theirs)
 
@@ -130,6 +133,7 @@ def test_reactivating_a_user_does_not_bring_back_a_session_from_before(db, brows
     ada = make_user(db, username="ada", role="admin")
     theirs = browser()
     sign_in(theirs)
+    assert signed_in(theirs)
     users.set_user_active(sam, False, by=ada)
     users.set_user_active(sam, True, by=ada)
     assert not signed_in(theirs)
