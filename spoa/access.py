@@ -26,7 +26,7 @@ from .actor import Actor
 from .relations import own_service, relations_of  # noqa: F401 (the policy's; callers ask here)
 from .clocks import now
 from .extensions import db
-from .models import AccessEvent, AuditEvent, Referral, User
+from .models import AccessEvent, AuditEvent, Referral
 
 # A call handler may open a match the duplicate check showed them for one shift:
 # long enough to take the call back, add to it or ring the service about it
@@ -80,13 +80,13 @@ def readable_referral(actor: Actor, referral_id, via: str) -> Referral | None:
     """The referral if ``actor`` may read it, else None (answer 404). A refusal of a
     referral that exists is recorded (who, which, via which surface) and committed."""
     key = _parse_id(referral_id)
-    referral = db.session.get(Referral, key) if key is not None else None
-    if referral is None:
+    if key is None:
         return None
-    if not may_read(actor, referral):
-        _record(referral.id, actor, via, refused=True)
+    # One query for the common case (allowed); a second only to tell a refusal from "no such".
+    referral = db.session.scalar(select(Referral).where(Referral.id == key, readable(actor)))
+    if referral is None and db.session.scalar(select(Referral.id).where(Referral.id == key)) is not None:
+        _record(key, actor, via, refused=True)
         db.session.commit()
-        return None
     return referral
 
 

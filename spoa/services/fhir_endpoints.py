@@ -40,8 +40,10 @@ def endpoint_for(referral) -> FhirEndpoint | None:
     """The registered, active endpoint of the sender of a FHIR referral, or None."""
     if referral.channel != "fhir":
         return None
-    message = original_message(referral)
-    key = endpoint_key(message.source_endpoint) if message is not None else None
+    # Only the sender's endpoint: not the message's body (this runs on every lifecycle event).
+    source = db.session.scalar(select(FhirMessage.source_endpoint).where(FhirMessage.referral_id == referral.id)
+                               .order_by(FhirMessage.received_at, FhirMessage.id).limit(1))
+    key = endpoint_key(source) if source else None
     if key is None:
         return None
     return db.session.scalar(select(FhirEndpoint).where(FhirEndpoint.endpoint == key, FhirEndpoint.is_active))

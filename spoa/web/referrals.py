@@ -2,7 +2,7 @@
 import uuid
 from datetime import date
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
