@@ -7,7 +7,7 @@ about the patient; IntakeSchema validates and the routing policy decides.
 """
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pydantic import ValidationError as PydanticError
 
@@ -33,14 +33,12 @@ FLAG_LABELS = {"SG": "Safeguarding concern", "RA": "Reasonable adjustment", "RS"
 class Translation:
     body: dict                      # the intake contract's body (before IntakeSchema)
     where: dict                     # intake field path ("patient.postcode") -> FHIRPath in the bundle
-    nhs_number: str | None = None   # as reported, digits only, when it fails its check digit
     bundle_id: str | None = None
     source_endpoint: str | None = None
     event: str = EVENT
     reason: str | None = None
     bars_version: str | None = None
     authored_on: str | None = None
-    notes: list = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- parsing
@@ -302,9 +300,7 @@ def translate(bundle, *, source: str, dos_service_ids, mapping, accept_version: 
         text = "\n".join(lines)
         body["description"] = text if len(text) <= DESCRIPTION_MAX else text[:DESCRIPTION_MAX - 1] + "…"
         where["description"] = sp
-    if source == "emas" and "emas_category" not in body:
-        body["emas_category"] = None  # taken with the category unknown (a person decides)
-    return translation
+    return translation  # an ambulance message without a category: spoa/fhir/validation.py takes it
 
 
 def _check_destination(header, entries, dos_service_ids, mh: str) -> None:

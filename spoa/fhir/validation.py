@@ -34,8 +34,6 @@ def load(translation: Translation) -> tuple[dict, bool]:
     if check_failed:
         patient = {k: v for k, v in patient.items() if k != "nhs_number"}
         body = {**body, "patient": patient}
-    if body.get("emas_category", 0) is None:
-        body = {k: v for k, v in body.items() if k != "emas_category"}
     try:
         data = SCHEMA.load(body)
     except ValidationError as exc:

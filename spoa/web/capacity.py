@@ -1,15 +1,14 @@
 """A service's capacity page: its team declares how many places it has and uses."""
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from marshmallow import ValidationError
 
 from .. import access
-from ..actor import Actor
 from ..schemas.capacity import load_declaration
 from ..schemas.errors import named_errors
 from ..schemas.fields import whole_number
 from ..services import capacity
 from . import bp
+from .roles import current_actor
 
 
 def _numbers(form) -> dict:
@@ -27,7 +26,8 @@ def service_capacity(code):
     service = capacity.service_by_code(code)
     if service is None:
         abort(404)
-    if not access.may_declare_capacity(Actor.for_user(current_user), service.code):
+    actor = current_actor()
+    if not access.may_declare_capacity(actor, service.code):
         abort(403)
     errors, values = {}, {"total": service.capacity_total, "in_use": service.capacity_in_use}
     if request.method == "POST":
@@ -37,7 +37,7 @@ def service_capacity(code):
         except ValidationError as exc:
             errors = named_errors(exc, lambda field: field)  # each input's id is its field's name
         else:
-            capacity.declare(service, data["total"], data["in_use"], by=Actor.for_user(current_user), via="page")
+            capacity.declare(service, data["total"], data["in_use"], by=actor, via="page")
             flash(f"Capacity for {service.name} saved.")
             return redirect(url_for("web.service_capacity", code=code))
     return render_template("capacity.html", service=service, line=capacity.line_of(service), errors=errors,
