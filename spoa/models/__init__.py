@@ -2,6 +2,7 @@
 from .audit import AccessEvent, AuditEvent
 from .clock import Clock
 from .decision import TriageDecision
+from .delayed_day import DelayedDay
 from .fhir_endpoint import FhirEndpoint
 from .fhir_message import FhirMessage
 from .notification import ClockEffect, DeliveryAttempt, Notification, NotificationChannel
@@ -10,6 +11,6 @@ from .service import Service
 from .user import ApiClient, User
 
 __all__ = [
-    "AccessEvent", "ApiClient", "AuditEvent", "Clock", "ClockEffect", "DeliveryAttempt", "FhirEndpoint", "FhirMessage", "Notification",
+    "AccessEvent", "ApiClient", "AuditEvent", "Clock", "ClockEffect", "DelayedDay", "DeliveryAttempt", "FhirEndpoint", "FhirMessage", "Notification",
     "NotificationChannel", "Referral", "Service", "TriageDecision", "User",
 ]

@@ -24,6 +24,7 @@ class Referral(db.Model):
         Index("ix_referrals_state_route", "state", "route"),
         Index("ix_referrals_nhs_number", "nhs_number"),
         Index("ix_referrals_date_of_birth_postcode", "date_of_birth", "postcode"),  # duplicate check
+        Index("ix_referrals_kind_hospital_ods", "kind", "hospital_ods"),  # a ward's own discharges
     )
 
     id = db.Column(db.Uuid, primary_key=True, default=uuid.uuid4)
@@ -76,6 +77,23 @@ class Referral(db.Model):
     function = db.Column(JSON, nullable=True)
     consent = db.Column(db.Boolean, nullable=False)
 
+    # Intake 1.1: a hospital discharge (transfer of care) or, as before, a community referral.
+    kind = db.Column(db.String(16), nullable=False, default="community", server_default="community")
+    # The discharge section as received (needs, care package, wishes, carer); the
+    # values the rules, the queue, the ward's access and reports select on are columns.
+    discharge = db.Column(JSON, nullable=True)
+    hospital_ods = db.Column(db.String(6), nullable=True)
+    ward = db.Column(db.String(100), nullable=True)
+    admitted_on = db.Column(db.Date, nullable=True)
+    # The current discharge ready date: None while readiness is withdrawn (the
+    # discharge clock stopped); ready_again sets a new one.
+    discharge_ready_date = db.Column(db.Date, nullable=True)
+    expected_discharge_date = db.Column(db.Date, nullable=True)
+    proposed_pathway = db.Column(db.Integer, nullable=True)  # the ward's view: shown, never deciding
+    pathway = db.Column(db.Integer, nullable=True)  # the pathway of the route set (None: a person decides)
+    readiness_withdrawn_at = db.Column(UTCDateTime, nullable=True)
+    discharged_at = db.Column(UTCDateTime, nullable=True)  # the patient left hospital
+
     decisions = db.relationship(
         "TriageDecision", back_populates="referral", order_by="TriageDecision.id",
         cascade="all, delete-orphan",
@@ -88,6 +106,9 @@ class Referral(db.Model):
         cascade="all, delete-orphan",
     )
     # Notifications no clock produced: a flag's alert to the supervisor (see services/flags.py).
+    delayed_days = db.relationship(
+        "DelayedDay", back_populates="referral", order_by="DelayedDay.day", cascade="all, delete-orphan",
+    )
     alerts = db.relationship(
         "Notification", primaryjoin="and_(Referral.id == Notification.referral_id, Notification.alert.isnot(None))",
         order_by="Notification.id", cascade="all, delete-orphan",
@@ -105,6 +126,10 @@ class Referral(db.Model):
     @property
     def patient(self) -> dict:
         return {name: getattr(self, name) for name in self.PATIENT_FIELDS}
+
+    @property
+    def is_discharge(self) -> bool:
+        return self.kind == "discharge"
 
     @property
     def rules_decision(self):

@@ -12,7 +12,7 @@ from ..clocks import now
 from ..extensions import db
 from .types import UTCDateTime
 
-ROLES = ("call_handler", "clinician", "supervisor", "admin")
+ROLES = ("call_handler", "clinician", "supervisor", "admin", "ward")
 TOKEN_PREFIX = "spoa_"
 
 
@@ -41,6 +41,7 @@ class User(UserMixin, db.Model):
     password_hash = db.Column(db.String(255), nullable=False)
     role = db.Column(db.String(16), nullable=False)
     service = db.Column(db.String(32), nullable=True)  # a clinician's own service
+    hospital_ods = db.Column(db.String(6), nullable=True)  # a ward user's hospital (ODS code)
     is_active = db.Column(db.Boolean, nullable=False, default=True)
     failed_logins = db.Column(db.Integer, nullable=False, default=0)
     first_failed_at = db.Column(UTCDateTime, nullable=True)  # start of the 15-minute count
@@ -84,6 +85,7 @@ class ApiClient(db.Model):
     token_hint = db.Column(db.String(16), nullable=False)  # first characters, to tell tokens apart
     sources = db.Column(JSON, nullable=True)  # the sources a sending system may post as
     service = db.Column(db.String(32), nullable=True)  # a service's own system
+    hospital_ods = db.Column(db.String(6), nullable=True)  # a hospital's own system (its discharges)
     rate_limit_per_minute = db.Column(db.Integer, nullable=True)
     # Where the sender is told its referrals' outcomes (Standard Webhooks), and the
     # secret they are signed with, sealed (spoa/sealed.py): SPOA must sign with it,

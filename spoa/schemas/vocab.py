@@ -11,6 +11,7 @@ SOURCES = {
     "community_team": "Community team",
     "social_care": "Social care",
     "acute": "Acute hospital",
+    "community_hospital": "Community hospital",  # 1.1
     "self": "Patient, family or carer",
     "other": "Other",
 }
@@ -46,3 +47,34 @@ RED_FLAGS = {
 MENTAL_HEALTH_RISKS = ("none", "low", "moderate", "high")
 SEXES = ("female", "male", "other", "unknown")  # FHIR AdministrativeGender
 EMAS_CATEGORIES = (3, 4, 5)
+
+# Intake 1.1: referral kinds, and the discharge section's vocabularies.
+KINDS = ("community", "discharge")
+DISCHARGE_SOURCES = ("acute", "community_hospital")  # who may send a discharge referral
+MOBILITY = {
+    "independent": "Independent",
+    "with_aid": "With a walking aid",
+    "one_carer": "Needs one carer",
+    "two_carers": "Needs two carers",
+    "bed_bound": "Bed-bound",
+}
+CARE_PACKAGES = {
+    "none": "None before admission",
+    "paused": "Paused (active before admission, on hold)",
+    "lapsed": "Lapsed (cancelled during the stay)",
+}
+USUAL_RESIDENCES = {"home": "Own home", "care_home": "Care home", "other": "Other"}
+# Equipment codes a ward may name; others matching the code pattern are accepted
+# and shown as written (a ward must never be refused for naming a new aid).
+EQUIPMENT = {
+    "commode": "Commode",
+    "perching_stool": "Perching stool",
+    "walking_frame": "Walking frame",
+    "wheelchair": "Wheelchair",
+    "hospital_bed": "Hospital bed",
+    "pressure_mattress": "Pressure-relieving mattress",
+    "hoist": "Hoist",
+    "raised_toilet_seat": "Raised toilet seat",
+    "key_safe": "Key safe",
+}
+PATHWAYS = (0, 1, 2, 3)

@@ -24,6 +24,7 @@ UNITS = {
     "home_rehab": "home rehab slots",
     "bed_rehab": "community beds",
     "reablement": "reablement packages",
+    "care_home_assessment": "care-home assessment beds",
 }
 VOLUNTARY_UNIT = "referrals today"
 

@@ -68,7 +68,7 @@ def without_bed_rehab_clocks(text):
 
 
 ROUTES = "crisis_response, mental_health_crisis, home_rehab, bed_rehab, reablement, voluntary_sector, " \
-         "supervisor_review, emergency_redirect"
+         "care_home_assessment, discharge_simple, supervisor_review, emergency_redirect"
 WHEN_FAILS = ("; a fact that was not recorded is null, so compare it with null first, "
               "e.g. \"news2 != null and news2 >= 7\"")
 
