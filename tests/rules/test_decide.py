@@ -117,8 +117,8 @@ def test_a_rule_that_fails_at_decision_time_raises_rather_than_being_skipped():
 def test_routes_have_display_names_and_say_whether_they_are_services():
     services = {route for route, info in POLICY.routes.items() if info.is_service}
     assert services == {"crisis_response", "home_rehab", "bed_rehab", "reablement",
-                        "mental_health_crisis", "voluntary_sector"}
-    assert set(POLICY.routes) == services | {"emergency_redirect", "supervisor_review"}
+                        "mental_health_crisis", "voluntary_sector", "care_home_assessment"}
+    assert set(POLICY.routes) == services | {"emergency_redirect", "supervisor_review", "discharge_simple"}
     assert all(info.name for info in POLICY.routes.values())
 
 
