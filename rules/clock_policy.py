@@ -12,6 +12,7 @@ from .errors import PolicyError, check_fields
 FILE = "clocks.yaml"
 URGENCIES = ("emergency", "urgent", "routine")  # most urgent first
 STARTS_FROM = ("receipt", "first_contact", "start")
+PATHWAYS = (0, 1, 2, 3)  # national discharge pathways (standards.md §2)
 # The lifecycle events a clock may be met by (spoa/lifecycle.py's names); a
 # misspelt one would leave a clock that nothing can ever meet.
 EVENTS = ("triage", "override", "redirect", "accept", "acknowledge", "first_contact", "start_episode",
@@ -35,6 +36,9 @@ class ClockTarget:
 class RouteInfo:
     name: str  # display name
     is_service: bool  # a service accepts and works referrals; the other routes are SPOA's own
+    # The national discharge pathway (0-3) a discharge referral on this route is on;
+    # None for routes no discharge pathway means (a person decides, or 999/ED).
+    pathway: int | None = None
 
 
 @dataclass(frozen=True)
@@ -111,12 +115,15 @@ def _routes(data) -> dict:
     routes = {}
     for route, info in data.items():
         where = f"route {route}"
-        check_fields(FILE, where, info, ("name", "is_service"), required=("name", "is_service"))
+        check_fields(FILE, where, info, ("name", "is_service", "pathway"), required=("name", "is_service"))
         if not isinstance(info["name"], str) or not info["name"].strip():
             raise PolicyError(FILE, "name should be a display name", where)
         if not isinstance(info["is_service"], bool):
             raise PolicyError(FILE, "is_service should be true or false", where)
-        routes[str(route)] = RouteInfo(info["name"].strip(), info["is_service"])
+        pathway = info.get("pathway")
+        if pathway is not None and (isinstance(pathway, bool) or pathway not in PATHWAYS):
+            raise PolicyError(FILE, "pathway should be a discharge pathway, 0, 1, 2 or 3", where)
+        routes[str(route)] = RouteInfo(info["name"].strip(), info["is_service"], pathway)
     return routes
 
 

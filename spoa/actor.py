@@ -16,6 +16,7 @@ class Actor:
     id: int | None = None
     role: str | None = None      # a user's role
     service: str | None = None   # a clinician's or a service system's own service
+    hospital: str | None = None  # a ward user's or a hospital system's hospital (ODS code)
     sources: tuple = field(default=())
 
     @classmethod
@@ -29,9 +30,11 @@ class Actor:
 
     @classmethod
     def for_user(cls, user) -> "Actor":
-        return cls(kind="user", id=user.id, name=user.username, role=user.role, service=user.service)
+        return cls(kind="user", id=user.id, name=user.username, role=user.role, service=user.service,
+                   hospital=getattr(user, "hospital_ods", None))
 
     @classmethod
     def for_client(cls, client) -> "Actor":
         return cls(kind="api_client", id=client.id, name=client.name, service=client.service,
+                   hospital=getattr(client, "hospital_ods", None),
                    sources=tuple(client.sources or ()))

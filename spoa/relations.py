@@ -1,5 +1,5 @@
 """What a caller is to a referral (system, supervisor, service, referrer, call
-handler): pure facts of the actor and the referral's own columns, so the lifecycle's
+handler, hospital): pure facts of the actor and the referral's own columns, so the lifecycle's
 table (which allows events by relation) and the access policy (spoa/access.py,
 which every surface asks) share one definition without importing each other."""
 from .actor import Actor
@@ -28,6 +28,12 @@ def relations_of(actor: Actor, referral) -> frozenset:
     # withdrawing an ambulance crew's referral is the crew's (or a supervisor's) call.
     if actor.kind == "api_client" and getattr(referral, "api_client_id", None) == actor.id:
         rel.add("referrer")
+    # The hospital a discharge is from: its ward users and its own system (the
+    # discharge, its delays and readiness are theirs to record).
+    if (getattr(referral, "kind", None) == "discharge" and actor.hospital
+            and actor.hospital == getattr(referral, "hospital_ods", None)
+            and (actor.kind == "api_client" or (actor.kind == "user" and actor.role == "ward"))):
+        rel.add("hospital")
     if actor.kind == "user" and actor.role == "call_handler":
         rel.add("call_handler")
     return frozenset(rel)
