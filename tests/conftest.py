@@ -130,10 +130,10 @@ def make_api_client(db):
     """make_api_client(sources=["emas"], service=None) -> (client row, token)."""
     from spoa.models import ApiClient
 
-    def make(sources=("emas", "nhs111", "gp"), service=None, rate=None, name=None):
+    def make(sources=("emas", "nhs111", "gp"), service=None, rate=None, name=None, hospital=None):
         row, token = ApiClient.issue(
             name=name or f"client-{uuid.uuid4().hex[:8]}", sources=list(sources) if sources else None,
-            service=service, rate_limit_per_minute=rate)
+            service=service, rate_limit_per_minute=rate, hospital_ods=hospital)
         db.session.add(row)
         db.session.commit()
         return row, token
@@ -147,6 +147,12 @@ def sender(make_api_client):
     row, token = make_api_client()
     return row, {"Authorization": f"Bearer {token}"}
 
+
+@pytest.fixture
+def hospital_sender(make_api_client):
+    """Northampton General's own system (RNS01): (client row, Authorization headers)."""
+    row, token = make_api_client(sources=("acute", "community_hospital"), hospital="RNS01", name="ngh-epr")
+    return row, {"Authorization": f"Bearer {token}"}
 
 
 
