@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from rules.clock_policy import URGENCIES
 
 from ..lifecycle import PUBLIC_EVENTS, STATES
-from .fields import AsciiInteger, FreeText, UtcDateTime, printable
+from .fields import AsciiDate, AsciiInteger, FreeText, UtcDateTime, printable
 
 
 class ClockEffectSchema(Schema):
@@ -207,8 +207,13 @@ class ReferralQuerySchema(Schema):
 
 class EventSchema(Schema):
     event = fields.String(required=True, validate=validate.OneOf(PUBLIC_EVENTS))
-    reason = FreeText(allow_none=True, validate=validate.Length(max=2000))
+    reason = FreeText(allow_none=True, validate=validate.Length(max=2000), metadata={
+        "description": "why, where the event needs one; delay: a reason code of rules/policy/discharge.yaml"})
     route = fields.String(allow_none=True, validate=_CODE, metadata={"description": "override/triage: the new route"})
     urgency = fields.String(allow_none=True, validate=validate.OneOf(URGENCIES))
     service = fields.String(allow_none=True, validate=_CODE, metadata={
         "description": "reassign: the voluntary organisation on duty today to move it to (a service code)"})
+    at = UtcDateTime(allow_none=True, metadata={
+        "description": "discharged: when the patient left hospital, with its offset (default now; not in the future)"})
+    discharge_ready_date = AsciiDate(allow_none=True, metadata={
+        "description": "ready_again: the new discharge ready date (today or later, UK)"})
