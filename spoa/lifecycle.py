@@ -58,24 +58,27 @@ def _in_hospital(referral) -> str | None:
     return None
 
 
+# Readiness withdrawn is the DRD being None (models/referral.py).
 def _ready(referral) -> str | None:
-    if getattr(referral, "discharge_ready_date", None) is None:
-        return _in_hospital(referral) or "readiness for discharge is already withdrawn"
-    return _in_hospital(referral)
+    if _in_hospital(referral) or referral.discharge_ready_date is not None:
+        return _in_hospital(referral)
+    return "readiness for discharge is already withdrawn"
 
 
 def _withdrawn(referral) -> str | None:
-    if getattr(referral, "discharge_ready_date", None) is not None:
-        return _in_hospital(referral) or "the patient is already ready for discharge"
-    return _in_hospital(referral)
+    if _in_hospital(referral) or referral.discharge_ready_date is None:
+        return _in_hospital(referral)
+    return "the patient is already ready for discharge"
 
 
 def _delayed(referral) -> str | None:
     """Still in hospital, still ready, and today (UK) after the discharge ready date."""
-    refused = _ready(referral)
+    refused = _in_hospital(referral)
     if refused:
-        return refused.replace("already withdrawn", "withdrawn")
+        return refused
     drd = referral.discharge_ready_date
+    if drd is None:
+        return "readiness for discharge is withdrawn"
     if uk_date(now()) <= drd:
         return f"it is not delayed until the day after its discharge ready date ({drd.isoformat()})"
     return None
