@@ -49,8 +49,6 @@ def post_discharge(client, hospital_sender, frozen_now):
                 body["patient"]["lives_alone"] = False
             if review:
                 body["observations"]["news2"] = 5
-            if INTERIM:
-                return _interim(client, headers, body, simple, review, needs)
             response = client.post("/api/v1/referrals", json=body, headers=headers)
         assert response.status_code == 201, response.get_json()
         return full_view(response.get_json()["id"])
@@ -95,45 +93,3 @@ def row(db, referral):
 def reread(referral) -> dict:
     return full_view(referral["id"])
 
-
-INTERIM = True  # until intake 1.1 lands: a community post made into a discharge
-
-
-def _interim(client, headers, body, simple, review, needs):
-    from tests.referral_data import VALID_REFERRAL
-    from spoa.extensions import db
-    from spoa.models import Referral
-    from spoa.services import deadlines
-    import copy
-    community = copy.deepcopy(VALID_REFERRAL)
-    community.pop("received_at")
-    community["source"] = "acute"
-    community.pop("emas_category")
-    community["source_reference"] = body["source_reference"]
-    response = client.post("/api/v1/referrals", json=community, headers=headers)
-    assert response.status_code == 201, response.get_json()
-    referral = db.session.get(Referral, uuid.UUID(response.get_json()["id"]))
-    section = body["discharge"]
-    referral.kind, referral.hospital_ods, referral.ward = "discharge", section["hospital_ods"], section["ward"]
-    referral.discharge = section
-    referral.admitted_on = date.fromisoformat(section["admitted_on"])
-    referral.discharge_ready_date = date.fromisoformat(section["discharge_ready_date"])
-    route, state = "home_rehab", "offered"
-    if simple:
-        route, state = "discharge_simple", "offered"
-    elif review:
-        route, state = "supervisor_review", "in_review"
-    elif needs == BED_REHAB:
-        route = "bed_rehab"
-    elif needs == CARE_HOME:
-        route = "care_home_assessment"
-    referral.route, referral.state, referral.urgency = route, state, "urgent"
-    for c in referral.clocks:
-        deadlines.cancel(c, c.started_at)
-        c.status = "met" if c.name == "triage" else "cancelled"
-    deadlines.align_clocks_to_route(referral)
-    for c in referral.clocks:
-        if c.name == "triage" and c.status == "running" and route != "supervisor_review":
-            c.status, c.met_at, c.next_due_at = "met", c.started_at, None
-    db.session.commit()
-    return full_view(referral.id)
