@@ -9,8 +9,8 @@ from rules.facts import derive_facts
 
 from ..lifecycle import Actor, LifecycleError, check_event
 from ..models import TriageDecision
-from ..clocks import add_duration, format_uk, now, receipt
-from ..policy import current_policy, current_working_hours
+from ..clocks import format_uk, now, receipt
+from ..policy import current_policy
 from . import capacity, deadlines, duty, flags
 from .events import record_event
 
@@ -41,10 +41,9 @@ def preview(data: dict) -> dict:
     received = receipt(data.get("received_at"), now())
     facts = derive_facts(data, received_at=received)
     decision = policy.decide(facts)
-    clocks = [
-        {"name": t.name, "deadline": format_uk(add_duration(received, t.duration, t.counts, current_working_hours()))}
-        for t in policy.clock_targets(decision.route, decision.urgency) if t.starts_from == "receipt" and t.duration
-    ]
+    drd = (data.get("discharge") or {}).get("discharge_ready_date")
+    clocks = [{"name": name, "deadline": format_uk(deadline)} for name, deadline in deadlines.from_receipt(
+        decision.route, decision.urgency, received, kind=data.get("kind") or "community", drd=drd)]
     return {"route": decision.route, "route_name": policy.routes[decision.route].name, "urgency": decision.urgency,
             "rule_id": decision.rule_id, "explanation": decision.explanation, "clocks": clocks}
 
