@@ -5,8 +5,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
-from .fields import OdsCode
-from .form_input import FormSchema, Trimmed, WholeNumber, name_field
+from .form_input import FormSchema, HospitalCode, Trimmed, WholeNumber, name_field
 from .services import assignable_services, unknown_service
 from .vocab import DISCHARGE_SOURCES, SOURCES
 
@@ -20,7 +19,7 @@ class NewApiClientSchema(FormSchema):
     service = fields.String(load_default=None, metadata={"label": "Service whose own system it is"})
     # A hospital's own system: it reads and acts on its hospital's discharges
     # (spoa/access.py), and sends discharges only (as acute or community_hospital).
-    hospital_ods = OdsCode(load_default=None, metadata={"label": "Hospital ODS code (a hospital's own system)"})
+    hospital_ods = HospitalCode(load_default=None, metadata={"label": "Hospital ODS code (a hospital's own system)"})
     rate_limit_per_minute = WholeNumber(
         load_default=None, metadata={"label": "Requests a minute (optional)"},
         validate=validate.Range(min=1, max=RATE_MAX,

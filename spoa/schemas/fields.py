@@ -56,24 +56,6 @@ class Postcode(fields.String):
         return f"{compact[:-3]} {compact[-3:]}"
 
 
-# ASCII only, checked before upper-casing: a hospital's code is compared exactly
-# (a ward's access is hospital_ods = the user's), and "ſ".upper() is "S".
-_ODS_CODE = re.compile(r"^[A-Z0-9]{3,6}$")
-
-
-class OdsCode(fields.String):
-    """An organisation's ODS code (a hospital's, e.g. RNS01): 3 to 6 letters and digits,
-    stored upper case, so a ward user typed as "rns01" reads RNS01's discharges."""
-
-    default_error_messages = {"invalid_ods": "An ODS code is 3 to 6 letters or digits, for example RNS01"}
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        code = super()._deserialize(value, attr, data, **kwargs).strip()
-        if not (code.isascii() and _ODS_CODE.match(code.upper())):
-            raise self.make_error("invalid_ods")
-        return code.upper()
-
-
 class NhsNumber(fields.String):
     """Ten digits (spaces allowed) with a valid modulus-11 check digit, stored as digits."""
 

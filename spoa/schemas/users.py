@@ -7,8 +7,7 @@ import re
 from marshmallow import ValidationError, fields, validates, validates_schema
 
 from ..models.user import ROLES, username_key
-from .fields import OdsCode
-from .form_input import FormSchema, Password, Trimmed
+from .form_input import FormSchema, HospitalCode, Password, Trimmed
 from .services import assignable_services, unknown_service
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 200  # the sign-in form takes at most 200 characters
@@ -29,7 +28,7 @@ class NewUserSchema(FormSchema):
     role = fields.String(required=True, error_messages={"required": "Choose a role"},
                          metadata={"label": "Role"})
     service = fields.String(load_default=None, metadata={"label": "Service (clinicians only)"})
-    hospital_ods = OdsCode(load_default=None, metadata={"label": "Hospital ODS code (ward users only)"})
+    hospital_ods = HospitalCode(load_default=None, metadata={"label": "Hospital ODS code (ward users only)"})
     password = Password(required=True, error_messages={"required": "Enter an initial password"},
                         metadata={"label": "Initial password"})
 
