@@ -1,0 +1,113 @@
+"""How a hospital discharge reads to people, on the ward's list and the referral
+page alike: where it stands against its discharge ready date ("Ready today",
+"Delayed 2 days"), the pathway reached beside the ward's proposal, and the
+discharge section in plain English (spoa/schemas/vocab.py's labels).
+Template globals, so every page words a discharge the same way."""
+from dataclasses import dataclass
+from datetime import date
+
+from ..clocks import now, uk_date
+from ..policy import current_policy
+from ..schemas import vocab
+from . import bp
+
+# The yes/no needs a ward describes (intake-contract.md, discharge.needs), as a
+# question a reader answers with Yes, No or Not known (absent: not known).
+NEED_QUESTIONS = {
+    "personal_care": "Needs help with personal care",
+    "night_care": "Needs care at night",
+    "two_carers": "Needs two carers",
+    "rehab_goals": "Has rehabilitation goals",
+    "cognition_concern": "Concern about memory or thinking",
+}
+
+
+def delayed_days(referral, today: date) -> int:
+    """Days the patient stayed (or has stayed so far) past the DRD: (the UK date they
+    left, or today if still in hospital) minus the DRD, never below 0 (COMMON13), so
+    a discharge at 23:59 on the DRD is not delayed. 0 while readiness is withdrawn.
+
+    A stand-in: the clocks helper's spoa/services/delays.py counts delayed days for
+    the alerts and reports; once it is on main this body becomes a call to it, and
+    nothing else on the pages changes (this is the only place they compute it)."""
+    if referral.discharge_ready_date is None:
+        return 0
+    last = min(uk_date(referral.discharged_at), today) if referral.discharged_at else today
+    return max(0, (last - referral.discharge_ready_date).days)
+
+
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+@dataclass(frozen=True)
+class Readiness:
+    text: str
+    is_delayed: bool
+
+
+@bp.app_template_global()
+def readiness(referral) -> Readiness:
+    """Where a discharge stands against its DRD today (UK)."""
+    today = uk_date(now())
+    late = delayed_days(referral, today)
+    if referral.discharged_at is not None:
+        return Readiness(f"Left {_days(late)} after the ready date" if late else "Left by the ready date", late > 0)
+    if referral.discharge_ready_date is None:
+        return Readiness("Readiness withdrawn", False)
+    if late:
+        return Readiness(f"Delayed {_days(late)}", True)
+    ahead = (referral.discharge_ready_date - today).days
+    return Readiness("Ready today" if ahead == 0 else "Ready tomorrow" if ahead == 1 else f"Ready in {_days(ahead)}",
+                     False)
+
+
+@bp.app_template_global()
+def pathway_reached(referral) -> str:
+    """The pathway of the route set (P0-P3), or that a person is to decide it."""
+    return f"P{referral.pathway}" if referral.pathway is not None else "Not decided yet"
+
+
+@bp.app_template_global()
+def pathway_note(referral) -> str | None:
+    """The ward's proposal where it differs from the pathway reached: shown, never deciding."""
+    proposed, reached = referral.proposed_pathway, referral.pathway
+    if proposed is None or proposed == reached:
+        return None
+    if reached is None:
+        return f"Ward proposed P{proposed}; a person decides the pathway"
+    return f"Ward proposed P{proposed}, needs say P{reached}"
+
+
+@bp.app_template_global()
+def route_name(code: str | None) -> str:
+    """A route's name as clocks.yaml gives it (a voluntary organisation's code as written)."""
+    if not code:
+        return "Not routed"
+    route = current_policy().routes.get(code)
+    return route.name if route else code.replace("_", " ")
+
+
+def _yes_no(value) -> str:
+    return "Not known" if value is None else "Yes" if value else "No"
+
+
+@bp.app_template_global()
+def discharge_needs(section: dict | None) -> list[tuple[str, str]]:
+    """The needs as (question, answer) rows: mobility, each yes/no need, equipment."""
+    needs = (section or {}).get("needs") or {}
+    mobility = needs.get("mobility")
+    rows = [("Mobility", vocab.MOBILITY.get(mobility, mobility) if mobility else "Not known")]
+    rows += [(question, _yes_no(needs.get(key))) for key, question in NEED_QUESTIONS.items()]
+    equipment = needs.get("equipment")
+    if equipment is not None:
+        # A code the vocabulary does not know yet is shown as the ward wrote it.
+        rows.append(("Equipment", ", ".join(vocab.EQUIPMENT.get(e, e.replace("_", " ")) for e in equipment) or "None"))
+    return rows
+
+
+@bp.app_template_global()
+def discharge_label(vocabulary: str, code: str | None) -> str:
+    """care_package / usual_residence codes in words; absent is "Not known"."""
+    labels = {"care_package": vocab.CARE_PACKAGES, "usual_residence": vocab.USUAL_RESIDENCES}[vocabulary]
+    return labels.get(code, code) if code else "Not known"
