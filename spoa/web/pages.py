@@ -9,6 +9,7 @@ from ..models import Referral
 from ..policy import current_policy
 from ..services import capacity, duty, flags
 from . import bp
+from .action_fields import EXTRA_INPUTS, delay_reasons
 from .roles import current_actor
 
 BUTTONS = {
@@ -28,6 +29,10 @@ BUTTONS = {
     "cancel": "Cancel referral",
     "withdraw": "Withdraw",
     "add_information": "Add a note",
+    "discharged": "Record discharge",
+    "delay": "Record today's delay reason",
+    "readiness_withdrawn": "Withdraw readiness",
+    "ready_again": "Ready again",
 }
 # Withdrawing is the referrer's act (its system, through the API) or a
 # supervisor's from the referral page; on a list it would only be a slip away.
@@ -52,7 +57,10 @@ def page_actions(referral, actor, on_list: bool = False) -> list[dict]:
     return [
         {"event": e, "label": BUTTONS.get(e, e.replace("_", " ").capitalize()),
          "needs_reason": BY_EVENT[e].needs_reason, "needs_route": e in ("triage", "override"),
-         "services": [o for o in duty_choices() if o[0] != referral.assigned_service] if e == "reassign" else None}
+         "services": [o for o in duty_choices() if o[0] != referral.assigned_service] if e == "reassign" else None,
+         # A delay's reason is a code from discharge.yaml, chosen, not typed.
+         "reasons": delay_reasons() if e == "delay" else None,
+         "input": EXTRA_INPUTS.get(e)}  # discharged: when they left; ready_again: the new DRD
         for e in events if not (on_list and e in NOT_ON_LISTS)
     ]
 
