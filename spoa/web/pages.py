@@ -36,7 +36,9 @@ BUTTONS = {
 }
 # Withdrawing is the referrer's act (its system, through the API) or a
 # supervisor's from the referral page; on a list it would only be a slip away.
-NOT_ON_LISTS = frozenset({"withdraw", "add_information", "redirect"})
+# So is withdrawing a patient's readiness for discharge (the clocks stop): a
+# clinical change made with the whole referral in view.
+NOT_ON_LISTS = frozenset({"withdraw", "add_information", "redirect", "readiness_withdrawn"})
 
 
 def referral_or_404(referral_id: str, via: str) -> Referral:

@@ -15,6 +15,7 @@ from ..lifecycle import OPEN_STATES
 from ..models import Referral
 from ..schemas.form_input import HospitalCode
 from . import bp
+from .pages import page_actions
 from .roles import current_actor, role_required
 
 # Long enough to see the week's discharges through to their welfare checks.
@@ -33,6 +34,8 @@ def ward_discharges():
         mine = mine.where(Referral.hospital_ods == hospital)
     waiting = db.session.scalars(mine.where(Referral.discharged_at.is_(None), Referral.state.in_(OPEN_STATES)).order_by(
         Referral.discharge_ready_date.is_(None), Referral.discharge_ready_date, Referral.received_at)).all()
+    # The buttons the ward needs most, on the row: record the discharge, today's delay, ready again.
+    waiting = [(r, page_actions(r, actor, on_list=True)) for r in waiting]
     left = db.session.scalars(mine.where(Referral.discharged_at >= now() - RECENTLY).order_by(
         Referral.discharged_at.desc())).all()
     return render_template("ward.html", waiting=waiting, left=left, hospital=hospital, error=None,
