@@ -6,6 +6,7 @@ Template globals, so every page words a discharge the same way."""
 from dataclasses import dataclass
 from datetime import date
 
+from .. import pathways
 from ..clocks import now, uk_date
 from ..policy import current_policy
 from ..schemas import vocab
@@ -65,18 +66,16 @@ def readiness(referral) -> Readiness:
 @bp.app_template_global()
 def pathway_reached(referral) -> str:
     """The pathway of the route set (P0-P3), or that a person is to decide it."""
-    return f"P{referral.pathway}" if referral.pathway is not None else "Not decided yet"
+    return pathways.pathway_label(referral.pathway) or "Not decided yet"
 
 
 @bp.app_template_global()
 def pathway_note(referral) -> str | None:
-    """The ward's proposal where it differs from the pathway reached: shown, never deciding."""
-    proposed, reached = referral.proposed_pathway, referral.pathway
-    if proposed is None or proposed == reached:
-        return None
-    if reached is None:
-        return f"Ward proposed P{proposed}; a person decides the pathway"
-    return f"Ward proposed P{proposed}, needs say P{reached}"
+    """The ward's proposal beside the pathway: where the route's differs (spoa/pathways.py's
+    words, as the API answers them), or while a person is still to decide it."""
+    if referral.pathway is None and referral.proposed_pathway is not None:
+        return f"Ward proposed {pathways.pathway_label(referral.proposed_pathway)}; a person decides."
+    return pathways.pathway_note(referral.proposed_pathway, referral.pathway)
 
 
 @bp.app_template_global()

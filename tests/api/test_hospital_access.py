@@ -4,16 +4,21 @@ import uuid
 
 import pytest
 
-from spoa.models import AccessEvent
-from tests.ward_data import make_discharge
+from spoa.models import AccessEvent, Referral
+from tests.ward_data import post_discharge
 
 
 @pytest.fixture
-def discharges(client, sender, payload, db):
+def discharges(client, sender, make_api_client, payload, db):
+    """RNS01's discharge and RYY01's, both sent by a discharge hub's system (bound to
+    no hospital), and an ambulance's referral."""
+    _, token = make_api_client(sources=("acute",), name="discharge-hub")
+    hub = {"Authorization": f"Bearer {token}"}
+    community = client.post("/api/v1/referrals", json=payload(), headers=sender[1]).get_json()
     return {
-        "ours": make_discharge(client, sender[1], payload),
-        "theirs": make_discharge(client, sender[1], payload, hospital="RYY01"),
-        "community": make_discharge(client, sender[1], payload, kind="community", hospital_ods=None, ward=None),
+        "ours": post_discharge(client, hub),
+        "theirs": post_discharge(client, hub, hospital="RYY01"),
+        "community": db.session.get(Referral, uuid.UUID(community["id"])),
     }
 
 
@@ -28,7 +33,7 @@ def test_a_hospital_system_reads_its_hospitals_discharge_sent_by_another_in_the_
     response = client.get(f"/api/v1/referrals/{discharges['ours'].id}", headers=hospital_sender[1])
     assert response.status_code == 200
     body = response.get_json()
-    assert body["reference"] == discharges["ours"].reference
+    assert body["reference"] == discharges["ours"].reference and body["discharge"]["hospital_ods"] == "RNS01"
     assert "history" not in body and "channel" not in body  # the sender's view, not the service's
 
 
@@ -45,7 +50,7 @@ def test_a_hospital_system_may_not_read_another_hospitals_or_a_community_referra
 
 def test_a_hospital_systems_list_is_its_hospitals_discharges_and_what_it_sent(
         client, hospital_sender, discharges, payload, db):
-    body = payload(source="acute")
+    body = payload(source="acute")  # a community referral it sent: its own, though no discharge
     body.pop("emas_category")
     own = client.post("/api/v1/referrals", json=body, headers=hospital_sender[1]).get_json()
     listed = client.get("/api/v1/referrals", headers=hospital_sender[1]).get_json()

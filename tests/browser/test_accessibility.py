@@ -251,32 +251,33 @@ def test_a_clinician_s_worklist_referral_and_capacity_pages(signed_in, live_serv
     audit.assert_clean()
 
 
-def _ward(db, live_server, token) -> dict:
-    """RNS01's ward user (wren) and its discharges: one delayed two days, one ready
-    today (the ward proposed P1, the needs say P2), one discharged this morning."""
-    from tests.ward_data import discharge_columns
+def _ward(db, live_server) -> dict:
+    """RNS01's ward user (wren) and its discharges, sent by its own system: one
+    delayed two days, one ready today (the ward proposed P1, the needs say P2), one
+    discharged two hours ago."""
+    from tests.ward_data import NEEDS_P2, ward_body
 
     user = User(username="wren", role="ward", hospital_ods="RNS01")
     user.set_password(PASSWORD)
-    db.session.add(user)
+    system, token = ApiClient.issue(name="ngh-epr", sources=["acute"], hospital_ods="RNS01")
+    db.session.add_all([user, system])
     db.session.commit()
     made = {}
-    for name, drd_in_days, extra in (("delayed", -2, {}), ("today", 0, {"pathway": 2, "route": "bed_rehab"}),
-                                     ("left", -1, {"discharged_at": now() - timedelta(hours=2)})):
-        made[name] = (post_referral(live_server, token), drd_in_days, extra)
-    # Then (SQLite: one writer at a time, and the server is another) made discharges.
-    for body, drd_in_days, extra in made.values():
-        referral = db.session.get(Referral, uuid.UUID(body["id"]))
-        for column, value in {**discharge_columns(drd_in_days=drd_in_days), **extra}.items():
-            setattr(referral, column, value)
+    for name, body in (("delayed", ward_body(drd_in_days=-2)), ("today", ward_body(needs=NEEDS_P2, ward="Becket")),
+                       ("left", ward_body(drd_in_days=-1, ward="Spencer"))):
+        response = requests.post(f"{live_server}/api/v1/referrals", json=body, timeout=5,
+                                 headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201, response.text
+        made[name] = response.json()
+    # (Recorded by its column: the patient left before these tests look.)
+    db.session.get(Referral, uuid.UUID(made["left"]["id"])).discharged_at = now() - timedelta(hours=2)
     db.session.commit()
     db.session.remove()
-    made = {name: body for name, (body, _, _) in made.items()}
     return made
 
 
 def test_the_ward_s_list_and_a_discharge_referral_page(browser, live_server, world, db, audit):
-    made = _ward(db, live_server, world)
+    made = _ward(db, live_server)
     context = browser.new_context(base_url=live_server)
     page = context.new_page()
     page.goto("/login")
@@ -298,7 +299,7 @@ def test_the_ward_s_list_and_a_discharge_referral_page(browser, live_server, wor
 def test_the_ward_records_a_discharge_by_keyboard_and_is_told_beside_the_field(browser, live_server, world, db,
                                                                                audit):
     pytest.importorskip("spoa.services.delays", reason="the clocks helper's discharge events are not on main yet")
-    made = _ward(db, live_server, world)
+    made = _ward(db, live_server)
     context = browser.new_context(base_url=live_server)
     page = context.new_page()
     page.goto("/login")
@@ -332,7 +333,7 @@ def test_the_ward_records_a_discharge_by_keyboard_and_is_told_beside_the_field(b
 
 
 def test_the_supervisor_s_discharges_by_hospital_and_the_ward_user_form(signed_in, live_server, world, db, audit):
-    _ward(db, live_server, world)
+    _ward(db, live_server)
     page = signed_in("sian")
     page.goto("/ward?hospital=R")
     page.locator("#hospital-error").wait_for()

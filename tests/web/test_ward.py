@@ -1,26 +1,30 @@
 """The ward's own view: a ward user reads its hospital's discharges and nothing
 else, on every page that shows referrals; a refused read is a 404, recorded."""
 import html
+import uuid
 from datetime import timedelta
 
 import pytest
 
 from spoa.clocks import now
-from tests.ward_data import make_discharge
+from spoa.models import Referral
+from tests.ward_data import NEEDS_P2, post_discharge
 
 from .conftest import csrf_token
 from .test_access_policy import fire, refusals
 
 
 @pytest.fixture
-def discharges(client, sender, payload, db):
-    """RNS01's two discharges (one delayed two days), RYY01's one, and a community referral."""
+def discharges(client, hospital_sender, make_api_client, sender, payload, db):
+    """RNS01's two discharges (one delayed two days; one ready today, P2 where the
+    ward proposed P1), RYY01's one (from its own system), and an ambulance's referral."""
+    _, token = make_api_client(sources=("acute",), hospital="RYY01", name="kgh-epr")
+    community = client.post("/api/v1/referrals", json=payload(), headers=sender[1]).get_json()
     return {
-        "ours_delayed": make_discharge(client, sender[1], payload, drd_in_days=-2, ward="Talbot Butler"),
-        "ours_today": make_discharge(client, sender[1], payload, drd_in_days=0, ward="Becket", pathway=2,
-                                     route="bed_rehab"),
-        "theirs": make_discharge(client, sender[1], payload, hospital="RYY01", ward="Elsewhere"),
-        "community": make_discharge(client, sender[1], payload, kind="community", hospital_ods=None, ward=None),
+        "ours_delayed": post_discharge(client, hospital_sender[1], drd_in_days=-2, ward="Talbot Butler"),
+        "ours_today": post_discharge(client, hospital_sender[1], ward="Becket", needs=NEEDS_P2),
+        "theirs": post_discharge(client, {"Authorization": f"Bearer {token}"}, hospital="RYY01", ward="Elsewhere"),
+        "community": db.session.get(Referral, uuid.UUID(community["id"])),
     }
 
 
@@ -134,7 +138,8 @@ def test_the_referral_page_shows_the_discharge_in_plain_english(client, ward_use
     page = page_text(client.get(f"/referrals/{discharges['ours_today'].id}"))
     section = page[page.index("Hospital discharge"):page.index("Clocks")]
     for words in ("Northampton General Hospital (RNS01)", "Becket", "Ready today", "Needs one carer",
-                  "Needs help with personal care</dt><dd>Yes", "Needs care at night</dt><dd>Not known",
+                  "Needs help with personal care</dt><dd>Yes", "Needs two carers</dt><dd>No",
+                  "Concern about memory or thinking</dt><dd>Not known",
                   "Commode, grab rail", "Paused (active before admission, on hold)", "Own home",
                   "Wants to go home to her cat.", "Ben Lovelace (son), 07700 900000",
                   "P2: Bed-based rehabilitation", "Ward proposed P1, needs say P2"):

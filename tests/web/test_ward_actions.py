@@ -9,7 +9,7 @@ import pytest
 
 from spoa.clocks import now
 from spoa.models import DelayedDay
-from tests.ward_data import make_discharge
+from tests.ward_data import post_discharge
 
 from .conftest import csrf_token
 
@@ -19,9 +19,9 @@ WINTER_NOON = datetime(2026, 12, 1, 12, tzinfo=timezone.utc)  # 12:00 UK (GMT)
 
 
 @pytest.fixture
-def delayed(client, sender, payload, db, frozen_now):
+def delayed(client, hospital_sender, db, frozen_now):
     frozen_now(WINTER_NOON)
-    return make_discharge(client, sender[1], payload, drd_in_days=-2)
+    return post_discharge(client, hospital_sender[1], drd_in_days=-2)
 
 
 @pytest.fixture
