@@ -4,12 +4,12 @@ page alike: where it stands against its discharge ready date ("Ready today",
 discharge section in plain English (spoa/schemas/vocab.py's labels).
 Template globals, so every page words a discharge the same way."""
 from dataclasses import dataclass
-from datetime import date
 
 from .. import pathways
 from ..clocks import now, uk_date
 from ..policy import current_policy
 from ..schemas import vocab
+from ..services import delays
 from . import bp
 
 # The yes/no needs a ward describes (intake-contract.md, discharge.needs), as a
@@ -23,20 +23,6 @@ NEED_QUESTIONS = {
 }
 
 
-def delayed_days(referral, today: date) -> int:
-    """Days the patient stayed (or has stayed so far) past the DRD: (the UK date they
-    left, or today if still in hospital) minus the DRD, never below 0 (COMMON13), so
-    a discharge at 23:59 on the DRD is not delayed. 0 while readiness is withdrawn.
-
-    A stand-in: the clocks helper's spoa/services/delays.py counts delayed days for
-    the alerts and reports; once it is on main this body becomes a call to it, and
-    nothing else on the pages changes (this is the only place they compute it)."""
-    if referral.discharge_ready_date is None:
-        return 0
-    last = min(uk_date(referral.discharged_at), today) if referral.discharged_at else today
-    return max(0, (last - referral.discharge_ready_date).days)
-
-
 def _days(n: int) -> str:
     return f"{n} day" if n == 1 else f"{n} days"
 
@@ -45,19 +31,23 @@ def _days(n: int) -> str:
 class Readiness:
     text: str
     is_delayed: bool
+    reason: str | None = None  # a patient delayed today: today's reason as staff read it, or that none is recorded
 
 
 @bp.app_template_global()
 def readiness(referral) -> Readiness:
-    """Where a discharge stands against its DRD today (UK)."""
+    """Where a discharge stands against its DRD today (UK). The delayed days are
+    services/delays.py's, the one count the alerts and answers use too."""
     today = uk_date(now())
-    late = delayed_days(referral, today)
+    late = delays.delayed_days(referral, today)
     if referral.discharged_at is not None:
         return Readiness(f"Left {_days(late)} after the ready date" if late else "Left by the ready date", late > 0)
     if referral.discharge_ready_date is None:
         return Readiness("Readiness withdrawn", False)
     if late:
-        return Readiness(f"Delayed {_days(late)}", True)
+        code = delays.reason_on(referral, today)
+        reason = current_policy().discharge.reason_label(code) if code else "No delay reason recorded today"
+        return Readiness(f"Delayed {_days(late)}", True, reason)
     ahead = (referral.discharge_ready_date - today).days
     return Readiness("Ready today" if ahead == 0 else "Ready tomorrow" if ahead == 1 else f"Ready in {_days(ahead)}",
                      False)

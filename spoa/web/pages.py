@@ -7,7 +7,7 @@ from .. import access
 from ..lifecycle import BY_EVENT, allowed_events
 from ..models import Referral
 from ..policy import current_policy
-from ..services import capacity, duty, flags
+from ..services import capacity, delays, duty, flags
 from . import bp
 from .action_fields import EXTRA_INPUTS, delay_reasons
 from .roles import current_actor
@@ -71,6 +71,8 @@ def _worth_offering(referral, event: str) -> bool:
     """A button that could only answer "nothing to do" is not shown."""
     if event == "acknowledge_escalation":
         return referral.has_unacknowledged_breach
+    if event == "delay":  # once a day: today's reason, once recorded, is recorded
+        return delays.reason_on(referral) is None
     return True
 
 

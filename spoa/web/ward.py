@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import render_template, request
 from marshmallow import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import access
 from ..clocks import now
@@ -29,7 +30,9 @@ def ward_discharges():
     hospital, error = (actor.hospital, None) if actor.role == "ward" else _hospital_asked()
     if error:
         return render_template("ward.html", waiting=[], left=[], hospital=None, error=error, is_ward=False), 422
-    mine = select(Referral).where(access.readable(actor), Referral.kind == "discharge")
+    # Delayed days in one query, not one per row (today's reason is shown beside each delay).
+    mine = select(Referral).where(access.readable(actor), Referral.kind == "discharge").options(
+        selectinload(Referral.delayed_days))
     if hospital:
         mine = mine.where(Referral.hospital_ods == hospital)
     waiting = db.session.scalars(mine.where(Referral.discharged_at.is_(None), Referral.state.in_(OPEN_STATES)).order_by(

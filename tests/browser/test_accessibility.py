@@ -298,7 +298,6 @@ def test_the_ward_s_list_and_a_discharge_referral_page(browser, live_server, wor
 
 def test_the_ward_records_a_discharge_by_keyboard_and_is_told_beside_the_field(browser, live_server, world, db,
                                                                                audit):
-    pytest.importorskip("spoa.services.delays", reason="the clocks helper's discharge events are not on main yet")
     made = _ward(db, live_server)
     context = browser.new_context(base_url=live_server)
     page = context.new_page()

@@ -13,8 +13,6 @@ from tests.ward_data import post_discharge
 
 from .conftest import csrf_token
 
-pytest.importorskip("spoa.services.delays", reason="the clocks helper's discharge events are not on main yet")
-
 WINTER_NOON = datetime(2026, 12, 1, 12, tzinfo=timezone.utc)  # 12:00 UK (GMT)
 
 
@@ -42,6 +40,7 @@ def post(client, referral, event, **fields):
 
 def test_the_ward_sees_its_discharges_buttons_and_no_others(client, ward_user, delayed):
     page = page_of(client, delayed)
+    assert "Delayed 2 days</strong><br>No delay reason recorded today" in page
     events = set(re.findall(r'name="event" value="([a-z_]+)"', page))
     assert events == {"discharged", "readiness_withdrawn", "delay"}  # ready_again: only once withdrawn
     assert 'type="datetime-local"' in page and "Left hospital at (UK time, blank for now)" in page
@@ -91,6 +90,9 @@ def test_a_ward_records_todays_delay_reason_from_its_list(client, ward_user, del
     assert response.status_code == 302 and response.headers["Location"] == "/ward"
     row = db.session.query(DelayedDay).filter_by(referral_id=delayed.id).one()
     assert (row.reason, row.recorded_by) == ("awaiting_care_package", "wendy")
+    listed = html.unescape(client.get("/ward").get_data(as_text=True))
+    assert "Delayed 2 days</strong><br>Awaiting a package of care at home" in listed
+    assert f'id="reason-delay-{delayed.id}"' not in listed  # once a day
 
 
 def test_a_delay_reason_that_is_no_code_is_said_beside_the_select(client, ward_user, delayed, db):
