@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from spoa.clocks import now
-from spoa.models import ApiClient, Service, User
+from spoa.models import ApiClient, Referral, Service, User
 from tests.people import PASSWORD
 from tests.referral_data import VALID_REFERRAL
 
@@ -248,6 +248,107 @@ def test_a_clinician_s_worklist_referral_and_capacity_pages(signed_in, live_serv
     page.get_by_role("button", name="Save capacity").click()
     page.locator(".inset", has_text="in use").wait_for()
     audit.check(page, "capacity, declared")
+    audit.assert_clean()
+
+
+def _ward(db, live_server) -> dict:
+    """RNS01's ward user (wren) and its discharges, sent by its own system: one
+    delayed two days, one ready today (the ward proposed P1, the needs say P2), one
+    discharged two hours ago."""
+    from tests.ward_data import NEEDS_P2, ward_body
+
+    user = User(username="wren", role="ward", hospital_ods="RNS01")
+    user.set_password(PASSWORD)
+    system, token = ApiClient.issue(name="ngh-epr", sources=["acute"], hospital_ods="RNS01")
+    db.session.add_all([user, system])
+    db.session.commit()
+    made = {}
+    for name, body in (("delayed", ward_body(drd_in_days=-2)), ("today", ward_body(needs=NEEDS_P2, ward="Becket")),
+                       ("left", ward_body(drd_in_days=-1, ward="Spencer"))):
+        response = requests.post(f"{live_server}/api/v1/referrals", json=body, timeout=5,
+                                 headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201, response.text
+        made[name] = response.json()
+    # (Recorded by its column: the patient left before these tests look.)
+    db.session.get(Referral, uuid.UUID(made["left"]["id"])).discharged_at = now() - timedelta(hours=2)
+    db.session.commit()
+    db.session.remove()
+    return made
+
+
+def test_the_ward_s_list_and_a_discharge_referral_page(browser, live_server, world, db, audit):
+    made = _ward(db, live_server)
+    context = browser.new_context(base_url=live_server)
+    page = context.new_page()
+    page.goto("/login")
+    page.fill("#username", "wren")
+    page.fill("#password", PASSWORD)
+    page.press("#password", "Enter")
+    page.wait_for_url("**/ward")  # where a ward user lands
+    assert page.locator("tbody tr").count() == 3  # two awaiting, one discharged
+    audit.check(page, "ward: patients awaiting discharge and recently discharged")
+    page.goto(f"/referrals/{made['today']['id']}")
+    page.get_by_role("heading", name="Hospital discharge").wait_for()
+    audit.check(page, "referral: a discharge, as its ward")
+    page.goto("/")
+    audit.check(page, "home, ward")
+    context.close()
+    audit.assert_clean()
+
+
+def test_the_ward_records_a_discharge_by_keyboard_and_is_told_beside_the_field(browser, live_server, world, db,
+                                                                               audit):
+    made = _ward(db, live_server)
+    context = browser.new_context(base_url=live_server)
+    page = context.new_page()
+    page.goto("/login")
+    page.fill("#username", "wren")
+    page.fill("#password", PASSWORD)
+    page.press("#password", "Enter")
+    page.wait_for_url("**/ward")
+    delayed = made["delayed"]["id"]
+    audit.check(page, "ward: list with its actions")
+
+    when = page.locator(f"[id='at-discharged-{delayed}']")
+    when.fill("2099-01-01T10:30")  # (typed in the browser's own day, month, year... boxes)
+    when.press("Enter")  # submits its own form: Record discharge
+    page.locator(f"[id='at-discharged-{delayed}-error']").wait_for()  # in the future: beside the field
+    audit.check(page, "ward: a discharge time refused, beside its field")
+
+    reason = page.locator(f"[id='reason-delay-{delayed}']")
+    reason.focus()
+    reason.select_option("awaiting_care_package")  # a select's own keys, by a person: arrows then Enter
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.locator(".inset", has_text="Delay reason recorded for today").wait_for()
+
+    page.goto(f"/referrals/{delayed}")
+    page.get_by_role("button", name="Record discharge").focus()
+    page.keyboard.press("Enter")  # blank time: now
+    page.locator(".inset", has_text="Discharged from hospital").wait_for()
+    audit.check(page, "referral: discharged, as its ward")
+    context.close()
+    audit.assert_clean()
+
+
+def test_the_supervisor_s_discharges_by_hospital_and_the_ward_user_form(signed_in, live_server, world, db, audit):
+    _ward(db, live_server)
+    page = signed_in("sian")
+    page.goto("/ward?hospital=R")
+    page.locator("#hospital-error").wait_for()
+    audit.check(page, "discharges by hospital (supervisor), hospital code refused")
+    page.fill("#hospital", "rns01")
+    page.press("#hospital", "Enter")
+    page.locator("tbody tr").first.wait_for()
+    audit.check(page, "discharges by hospital (supervisor)")
+    admin = signed_in("ada")
+    admin.goto("/admin/users")
+    admin.fill("#username", "wendy")
+    admin.select_option("#role", "ward")
+    admin.fill("#password", "a long new password")
+    admin.get_by_role("button", name="Add user").click()
+    admin.locator("#hospital_ods-error").wait_for()
+    audit.check(admin, "admin users, a ward user without a hospital")
     audit.assert_clean()
 
 
