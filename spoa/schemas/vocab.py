@@ -78,3 +78,22 @@ EQUIPMENT = {
     "key_safe": "Key safe",
 }
 PATHWAYS = (0, 1, 2, 3)
+# The discharge pathways in plain English (standards.md section 2), as the form,
+# the preview and the pages name them.
+PATHWAY_NAMES = {
+    0: "Pathway 0: home with no new care",
+    1: "Pathway 1: home with new or restarted support",
+    2: "Pathway 2: a community bed with recovery support",
+    3: "Pathway 3: a care home, to assess long-term needs",
+}
+
+
+def pathway_note(reached: int | None, proposed: int | None) -> str | None:
+    """What is shown beside a discharge's pathway when the ward proposed another
+    (routing-policy.md: kept and shown, never deciding); None when they agree or
+    the ward proposed none."""
+    if proposed is None or proposed == reached:
+        return None
+    if reached is None:
+        return f"Ward proposed P{proposed}; a supervisor decides the pathway"
+    return f"Ward proposed P{proposed}, needs say P{reached}"

@@ -11,6 +11,7 @@ from ..lifecycle import Actor, LifecycleError, check_event
 from ..models import TriageDecision
 from ..clocks import add_duration, format_uk, now, receipt
 from ..policy import current_policy, current_working_hours
+from ..schemas import vocab
 from . import capacity, deadlines, duty, flags
 from .events import record_event
 
@@ -32,7 +33,8 @@ def rules_input(referral) -> dict:
 
 
 def preview(data: dict) -> dict:
-    """The decision and clock targets a validated referral would get now (nothing stored)."""
+    """The decision and clock targets a validated referral would get now (nothing stored);
+    for a discharge, also the pathway reached and the ward's proposed one."""
     policy = current_policy()
     received = receipt(data.get("received_at"), now())
     facts = derive_facts(data, received_at=received)
@@ -41,8 +43,15 @@ def preview(data: dict) -> dict:
         {"name": t.name, "deadline": format_uk(add_duration(received, t.duration, t.counts, current_working_hours()))}
         for t in policy.clock_targets(decision.route, decision.urgency) if t.starts_from == "receipt" and t.duration
     ]
-    return {"route": decision.route, "route_name": policy.routes[decision.route].name, "urgency": decision.urgency,
-            "rule_id": decision.rule_id, "explanation": decision.explanation, "clocks": clocks}
+    answer = {"route": decision.route, "route_name": policy.routes[decision.route].name,
+              "urgency": decision.urgency, "rule_id": decision.rule_id, "explanation": decision.explanation,
+              "clocks": clocks}
+    if data.get("kind") == "discharge":
+        # The pathway the needs reach, with the ward's own proposal beside it (never deciding).
+        reached, proposed = policy.routes[decision.route].pathway, data["discharge"].get("proposed_pathway")
+        answer.update(pathway=reached, pathway_name=vocab.PATHWAY_NAMES.get(reached), proposed_pathway=proposed,
+                      pathway_note=vocab.pathway_note(reached, proposed))
+    return answer
 
 
 def facts_of(referral) -> dict:
