@@ -71,7 +71,7 @@ DISCHARGE = IntakeForm(
              "discharge.needs.two_carers", "discharge.needs.rehab_goals", "discharge.needs.cognition_concern",
              "consent"),
     lists=("discharge.needs.equipment",),
-    sections=("patient", "discharge"),
+    always_sent=("discharge",),
     for_people={
         **COMMUNITY.for_people,
         ("discharge.admitted_on", "Not a valid date."): "Enter the date admitted " + _DATE_EXAMPLE,

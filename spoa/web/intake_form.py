@@ -33,6 +33,9 @@ class IntakeForm:
     choices: tuple[str, ...] = ()  # yes / no / not known radios: not known is absent, never false
     lists: tuple[str, ...] = ()  # checkboxes
     sections: tuple[str, ...] = ("patient",)  # a wholly blank one: each required field in it says so
+    # Sections sent even when every box in them is blank, so each required field in
+    # them is asked for by name (not the whole section said to be missing).
+    always_sent: tuple[str, ...] = ()
     # The contract's wording is for systems; a person typing gets an example.
     for_people: dict[tuple[str, str], str] = field(default_factory=dict)
 
@@ -183,6 +186,8 @@ def to_intake(form, variant: IntakeForm = COMMUNITY) -> dict:
         ticked = form.getlist(path)
         if ticked:
             _set(body, path, ticked)
+    for path in variant.always_sent:
+        body.setdefault(path, {})
     if not body.get("source_reference"):
         # A phone referral seldom comes with the caller's own reference. The form's
         # own id (made when the blank form was served) stands in, so pressing Save
