@@ -359,3 +359,8 @@ def test_an_open_referral_for_the_same_patient_is_shown_in_the_preview_and_asked
     assert db.session.query(Referral).count() == 1
     assert post_form(client, {**again, "duplicate_choice": "new"}).status_code == 302
     assert db.session.query(Referral).count() == 2
+
+
+def test_the_home_page_offers_the_discharge_form_to_those_who_enter_referrals(client, login_as):
+    login_as("call_handler")
+    assert f'href="{NEW}"' in client.get("/").get_data(as_text=True)
