@@ -95,5 +95,5 @@ def pathway_note(reached: int | None, proposed: int | None) -> str | None:
     if proposed is None or proposed == reached:
         return None
     if reached is None:
-        return f"Ward proposed P{proposed}; a supervisor decides the pathway"
+        return f"Ward proposed P{proposed}; a person decides the pathway"
     return f"Ward proposed P{proposed}, needs say P{reached}"

@@ -45,7 +45,7 @@
     var pathway = panel.querySelector(".preview__pathway");
     var proposed = panel.querySelector(".preview__proposed");
     if (!pathway) { return; }
-    pathway.textContent = data.ready ? (data.pathway_name || "Pathway: a person decides") : "";
+    pathway.textContent = (data.ready && data.pathway_name) || "";
     proposed.textContent = (data.ready && data.pathway_note) || "";
     proposed.hidden = !proposed.textContent;
   }

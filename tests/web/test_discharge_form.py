@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from spoa.clocks import now, uk_date
 from spoa.models import Referral
+from spoa.services.triage import facts_of
 from spoa.web.discharge_form import DISCHARGE
 from spoa.web.intake_form import to_intake
 
@@ -178,7 +179,7 @@ ROWS = [  # (case, what the coordinator types, rule, route, pathway, urgency)
 @pytest.mark.parametrize("typed, rule, route, pathway, urgency", [r[1:] for r in ROWS], ids=[r[0] for r in ROWS])
 def test_each_discharge_row_is_reached_through_the_form_and_stored_with_its_pathway(
         client, login_as, db, typed, rule, route, pathway, urgency):
-    add_org(db, "good_neighbours")  # on duty every day: D8's settling-in help has somewhere to go
+    add_org(db, "good_neighbours", total=3)  # on duty every day with places: D8's settling-in help has somewhere to go
     handler = login_as("call_handler")
     typed = dict(typed)
     response = post_form(client, ward_call(drd_in_days=typed.pop("drd_in_days", 1), **typed))
@@ -202,7 +203,7 @@ def test_rehab_goals_not_known_are_not_taken_as_no_so_d2_goes_to_a_person(client
     assert (referral.rules_decision.rule_id, referral.route, referral.pathway) == (
         "discharge-night-care-unplanned", "supervisor_review", None)
     assert "rehab_goals" not in referral.discharge["needs"]
-    assert referral.rules_decision.facts["rehab_goals"] is None
+    assert facts_of(referral)["rehab_goals"] is None and facts_of(referral)["two_carers"] is True
 
 
 def test_the_saved_referral_keeps_the_section_as_typed(client, login_as, db):
@@ -324,7 +325,7 @@ def test_the_preview_shows_the_ward_s_proposal_beside_a_different_pathway(client
     review = preview_of(client, ward_call(**{"discharge.needs.night_care": "yes", "discharge.needs.rehab_goals": "",
                                              "discharge.proposed_pathway": "3"}))
     assert (review["route"], review["pathway"], review["pathway_name"]) == ("supervisor_review", None, None)
-    assert review["pathway_note"] == "Ward proposed P3; a supervisor decides the pathway"
+    assert review["pathway_note"] == "Ward proposed P3; a person decides the pathway"
 
 
 def test_the_preview_of_a_half_typed_call_names_what_is_still_needed(client, login_as):
