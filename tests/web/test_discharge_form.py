@@ -241,6 +241,9 @@ def test_pressing_save_twice_stores_one_discharge_referral(client, login_as, db)
     ({"discharge.hospital_ods": "RNS-01"}, "discharge.hospital_ods", "ODS code"),
     ({"discharge.admitted_on": "31/02/2026"}, "discharge.admitted_on", "Enter the date admitted as day/month/year"),
     ({"discharge.proposed_pathway": "7"}, "discharge.proposed_pathway", "0, 1, 2 or 3"),
+    ({"discharge.proposed_pathway": "٣"}, "discharge.proposed_pathway", "integer"),  # int("٣") would be 3
+    ({"discharge.discharge_ready_date": "٢٤/١١/٢٠٢٦"}, "discharge.discharge_ready_date",
+     "Enter the discharge ready date as day/month/year"),
     ({"discharge.needs.equipment": ["commode", "Hoist!"]}, "discharge.needs.equipment", "equipment code"),
     ({"source": "gp"}, "source", "acute or community_hospital"),
     ({"consent": ""}, "consent", "Select whether the patient has agreed"),
