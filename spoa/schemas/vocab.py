@@ -87,13 +87,3 @@ PATHWAY_NAMES = {
     3: "Pathway 3: a care home, to assess long-term needs",
 }
 
-
-def pathway_note(reached: int | None, proposed: int | None) -> str | None:
-    """What is shown beside a discharge's pathway when the ward proposed another
-    (routing-policy.md: kept and shown, never deciding); None when they agree or
-    the ward proposed none."""
-    if proposed is None or proposed == reached:
-        return None
-    if reached is None:
-        return f"Ward proposed P{proposed}; a person decides the pathway"
-    return f"Ward proposed P{proposed}, needs say P{reached}"

@@ -10,6 +10,7 @@ from rules.facts import derive_facts
 from ..lifecycle import Actor, LifecycleError, check_event
 from ..models import TriageDecision
 from ..clocks import add_duration, format_uk, now, receipt
+from ..pathways import pathway_note
 from ..policy import current_policy, current_working_hours
 from ..schemas import vocab
 from . import capacity, deadlines, duty, flags
@@ -54,7 +55,7 @@ def preview(data: dict) -> dict:
         # The pathway the needs reach, with the ward's own proposal beside it (never deciding).
         reached, proposed = policy.routes[decision.route].pathway, data["discharge"].get("proposed_pathway")
         answer.update(pathway=reached, pathway_name=vocab.PATHWAY_NAMES.get(reached), proposed_pathway=proposed,
-                      pathway_note=vocab.pathway_note(reached, proposed))
+                      pathway_note=pathway_note(proposed, reached))
     return answer
 
 

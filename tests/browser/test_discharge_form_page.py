@@ -65,7 +65,7 @@ def test_a_ward_s_call_is_typed_by_keyboard_previewed_on_its_pathway_and_saved(c
     # Before Save: the service and pathway the needs reach (D5), and the ward's proposal beside it.
     page.locator(".preview__route", has_text="Home-based rehabilitation").wait_for()
     assert page.inner_text(".preview__pathway") == "Pathway 1: home with new or restarted support"
-    assert page.inner_text(".preview__proposed") == "Ward proposed P2, needs say P1"
+    assert page.inner_text(".preview__proposed") == "Ward proposed P2, needs say P1."
     assert "discharge-p1-rehab" in page.inner_text(".preview__why")
 
     tab_to(page, "=")  # the Save button has neither id nor name

@@ -324,11 +324,11 @@ def test_the_preview_shows_the_ward_s_proposal_beside_a_different_pathway(client
     login_as("call_handler")
     data = preview_of(client, ward_call(**{"discharge.needs.night_care": "yes"}))
     assert (data["route"], data["pathway"], data["proposed_pathway"]) == ("bed_rehab", 2, 1)
-    assert data["pathway_note"] == "Ward proposed P1, needs say P2"
+    assert data["pathway_note"] == "Ward proposed P1, needs say P2."
     review = preview_of(client, ward_call(**{"discharge.needs.night_care": "yes", "discharge.needs.rehab_goals": "",
                                              "discharge.proposed_pathway": "3"}))
     assert (review["route"], review["pathway"], review["pathway_name"]) == ("supervisor_review", None, None)
-    assert review["pathway_note"] == "Ward proposed P3; a person decides the pathway"
+    assert review["pathway_note"] is None  # a person is still to decide: nothing to set the proposal against
 
 
 def test_the_preview_of_a_half_typed_call_names_what_is_still_needed(client, login_as):
