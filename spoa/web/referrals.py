@@ -26,6 +26,7 @@ from .roles import current_actor, role_required
 INTAKE = IntakeSchema()
 MAY_ENTER = ("call_handler", "supervisor")
 FORMS = {form.kind: form for form in (COMMUNITY, DISCHARGE)}
+FORM_OF_VIEW = {"web.new_referral": COMMUNITY, "web.new_discharge_referral": DISCHARGE}
 
 
 def shown_duplicates(data) -> list[Referral]:
