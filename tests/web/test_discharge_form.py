@@ -3,12 +3,12 @@ through the same IntakeSchema as a hospital system's post; the rules D1-D9 pick
 the pathway; messages sit beside the fields; not known stays unknown."""
 import html
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from spoa.clocks import now, uk_date
+from spoa.clocks import end_of_uk_day, format_uk, now, uk_date
 from spoa.models import Referral
 from spoa.services.triage import facts_of
 from spoa.web.discharge_form import DISCHARGE
@@ -344,7 +344,21 @@ def test_a_community_preview_has_no_pathway(client, login_as):
     from .test_referral_form import GOOD
 
     data = client.post("/referrals/preview", data={**GOOD, "csrf_token": csrf_token(client, "/referrals/new")}).get_json()
-    assert data["ready"] and "pathway" not in data and "pathway_note" not in data
+    assert data["ready"] and (data["pathway"], data["pathway_name"], data["pathway_note"]) == (None, None, None)
+    assert [c["name"] for c in data["clocks"]] == ["first_contact"]  # the community clocks, unchanged
+
+
+def test_the_preview_gives_a_discharge_s_own_clocks_the_ward_s_one_by_the_end_of_the_ready_date(
+        client, login_as, frozen_now):
+    login_as("call_handler")
+    frozen_now(datetime(2026, 11, 24, 10, 30, tzinfo=timezone.utc))  # 10:30 UK time
+    data = preview_of(client, ward_call(date(2026, 11, 24), drd_in_days=2))
+    assert data["clocks"] == [{"name": "accept", "deadline": format_uk(datetime(2026, 11, 24, 14, 30, tzinfo=timezone.utc))},
+                              {"name": "discharge", "deadline": format_uk(end_of_uk_day(date(2026, 11, 26)))}]
+    # Ready yesterday: a day from the call to leave, not a deadline already gone.
+    late = preview_of(client, ward_call(date(2026, 11, 24), drd_in_days=-1))
+    assert late["clocks"][1] == {"name": "discharge",
+                                 "deadline": format_uk(datetime(2026, 11, 25, 10, 30, tzinfo=timezone.utc))}
 
 
 # The duplicate check, as on the community form.
