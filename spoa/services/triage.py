@@ -10,8 +10,9 @@ from rules.facts import derive_facts
 from ..lifecycle import Actor, LifecycleError, check_event
 from ..pathways import pathway_note
 from ..models import TriageDecision
-from ..clocks import add_duration, format_uk, now, receipt
+from ..clocks import add_duration, by_end_of_day, format_uk, now, receipt
 from ..policy import current_policy, current_working_hours
+from ..schemas import vocab
 from . import capacity, deadlines, duty, flags
 from .events import record_event
 
@@ -37,21 +38,31 @@ def rules_input(referral) -> dict:
 
 
 def preview(data: dict) -> dict:
-    """The decision and clock targets a validated referral would get now (nothing stored)."""
+    """The decision and clock targets a validated referral would get now (nothing stored);
+    for a discharge, also the pathway reached (and its name) and the ward's proposed one."""
     policy = current_policy()
     received = receipt(data.get("received_at"), now())
     facts = derive_facts(data, received_at=received)
     decision = policy.decide(facts)
-    clocks = [
-        {"name": t.name, "deadline": format_uk(add_duration(received, t.duration, t.counts, current_working_hours()))}
-        for t in policy.clock_targets(decision.route, decision.urgency) if t.starts_from == "receipt" and t.duration
-    ]
+    kind = data.get("kind", "community")
+    drd = (data.get("discharge") or {}).get("discharge_ready_date")
+
+    def deadline(t):
+        # As deadlines.py sets a stored clock's: a discharge's DRD clock ends with the UK day.
+        if t.ends_on_drd:
+            return by_end_of_day(drd, received, t.duration)
+        return add_duration(received, t.duration, t.counts, current_working_hours())
+
+    clocks = [{"name": t.name, "deadline": format_uk(deadline(t))}
+              for t in policy.clock_targets(decision.route, decision.urgency, kind=kind)
+              if t.starts_from == "receipt" and t.duration]
     pathway = pathway_of(decision.route, data.get("kind") == "discharge")
     proposed = (data.get("discharge") or {}).get("proposed_pathway")
     return {"route": decision.route, "route_name": policy.routes[decision.route].name, "urgency": decision.urgency,
             "rule_id": decision.rule_id, "explanation": decision.explanation, "clocks": clocks,
             # a discharge's pathway beside the ward's proposal (None on a community referral)
-            "pathway": pathway, "proposed_pathway": proposed, "pathway_note": pathway_note(proposed, pathway)}
+            "pathway": pathway, "pathway_name": vocab.PATHWAY_NAMES.get(pathway), "proposed_pathway": proposed,
+            "pathway_note": pathway_note(proposed, pathway)}
 
 
 def facts_of(referral) -> dict:

@@ -16,7 +16,7 @@ from datetime import timedelta
 import pytest
 import requests
 
-from spoa.clocks import now
+from spoa.clocks import now, uk_date
 from spoa.models import ApiClient, Referral, Service, User
 from tests.people import PASSWORD
 from tests.referral_data import VALID_REFERRAL
@@ -203,6 +203,42 @@ def test_the_new_referral_form_blank_with_errors_and_with_the_preview(signed_in,
     page.get_by_role("button", name="Save referral").click()
     page.wait_for_url("**/referrals/*?saved=1")
     audit.check(page, "referral saved (reference to read out)")
+    audit.assert_clean()
+
+
+def test_the_discharge_form_blank_with_errors_and_with_the_preview(signed_in, audit):
+    page = signed_in("cara")
+    page.goto("/referrals/new/discharge")
+    audit.check(page, "discharge referral, blank")
+
+    page.fill("[id='discharge.admitted_on']", "31/02/2026")  # and nothing else: errors beside fields
+    page.get_by_role("button", name="Save referral").click()
+    page.locator(".error-summary").wait_for()
+    assert page.locator(".error-message").count() > 3
+    audit.check(page, "discharge referral, saved with errors")
+
+    today = uk_date(now())
+    page.goto("/referrals/new/discharge")
+    page.select_option("[id='source']", "acute")
+    page.fill("[id='discharge.hospital_ods']", "RNS01")
+    page.fill("[id='discharge.ward']", "Talbot Butler")
+    page.fill("[id='patient.given_name']", "Ada")
+    page.fill("[id='patient.family_name']", "Lovelace")
+    page.fill("[id='patient.date_of_birth']", "14/03/1938")
+    page.fill("[id='patient.postcode']", "NN1 5BD")
+    page.fill("[id='discharge.admitted_on']", (today - timedelta(days=3)).strftime("%d/%m/%Y"))
+    page.fill("[id='discharge.discharge_ready_date']", today.strftime("%d/%m/%Y"))
+    page.check("input[name='discharge.needs.night_care'][value=yes]")
+    page.check("input[name='discharge.needs.rehab_goals'][value=yes]")
+    page.check("input[name='discharge.proposed_pathway'][value='1']")
+    page.check("input[name=consent][value=yes]")
+    page.locator(".preview__proposed", has_text="Ward proposed P1, needs say P2").wait_for()
+    audit.check(page, "discharge referral, preview with the ward's proposal")
+
+    assert not focus_hidden_under_the_preview(page)
+    page.get_by_role("button", name="Save referral").click()
+    page.wait_for_url("**/referrals/*?saved=1")
+    audit.check(page, "discharge referral saved")
     audit.assert_clean()
 
 
