@@ -128,10 +128,12 @@ class QueueRow:
 # JSON among them) cost most of a second at 2,000.
 _REFERRAL_COLUMNS = (Referral.id, Referral.reference, Referral.date_of_birth, Referral.source, Referral.route,
                      Referral.assigned_service, Referral.state, Referral.received_at, Referral.waiting_for,
-                     Referral.kind, Referral.hospital_ods, Referral.ward, Referral.discharge_ready_date,
-                     Referral.pathway, Referral.proposed_pathway, Referral.discharged_at,
-                     # One value of the discharge section, not the whole JSON of every row.
-                     Referral.discharge["hospital_name"].as_string().label("hospital_name"))
+                     Referral.kind)
+# A discharge's own, read by the lane's query for discharges only: a queue of community
+# referrals pays nothing for them. One value of the discharge section, not its whole JSON.
+_DISCHARGE_COLUMNS = (Referral.id, Referral.hospital_ods, Referral.ward, Referral.discharge_ready_date,
+                      Referral.pathway, Referral.proposed_pathway, Referral.discharged_at,
+                      Referral.discharge["hospital_name"].as_string().label("hospital_name"))
 _CLOCK_COLUMNS = (Clock.referral_id, Clock.name, Clock.counts, Clock.started_at, Clock.deadline, Clock.status,
                   Clock.escalation_level, Clock.acknowledged_at)
 
@@ -148,28 +150,40 @@ def _rows(where) -> list[QueueRow]:
         clock_query = clock_query.join(Referral, Referral.id == Clock.referral_id).where(where)
     for c in db.session.execute(clock_query):
         clocks.setdefault(c.referral_id, []).append(c)
-    reasons = _latest_reasons(where, [r.id for r in referrals if r.kind == "discharge"], len(referrals))
     policy = current_policy()
     fraction = policy.warn_at[0] if policy.warn_at else 0.75
     hours = current_working_hours()
     today = uk_date(now())
-    return [_row(r, clocks.get(r.id, ()), fraction, hours, today, policy.review_route, reasons.get(r.id))
-            for r in referrals]
+    rows = [_row(r, clocks.get(r.id, ()), fraction, hours, today, policy.review_route) for r in referrals]
+    discharge_ids = [r.id for r in referrals if r.kind == "discharge"]
+    if discharge_ids:
+        _add_discharges(rows, where, discharge_ids, len(referrals), clocks, today)
+    return rows
 
 
-def _latest_reasons(where, discharge_ids: list, how_many: int) -> dict:
-    """Each discharge's latest recorded delay reason: one query for the lane, never one a row."""
-    if not discharge_ids:
-        return {}
-    query = select(DelayedDay.referral_id, DelayedDay.day, DelayedDay.reason).where(DelayedDay.reason.isnot(None))
-    if how_many <= 100:  # as for clocks: a live change by id, the whole queue by join
-        query = query.where(DelayedDay.referral_id.in_(discharge_ids))
-    else:
-        query = query.join(Referral, Referral.id == DelayedDay.referral_id).where(where, Referral.kind == "discharge")
-    latest = {}
-    for d in db.session.execute(query.order_by(DelayedDay.day)):
-        latest[d.referral_id] = d  # ordered by day: the last one kept is the latest
-    return latest
+def _lane_query(query, where, discharge_ids: list, how_many: int, referral_id):
+    """As for clocks: a live change's few discharges by id, the whole queue's by join."""
+    if how_many <= 100:
+        return query.where(referral_id.in_(discharge_ids))
+    if referral_id is not Referral.id:
+        query = query.join(Referral, Referral.id == referral_id)
+    return query.where(where, Referral.kind == "discharge")
+
+
+def _add_discharges(rows, where, discharge_ids: list, how_many: int, clocks: dict, today: date) -> None:
+    """The discharges' own facts, and each one's latest recorded delay reason: two
+    queries for the whole lane, never one a row."""
+    facts = {d.id: d for d in db.session.execute(
+        _lane_query(select(*_DISCHARGE_COLUMNS), where, discharge_ids, how_many, Referral.id))}
+    reasons = {}
+    for d in db.session.execute(_lane_query(
+            select(DelayedDay.referral_id, DelayedDay.day, DelayedDay.reason).where(DelayedDay.reason.isnot(None)),
+            where, discharge_ids, how_many, DelayedDay.referral_id).order_by(DelayedDay.day)):
+        reasons[d.referral_id] = d  # ordered by day: the last one kept is the latest
+    for row in rows:
+        if row.lane == DISCHARGE_LANE:
+            key = uuid.UUID(row.id)
+            row.discharge = _discharge(facts[key], clocks.get(key, ()), today, reasons.get(key))
 
 
 def _discharge(r, running, today, reason) -> DischargeInfo:
@@ -183,7 +197,7 @@ def _discharge(r, running, today, reason) -> DischargeInfo:
         welfare_due=welfare if r.discharged_at is not None else None)
 
 
-def _row(r, running, fraction, hours, today, review_route, reason=None) -> QueueRow:
+def _row(r, running, fraction, hours, today, review_route) -> QueueRow:
     clock = min(running, key=lambda c: c.deadline) if running else None
     amber_at = None
     if clock is not None:
@@ -199,7 +213,6 @@ def _row(r, running, fraction, hours, today, review_route, reason=None) -> Queue
         acknowledged=any(c.acknowledged_at for c in running if c.status == "breached"),
         waiting_for=r.waiting_for,
         lane=lane_of(r.kind, r.route, r.state, review_route),
-        discharge=_discharge(r, running, today, reason) if r.kind == "discharge" else None,
     )
 
 

@@ -112,50 +112,44 @@ def _route(row, names) -> str:
     return route
 
 
-def _reference(row, ctx) -> str:
-    tag = ""
-    if row.waiting_for:
-        label = ctx.flag_labels.get(row.waiting_for) or flags.label(ctx.policy, row.waiting_for)
-        tag = f' <strong class="tag tag--alert">{cell(label)}</strong>'
-    return f'<td><a href="{ctx.referral_link.for_id(row.id)}">{cell(row.reference)}</a>{tag}</td>'
-
-
-def _opening(row, rag: str, filters, extra: str = "") -> str:
-    """The row's <tr>: what the script files, sorts, filters and ticks it by."""
+def _head(row, ctx, rag: str, filters, extra: str = "") -> str:
+    """The row's <tr> (what the script files, sorts, filters and ticks it by) and its
+    reference cell: as every lane has them."""
     rid = cell(row.id)
     timing = (f' data-deadline="{cell(_iso(row.deadline))}" data-amber-at="{cell(_iso(row.amber_at))}"'
               if row.deadline else "")
     hidden = " hidden" if filters and hidden_by(row, filters, rag) else ""
+    tag = ""
+    if row.waiting_for:
+        label = ctx.flag_labels.get(row.waiting_for) or flags.label(ctx.policy, row.waiting_for)
+        tag = f' <strong class="tag tag--alert">{cell(label)}</strong>'
     return (f'<tr id="row-{rid}" class="queue-row rag--{cell(rag)}" data-id="{rid}" data-lane="{cell(row.lane)}"'
             f' data-route="{cell(row.route)}" data-state="{cell(row.state)}" data-source="{cell(row.source)}"'
-            f'{extra}{timing}{hidden}>')
+            f'{extra}{timing}{hidden}>'
+            f'<td><a href="{ctx.referral_link.for_id(row.id)}">{cell(row.reference)}</a>{tag}</td>')
 
 
-def _clock_cells(row, at, rag: str) -> str:
+def _tail(row, ctx, rag: str) -> str:
     """State, next clock, time to breach, status, escalation and the Act link: as every lane shows them."""
     clock = (f"{cell(row.clock_name.replace('_', ' '))} by {cell(format_uk(row.deadline))}"
              if row.deadline else "–")
     escalation = (cell(f"Level {row.escalation_level}{', acknowledged' if row.acknowledged else ''}")
                   if row.escalation_level else "–")
     return (f"<td>{cell(row.state.replace('_', ' '))}</td><td>{clock}</td>"
-            f'<td class="countdown">{cell(row.countdown(at))}</td>'
-            f'<td class="rag"><span class="rag__label">{_RAG_HTML[rag]}</span></td><td>{escalation}</td>')
-
-
-def _act(row, ctx) -> str:
-    return (f'<td><a class="button button--small button--secondary queue-act" href="{ctx.act_link.for_id(row.id)}">'
+            f'<td class="countdown">{cell(row.countdown(ctx.at))}</td>'
+            f'<td class="rag"><span class="rag__label">{_RAG_HTML[rag]}</span></td><td>{escalation}</td>'
+            f'<td><a class="button button--small button--secondary queue-act" href="{ctx.act_link.for_id(row.id)}">'
             f'Act<span class="visually-hidden"> on {cell(row.reference)}</span></a></td></tr>\n')
 
 
 def row_html(row, ctx: RowContext, filters: dict | None = None) -> str:
     if row.discharge is not None:
         return discharge_row_html(row, ctx, filters)
-    at = ctx.at
-    rag = row.rag(at)
+    rag = row.rag(ctx.at)
     return (
-        f"{_opening(row, rag, filters)}{_reference(row, ctx)}"
+        f"{_head(row, ctx, rag, filters)}"
         f"<td>{cell(row.patient_age)}</td><td>{cell(ctx.sources.get(row.source, row.source))}</td>"
-        f"<td>{_route(row, ctx.names)}</td>{_clock_cells(row, at, rag)}{_act(row, ctx)}"
+        f"<td>{_route(row, ctx.names)}</td>{_tail(row, ctx, rag)}"
     )
 
 
@@ -224,8 +218,8 @@ def capacity_words(line) -> str:
 
 
 def discharge_row_html(row, ctx: RowContext, filters: dict | None = None) -> str:
-    at, d = ctx.at, row.discharge
-    rag = row.rag(at)
+    d = row.discharge
+    rag = row.rag(ctx.at)
     today = ctx.today
     extra = (f' data-hospital="{cell(d.hospital_ods)}" data-pathway="{cell(pathway_key(d.pathway))}"'
              f' data-readiness="{cell(d.readiness)}" data-delayed="{cell(d.delayed_in_hospital)}"')
@@ -238,11 +232,11 @@ def discharge_row_html(row, ctx: RowContext, filters: dict | None = None) -> str
     ready = cell(day_words(d.ready_date)) if d.ready_date else "–"
     alert = " readiness--delayed" if d.readiness == "delayed" and d.reason is None else ""
     return (
-        f"{_opening(row, rag, filters, extra)}{_reference(row, ctx)}<td>{cell(row.patient_age)}</td>"
+        f"{_head(row, ctx, rag, filters, extra)}<td>{cell(row.patient_age)}</td>"
         f"<td>{hospital}<br>{cell(d.ward)}</td>"
         f"<td>{cell(pathway_words(d.pathway, d.proposed_pathway))}</td>"
         f'<td>{ready}</td><td class="readiness{alert}">{cell(readiness_words(d, today, ctx.reason_label))}</td>'
-        f"<td>{_route(row, ctx.names)}{capacity}</td>{_clock_cells(row, at, rag)}{_act(row, ctx)}"
+        f"<td>{_route(row, ctx.names)}{capacity}</td>{_tail(row, ctx, rag)}"
     )
 
 

@@ -12,7 +12,7 @@ from spoa.clocks import UTC, now
 from spoa.live import queue_view
 from spoa.models import Clock, DelayedDay, Referral, Service
 
-from .discharge_rows import day, make_discharge
+from tests.discharge_rows import day, make_discharge
 from .test_queue import post, rows_in  # noqa: F401  (a fixture)
 
 AT = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday, 10:00 UK time (GMT)

@@ -44,3 +44,25 @@ def make_discharge(db, post, *, hospital_ods: str = "RNS01", hospital_name: str 
 
 def day(offset: int) -> date:
     return uk_date(now()) + timedelta(days=offset)
+
+
+def record_delay(db, referral_id, reason: str) -> None:
+    """Today's delay reason, as the ward records it. (Until the clocks helper's `delay`
+    event is on main: the DelayedDay row it writes, committed.)"""
+    from spoa.models import DelayedDay
+
+    db.session.add(DelayedDay(referral_id=referral_id, day=uk_date(now()), reason=reason, recorded_by="ward",
+                              recorded_at=now()))
+    db.session.commit()
+    db.session.remove()
+
+
+def record_discharge(db, referral_id, *, closes: bool = False) -> None:
+    """The ward records the discharge. (Until the `discharged` event is on main: the
+    columns it sets; ``closes`` as on discharge_simple.)"""
+    referral = db.session.get(Referral, referral_id)
+    referral.discharged_at = now()
+    if closes:
+        referral.state = "completed"
+    db.session.commit()
+    db.session.remove()

@@ -1,0 +1,86 @@
+"""The discharges' lane in a real browser (issue 13): a supervisor has the queue open
+while a ward records a discharge, and the row and the lane's counts change without a
+reload; the hospital and pathway filters apply at once, to rows that arrive later too."""
+import time
+
+import pytest
+import requests
+
+from spoa.clocks import now
+from spoa.models import ApiClient, User
+from tests.discharge_rows import make_discharge, record_discharge
+from tests.people import PASSWORD
+from tests.referral_data import VALID_REFERRAL
+
+
+@pytest.fixture
+def hub(browser, live_server, db):
+    """A supervisor's queue page, live, and post(**fields) -> a referral through the API."""
+    user = User(username="sian", role="supervisor")
+    user.set_password(PASSWORD)
+    client, token = ApiClient.issue(name="emas-hub", sources=["emas", "gp"])
+    db.session.add_all([user, client])
+    db.session.commit()
+    db.session.remove()
+
+    def post(**fields):
+        body = {**VALID_REFERRAL, "source_reference": f"EMAS-{time.monotonic_ns()}", **fields}
+        body["received_at"] = now().isoformat()
+        response = requests.post(f"{live_server}/api/v1/referrals", json=body, timeout=5,
+                                 headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    context = browser.new_context(base_url=live_server)
+    page = context.new_page()
+    page.goto("/login")
+    page.fill("#username", "sian")
+    page.fill("#password", PASSWORD)
+    page.press("#password", "Enter")
+    page.wait_for_url("**/")
+    page.goto("/queue")
+    page.locator("#live-status[data-state=live]").wait_for()
+    yield page, post
+    context.close()
+
+
+def test_a_discharge_recorded_by_the_ward_updates_the_open_queue_without_a_reload(hub, db):
+    page, post = hub
+    referral = make_discharge(db, post, drd_in_days=-2, pathway=1, proposed_pathway=2)
+    db.session.remove()
+    row = page.locator(f"#lane-discharge #row-{referral.id}")
+    row.wait_for(timeout=2000)
+    assert "Delayed 2 days: no reason recorded" in row.inner_text()
+    assert "P1 (ward proposed P2)" in row.inner_text()
+    assert page.inner_text("#count-delayed-patients") == "1" and page.inner_text("#count-delayed-days") == "2"
+    assert page.inner_text("#counts-pathway [data-key='1'] strong") == "1"
+    page.evaluate("document.body.dataset.sameDocument = 'yes'")  # gone after any reload
+
+    record_discharge(db, referral.id)
+    page.locator(f"#row-{referral.id} .readiness", has_text="Discharged").wait_for(timeout=2000)
+    assert page.inner_text("#count-delayed-patients") == "0" and page.inner_text("#count-delayed-days") == "0"
+    assert page.evaluate("document.body.dataset.sameDocument") == "yes"
+
+
+def test_the_hospital_and_pathway_filters_apply_at_once_and_to_rows_that_arrive_later(hub, db):
+    page, post = hub
+    ngh = make_discharge(db, post)
+    kgh = make_discharge(db, post, hospital_ods="RNQ01", hospital_name="Kettering General Hospital")
+    community = post()
+    db.session.remove()
+    page.reload()  # the hospital filter lists the hospitals with open discharges as the page loads
+    page.locator("#live-status[data-state=live]").wait_for()
+    page.select_option("#filter-hospital", "RNQ01")
+    assert page.locator(f"#row-{ngh.id}").is_hidden() and page.locator(f"#row-{kgh.id}").is_visible()
+    assert page.locator(f"#row-{community['id']}").is_visible()  # the community lanes have no hospital
+    assert "hospital=RNQ01" in page.url
+
+    later = make_discharge(db, post)  # Northampton's: hidden on arrival
+    db.session.remove()
+    page.locator(f"#row-{later.id}").wait_for(state="attached", timeout=2000)
+    assert page.locator(f"#row-{later.id}").is_hidden()
+    assert page.inner_text("#counts-pathway [data-key='1'] strong") == "3"  # counts: every open discharge
+
+    page.select_option("#filter-hospital", "")
+    page.select_option("#filter-pathway", "2")
+    assert page.locator("#lane-discharge tr:visible").count() == 0
