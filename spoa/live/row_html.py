@@ -221,9 +221,10 @@ def discharge_row_html(row, ctx: RowContext, filters: dict | None = None) -> str
     d = row.discharge
     rag = row.rag(ctx.at)
     today = ctx.today
-    extra = (f' data-hospital="{cell(d.hospital_ods)}" data-pathway="{cell(pathway_key(d.pathway))}"'
-             f' data-readiness="{cell(d.readiness)}" data-delayed="{cell(d.delayed_in_hospital)}"')
     hospital = cell(d.hospital_name or d.hospital_ods)
+    extra = (f' data-hospital="{cell(d.hospital_ods)}" data-hospital-name="{hospital}"'
+             f' data-pathway="{cell(pathway_key(d.pathway))}"'
+             f' data-readiness="{cell(d.readiness)}" data-delayed="{cell(d.delayed_in_hospital)}"')
     holder = row.assigned_service or row.route
     capacity = ""
     if holder in ctx.capacity:

@@ -99,6 +99,16 @@
     document.getElementById("count-delayed-days").textContent = days;
   }
 
+  // A hospital whose first open discharge arrives after the page loaded joins the filter's choices.
+  function offerHospital(row) {
+    var select = document.getElementById("filter-hospital"), code = row.dataset.hospital;
+    if (code === undefined || select.querySelector("option[value='" + CSS.escape(code) + "']")) { return; }
+    var option = document.createElement("option");
+    option.value = code;
+    option.textContent = row.dataset.hospitalName;
+    select.appendChild(option);
+  }
+
   function recount() {
     count(document.getElementById("counts-route"), "route", function (k) { return routeNames[k] || k.replace(/_/g, " "); });
     count(document.getElementById("counts-state"), "state", function (k) { return k.replace(/_/g, " "); });
@@ -137,6 +147,7 @@
       var data = JSON.parse(e.data);
       Object.keys(lanes).forEach(function (name) { lanes[name].innerHTML = data.lanes[name] || ""; });
       document.getElementById("capacity").innerHTML = data.capacity;
+      Array.prototype.forEach.call(lanes.discharge.children, offerHospital);
       recount();
       setStatus("Live: changes appear as they happen.", "live");
     });
@@ -146,6 +157,7 @@
       var row = fromHtml(data.html);
       if (old) { old.parentNode.removeChild(old); }
       place(row, lanes[data.lane]);
+      offerHospital(row);
       recount();
     });
     source.addEventListener("gone", function (e) {

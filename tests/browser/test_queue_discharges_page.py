@@ -2,11 +2,12 @@
 while a ward records a discharge, and the row and the lane's counts change without a
 reload; the hospital and pathway filters apply at once, to rows that arrive later too."""
 import time
+from datetime import datetime, timedelta
 
 import pytest
 import requests
 
-from spoa.clocks import now
+from spoa.clocks import UK, now, to_uk
 from spoa.models import ApiClient, User
 from tests.discharge_rows import make_discharge, record_discharge
 from tests.people import PASSWORD
@@ -68,8 +69,10 @@ def test_the_hospital_and_pathway_filters_apply_at_once_and_to_rows_that_arrive_
     kgh = make_discharge(db, post, hospital_ods="RNQ01", hospital_name="Kettering General Hospital")
     community = post()
     db.session.remove()
-    page.reload()  # the hospital filter lists the hospitals with open discharges as the page loads
-    page.locator("#live-status[data-state=live]").wait_for()
+    page.locator(f"#row-{kgh.id}").wait_for()
+    # Hospitals with no open discharge when the page loaded join the choices as their rows arrive.
+    assert page.locator("#filter-hospital option").all_inner_texts() == [
+        "All", "Northampton General Hospital", "Kettering General Hospital"]
     page.select_option("#filter-hospital", "RNQ01")
     assert page.locator(f"#row-{ngh.id}").is_hidden() and page.locator(f"#row-{kgh.id}").is_visible()
     assert page.locator(f"#row-{community['id']}").is_visible()  # the community lanes have no hospital
@@ -84,3 +87,30 @@ def test_the_hospital_and_pathway_filters_apply_at_once_and_to_rows_that_arrive_
     page.select_option("#filter-hospital", "")
     page.select_option("#filter-pathway", "2")
     assert page.locator("#lane-discharge tr:visible").count() == 0
+
+
+def test_at_midnight_the_page_takes_a_fresh_snapshot_for_the_new_day(browser, live_server, hub, db):
+    """"Ready tomorrow" is wrong the morning after: the page reopens its stream when the UK
+    day changes, and the snapshot says each row for the new day."""
+    _, post = hub
+    referral = make_discharge(db, post)
+    db.session.remove()
+    context = browser.new_context(base_url=live_server)
+    page = context.new_page()
+    today = to_uk(now()).date()
+    page.clock.install(time=datetime(today.year, today.month, today.day, 23, 59, 50, tzinfo=UK))
+    page.goto("/login")
+    page.fill("#username", "sian")
+    page.fill("#password", PASSWORD)
+    page.press("#password", "Enter")
+    page.wait_for_url("**/")
+    page.goto("/queue")
+    page.locator("#live-status[data-state=live]").wait_for()
+    row = page.locator(f"#row-{referral.id}")
+    page.evaluate(f"document.getElementById('row-{referral.id}').dataset.before = 'midnight'")
+    page.clock.run_for(5000)  # 23:59:55: the same day, the same rows
+    assert row.get_attribute("data-before") == "midnight"
+    page.clock.run_for(10000)  # 00:00:05
+    page.locator(f"#row-{referral.id}:not([data-before])").wait_for(timeout=3000)
+    page.locator("#live-status[data-state=live]").wait_for()
+    context.close()
