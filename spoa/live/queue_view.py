@@ -131,7 +131,7 @@ _REFERRAL_COLUMNS = (Referral.id, Referral.reference, Referral.date_of_birth, Re
                      Referral.kind)
 # A discharge's own, read by the lane's query for discharges only: a queue of community
 # referrals pays nothing for them. One value of the discharge section, not its whole JSON.
-_DISCHARGE_COLUMNS = (Referral.id, Referral.hospital_ods, Referral.ward, Referral.discharge_ready_date,
+_DISCHARGE_COLUMNS = (Referral.id, Referral.kind, Referral.hospital_ods, Referral.ward, Referral.discharge_ready_date,
                       Referral.pathway, Referral.proposed_pathway, Referral.discharged_at,
                       Referral.discharge["hospital_name"].as_string().label("hospital_name"))
 _CLOCK_COLUMNS = (Clock.referral_id, Clock.name, Clock.counts, Clock.started_at, Clock.deadline, Clock.status,
@@ -157,7 +157,7 @@ def _rows(where) -> list[QueueRow]:
     rows = [_row(r, clocks.get(r.id, ()), fraction, hours, today, policy.review_route) for r in referrals]
     discharge_ids = [r.id for r in referrals if r.kind == "discharge"]
     if discharge_ids:
-        _add_discharges(rows, where, discharge_ids, len(referrals), clocks, today)
+        rows = _add_discharges(rows, where, discharge_ids, len(referrals), clocks, today)
     return rows
 
 
@@ -170,9 +170,10 @@ def _lane_query(query, where, discharge_ids: list, how_many: int, referral_id):
     return query.where(where, Referral.kind == "discharge")
 
 
-def _add_discharges(rows, where, discharge_ids: list, how_many: int, clocks: dict, today: date) -> None:
+def _add_discharges(rows, where, discharge_ids: list, how_many: int, clocks: dict, today: date) -> list[QueueRow]:
     """The discharges' own facts, and each one's latest recorded delay reason: two
-    queries for the whole lane, never one a row."""
+    queries for the whole lane, never one a row. A discharge closed between the first
+    query and these has left the queue: its row goes."""
     facts = {d.id: d for d in db.session.execute(
         _lane_query(select(*_DISCHARGE_COLUMNS), where, discharge_ids, how_many, Referral.id))}
     reasons = {}
@@ -180,10 +181,15 @@ def _add_discharges(rows, where, discharge_ids: list, how_many: int, clocks: dic
             select(DelayedDay.referral_id, DelayedDay.day, DelayedDay.reason).where(DelayedDay.reason.isnot(None)),
             where, discharge_ids, how_many, DelayedDay.referral_id).order_by(DelayedDay.day)):
         reasons[d.referral_id] = d  # ordered by day: the last one kept is the latest
+    kept = []
     for row in rows:
         if row.lane == DISCHARGE_LANE:
             key = uuid.UUID(row.id)
+            if key not in facts:
+                continue
             row.discharge = _discharge(facts[key], clocks.get(key, ()), today, reasons.get(key))
+        kept.append(row)
+    return kept
 
 
 def _discharge(r, running, today, reason) -> DischargeInfo:

@@ -55,7 +55,8 @@ def test_a_row_shows_where_the_patient_is_the_pathways_the_ready_date_and_the_se
                   "<td>Thu 26 Nov 2026</td>", ">Ready in 2 days</td>", "Bed-based rehabilitation<br>",
                   ">3 of 10 community beds free</span>", referral.reference, "first contact by"):
         assert shown in row
-    assert 'data-hospital="RNS01" data-pathway="2" data-readiness="ready" data-delayed="0"' in row
+    assert ('data-hospital="RNS01" data-hospital-name="Northampton General Hospital" data-pathway="2"'
+            ' data-readiness="ready" data-delayed="0"') in row
 
 
 def test_care_home_assessment_capacity_is_in_beds(today, client, login_as, post, db):
