@@ -62,6 +62,21 @@ FACT_TYPES: dict[str, FactType] = {
     # consent can be written as "not given" rather than crash the rules.
     "consent": _fact(bool, True, "patient agreed to the referral being shared"),
     "nhs_number_check_failed": _fact(bool, False, "the NHS number failed its check digit (FHIR only)"),
+    "lives_alone": _fact(bool, True, "the patient lives alone"),
+    # Intake 1.1: a hospital discharge's section (routing-policy.md, rows D1-D9).
+    # Every one is None on a community referral, and where the ward did not say.
+    "kind": _fact(str, False, "community or discharge (a ward's transfer of care)"),
+    "days_until_drd": _fact(int, True, "days from the UK date received to the discharge ready date "
+                                       "(0: ready that day; negative: already past it)"),
+    "proposed_pathway": _fact(int, True, "the ward's proposed discharge pathway 0-3 (never deciding)"),
+    "mobility": _fact(str, True, "independent, with_aid, one_carer, two_carers or bed_bound"),
+    "personal_care": _fact(bool, True, "needs help with personal care"),
+    "night_care": _fact(bool, True, "needs care at night"),
+    "two_carers": _fact(bool, True, "needs two carers"),
+    "rehab_goals": _fact(bool, True, "has rehabilitation goals"),
+    "cognition_concern": _fact(bool, True, "a concern about cognition"),
+    "care_package": _fact(str, True, "care before admission: none, paused or lapsed"),
+    "usual_residence": _fact(str, True, "where the patient usually lives: home, care_home or other"),
 }
 FACT_NAMES = frozenset(FACT_TYPES)
 
@@ -90,6 +105,8 @@ def derive_facts(referral: dict, *, received_at: datetime,
     ("not recorded"), never a guess.
     """
     patient = referral.get("patient") or {}
+    discharge = referral.get("discharge") or {}
+    needs = discharge.get("needs") or {}
     observations = referral.get("observations") or {}
     mental_health = referral.get("mental_health") or {}
     function = referral.get("function") or {}
@@ -114,6 +131,18 @@ def derive_facts(referral: dict, *, received_at: datetime,
         "needs_overnight_care": function.get("needs_overnight_care"),
         "consent": referral.get("consent"),
         "nhs_number_check_failed": bool(nhs_number_check_failed),
+        "lives_alone": patient.get("lives_alone"),
+        "kind": referral.get("kind") or "community",  # a v1 body, and a row stored before 1.1
+        "days_until_drd": days_until(discharge.get("discharge_ready_date"), received_at),
+        "proposed_pathway": discharge.get("proposed_pathway"),
+        "mobility": needs.get("mobility"),
+        "personal_care": needs.get("personal_care"),
+        "night_care": needs.get("night_care"),
+        "two_carers": needs.get("two_carers"),
+        "rehab_goals": needs.get("rehab_goals"),
+        "cognition_concern": needs.get("cognition_concern"),
+        "care_package": discharge.get("care_package"),
+        "usual_residence": discharge.get("usual_residence"),
     }
 
 
@@ -121,13 +150,27 @@ def age_on_day_received(date_of_birth, received_at: datetime) -> int | None:
     """Whole years on the UK date received (rules.calendar.age_in_years). A UK
     calendar day: a referral received at 00:30 BST on someone's 18th birthday is
     from an adult, though it is still the day before in UTC."""
+    date_of_birth = _as_date(date_of_birth)
     if date_of_birth is None:
         return None
-    if isinstance(date_of_birth, datetime):
-        date_of_birth = date_of_birth.date()
-    elif isinstance(date_of_birth, str):  # a JSON column may hand back the ISO text
-        date_of_birth = date.fromisoformat(date_of_birth)
     return age_in_years(date_of_birth, uk_date(received_at, "received_at"))
+
+
+def days_until(day, received_at: datetime) -> int | None:
+    """Whole days from the UK date received to ``day``: a discharge received at
+    00:30 BST on its ready date is ready that day (0), though UTC says yesterday."""
+    day = _as_date(day)
+    if day is None:
+        return None
+    return (day - uk_date(received_at, "received_at")).days
+
+
+def _as_date(value) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, str):  # a JSON column (the stored discharge section) hands back the ISO text
+        return date.fromisoformat(value)
+    return value
 
 
 def postcode_parts(postcode: str | None) -> tuple[str | None, str | None]:

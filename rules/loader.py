@@ -35,6 +35,7 @@ ALERTS = ("supervisor", "none")
 FLAG_MAX = 16  # referrals.waiting_for holds the flag
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _ENTRY_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_ROW_LABEL = re.compile(r"^[A-Z]{1,3}[0-9]{1,3}$")
 # rule-engine's own words cannot name a list.
 _KEYWORDS = {"and", "or", "not", "in", "if", "else", "for", "true", "false", "null", "inf", "nan"}
 
@@ -101,20 +102,38 @@ class EntryKind:
     id_example: str
     when_example: str
     description_hint: str  # the problem when description is not plain text (empty too, if required)
-    payload: Callable[[dict, str, ClockPolicy], dict]  # (item, where, clocks) -> the build's own fields
+    # (item, where, clocks, the entries above it) -> the build's own fields
+    payload: Callable[[dict, str, ClockPolicy, list], dict]
 
 
-def _rule_payload(item, where, clocks: ClockPolicy) -> dict:
+def _rule_payload(item, where, clocks: ClockPolicy, earlier: list) -> dict:
     if item["route"] not in clocks.routes:
         known = ", ".join(clocks.routes)
         raise PolicyError(ROUTING, f"unknown route {item['route']!r} (known: {known})", where)
     if item["urgency"] not in URGENCIES:
         known = ", ".join(URGENCIES)
         raise PolicyError(ROUTING, f"unknown urgency {item['urgency']!r} (known: {known})", where)
-    return {"route": item["route"], "urgency": item["urgency"]}
+    return {"route": item["route"], "urgency": item["urgency"], "label": _row_label(item, where, earlier)}
 
 
-def _flag_payload(item, where, clocks: ClockPolicy) -> dict:
+def _row_label(item, where, earlier: list) -> str:
+    """The rule's row in routing-policy.md, as decisions and messages name it: its
+    `row` (D1, for the rows the document lists apart), else the next number after
+    the numbered rules above it. So rows 6-17 keep their numbers whatever is
+    listed between them and row 5."""
+    if "row" not in item:
+        return str(1 + sum(rule.label.isdigit() for rule in earlier))
+    label = item["row"]
+    if not isinstance(label, str) or not _ROW_LABEL.match(label):
+        raise PolicyError(ROUTING, "row should be letters then digits, e.g. D1 (leave it out on a numbered row)",
+                          where)
+    clash = next((rule for rule in earlier if rule.label == label), None)
+    if clash is not None:
+        raise PolicyError(ROUTING, f"row {label} is already rule {clash.id}'s", where)
+    return label
+
+
+def _flag_payload(item, where, clocks: ClockPolicy, earlier: list) -> dict:
     name = item["flag"]
     if not isinstance(name, str) or not _NAME.match(name) or len(name) > FLAG_MAX:
         raise PolicyError(FLAGS, f"flag should be one lower-case word of at most {FLAG_MAX} characters, "
@@ -132,7 +151,7 @@ def _flag_payload(item, where, clocks: ClockPolicy) -> dict:
 
 _RULE_FIELDS = ("id", "description", "when", "route", "urgency", "explain")
 RULES = EntryKind(
-    file=ROUTING, section="rules", build=PolicyRule, fields=_RULE_FIELDS, required=_RULE_FIELDS,
+    file=ROUTING, section="rules", build=PolicyRule, fields=(*_RULE_FIELDS, "row"), required=_RULE_FIELDS,
     fact_types=FACT_TYPES, explain_key="explain", may_be_empty=False, id_example="red-flag",
     when_example="\"news2 != null and news2 >= 7\"",
     description_hint="description should say in plain English what the rule is for",
@@ -166,8 +185,8 @@ def _entries(kind: EntryKind, items, lists, clocks: ClockPolicy) -> tuple:
             raise PolicyError(kind.file, f"id should be lower-case words joined by -, e.g. {kind.id_example}", where)
         earlier = next((e for e in entries if e.id == entry_id), None)
         if earlier:
-            raise PolicyError(kind.file, f"duplicate {kind.build.KIND} id (also row {earlier.row})", where)
-        payload = kind.payload(item, where, clocks)
+            raise PolicyError(kind.file, f"duplicate {kind.build.KIND} id (also row {earlier.shown_row})", where)
+        payload = kind.payload(item, where, clocks, entries)
         description = item.get("description", "")
         if not isinstance(description, str) or (not description.strip() and "description" in kind.required):
             raise PolicyError(kind.file, kind.description_hint, where)

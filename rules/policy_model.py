@@ -30,7 +30,7 @@ class Entry:
     KIND: ClassVar[str] = "entry"  # what the files and messages call it: rule, flag
 
     id: str
-    row: int  # 1-based position in its file (for a rule, the row number of routing-policy.md)
+    row: int  # 1-based position in its file (a rule's row in routing-policy.md is its label)
     description: str
     when: str
     facts: tuple[str, ...]  # the fact names the expression reads, in declaration order
@@ -43,8 +43,13 @@ class Entry:
         try:
             return self.test(values)
         except (re_errors.EngineError, TypeError) as exc:
-            raise DecisionError(f"{self.KIND} {self.id} (row {self.row}) could not be evaluated: "
+            raise DecisionError(f"{self.KIND} {self.id} (row {self.shown_row}) could not be evaluated: "
                                 f"{getattr(exc, 'message', exc)}") from exc
+
+    @property
+    def shown_row(self) -> str:
+        """The row as people are told it: its place in the file (a rule's: routing-policy.md's)."""
+        return str(self.row)
 
     def explained(self, values: dict) -> str:
         return render(self.template, values)
@@ -63,6 +68,11 @@ class PolicyRule(Entry):
     route: str
     urgency: str
     explain: str
+    label: str  # its row in routing-policy.md: "8", or "D3" for a discharge row
+
+    @property
+    def shown_row(self) -> str:
+        return self.label
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,7 +90,7 @@ class Flag(Entry):
 @dataclass(frozen=True)
 class Decision:
     rule_id: str
-    row: int  # 1-based position in routing.yaml: the row number of routing-policy.md
+    row: str  # the deciding rule's row in routing-policy.md: "8", or "D3" (PolicyRule.label)
     route: str
     urgency: str
     explanation: str  # one plain-English sentence, values filled in
@@ -147,7 +157,7 @@ class Policy:
         for rule in self.rules:
             if rule.holds(facts):
                 return Decision(
-                    rule_id=rule.id, row=rule.row, route=rule.route, urgency=rule.urgency,
+                    rule_id=rule.id, row=rule.label, route=rule.route, urgency=rule.urgency,
                     explanation=rule.explained(facts), facts_used=rule.facts_used(facts),
                     rules_version=self.version,
                 )

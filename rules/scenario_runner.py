@@ -6,19 +6,22 @@ optionally, the routed service's free places today (``capacity_free``, null
 or absent when not declared) and the flags (flags.yaml ids) it must raise. The
 referral is put into the shape the intake schema produces (dates as dates,
 postcode and disposition normalised), so a scenario decides exactly as a real
-referral with the same fields would. `flask rules test` and the pytest suite
-both run them through these functions.
+referral with the same fields would. A hospital discharge is a scenario with
+``referral: {kind: discharge, discharge: {...}}``, over a ward's baseline
+(DISCHARGE_BASELINE): its dates are absolute, the received_at being fixed.
+`flask rules test` and the pytest suite both run them through these functions.
 """
 import copy
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import yaml
 
 from .policy_model import Decision, Policy
 from .errors import DecisionError
+from .calendar import uk_date
 from .facts import FactError, check_facts, derive_facts, normalise_disposition
 
 DEFAULT_DIRECTORY = Path(__file__).parent / "scenarios"
@@ -28,6 +31,7 @@ DEFAULT_DIRECTORY = Path(__file__).parent / "scenarios"
 BASELINE = {
     "source": "gp",
     "source_reference": "SCENARIO",
+    "kind": "community",
     "patient": {
         "given_name": "Test", "family_name": "Patient",
         "date_of_birth": date(1950, 6, 1), "postcode": "NN1 5BD",
@@ -36,6 +40,16 @@ BASELINE = {
     "red_flags": [],
     "consent": True,
 }
+
+# A discharge scenario (`kind: discharge`) starts from a ward's referral: from the
+# acute hospital, ready on the UK day received (a DRD given in the file replaces
+# it), every need unknown. The file gives the needs its case is about.
+DISCHARGE_BASELINE = {
+    "source": "acute",
+    "discharge": {"hospital_ods": "RNS01", "ward": "Scenario ward", "admitted_on": None,
+                  "discharge_ready_date": None, "needs": {}},
+}
+DISCHARGE_STAY_DAYS = 3  # admitted this many days before the day received, unless the file says
 
 _TOP = ("description", "received_at", "referral", "nhs_number_check_failed", "capacity_free", "expect")
 _EXPECT = ("rule_id", "route", "urgency")
@@ -54,6 +68,15 @@ _SHAPE = {
     "observations": {"news2": int, "clinical_frailty_scale": int},
     "mental_health": {"risk": str, "suicidal_ideation": bool},
     "function": {"medically_stable": bool, "rehab_potential": bool, "needs_overnight_care": bool},
+    "kind": str,
+    "discharge": {
+        "hospital_ods": str, "hospital_name": str, "ward": str, "admitted_on": date,
+        "discharge_ready_date": date, "expected_discharge_date": date, "proposed_pathway": int,
+        "needs": {"mobility": str, "personal_care": bool, "night_care": bool, "two_carers": bool,
+                  "rehab_goals": bool, "cognition_concern": bool, "equipment": list},
+        "care_package": str, "usual_residence": str, "patient_wishes": str,
+        "carer": {"name": str, "relationship": str, "phone": str},
+    },
 }
 
 
@@ -124,7 +147,7 @@ def _load(path: Path) -> Scenario:
         fail("capacity_free should be a whole number of free places, or null when not declared")
     try:
         received_at = _aware(data["received_at"])
-        referral = _merge(BASELINE, data.get("referral") or {}, _SHAPE, "referral")
+        referral = _referral(data.get("referral") or {}, received_at)
         facts = derive_facts(referral, received_at=received_at, nhs_number_check_failed=check_failed)
         check_facts(facts)
     except (ValueError, FactError) as exc:
@@ -147,6 +170,23 @@ def _aware(value) -> datetime:
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise ValueError("received_at needs a date, time and offset, e.g. 2026-03-14T00:30:00+00:00")
     return value
+
+
+def _referral(changes, received_at: datetime) -> dict:
+    """The scenario's referral over the baseline: a community one, or with
+    ``kind: discharge`` a ward's (DISCHARGE_BASELINE). A discharge section on a
+    community referral is refused, as intake refuses it."""
+    kind = changes.get("kind", "community") if isinstance(changes, dict) else "community"
+    if kind not in ("community", "discharge"):
+        raise ValueError(f"referral.kind {kind!r} should be community or discharge")
+    if kind != "discharge":
+        if isinstance(changes, dict) and "discharge" in changes:
+            raise ValueError("referral.discharge is only for a discharge referral: add kind: discharge")
+        return _merge(BASELINE, changes, _SHAPE, "referral")
+    day = uk_date(received_at, "received_at")
+    base = copy.deepcopy({**BASELINE, **DISCHARGE_BASELINE})
+    base["discharge"].update(admitted_on=day - timedelta(days=DISCHARGE_STAY_DAYS), discharge_ready_date=day)
+    return _merge(base, changes, _SHAPE, "referral")
 
 
 def _merge(base: dict, changes, shape: dict, where: str) -> dict:

@@ -40,9 +40,19 @@ READS_BODY = (400, 413, 415, 422)  # requests.json_body, then requests.load
 READS_QUERY = (422,)  # requests.load
 
 
-def named(name: str, schema):
-    """``schema``, called ``name`` in the document (else its class name less "Schema")."""
+# Components documented as one of several shapes: {name: (the shapes' names)}.
+ONE_OF: dict[str, tuple[str, ...]] = {}
+
+
+def named(name: str, schema, one_of: dict | None = None):
+    """``schema``, called ``name`` in the document (else its class name less "Schema").
+    ``one_of`` ({name: schema}): the shapes a body may take, each a component of its
+    own; ``name`` is documented as exactly one of them (the view still loads with
+    ``schema``, which validates them all)."""
     COMPONENTS[name] = schema
+    if one_of:
+        COMPONENTS.update(one_of)
+        ONE_OF[name] = tuple(one_of)
     return schema
 
 
@@ -106,12 +116,17 @@ def init_app(app, blueprint) -> None:
     # would not be "api", which sign-in and caching rules exempt): openapi_document does.
     api = DocumentOnlyApi(app, spec_kwargs={
         "title": "SPOA intake API", "version": "1", "openapi_version": "3.0.3",
-        "info": {"description": "Electronic referrals into the single point of access (intake contract v1)."},
+        "info": {"description": "Electronic referrals into the single point of access (intake contract v1.1: "
+                                "community referrals, and hospital discharges with kind: discharge)."},
     })
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for name, schema in COMPONENTS.items():
         api.spec.components.schema(name, schema=schema)
     api.register_blueprint(blueprint)
+    # Registered as the schema the view loads (so the body refers to it by name),
+    # then written as the choice of its shapes.
+    for name, shapes in ONE_OF.items():
+        api.spec.components.schemas[name] = {"oneOf": [{"$ref": f"#/components/schemas/{shape}"} for shape in shapes]}
     app.extensions["spoa_openapi"] = api.spec.to_dict()
 
 

@@ -6,7 +6,7 @@ from .. import access
 from ..extensions import db
 from ..lifecycle import LifecycleError
 from ..models import Referral
-from ..schemas.intake import IntakeSchema
+from ..schemas.intake import CommunityReferralIntakeSchema, DischargeReferralIntakeSchema, IntakeSchema
 from ..schemas.referral import VIEWS, EventSchema, ReferralPageSchema, ReferralQuerySchema
 from ..services.actions import VersionMismatch, apply_event
 from ..services.intake import IntakeConflict, receive_referral
@@ -43,7 +43,9 @@ def _referral_or_404(actor, referral_id: str, via: str = "api") -> Referral:
 
 
 @bp.post("/v1/referrals")
-@operation("Send a referral", body=named("ReferralIntake", INTAKE), errors=(403, 409, 429),
+@operation("Send a referral", body=named("ReferralIntake", INTAKE, one_of={
+               "CommunityReferralIntake": CommunityReferralIntakeSchema(),
+               "DischargeReferralIntake": DischargeReferralIntakeSchema()}), errors=(403, 409, 429),
            parameters=[header("Idempotency-Key", "The same key and body answer the first referral again",
                               maxLength=255)],
            answers={201: _referral_answer("Accepted and triaged"),
@@ -55,6 +57,9 @@ def create_referral():
     key = idempotency_key()
     if not g.api_client.may_post_as(data["source"]):
         raise Problem(403, f"This client may not post referrals as source '{data['source']}'.")
+    if data["kind"] == "discharge" and not g.api_client.may_refer_discharges_from(data["discharge"]["hospital_ods"]):
+        # Nothing said of the hospital named: whether it is known is not this client's business.
+        raise Problem(403, "This client may send discharge referrals only for its own hospital.")
     try:
         result = receive_referral(data, actor=actor, client_id=g.api_client.id, idempotency_key=key)
     except IntakeConflict as exc:

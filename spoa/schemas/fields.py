@@ -82,6 +82,28 @@ def is_valid_nhs_number(digits: str) -> bool:
     return nhs.is_valid(digits)
 
 
+class OdsCode(fields.String):
+    """An ODS organisation code of ``min_len`` to ``max_len`` ASCII letters and digits,
+    stored upper case: "rns01" and "RNS01" are one hospital, whose ward users and
+    system are matched to its referrals by this code (spoa/relations.py)."""
+
+    # Not "invalid": String raises that, unformatted, for a value that is not text.
+    default_error_messages = {"ods": "An ODS code is {min} to {max} letters or digits (for example RNS01)."}
+
+    def __init__(self, min_len: int = 3, max_len: int = 6, **kwargs):
+        kwargs.setdefault("metadata", {}).setdefault("pattern", f"^[A-Za-z0-9]{{{min_len},{max_len}}}$")
+        super().__init__(**kwargs)
+        self.min_len, self.max_len = min_len, max_len
+        self._form = re.compile(f"[A-Za-z0-9]{{{min_len},{max_len}}}")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        # fullmatch: "$" would let "RNS01\n" through, a code no ward user's ever equals.
+        if not self._form.fullmatch(text):
+            raise self.make_error("ods", min=self.min_len, max=self.max_len)
+        return text.upper()
+
+
 class Disposition(fields.String):
     """An NHS Pathways disposition: Dx and 2-4 digits in any case, stored as Dx02."""
 

@@ -2,12 +2,17 @@
 audience): the full view for staff and the service's own systems; the sender's
 view for the system that referred it. (Callers only ever see referrals they may
 read at all: spoa/access.py.)"""
-from marshmallow import Schema, fields, validate
+from datetime import date
+
+from marshmallow import Schema, fields, missing, validate
 
 from rules.clock_policy import URGENCIES
 
 from ..lifecycle import PUBLIC_EVENTS, STATES
+from ..pathways import pathway_note
+from . import vocab
 from .fields import AsciiInteger, FreeText, UtcDateTime, printable
+from .intake import CarerSchema, NeedsSchema
 
 
 class ClockEffectSchema(Schema):
@@ -94,6 +99,59 @@ class PatientViewSchema(Schema):
 PATIENT_VIEW = PatientViewSchema()
 
 
+class DischargeViewSchema(Schema):
+    """A discharge referral's section as the ward sent it, with where it stands:
+    the pathway its route is on beside the ward's proposal, the current discharge
+    ready date (a ready_again replaces it; null while readiness is withdrawn) and
+    the discharge once recorded. Only what the hospital sent or SPOA decided:
+    the sender's view shows it whole."""
+
+    hospital_ods = fields.String()
+    hospital_name = fields.String(allow_none=True)
+    ward = fields.String()
+    admitted_on = fields.Date()
+    discharge_ready_date = fields.Date(allow_none=True, metadata={
+        "description": "the current discharge ready date (null while readiness is withdrawn)"})
+    referred_discharge_ready_date = fields.Date(metadata={
+        "description": "the discharge ready date the referral was made with"})
+    expected_discharge_date = fields.Date(allow_none=True)
+    proposed_pathway = fields.Integer(allow_none=True, metadata={
+        "enum": list(vocab.PATHWAYS), "description": "the ward's proposed pathway: shown, never deciding"})
+    pathway = fields.Integer(allow_none=True, metadata={
+        "enum": list(vocab.PATHWAYS), "description": "the pathway of the route set (null while a person decides)"})
+    pathway_note = fields.String(allow_none=True, metadata={
+        "description": "when the ward's and the route's pathways differ, e.g. 'Ward proposed P1, needs say P2.'"})
+    needs = fields.Nested(NeedsSchema, allow_none=True)
+    care_package = fields.String(allow_none=True, metadata={"enum": list(vocab.CARE_PACKAGES)})
+    usual_residence = fields.String(allow_none=True, metadata={"enum": list(vocab.USUAL_RESIDENCES)})
+    patient_wishes = fields.String(allow_none=True)
+    carer = fields.Nested(CarerSchema, allow_none=True)
+    readiness_withdrawn_at = fields.AwareDateTime(allow_none=True)
+    discharged_at = fields.AwareDateTime(allow_none=True)
+
+
+class DischargeOf(fields.Nested):
+    """A referral's discharge object (null for a community referral), made from
+    its stored section and its columns; documented as DischargeViewSchema."""
+
+    def __init__(self, **kwargs):
+        super().__init__(DischargeViewSchema, allow_none=True, **kwargs)
+
+    def get_value(self, obj, attr, accessor=None, default=missing):
+        if not obj.is_discharge or obj.discharge is None:
+            return None
+        section = dict(obj.discharge)  # stored JSON: dates as ISO text
+        return {
+            **section,
+            "admitted_on": obj.admitted_on, "expected_discharge_date": obj.expected_discharge_date,
+            "discharge_ready_date": obj.discharge_ready_date,
+            "referred_discharge_ready_date": date.fromisoformat(section["discharge_ready_date"]),
+            "proposed_pathway": obj.proposed_pathway, "pathway": obj.pathway,
+            "pathway_note": pathway_note(obj.proposed_pathway, obj.pathway),
+            "readiness_withdrawn_at": obj.readiness_withdrawn_at, "discharged_at": obj.discharged_at,
+        }
+
+
 class ReferralSummarySchema(Schema):
     id = fields.UUID()
     reference = fields.String()
@@ -107,6 +165,7 @@ class ReferralSummarySchema(Schema):
     urgency = fields.String(allow_none=True)
     source = fields.String()
     source_reference = fields.String()
+    kind = fields.String(metadata={"enum": list(vocab.KINDS)})
     channel = fields.String()
     received_at = fields.AwareDateTime()
     created_at = fields.AwareDateTime()
@@ -126,6 +185,7 @@ class ReferralSchema(ReferralSummarySchema):
     mental_health = fields.Dict(allow_none=True)
     function = fields.Dict(allow_none=True)
     consent = fields.Boolean()
+    discharge = DischargeOf()
     decision = fields.Nested(DecisionSchema, attribute="rules_decision", allow_none=True)
     current_decision = fields.Nested(DecisionSchema, allow_none=True)
     clocks = fields.List(fields.Nested(ClockSchema))
@@ -169,6 +229,7 @@ class SenderReferralSchema(ReferralSummarySchema):
         exclude = ("channel", "created_at")
 
     sender_received_at = fields.AwareDateTime(allow_none=True)
+    discharge = DischargeOf()  # all the hospital sent, and where it stands: nothing of staff
     decision = fields.Method("_decision", metadata={"type": "object"})
     clocks = fields.List(fields.Nested(SenderClockSchema))
 

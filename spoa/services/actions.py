@@ -11,7 +11,7 @@ from ..policy import current_policy
 from ..clocks import now
 from . import chasing, deadlines, duty, flags
 from .events import record_event
-from .triage import reapply_flags, route_by_person
+from .triage import reapply_flags, route_by_person, set_route
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def _apply(referral, event, actor, reason, route, urgency, service) -> None:
         left = duty.release(referral) if event == "decline" else ({"organisation": code} if code else None)
         record_event(referral, event, actor, reason=reason, detail={"service": referral.route, **(left or {})})
         referral.assigned_service = None
-        referral.route = current_policy().review_route
+        set_route(referral, current_policy().review_route)
         deadlines.start_review_clock(referral)
         reapply_flags(referral, actor)
     elif event == "reassign":

@@ -20,7 +20,7 @@ from ..extensions import db
 from .. import audit
 from ..lifecycle import Actor
 from ..models import Referral
-from ..schemas.intake import receipt_max_age
+from ..schemas.intake import DischargeSchema, receipt_max_age
 from .triage import triage_by_rules
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,11 @@ def new_reference() -> str:
 
 def content_hash(data: dict) -> str:
     """A fingerprint of the validated content, so a retry whose JSON differs only
-    in spacing or key order counts as the same referral."""
+    in spacing or key order counts as the same referral. A community referral
+    hashes without its (defaulted) kind, as every v1 body did before 1.1: a retry
+    across the upgrade is the same referral, not a conflict."""
+    if data.get("kind") == "community":
+        data = {k: v for k, v in data.items() if k != "kind"}
     canonical = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -82,6 +86,24 @@ def _replay(existing: Referral, key_kind: str, fingerprint: str) -> IntakeResult
     return IntakeResult(existing, created=False)
 
 
+_DISCHARGE = DischargeSchema()
+
+
+def _discharge_columns(data: dict) -> dict:
+    """A discharge's section, stored as received (JSON: dates as ISO text), and the
+    values the rules, the queue and the ward's access select on, as columns."""
+    section = data.get("discharge")
+    if section is None:
+        return {"kind": data.get("kind", "community")}
+    return {
+        "kind": data["kind"], "discharge": _DISCHARGE.dump(section),
+        "hospital_ods": section["hospital_ods"], "ward": section["ward"],
+        "admitted_on": section["admitted_on"], "discharge_ready_date": section["discharge_ready_date"],
+        "expected_discharge_date": section.get("expected_discharge_date"),
+        "proposed_pathway": section.get("proposed_pathway"),
+    }
+
+
 def _build(data: dict, *, fingerprint, actor, client_id, user_id, idempotency_key, channel,
            nhs_number_check_failed) -> Referral:
     at = now()
@@ -100,7 +122,7 @@ def _build(data: dict, *, fingerprint, actor, client_id, user_id, idempotency_ke
         pathways_disposition=data.get("pathways_disposition"),
         red_flags=data.get("red_flags") or [], observations=data.get("observations"),
         mental_health=data.get("mental_health"), function=data.get("function"),
-        consent=data["consent"],
+        consent=data["consent"], **_discharge_columns(data),
         alerts=[],  # known empty until a flag raises one: answering costs no query
         **{k: patient.get(k) for k in Referral.PATIENT_FIELDS if k != "nhs_number"},
     )

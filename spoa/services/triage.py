@@ -16,9 +16,13 @@ from .events import record_event
 
 
 def rules_input(referral) -> dict:
-    """The referral in the intake schema's loaded shape: what rules/facts.py reads."""
+    """The referral in the intake schema's loaded shape: what rules/facts.py reads.
+    The discharge section as received (its DRD, not a later one from ready_again):
+    the facts of a stored referral are those it was triaged on."""
     return {
         "source": referral.source,
+        "kind": referral.kind or "community",
+        **({"discharge": referral.discharge} if referral.discharge is not None else {}),
         "emas_category": referral.emas_category,
         "patient": referral.patient,
         "presenting_need": referral.presenting_need,
@@ -52,6 +56,17 @@ def facts_of(referral) -> dict:
     )
 
 
+def set_route(referral, route: str, urgency: str | None = None) -> None:
+    """Set the route (and urgency, when given), and with it a discharge's pathway:
+    the one its route is on (clocks.yaml `pathway`), None while a person must
+    decide. Every place a route is set comes here, so the pathway shown beside
+    the ward's proposal is always the route's. None on a community referral."""
+    referral.route = route
+    if urgency is not None:
+        referral.urgency = urgency
+    referral.pathway = current_policy().routes[route].pathway if referral.is_discharge else None
+
+
 def _offer_detail(route: str, organisation) -> dict:
     if organisation is None:
         return {"service": route}
@@ -76,7 +91,7 @@ def triage_by_rules(referral, actor: Actor | None = None) -> None:
         except duty.NoOrganisation as none:
             _review_for_want_of_duty(referral, actor, decision, none)
             return
-    referral.route, referral.urgency = decision.route, decision.urgency
+    set_route(referral, decision.route, decision.urgency)
     deadlines.align_clocks_to_route(referral)
     detail = {"rule_id": decision.rule_id, "route": decision.route, "urgency": decision.urgency}
     if decision.route == policy.redirect_route:
@@ -102,7 +117,7 @@ def _review_for_want_of_duty(referral, actor: Actor, decision, none: "duty.NoOrg
         rules_version=policy.version, facts={"date": capacity.today().isoformat(), "on_duty": none.on_duty},
         explanation=explanation, reason=none.reason, decided_by=actor.name,
     ))
-    referral.route, referral.urgency = policy.review_route, decision.urgency
+    set_route(referral, policy.review_route, decision.urgency)
     deadlines.align_clocks_to_route(referral)
     record_event(referral, "review", actor, reason=explanation, detail={
         "rule_id": decision.rule_id, "route": policy.review_route, "urgency": decision.urgency,
@@ -139,7 +154,7 @@ def route_by_person(referral, actor: Actor, route: str, urgency: str, reason: st
         reason=reason, decided_by=actor.name,
     ))
     previous = referral.route
-    referral.route, referral.urgency = route, urgency
+    set_route(referral, route, urgency)
     detail = {"route": route, "urgency": urgency, "previous_route": previous, **(left or {})}
     if route == policy.redirect_route:
         record_event(referral, "redirect", actor, reason=reason, detail=detail)

@@ -111,11 +111,36 @@ def test_a_referral_is_answered_in_the_senders_or_the_full_view(spec):
 
 
 def test_the_intake_contract_is_documented_as_validated(spec):
-    intake = spec["components"]["schemas"]["ReferralIntake"]
+    schemas = spec["components"]["schemas"]
+    # One body, one of two shapes (intake 1.1): a community referral, as every v1 body, or a discharge.
+    assert schemas["ReferralIntake"] == {"oneOf": [{"$ref": REF + "CommunityReferralIntake"},
+                                                   {"$ref": REF + "DischargeReferralIntake"}]}
+    intake = schemas["CommunityReferralIntake"]
     assert {"source", "source_reference", "patient", "presenting_need", "consent"} <= set(intake["required"])
     assert "mental_health_crisis" in intake["properties"]["presenting_need"]["enum"]
+    assert intake["properties"]["kind"]["enum"] == ["community"] and "discharge" not in intake["properties"]
     assert intake.get("additionalProperties") is False  # unknown fields are refused
+    discharge = schemas["DischargeReferralIntake"]
+    assert {"source", "source_reference", "patient", "kind", "discharge", "consent"} <= set(discharge["required"])
+    assert "presenting_need" not in discharge["required"]
+    assert discharge["properties"]["kind"]["enum"] == ["discharge"]
+    assert discharge["properties"]["source"]["enum"] == ["acute", "community_hospital"]
+    assert discharge.get("additionalProperties") is False
     assert "application/problem+json" in spec["paths"]["/api/v1/referrals"]["post"]["responses"]["422"]["content"]
+
+
+def test_the_discharge_section_is_documented_as_validated(spec):
+    schemas = spec["components"]["schemas"]
+    ref = schemas["DischargeReferralIntake"]["properties"]["discharge"]["$ref"]
+    section = schemas[ref.removeprefix(REF)]
+    assert {"hospital_ods", "ward", "admitted_on", "discharge_ready_date"} <= set(section["required"])
+    assert section["properties"]["proposed_pathway"]["enum"] == [0, 1, 2, 3, None]  # or null: not proposed
+    assert section["properties"]["hospital_ods"]["pattern"] == "^[A-Za-z0-9]{3,6}$"
+    assert section.get("additionalProperties") is False
+    [needs_ref] = [a["$ref"] for a in section["properties"]["needs"]["anyOf"] if "$ref" in a]  # or null
+    needs = schemas[needs_ref.removeprefix(REF)]
+    assert needs["properties"]["equipment"]["maxItems"] == 20
+    assert needs["properties"]["night_care"]["type"] == "boolean"
 
 
 def test_only_our_schemas_are_in_the_document(spec):

@@ -37,6 +37,18 @@ facts = st.fixed_dictionaries({
     "needs_overnight_care": maybe_bool,
     "consent": maybe_bool,
     "nhs_number_check_failed": st.booleans(),
+    "lives_alone": maybe_bool,
+    "kind": st.sampled_from(["community", "discharge"]),
+    "days_until_drd": st.none() | st.integers(-30, 30),
+    "proposed_pathway": st.none() | st.integers(0, 3),
+    "mobility": st.none() | st.sampled_from(["independent", "with_aid", "one_carer", "two_carers", "bed_bound"]),
+    "personal_care": maybe_bool,
+    "night_care": maybe_bool,
+    "two_carers": maybe_bool,
+    "rehab_goals": maybe_bool,
+    "cognition_concern": maybe_bool,
+    "care_package": st.none() | st.sampled_from(["none", "paused", "lapsed"]),
+    "usual_residence": st.none() | st.sampled_from(["home", "care_home", "other"]),
 })
 
 

@@ -34,15 +34,23 @@ def load_error(directory) -> PolicyError:
     return caught.value
 
 
-def test_the_shipped_policy_loads_with_seventeen_rules_in_policy_order():
+def test_the_shipped_policy_loads_with_its_rules_in_policy_order():
     policy = load_policy()
     assert [r.id for r in policy.rules] == [
         "red-flag", "emergency-disposition", "identity-unverified", "under-18", "out-of-area",
+        "discharge-not-ready", "discharge-p3", "discharge-p2", "discharge-night-care-unplanned",
+        "discharge-p1-rehab", "discharge-p1-care", "discharge-p0-restart", "discharge-p0-support", "discharge-p0",
         "mh-emergency", "mh-urgent", "ucr-condition", "rehab-unknown", "rehab-unstable",
         "rehab-no-potential", "rehab-bed", "rehab-home", "reablement", "vcs-no-consent",
         "vcs-duty", "fallback",
     ]
-    assert [r.row for r in policy.rules] == list(range(1, 18))
+    assert [r.row for r in policy.rules] == list(range(1, 27))
+
+
+def test_each_rule_is_labelled_with_its_row_in_routing_policy_md():
+    # Rows 1-5, the discharge rows D1-D9 (listed apart in the document), then rows 6-17.
+    labels = [r.label for r in load_policy().rules]
+    assert labels == [*map(str, range(1, 6)), *(f"D{n}" for n in range(1, 10)), *map(str, range(6, 18))]
 
 
 def test_every_shipped_rule_runs_on_the_fast_path():
@@ -79,7 +87,7 @@ BROKEN = [
     # routing.yaml: the rules and their fields
     pytest.param("routing.yaml", replace("    route: crisis_response\n", "    route: crisis_response\n    priority: 1\n"),
                  "routing.yaml: rule ucr-condition: unknown field 'priority' (known: id, description, when, "
-                 "route, urgency, explain)", id="unknown rule field"),
+                 "route, urgency, explain, row)", id="unknown rule field"),
     pytest.param("routing.yaml", replace('    when: "presenting_need == \'personal_care_support\'"',
                                          '    wen: "presenting_need == \'personal_care_support\'"'),
                  "routing.yaml: rule reablement: unknown field 'wen'", id="misspelt when is not a silent match"),
@@ -91,7 +99,8 @@ BROKEN = [
     pytest.param("routing.yaml", replace("route: reablement\n    urgency: routine", "route: reablement\n    urgency: soon"),
                  "routing.yaml: rule reablement: unknown urgency 'soon' (known: emergency, urgent, routine)",
                  id="unknown urgency"),
-    pytest.param("routing.yaml", replace("route: voluntary_sector", "route: voluntary_sector_duty"),
+    pytest.param("routing.yaml", replace("route: voluntary_sector\n    urgency: routine\n    explain: \"Social",
+                                         "route: voluntary_sector_duty\n    urgency: routine\n    explain: \"Social"),
                  "routing.yaml: rule vcs-duty: unknown route 'voluntary_sector_duty'",
                  id="a route used in routing must be declared with clocks"),
     pytest.param("routing.yaml", replace("- id: rehab-home", "- id: rehab-bed"),
@@ -117,13 +126,22 @@ BROKEN = [
                  id="a when that is not a yes/no test"),
     # routing.yaml: the fallback
     pytest.param("routing.yaml", fallback_first,
-                 "routing.yaml: rule fallback: must be the last rule (it is row 1 of 17)", id="fallback not last"),
+                 "routing.yaml: rule fallback: must be the last rule (it is row 1 of 26)", id="fallback not last"),
     pytest.param("routing.yaml", without_fallback,
                  "routing.yaml: rules: no fallback rule: the last rule must be `fallback` with when: \"true\"",
                  id="no fallback"),
     pytest.param("routing.yaml", replace('when: "true"', "when: \"presenting_need == 'other'\""),
                  "routing.yaml: rule fallback: when must be \"true\": it catches everything the rules above do not",
                  id="fallback must match everything"),
+    # routing.yaml: row labels (routing-policy.md's D1-D9)
+    pytest.param("routing.yaml", replace("    row: D2\n", "    row: D1\n"),
+                 "routing.yaml: rule discharge-p3: row D1 is already rule discharge-not-ready's",
+                 id="two rules with one row label"),
+    pytest.param("routing.yaml", replace("    row: D2\n", "    row: 6\n"),
+                 "routing.yaml: rule discharge-p3: row should be letters then digits, e.g. D1 (leave it out on a "
+                 "numbered row)", id="a numbered row is not labelled"),
+    pytest.param("routing.yaml", replace("    row: D2\n", "    row: d2\n"),
+                 "routing.yaml: rule discharge-p3: row should be letters then digits", id="a lower-case row label"),
     # routing.yaml: explain and lists
     pytest.param("routing.yaml", replace("Postcode district {postcode_district}", "Postcode district {postcode_distrct}"),
                  "routing.yaml: rule out-of-area: unknown placeholder {postcode_distrct} in explain (a placeholder "

@@ -31,10 +31,10 @@ def test_every_policy_rule_is_pinned_by_a_scenario():
     assert unpinned_rules(POLICY, SCENARIOS) == []
 
 
-def test_there_is_one_scenario_file_per_case_for_all_seventeen_rows():
+def test_there_is_one_scenario_file_per_case_for_all_seventeen_rows_and_d1_to_d9():
     assert len(SCENARIOS) == len(list(DEFAULT_DIRECTORY.glob("*.yaml")))
     assert {s.expected["rule_id"] for s in SCENARIOS} == {r.id for r in POLICY.rules}
-    assert len(POLICY.rules) == 17
+    assert len(POLICY.rules) == 17 + 9
 
 
 def test_a_rule_without_a_scenario_is_reported_unpinned():
@@ -74,7 +74,50 @@ def test_scenario_referral_is_loaded_in_the_intake_schema_shape(tmp_path):
     assert scenario.facts["age_years"] == 18
 
 
+def test_a_discharge_scenario_starts_from_a_ward_referral_ready_on_the_uk_day_received(tmp_path):
+    (tmp_path / "ward.yaml").write_text(
+        "description: a discharge received at 00:30 BST\n"
+        "received_at: '2026-06-30T23:30:00Z'\n"
+        "referral:\n"
+        "  kind: discharge\n"
+        "  discharge: {needs: {night_care: false, equipment: [commode]}, proposed_pathway: 1}\n"
+        "expect: {rule_id: discharge-p0-support, route: voluntary_sector, urgency: routine}\n")
+    [scenario] = load_scenarios(tmp_path)
+    section = scenario.referral["discharge"]
+    assert scenario.referral["source"] == "acute"
+    assert section["discharge_ready_date"].isoformat() == "2026-07-01"  # the UK day, not UTC's 30 June
+    assert section["admitted_on"].isoformat() == "2026-06-28"
+    assert section["needs"] == {"night_care": False, "equipment": ["commode"]}
+    assert (scenario.facts["kind"], scenario.facts["days_until_drd"], scenario.facts["proposed_pathway"]) == (
+        "discharge", 0, 1)
+    assert scenario.facts["rehab_goals"] is None  # not said: not known
+
+
+def test_a_failing_discharge_scenario_names_its_d_row(tmp_path):
+    (tmp_path / "wrong.yaml").write_text(
+        "description: expects the wrong route\n"
+        "received_at: 2026-11-22T09:41:00+00:00\n"
+        "referral: {kind: discharge, discharge: {needs: {rehab_goals: true}}}\n"
+        "expect: {rule_id: fallback, route: supervisor_review, urgency: urgent}\n")
+    [scenario] = load_scenarios(tmp_path)
+    assert "got discharge-p1-rehab -> home_rehab (urgent) at row D5" in run_scenario(POLICY, scenario).message
+
+
 @pytest.mark.parametrize(("text", "problem"), [
+    ("description: x\nreceived_at: 2026-11-22T09:41:00+00:00\nreferral: {discharge: {ward: A}}\n"
+     "expect: {rule_id: fallback, route: supervisor_review, urgency: urgent}\n",
+     "referral.discharge is only for a discharge referral: add kind: discharge"),
+    ("description: x\nreceived_at: 2026-11-22T09:41:00+00:00\nreferral: {kind: hospital}\n"
+     "expect: {rule_id: fallback, route: supervisor_review, urgency: urgent}\n",
+     "referral.kind 'hospital' should be community or discharge"),
+    ("description: x\nreceived_at: 2026-11-22T09:41:00+00:00\n"
+     "referral: {kind: discharge, discharge: {needs: {night_cair: true}}}\n"
+     "expect: {rule_id: fallback, route: supervisor_review, urgency: urgent}\n",
+     "unknown field referral.discharge.needs.night_cair"),
+    ("description: x\nreceived_at: 2026-11-22T09:41:00+00:00\n"
+     "referral: {kind: discharge, discharge: {discharge_ready_date: next week}}\n"
+     "expect: {rule_id: fallback, route: supervisor_review, urgency: urgent}\n",
+     "referral.discharge.discharge_ready_date 'next week' is not a date"),
     ("description: x\nreceived_at: 2026-11-22T09:41:00+00:00\nexpected: {}\n", "unknown key 'expected'"),
     ("description: x\nreceived_at: 2026-11-22T09:41:00+00:00\nreferral: {presenting_nede: other}\n"
      "expect: {rule_id: fallback, route: supervisor_review, urgency: urgent}\n",
