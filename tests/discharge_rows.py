@@ -1,14 +1,27 @@
-"""Open discharge referrals for the queue's tests, made as intake 1.1 will store them.
-
-Until intake 1.1 is on main, a community referral is posted through the API and its
-row then given the discharge columns (kind, hospital, ward, dates, pathways); the
-queue reads only those columns, so its tests need nothing else of the discharge."""
+"""Open discharge referrals for the live queue's tests, sent as a hospital's system
+sends them (intake 1.1: tests/discharge_data.py's body, through POST /api/v1/referrals),
+with the needs that reach the route asked for (routing-policy.md, rows D1-D9)."""
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
+
+import pytest
 
 from spoa.clocks import now, uk_date
 from spoa.models import Referral
+from tests.discharge_data import discharge_body
+
+_NOTHING_NEW = {"personal_care": False, "night_care": False, "two_carers": False, "rehab_goals": False}
+# The route the rules reach -> the needs (and whether the patient lives alone) that reach it.
+NEEDS = {
+    "home_rehab": ({"rehab_goals": True, "night_care": False}, True),                            # D5, P1
+    "reablement": ({**_NOTHING_NEW, "personal_care": True}, True),                               # D6, P1
+    "bed_rehab": ({"night_care": True, "rehab_goals": True}, True),                              # D3, P2
+    "care_home_assessment": ({"two_carers": True, "night_care": True, "rehab_goals": False}, True),  # D2, P3
+    "supervisor_review": ({"two_carers": True, "night_care": True}, True),                       # D4: a person decides
+    "voluntary_sector": (_NOTHING_NEW, True),                   # D8, P0 (an organisation on duty takes it)
+    "discharge_simple": (_NOTHING_NEW, False),                                                    # D9, P0
+}
 
 
 @dataclass(frozen=True)
@@ -17,32 +30,54 @@ class Made:
     reference: str
 
 
-def make_discharge(db, post, *, hospital_ods: str = "RNS01", hospital_name: str | None = "Northampton General Hospital",
-                   ward: str = "Talbot Butler", drd_in_days: int | None = 1, pathway: int | None = 1,
-                   proposed_pathway: int | None = None, route: str | None = "home_rehab",
-                   discharged_at: datetime | None = None, **fields) -> Made:
-    """An open discharge referral; ``drd_in_days`` None: readiness withdrawn. ``fields``: the
-    community referral's own body (post's)."""
-    created = post(**fields)
-    referral = db.session.get(Referral, uuid.UUID(created["id"]))
+def discharge_request(route: str = "home_rehab", *, drd_in_days: int = 1, hospital_ods: str = "RNS01",
+                      hospital_name: str | None = "Northampton General Hospital", ward: str = "Talbot Butler",
+                      proposed_pathway: int | None = None) -> dict:
+    needs, lives_alone = NEEDS[route]
     today = uk_date(now())
-    referral.kind = "discharge"
-    referral.source = "acute"
-    referral.discharge = {"hospital_ods": hospital_ods, "ward": ward, **({"hospital_name": hospital_name}
-                                                                           if hospital_name else {})}
-    referral.hospital_ods, referral.ward = hospital_ods, ward
-    referral.admitted_on = today - timedelta(days=7)
-    referral.discharge_ready_date = None if drd_in_days is None else today + timedelta(days=drd_in_days)
-    referral.readiness_withdrawn_at = now() if drd_in_days is None else None
-    referral.pathway, referral.proposed_pathway = pathway, proposed_pathway
-    referral.discharged_at = discharged_at
-    if route is not None:
-        referral.route = route
-    db.session.commit()
-    return Made(referral.id, referral.reference)
+    body = discharge_body(today, drd_in_days=drd_in_days, needs=needs, hospital_ods=hospital_ods,
+                          hospital_name=hospital_name, ward=ward, proposed_pathway=proposed_pathway,
+                          admitted_on=(today - timedelta(days=14)).isoformat())
+    body["patient"]["lives_alone"] = lives_alone
+    body["referrer"]["ods_code"] = hospital_ods
+    return body
 
 
-def day(offset: int) -> date:
+def make_discharge(db, send, route: str = "home_rehab", *, withdrawn: bool = False,
+                   discharged_at: datetime | None = None, **request) -> Made:
+    """An open discharge on ``route``, sent by its hospital's system (``send``: body ->
+    the answer's JSON). ``withdrawn``/``discharged_at``: as the ward's events leave it.
+    (Until the clocks helper's events are on main, their columns are set here.)"""
+    created = send(discharge_request(route, **request))
+    assert created["route"] == route, created
+    if withdrawn or discharged_at:
+        referral = db.session.get(Referral, uuid.UUID(created["id"]))
+        if withdrawn:
+            referral.discharge_ready_date, referral.readiness_withdrawn_at = None, now()
+        referral.discharged_at = discharged_at
+        db.session.commit()
+        db.session.remove()
+    return Made(uuid.UUID(created["id"]), created["reference"])
+
+
+@pytest.fixture
+def send_discharge(client, make_api_client):
+    """send_discharge(body) -> the answer's JSON: each hospital's own system posts its discharges."""
+    tokens = {}
+
+    def send(body):
+        ods = body["discharge"]["hospital_ods"]
+        if ods not in tokens:
+            tokens[ods] = make_api_client(sources=("acute", "community_hospital"), hospital=ods,
+                                          name=f"{ods.lower()}-epr")[1]
+        response = client.post("/api/v1/referrals", json=body, headers={"Authorization": f"Bearer {tokens[ods]}"})
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    return send
+
+
+def day(offset: int):
     return uk_date(now()) + timedelta(days=offset)
 
 
@@ -66,3 +101,28 @@ def record_discharge(db, referral_id, *, closes: bool = False) -> None:
         referral.state = "completed"
     db.session.commit()
     db.session.remove()
+
+
+def http_sender(db, base_url: str):
+    """send(body) -> the answer's JSON, over real HTTP to a live server (browser tests):
+    each hospital's own system, made the first time it sends."""
+    import requests
+
+    from spoa.models import ApiClient
+
+    tokens = {}
+
+    def send(body):
+        ods = body["discharge"]["hospital_ods"]
+        if ods not in tokens:
+            row, tokens[ods] = ApiClient.issue(name=f"{ods.lower()}-epr", sources=["acute", "community_hospital"],
+                                               hospital_ods=ods)
+            db.session.add(row)
+            db.session.commit()
+            db.session.remove()
+        response = requests.post(f"{base_url}/api/v1/referrals", json=body, timeout=5,
+                                 headers={"Authorization": f"Bearer {tokens[ods]}"})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    return send

@@ -20,6 +20,7 @@ from flask import current_app, has_request_context, url_for
 from markupsafe import Markup
 
 from ..clocks import UK, format_uk, to_uk, uk_date
+from ..pathways import pathway_label
 from ..services import flags
 from .queue_view import pathway_key
 
@@ -157,10 +158,11 @@ def row_html(row, ctx: RowContext, filters: dict | None = None) -> str:
 # stands, the service and its capacity, then the clocks as every lane shows them.
 
 def pathway_words(pathway: int | None, proposed: int | None) -> str:
-    """"P2", "P2 (ward proposed P1)", "A person decides (ward proposed P1)"."""
-    reached = "A person decides" if pathway is None else f"P{pathway}"
+    """"P2", "P2 (ward proposed P1)", "A person decides (ward proposed P1)": the lane's
+    short form of spoa/pathways.py's note (a table cell, not a sentence)."""
+    reached = pathway_label(pathway) or "A person decides"
     if proposed is not None and proposed != pathway:
-        reached += f" (ward proposed P{proposed})"
+        reached += f" (ward proposed {pathway_label(proposed)})"
     return reached
 
 

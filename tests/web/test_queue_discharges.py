@@ -2,17 +2,17 @@
 where the patient is, the pathway reached and the ward's, the ready date and how it
 stands, the service and its capacity; filters by hospital and pathway; counts at the top."""
 import html
-import uuid
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import event
 
-from spoa.clocks import UTC, now
+from spoa.clocks import UTC
 from spoa.live import queue_view
-from spoa.models import Clock, DelayedDay, Referral, Service
+from spoa.models import Clock, DelayedDay, Service
+from tests.discharge_rows import day, make_discharge, send_discharge  # noqa: F401  (a fixture)
+from tests.duty_data import add_org
 
-from tests.discharge_rows import day, make_discharge
 from .test_queue import post, rows_in  # noqa: F401  (a fixture)
 
 AT = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday, 10:00 UK time (GMT)
@@ -35,53 +35,72 @@ def queue_page(client, query="") -> str:
     return response.get_data(as_text=True)
 
 
-def test_a_discharge_is_in_the_discharges_lane_and_in_no_community_lane(today, client, login_as, post, db):
+def test_a_discharge_is_in_the_discharges_lane_and_in_no_community_lane(today, client, login_as, post,
+                                                                        send_discharge, db):
     community = post()
-    routed = make_discharge(db, post)
-    undecided = make_discharge(db, post, route="supervisor_review", pathway=None)
+    routed = make_discharge(db, send_discharge)
+    undecided = make_discharge(db, send_discharge, "supervisor_review")  # D4: a person decides
     login_as("supervisor")
     page = queue_page(client)
-    assert rows_in(page, "discharge") == [str(routed.id), str(undecided.id)]
+    assert sorted(rows_in(page, "discharge")) == sorted([str(routed.id), str(undecided.id)])
     assert rows_in(page, "main") == [community["id"]] and rows_in(page, "review") == []
 
 
 def test_a_row_shows_where_the_patient_is_the_pathways_the_ready_date_and_the_service_s_capacity(
-        today, client, login_as, post, db):
+        today, client, login_as, send_discharge, db):
     db.session.add(Service(code="bed_rehab", name="Bed-based rehabilitation", capacity_total=10, capacity_in_use=7))
-    referral = make_discharge(db, post, route="bed_rehab", pathway=2, proposed_pathway=1, drd_in_days=2)
+    db.session.commit()
+    referral = make_discharge(db, send_discharge, "bed_rehab", proposed_pathway=1, drd_in_days=2)
     login_as("supervisor")
     row = html.unescape(row_of(queue_page(client), referral))
     for shown in ("Northampton General Hospital<br>Talbot Butler", "<td>P2 (ward proposed P1)</td>",
                   "<td>Thu 26 Nov 2026</td>", ">Ready in 2 days</td>", "Bed-based rehabilitation<br>",
-                  ">3 of 10 community beds free</span>", referral.reference, "first contact by"):
+                  ">3 of 10 community beds free</span>", referral.reference, "<td>88</td>"):
         assert shown in row
     assert ('data-hospital="RNS01" data-hospital-name="Northampton General Hospital" data-pathway="2"'
             ' data-readiness="ready" data-delayed="0"') in row
 
 
-def test_care_home_assessment_capacity_is_in_beds(today, client, login_as, post, db):
+def test_care_home_assessment_capacity_is_in_beds(today, client, login_as, send_discharge, db):
     db.session.add(Service(code="care_home_assessment", name="Care-home assessment", capacity_total=4,
                            capacity_in_use=4))
-    referral = make_discharge(db, post, route="care_home_assessment", pathway=3, proposed_pathway=3)
+    db.session.commit()
+    referral = make_discharge(db, send_discharge, "care_home_assessment", proposed_pathway=3)
     login_as("supervisor")
     row = row_of(queue_page(client), referral)
     assert ">none of 4 care-home assessment beds free</span>" in row and "<td>P3</td>" in row
 
 
+def test_a_hospital_with_no_name_sent_is_shown_by_its_code(today, client, login_as, send_discharge, db):
+    referral = make_discharge(db, send_discharge, hospital_name=None)
+    login_as("supervisor")
+    page = queue_page(client)
+    assert "<td>RNS01<br>Talbot Butler</td>" in row_of(page, referral)
+    assert '<option value="RNS01">RNS01</option>' in page
+
+
 @pytest.mark.parametrize("drd_in_days, words", [
     (0, "Ready today"), (1, "Ready tomorrow"), (2, "Ready in 2 days"),
     (-1, "Delayed 1 day: no reason recorded"), (-2, "Delayed 2 days: no reason recorded"),
-    (None, "Readiness withdrawn"),
 ])
-def test_how_the_ready_date_stands(today, client, login_as, post, db, drd_in_days, words):
-    referral = make_discharge(db, post, drd_in_days=drd_in_days)
+def test_how_the_ready_date_stands(today, client, login_as, send_discharge, db, drd_in_days, words):
+    referral = make_discharge(db, send_discharge, drd_in_days=drd_in_days)
     login_as("supervisor")
     assert f">{words}</td>" in row_of(queue_page(client), referral)
 
 
-def test_a_delay_shows_its_latest_reason_and_says_when_none_is_recorded_for_today(today, client, login_as, post, db):
-    today_s = make_discharge(db, post, drd_in_days=-2)
-    yesterday_s = make_discharge(db, post, drd_in_days=-2)
+def test_a_withdrawn_readiness_shows_no_ready_date(today, client, login_as, send_discharge, db):
+    referral = make_discharge(db, send_discharge, withdrawn=True)
+    login_as("supervisor")
+    row = row_of(queue_page(client), referral)
+    assert "<td>–</td><td class=\"readiness\">Readiness withdrawn</td>" in row
+    assert 'data-readiness="withdrawn" data-delayed="0"' in row
+
+
+def test_a_delay_shows_its_latest_reason_and_says_when_none_is_recorded_for_today(
+        today, client, login_as, send_discharge, db):
+    today_s = make_discharge(db, send_discharge, drd_in_days=-2)
+    yesterday_s = make_discharge(db, send_discharge, drd_in_days=-2)
     db.session.add_all([
         DelayedDay(referral_id=today_s.id, day=day(-2), reason="awaiting_equipment"),
         DelayedDay(referral_id=today_s.id, day=day(-1), reason="transport"),
@@ -98,20 +117,20 @@ def test_a_delay_shows_its_latest_reason_and_says_when_none_is_recorded_for_toda
     assert "readiness--delayed" not in row_of(page, today_s)
 
 
-def test_a_delay_with_no_reason_ever_recorded_stands_out(today, client, login_as, post, db):
-    referral = make_discharge(db, post, drd_in_days=-1)
+def test_a_delay_with_no_reason_ever_recorded_stands_out(today, client, login_as, send_discharge, db):
+    referral = make_discharge(db, send_discharge, drd_in_days=-1)
     login_as("supervisor")
     assert '<td class="readiness readiness--delayed">Delayed 1 day: no reason recorded</td>' in row_of(
         queue_page(client), referral)
 
 
-def test_after_discharge_the_row_says_when_the_welfare_check_is_due(today, client, login_as, post, db):
+def test_after_discharge_the_row_says_when_the_welfare_check_is_due(today, client, login_as, send_discharge, db):
     left = AT - timedelta(hours=1)
-    referral = make_discharge(db, post, drd_in_days=-1, discharged_at=left)
+    referral = make_discharge(db, send_discharge, drd_in_days=-1, discharged_at=left)
     db.session.add(Clock(referral_id=referral.id, name="welfare_check", counts="24/7", met_by=["first_contact"],
                          started_at=left, deadline=left + timedelta(hours=24)))
-    in_bed = make_discharge(db, post, route="bed_rehab", pathway=2, discharged_at=left)
     db.session.commit()
+    in_bed = make_discharge(db, send_discharge, "bed_rehab", discharged_at=left)
     login_as("supervisor")
     page = queue_page(client)
     assert ">Discharged, welfare check due by 09:00 tomorrow (1 day delayed)</td>" in row_of(page, referral)
@@ -120,12 +139,12 @@ def test_after_discharge_the_row_says_when_the_welfare_check_is_due(today, clien
 
 
 def test_filters_by_hospital_and_pathway_work_without_javascript_and_leave_community_lanes_alone(
-        today, client, login_as, post, db):
+        today, client, login_as, post, send_discharge, db):
     community = post()
-    ngh_p1 = make_discharge(db, post, pathway=1)
-    ngh_p2 = make_discharge(db, post, pathway=2, route="bed_rehab")
-    kgh_p1 = make_discharge(db, post, hospital_ods="RNQ01", hospital_name="Kettering General Hospital")
-    undecided = make_discharge(db, post, pathway=None, route="supervisor_review")
+    ngh_p1 = make_discharge(db, send_discharge)
+    ngh_p2 = make_discharge(db, send_discharge, "bed_rehab")
+    kgh_p1 = make_discharge(db, send_discharge, hospital_ods="RNQ01", hospital_name="Kettering General Hospital")
+    undecided = make_discharge(db, send_discharge, "supervisor_review")
     login_as("supervisor")
 
     def shown(page):
@@ -141,16 +160,18 @@ def test_filters_by_hospital_and_pathway_work_without_javascript_and_leave_commu
     assert shown(queue_page(client, "?hospital=RNS01&pathway=2")) == {community["id"], str(ngh_p2.id)}
     page = queue_page(client, "?hospital=RXX99")  # none open there now: still the choice shown
     assert shown(page) == {community["id"]} and '<option value="RXX99" selected>RXX99</option>' in page
+    assert queue_page(client, "?pathway=7&hospital=%3Cb%3E")  # nonsense chosen: nothing shown, no error
 
 
-def test_the_lane_counts_pathways_and_the_county_s_delayed_days_today(today, client, login_as, post, db):
-    make_discharge(db, post, pathway=1, drd_in_days=-2)
-    make_discharge(db, post, pathway=1, drd_in_days=-3, hospital_ods="RNQ01")
-    make_discharge(db, post, pathway=2, route="bed_rehab", drd_in_days=-1)
-    make_discharge(db, post, pathway=None, route="supervisor_review", drd_in_days=0)
-    make_discharge(db, post, pathway=0, route="voluntary_sector", drd_in_days=-4,
+def test_the_lane_counts_pathways_and_the_county_s_delayed_days_today(today, client, login_as, send_discharge, db):
+    add_org(db, "good_neighbours", total=3)
+    make_discharge(db, send_discharge, drd_in_days=-2)
+    make_discharge(db, send_discharge, drd_in_days=-3, hospital_ods="RNQ01")
+    make_discharge(db, send_discharge, "bed_rehab", drd_in_days=-1)
+    make_discharge(db, send_discharge, "supervisor_review", drd_in_days=0)
+    make_discharge(db, send_discharge, "voluntary_sector", drd_in_days=-4,
                    discharged_at=AT - timedelta(hours=2))  # left hospital: not delayed today
-    make_discharge(db, post, pathway=3, route="care_home_assessment", drd_in_days=None)
+    make_discharge(db, send_discharge, "care_home_assessment", withdrawn=True)
     login_as("supervisor")
     page = queue_page(client, "?hospital=RNS01")  # the counts are the county's, whatever the filters
     counts = page[page.index('id="counts-pathway"'):page.index('id="lane-discharge"')]
@@ -161,29 +182,29 @@ def test_the_lane_counts_pathways_and_the_county_s_delayed_days_today(today, cli
     assert 'Delayed days in all <strong id="count-delayed-days">6</strong>' in counts
 
 
-def test_the_lane_costs_the_same_queries_for_three_discharges_or_thirty(today, app, client, login_as, post, db):
-    login_as("supervisor")
-
+def test_the_lane_costs_the_same_queries_for_three_discharges_or_thirty(today, client, login_as, send_discharge, db):
     def queries_for_the_rows():
         seen = []
         listener = lambda *args: seen.append(args[2])  # noqa: E731
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
-            queue_view.open_rows()
+            assert len(queue_view.open_rows()) == added
         finally:
             event.remove(db.engine, "before_cursor_execute", listener)
+            db.session.remove()
         return len(seen)
 
     def add(n):
         for _ in range(n):
-            referral = make_discharge(db, post, drd_in_days=-2)
+            referral = make_discharge(db, send_discharge, drd_in_days=-2)
             db.session.add(DelayedDay(referral_id=referral.id, day=day(0), reason="transport"))
         db.session.commit()
         db.session.remove()
+        return n
 
-    add(3)
+    added = add(3)
     few = queries_for_the_rows()
-    add(27)
+    added += add(27)
     assert queries_for_the_rows() == few
 
 
