@@ -313,3 +313,35 @@ def point_in_window(
         return (start + (deadline - start) * fraction).astimezone(timezone.utc)
     window = elapsed(start, deadline, counts, hours)
     return add_duration(start, window * fraction, counts, hours)
+
+
+# The last instant of a UK day, as the discharge clock's deadline: 23:59:59.999
+# (milliseconds, which both databases keep exactly).
+_LAST_MOMENT = timedelta(milliseconds=1)
+
+
+def end_of_uk_day(day: date) -> datetime:
+    """The last instant of UK calendar day ``day`` (23:59:59.999 UK wall time), in UTC.
+
+    Worked out as the next UK midnight less a millisecond, so it is right on the
+    days the clocks change: 23:59:59.999 on the last Sunday of October is GMT
+    (22:59:59.999 UTC the day before it was BST), and that day is 25 hours long.
+    """
+    if not isinstance(day, date) or isinstance(day, datetime):
+        raise ValueError(f"day must be a date, not {type(day).__name__}")
+    midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=UK)
+    return midnight.astimezone(UTC) - _LAST_MOMENT
+
+
+def by_end_of_day(day: date, start: datetime, late: timedelta) -> datetime:
+    """A deadline anchored to a UK day (the discharge ready date): the end of ``day``
+    when ``start`` falls on it or before it in the UK, else ``late`` after ``start``
+    (a referral received the day after its DRD still has a day to be discharged,
+    not a deadline already gone). A start at 23:30 on the day itself has half an hour."""
+    start = _aware(start, "start")
+    if not isinstance(late, timedelta) or late <= _ZERO:
+        raise ValueError(f"late must be a positive timedelta, not {late!r}")
+    if uk_date(start, "start") <= day:
+        return end_of_uk_day(day)
+    return start + late
+

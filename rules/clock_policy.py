@@ -1,6 +1,7 @@
-"""clocks.yaml: the routes, each route's clock targets, and how breaches are
-chased. Only the targets live here; the deadline arithmetic (24/7 and working
-hours, bank holidays) is rules/calendar.py, whose WorkingHours this builds."""
+"""clocks.yaml: the routes, each route's clock targets (for community referrals,
+and for hospital discharges), and how breaches are chased. Only the targets live
+here; the deadline arithmetic (24/7 and working hours, bank holidays, the end of
+a UK day) is rules/calendar.py, whose WorkingHours this builds."""
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -11,16 +12,25 @@ from .errors import PolicyError, check_fields
 
 FILE = "clocks.yaml"
 URGENCIES = ("emergency", "urgent", "routine")  # most urgent first
-STARTS_FROM = ("receipt", "first_contact", "start")
+STARTS_FROM = ("receipt", "first_contact", "start", "discharged")
+# The lifecycle event that starts a clock counted from each anchor but receipt.
+STARTED_BY = {"first_contact": "first_contact", "start": "start_episode", "discharged": "discharged"}
 PATHWAYS = (0, 1, 2, 3)  # national discharge pathways (standards.md §2)
 # The lifecycle events a clock may be met by (spoa/lifecycle.py's names); a
 # misspelt one would leave a clock that nothing can ever meet.
 EVENTS = ("triage", "override", "redirect", "accept", "acknowledge", "first_contact", "start_episode",
-          "review_episode", "complete", "hand_on")
+          "review_episode", "complete", "hand_on", "discharged")
+# Only a hospital discharge is ever discharged: a community clock started or met
+# by it would never start, or never be met.
+DISCHARGE_ONLY = frozenset({"discharged"})
+# The discharge clock's target: the end of the discharge ready date, UK time.
+END_OF_DRD = "end of DRD"
+# The kinds of referral (intake 1.1), and the section of clocks each runs.
+KIND_SECTIONS = {"community": "clocks", "discharge": "discharge_clocks"}
 _DURATION = re.compile(r"^\s*(\d+)\s*(m|h|d)\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
-_TOP = ("routes", "clocks", "warn_at", "rechase", "escalation_chain", "working_hours")
-_CLOCK_FIELDS = ("name", "target", "counts", "from", "met_by")
+_TOP = ("routes", "clocks", "discharge_clocks", "warn_at", "rechase", "escalation_chain", "working_hours")
+_CLOCK_FIELDS = ("name", "target", "after_drd", "counts", "from", "met_by")
 
 
 @dataclass(frozen=True)
@@ -28,8 +38,12 @@ class ClockTarget:
     name: str
     duration: timedelta  # zero: met at once by automatic triage
     counts: str  # '24/7' | 'working_hours'
-    starts_from: str  # 'receipt' | 'first_contact' | 'start'
+    starts_from: str  # 'receipt' | 'first_contact' | 'start' | 'discharged'
     met_by: tuple[str, ...]
+    # A discharge clock: the deadline is the end of the discharge ready date (UK
+    # time), and ``duration`` is the time from receipt instead when the referral
+    # arrived after its DRD (rules.calendar.by_end_of_day).
+    ends_on_drd: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,6 +62,7 @@ class _ClockSpec:
     counts: str
     starts_from: str
     met_by: tuple[str, ...]
+    ends_on_drd: bool = False
 
     def target(self, urgency: str) -> ClockTarget:
         durations = self.durations
@@ -61,13 +76,14 @@ class _ClockSpec:
             at = URGENCIES.index(urgency)
             order = list(reversed(URGENCIES[:at + 1])) + list(URGENCIES[at + 1:])
             duration = durations[next(u for u in order if u in durations)]
-        return ClockTarget(self.name, duration, self.counts, self.starts_from, self.met_by)
+        return ClockTarget(self.name, duration, self.counts, self.starts_from, self.met_by, self.ends_on_drd)
 
 
 @dataclass(frozen=True)
 class ClockPolicy:
     routes: MappingProxyType  # route id -> RouteInfo
-    clocks: MappingProxyType  # route id -> tuple[_ClockSpec, ...]
+    clocks: MappingProxyType  # route id -> tuple[_ClockSpec, ...]: community referrals
+    discharge_clocks: MappingProxyType  # route id -> tuple[_ClockSpec, ...]: hospital discharges
     warn_at: tuple[float, ...]
     rechase_short: timedelta
     rechase_long: timedelta
@@ -88,19 +104,10 @@ def parse_duration(text) -> timedelta:
 def load_clocks(data: dict) -> ClockPolicy:
     check_fields(FILE, None, data, _TOP, required=_TOP)
     routes = _routes(data["routes"])
-    clocks_data = data["clocks"]
-    if not isinstance(clocks_data, dict):
-        raise PolicyError(FILE, "should map each route to its list of clocks", "clocks")
-    undeclared = [str(r) for r in clocks_data if r not in routes]
-    if undeclared:
-        raise PolicyError(FILE, f"unknown route {', '.join(undeclared)} (declare it under routes first)", "clocks")
-    clocks = {}
-    for route in routes:
-        if route not in clocks_data:
-            raise PolicyError(FILE, "no clocks listed (every route has at least triage)", f"route {route}")
-        clocks[route] = _route_clocks(route, clocks_data[route])
     return ClockPolicy(
-        routes=MappingProxyType(routes), clocks=MappingProxyType(clocks),
+        routes=MappingProxyType(routes),
+        clocks=_clock_table(routes, data["clocks"], "community"),
+        discharge_clocks=_clock_table(routes, data["discharge_clocks"], "discharge"),
         warn_at=_warn_at(data["warn_at"]),
         rechase_short=_duration(data["rechase"], "window_of_a_day_or_less", "rechase"),
         rechase_long=_duration(data["rechase"], "longer_windows", "rechase"),
@@ -127,13 +134,36 @@ def _routes(data) -> dict:
     return routes
 
 
-def _route_clocks(route: str, items) -> tuple:
+def _clock_table(routes: dict, data, kind: str) -> MappingProxyType:
+    """One section of clocks (``clocks`` for community referrals, ``discharge_clocks``
+    for hospital discharges): every declared route, each with its list."""
+    section = KIND_SECTIONS[kind]
+    if not isinstance(data, dict):
+        raise PolicyError(FILE, "should map each route to its list of clocks", section)
+    undeclared = [str(r) for r in data if r not in routes]
+    if undeclared:
+        raise PolicyError(FILE, f"unknown route {', '.join(undeclared)} (declare it under routes first)", section)
+    table = {}
+    for route in routes:
+        if route not in data:
+            raise PolicyError(FILE, "no clocks listed (every route has at least triage)", _where(kind, route))
+        table[route] = _route_clocks(route, data[route], kind)
+    return MappingProxyType(table)
+
+
+def _where(kind: str, route: str, clock=None) -> str:
+    # Community clocks' messages read as they always have; a discharge's say so.
+    where = f"route {route}" if kind == "community" else f"discharge_clocks, route {route}"
+    return where if clock is None else f"{where}, clock {clock}"
+
+
+def _route_clocks(route: str, items, kind: str) -> tuple:
     if not isinstance(items, list) or not items:
-        raise PolicyError(FILE, "should be a list of clocks", f"route {route}")
+        raise PolicyError(FILE, "should be a list of clocks", _where(kind, route))
     specs = []
     for item in items:
         name = item.get("name") if isinstance(item, dict) else None
-        where = f"route {route}, clock {name}"
+        where = _where(kind, route, name)
         check_fields(FILE, where, item, _CLOCK_FIELDS, required=("name", "target", "from", "met_by"))
         if name in (s.name for s in specs):
             raise PolicyError(FILE, "listed twice", where)
@@ -147,6 +177,12 @@ def _route_clocks(route: str, items) -> tuple:
         if unknown or not met_by:
             problem = f"unknown met_by event {unknown}" if unknown else "met_by lists no event"
             raise PolicyError(FILE, f"{problem} (known: {', '.join(EVENTS)})", where)
+        _check_discharge_events(kind, item["from"], met_by, where)
+        if _is_end_of_drd(item["target"]):
+            specs.append(_drd_spec(item, name, counts, tuple(met_by), kind, where))
+            continue
+        if "after_drd" in item:
+            raise PolicyError(FILE, f"after_drd belongs to a target of {END_OF_DRD!r} only", where)
         durations = _targets(item["target"], where)
         raw = item["target"].values() if isinstance(item["target"], dict) else [item["target"]]
         if counts == "working_hours" and any(str(t).strip().endswith("d") for t in raw):
@@ -154,8 +190,38 @@ def _route_clocks(route: str, items) -> tuple:
             raise PolicyError(FILE, "a working-hours target is in hours or minutes (16h), not days", where)
         specs.append(_ClockSpec(name, MappingProxyType(durations), counts, item["from"], tuple(met_by)))
     if "triage" not in (s.name for s in specs):
-        raise PolicyError(FILE, "has no triage clock (every route has one)", f"route {route}")
+        raise PolicyError(FILE, "has no triage clock (every route has one)", _where(kind, route))
     return tuple(specs)
+
+
+def _check_discharge_events(kind: str, starts_from: str, met_by: list, where: str) -> None:
+    if kind != "discharge" and (starts_from in DISCHARGE_ONLY or DISCHARGE_ONLY.intersection(met_by)):
+        raise PolicyError(FILE, "only a hospital discharge is discharged: list this clock under "
+                          "discharge_clocks", where)
+    if STARTED_BY.get(starts_from) in met_by:
+        raise PolicyError(FILE, f"is met by {STARTED_BY[starts_from]}, the event that starts it: "
+                          "it would never run", where)
+
+
+def _is_end_of_drd(target) -> bool:
+    return isinstance(target, str) and target.strip().lower() == END_OF_DRD.lower()
+
+
+def _drd_spec(item, name, counts, met_by, kind, where) -> _ClockSpec:
+    """A clock due by the end of the discharge ready date: a discharge's, counted
+    from receipt, in real time (the day ends at midnight whatever the hours)."""
+    if kind != "discharge":
+        raise PolicyError(FILE, f"a community referral has no discharge ready date: {END_OF_DRD!r} "
+                          "belongs under discharge_clocks", where)
+    if counts != "24/7":
+        raise PolicyError(FILE, f"a target of {END_OF_DRD!r} counts 24/7 (the day ends at midnight)", where)
+    if item["from"] != "receipt":
+        raise PolicyError(FILE, f"a target of {END_OF_DRD!r} counts from receipt", where)
+    late = _duration(item, "after_drd", where)  # "missing after_drd" when absent
+    if late <= timedelta(0):
+        raise PolicyError(FILE, "after_drd should be a time, e.g. 24h (how long a referral received "
+                          "after its DRD has)", where)
+    return _ClockSpec(name, MappingProxyType({None: late}), counts, "receipt", met_by, ends_on_drd=True)
 
 
 def _targets(target, where) -> dict:

@@ -22,13 +22,14 @@ from rule_engine import errors as re_errors
 
 from . import compiler, expressions
 from .clock_policy import URGENCIES, ClockPolicy, load_clocks
+from .discharge_policy import load_discharge
 from .errors import PolicyError, check_fields, read_yaml
 from .facts import FACT_NAMES, FACT_TYPES, FLAG_FACT_TYPES
 from .policy_model import Entry, Flag, Policy, PolicyRule
 
 DEFAULT_DIRECTORY = Path(__file__).parent / "policy"
-ROUTING, CLOCKS, FLAGS = "routing.yaml", "clocks.yaml", "flags.yaml"
-FILES = (CLOCKS, FLAGS, ROUTING)  # sorted: the version hashes them in this order
+ROUTING, CLOCKS, FLAGS, DISCHARGE = "routing.yaml", "clocks.yaml", "flags.yaml", "discharge.yaml"
+FILES = (CLOCKS, DISCHARGE, FLAGS, ROUTING)  # sorted: the version hashes them in this order
 FALLBACK = "fallback"
 # Who a raised flag alerts (the app maps each to a notification recipient); none: no alert.
 ALERTS = ("supervisor", "none")
@@ -59,9 +60,10 @@ def load_policy(directory: Path | str | None = None) -> Policy:
     flags_file = read_yaml(FLAGS, data[FLAGS])
     check_fields(FLAGS, None, flags_file, ("flags",), required=("flags",))
     flags = _entries(FLAG_ENTRIES, flags_file["flags"], lists, clocks)
+    discharge = load_discharge(read_yaml(DISCHARGE, data[DISCHARGE]))
     digest = hashlib.sha256(b"".join(data[name] for name in FILES)).hexdigest()
     return Policy(version=f"sha256:{digest[:12]}", directory=directory, rules=rules,
-                  lists=lists, clocks=clocks, flags=flags)
+                  lists=lists, clocks=clocks, discharge=discharge, flags=flags)
 
 
 def _lists(data) -> MappingProxyType:

@@ -17,8 +17,9 @@ from typing import ClassVar
 import rule_engine
 from rule_engine import errors as re_errors
 
-from .clock_policy import URGENCIES, ClockPolicy, ClockTarget
+from .clock_policy import KIND_SECTIONS, URGENCIES, ClockPolicy, ClockTarget
 from .calendar import WORKING_HOURS, WorkingHours
+from .discharge_policy import DischargePolicy
 from .errors import DecisionError
 from .facts import check_facts
 
@@ -116,6 +117,7 @@ class Policy:
     review_route: ClassVar[str] = "supervisor_review"     # a person must set the route
     redirect_route: ClassVar[str] = "emergency_redirect"  # to 999 or ED: no service takes it
     duty_route: ClassVar[str] = "voluntary_sector"        # offered to an organisation on the duty rota
+    simple_discharge_route: ClassVar[str] = "discharge_simple"  # no new care: recording the discharge closes it
     urgencies: ClassVar[tuple] = URGENCIES                # most urgent first
 
     version: str
@@ -123,6 +125,7 @@ class Policy:
     rules: tuple[PolicyRule, ...]
     lists: MappingProxyType
     clocks: ClockPolicy
+    discharge: DischargePolicy  # discharge.yaml: the delay reasons and the daily alert
     flags: tuple[Flag, ...] = ()
 
     def __repr__(self):
@@ -180,13 +183,17 @@ class Policy:
             for flag in self.flags if flag.holds(values)
         ]
 
-    def clock_targets(self, route: str, urgency: str) -> list[ClockTarget]:
-        """The clocks a referral on ``route`` at ``urgency`` runs, in clocks.yaml order."""
-        if route not in self.clocks.clocks:
+    def clock_targets(self, route: str, urgency: str, kind: str = "community") -> list[ClockTarget]:
+        """The clocks a referral of ``kind`` (community, or a hospital discharge) on
+        ``route`` at ``urgency`` runs, in clocks.yaml order."""
+        if kind not in KIND_SECTIONS:
+            raise ValueError(f"unknown kind {kind!r}")
+        table = self.clocks.discharge_clocks if kind == "discharge" else self.clocks.clocks
+        if route not in table:
             raise ValueError(f"unknown route {route!r}")
         if urgency not in URGENCIES:
             raise ValueError(f"unknown urgency {urgency!r}")
-        return [spec.target(urgency) for spec in self.clocks.clocks[route]]
+        return [spec.target(urgency) for spec in table[route]]
 
     def rechase_interval(self, duration, counts: str = "24/7") -> timedelta:
         """How long a breached clock waits before its next escalation step:

@@ -100,7 +100,10 @@ class Config:
         # How often each worker's scheduler runs the reconciler, and how far ahead
         # it schedules RQ jobs for thresholds about to fall due.
         self.RECONCILE_EVERY_SECONDS = int(env.get("RECONCILE_EVERY_SECONDS", "1"))
-        self.SCHEDULE_AHEAD_SECONDS = int(env.get("SCHEDULE_AHEAD_SECONDS", "60"))  # None: rules/policy in the repo
+        self.SCHEDULE_AHEAD_SECONDS = int(env.get("SCHEDULE_AHEAD_SECONDS", "60"))
+        # How often the delayed-days sweep looks for discharges with no reason for
+        # today (it alerts only from discharge.yaml's delay_alert_at, each once a day).
+        self.DELAY_SWEEP_EVERY_SECONDS = int(env.get("DELAY_SWEEP_EVERY_SECONDS", "60"))  # None: rules/policy in the repo
         self.TESTING = False
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

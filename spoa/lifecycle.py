@@ -7,6 +7,7 @@ functions of the event; callbacks do no I/O (transitions cannot roll back once
 ``on_enter`` has run), so the audit row is written by the caller in the same
 database transaction.
 """
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from transitions import Machine, MachineError
@@ -14,6 +15,7 @@ from transitions import Machine, MachineError
 from rules.policy_model import Policy
 
 from .actor import Actor  # noqa: F401  (re-exported: callers name it from here)
+from .clocks import now, uk_date
 from .relations import relations_of
 
 STATES = (
@@ -38,7 +40,48 @@ OPEN_STATES = tuple(s for s in STATES if s not in CLOSED_STATES)
 #                or the voluntary organisation on duty it is offered to (assigned_service)
 #   referrer     the API client that sent it (never a person on its behalf)
 #   call_handler an SPOA call handler (adds a further call's information)
+#   hospital     a discharge's own hospital: its ward users and its system
 SERVICE_WORK = frozenset({"service", "supervisor"})
+# A hospital discharge's own events (the patient left, is not ready, is ready
+# again, is delayed): its hospital's, the system that sent it, or the hub's supervisors.
+HOSPITAL_WORK = frozenset({"hospital", "supervisor", "referrer"})
+DISCHARGE = ("discharge",)
+# While SPOA works it, whatever its state; a closed referral records nothing more.
+WORKED_STATES = ("in_review", "triaged", "offered", "accepted", "in_progress")
+
+
+# Guards on a discharge's own columns: None when the event may happen, else why
+# not (a 409). Pure: the referral's columns and today's UK date only.
+def _in_hospital(referral) -> str | None:
+    if getattr(referral, "discharged_at", None) is not None:
+        return "the patient has already left hospital"
+    return None
+
+
+# Readiness withdrawn is the DRD being None (models/referral.py).
+def _ready(referral) -> str | None:
+    if _in_hospital(referral) or referral.discharge_ready_date is not None:
+        return _in_hospital(referral)
+    return "readiness for discharge is already withdrawn"
+
+
+def _withdrawn(referral) -> str | None:
+    if _in_hospital(referral) or referral.discharge_ready_date is None:
+        return _in_hospital(referral)
+    return "the patient is already ready for discharge"
+
+
+def _delayed(referral) -> str | None:
+    """Still in hospital, still ready, and today (UK) after the discharge ready date."""
+    refused = _in_hospital(referral)
+    if refused:
+        return refused
+    drd = referral.discharge_ready_date
+    if drd is None:
+        return "readiness for discharge is withdrawn"
+    if uk_date(now()) <= drd:
+        return f"it is not delayed until the day after its discharge ready date ({drd.isoformat()})"
+    return None
 
 
 @dataclass(frozen=True)
@@ -50,6 +93,11 @@ class Transition:
     needs_reason: bool = False
     description: str = ""
     routes: tuple | None = None  # only for referrals on these routes (None: any route)
+    kinds: tuple | None = None  # only for referrals of these kinds, e.g. discharge (None: any kind)
+    # Routes on which this event closes the referral (completed) instead of going to ``dest``.
+    closes_on: tuple = ()
+    guard: Callable | None = None  # referral -> why it may not happen now (409), or None
+    verb: str = ""  # how messages say doing it, where the event's name is not a verb
 
 
 TRANSITIONS = (
@@ -102,6 +150,20 @@ TRANSITIONS = (
     # route is set; the reason is the flag's explanation. Never fired by hand.
     Transition("flag", OPEN_STATES, None, frozenset({"system", "supervisor"}),
                description="Flagged"),
+    # A hospital discharge (services/discharge.py, services/delays.py). The patient
+    # left hospital: a simple discharge (no new care) is then done; on any other
+    # route the service's work goes on, and the welfare check's clock starts.
+    Transition("discharged", WORKED_STATES, None, HOSPITAL_WORK, kinds=DISCHARGE,
+               closes_on=(Policy.simple_discharge_route,), guard=_in_hospital,
+               verb="record the discharge of", description="Discharged from hospital"),
+    Transition("readiness_withdrawn", WORKED_STATES, None, HOSPITAL_WORK, needs_reason=True, kinds=DISCHARGE,
+               guard=_ready, verb="withdraw readiness for",
+               description="No longer ready for discharge: the discharge ready date is withdrawn"),
+    Transition("ready_again", WORKED_STATES, None, HOSPITAL_WORK, kinds=DISCHARGE, guard=_withdrawn,
+               verb="record readiness again for", description="Ready for discharge again, with a new date"),
+    # Today's delayed day, with its reason (a discharge.yaml code): once a day.
+    Transition("delay", WORKED_STATES, None, HOSPITAL_WORK, needs_reason=True, kinds=DISCHARGE,
+               guard=_delayed, verb="record a delay on", description="Delay reason recorded for today"),
 )
 BY_EVENT = {t.event: t for t in TRANSITIONS}
 EVENTS = tuple(BY_EVENT)
@@ -120,14 +182,34 @@ class LifecycleError(Exception):
         self.field = field
 
 
+def _doing(transition: Transition, what: str) -> str:
+    """'decline this referral', 'record the discharge of this referral'."""
+    return f"{transition.verb or transition.event.replace('_', ' ')} {what}"
+
+
+def _reason_message(transition: Transition) -> str:
+    return f"A reason is required to {_doing(transition, 'it') if transition.verb else _doing(transition, '').strip()}."
+
+
 def _reason_given(event_data) -> bool:
     transition = BY_EVENT[event_data.event.name]
     reason = event_data.kwargs.get("reason")
     if transition.needs_reason and not (reason and reason.strip()):
-        raise LifecycleError(
-            f"A reason is required to {transition.event.replace('_', ' ')}.", 422, "reason"
-        )
+        raise LifecycleError(_reason_message(transition), 422, "reason")
     return True
+
+
+def _closes_here(event_data) -> bool:
+    return event_data.model.route in BY_EVENT[event_data.event.name].closes_on
+
+
+def _machine_transitions(t: Transition) -> list[dict]:
+    # An event that closes the referral on some routes is two machine transitions
+    # under one trigger: the machine takes the first whose conditions hold.
+    normal = {"trigger": t.event, "source": list(t.sources), "dest": t.dest, "conditions": [_reason_given]}
+    if not t.closes_on:
+        return [normal]
+    return [{**normal, "dest": "completed", "conditions": [_reason_given, _closes_here]}, normal]
 
 
 LIFECYCLE = Machine(
@@ -137,10 +219,7 @@ LIFECYCLE = Machine(
     auto_transitions=False,
     send_event=True,
     model_attribute="state",
-    transitions=[
-        {"trigger": t.event, "source": list(t.sources), "dest": t.dest, "conditions": [_reason_given]}
-        for t in TRANSITIONS
-    ],
+    transitions=[m for t in TRANSITIONS for m in _machine_transitions(t)],
 )
 
 
@@ -149,17 +228,18 @@ def _may_happen(referral, event: str, actor: Actor) -> Transition:
     if transition is None:
         raise LifecycleError(f"Unknown event '{event}'.", 422, "event")
     if not (relations_of(actor, referral) & transition.allowed):
-        raise LifecycleError(
-            f"You may not {event.replace('_', ' ')} this referral.", 403
-        )
+        raise LifecycleError(f"You may not {_doing(transition, 'this referral')}.", 403)
+    if not _of_kind(transition, referral):
+        raise LifecycleError(f"Cannot {_doing(transition, f'a {_kind(referral)} referral')}.", 409)
     if referral.state not in transition.sources:
         raise LifecycleError(
-            f"Cannot {event.replace('_', ' ')} a referral that is {referral.state.replace('_', ' ')}.", 409
-        )
+            f"Cannot {_doing(transition, 'a referral that is ' + referral.state.replace('_', ' '))}.", 409)
     if not _on_route(transition, referral):
-        raise LifecycleError(
-            f"Cannot {event.replace('_', ' ')} a referral routed to {(referral.route or 'nowhere').replace('_', ' ')}.",
-            409)
+        routed = (referral.route or 'nowhere').replace('_', ' ')
+        raise LifecycleError(f"Cannot {_doing(transition, 'a referral routed to ' + routed)}.", 409)
+    refused = transition.guard(referral) if transition.guard else None
+    if refused:
+        raise LifecycleError(f"Cannot {_doing(transition, 'this referral')}: {refused}.", 409)
     return transition
 
 
@@ -168,7 +248,7 @@ def check_event(referral, event: str, actor: Actor, reason: str | None = None) -
     that must know the event may happen before it locks or changes other rows."""
     transition = _may_happen(referral, event, actor)
     if transition.needs_reason and not (reason and reason.strip()):
-        raise LifecycleError(f"A reason is required to {event.replace('_', ' ')}.", 422, "reason")
+        raise LifecycleError(_reason_message(transition), 422, "reason")
 
 
 def fire_event(referral, event: str, actor: Actor, reason: str | None = None) -> tuple[str, str]:
@@ -191,10 +271,19 @@ def _on_route(transition: Transition, referral) -> bool:
     return transition.routes is None or referral.route in transition.routes
 
 
+def _kind(referral) -> str:
+    return getattr(referral, "kind", None) or "community"
+
+
+def _of_kind(transition: Transition, referral) -> bool:
+    return transition.kinds is None or _kind(referral) in transition.kinds
+
+
 def allowed_events(referral, actor: Actor) -> list[str]:
     """The public events this actor could fire on this referral now (for pages and the API)."""
     rel = relations_of(actor, referral)
     return [
         e for e in PUBLIC_EVENTS
-        if referral.state in BY_EVENT[e].sources and rel & BY_EVENT[e].allowed and _on_route(BY_EVENT[e], referral)
+        if referral.state in (t := BY_EVENT[e]).sources and rel & t.allowed and _on_route(t, referral)
+        and _of_kind(t, referral) and not (t.guard and t.guard(referral))
     ]

@@ -20,12 +20,15 @@ def worker(burst):
 @click.command("reconcile")
 def reconcile():
     """One reconciler pass now, straight against the database (no Redis needed),
-    then one delivery pass (email, webhooks) in this process."""
+    then one delivery pass (email, webhooks) in this process; and the delayed-days
+    sweep (after the day's alert time, alerts any discharge with no reason for today)."""
     from .context import use_app
     from .jobs import reconcile as run
+    from .jobs import sweep_delays
 
     use_app(current_app._get_current_object())
     click.echo(run(deliver_here=True))
+    click.echo(sweep_delays(deliver_here=True))
 
 
 def register_worker_commands(app) -> None:

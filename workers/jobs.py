@@ -60,6 +60,26 @@ def reconcile(deliver_here: bool = False) -> dict:
     return {"advanced": advanced, "scheduled": scheduled, "delivery": delivery}
 
 
+def sweep_delays(deliver_here: bool = False) -> dict:
+    """The delayed-days sweep (spoa/services/delays.py): from the day's alert time,
+    one supervisor alert per discharge past its DRD with no reason for today. The
+    database makes each once, however many workers run it; then, as the reconciler
+    does, a delivery pass if an alert waits to go by email or webhook."""
+    from spoa.services.delays import sweep
+    from spoa.services.delivery import any_due, deliver_due
+
+    app = job_app()
+    with app.app_context():
+        alerted = sweep()
+        if deliver_here:
+            delivery = deliver_due()
+        else:
+            delivery = request_delivery(app) if alerted and any_due() else None
+    if alerted:
+        log.info("delay sweep alerted=%s delivery=%s", alerted, delivery)
+    return {"alerted": alerted, "delivery": delivery}
+
+
 def request_delivery(app) -> str:
     """Enqueue the delivery job (one stable id: a pass queued or running is not
     queued again). Fails open: with Redis down, a bounded pass in a thread of

@@ -19,4 +19,6 @@ class Periodic:
 
 PERIODIC = (
     Periodic("reconcile", "workers.jobs.reconcile", "RECONCILE_EVERY_SECONDS", RECONCILE_QUEUE),
+    # Delayed days' daily alert (discharge.yaml's delay_alert_at): a minute late at most.
+    Periodic("delay-sweep", "workers.jobs.sweep_delays", "DELAY_SWEEP_EVERY_SECONDS", RECONCILE_QUEUE),
 )

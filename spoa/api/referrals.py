@@ -99,7 +99,8 @@ def list_referrals():
 
 
 @bp.post("/v1/referrals/<referral_id>/events", parameters=[REFERRAL_ID])
-@operation("A lifecycle event (accept, decline, first_contact, ...)", body=named("ReferralEvent", EVENT),
+@operation("A lifecycle event (accept, decline, first_contact, ..., and a discharge's discharged, "
+           "readiness_withdrawn, ready_again, delay)", body=named("ReferralEvent", EVENT),
            errors=(403, 404, 409, 412), parameters=[header("If-Match", 'The version decided on, e.g. "3"')],
            answers={200: _referral_answer("Event applied")})
 def post_event(referral_id):
@@ -112,7 +113,8 @@ def post_event(referral_id):
     try:
         apply_event(referral, data["event"], actor, reason=data.get("reason"),
                     expected_version=if_match_version(), route=data.get("route"),
-                    urgency=data.get("urgency"), service=data.get("service"))
+                    urgency=data.get("urgency"), service=data.get("service"), at=data.get("at"),
+                    discharge_ready_date=data.get("discharge_ready_date"))
     except VersionMismatch as exc:
         raise Problem(412, f"The referral has moved on (now version {exc.current}): reload it and decide again.",
                       headers={"ETag": f'"{exc.current}"'}) from None

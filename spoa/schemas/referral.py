@@ -10,8 +10,9 @@ from rules.clock_policy import URGENCIES
 
 from ..lifecycle import PUBLIC_EVENTS, STATES
 from ..pathways import pathway_note
+from ..services import delays
 from . import vocab
-from .fields import AsciiInteger, FreeText, UtcDateTime, printable
+from .fields import AsciiDate, AsciiInteger, FreeText, UtcDateTime, printable
 from .intake import CarerSchema, NeedsSchema
 
 
@@ -128,6 +129,9 @@ class DischargeViewSchema(Schema):
     carer = fields.Nested(CarerSchema, allow_none=True)
     readiness_withdrawn_at = fields.AwareDateTime(allow_none=True)
     discharged_at = fields.AwareDateTime(allow_none=True)
+    delayed_days = fields.Integer(metadata={"description": "UK days in hospital past the DRD (services/delays.py)"})
+    delay_reason_today = fields.String(allow_none=True, metadata={
+        "description": "today's delay reason, a code of rules/policy/discharge.yaml (null: none recorded)"})
 
 
 class DischargeOf(fields.Nested):
@@ -149,6 +153,7 @@ class DischargeOf(fields.Nested):
             "proposed_pathway": obj.proposed_pathway, "pathway": obj.pathway,
             "pathway_note": pathway_note(obj.proposed_pathway, obj.pathway),
             "readiness_withdrawn_at": obj.readiness_withdrawn_at, "discharged_at": obj.discharged_at,
+            "delayed_days": delays.delayed_days(obj), "delay_reason_today": delays.reason_on(obj),
         }
 
 
@@ -268,8 +273,13 @@ class ReferralQuerySchema(Schema):
 
 class EventSchema(Schema):
     event = fields.String(required=True, validate=validate.OneOf(PUBLIC_EVENTS))
-    reason = FreeText(allow_none=True, validate=validate.Length(max=2000))
+    reason = FreeText(allow_none=True, validate=validate.Length(max=2000), metadata={
+        "description": "why, where the event needs one; delay: a reason code of rules/policy/discharge.yaml"})
     route = fields.String(allow_none=True, validate=_CODE, metadata={"description": "override/triage: the new route"})
     urgency = fields.String(allow_none=True, validate=validate.OneOf(URGENCIES))
     service = fields.String(allow_none=True, validate=_CODE, metadata={
         "description": "reassign: the voluntary organisation on duty today to move it to (a service code)"})
+    at = UtcDateTime(allow_none=True, metadata={
+        "description": "discharged: when the patient left hospital, with its offset (default now; not in the future)"})
+    discharge_ready_date = AsciiDate(allow_none=True, metadata={
+        "description": "ready_again: the new discharge ready date (today or later, UK)"})

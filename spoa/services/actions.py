@@ -9,7 +9,7 @@ from ..lifecycle import Actor, LifecycleError, check_event
 from ..models import Referral
 from ..policy import current_policy
 from ..clocks import now
-from . import chasing, deadlines, duty, flags
+from . import chasing, deadlines, delays, discharge, duty, flags
 from .events import record_event
 from .triage import reapply_flags, route_by_person, set_route
 
@@ -39,12 +39,22 @@ class VersionMismatch(Exception):
         self.current = current
 
 
-def _check_route(route: str | None, urgency: str | None) -> tuple[str, str]:
+def routes_a_person_may_choose(referral) -> list[str]:
+    """The services; for a hospital discharge also the routes of a pathway that no
+    service works (discharge_simple: home with no new care), as the rules may."""
     policy = current_policy()
-    services = list(policy.services)
-    if route not in services and route != policy.redirect_route:
+    choices = list(policy.services)
+    if referral.is_discharge:
+        choices += [code for code, info in policy.routes.items() if not info.is_service and info.pathway is not None]
+    return choices
+
+
+def _check_route(referral, route: str | None, urgency: str | None) -> tuple[str, str]:
+    policy = current_policy()
+    choices = routes_a_person_may_choose(referral)
+    if route not in choices and route != policy.redirect_route:
         raise LifecycleError(
-            "Choose the service to route to: one of " + ", ".join(services) + ".", 422, "route")
+            "Choose the service to route to: one of " + ", ".join(choices) + ".", 422, "route")
     if urgency not in policy.urgencies:
         *most, least = policy.urgencies
         raise LifecycleError(f"Urgency must be {', '.join(most)} or {least}.", 422, "urgency")
@@ -53,17 +63,21 @@ def _check_route(route: str | None, urgency: str | None) -> tuple[str, str]:
 
 def apply_event(referral: Referral, event: str, actor: Actor, *, reason: str | None = None,
                 expected_version: int | None = None, route: str | None = None,
-                urgency: str | None = None, service: str | None = None) -> Referral:
+                urgency: str | None = None, service: str | None = None, at=None,
+                discharge_ready_date=None) -> Referral:
     """Fire one event and commit. Exactly one of several concurrent writers wins:
     the version column makes the losers' UPDATE match no row (409). An event
     refused is rolled back whole: nothing it touched (an organisation's place
-    included) is kept. ``service``: reassign's organisation."""
+    included) is kept. ``service``: reassign's organisation; ``at``: when the
+    patient left hospital (discharged); ``discharge_ready_date``: ready_again's new DRD."""
     reason = reason.strip() if reason else None
+    _only_for(event, at=(at, "discharged"), discharge_ready_date=(discharge_ready_date, "ready_again"))
+    extra = {"at": at, "discharge_ready_date": discharge_ready_date}
     for attempt in (1, 2):
         if expected_version is not None and expected_version != referral.version:
             raise VersionMismatch(referral.version)
         try:
-            _apply(referral, event, actor, reason, route, urgency, service)
+            _apply(referral, event, actor, reason, route, urgency, service, **extra)
             db.session.commit()
             break
         except StaleDataError:
@@ -90,14 +104,22 @@ def apply_event(referral: Referral, event: str, actor: Actor, *, reason: str | N
     return referral
 
 
+def _only_for(event: str, **given) -> None:
+    """A field that belongs to another event is refused, not ignored: a ward that
+    sends a time with its delay must not believe the time was recorded."""
+    for name, (value, owner) in given.items():
+        if value is not None and event != owner:
+            raise LifecycleError(f"{name} is given only with the {owner} event.", 422, name)
+
+
 # Events after which the referral is no longer with its voluntary organisation:
 # before acceptance is over (offered, accepted) its place is given back.
 _LEAVING = ("redirect", "cancel", "withdraw")
 
 
-def _apply(referral, event, actor, reason, route, urgency, service) -> None:
+def _apply(referral, event, actor, reason, route, urgency, service, at=None, discharge_ready_date=None) -> None:
     if event in ("override", "triage"):
-        route, urgency = _check_route(route, urgency or referral.urgency)
+        route, urgency = _check_route(referral, route, urgency or referral.urgency)
         route_by_person(referral, actor, route, urgency, reason, event)
     elif event == "acknowledge_escalation":
         check_event(referral, event, actor, reason)  # who may, before anything is said of its clocks
@@ -126,6 +148,14 @@ def _apply(referral, event, actor, reason, route, urgency, service) -> None:
         check_event(referral, event, actor, reason)
         moved = duty.reassign(referral, service)
         record_event(referral, event, actor, reason=reason, detail={"service": referral.route, **moved})
+    elif event == "discharged":
+        discharge.discharged(referral, actor, at)
+    elif event == "readiness_withdrawn":
+        discharge.readiness_withdrawn(referral, actor, reason)
+    elif event == "ready_again":
+        discharge.ready_again(referral, actor, discharge_ready_date)
+    elif event == "delay":
+        delays.record_delay(referral, actor, reason)
     elif event == "accept" and referral.waiting_for:
         check_event(referral, event, actor, reason)
         record_event(referral, event, actor, reason=reason, detail={"waiting_for_cleared": flags.clear(referral)})

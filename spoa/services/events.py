@@ -7,14 +7,16 @@ from . import chasing, deadlines, outcomes
 
 
 def record_event(referral, event: str, actor: Actor, reason: str | None = None,
-                 detail: dict | None = None) -> None:
+                 detail: dict | None = None, at=None) -> None:
     """Fire ``event`` (raising LifecycleError if it may not happen) and write its
-    audit event and clock effects into the caller's transaction."""
+    audit event and clock effects into the caller's transaction. ``at``: when it
+    happened, if earlier than now (the clocks it meets are met then, those it
+    starts count from then); the audit row is stamped now, when it was recorded."""
     before, after = fire_event(referral, event, actor, reason=reason)
     row = audit.record(actor, event, referral=referral, from_state=before, to_state=after, reason=reason,
                        detail=detail)
     outcomes.on_event(referral, row, actor.kind)  # the sender is told, if this is an outcome for them
-    deadlines.on_event(referral, event)
+    deadlines.on_event(referral, event, at=at)
     if after in CLOSED_STATES:
         deadlines.cancel_all(referral)
         referral.waiting_for = None  # a closed referral waits for nothing (flags.py)

@@ -8,6 +8,7 @@ policy's flags (flags.yaml, e.g. waiting for a bed) are raised (flags.py).
 from rules.facts import derive_facts
 
 from ..lifecycle import Actor, LifecycleError, check_event
+from ..pathways import pathway_note
 from ..models import TriageDecision
 from ..clocks import add_duration, format_uk, now, receipt
 from ..policy import current_policy, current_working_hours
@@ -45,8 +46,12 @@ def preview(data: dict) -> dict:
         {"name": t.name, "deadline": format_uk(add_duration(received, t.duration, t.counts, current_working_hours()))}
         for t in policy.clock_targets(decision.route, decision.urgency) if t.starts_from == "receipt" and t.duration
     ]
+    pathway = pathway_of(decision.route, data.get("kind") == "discharge")
+    proposed = (data.get("discharge") or {}).get("proposed_pathway")
     return {"route": decision.route, "route_name": policy.routes[decision.route].name, "urgency": decision.urgency,
-            "rule_id": decision.rule_id, "explanation": decision.explanation, "clocks": clocks}
+            "rule_id": decision.rule_id, "explanation": decision.explanation, "clocks": clocks,
+            # a discharge's pathway beside the ward's proposal (None on a community referral)
+            "pathway": pathway, "proposed_pathway": proposed, "pathway_note": pathway_note(proposed, pathway)}
 
 
 def facts_of(referral) -> dict:
@@ -64,7 +69,12 @@ def set_route(referral, route: str, urgency: str | None = None) -> None:
     referral.route = route
     if urgency is not None:
         referral.urgency = urgency
-    referral.pathway = current_policy().routes[route].pathway if referral.is_discharge else None
+    referral.pathway = pathway_of(route, referral.is_discharge)
+
+
+def pathway_of(route: str, is_discharge: bool) -> int | None:
+    """The discharge pathway a route is on (clocks.yaml); a community referral has none."""
+    return current_policy().routes[route].pathway if is_discharge else None
 
 
 def _offer_detail(route: str, organisation) -> dict:
@@ -102,8 +112,16 @@ def triage_by_rules(referral, actor: Actor | None = None) -> None:
         record_event(referral, "review", actor, reason=decision.explanation, detail=detail)
     else:
         record_event(referral, "triage", actor, detail=detail)
-        record_event(referral, "offer", actor, detail=_offer_detail(decision.route, organisation))
+        _offer(referral, actor, decision.route, organisation)
     flags.apply(referral, actor, facts)
+
+
+def _offer(referral, actor: Actor, route: str, organisation) -> None:
+    """Offer it to the route's service. A route no service works (discharge_simple:
+    the ward discharges with no new care) is offered to no one: it stays triaged,
+    the route set, until the ward records the discharge."""
+    if current_policy().routes[route].is_service:
+        record_event(referral, "offer", actor, detail=_offer_detail(route, organisation))
 
 
 def _review_for_want_of_duty(referral, actor: Actor, decision, none: "duty.NoOrganisation") -> None:
@@ -163,7 +181,7 @@ def route_by_person(referral, actor: Actor, route: str, urgency: str, reason: st
     deadlines.align_clocks_to_route(referral)
     if organisation is None and route == policy.duty_route:
         organisation = duty.organisation(referral.assigned_service)
-    record_event(referral, "offer", actor, detail=_offer_detail(route, organisation))
+    _offer(referral, actor, route, organisation)
     flags.apply(referral, actor, facts_of(referral))
 
 

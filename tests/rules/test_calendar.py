@@ -18,8 +18,10 @@ from rules.calendar import (
     WorkingHours,
     add_duration,
     age_in_years,
+    by_end_of_day,
     days_in_words,
     elapsed,
+    end_of_uk_day,
     format_uk,
     parse_weekdays,
     point_in_window,
@@ -391,3 +393,63 @@ def test_parse_weekdays_names_what_it_cannot_read(given, message):
 ])
 def test_days_in_words(days, words):
     assert days_in_words(days) == words
+
+
+# --- the end of a UK day: the discharge clock, due by the discharge ready date ------------------
+
+MS = timedelta(milliseconds=1)
+
+
+@pytest.mark.parametrize("day, last_instant", [
+    (date(2026, 11, 24), utc(2026, 11, 24, 23, 59, 59, 999000)),  # GMT: UK and UTC agree
+    (date(2026, 7, 1), utc(2026, 7, 1, 22, 59, 59, 999000)),      # BST: an hour ahead of UTC
+    # The last Sunday of October: the clocks go back at 02:00 BST, so the day ends in GMT.
+    (date(2026, 10, 25), utc(2026, 10, 25, 23, 59, 59, 999000)),
+    (date(2026, 10, 24), utc(2026, 10, 24, 22, 59, 59, 999000)),  # the Saturday before: still BST
+    # The last Sunday of March: forward at 01:00 GMT, so the day ends in BST.
+    (date(2027, 3, 28), utc(2027, 3, 28, 22, 59, 59, 999000)),
+    (date(2027, 3, 27), utc(2027, 3, 27, 23, 59, 59, 999000)),    # the Saturday before: still GMT
+], ids=["winter", "summer", "october-change-day", "day-before-october-change", "march-change-day",
+        "day-before-march-change"])
+def test_a_uk_day_ends_a_millisecond_before_uk_midnight(day, last_instant):
+    assert end_of_uk_day(day) == last_instant
+    assert to_uk(end_of_uk_day(day)).strftime("%H:%M:%S.%f") == "23:59:59.999000"
+    assert uk_date(end_of_uk_day(day)) == day and uk_date(end_of_uk_day(day) + MS) == day + timedelta(days=1)
+
+
+def test_the_october_change_day_is_25_hours_long_and_the_march_one_23():
+    assert end_of_uk_day(date(2026, 10, 25)) - end_of_uk_day(date(2026, 10, 24)) == timedelta(hours=25)
+    assert end_of_uk_day(date(2027, 3, 28)) - end_of_uk_day(date(2027, 3, 27)) == timedelta(hours=23)
+
+
+def test_a_start_before_the_day_or_on_it_is_due_by_its_end():
+    drd = date(2026, 11, 24)
+    assert by_end_of_day(drd, uk(2026, 11, 21, 9, 0), 24 * H) == end_of_uk_day(drd)
+    assert by_end_of_day(drd, uk(2026, 11, 24, 0, 0), 24 * H) == end_of_uk_day(drd)
+
+
+def test_a_start_at_2330_on_the_day_has_half_an_hour_across_midnight_in_either_season():
+    for drd in (date(2026, 11, 24), date(2026, 7, 1), date(2026, 10, 25), date(2027, 3, 28)):
+        start = uk(drd.year, drd.month, drd.day, 23, 30)
+        assert by_end_of_day(drd, start, 24 * H) - start == timedelta(minutes=30) - MS, drd
+
+
+def test_a_start_after_the_day_has_the_late_allowance_from_the_start_in_real_time():
+    drd = date(2026, 10, 24)  # received just after midnight on the day the clocks go back
+    start = uk(2026, 10, 25, 0, 5)
+    deadline = by_end_of_day(drd, start, 24 * H)
+    assert deadline - start == 24 * H
+    assert to_uk(deadline).strftime("%d %H:%M") == "25 23:05"  # 24 real hours: 23:05 GMT the same day
+    # Which day the start falls on is the UK's: 23:30 UTC in summer is already the next UK day.
+    assert by_end_of_day(date(2026, 7, 1), utc(2026, 7, 1, 23, 30), 24 * H) == utc(2026, 7, 2, 23, 30)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: end_of_uk_day(datetime(2026, 11, 24, 12, 0, tzinfo=UTC)),  # an instant is not a day
+    lambda: end_of_uk_day("2026-11-24"),
+    lambda: by_end_of_day(date(2026, 11, 24), datetime(2026, 11, 24, 12, 0), 24 * H),  # naive
+    lambda: by_end_of_day(date(2026, 11, 24), utc(2026, 11, 25, 12, 0), timedelta(0)),
+], ids=["datetime", "text", "naive start", "no allowance"])
+def test_the_end_of_day_refuses_what_is_not_a_day_or_an_aware_start(call):
+    with pytest.raises(ValueError):
+        call()
