@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from spoa.actor import Actor
 from spoa.clocks import now, uk_date
 from spoa.models import Referral
 from tests.discharge_data import discharge_body
@@ -43,21 +44,33 @@ def discharge_request(route: str = "home_rehab", *, drd_in_days: int = 1, hospit
     return body
 
 
+def ward_user(hospital_ods: str = "RNS01") -> Actor:
+    """A ward's nurse at ``hospital_ods``, as the lifecycle sees them (relation "hospital")."""
+    return Actor(kind="user", name=f"ward-{hospital_ods.lower()}", role="ward", hospital=hospital_ods)
+
+
 def make_discharge(db, send, route: str = "home_rehab", *, withdrawn: bool = False,
                    discharged_at: datetime | None = None, **request) -> Made:
     """An open discharge on ``route``, sent by its hospital's system (``send``: body ->
-    the answer's JSON). ``withdrawn``/``discharged_at``: as the ward's events leave it.
-    (Until the clocks helper's events are on main, their columns are set here.)"""
+    the answer's JSON); then, as its ward records them, readiness withdrawn and the
+    discharge at ``discharged_at``."""
     created = send(discharge_request(route, **request))
     assert created["route"] == route, created
-    if withdrawn or discharged_at:
-        referral = db.session.get(Referral, uuid.UUID(created["id"]))
-        if withdrawn:
-            referral.discharge_ready_date, referral.readiness_withdrawn_at = None, now()
-        referral.discharged_at = discharged_at
-        db.session.commit()
-        db.session.remove()
-    return Made(uuid.UUID(created["id"]), created["reference"])
+    made = Made(uuid.UUID(created["id"]), created["reference"])
+    if withdrawn:
+        fire(db, made.id, "readiness_withdrawn", reason="Temperature up this morning",
+             hospital_ods=created["discharge"]["hospital_ods"])
+    if discharged_at:
+        fire(db, made.id, "discharged", at=discharged_at, hospital_ods=created["discharge"]["hospital_ods"])
+    return made
+
+
+def fire(db, referral_id, event: str, hospital_ods: str = "RNS01", **given) -> None:
+    """The ward fires ``event`` through the one service every surface uses (committed)."""
+    from spoa.services.actions import apply_event
+
+    apply_event(db.session.get(Referral, referral_id), event, ward_user(hospital_ods), **given)
+    db.session.remove()
 
 
 @pytest.fixture
@@ -82,25 +95,13 @@ def day(offset: int):
 
 
 def record_delay(db, referral_id, reason: str) -> None:
-    """Today's delay reason, as the ward records it. (Until the clocks helper's `delay`
-    event is on main: the DelayedDay row it writes, committed.)"""
-    from spoa.models import DelayedDay
-
-    db.session.add(DelayedDay(referral_id=referral_id, day=uk_date(now()), reason=reason, recorded_by="ward",
-                              recorded_at=now()))
-    db.session.commit()
-    db.session.remove()
+    """Today's delay reason (a discharge.yaml code), as the ward records it."""
+    fire(db, referral_id, "delay", reason=reason)
 
 
-def record_discharge(db, referral_id, *, closes: bool = False) -> None:
-    """The ward records the discharge. (Until the `discharged` event is on main: the
-    columns it sets; ``closes`` as on discharge_simple.)"""
-    referral = db.session.get(Referral, referral_id)
-    referral.discharged_at = now()
-    if closes:
-        referral.state = "completed"
-    db.session.commit()
-    db.session.remove()
+def record_discharge(db, referral_id) -> None:
+    """The ward records that the patient left hospital, now."""
+    fire(db, referral_id, "discharged")
 
 
 def http_sender(db, base_url: str):

@@ -18,6 +18,7 @@ from ..lifecycle import OPEN_STATES
 from ..models import Clock, DelayedDay, Referral
 from ..models.clock import RUNNING_STATUSES
 from ..policy import current_policy, current_working_hours
+from ..services.delays import delayed_days
 
 REVIEW_LANE = "review"
 MAIN_LANE = "main"
@@ -42,17 +43,6 @@ def pathway_key(pathway: int | None) -> str:
     return "none" if pathway is None else str(pathway)
 
 
-def delayed_days(ready_date: date | None, discharged_at: datetime | None, today: date) -> int:
-    """UK days in hospital past the discharge ready date: (the UK day of discharge, or
-    today, minus the DRD), never below 0; none while readiness is withdrawn (no DRD).
-    Discharged at 23:59 on the DRD is 0.
-    Stand-in for spoa/services/delays.py (the one definition, issue 13) until it lands."""
-    if ready_date is None:
-        return 0
-    until = min(uk_date(discharged_at), today) if discharged_at else today
-    return max((until - ready_date).days, 0)
-
-
 @dataclass(slots=True)
 class DischargeInfo:
     """What the discharges' lane shows beyond a community row (None on those)."""
@@ -64,7 +54,7 @@ class DischargeInfo:
     ready_date: date | None     # the current DRD; None while readiness is withdrawn
     days_to_ready: int | None   # DRD minus today (UK)
     discharged_at: datetime | None
-    delayed_days: int
+    delayed_days: int           # services/delays.py's, the one definition
     reason: str | None          # the latest delay reason recorded (a code), if any
     reason_day: date | None     # the day it was recorded for
     welfare_due: datetime | None  # the running welfare check's deadline, after discharge
@@ -131,6 +121,7 @@ _REFERRAL_COLUMNS = (Referral.id, Referral.reference, Referral.date_of_birth, Re
                      Referral.kind)
 # A discharge's own, read by the lane's query for discharges only: a queue of community
 # referrals pays nothing for them. One value of the discharge section, not its whole JSON.
+# (kind, the DRD and discharged_at are what services/delays.delayed_days reads of a referral.)
 _DISCHARGE_COLUMNS = (Referral.id, Referral.kind, Referral.hospital_ods, Referral.ward, Referral.discharge_ready_date,
                       Referral.pathway, Referral.proposed_pathway, Referral.discharged_at,
                       Referral.discharge["hospital_name"].as_string().label("hospital_name"))
@@ -198,7 +189,7 @@ def _discharge(r, running, today, reason) -> DischargeInfo:
         hospital_ods=r.hospital_ods, hospital_name=r.hospital_name, ward=r.ward, pathway=r.pathway,
         proposed_pathway=r.proposed_pathway, ready_date=r.discharge_ready_date,
         days_to_ready=(r.discharge_ready_date - today).days if r.discharge_ready_date else None,
-        discharged_at=r.discharged_at, delayed_days=delayed_days(r.discharge_ready_date, r.discharged_at, today),
+        discharged_at=r.discharged_at, delayed_days=delayed_days(r, today),
         reason=reason.reason if reason else None, reason_day=reason.day if reason else None,
         welfare_due=welfare if r.discharged_at is not None else None)
 

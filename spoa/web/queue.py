@@ -78,13 +78,6 @@ def _names() -> dict:
     return names
 
 
-def _reason_label():
-    """A delay reason's code -> its label from the rules data (rules/policy/discharge.yaml);
-    a code the rules no longer list is shown as written."""
-    labels = getattr(current_policy(), "delay_reasons", None) or {}
-    return lambda code: labels.get(code) or code.replace("_", " ")
-
-
 def _capacity_words(board) -> dict[str, str]:
     return {line.code: capacity_words(line) for line in board}
 
@@ -92,7 +85,9 @@ def _capacity_words(board) -> dict[str, str]:
 def _row_context(board=None) -> RowContext:
     """``board``: capacity.board(), for the discharges' lane's capacity (None: no discharge row to show)."""
     return RowContext.build(now(), _names(), vocab.SOURCES, current_policy(),
-                            capacity=_capacity_words(board or ()), reason_label=_reason_label())
+                            capacity=_capacity_words(board or ()),
+                            # a delay reason's code -> its label (rules/policy/discharge.yaml)
+                            reason_label=current_policy().discharge.reason_label)
 
 
 def render_lanes(rows, filters=None, board=None) -> dict[str, str]:

@@ -9,7 +9,7 @@ from sqlalchemy import event
 
 from spoa.clocks import UTC
 from spoa.live import queue_view
-from spoa.models import Clock, DelayedDay, Service
+from spoa.models import DelayedDay, Service
 from tests.discharge_rows import day, make_discharge, send_discharge  # noqa: F401  (a fixture)
 from tests.duty_data import add_org
 
@@ -111,9 +111,9 @@ def test_a_delay_shows_its_latest_reason_and_says_when_none_is_recorded_for_toda
     db.session.commit()
     login_as("supervisor")
     page = queue_page(client)
-    assert ">Delayed 2 days: awaiting care package</td>" in row_of(page, today_s)
-    assert (">Delayed 2 days: awaiting community bed (recorded for Mon 23 Nov 2026; none today)</td>"
-            in row_of(page, yesterday_s))
+    assert ">Delayed 2 days: Awaiting a package of care at home</td>" in row_of(page, today_s)
+    assert (">Delayed 2 days: Awaiting a community (rehab or intermediate care) bed"
+            " (recorded for Mon 23 Nov 2026; none today)</td>" in row_of(page, yesterday_s))
     assert "readiness--delayed" not in row_of(page, today_s)
 
 
@@ -126,10 +126,7 @@ def test_a_delay_with_no_reason_ever_recorded_stands_out(today, client, login_as
 
 def test_after_discharge_the_row_says_when_the_welfare_check_is_due(today, client, login_as, send_discharge, db):
     left = AT - timedelta(hours=1)
-    referral = make_discharge(db, send_discharge, drd_in_days=-1, discharged_at=left)
-    db.session.add(Clock(referral_id=referral.id, name="welfare_check", counts="24/7", met_by=["first_contact"],
-                         started_at=left, deadline=left + timedelta(hours=24)))
-    db.session.commit()
+    referral = make_discharge(db, send_discharge, drd_in_days=-1, discharged_at=left)  # home rehab: checked
     in_bed = make_discharge(db, send_discharge, "bed_rehab", discharged_at=left)
     login_as("supervisor")
     page = queue_page(client)
@@ -206,18 +203,6 @@ def test_the_lane_costs_the_same_queries_for_three_discharges_or_thirty(today, c
     few = queries_for_the_rows()
     added += add(27)
     assert queries_for_the_rows() == few
-
-
-@pytest.mark.parametrize("discharged, drd, delayed", [
-    (None, 0, 0), (None, -1, 1), (None, 3, 0),
-    (datetime(2026, 11, 24, 23, 59, tzinfo=UTC), 0, 0),  # 23:59 on the DRD: not delayed
-    (datetime(2026, 11, 25, 0, 1, tzinfo=UTC), 0, 0),  # left after today (clock skew): counted to today
-    (datetime(2026, 11, 23, 9, 0, tzinfo=UTC), -3, 2),  # left two days after the DRD
-])
-def test_delayed_days_count_uk_days_past_the_ready_date(discharged, drd, delayed):
-    today = AT.date()
-    assert queue_view.delayed_days(today + timedelta(days=drd), discharged, today) == delayed
-    assert queue_view.delayed_days(None, discharged, today) == 0  # readiness withdrawn
 
 
 @pytest.mark.parametrize("role", ["ward", "call_handler", "clinician"])

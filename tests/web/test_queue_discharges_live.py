@@ -42,10 +42,12 @@ def test_a_delay_s_reason_and_the_discharge_update_the_row_and_a_closing_dischar
     db.session.remove()
     row_event(watching, delayed.id, "no reason recorded")
     record_delay(db, delayed.id, "awaiting_care_package")
-    assert 'data-delayed="1"' in row_event(watching, delayed.id, "Delayed 1 day: awaiting care package")["html"]
-    record_discharge(db, delayed.id)
-    assert 'data-delayed="0"' in row_event(watching, delayed.id, "Discharged (1 day delayed)")["html"]
-    record_discharge(db, simple.id, closes=True)
+    change = row_event(watching, delayed.id, "Delayed 1 day: Awaiting a package of care at home")
+    assert 'data-delayed="1"' in change["html"]
+    record_discharge(db, delayed.id)  # home rehab: the welfare check's clock starts
+    change = row_event(watching, delayed.id, "Discharged, welfare check due by ")
+    assert 'data-delayed="0"' in change["html"] and "(1 day delayed)" in change["html"]
+    record_discharge(db, simple.id)  # a simple discharge is done once the patient has left
     watching.wait_for(lambda n, d: n == "gone" and d["id"] == str(simple.id))
 
 
