@@ -104,26 +104,37 @@ def record_discharge(db, referral_id) -> None:
     fire(db, referral_id, "discharged")
 
 
-def http_sender(db, base_url: str):
-    """send(body) -> the answer's JSON, over real HTTP to a live server (browser tests):
-    each hospital's own system, made the first time it sends."""
-    import requests
+class HttpHospitals:
+    """Each hospital's own system over real HTTP to a live server (browser tests), made
+    the first time it is used: ``send(body)`` (as make_discharge takes it) posts a
+    discharge; ``event(referral_id, name, **fields)`` records the ward's event."""
 
-    from spoa.models import ApiClient
+    def __init__(self, db, base_url: str):
+        self.db, self.base_url, self.tokens = db, base_url, {}
 
-    tokens = {}
+    def _headers(self, ods: str) -> dict:
+        from spoa.models import ApiClient
 
-    def send(body):
-        ods = body["discharge"]["hospital_ods"]
-        if ods not in tokens:
-            row, tokens[ods] = ApiClient.issue(name=f"{ods.lower()}-epr", sources=["acute", "community_hospital"],
-                                               hospital_ods=ods)
-            db.session.add(row)
-            db.session.commit()
-            db.session.remove()
-        response = requests.post(f"{base_url}/api/v1/referrals", json=body, timeout=5,
-                                 headers={"Authorization": f"Bearer {tokens[ods]}"})
+        if ods not in self.tokens:
+            row, self.tokens[ods] = ApiClient.issue(name=f"{ods.lower()}-epr", hospital_ods=ods,
+                                                    sources=["acute", "community_hospital"])
+            self.db.session.add(row)
+            self.db.session.commit()
+            self.db.session.remove()
+        return {"Authorization": f"Bearer {self.tokens[ods]}"}
+
+    def send(self, body: dict) -> dict:
+        import requests
+
+        response = requests.post(f"{self.base_url}/api/v1/referrals", json=body, timeout=5,
+                                 headers=self._headers(body["discharge"]["hospital_ods"]))
         assert response.status_code == 201, response.text
         return response.json()
 
-    return send
+    def event(self, referral_id, name: str, hospital_ods: str = "RNS01", **fields) -> dict:
+        import requests
+
+        response = requests.post(f"{self.base_url}/api/v1/referrals/{referral_id}/events", timeout=5,
+                                 json={"event": name, **fields}, headers=self._headers(hospital_ods))
+        assert response.status_code == 200, response.text
+        return response.json()

@@ -18,7 +18,7 @@ import requests
 
 from spoa.clocks import now
 from spoa.models import ApiClient, Service, User
-from tests.discharge_rows import http_sender, make_discharge
+from tests.discharge_rows import HttpHospitals, make_discharge
 from tests.people import PASSWORD
 from tests.referral_data import VALID_REFERRAL
 
@@ -256,7 +256,7 @@ def test_the_live_queue_with_every_lane_and_the_action_panel(signed_in, live_ser
     main = post_referral(live_server, world, received_at=now() - timedelta(minutes=100))
     post_referral(live_server, world, received_at=now() - timedelta(hours=3))
     review = post_referral(live_server, world, presenting_need="other")
-    send = http_sender(db, live_server)
+    send = HttpHospitals(db, live_server).send
     discharge = make_discharge(db, send, "bed_rehab", drd_in_days=-1, proposed_pathway=1)
     make_discharge(db, send, drd_in_days=0, hospital_ods="RNQ01", hospital_name="Kettering General Hospital")
     db.session.remove()

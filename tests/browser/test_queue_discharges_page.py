@@ -9,7 +9,7 @@ import requests
 
 from spoa.clocks import UK, now, to_uk
 from spoa.models import ApiClient, User
-from tests.discharge_rows import http_sender, make_discharge, record_discharge
+from tests.discharge_rows import HttpHospitals, make_discharge
 from tests.people import PASSWORD
 from tests.referral_data import VALID_REFERRAL
 
@@ -17,7 +17,7 @@ from tests.referral_data import VALID_REFERRAL
 @pytest.fixture
 def hub(browser, live_server, db):
     """A supervisor's queue page, live; post(**fields) -> a community referral through the
-    API, send(body) -> a discharge from its hospital's system."""
+    API, and the hospitals' own systems (HttpHospitals)."""
     user = User(username="sian", role="supervisor")
     user.set_password(PASSWORD)
     client, token = ApiClient.issue(name="emas-hub", sources=["emas", "gp"])
@@ -42,13 +42,13 @@ def hub(browser, live_server, db):
     page.wait_for_url("**/")
     page.goto("/queue")
     page.locator("#live-status[data-state=live]").wait_for()
-    yield page, post, http_sender(db, live_server)
+    yield page, post, HttpHospitals(db, live_server)
     context.close()
 
 
 def test_a_discharge_recorded_by_the_ward_updates_the_open_queue_without_a_reload(hub, db):
-    page, _, send = hub
-    referral = make_discharge(db, send, drd_in_days=-2, proposed_pathway=2)
+    page, _, hospitals = hub
+    referral = make_discharge(db, hospitals.send, drd_in_days=-2, proposed_pathway=2)
     db.session.remove()
     row = page.locator(f"#lane-discharge #row-{referral.id}")
     row.wait_for(timeout=2000)
@@ -58,16 +58,16 @@ def test_a_discharge_recorded_by_the_ward_updates_the_open_queue_without_a_reloa
     assert page.inner_text("#counts-pathway [data-key='1'] strong") == "1"
     page.evaluate("document.body.dataset.sameDocument = 'yes'")  # gone after any reload
 
-    record_discharge(db, referral.id)
-    page.locator(f"#row-{referral.id} .readiness", has_text="Discharged").wait_for(timeout=2000)
+    hospitals.event(referral.id, "discharged")  # the ward's system, through the API
+    page.locator(f"#row-{referral.id} .readiness", has_text="Discharged, welfare check due by").wait_for(timeout=2000)
     assert page.inner_text("#count-delayed-patients") == "0" and page.inner_text("#count-delayed-days") == "0"
     assert page.evaluate("document.body.dataset.sameDocument") == "yes"
 
 
 def test_the_hospital_and_pathway_filters_apply_at_once_and_to_rows_that_arrive_later(hub, db):
-    page, post, send = hub
-    ngh = make_discharge(db, send)
-    kgh = make_discharge(db, send, hospital_ods="RNQ01", hospital_name="Kettering General Hospital")
+    page, post, hospitals = hub
+    ngh = make_discharge(db, hospitals.send)
+    kgh = make_discharge(db, hospitals.send, hospital_ods="RNQ01", hospital_name="Kettering General Hospital")
     community = post()
     db.session.remove()
     page.locator(f"#row-{kgh.id}").wait_for()
@@ -79,7 +79,7 @@ def test_the_hospital_and_pathway_filters_apply_at_once_and_to_rows_that_arrive_
     assert page.locator(f"#row-{community['id']}").is_visible()  # the community lanes have no hospital
     assert "hospital=RNQ01" in page.url
 
-    later = make_discharge(db, send)  # Northampton's: hidden on arrival
+    later = make_discharge(db, hospitals.send)  # Northampton's: hidden on arrival
     db.session.remove()
     page.locator(f"#row-{later.id}").wait_for(state="attached", timeout=2000)
     assert page.locator(f"#row-{later.id}").is_hidden()
@@ -93,8 +93,8 @@ def test_the_hospital_and_pathway_filters_apply_at_once_and_to_rows_that_arrive_
 def test_at_midnight_the_page_takes_a_fresh_snapshot_for_the_new_day(browser, live_server, hub, db):
     """"Ready tomorrow" is wrong the morning after: the page reopens its stream when the UK
     day changes, and the snapshot says each row for the new day."""
-    _, _, send = hub
-    referral = make_discharge(db, send)
+    _, _, hospitals = hub
+    referral = make_discharge(db, hospitals.send)
     db.session.remove()
     context = browser.new_context(base_url=live_server)
     page = context.new_page()
