@@ -2,6 +2,7 @@
 where the patient is, the pathway reached and the ward's, the ready date and how it
 stands, the service and its capacity; filters by hospital and pathway; counts at the top."""
 import html
+import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -181,8 +182,12 @@ def test_the_lane_counts_pathways_and_the_county_s_delayed_days_today(today, cli
 
 def test_the_lane_costs_the_same_queries_for_three_discharges_or_thirty(today, client, login_as, send_discharge, db):
     def queries_for_the_rows():
-        seen = []
-        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        seen, here = [], threading.get_ident()  # this thread's: a live queue's listener may be rendering too
+
+        def listener(*args):
+            if threading.get_ident() == here:
+                seen.append(args[2])
+
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
             assert len(queue_view.open_rows()) == added
@@ -202,7 +207,7 @@ def test_the_lane_costs_the_same_queries_for_three_discharges_or_thirty(today, c
     added = add(3)
     few = queries_for_the_rows()
     added += add(27)
-    assert queries_for_the_rows() == few
+    assert queries_for_the_rows() == few <= 5  # referrals, their clocks, the discharges, their reasons (+ a BEGIN)
 
 
 @pytest.mark.parametrize("role", ["ward", "call_handler", "clinician"])
