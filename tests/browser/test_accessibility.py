@@ -18,6 +18,7 @@ import requests
 
 from spoa.clocks import now, uk_date
 from spoa.models import ApiClient, Referral, Service, User
+from tests.discharge_rows import HttpHospitals, make_discharge
 from tests.people import PASSWORD
 from tests.referral_data import VALID_REFERRAL
 
@@ -388,16 +389,25 @@ def test_the_supervisor_s_discharges_by_hospital_and_the_ward_user_form(signed_i
     audit.assert_clean()
 
 
-def test_the_live_queue_with_both_lanes_and_the_action_panel(signed_in, live_server, world, audit):
+def test_the_live_queue_with_every_lane_and_the_action_panel(signed_in, live_server, world, audit, db):
     main = post_referral(live_server, world, received_at=now() - timedelta(minutes=100))
     post_referral(live_server, world, received_at=now() - timedelta(hours=3))
     review = post_referral(live_server, world, presenting_need="other")
+    send = HttpHospitals(db, live_server).send
+    discharge = make_discharge(db, send, "bed_rehab", drd_in_days=-1, proposed_pathway=1)
+    make_discharge(db, send, drd_in_days=0, hospital_ods="RNQ01", hospital_name="Kettering General Hospital")
+    db.session.remove()
     page = signed_in("sian")
-    page.goto("/queue")
+    page.goto("/queue?hospital=RNS01")  # a filter hides a row: hidden rows are checked as the page has them
     page.locator("#live-status[data-state=live]").wait_for()
     page.locator(f"#row-{review['id']}").wait_for()
     assert page.locator("#lane-main tr").count() == 2 and page.locator("#lane-review tr").count() == 1
-    audit.check(page, "live queue, both lanes")
+    assert page.locator("#lane-discharge tr").count() == 2
+    audit.check(page, "live queue, every lane (discharges filtered by hospital)")
+
+    page.click(f"#row-{discharge.id} .queue-act")
+    page.locator("#actions-panel", has_text=discharge.reference).wait_for()
+    audit.check(page, "live queue, action panel open (discharges lane)")
 
     page.click(f"#row-{main['id']} .queue-act")
     page.locator("#actions-panel").wait_for()
