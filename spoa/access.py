@@ -13,8 +13,13 @@ referral did not exist (404, never confirming it) and is recorded.
                   acted on before (their id on an audit row of it)
   call_handler    what they entered; and open referrals the duplicate check showed
                   them, for DUPLICATE_GRANT after it was shown (recorded, via='duplicate')
+  ward            (a hospital's ward user) its hospital's discharge referrals (kind
+                  'discharge', hospital_ods theirs), open or closed; nothing else: no
+                  community referral, no other hospital's; with no hospital, nothing
   admin           no patient details: administration only
-  API client      what it sent; a service's system what is routed or assigned to it
+  API client      what it sent; a service's system what is routed or assigned to it;
+                  a hospital's system (hospital_ods set) its hospital's discharges too,
+                  whoever sent them (a coordinator who took the ward's call, say)
 """
 import uuid
 from datetime import timedelta
@@ -45,9 +50,13 @@ def readable(actor: Actor):
         conditions = [Referral.api_client_id == actor.id]
         if actor.service:
             conditions += [Referral.route == actor.service, Referral.assigned_service == actor.service]
+        if actor.hospital:
+            conditions.append(_hospitals_discharges(actor.hospital))
         return or_(*conditions)
     if actor.kind != "user" or actor.id is None:
         return false()
+    if actor.role == "ward":
+        return _hospitals_discharges(actor.hospital) if actor.hospital else false()
     if actor.role == "clinician" and actor.service:
         acted_on = exists().where(AuditEvent.referral_id == Referral.id, AuditEvent.actor_kind == "user",
                                   AuditEvent.actor_id == actor.id)
@@ -59,6 +68,12 @@ def readable(actor: Actor):
         return or_(Referral.created_by_user_id == actor.id,
                    and_(Referral.state.in_(lifecycle.OPEN_STATES), shown))
     return false()  # admins, and a clinician with no service
+
+
+def _hospitals_discharges(hospital: str):
+    """A hospital's own discharges: the same two columns the "hospital" relation
+    (spoa/relations.py) compares, so who may read and who may act agree."""
+    return and_(Referral.kind == "discharge", Referral.hospital_ods == hospital)
 
 
 def may_read(actor: Actor, referral: Referral) -> bool:
@@ -118,7 +133,9 @@ def _record(referral_id, actor: Actor, via: str, refused: bool = False) -> None:
 def audience(actor: Actor, referral) -> str:
     """Which view of a referral this caller gets (spoa/schemas/referral.py):
     'sender' for the system that sent it (unless it is also the service working
-    it), 'full' for staff and the service's own systems."""
+    it), 'full' for staff and the service's own systems. A hospital's system gets
+    the sender's view of its hospital's discharges, sent by it or not: it is the
+    referrer's side, never the service's."""
     if actor.kind == "api_client" and "service" not in relations_of(actor, referral):
         return "sender"
     return "full"

@@ -64,10 +64,13 @@ def _listed(text: str | None) -> list[str]:
 @click.option("--sources", help="Comma-separated sources it may post as, e.g. emas,nhs111.")
 @click.option("--service",
               help="The service whose own system this is (a route id, or a voluntary organisation's code).")
+@click.option("--hospital", "hospital_ods",
+              help="A hospital's own system: its ODS code, e.g. RNS01 (it reads its hospital's discharges; "
+                   "sources acute and community_hospital only).")
 @click.option("--rate", "rate_limit_per_minute", type=int,
               help="Requests a minute (default from API_RATE_LIMIT_PER_MINUTE).")
 @click.option("--callback-url", help="Where the sending system is told its referrals' outcomes (signed webhooks).")
-def create_api_client(name, sources, service, rate_limit_per_minute, callback_url):
+def create_api_client(name, sources, service, hospital_ods, rate_limit_per_minute, callback_url):
     """Create an API client and print its token (shown once, stored hashed); with a
     callback URL, its webhook signing secret first (shown once, stored sealed)."""
     from .schemas.api_clients import NewApiClientSchema
@@ -75,8 +78,8 @@ def create_api_client(name, sources, service, rate_limit_per_minute, callback_ur
 
     client, token, secret = _submit(
         NewApiClientSchema(), lambda data: api_clients.create_api_client(**data, by=None),
-        name=name, sources=_listed(sources), service=service, rate_limit_per_minute=rate_limit_per_minute,
-        callback_url=callback_url)
+        name=name, sources=_listed(sources), service=service, hospital_ods=hospital_ods,
+        rate_limit_per_minute=rate_limit_per_minute, callback_url=callback_url)
     click.echo(f"Created API client {name} (id {client.id}). Keep what follows; it is not shown again.")
     if secret:
         click.echo(f"webhook secret: {secret}")
@@ -88,16 +91,18 @@ def create_api_client(name, sources, service, rate_limit_per_minute, callback_ur
 @click.option("--username", required=True)
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--service", help="A clinician's service (a route id, or a voluntary organisation's code).")
-def create_user(username, role, service):
+@click.option("--hospital", "hospital_ods", help="A ward user's hospital: its ODS code, e.g. RNS01.")
+def create_user(username, role, service, hospital_ods):
     """Create a staff user; the password is read from standard input."""
     from .schemas.users import NewUserSchema
     from .services import users
 
-    given = {"username": username, "role": role, "service": service}
+    given = {"username": username, "role": role, "service": service, "hospital_ods": hospital_ods}
     _submit(NewUserSchema(partial=("password",)), lambda _: None, **given)  # the options' mistakes: before stdin
     password = sys.stdin.readline().rstrip("\r\n")
     user = _submit(NewUserSchema(), lambda data: users.create_user(**data, by=None), **given, password=password)
-    click.echo(f"Created {role} {username} (id {user.id}).")
+    at = f" at {user.hospital_ods}" if user.hospital_ods else ""
+    click.echo(f"Created {role} {username}{at} (id {user.id}).")
 
 
 @spoa_cli.command("add-voluntary-org")

@@ -1,6 +1,8 @@
 """Demo data for a laptop: services with capacity declared, two voluntary
 organisations on the duty rota, one user per role (and one for a voluntary
-organisation), an API client, a few referrals.
+organisation, one for a hospital ward), API clients (111, a BaRS sender, the demo
+hospital's system), a few community referrals and hospital discharges across the
+pathways, one of them delayed.
 
 Passwords and the token are random, made on the first run and kept in
 instance/demo-credentials.json (git-ignored; DEMO_CREDENTIALS moves it), so no credential lives in the repo.
@@ -13,14 +15,15 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from .clocks import now
+from .clocks import now, uk_date
 from .extensions import db
-from .lifecycle import Actor
+from .lifecycle import Actor, allowed_events
 from . import audit
 from .models import ApiClient, Referral, Service, User
 from .policy import current_policy
 from .schemas.intake import IntakeSchema
-from .services import capacity
+from .services import capacity, delays
+from .services.actions import apply_event
 from .services.intake import receive_referral
 
 
@@ -36,6 +39,24 @@ DEMO_USERS = (
     ("supervisor", "supervisor", None),
     ("admin", "admin", None),
     ("volunteer", "clinician", "good_neighbours"),  # a voluntary organisation's own worklist
+    ("ward", "ward", None),  # Talbot Butler ward at the demo hospital (DEMO_HOSPITAL)
+)
+# The demo hospital: its ward user and its own system refer its patients for discharge.
+DEMO_HOSPITAL = ("RNS01", "Northampton General Hospital")
+NEEDS_NONE = {"personal_care": False, "night_care": False, "two_carers": False, "rehab_goals": False}
+# Discharge referrals across the pathways: (source_reference, ward, days from today to the
+# DRD, needs, care package, proposed pathway, minutes ago received, delay reason today).
+# The last one's DRD was two days ago: delayed, with today's reason recorded.
+DEMO_DISCHARGES = (
+    ("NGH-DEMO-01", "Talbot Butler", 0, {**NEEDS_NONE, "mobility": "independent"}, "none", 0, 90, None),
+    ("NGH-DEMO-02", "Talbot Butler", 1, {**NEEDS_NONE, "rehab_goals": True, "mobility": "with_aid"},
+     "none", 1, 60, None),
+    ("NGH-DEMO-03", "Abington", 2, {**NEEDS_NONE, "night_care": True, "rehab_goals": True,
+                                    "mobility": "one_carer"}, "none", 1, 40, None),
+    ("NGH-DEMO-04", "Abington", 3, {**NEEDS_NONE, "night_care": True, "two_carers": True,
+                                    "mobility": "two_carers"}, "none", 3, 30, None),
+    ("NGH-DEMO-05", "Talbot Butler", -2, {**NEEDS_NONE, "personal_care": True, "mobility": "one_carer"},
+     "lapsed", 1, 600, "awaiting_care_package"),
 )
 # Voluntary organisations on the duty rota: (code, name, ISO weekdays on duty, referrals they can take today).
 DEMO_ORGS = (
@@ -44,7 +65,7 @@ DEMO_ORGS = (
 )
 # Clinical capacity (total, in use), declared once: no bed is free, so a bed-based
 # rehab referral shows "Waiting for bed" (rules/policy/flags.yaml).
-DEMO_CAPACITY = {"crisis_response": (8, 3), "bed_rehab": (10, 10)}
+DEMO_CAPACITY = {"crisis_response": (8, 3), "bed_rehab": (10, 10), "care_home_assessment": (6, 4)}
 # NHS numbers from the 999 test range: valid check digits, never issued (standards.md).
 DEMO_REFERRALS = (
     ("DEMO-0001", "fall_no_injury", "9990000018", {"news2": 2, "clinical_frailty_scale": 6}, [], 100),
@@ -128,11 +149,12 @@ def _payload(ref, need, nhs, obs, flags, minutes_ago):
     return body
 
 
-def _demo_client(name: str, sources: list, key: str, creds: dict, out: list) -> ApiClient:
+def _demo_client(name: str, sources: list, key: str, creds: dict, out: list,
+                 hospital_ods: str | None = None) -> ApiClient:
     """The demo API client ``name``, made once; its token kept in the credentials file."""
     client = db.session.scalar(select(ApiClient).where(ApiClient.name == name))
     if client is None:
-        client, token = ApiClient.issue(name=name, sources=sources)
+        client, token = ApiClient.issue(name=name, sources=sources, hospital_ods=hospital_ods)
         db.session.add(client)
         db.session.commit()
         creds[key] = token
@@ -141,15 +163,51 @@ def _demo_client(name: str, sources: list, key: str, creds: dict, out: list) -> 
     return client
 
 
+def _discharge_payload(ref, ward, drd_days, needs, care_package, proposed, minutes_ago, _reason):
+    today = uk_date(now())
+    number = int(ref[-2:])
+    return {
+        "source": "acute", "source_reference": ref, "kind": "discharge",
+        "received_at": (now() - timedelta(minutes=minutes_ago)).isoformat(),
+        "referrer": {"name": "Ward sister (demo)", "organisation": DEMO_HOSPITAL[1], "ods_code": DEMO_HOSPITAL[0]},
+        "patient": {"given_name": "Demo", "family_name": f"Inpatient {number}", "date_of_birth": "1936-09-12",
+                    "postcode": "NN2 6LS", "lives_alone": False},
+        "consent": True, "observations": {"news2": 1},
+        "discharge": {
+            "hospital_ods": DEMO_HOSPITAL[0], "hospital_name": DEMO_HOSPITAL[1], "ward": ward,
+            "admitted_on": (today - timedelta(days=6)).isoformat(),
+            "discharge_ready_date": (today + timedelta(days=drd_days)).isoformat(),
+            "proposed_pathway": proposed, "needs": needs, "care_package": care_package,
+            "usual_residence": "home", "patient_wishes": "Wants to go home.",
+        },
+    }
+
+
+def _discharges(client: ApiClient) -> None:
+    """The demo hospital's discharge referrals, sent by its own system; the delayed
+    one has today's reason recorded by the ward's system, as a ward would."""
+    actor = Actor.for_client(client)
+    for row in DEMO_DISCHARGES:
+        referral = db.session.scalar(select(Referral).where(Referral.source_reference == row[0]))
+        if referral is None:
+            data = IntakeSchema().load(_discharge_payload(*row))
+            referral = receive_referral(data, actor=actor, client_id=client.id).referral
+        reason = row[-1]
+        if reason and "delay" in allowed_events(referral, actor) and delays.reason_on(referral) is None:
+            apply_event(referral, "delay", actor, reason=reason)
+
+
 def seed() -> list[str]:
     out = _services()
     creds = _credentials()
     for username, role, service in DEMO_USERS:
         if not db.session.scalar(select(User).where(User.username == username)):
-            user = User(username=username, role=role, service=service)
+            user = User(username=username, role=role, service=service,
+                        hospital_ods=DEMO_HOSPITAL[0] if role == "ward" else None)
             user.set_password(creds[username])
             db.session.add(user)
-        out.append(f"user {username:<11} ({role}{', ' + service if service else ''}) password {creds[username]}")
+        place = service or (DEMO_HOSPITAL[0] if role == "ward" else None)
+        out.append(f"user {username:<11} ({role}{', ' + place if place else ''}) password {creds[username]}")
     db.session.commit()
     client = _demo_client("demo-111", ["nhs111", "emas", "gp"], "api_token", creds, out)
     # A FHIR (BaRS) sender posts as exactly one source: a client of its own.
@@ -159,5 +217,7 @@ def seed() -> list[str]:
         if db.session.scalar(select(Referral).where(Referral.source_reference == row[0])) is None:
             data = IntakeSchema().load(_payload(*row))
             receive_referral(data, actor=actor, client_id=client.id)
-    out.append(f"{len(DEMO_REFERRALS)} demo referrals present; database {current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
+    _discharges(_demo_client("demo-ngh", ["acute", "community_hospital"], "hospital_token", creds, out,
+                             hospital_ods=DEMO_HOSPITAL[0]))
+    out.append(f"{len(DEMO_REFERRALS)} demo referrals and {len(DEMO_DISCHARGES)} discharges present; database {current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
     return out

@@ -46,13 +46,13 @@ def test_a_clinician_needs_a_service(cli):
 
 
 def test_seed_demo_makes_services_users_and_referrals_and_can_run_twice(cli, db):
-    from spoa.demo import DEMO_REFERRALS, DEMO_USERS
+    from spoa.demo import DEMO_DISCHARGES, DEMO_REFERRALS, DEMO_USERS
 
     first = cli.invoke(args=["spoa", "seed-demo"])
     second = cli.invoke(args=["spoa", "seed-demo"])
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
-    assert db.session.query(User).count() == len(DEMO_USERS) == 6
-    assert db.session.query(Referral).count() == len(DEMO_REFERRALS) == 7
+    assert db.session.query(User).count() == len(DEMO_USERS) == 7
+    assert db.session.query(Referral).count() == len(DEMO_REFERRALS) + len(DEMO_DISCHARGES) == 12
     db.session.expire_all()
     services = {s.code: s for s in db.session.query(Service)}
     assert services["good_neighbours"].kind == "voluntary" and services["good_neighbours"].duty_days == list(range(1, 8))
@@ -72,6 +72,15 @@ def test_seed_demo_makes_services_users_and_referrals_and_can_run_twice(cli, db)
     bed = db.session.query(Referral).filter_by(source_reference="DEMO-0006").one()
     assert (bed.route, bed.waiting_for) == ("bed_rehab", "bed")
     assert db.session.query(User).filter_by(username="volunteer").one().service == "good_neighbours"
+    # A hospital: its ward user and system, its care-home assessment beds, its discharges
+    # across the pathways, one delayed with today's reason recorded once (not twice on the second run).
+    assert db.session.query(User).filter_by(username="ward").one().hospital_ods == "RNS01"
+    assert db.session.query(ApiClient).filter_by(name="demo-ngh").one().hospital_ods == "RNS01"
+    assert services["care_home_assessment"].capacity_unit == "care-home assessment beds"
+    discharges = db.session.query(Referral).filter_by(kind="discharge").all()
+    assert {r.pathway for r in discharges} == {0, 1, 2, 3}
+    delayed = next(r for r in discharges if r.delayed_days)
+    assert [(d.reason, d.recorded_by) for d in delayed.delayed_days] == [("awaiting_care_package", "demo-ngh")]
 
 
 def test_add_voluntary_org_puts_it_on_the_duty_rota(cli, db):

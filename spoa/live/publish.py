@@ -26,13 +26,15 @@ def _changes(session) -> dict:
 
 
 def _collect(session, _flush_context, _instances) -> None:
-    from ..models import Clock, Referral, Service
+    from ..models import AuditEvent, Clock, DelayedDay, Referral, Service
 
     changes = _changes(session)
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Referral):
             changes["referrals"].add(str(obj.id))
-        elif isinstance(obj, Clock):
+        elif isinstance(obj, (Clock, DelayedDay, AuditEvent)):
+            # A clock, a delayed day's reason (the discharges' lane shows it), or any
+            # audited event on a referral: its row may read differently now.
             referral_id = obj.referral_id or (obj.referral.id if obj.referral is not None else None)
             if referral_id is not None:
                 changes["referrals"].add(str(referral_id))

@@ -11,16 +11,18 @@ alone took about 250 ms of the 300 ms budget; this takes a fifth of it
 - links are built by url_for once per render (RowContext), not per row by hand;
 - a waiting flag shows its label from rules/policy/flags.yaml.
 """
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from html import escape
 from urllib.parse import quote
 
 from flask import current_app, has_request_context, url_for
 from markupsafe import Markup
 
-from ..clocks import format_uk
+from ..clocks import UK, format_uk, to_uk, uk_date
+from ..pathways import pathway_label
 from ..services import flags
+from .queue_view import pathway_key
 
 RAG_WORDS = {"red": "Red (breached)", "amber": "Amber", "green": "Green", "none": "No clock"}
 _ID = "__value__"  # stands in for the value a Link fills in (URL-safe as it is: url_for leaves it alone)
@@ -73,13 +75,18 @@ class RowContext:
     policy: object
     referral_link: Link
     act_link: Link
+    today: date
+    reason_label: object  # a delay reason's code -> its label (rules data)
+    capacity: dict = field(default_factory=dict)  # service code -> capacity_words (the discharges' lane)
 
     @classmethod
-    def build(cls, at: datetime, names: dict, sources: dict, policy) -> "RowContext":
+    def build(cls, at: datetime, names: dict, sources: dict, policy, capacity: dict | None = None,
+              reason_label=None) -> "RowContext":
         return cls(at=at, names=names, sources=sources, policy=policy,
                    flag_labels=flags.labels(policy),
                    referral_link=Link("web.show_referral", "referral_id"),
-                   act_link=Link("web.live_queue", "selected", anchor="actions"))
+                   act_link=Link("web.live_queue", "selected", anchor="actions"),
+                   today=uk_date(at), reason_label=reason_label or str, capacity=capacity or {})
 
 
 def _iso(dt: datetime | None) -> str:
@@ -87,44 +94,152 @@ def _iso(dt: datetime | None) -> str:
 
 
 def hidden_by(row, filters: dict, rag: str) -> bool:
-    """The page's filters (route, state, source, breached only), applied on the server
-    for a page without script; the script applies the same rules after each change."""
+    """The page's filters (route, state, source, breached only; hospital and pathway on
+    the discharges' lane), applied on the server for a page without script; the script
+    applies the same rules after each change."""
+    d = row.discharge
     return bool((filters.get("route") and filters["route"] != row.route)
                 or (filters.get("state") and filters["state"] != row.state)
                 or (filters.get("source") and filters["source"] != row.source)
-                or (filters.get("breached") and rag != "red"))
+                or (filters.get("breached") and rag != "red")
+                or (d is not None and filters.get("hospital") and filters["hospital"] != d.hospital_ods)
+                or (d is not None and filters.get("pathway") and filters["pathway"] != pathway_key(d.pathway)))
 
 
-def row_html(row, ctx: RowContext, filters: dict | None = None) -> str:
-    at, names = ctx.at, ctx.names
-    rag = row.rag(at)
+def _route(row, names) -> str:
+    route = cell(names.get(row.route, row.route.replace("_", " ")))
+    if row.assigned_service:
+        route += f": {cell(names.get(row.assigned_service, row.assigned_service))}"
+    return route
+
+
+def _head(row, ctx, rag: str, filters, extra: str = "") -> str:
+    """The row's <tr> (what the script files, sorts, filters and ticks it by) and its
+    reference cell: as every lane has them."""
     rid = cell(row.id)
     timing = (f' data-deadline="{cell(_iso(row.deadline))}" data-amber-at="{cell(_iso(row.amber_at))}"'
               if row.deadline else "")
     hidden = " hidden" if filters and hidden_by(row, filters, rag) else ""
-    route = cell(names.get(row.route, row.route.replace("_", " ")))
-    if row.assigned_service:
-        route += f": {cell(names.get(row.assigned_service, row.assigned_service))}"
     tag = ""
     if row.waiting_for:
         label = ctx.flag_labels.get(row.waiting_for) or flags.label(ctx.policy, row.waiting_for)
         tag = f' <strong class="tag tag--alert">{cell(label)}</strong>'
+    return (f'<tr id="row-{rid}" class="queue-row rag--{cell(rag)}" data-id="{rid}" data-lane="{cell(row.lane)}"'
+            f' data-route="{cell(row.route)}" data-state="{cell(row.state)}" data-source="{cell(row.source)}"'
+            f'{extra}{timing}{hidden}>'
+            f'<td><a href="{ctx.referral_link.for_id(row.id)}">{cell(row.reference)}</a>{tag}</td>')
+
+
+def _tail(row, ctx, rag: str) -> str:
+    """State, next clock, time to breach, status, escalation and the Act link: as every lane shows them."""
     clock = (f"{cell(row.clock_name.replace('_', ' '))} by {cell(format_uk(row.deadline))}"
              if row.deadline else "–")
     escalation = (cell(f"Level {row.escalation_level}{', acknowledged' if row.acknowledged else ''}")
                   if row.escalation_level else "–")
-    reference = cell(row.reference)
+    return (f"<td>{cell(row.state.replace('_', ' '))}</td><td>{clock}</td>"
+            f'<td class="countdown">{cell(row.countdown(ctx.at))}</td>'
+            f'<td class="rag"><span class="rag__label">{_RAG_HTML[rag]}</span></td><td>{escalation}</td>'
+            f'<td><a class="button button--small button--secondary queue-act" href="{ctx.act_link.for_id(row.id)}">'
+            f'Act<span class="visually-hidden"> on {cell(row.reference)}</span></a></td></tr>\n')
+
+
+def row_html(row, ctx: RowContext, filters: dict | None = None) -> str:
+    if row.discharge is not None:
+        return discharge_row_html(row, ctx, filters)
+    rag = row.rag(ctx.at)
     return (
-        f'<tr id="row-{rid}" class="queue-row rag--{cell(rag)}" data-id="{rid}" data-lane="{cell(row.lane)}"'
-        f' data-route="{cell(row.route)}" data-state="{cell(row.state)}" data-source="{cell(row.source)}"'
-        f'{timing}{hidden}>'
-        f'<td><a href="{ctx.referral_link.for_id(row.id)}">{reference}</a>{tag}</td>'
+        f"{_head(row, ctx, rag, filters)}"
         f"<td>{cell(row.patient_age)}</td><td>{cell(ctx.sources.get(row.source, row.source))}</td>"
-        f"<td>{route}</td><td>{cell(row.state.replace('_', ' '))}</td><td>{clock}</td>"
-        f'<td class="countdown">{cell(row.countdown(at))}</td>'
-        f'<td class="rag"><span class="rag__label">{_RAG_HTML[rag]}</span></td><td>{escalation}</td>'
-        f'<td><a class="button button--small button--secondary queue-act" href="{ctx.act_link.for_id(row.id)}">'
-        f'Act<span class="visually-hidden"> on {reference}</span></a></td></tr>\n'
+        f"<td>{_route(row, ctx.names)}</td>{_tail(row, ctx, rag)}"
+    )
+
+
+# The discharges' lane: where the patient is, the pathway, the ready date and how it
+# stands, the service and its capacity, then the clocks as every lane shows them.
+
+def pathway_words(pathway: int | None, proposed: int | None) -> str:
+    """"P2", "P2 (ward proposed P1)", "A person decides (ward proposed P1)": the lane's
+    short form of spoa/pathways.py's note (a table cell, not a sentence)."""
+    reached = pathway_label(pathway) or "A person decides"
+    if proposed is not None and proposed != pathway:
+        reached += f" (ward proposed {pathway_label(proposed)})"
+    return reached
+
+
+def _days(n: int) -> str:
+    return f"{n} day{'' if n == 1 else 's'}"
+
+
+def _at(dt: datetime, today: date) -> str:
+    """14:05 today / 14:05 tomorrow / the full time on any other day (UK time)."""
+    local = to_uk(dt)
+    day = local.date()
+    if day == today:
+        return f"{local:%H:%M} today"
+    if day == today + timedelta(days=1):
+        return f"{local:%H:%M} tomorrow"
+    return format_uk(dt)
+
+
+def day_words(day: date) -> str:
+    """A UK calendar day for people, "Tue 24 Nov 2026" (as format_uk names days and months)."""
+    return format_uk(datetime(day.year, day.month, day.day, 12, tzinfo=UK)).rsplit(" ", 2)[0]  # less "12:00 GMT"
+
+
+def readiness_words(d, today: date, reason_label) -> str:
+    """"Ready today", "Ready in 2 days", "Delayed 2 days: awaiting care package",
+    "Readiness withdrawn", "Discharged, welfare check due by 14:05 tomorrow"."""
+    state = d.readiness
+    if state == "discharged":
+        words = "Discharged"
+        if d.welfare_due is not None:
+            words += f", welfare check due by {_at(d.welfare_due, today)}"
+        if d.delayed_days:
+            words += f" ({_days(d.delayed_days)} delayed)"
+        return words
+    if state == "withdrawn":
+        return "Readiness withdrawn"
+    if state == "ready":
+        return {0: "Ready today", 1: "Ready tomorrow"}.get(d.days_to_ready, f"Ready in {_days(d.days_to_ready)}")
+    if d.reason is None:
+        return f"Delayed {_days(d.delayed_days)}: no reason recorded"
+    words = f"Delayed {_days(d.delayed_days)}: {reason_label(d.reason)}"
+    if d.reason_day != today:  # the last reason given; none yet for today
+        words += f" (recorded for {day_words(d.reason_day)}; none today)"
+    return words
+
+
+def capacity_words(line) -> str:
+    """A service's capacity in a row, from its line of the capacity board
+    (services.capacity.board): "3 of 10 community beds free"."""
+    if line.free is None:
+        return "capacity not declared"
+    if line.free == 0:
+        return f"none of {line.total} {line.unit} free"
+    return f"{line.free} of {line.total} {line.unit} free"
+
+
+def discharge_row_html(row, ctx: RowContext, filters: dict | None = None) -> str:
+    d = row.discharge
+    rag = row.rag(ctx.at)
+    today = ctx.today
+    hospital = cell(d.hospital_name or d.hospital_ods)
+    extra = (f' data-hospital="{cell(d.hospital_ods)}" data-hospital-name="{hospital}"'
+             f' data-pathway="{cell(pathway_key(d.pathway))}"'
+             f' data-readiness="{cell(d.readiness)}" data-delayed="{cell(d.delayed_in_hospital)}"')
+    holder = row.assigned_service or row.route
+    capacity = ""
+    if holder in ctx.capacity:
+        capacity = (f'<br><span class="queue-capacity" data-capacity-of="{cell(holder)}">'
+                    f'{cell(ctx.capacity[holder])}</span>')
+    ready = cell(day_words(d.ready_date)) if d.ready_date else "–"
+    alert = " readiness--delayed" if d.readiness == "delayed" and d.reason is None else ""
+    return (
+        f"{_head(row, ctx, rag, filters, extra)}<td>{cell(row.patient_age)}</td>"
+        f"<td>{hospital}<br>{cell(d.ward)}</td>"
+        f"<td>{cell(pathway_words(d.pathway, d.proposed_pathway))}</td>"
+        f'<td>{ready}</td><td class="readiness{alert}">{cell(readiness_words(d, today, ctx.reason_label))}</td>'
+        f"<td>{_route(row, ctx.names)}{capacity}</td>{_tail(row, ctx, rag)}"
     )
 
 

@@ -5,9 +5,9 @@ from urllib.parse import urlsplit
 
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
-from .form_input import FormSchema, Trimmed, WholeNumber, name_field
+from .form_input import FormSchema, HospitalCode, Trimmed, WholeNumber, name_field
 from .services import assignable_services, unknown_service
-from .vocab import SOURCES
+from .vocab import DISCHARGE_SOURCES, SOURCES
 
 RATE_MAX = 100_000  # requests a minute; a 4-byte integer column in PostgreSQL
 CALLBACK_MAX = 500  # api_clients.callback_url
@@ -17,6 +17,9 @@ class NewApiClientSchema(FormSchema):
     name = name_field(metadata={"label": "Name"})
     sources = fields.List(fields.String(), load_default=list, metadata={"label": "Sources it may post as"})
     service = fields.String(load_default=None, metadata={"label": "Service whose own system it is"})
+    # A hospital's own system: it reads and acts on its hospital's discharges
+    # (spoa/access.py), and sends discharges only (as acute or community_hospital).
+    hospital_ods = HospitalCode(load_default=None, metadata={"label": "Hospital ODS code (a hospital's own system)"})
     rate_limit_per_minute = WholeNumber(
         load_default=None, metadata={"label": "Requests a minute (optional)"},
         validate=validate.Range(min=1, max=RATE_MAX,
@@ -48,7 +51,25 @@ class NewApiClientSchema(FormSchema):
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def _posts_or_acts(self, data, original, **_):
-        """A client posts as its sources, or acts for its service: with neither it could do nothing.
-        (Read from what was given: a source or a service refused is said beside its own field.)"""
-        if not original.get("sources") and not original.get("service"):
+        """A client posts as its sources, acts for its service, or for its hospital's
+        discharges: with none of them it could do nothing. (Read from what was given:
+        a source, service or hospital refused is said beside its own field.)"""
+        if not original.get("sources") and not original.get("service") and not original.get("hospital_ods"):
             raise ValidationError("Choose the sources it may post as, or the service whose system it is", "sources")
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _hospital_sends_discharges(self, data, original, **_):
+        """A hospital's system reads its hospital's discharges: were it to post as
+        another source (a GP, 111), it would be a second kind of sender with a
+        hospital's reach. And a hospital is not a service: a system that is both
+        would read both, so each gets a client of its own."""
+        if not original.get("hospital_ods"):
+            return
+        others = [s for s in data.get("sources") or [] if s not in DISCHARGE_SOURCES]
+        if others:
+            raise ValidationError(
+                f"A hospital's system sends discharge referrals only: choose "
+                f"{' or '.join(DISCHARGE_SOURCES)}, not {', '.join(others)}", "sources")
+        if original.get("service"):
+            raise ValidationError("A hospital's system is not a service's: issue the service its own client",
+                                  "service")

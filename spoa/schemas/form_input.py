@@ -7,7 +7,7 @@ the field and the CLI after the option's name (errors.py).
 """
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
-from .fields import whole_number
+from .fields import OdsCode, whole_number
 
 NAME_MAX = 120  # api_clients.name and services.name
 
@@ -35,6 +35,15 @@ class Trimmed(fields.String):
 
 class Password(fields.String):
     """Taken exactly as typed: never trimmed, as a space may be part of it (and never shown again)."""
+
+
+class HospitalCode(OdsCode):
+    """A hospital's ODS code as an admin types it: the wire's OdsCode (3 to 6 ASCII
+    letters and digits, stored upper case, so a ward user given "rns01" reads the
+    discharges RNS01 sends), with the spaces round it dropped, as any typed box."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return super()._deserialize(value.strip() if isinstance(value, str) else value, attr, data, **kwargs)
 
 
 def name_field(**kwargs) -> Trimmed:

@@ -7,7 +7,7 @@ import re
 from marshmallow import ValidationError, fields, validates, validates_schema
 
 from ..models.user import ROLES, username_key
-from .form_input import FormSchema, Password, Trimmed
+from .form_input import FormSchema, HospitalCode, Password, Trimmed
 from .services import assignable_services, unknown_service
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 200  # the sign-in form takes at most 200 characters
@@ -28,6 +28,7 @@ class NewUserSchema(FormSchema):
     role = fields.String(required=True, error_messages={"required": "Choose a role"},
                          metadata={"label": "Role"})
     service = fields.String(load_default=None, metadata={"label": "Service (clinicians only)"})
+    hospital_ods = HospitalCode(load_default=None, metadata={"label": "Hospital ODS code (ward users only)"})
     password = Password(required=True, error_messages={"required": "Enter an initial password"},
                         metadata={"label": "Initial password"})
 
@@ -61,6 +62,22 @@ class NewUserSchema(FormSchema):
             raise ValidationError("Only a clinician belongs to a service: choose none for this role", "service")
         if service and service not in assignable_services():
             raise ValidationError(unknown_service(service), "service")
+
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _role_and_hospital(self, data, original, **_):
+        """A ward user reads their hospital's discharges and nothing else, so they
+        must have one; no one else has one, since a hospital gives its holder the
+        ward's reading and actions on every discharge from it (spoa/access.py).
+        (What was given decides: a code refused is said beside its own field.)"""
+        role, hospital = data.get("role"), original.get("hospital_ods")
+        if role is None:
+            return
+        if role == "ward" and not hospital:
+            raise ValidationError("A ward user belongs to one hospital: enter its ODS code, for example RNS01",
+                                  "hospital_ods")
+        if role != "ward" and hospital:
+            raise ValidationError("Only a ward user belongs to a hospital: leave this blank for this role",
+                                  "hospital_ods")
 
 
 class NewPasswordSchema(FormSchema):

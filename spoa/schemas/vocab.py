@@ -78,3 +78,12 @@ EQUIPMENT = {
     "key_safe": "Key safe",
 }
 PATHWAYS = (0, 1, 2, 3)
+# The discharge pathways in plain English (standards.md section 2), as the form,
+# the preview and the pages name them.
+PATHWAY_NAMES = {
+    0: "Pathway 0: home with no new care",
+    1: "Pathway 1: home with new or restarted support",
+    2: "Pathway 2: a community bed with recovery support",
+    3: "Pathway 3: a care home, to assess long-term needs",
+}
+

@@ -39,12 +39,22 @@ class VersionMismatch(Exception):
         self.current = current
 
 
-def _check_route(route: str | None, urgency: str | None) -> tuple[str, str]:
+def routes_a_person_may_choose(referral) -> list[str]:
+    """The services; for a hospital discharge also the routes of a pathway that no
+    service works (discharge_simple: home with no new care), as the rules may."""
     policy = current_policy()
-    services = list(policy.services)
-    if route not in services and route != policy.redirect_route:
+    choices = list(policy.services)
+    if referral.is_discharge:
+        choices += [code for code, info in policy.routes.items() if not info.is_service and info.pathway is not None]
+    return choices
+
+
+def _check_route(referral, route: str | None, urgency: str | None) -> tuple[str, str]:
+    policy = current_policy()
+    choices = routes_a_person_may_choose(referral)
+    if route not in choices and route != policy.redirect_route:
         raise LifecycleError(
-            "Choose the service to route to: one of " + ", ".join(services) + ".", 422, "route")
+            "Choose the service to route to: one of " + ", ".join(choices) + ".", 422, "route")
     if urgency not in policy.urgencies:
         *most, least = policy.urgencies
         raise LifecycleError(f"Urgency must be {', '.join(most)} or {least}.", 422, "urgency")
@@ -109,7 +119,7 @@ _LEAVING = ("redirect", "cancel", "withdraw")
 
 def _apply(referral, event, actor, reason, route, urgency, service, at=None, discharge_ready_date=None) -> None:
     if event in ("override", "triage"):
-        route, urgency = _check_route(route, urgency or referral.urgency)
+        route, urgency = _check_route(referral, route, urgency or referral.urgency)
         route_by_person(referral, actor, route, urgency, reason, event)
     elif event == "acknowledge_escalation":
         check_event(referral, event, actor, reason)  # who may, before anything is said of its clocks

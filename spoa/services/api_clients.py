@@ -9,7 +9,8 @@ from .admin_change import record, refuse_if_taken, saving
 
 
 def create_api_client(*, name: str, sources: list[str], service: str | None, rate_limit_per_minute: int | None,
-                      by: User | None, callback_url: str | None = None) -> tuple[ApiClient, str, str | None]:
+                      by: User | None, callback_url: str | None = None,
+                      hospital_ods: str | None = None) -> tuple[ApiClient, str, str | None]:
     """A new client, its token and (with a callback URL) its webhook signing secret:
     both returned this once. The token is stored hashed, the secret sealed
     (spoa/sealed.py); neither is ever recorded or logged."""
@@ -17,7 +18,8 @@ def create_api_client(*, name: str, sources: list[str], service: str | None, rat
     refuse_if_taken(db.session.scalar(select(ApiClient.id).where(ApiClient.name == name)) is not None, "name", taken)
     sources = list(sources)
     client, token = ApiClient.issue(name=name, sources=sources or None, service=service,
-                                    rate_limit_per_minute=rate_limit_per_minute, callback_url=callback_url)
+                                    rate_limit_per_minute=rate_limit_per_minute, callback_url=callback_url,
+                                    hospital_ods=hospital_ods)
     secret = None
     if callback_url:
         secret = sealed.new_webhook_secret()
@@ -26,7 +28,7 @@ def create_api_client(*, name: str, sources: list[str], service: str | None, rat
         db.session.add(client)
         db.session.flush()
         record(by, "api_client_created", client_id=client.id, name=name, sources=sources, service=service,
-               rate_limit_per_minute=rate_limit_per_minute, callback_url=callback_url)
+               hospital_ods=hospital_ods, rate_limit_per_minute=rate_limit_per_minute, callback_url=callback_url)
     return client, token, secret
 
 

@@ -8,9 +8,11 @@ policy's flags (flags.yaml, e.g. waiting for a bed) are raised (flags.py).
 from rules.facts import derive_facts
 
 from ..lifecycle import Actor, LifecycleError, check_event
+from ..pathways import pathway_note
 from ..models import TriageDecision
 from ..clocks import format_uk, now, receipt
 from ..policy import current_policy
+from ..schemas import vocab
 from . import capacity, deadlines, duty, flags
 from .events import record_event
 
@@ -36,7 +38,8 @@ def rules_input(referral) -> dict:
 
 
 def preview(data: dict) -> dict:
-    """The decision and clock targets a validated referral would get now (nothing stored)."""
+    """The decision and clock targets a validated referral would get now (nothing stored);
+    for a discharge, also the pathway reached (and its name) and the ward's proposed one."""
     policy = current_policy()
     received = receipt(data.get("received_at"), now())
     facts = derive_facts(data, received_at=received)
@@ -44,8 +47,13 @@ def preview(data: dict) -> dict:
     drd = (data.get("discharge") or {}).get("discharge_ready_date")
     clocks = [{"name": name, "deadline": format_uk(deadline)} for name, deadline in deadlines.from_receipt(
         decision.route, decision.urgency, received, kind=data.get("kind") or "community", drd=drd)]
+    pathway = pathway_of(decision.route, data.get("kind") == "discharge")
+    proposed = (data.get("discharge") or {}).get("proposed_pathway")
     return {"route": decision.route, "route_name": policy.routes[decision.route].name, "urgency": decision.urgency,
-            "rule_id": decision.rule_id, "explanation": decision.explanation, "clocks": clocks}
+            "rule_id": decision.rule_id, "explanation": decision.explanation, "clocks": clocks,
+            # a discharge's pathway beside the ward's proposal (None on a community referral)
+            "pathway": pathway, "pathway_name": vocab.PATHWAY_NAMES.get(pathway), "proposed_pathway": proposed,
+            "pathway_note": pathway_note(proposed, pathway)}
 
 
 def facts_of(referral) -> dict:
@@ -63,7 +71,12 @@ def set_route(referral, route: str, urgency: str | None = None) -> None:
     referral.route = route
     if urgency is not None:
         referral.urgency = urgency
-    referral.pathway = current_policy().routes[route].pathway if referral.is_discharge else None
+    referral.pathway = pathway_of(route, referral.is_discharge)
+
+
+def pathway_of(route: str, is_discharge: bool) -> int | None:
+    """The discharge pathway a route is on (clocks.yaml); a community referral has none."""
+    return current_policy().routes[route].pathway if is_discharge else None
 
 
 def _offer_detail(route: str, organisation) -> dict:
@@ -101,8 +114,16 @@ def triage_by_rules(referral, actor: Actor | None = None) -> None:
         record_event(referral, "review", actor, reason=decision.explanation, detail=detail)
     else:
         record_event(referral, "triage", actor, detail=detail)
-        record_event(referral, "offer", actor, detail=_offer_detail(decision.route, organisation))
+        _offer(referral, actor, decision.route, organisation)
     flags.apply(referral, actor, facts)
+
+
+def _offer(referral, actor: Actor, route: str, organisation) -> None:
+    """Offer it to the route's service. A route no service works (discharge_simple:
+    the ward discharges with no new care) is offered to no one: it stays triaged,
+    the route set, until the ward records the discharge."""
+    if current_policy().routes[route].is_service:
+        record_event(referral, "offer", actor, detail=_offer_detail(route, organisation))
 
 
 def _review_for_want_of_duty(referral, actor: Actor, decision, none: "duty.NoOrganisation") -> None:
@@ -162,7 +183,7 @@ def route_by_person(referral, actor: Actor, route: str, urgency: str, reason: st
     deadlines.align_clocks_to_route(referral)
     if organisation is None and route == policy.duty_route:
         organisation = duty.organisation(referral.assigned_service)
-    record_event(referral, "offer", actor, detail=_offer_detail(route, organisation))
+    _offer(referral, actor, route, organisation)
     flags.apply(referral, actor, facts_of(referral))
 
 

@@ -9,18 +9,20 @@ from ..schemas.form_input import one_error
 from .admin_change import record, refuse_if_taken, saving
 
 
-def create_user(*, username: str, role: str, service: str | None, password: str, by: User | None) -> User:
+def create_user(*, username: str, role: str, service: str | None, password: str, by: User | None,
+                hospital_ods: str | None = None) -> User:
     """Stored and signed in with as username_key (case ignored), so that is the one
     comparison for a name already taken; the message repeats the name as typed."""
     key = username_key(username)
     taken = f"There is already a user called {username}"
     refuse_if_taken(db.session.scalar(select(User.id).where(User.username == key)) is not None, "username", taken)
-    user = User(username=key, role=role, service=service)
+    user = User(username=key, role=role, service=service, hospital_ods=hospital_ods)
     user.set_password(password)
     with saving("username", taken):
         db.session.add(user)
         db.session.flush()  # its id, for the audit
-        record(by, "user_created", user_id=user.id, username=key, role=role, service=service)
+        record(by, "user_created", user_id=user.id, username=key, role=role, service=service,
+               hospital_ods=hospital_ods)
     return user
 
 

@@ -40,6 +40,16 @@
     box.hidden = !(list && list.length);
   }
 
+  // A discharge: the pathway the needs reach, and the ward's proposal where it differs.
+  function showPathway(data) {
+    var pathway = panel.querySelector(".preview__pathway");
+    var proposed = panel.querySelector(".preview__proposed");
+    if (!pathway) { return; }
+    pathway.textContent = (data.ready && data.pathway_name) || "";
+    proposed.textContent = (data.ready && data.pathway_note) || "";
+    proposed.hidden = !proposed.textContent;
+  }
+
   function show(data) {
     var title = panel.querySelector(".preview__route");
     var why = panel.querySelector(".preview__why");
@@ -48,12 +58,14 @@
     panel.className = "preview preview--" + (data.ready ? data.urgency : "waiting");
     showDuplicates(data.duplicates);
     if (!data.ready) {
+      showPathway(data);
       title.textContent = "Route appears when the required details are in";
       why.textContent = "Still needed: " + data.missing.join(", ");
       return;
     }
     title.textContent = data.route_name + " (" + data.urgency + ")";
     why.textContent = data.explanation + " Rule " + data.rule_id + ".";
+    showPathway(data);
     data.clocks.forEach(function (c) {
       var li = document.createElement("li");
       li.textContent = c.name.replace(/_/g, " ") + " by " + c.deadline;

@@ -5,7 +5,8 @@
 (function () {
   "use strict";
   var script = document.currentScript;
-  var lanes = {review: document.getElementById("lane-review"), main: document.getElementById("lane-main")};
+  var lanes = {review: document.getElementById("lane-review"), main: document.getElementById("lane-main"),
+               discharge: document.getElementById("lane-discharge")};
   var statusLine = document.getElementById("live-status");
   var filterForm = document.getElementById("queue-filters");
   var RAG_WORDS = {red: "Red (breached)", amber: "Amber", green: "Green", none: "No clock"};
@@ -34,12 +35,17 @@
   function filters() {
     var data = new FormData(filterForm);
     return {route: data.get("route") || "", state: data.get("state") || "", source: data.get("source") || "",
-            breached: data.get("breached") === "1"};
+            breached: data.get("breached") === "1", hospital: data.get("hospital") || "",
+            pathway: data.get("pathway") || ""};
   }
 
+  // As row_html.hidden_by: hospital and pathway narrow the discharges' lane only.
   function shown(row, f) {
+    var discharge = row.dataset.hospital !== undefined;
     return (!f.route || row.dataset.route === f.route) && (!f.state || row.dataset.state === f.state) &&
-      (!f.source || row.dataset.source === f.source) && (!f.breached || row.dataset.rag === "red");
+      (!f.source || row.dataset.source === f.source) && (!f.breached || row.dataset.rag === "red") &&
+      (!discharge || ((!f.hospital || row.dataset.hospital === f.hospital) &&
+                      (!f.pathway || row.dataset.pathway === f.pathway)));
   }
 
   function allRows() { return Array.prototype.slice.call(document.querySelectorAll(".queue-row")); }
@@ -77,9 +83,36 @@
     document.getElementById("count-breached").textContent = breached;
   }
 
+  // The top of the discharges' lane, as queue_view.discharge_counts: every open discharge
+  // per pathway (a fixed list), and the delayed days of patients still in hospital.
+  function countDischarges() {
+    var pathways = {}, patients = 0, days = 0;
+    Array.prototype.forEach.call(lanes.discharge.children, function (row) {
+      pathways[row.dataset.pathway] = (pathways[row.dataset.pathway] || 0) + 1;
+      var delayed = parseInt(row.dataset.delayed, 10) || 0;
+      if (delayed > 0) { patients += 1; days += delayed; }
+    });
+    Array.prototype.forEach.call(document.getElementById("counts-pathway").children, function (li) {
+      li.querySelector("strong").textContent = pathways[li.dataset.key] || 0;
+    });
+    document.getElementById("count-delayed-patients").textContent = patients;
+    document.getElementById("count-delayed-days").textContent = days;
+  }
+
+  // A hospital whose first open discharge arrives after the page loaded joins the filter's choices.
+  function offerHospital(row) {
+    var select = document.getElementById("filter-hospital"), code = row.dataset.hospital;
+    if (code === undefined || select.querySelector("option[value='" + CSS.escape(code) + "']")) { return; }
+    var option = document.createElement("option");
+    option.value = code;
+    option.textContent = row.dataset.hospitalName;
+    select.appendChild(option);
+  }
+
   function recount() {
     count(document.getElementById("counts-route"), "route", function (k) { return routeNames[k] || k.replace(/_/g, " "); });
     count(document.getElementById("counts-state"), "state", function (k) { return k.replace(/_/g, " "); });
+    countDischarges();
     refresh();
   }
 
@@ -102,37 +135,60 @@
 
   function setStatus(text, state) { statusLine.textContent = text; statusLine.dataset.state = state; }
 
-  var source = new EventSource(script.dataset.events);
-  source.addEventListener("snapshot", function (e) {
-    var data = JSON.parse(e.data);
-    lanes.review.innerHTML = data.lanes.review;
-    lanes.main.innerHTML = data.lanes.main;
-    document.getElementById("capacity").innerHTML = data.capacity;
-    recount();
-    setStatus("Live: changes appear as they happen.", "live");
-  });
-  source.addEventListener("row", function (e) {
-    var data = JSON.parse(e.data);
-    var old = document.getElementById("row-" + data.id);
-    var row = fromHtml(data.html);
-    if (old) { old.parentNode.removeChild(old); }
-    place(row, lanes[data.lane]);
-    recount();
-  });
-  source.addEventListener("gone", function (e) {
-    var old = document.getElementById("row-" + JSON.parse(e.data).id);
-    if (old) { old.parentNode.removeChild(old); recount(); }
-  });
-  source.addEventListener("capacity", function (e) {
-    document.getElementById("capacity").innerHTML = JSON.parse(e.data).html;
-  });
-  source.addEventListener("closed", function (e) {  // signed out, deactivated or no longer a supervisor
-    source.close();
-    setStatus("Live updates stopped. " + JSON.parse(e.data).reason, "paused");
-  });
-  source.onerror = function () {
-    setStatus("Live updates paused: reconnecting. The list may be out of date.", "paused");
-  };
+  // "Ready today", "delayed 2 days", "due by 14:05 tomorrow" are words of one UK day: when the
+  // day changes, a fresh snapshot (the stream reopened) says them for the new one.
+  var ukDay = new Intl.DateTimeFormat("en-CA", {timeZone: "Europe/London"});
+  var today = ukDay.format(new Date());
+  var source = null;
+
+  function listen() {
+    source = new EventSource(script.dataset.events);
+    source.addEventListener("snapshot", function (e) {
+      var data = JSON.parse(e.data);
+      Object.keys(lanes).forEach(function (name) { lanes[name].innerHTML = data.lanes[name] || ""; });
+      document.getElementById("capacity").innerHTML = data.capacity;
+      Array.prototype.forEach.call(lanes.discharge.children, offerHospital);
+      recount();
+      setStatus("Live: changes appear as they happen.", "live");
+    });
+    source.addEventListener("row", function (e) {
+      var data = JSON.parse(e.data);
+      var old = document.getElementById("row-" + data.id);
+      var row = fromHtml(data.html);
+      if (old) { old.parentNode.removeChild(old); }
+      place(row, lanes[data.lane]);
+      offerHospital(row);
+      recount();
+    });
+    source.addEventListener("gone", function (e) {
+      var old = document.getElementById("row-" + JSON.parse(e.data).id);
+      if (old) { old.parentNode.removeChild(old); recount(); }
+    });
+    source.addEventListener("capacity", function (e) {
+      var data = JSON.parse(e.data);
+      document.getElementById("capacity").innerHTML = data.html;
+      Array.prototype.forEach.call(document.querySelectorAll("[data-capacity-of]"), function (span) {
+        span.textContent = (data.free || {})[span.dataset.capacityOf] || "capacity not declared";
+      });
+    });
+    source.addEventListener("closed", function (e) {  // signed out, deactivated or no longer a supervisor
+      source.close();
+      source = null;
+      setStatus("Live updates stopped. " + JSON.parse(e.data).reason, "paused");
+    });
+    source.onerror = function () {
+      setStatus("Live updates paused: reconnecting. The list may be out of date.", "paused");
+    };
+  }
+
+  function newDay() {
+    var day = ukDay.format(new Date());
+    if (day === today) { return; }
+    today = day;
+    if (source) { source.close(); listen(); }
+  }
+
+  listen();
 
   // Filters apply at once, and the address keeps them (for reload and sharing).
   filterForm.addEventListener("change", function () {
@@ -161,5 +217,5 @@
   });
 
   refresh();
-  setInterval(refresh, 1000);
+  setInterval(function () { refresh(); newDay(); }, 1000);
 }());

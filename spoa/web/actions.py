@@ -6,6 +6,7 @@ from ..lifecycle import BY_EVENT, LifecycleError
 from ..schemas.fields import whole_number
 from ..services.actions import VersionMismatch, apply_event
 from . import bp
+from .action_fields import extra_inputs, remember_error
 from .auth import safe_path
 from .pages import referral_or_404
 from .roles import current_actor
@@ -21,7 +22,7 @@ def fire_from_page(referral_id):
         apply_event(referral, event, current_actor(), reason=request.form.get("reason"),
                     expected_version=version if isinstance(version, int) else None,
                     route=request.form.get("route") or None, urgency=request.form.get("urgency") or None,
-                    service=request.form.get("service") or None)
+                    service=request.form.get("service") or None, **extra_inputs(event, request.form))
         flash(f"{referral.reference}: {BY_EVENT[event].description}.")
     except VersionMismatch:
         flash(f"{referral.reference} was changed by someone else just before you: "
@@ -30,4 +31,7 @@ def fire_from_page(referral_id):
         if exc.status == 403:
             abort(403)
         flash(f"{referral.reference}: {exc.message}")
+        if exc.field:
+            remember_error(referral, event, exc, request.form)
+            back = f"{back.split('#')[0]}#{exc.field}-{event}-{referral.id}"  # to the field, as the summary links
     return redirect(back)

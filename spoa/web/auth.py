@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length
 from .. import throttle
 from ..services import accounts
 from . import bp
+from .roles import landing_url
 from .security import end_session, start_session
 
 # One answer for every refusal, whoever asks (see services/accounts.py): it names
@@ -60,7 +61,7 @@ def login():
         if result.user is not None:
             throttle.give_back(key)
             start_session(result.user)
-            return redirect(safe_path(request.args.get("next"), url_for("web.home")))
+            return redirect(safe_path(request.args.get("next"), landing_url(result.user)))
         error = REFUSED
     status = 401 if request.method == "POST" and (error or form.errors) else 200
     return render_template("login.html", form=form, error=error), status

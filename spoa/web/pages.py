@@ -7,8 +7,9 @@ from .. import access
 from ..lifecycle import BY_EVENT, allowed_events
 from ..models import Referral
 from ..policy import current_policy
-from ..services import capacity, duty, flags
+from ..services import capacity, delays, duty, flags
 from . import bp
+from .action_fields import EXTRA_INPUTS, delay_reasons
 from .roles import current_actor
 
 BUTTONS = {
@@ -28,10 +29,16 @@ BUTTONS = {
     "cancel": "Cancel referral",
     "withdraw": "Withdraw",
     "add_information": "Add a note",
+    "discharged": "Record discharge",
+    "delay": "Record today's delay reason",
+    "readiness_withdrawn": "Withdraw readiness",
+    "ready_again": "Ready again",
 }
 # Withdrawing is the referrer's act (its system, through the API) or a
 # supervisor's from the referral page; on a list it would only be a slip away.
-NOT_ON_LISTS = frozenset({"withdraw", "add_information", "redirect"})
+# So is withdrawing a patient's readiness for discharge (the clocks stop): a
+# clinical change made with the whole referral in view.
+NOT_ON_LISTS = frozenset({"withdraw", "add_information", "redirect", "readiness_withdrawn"})
 
 
 def referral_or_404(referral_id: str, via: str) -> Referral:
@@ -52,7 +59,10 @@ def page_actions(referral, actor, on_list: bool = False) -> list[dict]:
     return [
         {"event": e, "label": BUTTONS.get(e, e.replace("_", " ").capitalize()),
          "needs_reason": BY_EVENT[e].needs_reason, "needs_route": e in ("triage", "override"),
-         "services": [o for o in duty_choices() if o[0] != referral.assigned_service] if e == "reassign" else None}
+         "services": [o for o in duty_choices() if o[0] != referral.assigned_service] if e == "reassign" else None,
+         # A delay's reason is a code from discharge.yaml, chosen, not typed.
+         "reasons": delay_reasons() if e == "delay" else None,
+         "input": EXTRA_INPUTS.get(e)}  # discharged: when they left; ready_again: the new DRD
         for e in events if not (on_list and e in NOT_ON_LISTS)
     ]
 
@@ -61,6 +71,8 @@ def _worth_offering(referral, event: str) -> bool:
     """A button that could only answer "nothing to do" is not shown."""
     if event == "acknowledge_escalation":
         return referral.has_unacknowledged_breach
+    if event == "delay":  # once a day: today's reason, once recorded, is recorded
+        return delays.reason_on(referral) is None
     return True
 
 

@@ -19,7 +19,7 @@ from .. import access
 from ..extensions import db
 from ..live import queue_view
 from ..live.broadcast import RESYNC, Broadcaster
-from ..live.row_html import Link, RowContext, rows_html
+from ..live.row_html import Link, RowContext, capacity_words, pathway_words, rows_html
 from ..lifecycle import OPEN_STATES
 from ..models import Service
 from ..policy import current_policy
@@ -32,7 +32,7 @@ from .security import session_still_valid
 
 KEEP_ALIVE_SECONDS = 15
 RECHECK_SECONDS = 60  # a stream re-checks its user this often (STREAM_RECHECK_SECONDS overrides)
-FILTERS = ("route", "state", "source")
+FILTERS = ("route", "state", "source", "hospital", "pathway")  # hospital, pathway: the discharges' lane
 
 
 # The queue is the supervisors' (spoa/access.py: may_use_queue); a stream that
@@ -60,7 +60,9 @@ def stream_still_allowed(session_user_id) -> bool:
 def _labels() -> dict:
     policy = current_policy()
     return {"routes": {code: info.name for code, info in policy.routes.items()},
-            "sources": vocab.SOURCES}
+            "sources": vocab.SOURCES,
+            "pathways": {key: pathway_words(None if key == "none" else int(key), None)
+                         for key in queue_view.PATHWAY_KEYS}}
 
 
 def _filters() -> dict:
@@ -76,25 +78,33 @@ def _names() -> dict:
     return names
 
 
-def _row_context() -> RowContext:
-    return RowContext.build(now(), _names(), vocab.SOURCES, current_policy())
+def _capacity_words(board) -> dict[str, str]:
+    return {line.code: capacity_words(line) for line in board}
 
 
-def render_lanes(rows, filters=None) -> dict[str, str]:
-    """Rows as HTML, lane by lane (the review lane, then the services')."""
-    ctx = _row_context()
-    return {lane: rows_html([r for r in rows if r.lane == lane], ctx, filters)
-            for lane in (queue_view.REVIEW_LANE, queue_view.MAIN_LANE)}
+def _row_context(board=None) -> RowContext:
+    """``board``: capacity.board(), for the discharges' lane's capacity (None: no discharge row to show)."""
+    return RowContext.build(now(), _names(), vocab.SOURCES, current_policy(),
+                            capacity=_capacity_words(board or ()),
+                            # a delay reason's code -> its label (rules/policy/discharge.yaml)
+                            reason_label=current_policy().discharge.reason_label)
 
 
-def render_capacity() -> str:
+def render_lanes(rows, filters=None, board=None) -> dict[str, str]:
+    """Rows as HTML, lane by lane (queue_view.LANES)."""
+    ctx = _row_context(capacity.board() if board is None else board)
+    return {lane: rows_html([r for r in rows if r.lane == lane], ctx, filters) for lane in queue_view.LANES}
+
+
+def render_capacity(board=None) -> str:
     # Rendered without a request (the broadcaster has none): jinja_env, not render_template.
     return current_app.jinja_env.get_template("_queue_capacity.html").render(
-        services=capacity.board(), capacity_link=Link("web.service_capacity", "code"))
+        services=capacity.board() if board is None else board, capacity_link=Link("web.service_capacity", "code"))
 
 
 def snapshot_event() -> dict:
-    return {"lanes": render_lanes(queue_view.open_rows()), "capacity": render_capacity()}
+    board = capacity.board()
+    return {"lanes": render_lanes(queue_view.open_rows(), board=board), "capacity": render_capacity(board)}
 
 
 def render_changes(message: dict) -> list[tuple[str, dict]]:
@@ -102,15 +112,21 @@ def render_changes(message: dict) -> list[tuple[str, dict]]:
     events = []
     committed_at = message.get("committed_at")
     ids = message.get("referrals") or []
-    ctx = _row_context() if ids else None
-    for referral_id, row in queue_view.rows_for(ids).items() if ids else ():
+    rows = queue_view.rows_for(ids) if ids else {}
+    # The board (one query) only when a discharge row shows its service's capacity, or capacity changed.
+    board = capacity.board() if message.get("capacity") or any(
+        r is not None and r.discharge is not None for r in rows.values()) else None
+    ctx = _row_context(board) if rows else None
+    for referral_id, row in rows.items():
         if row is None:
             events.append(("gone", {"id": referral_id, "committed_at": committed_at}))
         else:
             events.append(("row", {"id": referral_id, "lane": row.lane, "committed_at": committed_at,
                                    "html": rows_html([row], ctx)}))
     if message.get("capacity"):
-        events.append(("capacity", {"html": render_capacity(), "committed_at": committed_at}))
+        # The board, and each service's words for the discharges' rows that name it.
+        events.append(("capacity", {"html": render_capacity(board), "free": _capacity_words(board),
+                                    "committed_at": committed_at}))
     return events
 
 
@@ -127,13 +143,18 @@ def broadcaster() -> Broadcaster:
 def live_queue():
     started = time.perf_counter()
     rows = queue_view.open_rows()
+    board = capacity.board()
     filters = _filters()
     selected = None
     if request.args.get("selected"):
         selected = referral_or_404(request.args["selected"], via="queue")
+    hospitals = queue_view.hospitals(rows)
+    if filters["hospital"] and filters["hospital"] not in hospitals:  # none open now: still the one chosen
+        hospitals[filters["hospital"]] = filters["hospital"]
     response = render_template(
-        "queue.html", filters=filters, counts=queue_view.counts(rows, now()), lanes=render_lanes(rows, filters),
-        capacity_html=render_capacity(), labels=_labels(), states=OPEN_STATES,
+        "queue.html", filters=filters, counts=queue_view.counts(rows, now()),
+        lanes=render_lanes(rows, filters, board), capacity_html=render_capacity(board), labels=_labels(),
+        states=OPEN_STATES, hospitals=hospitals,
         selected=selected, selected_actions=page_actions(selected, current_actor()) if selected else [],
     )
     db.session.remove()

@@ -19,11 +19,14 @@ from ..services.intake import IntakeConflict, receive_referral
 from ..services.triage import preview
 from . import bp
 from .pages import page_actions, referral_or_404
-from .intake_form import LABELS, error_summary, friendly_errors, iso_date, to_intake
+from .discharge_form import DISCHARGE
+from .intake_form import COMMUNITY, IntakeForm, error_summary, friendly_errors, iso_date, to_intake
 from .roles import current_actor, role_required
 
 INTAKE = IntakeSchema()
 MAY_ENTER = ("call_handler", "supervisor")
+FORMS = {form.kind: form for form in (COMMUNITY, DISCHARGE)}
+FORM_OF_VIEW = {"web.new_referral": COMMUNITY, "web.new_discharge_referral": DISCHARGE}
 
 
 def shown_duplicates(data) -> list[Referral]:
@@ -33,13 +36,13 @@ def shown_duplicates(data) -> list[Referral]:
     return duplicates
 
 
-def _form(values=None, errors=None, status=200, duplicates=None):
-    errors = friendly_errors(errors or {})
+def _form(form: IntakeForm, values=None, errors=None, status=200, duplicates=None):
+    errors = friendly_errors(errors or {}, form)
     values = values if values is not None else {"submission_id": uuid.uuid4().hex}
     return render_template(
-        "referral_new.html", values=values, errors=errors, summary=error_summary(errors),
-        labels=LABELS, vocab=vocab, duplicates=duplicates or [], age=_age_of(values),
-        multi=request.form if request.method == "POST" else None,
+        form.template, values=values, errors=errors, summary=error_summary(errors, form),
+        labels=form.labels, vocab=vocab, duplicates=duplicates or [], age=_age_of(values),
+        multi=request.form if request.method == "POST" else None, kind=form.kind,
     ), status
 
 
@@ -67,13 +70,25 @@ def _add_to_existing(choice: str, duplicates, data) -> Referral | None:
 @bp.route("/referrals/new", methods=["GET", "POST"])
 @role_required(*MAY_ENTER)
 def new_referral():
+    return _enter(COMMUNITY)
+
+
+@bp.route("/referrals/new/discharge", methods=["GET", "POST"])
+@role_required(*MAY_ENTER)
+def new_discharge_referral():
+    """A ward's call about a patient ready to leave hospital: the same steps as the
+    community form (one schema, the duplicate check, one referral per form)."""
+    return _enter(DISCHARGE)
+
+
+def _enter(form: IntakeForm):
     if request.method == "GET":
-        return _form()
-    body = to_intake(request.form)
+        return _form(form)
+    body = to_intake(request.form, form)
     try:
         data = INTAKE.load(body)
     except ValidationError as exc:
-        return _form(request.form, flatten_errors(exc.messages), 422)
+        return _form(form, request.form, flatten_errors(exc.messages), 422)
     choice = request.form.get("duplicate_choice", "")
     if choice != "new":
         duplicates = shown_duplicates(data)
@@ -87,7 +102,7 @@ def new_referral():
                 return redirect(url_for("web.show_referral", referral_id=chosen.id))
             errors = {"duplicate_choice": ["Choose whether to add this call to the open referral "
                                            "or save a new referral"]} if choice else {}
-            return _form(request.form, errors, 409 if choice else 200, duplicates=duplicates)
+            return _form(form, request.form, errors, 409 if choice else 200, duplicates=duplicates)
     try:
         result = receive_referral(data, actor=current_actor(), user_id=current_user.id,
                                   channel="form")
@@ -96,7 +111,7 @@ def new_referral():
         if not request.form.get("source_reference", "").strip():  # the form's own id, not the caller's
             message = (f"This form was already saved as {exc.referral.reference} with different details. "
                        "Add to that referral from its page, or start a new form for a new call.")
-        return _form(request.form, {"source_reference": [message]}, 409)
+        return _form(form, request.form, {"source_reference": [message]}, 409)
     return redirect(url_for("web.show_referral", referral_id=result.referral.id, saved=1))
 
 
@@ -106,13 +121,14 @@ def preview_referral():
     """Where the form's referral would go, and why, and any open referral for the
     same patient: the same rules and checks as Save, nothing stored but the record
     that the matches were shown (which lets a call handler open them)."""
-    body = to_intake(request.form)
+    form = FORMS.get(request.form.get("kind", ""), COMMUNITY)
+    body = to_intake(request.form, form)
     try:
         data = INTAKE.load(body)
     except ValidationError as exc:
         # Only what the rules need matters to the preview; the rest is the form's job.
-        errors = friendly_errors(flatten_errors(exc.messages))  # "patient" becomes its fields
-        return jsonify(ready=False, missing=[label for path, label in LABELS.items() if path in errors])
+        errors = friendly_errors(flatten_errors(exc.messages), form)  # "patient" becomes its fields
+        return jsonify(ready=False, missing=[label for path, label in form.labels.items() if path in errors])
     duplicates = [{"reference": r.reference, "url": url_for("web.show_referral", referral_id=r.id),
                    "state": r.state.replace("_", " "), "route": (r.route or "").replace("_", " ")}
                   for r in shown_duplicates(data)]

@@ -3,7 +3,7 @@
 read is the access policy's question (spoa/access.py), not a role's."""
 from functools import wraps
 
-from flask import abort
+from flask import abort, url_for
 from flask_login import current_user
 
 from ..actor import Actor
@@ -26,6 +26,15 @@ def role_required(*roles: str):
         return wrapped
 
     return decorate
+
+
+# Where a role starts after signing in, when it is not sent somewhere in particular:
+# a ward's one job here is its patients awaiting discharge. Others: the home page.
+LANDING = {"ward": "web.ward_discharges"}
+
+
+def landing_url(user) -> str:
+    return url_for(LANDING.get(user.role, "web.home"))
 
 
 def current_actor() -> Actor:

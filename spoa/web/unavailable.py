@@ -1,6 +1,6 @@
 """What a staff page says when the database cannot be reached (issue 10, point 10).
 
-The new-referral form is the one that matters: a call handler has just typed a
+The new-referral forms (community and discharge) are the ones that matter: a call handler has just typed a
 caller's details. The form comes back with everything typed (from request.form,
 so nothing needs the database) and says plainly it was not saved. Its hidden
 submission_id comes back too, so sending it again later cannot store it twice.
@@ -25,11 +25,12 @@ def _without_the_user_loader() -> None:
 def database_down_page():
     _without_the_user_loader()
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    if request.endpoint == "web.new_referral" and request.method == "POST":
-        from .referrals import _form
+    from .referrals import FORM_OF_VIEW, _form
 
-        g.not_saved = FORM_NOT_SAVED  # referral_new.html shows it above the form
-        body, status = _form(request.form, None, 503)
+    form = FORM_OF_VIEW.get(request.endpoint)
+    if form is not None and request.method == "POST":
+        g.not_saved = FORM_NOT_SAVED  # each variant of the form shows it above the form
+        body, status = _form(form, request.form, None, 503)
         return body, status, headers
     return render_template(
         "error.html", code=503, title="The system cannot reach its database just now",

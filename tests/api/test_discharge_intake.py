@@ -5,11 +5,14 @@ import uuid
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from spoa.models import Referral
 from spoa.services.triage import facts_of
 from tests.discharge_data import discharge_body
 from tests.duty_data import add_org
+from tests.api.test_fuzz import JSON_VALUES, _check
 from tests.referral_data import full_view
 
 URL = "/api/v1/referrals"
@@ -272,7 +275,7 @@ def test_the_senders_view_of_a_discharge_shows_the_section_and_no_history(send, 
     assert answer["discharge"]["ward"] == "Talbot Butler"
     assert answer["discharge"]["patient_wishes"] == "Wants to go home to her cat."
     assert "decided_by" not in answer["decision"]
-    with frozen_now(AT):  # the same day: its delayed days are today's
+    with frozen_now(AT):  # delayed days are counted as of the day it is read
         staff = full_view(answer["id"])
     assert staff["discharge"] == answer["discharge"]
 
@@ -283,3 +286,133 @@ def test_a_discharge_received_after_its_drd_is_still_routed(send):
     assert answer["decision"]["rule_id"] == "discharge-p1-rehab"
     assert answer["decision"]["facts"] == {"kind": "discharge", "rehab_goals": True}
     assert (date.fromisoformat(answer["discharge"]["discharge_ready_date"]) - TODAY) == timedelta(days=-3)
+
+
+# --- the pathway follows the route, whoever sets it -----------------------------------
+
+
+@pytest.fixture
+def supervisor(db):
+    from spoa.actor import Actor
+    from spoa.models import User
+
+    user = User(username="sue.supervisor", role="supervisor")
+    user.set_password("a long enough password 1")
+    db.session.add(user)
+    db.session.commit()
+    return Actor.for_user(user)
+
+
+def _route(db, answer, supervisor, event, route, urgency="urgent", reason="Spoke to the ward"):
+    from spoa.services.actions import apply_event
+
+    referral = db.session.get(Referral, uuid.UUID(answer["id"]))
+    return apply_event(referral, event, supervisor, route=route, urgency=urgency, reason=reason)
+
+
+def test_a_supervisor_routing_a_discharge_from_review_sets_its_pathway(db, send, frozen_now, supervisor):
+    answer = send(body(news2=5)).get_json()  # D1: not ready, to a supervisor
+    assert (answer["route"], answer["discharge"]["pathway"]) == ("supervisor_review", None)
+    with frozen_now(AT):
+        routed = _route(db, answer, supervisor, "triage", "bed_rehab")
+    assert (routed.route, routed.pathway) == ("bed_rehab", 2)
+
+
+def test_an_override_of_a_discharge_changes_its_pathway(db, send, frozen_now, supervisor):
+    answer = send(body({"rehab_goals": True, "night_care": False})).get_json()
+    assert answer["discharge"]["pathway"] == 1
+    with frozen_now(AT):
+        moved = _route(db, answer, supervisor, "override", "care_home_assessment", "routine")
+    assert (moved.route, moved.pathway) == ("care_home_assessment", 3)
+
+
+def test_a_supervisor_may_route_a_discharge_home_with_no_new_service(db, send, frozen_now, supervisor):
+    answer = send(body(news2=5)).get_json()
+    with frozen_now(AT):
+        routed = _route(db, answer, supervisor, "triage", "discharge_simple", "routine")
+    assert (routed.route, routed.pathway, routed.state) == ("discharge_simple", 0, "triaged")  # offered to no one
+
+
+def test_a_community_referral_is_not_routed_to_a_simple_discharge(db, client, sender, payload, frozen_now,
+                                                                  supervisor):
+    from spoa.lifecycle import LifecycleError
+
+    _, headers = sender
+    answer = client.post(URL, json=payload(presenting_need="other"), headers=headers).get_json()
+    with pytest.raises(LifecycleError) as refused:
+        _route(db, answer, supervisor, "triage", "discharge_simple")
+    assert refused.value.status == 422 and "discharge_simple" not in refused.value.message
+
+
+def test_a_declined_discharge_has_no_pathway_until_a_person_routes_it(client, db, send, make_api_client):
+    answer = send(body({"rehab_goals": True, "night_care": False})).get_json()
+    _, token = make_api_client(sources=None, service="home_rehab")
+    declined = client.post(f"{URL}/{answer['id']}/events", json={"event": "decline", "reason": "No capacity"},
+                           headers={"Authorization": f"Bearer {token}"})
+    assert declined.status_code == 200, declined.get_json()
+    assert (declined.get_json()["route"], declined.get_json()["discharge"]["pathway"]) == ("supervisor_review", None)
+
+
+def test_a_discharge_no_duty_organisation_can_take_goes_to_review_without_a_pathway(db, send):
+    answer = send(body(NOTHING_NEW)).get_json()  # D8, but no organisation on duty
+    assert full_view(answer["id"])["decision"]["rule_id"] == "discharge-p0-support"  # the rules', kept on record
+    assert (answer["route"], answer["discharge"]["pathway"]) == ("supervisor_review", None)
+
+
+def test_a_simple_discharge_is_triaged_and_offered_to_no_service(db, send):
+    answer = send(body(NOTHING_NEW, lives_alone=False)).get_json()  # D9
+    assert (answer["route"], answer["state"], answer["discharge"]["pathway"]) == ("discharge_simple", "triaged", 0)
+    assert [h["event"] for h in full_view(answer["id"])["history"]] == ["receive", "triage"]
+
+
+def test_the_preview_shows_the_pathway_beside_the_wards_proposal(db, frozen_now):
+    from spoa.schemas.intake import IntakeSchema
+    from spoa.services.triage import preview
+
+    with frozen_now(AT):
+        data = IntakeSchema().load(body({"night_care": True, "rehab_goals": True}, proposed_pathway=1))
+        shown = preview(data)
+    assert (shown["rule_id"], shown["route"], shown["pathway"], shown["proposed_pathway"]) == (
+        "discharge-p2", "bed_rehab", 2, 1)
+    assert shown["pathway_note"] == "Ward proposed P1, needs say P2."
+
+
+# --- whatever a ward's system sends, a definite answer -------------------------------
+
+DISCHARGE_PATHS = [
+    ("kind",), ("discharge",), ("discharge", "hospital_ods"), ("discharge", "hospital_name"), ("discharge", "ward"),
+    ("discharge", "admitted_on"), ("discharge", "discharge_ready_date"), ("discharge", "expected_discharge_date"),
+    ("discharge", "proposed_pathway"), ("discharge", "needs"), ("discharge", "needs", "mobility"),
+    ("discharge", "needs", "night_care"), ("discharge", "needs", "equipment"), ("discharge", "care_package"),
+    ("discharge", "usual_residence"), ("discharge", "patient_wishes"), ("discharge", "carer"),
+    ("discharge", "carer", "name"), ("presenting_need",), ("source",),
+]
+DATES = st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)).map(date.isoformat)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=st.sampled_from(DISCHARGE_PATHS), value=JSON_VALUES | DATES)
+def test_any_value_in_any_discharge_field_gets_a_definite_answer(client, hospital_sender, path, value):
+    _, headers = hospital_sender
+    sent = discharge_body()
+    sent["source_reference"] = uuid.uuid4().hex
+    target = sent
+    for key in path[:-1]:
+        target = target[key] if isinstance(target.get(key), dict) else target.setdefault(key, {})
+    target[path[-1]] = value
+    _check(client.post(URL, json=sent, headers=headers))
+
+
+def test_a_discharge_answer_is_what_the_document_says(client, send, make_api_client):
+    from tests.api.test_openapi import REF, _errors_against
+
+    spec = client.get("/api/openapi.json").get_json()
+    sent = send(body({"night_care": True, "rehab_goals": True})).get_json()
+    assert _errors_against(spec, {"$ref": REF + "SenderReferral"}, sent) == []
+    _, token = make_api_client(sources=None, service="bed_rehab")
+    full = client.get(f"{URL}/{sent['id']}", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert full["discharge"]["pathway"] == 2
+    assert _errors_against(spec, {"$ref": REF + "Referral"}, full) == []
+    for shape in ("DischargeReferralIntake", "ReferralIntake"):  # and what was sent is a documented body
+        assert _errors_against(spec, {"$ref": REF + shape}, body()) == [], shape
+    assert _errors_against(spec, {"$ref": REF + "CommunityReferralIntake"}, body())  # not the other shape

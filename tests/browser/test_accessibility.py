@@ -16,8 +16,9 @@ from datetime import timedelta
 import pytest
 import requests
 
-from spoa.clocks import now
-from spoa.models import ApiClient, Service, User
+from spoa.clocks import now, uk_date
+from spoa.models import ApiClient, Referral, Service, User
+from tests.discharge_rows import HttpHospitals, make_discharge
 from tests.people import PASSWORD
 from tests.referral_data import VALID_REFERRAL
 
@@ -206,6 +207,42 @@ def test_the_new_referral_form_blank_with_errors_and_with_the_preview(signed_in,
     audit.assert_clean()
 
 
+def test_the_discharge_form_blank_with_errors_and_with_the_preview(signed_in, audit):
+    page = signed_in("cara")
+    page.goto("/referrals/new/discharge")
+    audit.check(page, "discharge referral, blank")
+
+    page.fill("[id='discharge.admitted_on']", "31/02/2026")  # and nothing else: errors beside fields
+    page.get_by_role("button", name="Save referral").click()
+    page.locator(".error-summary").wait_for()
+    assert page.locator(".error-message").count() > 3
+    audit.check(page, "discharge referral, saved with errors")
+
+    today = uk_date(now())
+    page.goto("/referrals/new/discharge")
+    page.select_option("[id='source']", "acute")
+    page.fill("[id='discharge.hospital_ods']", "RNS01")
+    page.fill("[id='discharge.ward']", "Talbot Butler")
+    page.fill("[id='patient.given_name']", "Ada")
+    page.fill("[id='patient.family_name']", "Lovelace")
+    page.fill("[id='patient.date_of_birth']", "14/03/1938")
+    page.fill("[id='patient.postcode']", "NN1 5BD")
+    page.fill("[id='discharge.admitted_on']", (today - timedelta(days=3)).strftime("%d/%m/%Y"))
+    page.fill("[id='discharge.discharge_ready_date']", today.strftime("%d/%m/%Y"))
+    page.check("input[name='discharge.needs.night_care'][value=yes]")
+    page.check("input[name='discharge.needs.rehab_goals'][value=yes]")
+    page.check("input[name='discharge.proposed_pathway'][value='1']")
+    page.check("input[name=consent][value=yes]")
+    page.locator(".preview__proposed", has_text="Ward proposed P1, needs say P2").wait_for()
+    audit.check(page, "discharge referral, preview with the ward's proposal")
+
+    assert not focus_hidden_under_the_preview(page)
+    page.get_by_role("button", name="Save referral").click()
+    page.wait_for_url("**/referrals/*?saved=1")
+    audit.check(page, "discharge referral saved")
+    audit.assert_clean()
+
+
 def focus_hidden_under_the_preview(page) -> list[str]:
     """WCAG 2.2, 2.4.11: Shift+Tab from Save back up the form; the fields the focus
     lands on hidden under the preview (which stays at the top of the screen)."""
@@ -251,16 +288,126 @@ def test_a_clinician_s_worklist_referral_and_capacity_pages(signed_in, live_serv
     audit.assert_clean()
 
 
-def test_the_live_queue_with_both_lanes_and_the_action_panel(signed_in, live_server, world, audit):
+def _ward(db, live_server) -> dict:
+    """RNS01's ward user (wren) and its discharges, sent by its own system: one
+    delayed two days, one ready today (the ward proposed P1, the needs say P2), one
+    discharged two hours ago."""
+    from tests.ward_data import NEEDS_P2, ward_body
+
+    user = User(username="wren", role="ward", hospital_ods="RNS01")
+    user.set_password(PASSWORD)
+    system, token = ApiClient.issue(name="ngh-epr", sources=["acute"], hospital_ods="RNS01")
+    db.session.add_all([user, system])
+    db.session.commit()
+    made = {}
+    for name, body in (("delayed", ward_body(drd_in_days=-2)), ("today", ward_body(needs=NEEDS_P2, ward="Becket")),
+                       ("left", ward_body(drd_in_days=-1, ward="Spencer"))):
+        response = requests.post(f"{live_server}/api/v1/referrals", json=body, timeout=5,
+                                 headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201, response.text
+        made[name] = response.json()
+    # (Recorded by its column: the patient left before these tests look.)
+    db.session.get(Referral, uuid.UUID(made["left"]["id"])).discharged_at = now() - timedelta(hours=2)
+    db.session.commit()
+    db.session.remove()
+    return made
+
+
+def test_the_ward_s_list_and_a_discharge_referral_page(browser, live_server, world, db, audit):
+    made = _ward(db, live_server)
+    context = browser.new_context(base_url=live_server)
+    page = context.new_page()
+    page.goto("/login")
+    page.fill("#username", "wren")
+    page.fill("#password", PASSWORD)
+    page.press("#password", "Enter")
+    page.wait_for_url("**/ward")  # where a ward user lands
+    assert page.locator("tbody tr").count() == 3  # two awaiting, one discharged
+    audit.check(page, "ward: patients awaiting discharge and recently discharged")
+    page.goto(f"/referrals/{made['today']['id']}")
+    page.get_by_role("heading", name="Hospital discharge").wait_for()
+    audit.check(page, "referral: a discharge, as its ward")
+    page.goto("/")
+    audit.check(page, "home, ward")
+    context.close()
+    audit.assert_clean()
+
+
+def test_the_ward_records_a_discharge_by_keyboard_and_is_told_beside_the_field(browser, live_server, world, db,
+                                                                               audit):
+    made = _ward(db, live_server)
+    context = browser.new_context(base_url=live_server)
+    page = context.new_page()
+    page.goto("/login")
+    page.fill("#username", "wren")
+    page.fill("#password", PASSWORD)
+    page.press("#password", "Enter")
+    page.wait_for_url("**/ward")
+    delayed = made["delayed"]["id"]
+    audit.check(page, "ward: list with its actions")
+
+    when = page.locator(f"[id='at-discharged-{delayed}']")
+    when.fill("2099-01-01T10:30")  # (typed in the browser's own day, month, year... boxes)
+    when.press("Enter")  # submits its own form: Record discharge
+    page.locator(f"[id='at-discharged-{delayed}-error']").wait_for()  # in the future: beside the field
+    audit.check(page, "ward: a discharge time refused, beside its field")
+
+    reason = page.locator(f"[id='reason-delay-{delayed}']")
+    reason.focus()
+    reason.select_option("awaiting_care_package")  # a select's own keys, by a person: arrows then Enter
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.locator(".inset", has_text="Delay reason recorded for today").wait_for()
+
+    page.goto(f"/referrals/{delayed}")
+    page.get_by_role("button", name="Record discharge").focus()
+    page.keyboard.press("Enter")  # blank time: now
+    page.locator(".inset", has_text="Discharged from hospital").wait_for()
+    audit.check(page, "referral: discharged, as its ward")
+    context.close()
+    audit.assert_clean()
+
+
+def test_the_supervisor_s_discharges_by_hospital_and_the_ward_user_form(signed_in, live_server, world, db, audit):
+    _ward(db, live_server)
+    page = signed_in("sian")
+    page.goto("/ward?hospital=R")
+    page.locator("#hospital-error").wait_for()
+    audit.check(page, "discharges by hospital (supervisor), hospital code refused")
+    page.fill("#hospital", "rns01")
+    page.press("#hospital", "Enter")
+    page.locator("tbody tr").first.wait_for()
+    audit.check(page, "discharges by hospital (supervisor)")
+    admin = signed_in("ada")
+    admin.goto("/admin/users")
+    admin.fill("#username", "wendy")
+    admin.select_option("#role", "ward")
+    admin.fill("#password", "a long new password")
+    admin.get_by_role("button", name="Add user").click()
+    admin.locator("#hospital_ods-error").wait_for()
+    audit.check(admin, "admin users, a ward user without a hospital")
+    audit.assert_clean()
+
+
+def test_the_live_queue_with_every_lane_and_the_action_panel(signed_in, live_server, world, audit, db):
     main = post_referral(live_server, world, received_at=now() - timedelta(minutes=100))
     post_referral(live_server, world, received_at=now() - timedelta(hours=3))
     review = post_referral(live_server, world, presenting_need="other")
+    send = HttpHospitals(db, live_server).send
+    discharge = make_discharge(db, send, "bed_rehab", drd_in_days=-1, proposed_pathway=1)
+    make_discharge(db, send, drd_in_days=0, hospital_ods="RNQ01", hospital_name="Kettering General Hospital")
+    db.session.remove()
     page = signed_in("sian")
-    page.goto("/queue")
+    page.goto("/queue?hospital=RNS01")  # a filter hides a row: hidden rows are checked as the page has them
     page.locator("#live-status[data-state=live]").wait_for()
     page.locator(f"#row-{review['id']}").wait_for()
     assert page.locator("#lane-main tr").count() == 2 and page.locator("#lane-review tr").count() == 1
-    audit.check(page, "live queue, both lanes")
+    assert page.locator("#lane-discharge tr").count() == 2
+    audit.check(page, "live queue, every lane (discharges filtered by hospital)")
+
+    page.click(f"#row-{discharge.id} .queue-act")
+    page.locator("#actions-panel", has_text=discharge.reference).wait_for()
+    audit.check(page, "live queue, action panel open (discharges lane)")
 
     page.click(f"#row-{main['id']} .queue-act")
     page.locator("#actions-panel").wait_for()

@@ -10,6 +10,8 @@ from spoa.models import User
 
 from tests.people import PASSWORD
 
+from tests.browser.keyboard import focused, tab_to, type_into
+
 
 @pytest.fixture
 def staff(db):
@@ -32,25 +34,6 @@ def sign_in(page, username):
 def sign_out(page):
     page.click("text=Sign out")
     page.wait_for_url("**/login")
-
-
-def focused(page) -> str:
-    return page.evaluate("document.activeElement.id || document.activeElement.name + '=' + document.activeElement.value")
-
-
-def tab_to(page, target: str, limit: int = 120) -> None:
-    """Press Tab until ``target`` (an id, or name=value for radios and checkboxes) has
-    the focus: proves it is reachable by keyboard, in the page's order."""
-    for _ in range(limit):
-        if focused(page) == target:
-            return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"{target} was not reached by Tab (stuck at {focused(page)})")
-
-
-def type_into(page, field_id: str, text: str) -> None:
-    tab_to(page, field_id)
-    page.keyboard.type(text)
 
 
 def test_a_referral_goes_from_the_phone_to_first_contact(page, staff):

@@ -185,3 +185,56 @@ def test_an_empty_policy_list_evaluates_without_a_type_error():
     out_of_area = next(r for r in policy.rules if r.id == "out-of-area")
     facts = facts_for(patient={"date_of_birth": date(1950, 6, 1), "postcode": "MK9 1AA"})
     assert out_of_area.compiled.matches({**facts, **policy.lists}) is True
+
+
+# --- a hospital discharge's facts (intake 1.1) ------------------------------------------
+
+SECTION = {
+    "hospital_ods": "RNS01", "ward": "Talbot Butler", "admitted_on": date(2026, 11, 19),
+    "discharge_ready_date": date(2026, 11, 24), "proposed_pathway": 1,
+    "needs": {"mobility": "one_carer", "personal_care": True, "night_care": False, "two_carers": False,
+              "rehab_goals": True, "cognition_concern": None, "equipment": ["commode"]},
+    "care_package": "paused", "usual_residence": "home",
+}
+DISCHARGE_FACTS = ("kind", "days_until_drd", "proposed_pathway", "mobility", "personal_care", "night_care",
+                   "two_carers", "rehab_goals", "cognition_concern", "care_package", "usual_residence")
+
+
+def test_a_discharge_has_the_facts_of_its_section():
+    facts = facts_for(kind="discharge", discharge=SECTION, patient={**born(date(1938, 3, 14)), "lives_alone": True})
+    check_facts(facts)
+    assert {name: facts[name] for name in DISCHARGE_FACTS} == {
+        "kind": "discharge", "days_until_drd": 2, "proposed_pathway": 1, "mobility": "one_carer",
+        "personal_care": True, "night_care": False, "two_carers": False, "rehab_goals": True,
+        "cognition_concern": None, "care_package": "paused", "usual_residence": "home"}
+    assert facts["lives_alone"] is True
+
+
+def test_a_community_referral_knows_none_of_the_discharge_facts():
+    facts = facts_for()  # a v1 body, or a row stored before 1.1: no kind at all
+    assert facts["kind"] == "community"
+    assert all(facts[name] is None for name in DISCHARGE_FACTS if name != "kind")
+    assert facts["lives_alone"] is None
+
+
+def test_a_stored_section_with_iso_dates_gives_the_same_facts():
+    stored = {**SECTION, "admitted_on": "2026-11-19", "discharge_ready_date": "2026-11-24"}  # the JSON column
+    assert facts_for(kind="discharge", discharge=stored) == facts_for(kind="discharge", discharge=SECTION)
+
+
+def test_days_until_the_drd_count_from_the_uk_date_received():
+    # 23:30 UTC on 30 June is 00:30 BST on 1 July: a DRD of 1 July is today (0), not tomorrow.
+    facts = facts_for(received_at=datetime(2026, 6, 30, 23, 30, tzinfo=UTC), kind="discharge",
+                      discharge={**SECTION, "discharge_ready_date": date(2026, 7, 1)})
+    assert facts["days_until_drd"] == 0
+
+
+def test_a_drd_already_past_is_a_negative_number_of_days():
+    facts = facts_for(kind="discharge", discharge={**SECTION, "discharge_ready_date": date(2026, 11, 20)})
+    assert facts["days_until_drd"] == -2
+
+
+def test_needs_not_given_are_not_known():
+    facts = facts_for(kind="discharge", discharge={**SECTION, "needs": None, "care_package": None})
+    assert (facts["night_care"], facts["rehab_goals"], facts["mobility"], facts["care_package"]) == (
+        None, None, None, None)

@@ -1,4 +1,4 @@
-"""login_as(role, service=None): a signed-in test client, as the style guide's conftest has it."""
+"""login_as(role, service=None, hospital=None): a signed-in test client, as the style guide's conftest has it."""
 import re
 
 import pytest
@@ -15,8 +15,8 @@ def csrf_token(client, path="/login"):
 
 @pytest.fixture
 def login_as(client, db):
-    def sign_in(role, service=None, username=None):
-        user = User(username=username or role, role=role, service=service)
+    def sign_in(role, service=None, username=None, hospital=None):
+        user = User(username=username or role, role=role, service=service, hospital_ods=hospital)
         user.set_password(PASSWORD)
         db.session.add(user)
         db.session.commit()

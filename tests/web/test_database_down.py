@@ -115,6 +115,21 @@ def test_a_connection_lost_mid_form_keeps_the_form_and_stores_nothing(client, lo
     assert stored_counts(db) == before
 
 
+def test_a_connection_lost_mid_discharge_form_keeps_the_form_and_stores_nothing(client, login_as, db, fail_on_clocks):
+    from .test_discharge_form import NEW, multi, ward_call
+
+    login_as("call_handler")
+    before = stored_counts(db)
+    form = multi(ward_call())
+    form["csrf_token"] = csrf_token(client, NEW)
+    response = client.post(NEW, data=form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503 and "NOT been saved" in page
+    assert "New hospital discharge referral" in page and 'value="Talbot Butler"' in page
+    assert 'name="discharge.needs.equipment" value="commode" checked' in page
+    assert stored_counts(db) == before
+
+
 def test_what_counts_as_the_database_being_down():
     import sqlite3
 

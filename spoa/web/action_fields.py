@@ -1,0 +1,77 @@
+"""The inputs some lifecycle buttons carry beyond a reason (a discharge's time, a
+new discharge ready date, a delay's reason from discharge.yaml), read from the
+posted form into what services/actions.apply_event takes; and a refused one's
+message, carried over the redirect back to the page so it is shown beside its
+field (one request's flash, like the message at the top of the page)."""
+import re
+from datetime import date, datetime
+
+from flask import flash, get_flashed_messages
+
+from ..clocks import UK, UTC
+from ..lifecycle import BY_EVENT, LifecycleError
+from ..policy import current_policy
+from . import bp
+
+# Which event takes which extra input (apply_event's keyword of the same name).
+EXTRA_INPUTS = {"discharged": "at", "ready_again": "discharge_ready_date"}
+_CATEGORY = "action-error"
+# What <input type="datetime-local"> and <input type="date"> post: ASCII digits only.
+_LOCAL_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def extra_inputs(event: str, form) -> dict:
+    """{"at": aware UTC datetime} for discharged (given in UK time; blank is now),
+    {"discharge_ready_date": date} for ready_again; {} for every other event (an
+    event not in the table yet takes none: apply_event refuses it by name)."""
+    name = EXTRA_INPUTS.get(event)
+    if name is None or event not in BY_EVENT:
+        return {}
+    text = (form.get(name) or "").strip()
+    if name == "at":
+        return {"at": _uk_time(text) if text else None}
+    return {"discharge_ready_date": _day(text) if text else None}
+
+
+def _uk_time(text: str) -> datetime:
+    try:
+        if not _LOCAL_TIME.fullmatch(text):
+            raise ValueError(text)
+        return datetime.fromisoformat(text).replace(tzinfo=UK).astimezone(UTC)
+    except ValueError:
+        raise LifecycleError("Enter when they left as a date and a time, for example 24/11/2026 14:30, "
+                             "or leave it blank for now.", 422, "at") from None
+
+
+def _day(text: str) -> date:
+    try:
+        if not _DAY.fullmatch(text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise LifecycleError("Enter the new ready date as a date, for example 24/11/2026.", 422,
+                             "discharge_ready_date") from None
+
+
+def remember_error(referral, event: str, error: LifecycleError, form) -> None:
+    """After a refusal that names a field: its message and what was typed, for the
+    page the person is sent back to (shown beside the field, with what they typed)."""
+    typed = {name: (form.get(name) or "")[:200] for name in ("reason", *EXTRA_INPUTS.values()) if name in form}
+    flash({"referral": str(referral.id), "event": event, "field": error.field, "message": error.message,
+           "typed": typed}, _CATEGORY)
+
+
+@bp.app_template_global()
+def action_error(referral, event: str) -> dict | None:
+    """The refusal remembered for this referral's button, if it was this one."""
+    for error in get_flashed_messages(category_filter=[_CATEGORY]):
+        if error.get("referral") == str(referral.id) and error.get("event") == event:
+            return error
+    return None
+
+
+@bp.app_template_global()
+def delay_reasons() -> list[tuple[str, str]]:
+    """discharge.yaml's delay reasons, (code, label), in the order the file lists them."""
+    return list(current_policy().discharge.delay_reasons.items())
