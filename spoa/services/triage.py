@@ -10,8 +10,8 @@ from rules.facts import derive_facts
 from ..lifecycle import Actor, LifecycleError, check_event
 from ..pathways import pathway_note
 from ..models import TriageDecision
-from ..clocks import add_duration, by_end_of_day, format_uk, now, receipt
-from ..policy import current_policy, current_working_hours
+from ..clocks import format_uk, now, receipt
+from ..policy import current_policy
 from ..schemas import vocab
 from . import capacity, deadlines, duty, flags
 from .events import record_event
@@ -44,18 +44,9 @@ def preview(data: dict) -> dict:
     received = receipt(data.get("received_at"), now())
     facts = derive_facts(data, received_at=received)
     decision = policy.decide(facts)
-    kind = data.get("kind", "community")
     drd = (data.get("discharge") or {}).get("discharge_ready_date")
-
-    def deadline(t):
-        # As deadlines.py sets a stored clock's: a discharge's DRD clock ends with the UK day.
-        if t.ends_on_drd:
-            return by_end_of_day(drd, received, t.duration)
-        return add_duration(received, t.duration, t.counts, current_working_hours())
-
-    clocks = [{"name": t.name, "deadline": format_uk(deadline(t))}
-              for t in policy.clock_targets(decision.route, decision.urgency, kind=kind)
-              if t.starts_from == "receipt" and t.duration]
+    clocks = [{"name": name, "deadline": format_uk(deadline)} for name, deadline in deadlines.from_receipt(
+        decision.route, decision.urgency, received, kind=data.get("kind") or "community", drd=drd)]
     pathway = pathway_of(decision.route, data.get("kind") == "discharge")
     proposed = (data.get("discharge") or {}).get("proposed_pathway")
     return {"route": decision.route, "route_name": policy.routes[decision.route].name, "urgency": decision.urgency,
