@@ -27,8 +27,11 @@ class SignInForm(FlaskForm):
 
 def safe_path(target: str | None, default: str) -> str:
     """``target`` if it is a path on this site, else ``default``: never an open redirect."""
-    # A backslash too: browsers read "/\\evil.example" as "//evil.example".
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    # A backslash too: browsers read "/\\evil.example" as "//evil.example". Control
+    # characters never belong in a path, and a newline in a Location header is refused
+    # by the server (a 500), or worse, splits the response.
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)):
         return default
     try:
         return default if urlsplit(target).netloc else target

@@ -93,6 +93,12 @@ def test_sign_in_never_redirects_off_site(client, handler):
     assert response.headers["Location"] == "/"
 
 
+def test_a_next_path_with_a_control_character_goes_home_not_to_a_500(client, handler):
+    # A newline in a Location header would split the response; the server refuses it.
+    response = sign_in(client, next_path="/worklist%0d%0aSet-Cookie:x=1")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
 def test_signing_out_ends_the_session(client, handler):
     sign_in(client)
     response = client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
