@@ -8,6 +8,7 @@ from ..lifecycle import BY_EVENT, allowed_events
 from ..models import Referral
 from ..policy import current_policy
 from ..services import capacity, delays, duty, flags
+from ..services.actions import routes_a_person_may_choose
 from . import bp
 from .action_fields import EXTRA_INPUTS, delay_reasons
 from .roles import current_actor
@@ -87,13 +88,15 @@ def duty_choices() -> list[tuple[str, str]]:
 
 
 @bp.app_template_global()
-def route_choices() -> dict:
-    """What a route button (set route, change route) offers, from the policy: its
-    services, the redirect to 999 or ED, and the urgencies, most urgent first.
-    A template global: every page with buttons has it without passing it."""
+def route_choices(referral=None) -> dict:
+    """What a route button (set route, change route) offers, from the policy: the
+    routes a person may choose for this referral (its services; for a discharge also
+    a simple discharge home), the redirect to 999 or ED, and the urgencies, most
+    urgent first. A template global: every page with buttons has it without passing it."""
     policy = current_policy()
     redirect = policy.redirect_route
-    return {"services": list(policy.services.items()),
+    codes = routes_a_person_may_choose(referral) if referral is not None else list(policy.services)
+    return {"services": [(code, policy.routes[code].name) for code in codes],
             "redirect": (redirect, policy.routes[redirect].name),
             "urgencies": policy.urgencies}
 

@@ -68,3 +68,18 @@ def test_a_discharged_patient_routed_home_later_gets_the_welfare_check_from_thei
     assert fire(client, review, "triage", route="home_rehab", urgency="urgent").status_code == 302
     welfare = [c for c in reread(review)["clocks"] if c["name"] == "welfare_check"]
     assert [(c["status"], c["started_at"]) for c in welfare] == [("running", left.isoformat())]
+
+
+def test_a_supervisor_may_route_a_discharge_in_review_home_with_no_new_care(post_discharge, client, login_as,
+                                                                             payload, sender, frozen_now):
+    review = post_discharge(uk(2026, 11, 23, 10, 0), drd=date(2026, 11, 24), review=True)  # D1: NEWS2 5
+    _, headers = sender
+    community = client.post("/api/v1/referrals", json=payload(presenting_need="other"), headers=headers).get_json()
+    login_as("supervisor")
+    frozen_now(uk(2026, 11, 23, 10, 5))
+    simple = 'value="discharge_simple"'
+    assert simple in client.get(f"/referrals/{review['id']}").get_data(as_text=True)
+    assert simple not in client.get(f"/referrals/{community['id']}").get_data(as_text=True)
+    assert fire(client, review, "triage", route="discharge_simple", urgency="routine").status_code == 302
+    after = reread(review)
+    assert (after["route"], after["discharge"]["pathway"]) == ("discharge_simple", 0)
