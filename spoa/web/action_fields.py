@@ -15,6 +15,9 @@ from . import bp
 
 # Which event takes which extra input (apply_event's keyword of the same name).
 EXTRA_INPUTS = {"discharged": "at", "ready_again": "discharge_ready_date"}
+# The inputs a button's form has (spoa/templates/_actions.html names each
+# "<field>-<event>-<referral id>"): a refusal naming one is shown beside it.
+FIELD_INPUTS = frozenset({"reason", "route", "urgency", "service", *EXTRA_INPUTS.values()})
 _CATEGORY = "action-error"
 # What <input type="datetime-local"> and <input type="date"> post: ASCII digits only.
 _LOCAL_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?")
