@@ -59,9 +59,10 @@ def _day(text: str) -> date:
 
 def remember_error(referral, event: str, error: LifecycleError, form) -> None:
     """After a refusal that names a field: its message and what was typed, for the
-    page the person is sent back to (shown beside the field, with what they typed)."""
+    page the person is sent back to (shown beside the field, with what they typed).
+    Both cut short: they travel in the session cookie, which a browser drops past 4 kB."""
     typed = {name: (form.get(name) or "")[:200] for name in ("reason", *EXTRA_INPUTS.values()) if name in form}
-    flash({"referral": str(referral.id), "event": event, "field": error.field, "message": error.message,
+    flash({"referral": str(referral.id), "event": event, "field": error.field, "message": error.message[:300],
            "typed": typed}, _CATEGORY)
 
 
