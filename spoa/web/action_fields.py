@@ -15,6 +15,9 @@ from . import bp
 
 # Which event takes which extra input (apply_event's keyword of the same name).
 EXTRA_INPUTS = {"discharged": "at", "ready_again": "discharge_ready_date"}
+# The inputs a button's form has (spoa/templates/_actions.html names each
+# "<field>-<event>-<referral id>"): a refusal naming one is shown beside it.
+FIELD_INPUTS = frozenset({"reason", "route", "urgency", "service", *EXTRA_INPUTS.values()})
 _CATEGORY = "action-error"
 # What <input type="datetime-local"> and <input type="date"> post: ASCII digits only.
 _LOCAL_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?")
@@ -56,9 +59,10 @@ def _day(text: str) -> date:
 
 def remember_error(referral, event: str, error: LifecycleError, form) -> None:
     """After a refusal that names a field: its message and what was typed, for the
-    page the person is sent back to (shown beside the field, with what they typed)."""
+    page the person is sent back to (shown beside the field, with what they typed).
+    Both cut short: they travel in the session cookie, which a browser drops past 4 kB."""
     typed = {name: (form.get(name) or "")[:200] for name in ("reason", *EXTRA_INPUTS.values()) if name in form}
-    flash({"referral": str(referral.id), "event": event, "field": error.field, "message": error.message,
+    flash({"referral": str(referral.id), "event": event, "field": error.field, "message": error.message[:300],
            "typed": typed}, _CATEGORY)
 
 

@@ -6,7 +6,7 @@ from ..lifecycle import BY_EVENT, LifecycleError
 from ..schemas.fields import whole_number
 from ..services.actions import VersionMismatch, apply_event
 from . import bp
-from .action_fields import extra_inputs, remember_error
+from .action_fields import FIELD_INPUTS, extra_inputs, remember_error
 from .auth import safe_path
 from .pages import referral_or_404
 from .roles import current_actor
@@ -31,7 +31,7 @@ def fire_from_page(referral_id):
         if exc.status == 403:
             abort(403)
         flash(f"{referral.reference}: {exc.message}")
-        if exc.field:
+        if exc.field in FIELD_INPUTS and event in BY_EVENT:  # an input the button's form has: never the posted text
             remember_error(referral, event, exc, request.form)
             back = f"{back.split('#')[0]}#{exc.field}-{event}-{referral.id}"  # to the field, as the summary links
     return redirect(back)

@@ -123,3 +123,11 @@ def test_another_hospitals_ward_cannot_record_its_discharge(client, login_as, de
     assert post(client, delayed, "discharged", at="").status_code == 404
     db.session.refresh(delayed)
     assert delayed.discharged_at is None
+
+
+@pytest.mark.parametrize("event", ["discharged\r\nSet-Cookie: x=1", "no_such_event", "x" * 3000])
+def test_an_event_that_is_none_is_not_carried_back_to_the_page(client, ward_user, delayed, db, event):
+    # Nothing of it reaches the redirect (a header) or the session (a cookie): the page says it is unknown.
+    response = post(client, delayed, event, at="yesterday")
+    assert response.status_code == 302 and response.headers["Location"] == f"/referrals/{delayed.id}"
+    assert "error-message" not in page_of(client, delayed)
