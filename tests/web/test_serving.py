@@ -68,7 +68,9 @@ def served(tmp_path, redis_url):
             try:
                 if requests.get(f"{base}/health", timeout=2).status_code in (200, 503):
                     break
-            except requests.ConnectionError:
+            # Refused, or accepted and not yet answered: a worker still importing the app
+            # (a fresh clone compiles every module first). Either way, still starting.
+            except (requests.ConnectionError, requests.Timeout):
                 pass
             assert time.time() < deadline and server.poll() is None, (tmp_path / "gunicorn.log").read_text()
             time.sleep(0.2)
