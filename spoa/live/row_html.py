@@ -20,7 +20,7 @@ from flask import current_app, has_request_context, url_for
 from markupsafe import Markup
 
 from ..clocks import UK, format_uk, to_uk, uk_date
-from ..pathways import pathway_label
+from ..pathways import days, pathway_label, ready_words
 from ..services import flags
 from .queue_view import pathway_key
 
@@ -166,10 +166,6 @@ def pathway_words(pathway: int | None, proposed: int | None) -> str:
     return reached
 
 
-def _days(n: int) -> str:
-    return f"{n} day{'' if n == 1 else 's'}"
-
-
 def _at(dt: datetime, today: date) -> str:
     """14:05 today / 14:05 tomorrow / the full time on any other day (UK time)."""
     local = to_uk(dt)
@@ -195,15 +191,15 @@ def readiness_words(d, today: date, reason_label) -> str:
         if d.welfare_due is not None:
             words += f", welfare check due by {_at(d.welfare_due, today)}"
         if d.delayed_days:
-            words += f" ({_days(d.delayed_days)} delayed)"
+            words += f" ({days(d.delayed_days)} delayed)"
         return words
     if state == "withdrawn":
         return "Readiness withdrawn"
     if state == "ready":
-        return {0: "Ready today", 1: "Ready tomorrow"}.get(d.days_to_ready, f"Ready in {_days(d.days_to_ready)}")
+        return ready_words(d.days_to_ready)
     if d.reason is None:
-        return f"Delayed {_days(d.delayed_days)}: no reason recorded"
-    words = f"Delayed {_days(d.delayed_days)}: {reason_label(d.reason)}"
+        return f"Delayed {days(d.delayed_days)}: no reason recorded"
+    words = f"Delayed {days(d.delayed_days)}: {reason_label(d.reason)}"
     if d.reason_day != today:  # the last reason given; none yet for today
         words += f" (recorded for {day_words(d.reason_day)}; none today)"
     return words

@@ -23,10 +23,6 @@ NEED_QUESTIONS = {
 }
 
 
-def _days(n: int) -> str:
-    return f"{n} day" if n == 1 else f"{n} days"
-
-
 @dataclass(frozen=True)
 class Readiness:
     text: str
@@ -41,16 +37,15 @@ def readiness(referral) -> Readiness:
     today = uk_date(now())
     late = delays.delayed_days(referral, today)
     if referral.discharged_at is not None:
-        return Readiness(f"Left {_days(late)} after the ready date" if late else "Left by the ready date", late > 0)
+        return Readiness(f"Left {pathways.days(late)} after the ready date" if late else "Left by the ready date", late > 0)
     if referral.discharge_ready_date is None:
         return Readiness("Readiness withdrawn", False)
     if late:
         code = delays.reason_on(referral, today)
         reason = current_policy().discharge.reason_label(code) if code else "No delay reason recorded today"
-        return Readiness(f"Delayed {_days(late)}", True, reason)
+        return Readiness(f"Delayed {pathways.days(late)}", True, reason)
     ahead = (referral.discharge_ready_date - today).days
-    return Readiness("Ready today" if ahead == 0 else "Ready tomorrow" if ahead == 1 else f"Ready in {_days(ahead)}",
-                     False)
+    return Readiness(pathways.ready_words(ahead), False)
 
 
 @bp.app_template_global()
