@@ -24,6 +24,9 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        # UK dates and hours, percentiles: what PostgreSQL computes itself (spoa/reports/sql.py).
+        from .reports.sql import sqlite_functions
+        sqlite_functions(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _begin(conn):

@@ -1,5 +1,6 @@
 """The database rows, one aggregate a module. Import from here."""
 from .audit import AccessEvent, AuditEvent
+from .capacity_declaration import CapacityDeclaration
 from .clock import Clock
 from .decision import TriageDecision
 from .delayed_day import DelayedDay
@@ -11,6 +12,6 @@ from .service import Service
 from .user import ApiClient, User
 
 __all__ = [
-    "AccessEvent", "ApiClient", "AuditEvent", "Clock", "ClockEffect", "DelayedDay", "DeliveryAttempt", "FhirEndpoint", "FhirMessage", "Notification",
+    "AccessEvent", "ApiClient", "AuditEvent", "CapacityDeclaration", "Clock", "ClockEffect", "DelayedDay", "DeliveryAttempt", "FhirEndpoint", "FhirMessage", "Notification",
     "NotificationChannel", "Referral", "Service", "TriageDecision", "User",
 ]

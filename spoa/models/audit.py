@@ -9,6 +9,7 @@ from .types import UTCDateTime
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_events"
+    __table_args__ = (db.Index("ix_audit_events_event_at", "event", "at"),)  # reports: declines, reviews, overrides
 
     id = db.Column(db.Integer, primary_key=True)
     referral_id = db.Column(db.Uuid, db.ForeignKey("referrals.id"), nullable=True, index=True)

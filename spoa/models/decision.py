@@ -16,7 +16,10 @@ class TriageDecision(db.Model):
     route = db.Column(db.String(32), nullable=False)
     urgency = db.Column(db.String(16), nullable=False)
     rules_version = db.Column(db.String(32), nullable=False)
-    facts = db.Column(JSON, nullable=False, default=dict)
+    facts = db.Column(JSON, nullable=False, default=dict)  # the facts the deciding rule read (shown)
+    # Every fact the rules were given (rules: only; None before migration 0015):
+    # what a what-if replay of a changed policy decides on (spoa/replay).
+    inputs = db.Column(JSON, nullable=True)
     explanation = db.Column(db.Text, nullable=False)
     reason = db.Column(db.Text, nullable=True)
     decided_by = db.Column(db.String(120), nullable=False)

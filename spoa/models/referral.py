@@ -25,6 +25,8 @@ class Referral(db.Model):
         Index("ix_referrals_nhs_number", "nhs_number"),
         Index("ix_referrals_date_of_birth_postcode", "date_of_birth", "postcode"),  # duplicate check
         Index("ix_referrals_kind_hospital_ods", "kind", "hospital_ods"),  # a ward's own discharges
+        Index("ix_referrals_received_at", "received_at"),  # a report's period
+        Index("ix_referrals_discharged_at", "discharged_at"),  # discharges in a report's period
     )
 
     id = db.Column(db.Uuid, primary_key=True, default=uuid.uuid4)

@@ -12,7 +12,7 @@ from ..clocks import now
 from ..extensions import db
 from .types import UTCDateTime
 
-ROLES = ("call_handler", "clinician", "supervisor", "admin", "ward")
+ROLES = ("call_handler", "clinician", "supervisor", "admin", "ward", "manager")
 TOKEN_PREFIX = "spoa_"
 
 
@@ -87,6 +87,9 @@ class ApiClient(db.Model):
     service = db.Column(db.String(32), nullable=True)  # a service's own system
     hospital_ods = db.Column(db.String(6), nullable=True)  # a hospital's own system (its discharges)
     rate_limit_per_minute = db.Column(db.Integer, nullable=True)
+    # What it may read besides its own referrals: "status" is the coordination
+    # centre's feed (GET /api/v1/status). None: nothing more (migration 0015).
+    scopes = db.Column(JSON, nullable=True)
     # Where the sender is told its referrals' outcomes (Standard Webhooks), and the
     # secret they are signed with, sealed (spoa/sealed.py): SPOA must sign with it,
     # so it cannot be hashed like the token; it is shown once, when issued.
@@ -104,6 +107,9 @@ class ApiClient(db.Model):
 
     def may_post_as(self, source: str) -> bool:
         return bool(self.sources) and source in self.sources
+
+    def has_scope(self, scope: str) -> bool:
+        return bool(self.scopes) and scope in self.scopes
 
     def may_refer_discharges_from(self, hospital_ods: str) -> bool:
         """A hospital's own system refers its own patients only: its discharges

@@ -16,7 +16,7 @@ from ..extensions import db
 from .. import audit
 from ..actor import Actor
 from ..lifecycle import OPEN_STATES
-from ..models import Referral, Service
+from ..models import CapacityDeclaration, Referral, Service
 
 UNITS = {
     "crisis_response": "visits this shift",
@@ -49,6 +49,8 @@ def declare(service: Service, total: int, in_use: int | None, by: Actor, via: st
     service.capacity_unit = unit_of(service)
     service.capacity_for = today()
     service.capacity_updated_at, service.capacity_updated_by = now(), by.name
+    db.session.add(CapacityDeclaration(service_code=service.code, at=service.capacity_updated_at, day=today(),
+                                       total=total, in_use=in_use, declared_by=by.name, via=via))
     audit.record(by, "capacity_declared", detail={"service": service.code, "before": before,
                                                    "after": {"total": total, "in_use": in_use}, "via": via})
     db.session.commit()

@@ -93,7 +93,7 @@ def triage_by_rules(referral, actor: Actor | None = None) -> None:
     decision = policy.decide(facts)
     referral.decisions.append(TriageDecision(
         kind="rules", rule_id=decision.rule_id, route=decision.route, urgency=decision.urgency,
-        rules_version=decision.rules_version, facts=decision.facts_used,
+        rules_version=decision.rules_version, facts=decision.facts_used, inputs=facts,
         explanation=decision.explanation, decided_by=actor.name,
     ))
     organisation = None

@@ -1,0 +1,184 @@
+"""SQL that both databases compute alike, so every report figure is an aggregate
+in the database (never a Python loop over rows).
+
+PostgreSQL converts to UK time itself (timezone('Europe/London', ...)) and has
+percentile_cont. SQLite, the laptop default, has neither: spoa/database.py
+registers small Python functions on each SQLite connection that these compile
+to, with the same meaning (and the tests run both).
+
+    uk_date(col)    the UK calendar date of an instant
+    uk_hour(col)    its UK hour of day, 0-23
+    uk_week(col)    the Monday (a date) of its UK ISO week
+    percentile(col, 0.9)     continuous percentile (as percentile_cont), an aggregate
+    seconds_between(a, b)    a - b in seconds (two instants)
+    days_between(a, b)       a - b in whole days (two dates)
+"""
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import Date, Float, Integer
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
+
+from rules.calendar import UK
+
+UK_ZONE = "Europe/London"
+
+
+class uk_date(FunctionElement):  # noqa: N801 (an SQL function's name)
+    type = Date()
+    inherit_cache = True
+    name = "uk_date"
+
+
+class uk_hour(FunctionElement):  # noqa: N801
+    type = Integer()
+    inherit_cache = True
+    name = "uk_hour"
+
+
+class uk_week(FunctionElement):  # noqa: N801
+    type = Date()
+    inherit_cache = True
+    name = "uk_week"
+
+
+class percentile(FunctionElement):  # noqa: N801
+    type = Float()
+    inherit_cache = True
+    name = "percentile"
+
+
+class seconds_between(FunctionElement):  # noqa: N801
+    type = Float()
+    inherit_cache = True
+    name = "seconds_between"
+
+
+class days_between(FunctionElement):  # noqa: N801
+    type = Integer()
+    inherit_cache = True
+    name = "days_between"
+
+
+def _args(element, compiler, **kw):
+    return [compiler.process(arg, **kw) for arg in element.clauses]
+
+
+@compiles(uk_date, "postgresql")
+def _pg_uk_date(element, compiler, **kw):
+    (col,) = _args(element, compiler, **kw)
+    return f"CAST(timezone('{UK_ZONE}', {col}) AS DATE)"
+
+
+@compiles(uk_hour, "postgresql")
+def _pg_uk_hour(element, compiler, **kw):
+    (col,) = _args(element, compiler, **kw)
+    return f"CAST(EXTRACT(HOUR FROM timezone('{UK_ZONE}', {col})) AS INTEGER)"
+
+
+@compiles(uk_week, "postgresql")
+def _pg_uk_week(element, compiler, **kw):
+    (col,) = _args(element, compiler, **kw)
+    return f"CAST(date_trunc('week', timezone('{UK_ZONE}', {col})) AS DATE)"
+
+
+@compiles(percentile, "postgresql")
+def _pg_percentile(element, compiler, **kw):
+    col, fraction = _args(element, compiler, **kw)
+    return f"percentile_cont({fraction}) WITHIN GROUP (ORDER BY {col})"
+
+
+@compiles(seconds_between, "postgresql")
+def _pg_seconds(element, compiler, **kw):
+    later, earlier = _args(element, compiler, **kw)
+    return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+
+
+@compiles(days_between, "postgresql")
+def _pg_days(element, compiler, **kw):
+    later, earlier = _args(element, compiler, **kw)
+    return f"({later} - {earlier})"
+
+
+# SQLite: the functions spoa/database.py registers (sqlite_functions below).
+@compiles(uk_date, "sqlite")
+@compiles(uk_hour, "sqlite")
+@compiles(uk_week, "sqlite")
+@compiles(percentile, "sqlite")
+@compiles(seconds_between, "sqlite")
+@compiles(days_between, "sqlite")
+def _sqlite(element, compiler, **kw):
+    return f"spoa_{element.name}({', '.join(_args(element, compiler, **kw))})"
+
+
+# --- SQLite's side -----------------------------------------------------------
+# SQLite hands these the stored text ("2026-03-29 00:30:00.000000", UTC) and
+# dates as "2026-03-29"; each returns what PostgreSQL's expression would.
+
+def _utc(text):
+    value = datetime.fromisoformat(str(text))
+    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+def _instant(text):
+    """UK wall time (for dates and hours; never subtract these: Python subtracts
+    two times in one zone as wall clocks, an hour out across a clock change)."""
+    return None if text is None else _utc(text).astimezone(UK)
+
+
+def _sqlite_uk_date(text):
+    local = _instant(text)
+    return None if local is None else local.date().isoformat()
+
+
+def _sqlite_uk_hour(text):
+    local = _instant(text)
+    return None if local is None else local.hour
+
+
+def _sqlite_uk_week(text):
+    local = _instant(text)
+    return None if local is None else (local.date() - timedelta(days=local.weekday())).isoformat()
+
+
+def _sqlite_seconds_between(later, earlier):
+    if later is None or earlier is None:
+        return None
+    return (_utc(later) - _utc(earlier)).total_seconds()
+
+
+def _sqlite_days_between(later, earlier):
+    if later is None or earlier is None:
+        return None
+    return (date.fromisoformat(str(later)[:10]) - date.fromisoformat(str(earlier)[:10])).days
+
+
+class _SqlitePercentile:
+    """percentile_cont: linear interpolation between the two nearest ranks."""
+
+    def __init__(self):
+        self.values, self.fraction = [], None
+
+    def step(self, value, fraction):
+        self.fraction = fraction
+        if value is not None:
+            self.values.append(value)
+
+    def finalize(self):
+        if not self.values:
+            return None
+        ordered = sorted(self.values)
+        position = (len(ordered) - 1) * float(self.fraction)
+        low = int(position)
+        high = min(low + 1, len(ordered) - 1)
+        return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def sqlite_functions(dbapi_connection) -> None:
+    """Register the functions on one SQLite connection (spoa/database.py, on connect)."""
+    for name, fn, arity in (("spoa_uk_date", _sqlite_uk_date, 1), ("spoa_uk_hour", _sqlite_uk_hour, 1),
+                            ("spoa_uk_week", _sqlite_uk_week, 1),
+                            ("spoa_seconds_between", _sqlite_seconds_between, 2),
+                            ("spoa_days_between", _sqlite_days_between, 2)):
+        dbapi_connection.create_function(name, arity, fn, deterministic=True)
+    dbapi_connection.create_aggregate("spoa_percentile", 2, _SqlitePercentile)
