@@ -38,7 +38,8 @@ def section(period: Period, filters: Filters) -> Section:
         reviews(period, filters), overrides(overridden),
     ), headlines=(Headline(
         id="overrides", label="Overrides of the rules' decision", value=count, kind="count",
-        detail=f"{count} override{'' if count == 1 else 's'} of the referrals received ({received})"),))
+        detail=f"among the {received} referral{'' if received == 1 else 's'} received in the period "
+               "(a referral overridden twice counts twice)"),))
 
 
 def by_state(period: Period, filters: Filters) -> Table:
