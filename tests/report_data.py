@@ -85,6 +85,23 @@ def decline(referral: Referral, at, reason: str, by_route: str | None = None) ->
                  from_state="offered", to_state="in_review")
 
 
+def review(referral: Referral, rule_id: str, *, at=None, for_want_of_duty=False) -> AuditEvent:
+    """Sent to a supervisor as triage.py does: the rules' decision and the review event
+    naming its rule. ``for_want_of_duty``: the rules chose the voluntary sector (``rule_id``)
+    and no organisation on duty could take it (a duty decision beside the rules')."""
+    at = utc(at) or referral.received_at
+    referral.route, referral.state = "supervisor_review", "in_review"
+    detail = {"rule_id": rule_id, "route": "supervisor_review", "urgency": referral.urgency}
+    if for_want_of_duty:
+        decision(referral, route="voluntary_sector", rule_id=rule_id, at=at)
+        decision(referral, "duty", route="supervisor_review", at=at, reason="No organisation is on duty")
+        detail.update(rules_route="voluntary_sector", duty="No organisation is on duty", on_duty=[])
+    else:
+        decision(referral, route="supervisor_review", rule_id=rule_id, at=at)
+    return event(referral, "review", at, reason="Sent to a supervisor in a report test.", detail=detail,
+                 from_state="received", to_state="in_review")
+
+
 def override(referral: Referral, at, to_route: str, reason="Supervisor knows better") -> TriageDecision:
     """A supervisor's override: its decision and its audit row; the referral moves to ``to_route``."""
     previous, referral.route = referral.route, to_route

@@ -99,19 +99,19 @@ def decline_reasons(declined: Counter, filters: Filters) -> Table:
 
 def reviews(period: Period, filters: Filters) -> Table:
     """Referrals the rules sent to a supervisor, by the rule that sent them, and those
-    the duty rota sent (the rules chose the voluntary sector; no organisation could take it)."""
-    policy = current_policy()
-    query = (select(TriageDecision.kind, TriageDecision.rule_id, func.count())
-             .select_from(TriageDecision).join(Referral, Referral.id == TriageDecision.referral_id)
-             .where(or_(and_(TriageDecision.kind == "rules", TriageDecision.route == policy.review_route),
-                        TriageDecision.kind == "duty"),
-                    TriageDecision.created_at >= period.start, *received_in(period, filters))
-             .group_by(TriageDecision.kind, TriageDecision.rule_id))
+    the duty rota sent (the rules chose the voluntary sector; no organisation could take
+    it). From the review events (triage.py writes one for each, naming the rule), which
+    the (event, at) index finds without reading every decision."""
+    rule_id = AuditEvent.detail["rule_id"].as_string().label("rule_id")
+    for_want_of_duty = AuditEvent.detail["duty"].as_string().isnot(None).label("for_want_of_duty")
+    query = (select(rule_id, for_want_of_duty, func.count())
+             .select_from(AuditEvent).join(Referral, Referral.id == AuditEvent.referral_id)
+             .where(AuditEvent.event == "review", AuditEvent.at >= period.start, *received_in(period, filters))
+             .group_by(rule_id, for_want_of_duty))
     found = Counter()
-    for kind, rule_id, n in db.session.execute(query):
-        found[NO_DUTY if kind == "duty" else rule_id] += n
-    rows = tuple((rule_id, _rule_description(rule_id), found[rule_id])
-                 for rule_id in sorted(found, key=_rule_order))
+    for rule, duty, n in db.session.execute(query):
+        found[NO_DUTY if duty else rule] += n
+    rows = tuple((rule, _rule_description(rule), found[rule]) for rule in sorted(found, key=_rule_order))
     return Table(
         id="flow_reviews", title="Sent to a supervisor, by the rule that sent them",
         columns=(RULE, RULE_DESCRIPTION, Column("referrals", "Referrals")),
@@ -123,14 +123,21 @@ def reviews(period: Period, filters: Filters) -> Table:
 
 
 def _overrides(period: Period, filters: Filters) -> Counter:
-    """(the rules' rule, the rules' route, the override's route) -> overrides."""
+    """(the rules' rule, the rules' route, the override's route) -> overrides. The rules'
+    decision is each referral's latest of kind rules (Referral.rules_decision), found by
+    its referral's index for each override rather than by joining every decision."""
     override, rules = aliased(TriageDecision), aliased(TriageDecision)
-    query = (select(rules.rule_id, rules.route, override.route, func.count())
-             .select_from(override).join(Referral, Referral.id == override.referral_id)
-             .outerjoin(rules, and_(rules.referral_id == override.referral_id, rules.kind == "rules"))
-             .where(override.kind == "override", override.created_at >= period.start,
-                    *received_in(period, filters))
-             .group_by(rules.rule_id, rules.route, override.route))
+    rules_id = (select(func.max(rules.id)).where(rules.referral_id == override.referral_id, rules.kind == "rules")
+                .correlate(override).scalar_subquery())
+    overridden = (select(override.route.label("to"), rules_id.label("rules_id"))
+                  .join(Referral, Referral.id == override.referral_id)
+                  .where(override.kind == "override", override.created_at >= period.start,
+                         *received_in(period, filters))
+                  .subquery())
+    decided = aliased(TriageDecision)
+    query = (select(decided.rule_id, decided.route, overridden.c.to, func.count())
+             .select_from(overridden).outerjoin(decided, decided.id == overridden.c.rules_id)
+             .group_by(decided.rule_id, decided.route, overridden.c.to))
     return Counter({(rule_id, was, to): n for rule_id, was, to, n in db.session.execute(query)})
 
 

@@ -6,7 +6,7 @@ from spoa.lifecycle import STATES
 from spoa.policy import current_policy
 from spoa.reports import flow
 from spoa.reports.period import Filters, Period
-from tests.report_data import commit, decision, decline, override, referral
+from tests.report_data import commit, decision, decline, override, referral, review
 
 WEEK = Period(date(2026, 10, 19), date(2026, 10, 25))
 CRISIS = "Crisis response (2-hour urgent community response)"
@@ -68,17 +68,15 @@ def test_declines_by_the_route_that_declined_and_their_reasons(db):
 
 def test_supervisor_reviews_by_the_rule_that_sent_them(db):
     for _ in range(2):
-        decision(referral("2026-10-20T09:00Z", route="supervisor_review", state="in_review"),
-                 route="supervisor_review", rule_id="under-18")
-    decision(referral("2026-10-21T09:00Z", route="supervisor_review", state="in_review"),
-             route="supervisor_review", rule_id="out-of-area")
-    duty = referral("2026-10-21T09:00Z", route="supervisor_review", state="in_review")
-    decision(duty, route="voluntary_sector", rule_id="vcs-duty")
-    decision(duty, "duty", route="supervisor_review")
+        review(referral("2026-10-20T09:00Z"), "under-18")
+    review(referral("2026-10-21T09:00Z"), "out-of-area")
+    review(referral("2026-10-21T09:00Z"), "vcs-duty", for_want_of_duty=True)
     routed = referral("2026-10-21T09:00Z", route="crisis_response")
     decision(routed, route="crisis_response", rule_id="ucr-condition")    # not sent to a supervisor
-    retired = referral("2026-10-22T09:00Z", route="supervisor_review")
-    decision(retired, route="supervisor_review", rule_id="since-removed")
+    review(referral("2026-10-22T09:00Z"), "since-removed")
+    review(referral("2026-10-18T22:59Z"), "under-18")                      # 23:59 BST the Sunday before
+    declined = referral("2026-10-22T09:00Z", route="supervisor_review", state="in_review")
+    decline(declined, "2026-10-22T10:00Z", "Not ours", by_route="crisis_response")  # back to review: a decline
     commit()
 
     found = table("flow_reviews")
@@ -124,8 +122,8 @@ def test_filters_narrow_states_reviews_and_overrides(db):
     emas = referral("2026-10-20T09:00Z", source="emas", route="reablement")
     decision(emas, route="crisis_response", rule_id="ucr-condition")
     override(emas, "2026-10-20T09:30Z", "reablement")
-    gp = referral("2026-10-20T09:00Z", source="gp", route="supervisor_review", state="in_review")
-    decision(gp, route="supervisor_review", rule_id="under-18")
+    gp = referral("2026-10-20T09:00Z", source="gp")
+    review(gp, "under-18")
     decline(gp, "2026-10-21T09:00Z", "Not for us", by_route="crisis_response")
     commit()
 
