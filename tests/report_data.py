@@ -45,7 +45,7 @@ def clock(referral: Referral, name="first_contact", *, deadline, started_at=None
     status = ("met" if met_at else "cancelled" if cancelled_at else "breached" if breached_at else "running")
     row = Clock(name=name, counts=counts, met_by=[], started_at=utc(started_at) or referral.received_at,
                 deadline=utc(deadline), status=status, met_at=met_at, breached_at=breached_at,
-                cancelled_at=cancelled_at)
+                cancelled_at=cancelled_at, created_at=referral.received_at)  # written at receipt
     referral.clocks.append(row)
     return row
 

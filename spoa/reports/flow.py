@@ -124,20 +124,22 @@ def reviews(period: Period, filters: Filters) -> Table:
 
 def _overrides(period: Period, filters: Filters) -> Counter:
     """(the rules' rule, the rules' route, the override's route) -> overrides. The rules'
-    decision is each referral's latest of kind rules (Referral.rules_decision), found by
-    its referral's index for each override rather than by joining every decision."""
+    decision is each referral's latest of kind rules (Referral.rules_decision), looked up
+    for each override by its referral's index rather than by joining every decision."""
     override, rules = aliased(TriageDecision), aliased(TriageDecision)
-    rules_id = (select(func.max(rules.id)).where(rules.referral_id == override.referral_id, rules.kind == "rules")
-                .correlate(override).scalar_subquery())
-    overridden = (select(override.route.label("to"), rules_id.label("rules_id"))
+
+    def of_the_rules(column):
+        return (select(column).where(rules.referral_id == override.referral_id, rules.kind == "rules")
+                .order_by(rules.id.desc()).limit(1).correlate(override).scalar_subquery())
+
+    overridden = (select(of_the_rules(rules.rule_id).label("rule_id"), of_the_rules(rules.route).label("was"),
+                         override.route.label("to"))
                   .join(Referral, Referral.id == override.referral_id)
                   .where(override.kind == "override", override.created_at >= period.start,
                          *received_in(period, filters))
                   .subquery())
-    decided = aliased(TriageDecision)
-    query = (select(decided.rule_id, decided.route, overridden.c.to, func.count())
-             .select_from(overridden).outerjoin(decided, decided.id == overridden.c.rules_id)
-             .group_by(decided.rule_id, decided.route, overridden.c.to))
+    query = (select(overridden.c.rule_id, overridden.c.was, overridden.c.to, func.count())
+             .group_by(overridden.c.rule_id, overridden.c.was, overridden.c.to))
     return Counter({(rule_id, was, to): n for rule_id, was, to, n in db.session.execute(query)})
 
 
