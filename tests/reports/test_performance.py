@@ -12,6 +12,7 @@ from tests.report_data import commit, due_in, first_contact, referral, utc
 
 WEEK = Period(date(2026, 10, 19), date(2026, 10, 25))
 NOW = utc("2026-10-26T12:00Z")
+CRISIS = "Crisis response (2-hour urgent community response)"
 
 
 @pytest.fixture
@@ -69,8 +70,7 @@ def test_each_clock_counted_by_its_outcome_now(db, frozen):
         ("home_rehab", "start"): (0, 1, 0, 0, 0.0),
     }
     found = table("clock_outcomes")
-    assert [r["label"] for r in rows(found)][:2] == ["Crisis response (2-hour urgent community response): triage",
-                                                     "Crisis response (2-hour urgent community response): first contact"]
+    assert [r["label"] for r in rows(found)][:2] == [f"{CRISIS}: triage", f"{CRISIS}: first contact"]
     assert found.chart.kind == "stacked_bar" and found.chart.series == ("met", "breached", "running", "cancelled")
 
 
@@ -121,7 +121,7 @@ def test_hours_to_first_contact_median_and_90th_percentile(db, frozen):
 
     found = rows(table("first_contact"))
     assert found == [
-        {"route": "crisis_response", "route_name": "Crisis response (2-hour urgent community response)",
+        {"route": "crisis_response", "route_name": CRISIS,
          "referrals": 5, "contacted": 4, "median_hours": 2.5, "p90_hours": 7.9},
         {"route": "reablement", "route_name": "Reablement", "referrals": 1, "contacted": 1,
          "median_hours": 2.0, "p90_hours": 2.0},
