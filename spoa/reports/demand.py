@@ -20,6 +20,9 @@ from .sql import uk_date, uk_hour
 from .table import Chart, Column, Section, Table
 
 HOURS = range(24)
+DAY, HOUR = Column("day", "Day", "date"), Column("hour", "Hour (UK)", "text")
+BY_SOURCE = "a column for each source that sent any"
+BY_ROUTE = "a column for each route any is on now"
 
 
 def section(period: Period, filters: Filters) -> Section:
@@ -31,14 +34,14 @@ def section(period: Period, filters: Filters) -> Section:
     route_cols = tuple(Column(_route_key(r), labels.route_name(r)) for r in routes)
     total = sum(by_day.values())
     return Section(id="demand", title="Demand", tables=(
-        _grid("demand_by_day", "Referrals per day, by source", Column("day", "Day", "date"), period.days,
-              source_cols, _sum(by_day, lambda day, source, route: (day, source))),
-        _grid("demand_by_day_route", "Referrals per day, by route", Column("day", "Day", "date"), period.days,
-              route_cols, _sum(by_day, lambda day, source, route: (day, _route_key(route)))),
-        _grid("demand_by_hour", "Referrals by hour of day, by source", Column("hour", "Hour (UK)", "text"), HOURS,
-              source_cols, _sum(by_hour, lambda hour, source, route: (hour, source)), label=_hour),
-        _grid("demand_by_hour_route", "Referrals by hour of day, by route", Column("hour", "Hour (UK)", "text"),
-              HOURS, route_cols, _sum(by_hour, lambda hour, source, route: (hour, _route_key(route))), label=_hour),
+        _grid("demand_by_day", "Referrals per day, by source", DAY, period.days, source_cols, BY_SOURCE,
+              _sum(by_day, lambda day, source, route: (day, source))),
+        _grid("demand_by_day_route", "Referrals per day, by route", DAY, period.days, route_cols, BY_ROUTE,
+              _sum(by_day, lambda day, source, route: (day, _route_key(route)))),
+        _grid("demand_by_hour", "Referrals by hour of day, by source", HOUR, HOURS, source_cols, BY_SOURCE,
+              _sum(by_hour, lambda hour, source, route: (hour, source)), label=_hour),
+        _grid("demand_by_hour_route", "Referrals by hour of day, by route", HOUR, HOURS, route_cols, BY_ROUTE,
+              _sum(by_hour, lambda hour, source, route: (hour, _route_key(route))), label=_hour),
         _shares("demand_by_source", "Referrals by source", "source", "Source", sources, labels.source_name,
                 _sum(by_day, lambda day, source, route: source), total),
         _shares("demand_by_route", "Referrals by route", "route", "Route", routes, labels.route_name,
@@ -70,22 +73,21 @@ def _hour(hour: int) -> str:
     return f"{hour:02d}:00"
 
 
-def _grid(table_id, title, x: Column, xs, series: tuple, counts: Counter, label=None) -> Table:
+def _grid(table_id, title, x: Column, xs, series: tuple, columns_are: str, counts: Counter, label=None) -> Table:
     """One row per day (or hour), every one of them, a column per source (or route) and the total."""
     rows = []
     for at in xs:
         values = [counts[(at, column.key)] for column in series]
         rows.append(((label(at) if label else at), *values, sum(values)))
     keys = tuple(column.key for column in series)
-    what = "hour" if x.key == "hour" else "day"
+    if x is HOUR:
+        note = (f"Referrals received in each hour of the UK day (BST in summer), all the period's days together "
+                f"(an hour with none shows 0); {columns_are}.")
+    else:
+        note = f"Referrals received on each UK day of the period (a day with none shows 0); {columns_are}."
     return Table(
         id=table_id, title=title, columns=(x, *series, Column("total", "All referrals")), rows=tuple(rows),
-        chart=Chart("stacked_bar", x.key, keys or ("total",), title=title),
-        note=(f"Referrals received in each UK {what} of the period ({what}s with none show 0); "
-              "a column for each that sent or has any. The hour is UK time, BST in summer."
-              if what == "hour" else
-              f"Referrals received on each UK day of the period (days with none show 0); "
-              "a column for each that sent or has any."))
+        chart=Chart("stacked_bar", x.key, keys or ("total",), title=title), note=note)
 
 
 def _shares(table_id, title, key, heading, codes, name, counts: Counter, total: int) -> Table:
