@@ -52,7 +52,7 @@ def clock_outcomes(period: Period, filters: Filters) -> Table:
                      f"{labels.route_name(route)}: {labels.words(clock).lower()}",
                      *(found[name] for name in OUTCOMES), share_met(found["met"], found["breached"])))
     return Table(
-        id="clock_outcomes", title="Clocks met and breached, by route",
+        id="performance_clocks", title="Clocks met and breached, by route",
         columns=(Column("route", "Route code", "text"), Column("route_name", "Route", "text"),
                  Column("clock", "Clock code", "text"), Column("clock_name", "Clock", "text"),
                  Column("label", "Route and clock", "text"),
@@ -94,7 +94,7 @@ def first_contact(period: Period, filters: Filters) -> Table:
                                                              key=lambda row: labels.route_order(row[0]))
         if route in services or contacted)
     return Table(
-        id="first_contact", title="Time to first contact, by route",
+        id="performance_first_contact", title="Time to first contact, by route",
         columns=(Column("route", "Route code", "text"), Column("route_name", "Route", "text"),
                  Column("referrals", "Referrals"), Column("contacted", "First contact made"),
                  Column("median_hours", "Median hours", "hours"),

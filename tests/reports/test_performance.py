@@ -36,7 +36,7 @@ def rows(found):
 
 def outcomes(filters=Filters()):
     return {(r["route"], r["clock"]): (r["met"], r["breached"], r["running"], r["cancelled"], r["share_met"])
-            for r in rows(table("clock_outcomes", filters))}
+            for r in rows(table("performance_clocks", filters))}
 
 
 def test_each_clock_counted_by_its_outcome_now(db, frozen):
@@ -69,7 +69,7 @@ def test_each_clock_counted_by_its_outcome_now(db, frozen):
         ("home_rehab", "accept"): (1, 0, 0, 0, 100.0),
         ("home_rehab", "start"): (0, 1, 0, 0, 0.0),
     }
-    found = table("clock_outcomes")
+    found = table("performance_clocks")
     assert [r["label"] for r in rows(found)][:2] == [f"{CRISIS}: triage", f"{CRISIS}: first contact"]
     assert found.chart.kind == "stacked_bar" and found.chart.series == ("met", "breached", "running", "cancelled")
 
@@ -119,7 +119,7 @@ def test_hours_to_first_contact_median_and_90th_percentile(db, frozen):
     referral("2026-10-21T08:00Z", route="supervisor_review")        # a route no service works: left out
     commit()
 
-    found = rows(table("first_contact"))
+    found = rows(table("performance_first_contact"))
     assert found == [
         {"route": "crisis_response", "route_name": CRISIS,
          "referrals": 5, "contacted": 4, "median_hours": 2.5, "p90_hours": 7.9},
@@ -131,7 +131,7 @@ def test_hours_to_first_contact_median_and_90th_percentile(db, frozen):
 def test_a_service_route_with_nobody_contacted_shows_no_times(db, frozen):
     referral("2026-10-21T08:00Z", route="home_rehab")
     commit()
-    assert rows(table("first_contact")) == [
+    assert rows(table("performance_first_contact")) == [
         {"route": "home_rehab", "route_name": "Home-based rehabilitation", "referrals": 1, "contacted": 0,
          "median_hours": None, "p90_hours": None}]
 
@@ -151,6 +151,6 @@ def test_filters_narrow_clocks_and_first_contact(db, frozen):
                                                 ("reablement", "start"): (1, 0, 0, 0, 100.0)}
     assert outcomes(Filters(route="crisis_response", source="gp")) == {
         ("crisis_response", "first_contact"): (0, 1, 0, 0, 0.0)}
-    contact = rows(table("first_contact", Filters(source="emas", route="crisis_response")))
+    contact = rows(table("performance_first_contact", Filters(source="emas", route="crisis_response")))
     assert [(r["contacted"], r["median_hours"]) for r in contact] == [(1, 1.0)]
     assert section(Filters(source="gp")).headlines[0].value == 0.0
