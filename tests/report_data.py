@@ -103,9 +103,10 @@ def review(referral: Referral, rule_id: str, *, at=None, for_want_of_duty=False)
 
 
 def override(referral: Referral, at, to_route: str, reason="Supervisor knows better") -> TriageDecision:
-    """A supervisor's override: its decision and its audit row; the referral moves to ``to_route``."""
+    """A supervisor's override: its decision and its audit row (a redirect's own event when
+    overridden to 999/ED, as triage.route_by_person writes); the referral moves to ``to_route``."""
     previous, referral.route = referral.route, to_route
-    event(referral, "override", at, reason=reason,
+    event(referral, "redirect" if to_route == "emergency_redirect" else "override", at, reason=reason,
           detail={"route": to_route, "urgency": referral.urgency, "previous_route": previous})
     return decision(referral, "override", route=to_route, at=at, reason=reason)
 

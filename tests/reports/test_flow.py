@@ -100,6 +100,9 @@ def test_overrides_of_the_rules_decision_which_rule_to_which_route(db):
     override(twice, "2026-10-21T09:20Z", "bed_rehab")
     untouched = referral("2026-10-21T09:00Z", route="reablement")
     decision(untouched, route="reablement", rule_id="reablement")
+    redirected = referral("2026-10-22T09:00Z", route="crisis_response")
+    decision(redirected, route="crisis_response", rule_id="ucr-condition")
+    override(redirected, "2026-10-22T09:05Z", "emergency_redirect")         # its event is a redirect
     supervised = referral("2026-10-21T09:00Z", route="crisis_response")    # a supervisor routing a review
     decision(supervised, route="supervisor_review", rule_id="fallback")
     decision(supervised, "supervisor", route="crisis_response")
@@ -108,14 +111,16 @@ def test_overrides_of_the_rules_decision_which_rule_to_which_route(db):
     found = table("flow_overrides")
     assert found.rows == (
         ("ucr-condition", described("ucr-condition"), "crisis_response", CRISIS, "reablement", "Reablement", 2),
+        ("ucr-condition", described("ucr-condition"), "crisis_response", CRISIS, "emergency_redirect",
+         "Redirect to 999 or ED", 1),
         ("reablement", described("reablement"), "reablement", "Reablement", "home_rehab",
          "Home-based rehabilitation", 1),
         ("reablement", described("reablement"), "reablement", "Reablement", "bed_rehab",
          "Bed-based rehabilitation", 1),
-    )
+    )  # most first, then in the policy's order of rules and routes
     (headline,) = section().headlines
-    assert (headline.id, headline.value, headline.kind) == ("overrides", 4, "count")
-    assert headline.detail.startswith("among the 5 referrals received in the period")
+    assert (headline.id, headline.value, headline.kind) == ("overrides", 5, "count")
+    assert headline.detail.startswith("among the 6 referrals received in the period")
 
 
 def test_filters_narrow_states_reviews_and_overrides(db):
