@@ -7,7 +7,10 @@ offered are the ``offer`` and ``reassign`` events of that UK day naming the
 service (a voluntary organisation by its own code): a referral offered twice is
 two places taken.
 """
-from sqlalchemy import case, func, select
+import json
+from collections import Counter
+
+from sqlalchemy import Text, case, cast, func, select
 
 from ..extensions import db
 from ..models import AuditEvent, CapacityDeclaration, Referral, Service
@@ -38,30 +41,46 @@ def _declared(period: Period) -> dict:
 
 
 def _offered(period: Period, filters: Filters) -> dict:
-    """{(service, day): places taken}: the offers of the period by the service they named."""
-    detail = AuditEvent.detail
-    holder = func.coalesce(detail["organisation"].as_string(), detail["service"].as_string())
-    events = (select(holder.label("service"), uk_date(AuditEvent.at).label("day"))
-              .where(AuditEvent.event.in_(OFFERS), AuditEvent.at >= period.start, AuditEvent.at < period.end))
+    """{(service, day): places taken}: the offers of the period by the service they named.
+
+    Grouped by the event's detail as written (text: no JSON parsed per row; a
+    year holds a few dozen distinct details), then read here."""
+    detail = cast(AuditEvent.detail, Text).label("detail")
+    day = uk_date(AuditEvent.at).label("day")
+    query = (select(detail, day, func.count())
+             .where(AuditEvent.event.in_(OFFERS), AuditEvent.at >= period.start, AuditEvent.at < period.end)
+             .group_by(detail, day))
     if filters.any:
-        events = events.join(Referral, Referral.id == AuditEvent.referral_id).where(*filters.on_referrals())
-    events = events.subquery()  # grouped outside: the JSON path's expression is named once
-    query = select(events.c.service, events.c.day, func.count()).group_by(events.c.service, events.c.day)
-    return {(service, day): count for service, day, count in db.session.execute(query)}
+        query = query.join(Referral, Referral.id == AuditEvent.referral_id).where(*filters.on_referrals())
+    found: Counter = Counter()
+    for text, on, count in db.session.execute(query):
+        named = json.loads(text) if text else {}
+        service = named.get("organisation") or named.get("service")
+        if service:
+            found[service, on] += count
+    return found
 
 
 def _taken(period: Period, filters: Filters) -> dict:
     """{(organisation, accept|decline): referrals}. A decline names the organisation it
-    left; an accept is the organisation the referral is with (or was, when it closed)."""
-    organisation = func.coalesce(AuditEvent.detail["organisation"].as_string(), Referral.assigned_service)
-    events = (select(organisation.label("organisation"), AuditEvent.event, AuditEvent.referral_id)
-              .join(Referral, Referral.id == AuditEvent.referral_id)
-              .where(AuditEvent.event.in_(TAKEN), AuditEvent.at >= period.start, AuditEvent.at < period.end,
-                     *filters.on_referrals()).subquery())
-    e = events.c
-    query = (select(e.organisation, e.event, func.count(func.distinct(e.referral_id)))
-             .where(e.organisation.is_not(None)).group_by(e.organisation, e.event))
-    return {(org, event): count for org, event, count in db.session.execute(query)}
+    left; an accept is the organisation the referral is with (or was, when it closed):
+    only referrals with an organisation are joined (their index), not every acceptance's."""
+    accepted = (select(Referral.assigned_service, func.count(func.distinct(AuditEvent.referral_id)))
+                .join(AuditEvent, AuditEvent.referral_id == Referral.id)
+                .where(Referral.assigned_service.is_not(None), AuditEvent.event == "accept",
+                       AuditEvent.at >= period.start, AuditEvent.at < period.end, *filters.on_referrals())
+                .group_by(Referral.assigned_service))
+    declined = (select(cast(AuditEvent.detail, Text), func.count())
+                .where(AuditEvent.event == "decline", AuditEvent.at >= period.start, AuditEvent.at < period.end)
+                .group_by(cast(AuditEvent.detail, Text)))
+    if filters.any:
+        declined = declined.join(Referral, Referral.id == AuditEvent.referral_id).where(*filters.on_referrals())
+    found: Counter = Counter({(org, "accept"): n for org, n in db.session.execute(accepted)})
+    for text, count in db.session.execute(declined):
+        organisation = (json.loads(text) if text else {}).get("organisation")
+        if organisation:
+            found[organisation, "decline"] += count
+    return found
 
 
 def _services() -> dict[str, Service]:

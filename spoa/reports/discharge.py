@@ -4,12 +4,17 @@ left, how many left on it and before midday, the delayed days by reason and by
 hospital, and the welfare checks made within 24 hours of leaving.
 
 A discharge is counted in the period it left hospital in (``discharged_at``, UK
-days). Its DRD is the current one (moved when readiness is given again), or,
-where readiness was withdrawn and never given again, the one it was referred
-with. Days from DRD to discharge are UK calendar days, as delays.py counts a
-delayed day: left on the DRD is 0, at 00:01 the next day 1.
+days). Its DRD is the current one (moved when readiness is given again; none
+while readiness is withdrawn, as delays.py counts). Days from DRD to discharge
+are UK calendar days, as delays.py counts a delayed day: left on the DRD is 0,
+at 00:01 the next day 1. Their median and 90th percentile come from one GROUP BY
+of whole days (sql.percentile_of_counts), for each pathway and for all.
 """
+from collections import Counter
+from dataclasses import dataclass, field
+
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import aliased
 
 from ..clocks import now
 from ..extensions import db
@@ -18,7 +23,7 @@ from ..pathways import pathway_label
 from ..policy import current_policy
 from .clock_outcome import OUTCOMES, outcome, share_met
 from .period import Filters, Period
-from .sql import days_between, iso_date, percentile, uk_date, uk_hour
+from .sql import days_between, percentile_of_counts, uk_date, uk_hour
 from .table import Chart, Column, Headline, Section, Table
 
 PATHWAYS = (0, 1, 2, 3, None)  # None: the route has no pathway, a person decides
@@ -34,12 +39,6 @@ def pathway_name(pathway: int | None) -> str:
     return pathway_label(pathway) if pathway is not None else "A person decides"
 
 
-def _drd():
-    """The DRD a discharge's figures count from (see the module's docstring)."""
-    return func.coalesce(Referral.discharge_ready_date,
-                         iso_date(Referral.discharge["discharge_ready_date"].as_string()))
-
-
 def _discharged(period: Period, filters: Filters) -> list:
     return [Referral.kind == "discharge", Referral.discharged_at >= period.start,
             Referral.discharged_at < period.end, *filters.on_referrals()]
@@ -53,37 +52,62 @@ def _days(value) -> float | None:
     return None if value is None else round(float(value), 1)
 
 
-def _by_pathway(period: Period, filters: Filters) -> tuple[dict, tuple]:
-    """{pathway: figures} and the figures of all discharges: two aggregates over the index."""
-    days = days_between(uk_date(Referral.discharged_at), _drd())
-    figures = (func.count(), func.count(days),
-               func.coalesce(func.sum(case((days <= 0, 1), else_=0)), 0),
-               func.coalesce(func.sum(case((uk_hour(Referral.discharged_at) < MIDDAY, 1), else_=0)), 0),
-               percentile(days, 0.5), percentile(days, 0.9))
-    where = _discharged(period, filters)
-    grouped = db.session.execute(select(Referral.pathway, *figures).where(*where).group_by(Referral.pathway)).all()
-    total = db.session.execute(select(*figures).where(*where)).one()
-    return {row[0]: tuple(row[1:]) for row in grouped}, tuple(total)
+@dataclass
+class _Tally:
+    """One pathway's (or all) discharges: how many, how many before midday, and
+    how many left on each day counted from the DRD ({days: discharges})."""
+
+    discharges: int = 0
+    before_midday: int = 0
+    days: Counter = field(default_factory=Counter)
+
+    def add(self, days, before_midday, count: int) -> None:
+        self.discharges += count
+        self.before_midday += count if before_midday else 0
+        if days is not None:
+            self.days[int(days)] += count
+
+    @property
+    def with_drd(self) -> int:
+        return sum(self.days.values())
+
+    @property
+    def on_drd(self) -> int:
+        return sum(n for d, n in self.days.items() if d <= 0)
 
 
-_EMPTY = (0, 0, 0, 0, None, None)
+def _by_pathway(period: Period, filters: Filters) -> tuple[dict, _Tally]:
+    """{pathway: tally} and the tally of all: one aggregate over the index, grouped by
+    pathway and by whole days (so the percentiles of each and of all come from it)."""
+    days = days_between(uk_date(Referral.discharged_at), Referral.discharge_ready_date).label("days")
+    morning = case((uk_hour(Referral.discharged_at) < MIDDAY, 1), else_=0).label("before_midday")
+    query = (select(Referral.pathway, days, morning, func.count()).where(*_discharged(period, filters))
+             .group_by(Referral.pathway, days, morning))
+    found, everyone = {}, _Tally()
+    for pathway, n_days, before_midday, count in db.session.execute(query):
+        found.setdefault(pathway, _Tally()).add(n_days, before_midday, count)
+        everyone.add(n_days, before_midday, count)
+    return found, everyone
 
 
-def _timeliness_row(label: str, figures: tuple) -> tuple:
-    discharges, with_drd, on_drd, before_midday, median, p90 = figures
-    return (label, discharges, _days(median), _days(p90), _percent(on_drd, with_drd),
-            _percent(before_midday, discharges))
+def _timeliness_row(label: str, tally: _Tally) -> tuple:
+    return (label, tally.discharges, _days(percentile_of_counts(tally.days, 0.5)),
+            _days(percentile_of_counts(tally.days, 0.9)), _percent(tally.on_drd, tally.with_drd),
+            _percent(tally.before_midday, tally.discharges))
 
 
 def _pathway_tables(period: Period, filters: Filters) -> tuple[tuple[Table, ...], tuple[Headline, ...]]:
     found, total = _by_pathway(period, filters)
-    everyone = total[0]
+    everyone = total.discharges
+
+    def of(pathway) -> _Tally:
+        return found.get(pathway, _Tally())
+
     pathways = Table(
         id="discharge_pathways", title="Discharges by pathway",
         columns=(Column("pathway", "Pathway", "text"), Column("discharges", "Discharges"),
                  Column("share", "Share of discharges (%)", "percent")),
-        rows=tuple((pathway_name(p), found.get(p, _EMPTY)[0], _percent(found.get(p, _EMPTY)[0], everyone))
-                   for p in PATHWAYS),
+        rows=tuple((pathway_name(p), of(p).discharges, _percent(of(p).discharges, everyone)) for p in PATHWAYS),
         chart=Chart("bar", x="pathway", series=("discharges",), title="Discharges by pathway"),
         note="Patients who left hospital in the period, by the pathway of the route they were on "
              "(P0 home with no new care, P1 home with support, P2 a community bed, P3 a care-home bed; "
@@ -95,19 +119,21 @@ def _pathway_tables(period: Period, filters: Filters) -> tuple[tuple[Table, ...]
                  Column("p90_days", "90th percentile (days)", "days"),
                  Column("on_drd", "Left on (or before) the DRD (%)", "percent"),
                  Column("before_midday", "Left before midday (%)", "percent")),
-        rows=tuple(_timeliness_row(pathway_name(p), found.get(p, _EMPTY)) for p in PATHWAYS)
+        rows=tuple(_timeliness_row(pathway_name(p), of(p)) for p in PATHWAYS)
         + (_timeliness_row("All discharges", total),),
         note="UK calendar days from the discharge ready date (DRD) to the day the patient left: 0 is "
-             "the DRD itself. The DRD is the current one (moved when readiness was given again), or the "
-             "one referred with where readiness was withdrawn and not given again. Before midday: left "
-             "before 12:00 UK time. " + FILTERS_NOTE)
-    home = sum(found.get(p, _EMPTY)[0] for p in HOME_PATHWAYS)
+             "the DRD itself (left before it counts as on it). The DRD is the current one, moved when "
+             "readiness was given again; a patient whose readiness was withdrawn and not given again has "
+             "none, and is counted among the discharges but not in the days or the share on the DRD. "
+             "Before midday: left before 12:00 UK time. " + FILTERS_NOTE)
+    home = sum(of(p).discharges for p in HOME_PATHWAYS)
     headlines = (
         Headline(id="discharge_home_pathways", label="Discharges home on P0 or P1", value=_percent(home, everyone),
                  detail=f"{home} of {everyone} discharges" if everyone else "no discharges"),
         Headline(id="discharge_on_drd", label="Left hospital on the discharge ready date",
-                 value=_percent(total[2], total[1]),
-                 detail=f"{total[2]} of {total[1]} discharges" if total[1] else "no discharges"),
+                 value=_percent(total.on_drd, total.with_drd),
+                 detail=(f"{total.on_drd} of {total.with_drd} discharges with a DRD" if total.with_drd
+                         else "no discharges with a DRD")),
     )
     return (pathways, timeliness), headlines
 
@@ -144,12 +170,19 @@ def _reason_table(period: Period, filters: Filters) -> Table:
 
 
 def _hospital_table(period: Period, filters: Filters) -> Table:
-    name = func.max(Referral.discharge["hospital_name"].as_string())
-    query = (select(Referral.hospital_ods, name, func.count(), func.count(func.distinct(DelayedDay.referral_id)),
-                    func.coalesce(func.sum(case((DelayedDay.reason.is_(None), 1), else_=0)), 0))
-             .select_from(DelayedDay).join(Referral, Referral.id == DelayedDay.referral_id)
-             .where(*_delayed(period, filters)).group_by(Referral.hospital_ods)
-             .order_by(func.count().desc(), Referral.hospital_ods))
+    grouped = (select(Referral.hospital_ods.label("ods"), func.count().label("days"),
+                      func.count(func.distinct(DelayedDay.referral_id)).label("patients"),
+                      func.coalesce(func.sum(case((DelayedDay.reason.is_(None), 1), else_=0)), 0).label("unexplained"))
+               .select_from(DelayedDay).join(Referral, Referral.id == DelayedDay.referral_id)
+               .where(Referral.kind == "discharge", *_delayed(period, filters)).group_by(Referral.hospital_ods)
+               .subquery())
+    # The hospital's name as a discharge from it gave it: one row each (the kind and hospital
+    # index), after grouping, rather than reading every delayed day's discharge section.
+    named = aliased(Referral)
+    name = (select(named.discharge["hospital_name"].as_string())
+            .where(named.kind == "discharge", named.hospital_ods == grouped.c.ods).limit(1).scalar_subquery())
+    query = (select(grouped.c.ods, name, grouped.c.days, grouped.c.patients, grouped.c.unexplained)
+             .order_by(grouped.c.days.desc(), grouped.c.ods))
     rows = tuple((ods or "", hospital or ods or "", days, patients, days - unexplained, unexplained)
                  for ods, hospital, days, patients, unexplained in db.session.execute(query))
     return Table(

@@ -7,7 +7,7 @@ the autumn clock change (19-25 October 2026, Monday to Sunday, its Sunday 25 hou
     C          P0 voluntary_sector   20 Oct  Tue 20 Oct 11:59 (BST)    0     yes
     D          P0 discharge_simple   20 Oct  Tue 20 Oct 12:00 (BST)    0     no    (10:59 and 11:00 UTC)
     E          P2 bed_rehab          19 Oct  Fri 23 Oct 10:00          4     yes
-    F          a person decides      - (referred 21 Oct, withdrawn)  Thu 22 Oct 15:00   1   no
+    F          a person decides      - (referred 21 Oct, withdrawn)  Thu 22 Oct 15:00   -   no
     G          P1 home_rehab         22 Oct (referred 19 Oct, moved)  Thu 22 Oct 09:00   0   yes
     H          P0 discharge_simple   19 Oct  Mon 19 Oct 00:00 (Sun 23:00 UTC)   0   yes
     L          P1 reablement         22 Oct  Sun 25 Oct 20:00 (GMT)    3     no
@@ -68,21 +68,21 @@ def test_days_from_the_drd_on_the_drd_and_before_midday(week):
         ("P1", 4, 0.5, 2.4, 50.0, 50.0),          # days 0 (A), 1 (B: past UK midnight), 0 (G: its new DRD), 3 (L)
         ("P2", 1, 4.0, 4.0, 0.0, 100.0),
         ("P3", 0, None, None, None, None),
-        ("A person decides", 1, 1.0, 1.0, 0.0, 0.0),  # F: readiness withdrawn, counted from the DRD referred with
-        ("All discharges", 9, 0.0, 3.2, 55.6, 55.6),
+        ("A person decides", 1, None, None, None, 0.0),  # F: readiness withdrawn, no DRD to count from
+        ("All discharges", 9, 0.0, 3.3, 62.5, 55.6),     # days of the 8 with a DRD: 0 0 0 0 0 1 3 4
     )
 
 
 def test_the_drd_headline(week):
     headline = {h.id: h for h in report.section(WEEK, Filters()).headlines}["discharge_on_drd"]
-    assert (headline.value, headline.detail) == (55.6, "5 of 9 discharges")
+    assert (headline.value, headline.detail) == (62.5, "5 of 8 discharges with a DRD")
 
 
 def test_filters_narrow_the_discharges(week):
     by_route = {t.id: t for t in report.section(WEEK, Filters(route="reablement")).tables}
     assert by_route["discharge_pathways"].values("discharges") == [0, 2, 0, 0, 0]  # B and L
     by_source = {t.id: t for t in report.section(WEEK, Filters(source="community_hospital")).tables}
-    assert by_source["discharge_timeliness"].rows[-1] == ("All discharges", 1, 1.0, 1.0, 0.0, 0.0)  # F
+    assert by_source["discharge_timeliness"].rows[-1] == ("All discharges", 1, None, None, None, 0.0)  # F
 
 
 def test_an_empty_period_divides_nothing(db):
