@@ -158,7 +158,7 @@ def _reason_table(period: Period, filters: Filters) -> Table:
             for code in codes]
     rows.append(("", NO_REASON.capitalize(), found.get(None, 0), _percent(found.get(None, 0), everyone)))
     return Table(
-        id="discharge_delay_reasons", title="Delayed days by reason",
+        id="discharge_delays_by_reason", title="Delayed days by reason",
         columns=(Column("code", "Code", "text"), Column("reason", "Reason", "text"),
                  Column("delayed_days", "Delayed days"), Column("share", "Share of delayed days (%)", "percent")),
         rows=tuple(rows),

@@ -108,7 +108,7 @@ def delays(week):
 
 
 def test_delayed_days_by_reason(delays):
-    table = {t.id: t for t in report.section(WEEK, Filters()).tables}["discharge_delay_reasons"]
+    table = {t.id: t for t in report.section(WEEK, Filters()).tables}["discharge_delays_by_reason"]
     assert table.rows == (
         ("awaiting_care_package", "Awaiting a package of care at home", 2, 33.3),
         ("awaiting_community_bed", "Awaiting a community (rehab or intermediate care) bed", 0, 0.0),
@@ -133,7 +133,7 @@ def test_delayed_days_by_hospital(delays):
 
 def test_delayed_days_narrowed_by_source(delays):
     tables = {t.id: t for t in report.section(WEEK, Filters(source="community_hospital")).tables}
-    assert sum(tables["discharge_delay_reasons"].values("delayed_days")) == 3  # K's days only
+    assert sum(tables["discharge_delays_by_reason"].values("delayed_days")) == 3  # K's days only
     assert tables["discharge_delays_by_hospital"].values("hospital_ods") == ["RWE01"]
 
 
