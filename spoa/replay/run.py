@@ -8,6 +8,7 @@ triage would (services/triage.facts_of), and is counted so. The rows are
 streamed a batch at a time on a read-only connection (read_only.py): a year's
 decisions are never in memory at once, and nothing is written.
 """
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -96,10 +97,13 @@ def replayed(policy: Policy, period: Period, tally: Tally | None = None) -> Iter
     in_period = and_(Referral.received_at >= period.start, Referral.received_at < period.end)
     with read_only_connection() as conn:
         tally.received = conn.scalar(select(func.count()).select_from(Referral).where(in_period))
-        rows = conn.execution_options(yield_per=BATCH).execute(_decisions(in_period))
+        rows = conn.execute(_decisions(in_period).execution_options(yield_per=BATCH))
         loader = Session(bind=conn, autoflush=False)  # for pre-0015 referrals only: read, then let go
         try:
             for batch in rows.partitions():
+                # A replay computes for a while: under gevent (gunicorn.conf.py) nothing
+                # pre-empts it, so it lets the process's other requests on between batches.
+                time.sleep(0)
                 rederived = _rederive(loader, [row.referral_id for row in batch if row.inputs is None])
                 for row in batch:
                     facts = row.inputs

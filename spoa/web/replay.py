@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 
 from rules.loader import CLOCKS, DISCHARGE, FLAGS, ROUTING
 
+from ..extensions import db
 from ..policy import current_policy
 from ..replay import candidate as candidates
 from ..replay.output import COLUMNS, csv_lines
@@ -113,11 +114,19 @@ def _load(files_from):
     return data, chosen, files, None
 
 
+def _let_go() -> None:
+    """This request wrote nothing: its session's connection goes back to the pool while
+    the replay reads on its own (read_only.py). Under gevent on SQLite a process has one
+    connection (config.py), which the replay would otherwise wait for."""
+    db.session.rollback()
+
+
 @admin_bp.post("/rules/replay")
 def admin_replay_run():
     data, chosen, files, refused = _load(_uploaded)
     if refused:
         return refused
+    _let_go()
     result = replay(chosen.policy, data["period"], keep=SHOWN)
     carried = {UPLOADS[name][0]: base64.b64encode(content).decode() for name, content in files.items()}
     return _page(_form(request.form), result=result, chosen=chosen, carried=carried)
@@ -128,6 +137,7 @@ def admin_replay_csv():
     data, chosen, _, refused = _load(_carried)
     if refused:
         return refused
+    _let_go()
     period = data["period"]
     name = f"replay-{period.first.isoformat()}-to-{period.last.isoformat()}.csv"
     return Response(stream_with_context(csv_lines(replayed(chosen.policy, period))), mimetype="text/csv",
