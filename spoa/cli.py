@@ -247,7 +247,7 @@ def rules_replay(rules_dir, rev, since, until, output_format, output):
             output.write(line)
         return
     names = {code: info.name for p in (current_policy(), policy) for code, info in p.routes.items()}
-    for line in text_lines(replay(policy, period), chosen.described, names):
+    for line in text_lines(replay(policy, period), chosen.described, names, current_policy().version):
         output.write(line + "\n")
 
 

@@ -36,7 +36,19 @@ def test_text_gives_the_counts_the_table_and_the_changed_list(cli, db, three_mov
         assert reference in out
     assert three_moved[2] not in out
     assert "before: crisis_response (urgent), rule ucr-condition:" in out
+    assert "Decided by policy versions" not in out  # every one by the policy running now
     assert fingerprint(db) == before
+
+
+def test_decisions_made_by_an_earlier_policy_version_are_pointed_out(cli, db, three_moved, tmp_path):
+    from spoa.models import TriageDecision
+
+    db.session.query(TriageDecision).filter(TriageDecision.rule_id == "fallback").update(
+        {"rules_version": "sha256:0123456789ab"})
+    db.session.commit()
+    result = replay(cli, "--rules", str(policy_copy(tmp_path / "c")), "--since", SINCE, "--until", UNTIL)
+    assert result.exit_code == 0, result.output
+    assert "Decided by policy versions " in result.output and "sha256:0123456789ab (1)" in result.output
 
 
 def test_csv_is_the_changed_list_written_to_a_file(cli, db, three_moved, tmp_path):

@@ -43,7 +43,14 @@ def csv_lines(changes: Iterable[Change]) -> Iterator[str]:
         yield writer.writerow([_cell(value(change)) for _, value in COLUMNS])
 
 
-def summary_lines(result: Result, described: str, route_names: dict[str, str]) -> list[str]:
+def earlier_versions(result: Result, running: str) -> list[tuple[str, int]]:
+    """The policy versions the replayed decisions were made by, when any is not the one
+    running now: a change listed may then be an earlier edit's, not only the candidate's."""
+    versions = result.tally.versions
+    return versions.most_common() if set(versions) - {running} else []
+
+
+def summary_lines(result: Result, described: str, route_names: dict[str, str], running: str) -> list[str]:
     """What a replay found, in sentences (the CLI's text; the page says the same)."""
     t = result.tally
     lines = [f"Replay of {described} (version {result.version})",
@@ -60,10 +67,11 @@ def summary_lines(result: Result, described: str, route_names: dict[str, str]) -
     if t.failed:
         lines.append(f"Could not be decided by the candidate: {t.failed}")
         lines.extend(f"  {reference}: {message}" for reference, message in t.failures)
-    if len(t.versions) > 1 or (t.versions and result.version not in t.versions):
-        made = ", ".join(f"{version} ({n})" for version, n in t.versions.most_common())
-        lines.append(f"Decided by policy versions: {made} (a change may be an earlier edit's, not only the "
-                     "candidate's)")
+    earlier = earlier_versions(result, running)
+    if earlier:
+        made = ", ".join(f"{version} ({n})" for version, n in earlier)
+        lines.append(f"Decided by policy versions {made}; {running} runs now, so a change may be an earlier "
+                     "edit's, not only the candidate's")
     lines.append("")
     if result.move_rows:
         lines.append("From route -> to route: referrals")
@@ -74,8 +82,8 @@ def summary_lines(result: Result, described: str, route_names: dict[str, str]) -
     return lines
 
 
-def text_lines(result: Result, described: str, route_names: dict[str, str]) -> Iterator[str]:
-    yield from summary_lines(result, described, route_names)
+def text_lines(result: Result, described: str, route_names: dict[str, str], running: str) -> Iterator[str]:
+    yield from summary_lines(result, described, route_names, running)
     if not result.changes:
         return
     yield ""

@@ -14,7 +14,7 @@ from rules.loader import CLOCKS, DISCHARGE, FLAGS, ROUTING
 from ..extensions import db
 from ..policy import current_policy
 from ..replay import candidate as candidates
-from ..replay.output import COLUMNS, csv_lines
+from ..replay.output import csv_lines, earlier_versions
 from ..replay.run import replay, replayed
 from ..schemas.replay import ReplaySchema
 from .admin import admin_bp
@@ -45,11 +45,12 @@ def _page(form: Form, file_errors=None, result=None, chosen=None, carried=None, 
         form[anchor].errors.append(file_errors.pop(anchor))
         form.summary.append((anchor, form[anchor].errors[-1]))
     summary = list(form.summary) + list(file_errors.items())
-    policy = chosen.policy if chosen else None
-    names = {code: info.name for p in (current_policy(), policy) if p for code, info in p.routes.items()}
+    running = current_policy()
+    names = {code: info.name for p in (running, chosen and chosen.policy) if p for code, info in p.routes.items()}
     return render_template("admin_replay.html", form=form, uploads=UPLOADS, file_errors=file_errors,
                            summary=summary, result=result, chosen=chosen, carried=carried or {},
-                           route_names=names, shown=SHOWN, columns=[h for h, _ in COLUMNS],
+                           route_names=names, running=running.version,
+                           earlier=earlier_versions(result, running.version) if result else [],
                            file_max_kb=FILE_MAX_BYTES // 1024), status
 
 
@@ -97,7 +98,8 @@ def _candidate(data: dict, files: dict[str, bytes]):
 
 
 def _load(files_from):
-    """The form's period and its candidate, or the form back with each message beside its field."""
+    """(the form's data, its candidate, the files uploaded, None), or (None, None, None, the
+    form again with each message beside its field)."""
     form = _form(request.form)
     try:
         data = form.load()
@@ -108,9 +110,9 @@ def _load(files_from):
         files = files_from()
         chosen = _candidate(data, files) if data is not None else None
     except _Refused as refused:
-        return form, None, None, _page(form, {refused.anchor: refused.message}, status=422)
+        return None, None, None, _page(form, {refused.anchor: refused.message}, status=422)
     if data is None:
-        return form, None, None, _page(form, status=422)
+        return None, None, None, _page(form, status=422)
     return data, chosen, files, None
 
 
