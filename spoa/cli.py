@@ -230,7 +230,7 @@ def rules_replay(rules_dir, rev, since, until, output_format, output):
     from .policy import current_policy
     from .replay import candidate as candidates
     from .replay.output import csv_lines, text_lines
-    from .replay.run import replay, replayed
+    from .replay.run import Tally, replay, replayed
     from .schemas.replay import ReplaySchema
 
     if bool(rules_dir) == bool(rev):
@@ -243,8 +243,12 @@ def rules_replay(rules_dir, rev, since, until, output_format, output):
         _fail(f"{'--rules' if rules_dir else '--rev'}: {exc.message}")
     policy, period = chosen.policy, data["period"]
     if output_format == "csv":
-        for line in csv_lines(replayed(policy, period)):
+        tally = Tally()
+        for line in csv_lines(replayed(policy, period, tally)):
             output.write(line)
+        # The counts beside the file, where a redirected stdout does not hide them.
+        click.echo(f"{tally.changed} of {tally.replayed} rules decisions replayed would change "
+                   f"({tally.rederived} on re-derived facts, {tally.failed} not decided).", err=True)
         return
     names = {code: info.name for p in (current_policy(), policy) for code, info in p.routes.items()}
     for line in text_lines(replay(policy, period), chosen.described, names, current_policy().version):

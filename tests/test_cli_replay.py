@@ -56,6 +56,7 @@ def test_csv_is_the_changed_list_written_to_a_file(cli, db, three_moved, tmp_pat
     result = replay(cli, "--rules", str(policy_copy(tmp_path / "c")), "--since", SINCE, "--until", UNTIL,
                     "--format", "csv", "--output", str(target))
     assert result.exit_code == 0, result.output
+    assert "2 of 3 rules decisions replayed would change" in result.output  # (on stderr)
     rows = list(csv.DictReader(io.StringIO(target.read_text())))
     assert sorted(r["SPOA reference"] for r in rows) == sorted(three_moved[:2])
     assert {(r["Route before"], r["Route after"]) for r in rows} == {("crisis_response", "home_rehab")}
