@@ -86,8 +86,6 @@ def _carried() -> dict[str, bytes]:
 
 
 def _candidate(data: dict, files: dict[str, bytes]):
-    if data.get("rev") and files:
-        raise _Refused("rev", "Upload changed files or name a git revision, not both")
     try:
         if data.get("rev"):
             return candidates.from_revision(data["rev"], current_policy().directory)
@@ -108,6 +106,8 @@ def _load(files_from):
         data = None
     try:
         files = files_from()
+        if files and (request.form.get("rev") or "").strip():  # said even when the dates are wrong too
+            raise _Refused("rev", "Upload changed files or name a git revision, not both")
         chosen = _candidate(data, files) if data is not None else None
     except _Refused as refused:
         return None, None, None, _page(form, {refused.anchor: refused.message}, status=422)

@@ -94,7 +94,7 @@ def test_an_invalid_file_is_refused_beside_its_field_naming_its_line(client, adm
     page = response.get_data(as_text=True)
     message = re.search(r'id="file-routing-error">Error: ([^<]+)<', page).group(1)
     assert html.unescape(message).startswith("routing.yaml, line ") and "unknown route 'nowhere'" in html.unescape(message)
-    assert 'href="#file-routing"' in page and 'aria-describedby="file-routing-error"' in page
+    assert 'href="#file-routing"' in page and 'aria-describedby="file-routing-hint file-routing-error"' in page
     assert "Would change route" not in page
 
 
@@ -112,6 +112,12 @@ def test_mistakes_are_shown_beside_their_field(client, admin, db, fields, files,
     page = response.get_data(as_text=True)
     assert re.search(rf'id="{anchor}-error">Error: [^<]*{re.escape(message)}', html.unescape(page)), page[:3000]
     assert f'href="#{anchor}"' in page
+
+
+def test_every_mistake_is_shown_at_once(client, admin, db):
+    response = post(client, files={"file-flags": b"flags: []\n"}, since="31/02/2026", rev="HEAD")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="since-error"' in page and 'id="rev-error"' in page
 
 
 def test_a_tampered_carried_file_is_refused_not_a_500(client, admin, db):
