@@ -105,6 +105,8 @@ def test_an_invalid_file_is_refused_beside_its_field_naming_its_line(client, adm
     ({}, {}, "files", "Upload at least one changed policy file, or name a git revision"),
     ({"rev": "HEAD"}, {"file-flags": b"flags: []\n"}, "rev", "not both"),
     ({}, {"file-clocks": b"x" * (49 * 1024)}, "file-clocks", "clocks.yaml is over 48 KB"),
+    ({}, {"file-routing": b"\xff\xfe\x00 not text"}, "file-routing", "routing.yaml: should be a mapping"),
+    ({}, {"file-discharge": b"- a list\n"}, "file-discharge", "discharge.yaml: should be a mapping"),
 ])
 def test_mistakes_are_shown_beside_their_field(client, admin, db, fields, files, anchor, message):
     response = post(client, files=files, **fields)
