@@ -2,7 +2,7 @@
 import re
 from datetime import date
 
-from marshmallow import ValidationError, fields, post_load, validates_schema
+from marshmallow import ValidationError, post_load, validates_schema
 
 from ..clocks import now, uk_date
 from ..reports.period import LONGEST_DAYS, Period
