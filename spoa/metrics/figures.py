@@ -58,7 +58,7 @@ def _newest(column):
 RECEIVED = tally.Tally(
     "received",
     lambda lo, hi: _grouped(
-        select(Referral.source, TriageDecision.route, func.count())
+        select(Referral.source, TriageDecision.route, func.count()).select_from(TriageDecision)
         .join(Referral, Referral.id == TriageDecision.referral_id)
         .where(TriageDecision.kind == "rules", *_between(TriageDecision.id, lo, hi))
         .group_by(Referral.source, TriageDecision.route)),
@@ -67,7 +67,7 @@ RECEIVED = tally.Tally(
 EFFECTS = tally.Tally(
     "effects",
     lambda lo, hi: _grouped(
-        select(Clock.name, ClockEffect.kind, ClockEffect.level, func.count())
+        select(Clock.name, ClockEffect.kind, ClockEffect.level, func.count()).select_from(ClockEffect)
         .join(Clock, Clock.id == ClockEffect.clock_id)
         .where(*_between(ClockEffect.id, lo, hi))
         .group_by(Clock.name, ClockEffect.kind, ClockEffect.level)),
@@ -76,7 +76,7 @@ EFFECTS = tally.Tally(
 FAILED_ATTEMPTS = tally.Tally(
     "failed_attempts",
     lambda lo, hi: _grouped(
-        select(Notification.channel, func.count())
+        select(Notification.channel, func.count()).select_from(DeliveryAttempt)
         .join(Notification, Notification.id == DeliveryAttempt.notification_id)
         .where(DeliveryAttempt.ok.is_(False), *_between(DeliveryAttempt.id, lo, hi))
         .group_by(Notification.channel)),
