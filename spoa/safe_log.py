@@ -82,7 +82,10 @@ class Redact(logging.Filter):
     """The message and any traceback, formatted and redacted before a handler writes them."""
 
     def filter(self, record):
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001  (a bad format string: the handler reports it, as logging does)
+            return True
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
