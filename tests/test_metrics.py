@@ -33,6 +33,7 @@ def scrape(client, **kwargs) -> dict:
     response = client.get("/metrics", **kwargs)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
     assert response.mimetype == "text/plain"
+    assert response.headers["Content-Type"].count("charset") == 1
     return samples(response.get_data(as_text=True))
 
 
@@ -80,6 +81,12 @@ def test_metrics_needs_no_session_and_is_not_a_page(client):
     response = client.get("/metrics")
     assert response.status_code == 200  # not redirected to sign in
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_openmetrics_when_asked(client):
+    response = client.get("/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+    assert response.mimetype == "application/openmetrics-text"
+    assert response.get_data(as_text=True).rstrip().endswith("# EOF")
 
 
 # --- the figures ------------------------------------------------------------------

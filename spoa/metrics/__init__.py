@@ -8,7 +8,8 @@ import os
 import time
 
 from flask import Blueprint, Response, abort, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
 
 from . import events
 from .figures import Figures
@@ -41,7 +42,9 @@ def registry() -> CollectorRegistry:
 def metrics():
     if not may_scrape():
         abort(404)
-    return Response(generate_latest(registry()), mimetype=CONTENT_TYPE_LATEST)
+    # The text format, or OpenMetrics when the scraper asks for it (Accept).
+    encode, content_type = choose_encoder(request.headers.get("Accept"))
+    return Response(encode(registry()), content_type=content_type)
 
 
 def init_app(app) -> None:
