@@ -23,6 +23,10 @@ SOURCE = "emas"
 FILTERS_NOTE = "The route filter narrows it to that route (now); the source filter does not apply (these are EMAS's)."
 
 
+# The tables section() builds, in its order: sections.table finds a CSV's section by these.
+TABLES = ("ambulance_weekly", "ambulance_outcomes", "ambulance_routes")
+
+
 def _counts(period: Period, filters: Filters) -> list[tuple]:
     """(week, category, route, referrals, accepted, redirected): one aggregate."""
     # Each referral's own events, by the index on referral_id (an IN over a year's

@@ -25,6 +25,10 @@ TAKEN = ("accept", "decline")   # what an organisation did with one
 DECLARED_NOTE = "Declarations are not narrowed by the route or source filter; the referrals offered are."
 
 
+# The tables section() builds, in its order: sections.table finds a CSV's section by these.
+TABLES = ("capacity_use", "capacity_peak_use", "capacity_duty_organisations")
+
+
 def _declared(period: Period) -> dict:
     """{(service, day): (total, in_use, peak in use, peak use %, declarations)}: one
     aggregate over the day's declarations, the last by a window ranking."""

@@ -25,6 +25,11 @@ BY_SOURCE = "a column for each source that sent any"
 BY_ROUTE = "a column for each route any is on now"
 
 
+# The tables section() builds, in its order: sections.table finds a CSV's section by these.
+TABLES = ("demand_by_day", "demand_by_day_route", "demand_by_hour", "demand_by_hour_route",
+          "demand_by_source", "demand_by_route")
+
+
 def section(period: Period, filters: Filters) -> Section:
     by_day = _counts(uk_date(Referral.received_at), period, filters)
     by_hour = _counts(uk_hour(Referral.received_at), period, filters)

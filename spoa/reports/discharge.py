@@ -35,6 +35,11 @@ WELFARE_CLOCK = "welfare_check"
 FILTERS_NOTE = "Route and source narrow it to discharges on that route (now) or from that source."
 
 
+# The tables section() builds, in its order: sections.table finds a CSV's section by these.
+TABLES = ("discharge_pathways", "discharge_timeliness", "discharge_delays_by_reason",
+          "discharge_delays_by_hospital", "discharge_welfare_checks")
+
+
 def pathway_name(pathway: int | None) -> str:
     return pathway_label(pathway) if pathway is not None else "A person decides"
 
@@ -199,10 +204,12 @@ def _hospital_table(period: Period, filters: Filters) -> Table:
 
 def _welfare(period: Period, filters: Filters) -> tuple[Table, Headline]:
     state = outcome(now()).label("outcome")
-    query = (select(Referral.route, state, func.count()).select_from(Clock)
+    # Selected by the discharge (a referral column: the join stays), grouped by the
+    # route the clock was started for (Clock.route), as every clock figure is.
+    query = (select(Clock.route, state, func.count()).select_from(Clock)
              .join(Referral, Referral.id == Clock.referral_id)
              .where(Clock.name == WELFARE_CLOCK, *_discharged(period, filters))
-             .group_by(Referral.route, state))
+             .group_by(Clock.route, state))
     found: dict[str, dict[str, int]] = {}
     for route, result, count in db.session.execute(query):
         found.setdefault(route, dict.fromkeys(OUTCOMES, 0))[result] = count

@@ -12,9 +12,15 @@ def build(period: Period, filters: Filters | None = None) -> list[Section]:
 
 
 def table(table_id: str, period: Period, filters: Filters | None = None) -> Table | None:
-    """One table by its id (a CSV download), or None for an unknown id."""
-    for section in build(period, filters):
-        for found in section.tables:
-            if found.id == table_id:
-                return found
+    """One table by its id (a CSV download), or None for an unknown id. Only the
+    section that declares it in its TABLES is built: one CSV does not cost the whole
+    report. (A section without TABLES, such as a test's stand-in, is built to look.)"""
+    filters = filters or Filters()
+    for module in SECTIONS:
+        declared = getattr(module, "TABLES", None)
+        if declared is not None and table_id not in declared:
+            continue
+        found = next((t for t in module.section(period, filters).tables if t.id == table_id), None)
+        if found is not None:
+            return found
     return None
