@@ -13,6 +13,12 @@ to, with the same meaning (and the tests run both).
     seconds_between(a, b)    a - b in seconds (two instants)
     days_between(a, b)       a - b in whole days (two dates)
     iso_date(text)           an ISO date held as text (a JSON field) as a date
+    utc_hour(col)            the whole hours since 1970 UTC of an instant (an integer)
+
+A year's GROUP BY of uk_date or uk_hour converts every row to UK time
+(PostgreSQL's timezone() per row is most of such a query's cost). UK offsets are
+whole hours, so GROUP BY utc_hour (integer arithmetic) and read each of the few
+thousand hours' UK day, hour and week off it here (uk_of_hour): the same answer.
 
 A percentile of whole numbers (days, say) can also be read off their counts:
 GROUP BY the value in the database, then percentile_of_counts, the same
@@ -20,7 +26,9 @@ interpolation, so one query serves several groupings and their total.
 """
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 
 from sqlalchemy import Date, Float, Integer
 from sqlalchemy.ext.compiler import compiles
@@ -107,6 +115,40 @@ def _pg_days(element, compiler, **kw):
     return f"({later} - {earlier})"
 
 
+class utc_hour(FunctionElement):  # noqa: N801
+    type = Integer()
+    inherit_cache = True
+    name = "utc_hour"
+
+
+@compiles(utc_hour, "postgresql")
+def _pg_utc_hour(element, compiler, **kw):
+    (col,) = _args(element, compiler, **kw)
+    return f"CAST(floor(EXTRACT(EPOCH FROM {col}) / 3600) AS INTEGER)"
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class UKHour:
+    """An hour (utc_hour's number) as the UK saw it."""
+
+    day: date
+    hour: int
+
+    @property
+    def week(self) -> date:
+        """The Monday of its UK ISO week."""
+        return self.day - timedelta(days=self.day.weekday())
+
+
+@lru_cache(maxsize=20_000)  # two years of hours
+def uk_of_hour(hours: int) -> UKHour:
+    local = (EPOCH + timedelta(hours=int(hours))).astimezone(UK)
+    return UKHour(local.date(), local.hour)
+
+
 # SQLite: the functions spoa/database.py registers (sqlite_functions below).
 @compiles(uk_date, "sqlite")
 @compiles(uk_hour, "sqlite")
@@ -114,6 +156,7 @@ def _pg_days(element, compiler, **kw):
 @compiles(percentile, "sqlite")
 @compiles(seconds_between, "sqlite")
 @compiles(days_between, "sqlite")
+@compiles(utc_hour, "sqlite")
 def _sqlite(element, compiler, **kw):
     return f"spoa_{element.name}({', '.join(_args(element, compiler, **kw))})"
 
@@ -146,6 +189,10 @@ def _sqlite_uk_hour(text):
 def _sqlite_uk_week(text):
     local = _instant(text)
     return None if local is None else (local.date() - timedelta(days=local.weekday())).isoformat()
+
+
+def _sqlite_utc_hour(text):
+    return None if text is None else int((_utc(text) - EPOCH).total_seconds() // 3600)
 
 
 def _sqlite_seconds_between(later, earlier):
@@ -198,7 +245,7 @@ def percentile_of_counts(counts: Mapping, fraction: float) -> float | None:
 def sqlite_functions(dbapi_connection) -> None:
     """Register the functions on one SQLite connection (spoa/database.py, on connect)."""
     for name, fn, arity in (("spoa_uk_date", _sqlite_uk_date, 1), ("spoa_uk_hour", _sqlite_uk_hour, 1),
-                            ("spoa_uk_week", _sqlite_uk_week, 1),
+                            ("spoa_uk_week", _sqlite_uk_week, 1), ("spoa_utc_hour", _sqlite_utc_hour, 1),
                             ("spoa_seconds_between", _sqlite_seconds_between, 2),
                             ("spoa_days_between", _sqlite_days_between, 2)):
         dbapi_connection.create_function(name, arity, fn, deterministic=True)
