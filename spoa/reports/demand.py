@@ -1,11 +1,11 @@
 """Demand: referrals received in the period, per UK day and per UK hour of day,
 by source and by route.
 
-One GROUP BY in the database (UTC hour x source x route: integer arithmetic, no
-time zone per row); each of its hours' UK day and hour of day is read off here
-(sql.uk_of_hour: UK offsets are whole hours, so that is exact), every table of
-the section is summed from those rows, and days and hours with no referral are
-filled in with zeros (presentation, not counting).
+Two GROUP BYs in the database (UK day x source x route, UK hour x source x
+route, each by integer arithmetic on the period's UK offsets: sql.uk_hours, no
+time zone lookup per row); every table of the section is summed from those few
+thousand rows, and days and hours with no referral are filled in with zeros
+here (presentation, not counting).
 A referral's route is its route now (a declined or overridden referral counts
 under the route it is on, not the first one it was given).
 """
@@ -18,7 +18,7 @@ from ..models import Referral
 from . import labels
 from .period import Filters, Period
 from .received import received_in
-from .sql import uk_of_hour, utc_hour
+from .sql import UKHours, uk_hours
 from .table import Chart, Column, Section, Table
 
 HOURS = range(24)
@@ -33,11 +33,10 @@ TABLES = ("demand_by_day", "demand_by_day_route", "demand_by_hour", "demand_by_h
 
 
 def section(period: Period, filters: Filters) -> Section:
-    by_day, by_hour = Counter(), Counter()
-    for (hours, source, route), n in _counts(period, filters).items():
-        when = uk_of_hour(hours)
-        by_day[(when.day, source, route)] += n
-        by_hour[(when.hour, source, route)] += n
+    hours = uk_hours(Referral.received_at, period.start, period.end)
+    by_day = Counter({(UKHours.day(n), source, route): count
+                      for (n, source, route), count in _counts(UKHours.day_number(hours), period, filters).items()})
+    by_hour = _counts(UKHours.hour(hours), period, filters)
     sources = sorted({source for (_, source, _) in by_day}, key=labels.source_order)
     routes = sorted({route for (_, _, route) in by_day}, key=labels.route_order)
     source_cols = tuple(Column(s, labels.source_name(s)) for s in sources)
@@ -59,13 +58,13 @@ def section(period: Period, filters: Filters) -> Section:
     ), note="Referrals received in the period, by the UK day and hour they were received.")
 
 
-def _counts(period: Period, filters: Filters) -> Counter:
-    """(UTC hour, source, route) -> referrals received, one GROUP BY."""
-    hours = utc_hour(Referral.received_at).label("hours")
-    query = (select(hours, Referral.source, Referral.route, func.count())
+def _counts(when, period: Period, filters: Filters) -> Counter:
+    """(day or hour number, source, route) -> referrals received, one GROUP BY."""
+    when = when.label("when")
+    query = (select(when, Referral.source, Referral.route, func.count())
              .where(*received_in(period, filters))
-             .group_by(hours, Referral.source, Referral.route))
-    return Counter({(at, source, route): n for at, source, route, n in db.session.execute(query)})
+             .group_by(when, Referral.source, Referral.route))
+    return Counter({(int(at), source, route): n for at, source, route, n in db.session.execute(query)})
 
 
 def _sum(counts: Counter, key) -> Counter:

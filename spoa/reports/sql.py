@@ -17,8 +17,13 @@ to, with the same meaning (and the tests run both).
 
 A year's GROUP BY of uk_date or uk_hour converts every row to UK time
 (PostgreSQL's timezone() per row is most of such a query's cost). UK offsets are
-whole hours, so GROUP BY utc_hour (integer arithmetic) and read each of the few
-thousand hours' UK day, hour and week off it here (uk_of_hour): the same answer.
+whole hours and change twice a year, so for a period the UK wall-clock hour is
+integer arithmetic: uk_hours(col, start, end) is utc_hour plus a CASE over the
+period's offset changes (the same answer as uk_date/uk_hour, per row, no zone
+lookup), and UKHours reads a day, hour of day or week off it in SQL:
+
+    hours = uk_hours(Referral.received_at, period.start, period.end)
+    select(UKHours.day_number(hours), ...)  ->  UKHours.day(n) a date
 
 A percentile of whole numbers (days, say) can also be read off their counts:
 GROUP BY the value in the database, then percentile_of_counts, the same
@@ -26,15 +31,16 @@ interpolation, so one query serves several groupings and their total.
 """
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
-from sqlalchemy import Date, Float, Integer
+from sqlalchemy import Date, Float, Integer, case, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
 from rules.calendar import UK
+
+from ..models.types import UTCDateTime
 
 UK_ZONE = "Europe/London"
 
@@ -128,25 +134,58 @@ def _pg_utc_hour(element, compiler, **kw):
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH_DAY = EPOCH.date()  # a Thursday
 
 
-@dataclass(frozen=True)
-class UKHour:
-    """An hour (utc_hour's number) as the UK saw it."""
+@lru_cache(maxsize=64)
+def _offset_changes(start: datetime, end: datetime) -> tuple[tuple[datetime, int], ...]:
+    """((instant, UK offset in whole hours before it), ...) for each change in [start, end),
+    then (end, the offset after the last change)."""
+    def offset(at):
+        return int(at.astimezone(UK).utcoffset().total_seconds() // 3600)
 
-    day: date
-    hour: int
+    changes, at, before = [], start, offset(start)
+    while at < end:
+        at += timedelta(hours=1)
+        now = offset(at)
+        if now != before:
+            changes.append((at, before))
+            before = now
+    return (*changes, (end, before))
 
-    @property
-    def week(self) -> date:
-        """The Monday of its UK ISO week."""
-        return self.day - timedelta(days=self.day.weekday())
+
+def uk_hours(col, start: datetime, end: datetime):
+    """The UK wall-clock hours since 1970 of an instant in [start, end) (an integer
+    expression): utc_hour plus the offset in force, a CASE over the period's changes."""
+    *changes, (_end, last) = _offset_changes(start, end)
+    if not changes:
+        return utc_hour(col) + last
+    return utc_hour(col) + case(*((col < literal(at, UTCDateTime), before) for at, before in changes), else_=last)
 
 
-@lru_cache(maxsize=20_000)  # two years of hours
-def uk_of_hour(hours: int) -> UKHour:
-    local = (EPOCH + timedelta(hours=int(hours))).astimezone(UK)
-    return UKHour(local.date(), local.hour)
+class UKHours:
+    """Integer SQL on uk_hours, and the values it gives back in Python."""
+
+    @staticmethod
+    def day_number(hours):
+        return hours // 24
+
+    @staticmethod
+    def hour(hours):
+        return hours % 24
+
+    @staticmethod
+    def week_number(hours):
+        return (hours // 24 + 3) // 7  # weeks since the Monday before 1 January 1970
+
+    @staticmethod
+    def day(number: int) -> date:
+        return EPOCH_DAY + timedelta(days=int(number))
+
+    @staticmethod
+    def week(number: int) -> date:
+        """The Monday of the UK week a week_number names."""
+        return EPOCH_DAY + timedelta(days=int(number) * 7 - 3)
 
 
 # SQLite: the functions spoa/database.py registers (sqlite_functions below).
