@@ -54,6 +54,8 @@ def main():
             period, filters = Period.last_days(days), Filters()
             print(f"== last {days} days ({period.label()})")
             total_wall, total_cpu = [], []
+            if hasattr(sections, "_no_jit"):
+                sections._no_jit()  # as build() does, for the per-section timings too
             for module in sections.SECTIONS:
                 module.section(period, filters)  # warm: caches, the policy
                 walls, cpus = [], []

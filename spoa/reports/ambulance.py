@@ -31,7 +31,9 @@ def _counts(period: Period, filters: Filters) -> list[tuple]:
     """(week, category, route, referrals, accepted, redirected): one aggregate."""
     # Each referral's own events, by the index on referral_id (an IN over a year's
     # acceptances would be hashed, or rescanned per row when too big to hash).
-    accepted = exists().where(AuditEvent.referral_id == Referral.id, AuditEvent.event == "accept")
+    # An acceptance follows receipt: the bound keeps a short period's lookups to its own.
+    accepted = exists().where(AuditEvent.referral_id == Referral.id, AuditEvent.event == "accept",
+                              AuditEvent.at >= period.start)
     # The UK week by integer arithmetic on the period's offsets (no zone lookup per row).
     week = UKHours.week_number(uk_hours(Referral.received_at, period.start, period.end)).label("week")
     query = (select(week, Referral.emas_category, Referral.route, func.count(),
