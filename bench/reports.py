@@ -47,7 +47,7 @@ import psycopg2  # noqa: E402
 import redis  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432"
-DB_NAME = "spoa_bench_reports"
+DB_NAME = os.environ.get("SPOA_BENCH_REPORTS_DB", "spoa_bench_reports")
 REDIS_URL = "redis://127.0.0.1:6379/15"  # the bench's own db (sla.py uses it too: never at the same time)
 TARGETS = {"page_7_ms": 300.0, "page_365_ms": 2000.0, "extract_mb": 100.0, "replay_s": 60.0}
 SUPERVISOR, PASSWORD = "bench-supervisor", "a long bench password"  # noqa: S105 (a throw-away database)
@@ -358,6 +358,7 @@ def report(figures: dict) -> None:
 
 
 def main():
+    global DB_NAME
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--referrals", type=int, default=500_000)
     p.add_argument("--days", type=int, default=365)
@@ -365,9 +366,11 @@ def main():
     p.add_argument("--keep", action="store_true", help="keep the database at the end (for --reuse)")
     p.add_argument("--reuse", action="store_true", help="time the database a --keep run left, without loading")
     p.add_argument("--json", help="also write the figures to this file")
+    p.add_argument("--database", default=DB_NAME, help=f"the throw-away database's name (default {DB_NAME})")
     p.add_argument("--extract-child", type=int, help=argparse.SUPPRESS)
     p.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
+    DB_NAME = os.environ["SPOA_BENCH_REPORTS_DB"] = args.database  # the extract's children read it too
     if args.extract_child:
         extract_child(args.extract_child, args.trace)
         return
