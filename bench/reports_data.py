@@ -347,6 +347,7 @@ SELECT g.id, 'SPOA-B' || lpad(g.i::text, 7, '0'), 3 + (g.state NOT IN ('offered'
        g.discharged_at
 FROM bench_gen g JOIN bench_templates tp ON tp.t = g.t
 LEFT JOIN api_clients c ON c.name = 'bench-' || tp.source
+ORDER BY g.received_at
 """
 
 DECISIONS = """
@@ -366,6 +367,7 @@ SELECT g.id, 'override', NULL, g.review_to, tp.urgency, tp.rules_version, '{}'::
        'bench-supervisor', g.t_triage + interval '10 minutes', NULL
 FROM bench_gen g JOIN bench_templates tp ON tp.t = g.t
 WHERE g.overridden
+ORDER BY 11
 """
 
 # Each clock starts at its "from" event and is met by the first of its met_by
@@ -407,7 +409,7 @@ SELECT id, name, counts, met_by::json, started_at, deadline,
        0,
        CASE WHEN met_at IS NULL AND t_close IS NULL THEN deadline END,
        started_at
-FROM timed
+FROM timed ORDER BY started_at, name
 """
 
 AUDIT = """
@@ -466,6 +468,11 @@ SELECT g.id, g.discharged_at, 'user', NULL, 'ward-' || lower(tp.hospital_ods), '
        json_build_object('discharge_ready_date', g.drd)
 FROM bench_gen g JOIN bench_templates tp ON tp.t = g.t
 WHERE g.discharged_at IS NOT NULL AND g.discharged_at <= g.t_end
+UNION ALL
+SELECT d.referral_id, d.recorded_at, 'user', NULL, d.recorded_by, 'delay', NULL, NULL, d.reason,
+       json_build_object('day', d.day, 'reason_code', d.reason)
+FROM delayed_days d
+ORDER BY 2  -- the order the app writes them in: as they happen
 """
 
 DELAYED = """
@@ -476,13 +483,7 @@ SELECT g.id, g.drd + k, (ARRAY[%(delay_reasons)s])[1 + (g.i + k) %% %(n_delay)s]
 FROM bench_gen g JOIN bench_templates tp ON tp.t = g.t
 CROSS JOIN LATERAL generate_series(1, coalesce(uk_date_of(g.discharged_at), %(today)s::date) - g.drd) AS k
 WHERE g.drd IS NOT NULL AND (g.discharged_at IS NOT NULL OR g.state NOT IN ('withdrawn', 'cancelled', 'completed'))
-"""
-
-DELAY_EVENTS = """
-INSERT INTO audit_events (referral_id, at, actor_kind, actor_id, actor_name, event, from_state, to_state, reason, detail)
-SELECT d.referral_id, d.recorded_at, 'user', NULL, d.recorded_by, 'delay', NULL, NULL, d.reason,
-       json_build_object('day', d.day, 'reason_code', d.reason)
-FROM delayed_days d
+ORDER BY 2
 """
 
 CAPACITY = """
@@ -606,10 +607,12 @@ def load(conn, app, n: int, days: int, now: datetime, say=print) -> dict:
             if statement.strip():
                 cur.execute(statement, params)
     conn.commit()
+    # Each table in the order the app writes it (by time), so a period's rows sit
+    # together on disk as they do in production: a random order would make every
+    # period query read a page a row.
     rows = {"referrals": run("referrals", REFERRALS), "triage_decisions": run("triage_decisions", DECISIONS),
-            "clocks": run("clocks", CLOCKS), "audit_events": run("audit_events", AUDIT),
-            "delayed_days": run("delayed_days", DELAYED)}
-    rows["audit_events"] += run("delay events", DELAY_EVENTS)
+            "clocks": run("clocks", CLOCKS), "delayed_days": run("delayed_days", DELAYED)}
+    rows["audit_events"] = run("audit_events (with the delays')", AUDIT)
     rows["capacity_declarations"] = run("capacity_declarations", CAPACITY.replace("%(services)s", service_values))
     started = _time.perf_counter()
     with conn.cursor() as cur:
