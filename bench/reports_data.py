@@ -24,7 +24,8 @@ shape of the data comes from the app, and the volume from the database:
    (receive, triage / review / redirect, offer, decline, override, accept,
    first_contact, complete, withdraw, cancel, discharged, delay), delayed days
    (one row per UK day past the DRD, with a discharge.yaml reason), and capacity
-   declarations for every service every day.
+   declarations for every service every day. Each table in time order, as the app
+   writes it, so a period's rows are neighbours on disk.
 
 Patient details are synthetic (no NHS number; the names say "Bench").
 """
