@@ -379,6 +379,10 @@ def main():
     figures = {"referrals": args.referrals, "days": args.days}
     try:
         if args.reuse and has_data():
+            from flask_migrate import upgrade
+
+            with make_app().app_context():
+                upgrade()  # a migration that landed since the --keep run (an index, say)
             say(f"reusing {DB_NAME}")
         else:
             figures["load"] = create_database(args)

@@ -67,9 +67,9 @@ def routes_now(at: datetime) -> list[RouteNow]:
     # "Breached and not met": the outcome's own definition of breached (a deadline
     # passed unmet counts whether or not a worker has recorded it yet), less the
     # clocks that stopped (met late, or cancelled): what is still overdue now.
-    # Counted per open referral (a correlated count through clocks' referral_id
-    # index): the open referrals are a few thousand, the clocks of a year millions,
-    # and no index on clocks finds the unstopped ones (a join reads them all).
+    # Counted per open referral, a correlated count through ix_clocks_unstopped
+    # (migration 0016: clocks neither met nor cancelled, by referral): the open
+    # referrals are a few thousand, the clocks of a year millions.
     overdue = (select(func.count()).select_from(Clock)
                .where(Clock.referral_id == Referral.id, Clock.met_at.is_(None), Clock.cancelled_at.is_(None),
                       outcome(at) == "breached")
