@@ -159,15 +159,17 @@ def build_templates(seed: int = 14) -> tuple[list[dict], list[dict]]:
         drd = discharge.get("discharge_ready_date")
         review_to = rng.choice(REVIEW_TO[kind])
         clock_route = review_to if decision.route == policy.review_route else decision.route
-        targets = list(policy.clock_targets(decision.route, decision.urgency, kind=kind))
+        # (target, the route it is started for: clocks.route, migration 0017)
+        targets = [(c, decision.route) for c in policy.clock_targets(decision.route, decision.urgency, kind=kind)]
         if clock_route != decision.route:  # the reviewed route's clocks, after the review clock
-            targets += [c for c in policy.clock_targets(clock_route, decision.urgency, kind=kind) if c.name != "triage"]
-        for seq, target in enumerate(targets):
+            targets += [(c, clock_route) for c in policy.clock_targets(clock_route, decision.urgency, kind=kind)
+                        if c.name != "triage"]
+        for seq, (target, started_for) in enumerate(targets):
             if target.ends_on_drd and drd is None:
                 continue
             clocks.append({"t": t, "seq": seq, "name": target.name, "counts": target.counts,
                            "met_by": json.dumps(list(target.met_by)), "starts": target.starts_from,
-                           "ends_on_drd": target.ends_on_drd,
+                           "ends_on_drd": target.ends_on_drd, "route": started_for,
                            "offset_s": 0.0 if target.ends_on_drd
                            else _seconds(deadline_of(target, ref, drd) - ref)})
         route_info = policy.routes
@@ -204,7 +206,7 @@ TEMPLATE_COLUMNS = ("t", "source", "kind", "emas_category", "presenting_need", "
                     "hospital_ods", "ward", "drd_offset", "proposed_pathway", "discharge", "rule_id", "route",
                     "urgency", "explanation", "facts", "inputs", "rules_version", "review_to", "pathway",
                     "review_pathway", "accept_s", "first_s")
-CLOCK_COLUMNS = ("t", "seq", "name", "counts", "met_by", "starts", "ends_on_drd", "offset_s")
+CLOCK_COLUMNS = ("t", "seq", "name", "counts", "met_by", "starts", "ends_on_drd", "offset_s", "route")
 
 
 def _copy(cur, table: str, columns: tuple, rows: list[dict]) -> None:
@@ -228,7 +230,8 @@ CREATE UNLOGGED TABLE bench_templates (
     rule_id text, route text, urgency text, explanation text, facts text, inputs text, rules_version text,
     review_to text, pathway int, review_pathway int, accept_s float8, first_s float8);
 CREATE UNLOGGED TABLE bench_template_clocks (
-    t int, seq int, name text, counts text, met_by text, starts text, ends_on_drd boolean, offset_s float8);
+    t int, seq int, name text, counts text, met_by text, starts text, ends_on_drd boolean, offset_s float8,
+    route text);
 """
 
 # One row a referral: everything the other tables are written from. ``far`` is
@@ -332,7 +335,7 @@ INSERT INTO referrals (id, reference, version, source, source_reference, api_cli
     nhs_number, nhs_number_check_failed, given_name, family_name, date_of_birth, sex, postcode, address, phone,
     lives_alone, gp_practice_ods, presenting_need, description, pathways_disposition, red_flags, observations,
     mental_health, function, consent, kind, hospital_ods, ward, discharge, admitted_on, discharge_ready_date,
-    expected_discharge_date, proposed_pathway, pathway, discharged_at)
+    expected_discharge_date, proposed_pathway, pathway, discharged_at, first_contact_at)
 SELECT g.id, 'SPOA-B' || lpad(g.i::text, 7, '0'), 3 + (g.state NOT IN ('offered', 'in_review'))::int, tp.source,
        'BENCH-' || g.i, c.id, md5(g.id::text) || md5(g.i::text), 'api',
        g.received_at, g.received_at, g.t_end, g.state, g.route, tp.urgency,
@@ -345,7 +348,9 @@ SELECT g.id, 'SPOA-B' || lpad(g.i::text, 7, '0'), 3 + (g.state NOT IN ('offered'
        tp.discharge::json, CASE WHEN g.drd IS NOT NULL THEN g.drd - 5 END, g.drd, g.drd + 1, tp.proposed_pathway,
        CASE WHEN tp.kind = 'discharge' THEN
             CASE WHEN g.route = tp.route THEN tp.pathway WHEN g.route = tp.review_to THEN tp.review_pathway END END,
-       g.discharged_at
+       g.discharged_at,
+       CASE WHEN g.t_first <= g.t_end AND g.state NOT IN ('redirected', 'in_review')
+                 AND g.route <> 'discharge_simple' THEN g.t_first END  -- as the first_contact audit event below
 FROM bench_gen g JOIN bench_templates tp ON tp.t = g.t
 LEFT JOIN api_clients c ON c.name = 'bench-' || tp.source
 ORDER BY g.received_at
@@ -377,9 +382,9 @@ ORDER BY 11
 # after the deadline, as the reconciler would), or is still running.
 CLOCKS = """
 INSERT INTO clocks (referral_id, name, counts, met_by, started_at, deadline, status, breached_at, met_at,
-    cancelled_at, escalation_level, next_due_at, created_at)
+    cancelled_at, escalation_level, next_due_at, created_at, route, received_at)
 WITH started AS (
-    SELECT g.id, g.state, g.t_end, g.t_close, c.name, c.counts, c.met_by,
+    SELECT g.id, g.state, g.t_end, g.t_close, c.name, c.counts, c.met_by, c.route, g.received_at,
            CASE c.starts WHEN 'receipt' THEN g.received_at WHEN 'discharged' THEN g.discharged_at
                          ELSE CASE WHEN g.t_first <= g.t_end THEN g.t_first END END AS started_at,
            c.ends_on_drd, c.offset_s, g.drd,
@@ -409,7 +414,7 @@ SELECT id, name, counts, met_by::json, started_at, deadline,
        CASE WHEN met_at IS NULL THEN t_close END,
        0,
        CASE WHEN met_at IS NULL AND t_close IS NULL THEN deadline END,
-       started_at
+       greatest(started_at, received_at), route, received_at
 FROM timed ORDER BY started_at, name
 """
 
