@@ -1,0 +1,118 @@
+"""The commissioner's de-identified extract: one row per referral received in the
+period (narrowed by route and source as the report is), streamed.
+
+What a row holds is listed in COLUMNS, and nothing else leaves: coded values
+(the intake contract's and the policy's vocabularies), the UK date and hour it
+was received, an age band on that date, the postcode district, and how its
+first-contact clock stands. Never a name, NHS number, address, phone number,
+date of birth, GP practice, full postcode, the SPOA reference or the sender's,
+nor any free text (the description, reasons, notes, the referrer's details):
+free text may name anyone.
+
+Each referral is known by a pseudonymous id: an HMAC of its id under the app's
+SECRET_KEY, so the same referral has the same id in every extract (a
+commissioner can join this month's to last month's) while nobody without the key
+can get from the id to the referral, nor from the referral to its id. Changing
+SECRET_KEY changes every id.
+
+The rows are read through a server-side cursor (yield_per: a psycopg2 named
+cursor on PostgreSQL) and written out as they come, so a year of referrals
+never sits in memory. The date of birth and postcode are read to make the band
+and the district, and go no further than this module.
+"""
+import hashlib
+import hmac
+import re
+from collections.abc import Iterator
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import case, func, select
+
+from ..clocks import age_in_years, now, to_uk
+from ..extensions import db
+from ..models import AuditEvent, Clock, DelayedDay, Referral
+from . import downloads
+from .clock_outcome import outcome
+from .period import Filters, Period
+
+COLUMNS = (
+    "pseudonymous_id", "received_date", "received_hour", "kind", "source", "presenting_need",
+    "disposition", "emas_category", "route", "urgency", "state", "pathway", "hospital_ods", "sex",
+    "age_band", "postcode_district", "first_contact_clock", "hours_to_first_contact", "delayed_days",
+)
+# (lowest age, band): the bands the county's returns use.
+AGE_BANDS = ((85, "85 and over"), (75, "75 to 84"), (65, "65 to 74"), (18, "18 to 64"), (0, "0 to 17"))
+FIRST_CONTACT = "first_contact"  # the clock (clocks.yaml) and the lifecycle event that meets it
+YIELD_PER = 1000  # rows fetched from the cursor at a time
+_DISTRICT = re.compile(r"[A-Z]{1,2}[0-9][0-9A-Z]?")  # an outward code (the district), and only that
+
+
+def pseudonym(referral_id) -> str:
+    """The referral's id in every extract: HMAC-SHA256 under SECRET_KEY (80 bits shown)."""
+    key = current_app.config["SECRET_KEY"]
+    key = key.encode() if isinstance(key, str) else key
+    return hmac.new(key, b"spoa-extract:" + referral_id.bytes, hashlib.sha256).hexdigest()[:20]
+
+
+def age_band(born: date | None, on: date) -> str | None:
+    if born is None:
+        return None
+    age = age_in_years(born, on)
+    return next((band for lowest, band in AGE_BANDS if age >= lowest), None)
+
+
+def postcode_district(postcode: str | None) -> str | None:
+    """"NN1 5BD" -> "NN1": the outward code, never the inward part that narrows it
+    to a street (a postcode that is not one gives nothing rather than itself)."""
+    outward = (postcode or "").strip().upper().split(" ")[0]
+    if " " not in (postcode or "").strip() and len(outward) >= 5:
+        outward = outward[:-3]  # stored without its space: the inward code is the last three
+    return outward if _DISTRICT.fullmatch(outward) else None
+
+
+def query(period: Period, filters: Filters):
+    """One row per referral received in the period, with its first-contact clock
+    (the newest one, should a route change have started a second) and the facts
+    counted from its history, each looked up by index for that referral."""
+    latest_clock = (select(func.max(Clock.id)).where(Clock.referral_id == Referral.id, Clock.name == FIRST_CONTACT)
+                    .correlate(Referral).scalar_subquery())
+    first_contact_at = (select(func.min(AuditEvent.at))
+                        .where(AuditEvent.referral_id == Referral.id, AuditEvent.event == FIRST_CONTACT)
+                        .correlate(Referral).scalar_subquery())
+    delayed = (select(func.count(DelayedDay.id)).where(DelayedDay.referral_id == Referral.id)
+               .correlate(Referral).scalar_subquery())
+    clock_state = case((Clock.id.is_(None), None), else_=outcome(now()))
+    selected = (
+        select(Referral.id, Referral.received_at, Referral.kind, Referral.source, Referral.presenting_need,
+               Referral.pathways_disposition, Referral.emas_category, Referral.route, Referral.urgency,
+               Referral.state, Referral.pathway, Referral.hospital_ods, Referral.sex,
+               Referral.date_of_birth, Referral.postcode,
+               clock_state.label("clock_state"), first_contact_at.label("first_contact_at"),
+               delayed.label("delayed"))
+        .select_from(Referral).outerjoin(Clock, Clock.id == latest_clock)
+        .where(Referral.received_at >= period.start, Referral.received_at < period.end)
+        .order_by(Referral.received_at, Referral.id)
+    )
+    if filters.route:
+        selected = selected.where(Referral.route == filters.route)
+    if filters.source:
+        selected = selected.where(Referral.source == filters.source)
+    return selected
+
+
+def rows(period: Period, filters: Filters) -> Iterator[tuple]:
+    """The extract's rows, in COLUMNS' order, as the cursor gives them."""
+    result = db.session.execute(query(period, filters).execution_options(yield_per=YIELD_PER))
+    for r in result:
+        received = to_uk(r.received_at)
+        hours = (None if r.first_contact_at is None
+                 else round((r.first_contact_at - r.received_at).total_seconds() / 3600, 1))
+        yield (pseudonym(r.id), received.date(), received.hour, r.kind, r.source, r.presenting_need,
+               r.pathways_disposition, r.emas_category, r.route, r.urgency, r.state, r.pathway, r.hospital_ods,
+               r.sex, age_band(r.date_of_birth, received.date()), postcode_district(r.postcode), r.clock_state,
+               hours, r.delayed if r.kind == "discharge" else None)
+
+
+def csv_lines(period: Period, filters: Filters) -> Iterator[str]:
+    return downloads.lines(COLUMNS, rows(period, filters))
