@@ -199,7 +199,7 @@ def test_a_period_typed_as_uk_dates_narrowed_by_route_and_source(client, login_a
     ("from=01/01/2020&to=24/11/2026", "to", f"A report covers at most {LONGEST_DAYS} days"),
     ("to=31/12/9999", "to", "The end date must be between 2000 and 2099"),
     ("route=nowhere", "route", "Choose a route from the list"),
-    ("source=fax%00", "source", "Choose a source from the list"),
+    ("source=fax", "source", "Choose a source from the list"),  # (a NUL anywhere is refused app-wide: 400)
 ])
 def test_a_mistaken_period_is_told_beside_its_field_and_in_the_summary(client, login_as, args, field, message):
     login_as("manager")
