@@ -133,10 +133,10 @@ def _x_labels(plot: _Plot, categories: list[str]) -> str:
         x, y = plot.x(index), TOP + plot.height + 16
         text = escape(categories[index] if len(categories[index]) <= 18 else categories[index][:17] + "…")
         if slanted:
-            out.append(f'<text class="chart__tick" x="{x:.1f}" y="{y:.1f}" text-anchor="end" '
+            out.append(f'<text class="chart__tick chart__tick--x" x="{x:.1f}" y="{y:.1f}" text-anchor="end" '
                        f'transform="rotate(-30 {x:.1f} {y:.1f})">{text}</text>')
         else:
-            out.append(f'<text class="chart__tick" x="{x:.1f}" y="{y:.1f}" text-anchor="middle">{text}</text>')
+            out.append(f'<text class="chart__tick chart__tick--x" x="{x:.1f}" y="{y:.1f}" text-anchor="middle">{text}</text>')
     return "".join(out)
 
 
