@@ -10,24 +10,30 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 from datetime import date
+from numbers import Number
 
 from .period import Filters, Period
 from .table import Table
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = frozenset("=+-@\t\r")
 ROWS_PER_CHUNK = 500  # rows written to the response at a time: small, and not a line each
 
 
 def cell(value) -> str | int | float:
+    kind = value.__class__  # (a year's extract is ten million cells: the common kinds first)
+    if kind is str:
+        return "'" + value if value[:1] in _FORMULA_START else value
+    if kind is int or kind is float:
+        return value
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool:
         return "yes" if value else "no"
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    if isinstance(value, Number):  # a Decimal, a numpy figure: a number still
+        return value
+    return cell(str(value))  # a str of another kind (Markup) is checked as text
 
 
 def lines(header: Iterable[str], rows: Iterable[Iterable]) -> Iterator[str]:

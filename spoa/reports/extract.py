@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from ..clocks import age_in_years, now, to_uk
 from ..extensions import db
@@ -48,11 +48,22 @@ YIELD_PER = 1000  # rows fetched from the cursor at a time
 _DISTRICT = re.compile(r"[A-Z]{1,2}[0-9][0-9A-Z]?")  # an outward code (the district), and only that
 
 
-def pseudonym(referral_id) -> str:
-    """The referral's id in every extract: HMAC-SHA256 under SECRET_KEY (80 bits shown)."""
+def pseudonyms():
+    """referral id -> its id in every extract: HMAC-SHA256 under SECRET_KEY (80 bits
+    shown). Keyed once, copied for each row (a year's extract makes half a million)."""
     key = current_app.config["SECRET_KEY"]
-    key = key.encode() if isinstance(key, str) else key
-    return hmac.new(key, b"spoa-extract:" + referral_id.bytes, hashlib.sha256).hexdigest()[:20]
+    keyed = hmac.new(key.encode() if isinstance(key, str) else key, b"spoa-extract:", hashlib.sha256)
+
+    def pseudonym(referral_id) -> str:
+        one = keyed.copy()
+        one.update(referral_id.bytes)
+        return one.hexdigest()[:20]
+
+    return pseudonym
+
+
+def pseudonym(referral_id) -> str:
+    return pseudonyms()(referral_id)
 
 
 def age_band(born: date | None, on: date) -> str | None:
@@ -72,17 +83,19 @@ def postcode_district(postcode: str | None) -> str | None:
 
 
 def query(period: Period, filters: Filters):
-    """One row per referral received in the period, with its first-contact clock
-    (the newest one, should a route change have started a second) and the facts
-    counted from its history, each looked up by index for that referral."""
-    latest_clock = (select(func.max(Clock.id)).where(Clock.referral_id == Referral.id, Clock.name == FIRST_CONTACT)
-                    .correlate(Referral).scalar_subquery())
-    first_contact_at = (select(func.min(AuditEvent.at))
-                        .where(AuditEvent.referral_id == Referral.id, AuditEvent.event == FIRST_CONTACT)
-                        .correlate(Referral).scalar_subquery())
-    delayed = (select(func.count(DelayedDay.id)).where(DelayedDay.referral_id == Referral.id)
-               .correlate(Referral).scalar_subquery())
-    clock_state = case((Clock.id.is_(None), None), else_=outcome(now()))
+    """One row per referral received in the period, in the order received (the
+    received_at index gives them in that order, so the first rows come at once),
+    with how its first-contact clock stands (the newest, should a route change
+    have started a second) and the facts counted from its history: each a
+    correlated lookup by index for that one referral, on both databases."""
+    def of_this_referral(column, *where):
+        return select(column).where(*where).correlate(Referral).scalar_subquery()
+
+    clock_state = (select(outcome(now())).where(Clock.referral_id == Referral.id, Clock.name == FIRST_CONTACT)
+                   .order_by(Clock.id.desc()).limit(1).correlate(Referral).scalar_subquery())
+    first_contact_at = of_this_referral(func.min(AuditEvent.at), AuditEvent.referral_id == Referral.id,
+                                        AuditEvent.event == FIRST_CONTACT)
+    delayed = of_this_referral(func.count(DelayedDay.id), DelayedDay.referral_id == Referral.id)
     selected = (
         select(Referral.id, Referral.received_at, Referral.kind, Referral.source, Referral.presenting_need,
                Referral.pathways_disposition, Referral.emas_category, Referral.route, Referral.urgency,
@@ -90,9 +103,8 @@ def query(period: Period, filters: Filters):
                Referral.date_of_birth, Referral.postcode,
                clock_state.label("clock_state"), first_contact_at.label("first_contact_at"),
                delayed.label("delayed"))
-        .select_from(Referral).outerjoin(Clock, Clock.id == latest_clock)
         .where(Referral.received_at >= period.start, Referral.received_at < period.end)
-        .order_by(Referral.received_at, Referral.id)
+        .order_by(Referral.received_at)
     )
     if filters.route:
         selected = selected.where(Referral.route == filters.route)
@@ -103,15 +115,15 @@ def query(period: Period, filters: Filters):
 
 def rows(period: Period, filters: Filters) -> Iterator[tuple]:
     """The extract's rows, in COLUMNS' order, as the cursor gives them."""
+    pseudonym = pseudonyms()
     result = db.session.execute(query(period, filters).execution_options(yield_per=YIELD_PER))
-    for r in result:
-        received = to_uk(r.received_at)
-        hours = (None if r.first_contact_at is None
-                 else round((r.first_contact_at - r.received_at).total_seconds() / 3600, 1))
-        yield (pseudonym(r.id), received.date(), received.hour, r.kind, r.source, r.presenting_need,
-               r.pathways_disposition, r.emas_category, r.route, r.urgency, r.state, r.pathway, r.hospital_ods,
-               r.sex, age_band(r.date_of_birth, received.date()), postcode_district(r.postcode), r.clock_state,
-               hours, r.delayed if r.kind == "discharge" else None)
+    for (referral_id, received_at, kind, source, need, disposition, category, route, urgency, state, pathway,
+         hospital, sex, born, postcode, clock_state, first_contact_at, delayed) in result:
+        received = to_uk(received_at)
+        hours = None if first_contact_at is None else round((first_contact_at - received_at).total_seconds() / 3600, 1)
+        yield (pseudonym(referral_id), received.date(), received.hour, kind, source, need, disposition, category,
+               route, urgency, state, pathway, hospital, sex, age_band(born, received.date()),
+               postcode_district(postcode), clock_state, hours, delayed if kind == "discharge" else None)
 
 
 def csv_lines(period: Period, filters: Filters) -> Iterator[str]:
