@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from rules.calendar import UK
 
 from ..clocks import now, uk_date
+from ..models import Referral
 
 DEFAULT_DAYS = 7
 LONGEST_DAYS = 732  # two years: beyond that, a period is a mistake rather than a question
@@ -60,3 +61,17 @@ class Filters:
 
     route: str | None = None
     source: str | None = None
+
+    @property
+    def any(self) -> bool:
+        return bool(self.route or self.source)
+
+    def on_referrals(self, route: bool = True, source: bool = True) -> list:
+        """The WHERE conditions on ``referrals`` these filters ask for (a table a
+        filter does not apply to passes False for it, and says so in its note)."""
+        found = []
+        if route and self.route:
+            found.append(Referral.route == self.route)
+        if source and self.source:
+            found.append(Referral.source == self.source)
+        return found
