@@ -96,21 +96,16 @@ def query(period: Period, filters: Filters):
     first_contact_at = of_this_referral(func.min(AuditEvent.at), AuditEvent.referral_id == Referral.id,
                                         AuditEvent.event == FIRST_CONTACT)
     delayed = of_this_referral(func.count(DelayedDay.id), DelayedDay.referral_id == Referral.id)
-    selected = (
+    return (
         select(Referral.id, Referral.received_at, Referral.kind, Referral.source, Referral.presenting_need,
                Referral.pathways_disposition, Referral.emas_category, Referral.route, Referral.urgency,
                Referral.state, Referral.pathway, Referral.hospital_ods, Referral.sex,
                Referral.date_of_birth, Referral.postcode,
                clock_state.label("clock_state"), first_contact_at.label("first_contact_at"),
                delayed.label("delayed"))
-        .where(Referral.received_at >= period.start, Referral.received_at < period.end)
+        .where(Referral.received_at >= period.start, Referral.received_at < period.end, *filters.on_referrals())
         .order_by(Referral.received_at)
     )
-    if filters.route:
-        selected = selected.where(Referral.route == filters.route)
-    if filters.source:
-        selected = selected.where(Referral.source == filters.source)
-    return selected
 
 
 def rows(period: Period, filters: Filters) -> Iterator[tuple]:
