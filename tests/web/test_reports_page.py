@@ -213,7 +213,7 @@ def test_with_nothing_decided_the_two_hour_figure_is_a_dash_not_a_failure(client
 def test_each_table_is_an_html_table_with_its_chart_beside_it(client, login_as):
     login_as("manager")
     page = text(client.get("/reports?from=20/11/2026&to=22/11/2026"))
-    table = re.search(r'<div class="report-table" id="test_by_day">(.*?)</table>', page, re.S).group(1)
+    table = re.search(r'<div class="report-table" id="table-test_by_day">(.*?)</table>', page, re.S).group(1)
     assert re.search(r'<caption [^>]*id="test_by_day-caption">Referrals per day \(test\)</caption>', table)
     assert [h for h in re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', table)] == ["Day", "EMAS", "GP"]
     assert re.findall(r'<th scope="row">([^<]*)</th>', table) == ["Fri 20 Nov 2026", "Sat 21 Nov 2026",
