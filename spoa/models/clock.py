@@ -14,6 +14,11 @@ class Clock(db.Model):
         db.Index("ix_clocks_next_due_at", "next_due_at",
                  sqlite_where=db.text("next_due_at IS NOT NULL"),
                  postgresql_where=db.text("next_due_at IS NOT NULL")),
+        # Clocks neither met nor cancelled (a few thousand of millions): what is
+        # overdue now, for the coordination centre's feed (migration 0016).
+        db.Index("ix_clocks_unstopped", "referral_id", "deadline",
+                 sqlite_where=db.text("met_at IS NULL AND cancelled_at IS NULL"),
+                 postgresql_where=db.text("met_at IS NULL AND cancelled_at IS NULL")),
     )
 
     id = db.Column(db.Integer, primary_key=True)
