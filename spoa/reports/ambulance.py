@@ -1,7 +1,123 @@
-"""Ambulance shift: (being built; see /work/wt/COMMON14.md)."""
+"""Ambulance shift: EMAS referrals by category (3, 4, 5) week by week, and what
+became of them, so the county can see ambulance work moving to the SPOA as its
+plan asks it to profile.
+
+An EMAS referral is one with source "emas" received in the period. Accepted: a
+service accepted it at some time (it has an ``accept`` event: it reached
+accepted, whatever it went on to). Redirected: it is redirected to 999 or ED
+now. Weeks are ISO weeks, Monday to Sunday in UK time.
+"""
+from collections import Counter
+
+from sqlalchemy import case, exists, func, select
+
+from ..extensions import db
+from ..models import AuditEvent, Referral
+from ..policy import current_policy
+from ..schemas.vocab import EMAS_CATEGORIES
 from .period import Filters, Period
-from .table import Section
+from .sql import uk_week
+from .table import Chart, Column, Section, Table
+
+SOURCE = "emas"
+FILTERS_NOTE = "The route filter narrows it to that route (now); the source filter does not apply (these are EMAS's)."
+
+
+def _counts(period: Period, filters: Filters) -> list[tuple]:
+    """(week, category, route, referrals, accepted, redirected): one aggregate."""
+    # Each referral's own events, by the index on referral_id (an IN over a year's
+    # acceptances would be hashed, or rescanned per row when too big to hash).
+    accepted = exists().where(AuditEvent.referral_id == Referral.id, AuditEvent.event == "accept")
+    week = uk_week(Referral.received_at)
+    query = (select(week, Referral.emas_category, Referral.route, func.count(),
+                    func.coalesce(func.sum(case((accepted, 1), else_=0)), 0),
+                    func.coalesce(func.sum(case((Referral.state == "redirected", 1), else_=0)), 0))
+             .where(Referral.source == SOURCE, Referral.received_at >= period.start,
+                    Referral.received_at < period.end, *filters.on_referrals(source=False))
+             .group_by(week, Referral.emas_category, Referral.route))
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+def _category_key(category) -> str:
+    return f"category_{category}"
+
+
+def _weekly(period: Period, rows: list[tuple]) -> Table:
+    by_week: dict = {}
+    for week, category, _route, count, accepted, redirected in rows:
+        tally = by_week.setdefault(week, Counter())
+        tally[category] += count
+        tally["all"] += count
+        tally["accepted"] += accepted
+        tally["redirected"] += redirected
+    lines = []
+    for monday in period.weeks:
+        tally = by_week.get(monday, Counter())
+        lines.append((monday, *(tally[c] for c in EMAS_CATEGORIES), tally["all"], tally["accepted"],
+                      tally["redirected"]))
+    return Table(
+        id="ambulance_weekly", title="EMAS referrals by category, week by week",
+        columns=(Column("week", "Week beginning", "date"),
+                 *(Column(_category_key(c), f"Category {c}") for c in EMAS_CATEGORIES),
+                 Column("referrals", "EMAS referrals"), Column("accepted", "Accepted by a service"),
+                 Column("redirected", "Redirected to 999 or ED")),
+        rows=tuple(lines),
+        chart=Chart("stacked_bar", x="week", series=tuple(_category_key(c) for c in EMAS_CATEGORIES),
+                    title="EMAS referrals by category, per week"),
+        note="EMAS referrals received in each ISO week (Monday to Sunday, UK time; the first and last weeks "
+             "count only the days in the period), by category. Accepted: a service accepted it (whatever "
+             "happened after); redirected: it is redirected to 999 or ED now. " + FILTERS_NOTE)
+
+
+def _by_category(rows: list[tuple]) -> Table:
+    tally: dict = {c: Counter() for c in EMAS_CATEGORIES}
+    for _week, category, _route, count, accepted, redirected in rows:
+        found = tally.setdefault(category, Counter())
+        found["referrals"] += count
+        found["accepted"] += accepted
+        found["redirected"] += redirected
+
+    def share(part, whole):
+        return None if not whole else round(100.0 * part / whole, 1)
+
+    lines = tuple((f"Category {c}" if c is not None else "No category", t["referrals"], t["accepted"],
+                   share(t["accepted"], t["referrals"]), t["redirected"], share(t["redirected"], t["referrals"]))
+                  for c, t in tally.items())
+    return Table(
+        id="ambulance_outcomes", title="What became of EMAS referrals, by category",
+        columns=(Column("category", "Category", "text"), Column("referrals", "EMAS referrals"),
+                 Column("accepted", "Accepted by a service"), Column("accepted_share", "Accepted (%)", "percent"),
+                 Column("redirected", "Redirected to 999 or ED"),
+                 Column("redirected_share", "Redirected (%)", "percent")),
+        rows=lines,
+        note="EMAS referrals received in the period. Accepted and redirected as in the weekly table (one "
+             "accepted and later redirected counts in both). " + FILTERS_NOTE)
+
+
+def _by_route(rows: list[tuple]) -> Table:
+    tally: dict = {}
+    for _week, category, route, count, _accepted, _redirected in rows:
+        found = tally.setdefault(route, Counter())
+        found[category] += count
+        found["all"] += count
+    routes = current_policy().routes
+    names = {r: (routes[r].name if r in routes else (r or "Not routed yet")) for r in tally}
+    lines = tuple((names[r], *(tally[r][c] for c in EMAS_CATEGORIES), tally[r]["all"])
+                  for r in sorted(tally, key=lambda r: (-tally[r]["all"], names[r])))
+    return Table(
+        id="ambulance_routes", title="EMAS referrals by route and category",
+        columns=(Column("route", "Route", "text"), *(Column(_category_key(c), f"Category {c}") for c in EMAS_CATEGORIES),
+                 Column("referrals", "EMAS referrals")),
+        rows=lines,
+        chart=Chart("stacked_bar", x="route", series=tuple(_category_key(c) for c in EMAS_CATEGORIES),
+                    title="EMAS referrals by route"),
+        note="EMAS referrals received in the period by the route they are on now (a supervisor's override "
+             "included), most first. " + FILTERS_NOTE)
 
 
 def section(period: Period, filters: Filters) -> Section:
-    return Section(id="ambulance", title="Ambulance shift", tables=())
+    rows = _counts(period, filters)
+    return Section(id="ambulance", title="Ambulance shift", tables=(_weekly(period, rows), _by_category(rows),
+                                                                     _by_route(rows)),
+                   note="Referrals from the ambulance service (EMAS) by category 3, 4 and 5: the shift of "
+                        "ambulance work to the SPOA.")

@@ -13,7 +13,13 @@ to, with the same meaning (and the tests run both).
     seconds_between(a, b)    a - b in seconds (two instants)
     days_between(a, b)       a - b in whole days (two dates)
     iso_date(text)           an ISO date held as text (a JSON field) as a date
+
+A percentile of whole numbers (days, say) can also be read off their counts:
+GROUP BY the value in the database, then percentile_of_counts, the same
+interpolation, so one query serves several groupings and their total.
 """
+from collections import Counter
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import Date, Float, Integer
@@ -168,11 +174,25 @@ class _SqlitePercentile:
     def finalize(self):
         if not self.values:
             return None
-        ordered = sorted(self.values)
-        position = (len(ordered) - 1) * float(self.fraction)
-        low = int(position)
-        high = min(low + 1, len(ordered) - 1)
-        return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+        return percentile_of_counts(Counter(self.values), self.fraction)
+
+
+def percentile_of_counts(counts: Mapping, fraction: float) -> float | None:
+    """percentile_cont of the values ``counts`` holds ({value: how many}), None of none."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    position = (total - 1) * float(fraction)
+    low = int(position)
+    below, low_value, high_value = 0, None, None
+    for value in sorted(counts):
+        below += counts[value]
+        if low_value is None and below > low:
+            low_value = value
+        if below > min(low + 1, total - 1):
+            high_value = value
+            break
+    return low_value + (high_value - low_value) * (position - low)
 
 
 def sqlite_functions(dbapi_connection) -> None:
