@@ -34,6 +34,7 @@ def two_hour_clock(row: Referral, met_after=None, **columns) -> Clock:
                   deadline=deadline, status="met" if met_at else "running", met_at=met_at, **columns)
     row.clocks.append(clock)
     if met_at:
+        row.first_contact_at = met_at  # (as services/events.py records it, beside its audit row)
         row.history.append(AuditEvent(at=met_at, actor_kind="user", actor_name="Test worker", event="first_contact",
                                       from_state="accepted", to_state="in_progress"))
     return clock

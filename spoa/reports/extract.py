@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 
 from ..clocks import age_in_years, now, to_uk
 from ..extensions import db
-from ..models import AuditEvent, Clock, DelayedDay, Referral
+from ..models import Clock, DelayedDay, Referral
 from . import downloads
 from .clock_outcome import outcome
 from .period import Filters, Period
@@ -86,23 +86,21 @@ def query(period: Period, filters: Filters):
     """One row per referral received in the period, in the order received (the
     received_at index gives them in that order, so the first rows come at once),
     with how its first-contact clock stands (the newest, should a route change
-    have started a second) and the facts counted from its history: each a
-    correlated lookup by index for that one referral, on both databases."""
+    have started a second), its first contact's time (the column kept for the
+    reports: migration 0017) and its delayed days: each a correlated lookup by
+    index for that one referral, on both databases."""
     def of_this_referral(column, *where):
         return select(column).where(*where).correlate(Referral).scalar_subquery()
 
     clock_state = (select(outcome(now())).where(Clock.referral_id == Referral.id, Clock.name == FIRST_CONTACT)
                    .order_by(Clock.id.desc()).limit(1).correlate(Referral).scalar_subquery())
-    first_contact_at = of_this_referral(func.min(AuditEvent.at), AuditEvent.referral_id == Referral.id,
-                                        AuditEvent.event == FIRST_CONTACT)
     delayed = of_this_referral(func.count(DelayedDay.id), DelayedDay.referral_id == Referral.id)
     return (
         select(Referral.id, Referral.received_at, Referral.kind, Referral.source, Referral.presenting_need,
                Referral.pathways_disposition, Referral.emas_category, Referral.route, Referral.urgency,
                Referral.state, Referral.pathway, Referral.hospital_ods, Referral.sex,
                Referral.date_of_birth, Referral.postcode,
-               clock_state.label("clock_state"), first_contact_at.label("first_contact_at"),
-               delayed.label("delayed"))
+               clock_state.label("clock_state"), Referral.first_contact_at, delayed.label("delayed"))
         .where(Referral.received_at >= period.start, Referral.received_at < period.end, *filters.on_referrals())
         .order_by(Referral.received_at)
     )

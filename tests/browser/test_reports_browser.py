@@ -17,8 +17,13 @@ from tests.report_page_data import REPORT, referral, two_hour_clock
 
 
 @pytest.fixture
-def manager(db, monkeypatch):
+def test_sections(monkeypatch):
+    """REPORT in place of the real sections: what the page does with any section."""
     monkeypatch.setattr(sections, "SECTIONS", (REPORT,))
+
+
+@pytest.fixture
+def manager(db):
     user = User(username="mona", role="manager")
     user.set_password(PASSWORD)
     db.session.add(user)
@@ -42,7 +47,7 @@ def sign_in(browser, live_server, **options):
 
 
 def test_a_manager_sees_the_two_hour_figure_charts_and_tables_and_downloads_the_csv(browser, live_server,
-                                                                                     manager):
+                                                                                     test_sections, manager):
     page = sign_in(browser, live_server)
     headline = page.locator("#headline-two_hour")
     assert "66.7%" in headline.inner_text() and "Target not met (national ambition 70%)" in headline.inner_text()
@@ -77,7 +82,7 @@ def test_a_manager_sees_the_two_hour_figure_charts_and_tables_and_downloads_the_
     page.context.close()
 
 
-def test_the_reports_page_works_without_javascript(browser, live_server, manager):
+def test_the_reports_page_works_without_javascript(browser, live_server, test_sections, manager):
     page = sign_in(browser, live_server, java_script_enabled=False)
     assert page.get_by_role("img", name="Outcomes (test)").is_visible()
     page.fill("#from", "31/02/2026")
@@ -85,3 +90,12 @@ def test_the_reports_page_works_without_javascript(browser, live_server, manager
     page.locator(".error-summary").wait_for()
     assert "Enter the start date as day/month/year" in page.locator("#from-error").inner_text()
     page.context.close()
+
+
+def test_shot(browser, live_server, manager):
+    page = sign_in(browser, live_server)
+    page.set_viewport_size({"width": 1100, "height": 900})
+    height = page.evaluate("document.body.scrollHeight")
+    for n, top in enumerate(range(0, height, 2000)):
+        page.screenshot(path=f"/tmp/real-{n}.png", clip={"x": 0, "y": top, "width": 1100, "height": min(2000, height - top)}, full_page=True)
+    open("/tmp/rep-page-real.html", "w").write(page.content())
