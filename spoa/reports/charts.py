@@ -19,8 +19,11 @@ from markupsafe import Markup, escape
 
 from .table import Table
 
-WIDTH, HEIGHT = 720, 300
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 56
+WIDTH, PLOT_HEIGHT = 720, 230
+LEFT, RIGHT, TOP = 56, 12, 12
+CHAR = 6.5  # the width of a 12px label's character, near enough, in the chart's units
+LONGEST_LABEL = 28  # characters of a category shown; the table has it whole
+WIDEST_BAR = 48  # a chart of one or two categories is not one slab
 PALETTE = 10  # spoa.css: .chart__s0 ... .chart__s9, each 3:1 or more against white
 MOST_LABELS = 14  # x labels shown at most; the rest are in the table
 KIND_WORDS = {"bar": "Bar chart", "stacked_bar": "Stacked bar chart", "line": "Line chart"}
@@ -45,8 +48,11 @@ def draw(table: Table) -> Drawing | None:
     else:
         tallest = max((x for _, _, values in series for x in values if x is not None), default=0)
     top, step = (100.0, 20.0) if percent else _scale(tallest)
+    labels = _Labels(categories, (WIDTH - LEFT - RIGHT) / max(len(categories), 1))
     plot = _Plot(len(categories), top)
-    parts = [_axes(plot, top, step, percent), _x_labels(plot, categories)]
+    height = TOP + PLOT_HEIGHT + labels.depth
+    left = labels.overhang(plot)  # a slanted first label reaching past the left edge: widen the view for it
+    parts = [_axes(plot, top, step, percent), labels.svg(plot)]
     if chart.kind == "line":
         parts += [_line(plot, n, values) for n, (_, _, values) in enumerate(series)]
     elif chart.kind == "stacked_bar":
@@ -60,7 +66,7 @@ def draw(table: Table) -> Drawing | None:
             "The figures are in the table beside it.")
     ident = f"chart-{table.id}"
     svg = Markup(
-        f'<svg class="chart__svg" role="img" viewBox="0 0 {WIDTH} {HEIGHT}" focusable="false" '
+        f'<svg class="chart__svg" role="img" viewBox="{-left:.0f} 0 {WIDTH + left:.0f} {height:.0f}" focusable="false" '
         f'aria-labelledby="{ident}-title {ident}-desc" xmlns="http://www.w3.org/2000/svg">'
         f'<title id="{ident}-title">{escape(title)}</title><desc id="{ident}-desc">{escape(desc)}</desc>'
         + "".join(parts) + "</svg>")
@@ -96,7 +102,7 @@ def _scale(tallest: float) -> tuple[float, float]:
 class _Plot:
     def __init__(self, count: int, top: float):
         self.count, self.top = max(count, 1), top or 1.0
-        self.width, self.height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+        self.width, self.height = WIDTH - LEFT - RIGHT, PLOT_HEIGHT
         self.slot = self.width / self.count
 
     def x(self, index: int) -> float:
@@ -124,26 +130,47 @@ def _axes(plot: _Plot, top: float, step: float, percent: bool) -> str:
     return "".join(lines)
 
 
-def _x_labels(plot: _Plot, categories: list[str]) -> str:
-    every = -(-len(categories) // MOST_LABELS)  # ceil: 24 hours -> every 2nd, 365 days -> every 27th
-    longest = max((len(c) for c in categories[::every]), default=0)
-    slanted = longest * 7 > plot.slot * every  # wider than its room: slant it rather than overlap
-    out = []
-    for index in range(0, len(categories), every):
-        x, y = plot.x(index), TOP + plot.height + 16
-        text = escape(categories[index] if len(categories[index]) <= 18 else categories[index][:17] + "…")
-        if slanted:
-            out.append(f'<text class="chart__tick chart__tick--x" x="{x:.1f}" y="{y:.1f}" text-anchor="end" '
-                       f'transform="rotate(-30 {x:.1f} {y:.1f})">{text}</text>')
-        else:
-            out.append(f'<text class="chart__tick chart__tick--x" x="{x:.1f}" y="{y:.1f}" text-anchor="middle">{text}</text>')
-    return "".join(out)
+class _Labels:
+    """The categories under the x axis: at most MOST_LABELS of them (a year of days
+    shows every 27th), level where they fit their room, slanted where they do not,
+    with the chart made deep enough for them."""
+
+    def __init__(self, categories: list[str], slot: float):
+        self.every = -(-len(categories) // MOST_LABELS)  # ceil: 24 hours -> every 2nd
+        room = max(LONGEST_LABEL, int(slot * self.every / CHAR))  # a label with room to spare is shown whole
+        self.shown = [(i, _short(categories[i], room)) for i in range(0, len(categories), self.every)]
+        longest = max((len(text) for _, text in self.shown), default=0)
+        self.slanted = longest * CHAR > slot * self.every
+        # A 30-degree slant drops a label by half its length.
+        self.depth = 28 + (longest * CHAR * 0.5 if self.slanted else 0)
+
+    def overhang(self, plot: "_Plot") -> float:
+        """How far the slanted labels reach left of the chart's edge (cos 30 of their length)."""
+        if not self.slanted:
+            return 0.0
+        return max([0.0] + [len(text) * CHAR * 0.87 - plot.x(index) + 4 for index, text in self.shown])
+
+    def svg(self, plot: "_Plot") -> str:
+        out, y = [], TOP + plot.height + 16
+        for index, text in self.shown:
+            x = plot.x(index)
+            if self.slanted:
+                out.append(f'<text class="chart__tick chart__tick--x" x="{x:.1f}" y="{y:.1f}" text-anchor="end" '
+                           f'transform="rotate(-30 {x:.1f} {y:.1f})">{escape(text)}</text>')
+            else:
+                out.append(f'<text class="chart__tick chart__tick--x" x="{x:.1f}" y="{y:.1f}" '
+                           f'text-anchor="middle">{escape(text)}</text>')
+        return "".join(out)
+
+
+def _short(text: str, room: int) -> str:
+    return text if len(text) <= room else text[:room - 1] + "…"
 
 
 def _bars(plot: _Plot, series: list[list]) -> str:
     """Bars side by side in each category's slot, one per series."""
-    inner = plot.slot * 0.8
-    width = inner / max(len(series), 1)
+    width = min(plot.slot * 0.8 / max(len(series), 1), WIDEST_BAR)
+    inner = width * len(series)
     out = []
     for n, values in enumerate(series):
         for index, value in enumerate(values):
@@ -158,7 +185,7 @@ def _bars(plot: _Plot, series: list[list]) -> str:
 
 def _stacked(plot: _Plot, series: list[list]) -> str:
     """One bar per category, the series piled in order, a white line between them."""
-    width = plot.slot * 0.7
+    width = min(plot.slot * 0.7, WIDEST_BAR)
     out = []
     for index in range(plot.count):
         total = 0.0

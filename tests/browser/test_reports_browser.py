@@ -92,10 +92,21 @@ def test_the_reports_page_works_without_javascript(browser, live_server, test_se
     page.context.close()
 
 
-def test_shot(browser, live_server, manager):
+
+def test_a_manager_sees_the_week_s_demand_and_two_hour_performance_and_downloads_the_csv(browser, live_server,
+                                                                                         manager):
+    """The real sections: what the county asked for, in one page."""
     page = sign_in(browser, live_server)
-    page.set_viewport_size({"width": 1100, "height": 900})
-    height = page.evaluate("document.body.scrollHeight")
-    for n, top in enumerate(range(0, height, 2000)):
-        page.screenshot(path=f"/tmp/real-{n}.png", clip={"x": 0, "y": top, "width": 1100, "height": min(2000, height - top)}, full_page=True)
-    open("/tmp/rep-page-real.html", "w").write(page.content())
+    assert "Target not met (national ambition 70%)" in page.locator("#headline-two_hour").inner_text()
+    demand = page.get_by_role("table", name="Referrals per day, by source")
+    assert demand.locator("tbody tr").count() == 7
+    assert page.locator("#table-demand_by_day svg[role=img]").is_visible()
+    assert page.locator("#table-performance_clocks svg[role=img]").is_visible()
+    assert page.locator("#table-flow_decline_reasons").count() == 0  # staff's free text: not a manager's
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download ‘Referrals per day, by source’ (CSV)").click()
+    assert info.value.suggested_filename.startswith("spoa-demand_by_day-")
+    header, *rows = list(csv.reader(io.StringIO(open(info.value.path(), encoding="utf-8").read())))
+    total = header.index("All referrals")
+    assert len(rows) == 7 and sum(int(r[total]) for r in rows) == 3
+    page.context.close()

@@ -17,10 +17,12 @@ from spoa.extensions import db as _db
 from spoa.models import AccessEvent, AuditEvent, DelayedDay, Service, User
 from spoa.reports import extract, sections
 from spoa.reports.period import LONGEST_DAYS
+from spoa.schemas.reports import load_query
 from tests.report_page_data import REPORT, referral, two_hour_clock
 
 from .conftest import csrf_token
 
+REAL_SECTIONS = sections.SECTIONS  # (before any test puts REPORT in their place)
 # Tuesday 24 November 2026, noon in the UK (GMT): "today" for every test here.
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
 # A patient whose every identifier is distinctive, planted in every column that holds one.
@@ -244,6 +246,37 @@ def test_free_text_tables_are_for_supervisors_and_admins_never_managers(client, 
     assert "Quargleton&#39;s daughter" in text(client.get("/reports"))
     download = client.get("/reports/test_decline_reasons.csv")
     assert download.status_code == 200 and "Quargleton's daughter" in text(download)
+
+
+def test_the_real_sections_render_and_keep_staff_free_text_from_managers(client, login_as, db, monkeypatch):
+    monkeypatch.setattr(sections, "SECTIONS", REAL_SECTIONS)
+    _crisis(met=3, breached=1)
+    row = referral(datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc))
+    row.history.append(AuditEvent(at=NOW, actor_kind="user", actor_name="Colin", event="decline",
+                                  reason="Zebedee Quargleton's daughter is with him", detail={"service": "crisis_response"},
+                                  from_state="offered", to_state="in_review"))
+    db.session.commit()
+    built = sections.build(load_query({})[0])
+    ids = [t.id for s in built for t in s.tables]
+    assert "flow_decline_reasons" in ids and len(ids) > 10
+
+    login_as("manager", username="mona")
+    page = text(client.get("/reports"))
+    for section in built:
+        assert f'id="section-{section.id}-title">{section.title}</h2>' in page
+    assert "Target met (national ambition 70%)" in _headline(page)
+    assert 'id="table-flow_decline_reasons"' not in page and "Quargleton" not in page
+    assert client.get("/reports/flow_decline_reasons.csv").status_code == 404
+    for table_id in ids:
+        if table_id != "flow_decline_reasons":
+            assert f'id="table-{table_id}"' in page
+            response = client.get(f"/reports/{table_id}.csv")
+            assert response.status_code == 200 and response.mimetype == "text/csv", table_id
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+
+    login_as("supervisor", username="sian")
+    assert 'id="table-flow_decline_reasons"' in text(client.get("/reports"))
+    assert "Quargleton's daughter" in text(client.get("/reports/flow_decline_reasons.csv"))
 
 
 # --- CSV of each table -----------------------------------------------------------------------------
