@@ -41,7 +41,7 @@ COLUMNS = (
     "disposition", "emas_category", "route", "urgency", "state", "pathway", "hospital_ods", "sex",
     "age_band", "postcode_district", "first_contact_clock", "hours_to_first_contact", "delayed_days",
 )
-# (lowest age, band): the bands the county's returns use.
+# (lowest age, band), oldest first: the five bands the commissioner asked for, age on the day received.
 AGE_BANDS = ((85, "85 and over"), (75, "75 to 84"), (65, "65 to 74"), (18, "18 to 64"), (0, "0 to 17"))
 FIRST_CONTACT = "first_contact"  # the clock (clocks.yaml) and the lifecycle event that meets it
 YIELD_PER = 1000  # rows fetched from the cursor at a time
