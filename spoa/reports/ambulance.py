@@ -9,7 +9,7 @@ now. Weeks are ISO weeks, Monday to Sunday in UK time.
 """
 from collections import Counter
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import case, exists, func, or_, select
 
 from ..extensions import db
 from ..models import AuditEvent, Referral
@@ -20,14 +20,19 @@ from .sql import uk_week
 from .table import Chart, Column, Section, Table
 
 SOURCE = "emas"
+# spoa/lifecycle.py: a community referral reaches these only through accept (a simple
+# discharge closes to completed unaccepted, but EMAS sends no discharges).
+ACCEPTED_OR_LATER = ("accepted", "in_progress", "completed")
 FILTERS_NOTE = "The route filter narrows it to that route (now); the source filter does not apply (these are EMAS's)."
 
 
 def _counts(period: Period, filters: Filters) -> list[tuple]:
     """(week, category, route, referrals, accepted, redirected): one aggregate."""
-    # Each referral's own events, by the index on referral_id (an IN over a year's
-    # acceptances would be hashed, or rescanned per row when too big to hash).
-    accepted = exists().where(AuditEvent.referral_id == Referral.id, AuditEvent.event == "accept")
+    # A referral in one of these states was accepted (the only ways in pass through
+    # accepted); for the rest, its own events say, by the index on referral_id (an IN
+    # over a year's acceptances would be hashed, or rescanned per row if too big to hash).
+    accepted = or_(Referral.state.in_(ACCEPTED_OR_LATER),
+                   exists().where(AuditEvent.referral_id == Referral.id, AuditEvent.event == "accept"))
     week = uk_week(Referral.received_at)
     query = (select(week, Referral.emas_category, Referral.route, func.count(),
                     func.coalesce(func.sum(case((accepted, 1), else_=0)), 0),
