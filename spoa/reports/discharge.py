@@ -170,12 +170,15 @@ def _reason_table(period: Period, filters: Filters) -> Table:
 
 
 def _hospital_table(period: Period, filters: Filters) -> Table:
-    grouped = (select(Referral.hospital_ods.label("ods"), func.count().label("days"),
-                      func.count(func.distinct(DelayedDay.referral_id)).label("patients"),
-                      func.coalesce(func.sum(case((DelayedDay.reason.is_(None), 1), else_=0)), 0).label("unexplained"))
-               .select_from(DelayedDay).join(Referral, Referral.id == DelayedDay.referral_id)
-               .where(Referral.kind == "discharge", *_delayed(period, filters)).group_by(Referral.hospital_ods)
-               .subquery())
+    # Each patient's days first (a few per patient), so only the patients are joined to their referral.
+    per_patient = (select(DelayedDay.referral_id, func.count().label("days"),
+                          func.sum(case((DelayedDay.reason.is_(None), 1), else_=0)).label("unexplained"))
+                   .where(DelayedDay.day >= period.first, DelayedDay.day <= period.last)
+                   .group_by(DelayedDay.referral_id).subquery())
+    grouped = (select(Referral.hospital_ods.label("ods"), func.sum(per_patient.c.days).label("days"),
+                      func.count().label("patients"), func.sum(per_patient.c.unexplained).label("unexplained"))
+               .select_from(per_patient).join(Referral, Referral.id == per_patient.c.referral_id)
+               .where(*filters.on_referrals()).group_by(Referral.hospital_ods).subquery())
     # The hospital's name as a discharge from it gave it: one row each (the kind and hospital
     # index), after grouping, rather than reading every delayed day's discharge section.
     named = aliased(Referral)
@@ -183,7 +186,7 @@ def _hospital_table(period: Period, filters: Filters) -> Table:
             .where(named.kind == "discharge", named.hospital_ods == grouped.c.ods).limit(1).scalar_subquery())
     query = (select(grouped.c.ods, name, grouped.c.days, grouped.c.patients, grouped.c.unexplained)
              .order_by(grouped.c.days.desc(), grouped.c.ods))
-    rows = tuple((ods or "", hospital or ods or "", days, patients, days - unexplained, unexplained)
+    rows = tuple((ods or "", hospital or ods or "", int(days), patients, int(days - unexplained), int(unexplained))
                  for ods, hospital, days, patients, unexplained in db.session.execute(query))
     return Table(
         id="discharge_delays_by_hospital", title="Delayed days by hospital",
