@@ -111,7 +111,8 @@ def _by_route(rows: list[tuple]) -> Table:
                   for r in sorted(tally, key=lambda r: (-tally[r]["all"], names[r])))
     return Table(
         id="ambulance_routes", title="EMAS referrals by route and category",
-        columns=(Column("route", "Route", "text"), *(Column(_category_key(c), f"Category {c}") for c in EMAS_CATEGORIES),
+        columns=(Column("route", "Route", "text"),
+                 *(Column(_category_key(c), f"Category {c}") for c in EMAS_CATEGORIES),
                  Column("referrals", "EMAS referrals")),
         rows=lines,
         chart=Chart("stacked_bar", x="route", series=tuple(_category_key(c) for c in EMAS_CATEGORIES),
