@@ -26,6 +26,7 @@ handler while another greenlet of the same process holds the write lock.
 """
 import multiprocessing
 import os
+import tempfile
 
 
 def _env(name, default):
@@ -44,11 +45,47 @@ timeout = int(_env("WEB_TIMEOUT", "30"))  # a worker silent this long (a stuck c
 graceful_timeout = int(_env("WEB_GRACEFUL_TIMEOUT", "10"))  # open streams end at a stop after this
 keepalive = int(_env("WEB_KEEPALIVE", "5"))
 accesslog = _env("WEB_ACCESS_LOG", "-")  # "-": stdout; the app never puts patient details in a URL
+# gunicorn's own access line, ending with the request's id: it joins the app's log lines of that request.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms request_id=%({x-request-id}o)s'
 errorlog = "-"
 loglevel = _env("WEB_LOG_LEVEL", "info")
 # Behind a proxy that terminates TLS, list its address here (see the README's production notes).
 forwarded_allow_ips = _env("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
+# App log lines: JSON (spoa/config.py's default; LOG_FORMAT=text for a person at a terminal).
+
+_made_here = []  # a metrics directory on_starting made, removed on_exit
+
+
+def on_starting(server):
+    """In the master, once, before any worker is forked (and so before any imports
+    prometheus_client, which reads this at import): per-process metrics (triage and
+    request durations) go to files in PROMETHEUS_MULTIPROC_DIR, one set per worker,
+    which /metrics sums, so whichever worker answers a scrape answers for all.
+    Unset, a directory of this server's own (removed at exit). Emptied first: a
+    previous run's files would be summed in as if its workers were alive."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not path:
+        path = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="spoa-metrics-")
+        _made_here.append(path)
+    os.makedirs(path, exist_ok=True)
+    for name in os.listdir(path):
+        if name.endswith(".db"):
+            os.unlink(os.path.join(path, name))
+
+
+def on_exit(server):
+    import shutil
+
+    for path in _made_here:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def child_exit(server, worker):
+    """A worker gone: its live gauges leave the sums (its histograms stay: what it observed happened)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def post_fork(server, worker):

@@ -1,6 +1,4 @@
 """SPOA: the single point of access for urgent community and intermediate care."""
-import logging
-
 from flask import Flask
 
 from .config import Config
@@ -21,11 +19,11 @@ def create_app(config=None) -> Flask:
     app.json.sort_keys = False  # answer in the schema's order: id and reference first
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set: see README (the run script makes one).")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # transitions logs every transition at INFO; our audit rows already say it.
-    logging.getLogger("transitions").setLevel(logging.WARNING)
+    from . import logs
 
-    from . import api, database, policy, redis_store
+    logs.configure(app.config["LOG_FORMAT"])  # json lines or text, each with the ids in hand
+
+    from . import api, database, policy, redis_store, request_ids
     from .api import problems
     from .cli import register_cli
     from .extensions import db, migrate
@@ -34,6 +32,10 @@ def create_app(config=None) -> Flask:
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True)
     with app.app_context():
         database.configure_engine(db.engine)
+    request_ids.init_app(app)  # first: every later hook's log lines carry the request's id
+    from . import metrics
+
+    metrics.init_app(app)  # /metrics, and each request's duration (timed from here)
     policy.init_app(app)
     redis_store.init_app(app)
     from .live import publish

@@ -104,6 +104,12 @@ class Config:
         # How often the delayed-days sweep looks for discharges with no reason for
         # today (it alerts only from discharge.yaml's delay_alert_at, each once a day).
         self.DELAY_SWEEP_EVERY_SECONDS = int(env.get("DELAY_SWEEP_EVERY_SECONDS", "60"))  # None: rules/policy in the repo
+        # Log lines: json (one JSON object a line, with request_id, job_id and referral_id
+        # fields; the default, as production wants) or text (a person reading a terminal).
+        self.LOG_FORMAT = env.get("LOG_FORMAT", "json")
+        # /metrics (spoa/metrics): set, a scrape must send "Authorization: Bearer <token>";
+        # unset, only a direct loopback request (no proxy's forwarding header) is answered.
+        self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
         self.TESTING = False
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
@@ -131,3 +137,5 @@ class TestConfig(Config):
     def __init__(self, env=None):
         super().__init__(env)
         self.TESTING = True
+        # Test output is read by people: text, unless a test asks for JSON.
+        self.LOG_FORMAT = (os.environ if env is None else env).get("LOG_FORMAT", "text")

@@ -30,7 +30,13 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader that never writes (READ_ONLY, spoa/replay) takes no write lock: a
+        # deferred BEGIN, so intake goes on writing while a replay reads for a minute.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+# The execution option a read-only connection carries (spoa/replay/read_only.py).
+READ_ONLY = "spoa_read_only"
 
 
 def is_postgresql(session) -> bool:

@@ -19,11 +19,22 @@ FALLBACK_BUDGET_SECONDS = 10.0
 _fallback = threading.Lock()
 
 
+def _in_job():
+    """The RQ job in hand, on every log line it writes (none when run outside a
+    worker: the command line's pass, the ticker's without Redis)."""
+    from rq import get_current_job
+
+    from spoa.safe_log import bound
+
+    job = get_current_job()
+    return bound(job_id=job.id if job is not None else None)
+
+
 def chase_clock(clock_id: int) -> int:
     """Warn, breach or escalate one clock at its due instant."""
     from .reconciler import advance_one
 
-    with job_app().app_context():
+    with _in_job(), job_app().app_context():
         return advance_one(clock_id)
 
 
@@ -31,7 +42,7 @@ def deliver() -> int:
     """One delivery pass (claim, send outside any transaction, record each attempt)."""
     from spoa.services.delivery import deliver_due
 
-    with job_app().app_context():
+    with _in_job(), job_app().app_context():
         return deliver_due()
 
 
@@ -47,7 +58,7 @@ def reconcile(deliver_here: bool = False) -> dict:
     from .reconciler import advance_due, upcoming
 
     app = job_app()
-    with app.app_context():
+    with _in_job(), app.app_context():
         advanced = advance_due()
         ahead = upcoming(timedelta(seconds=app.config["SCHEDULE_AHEAD_SECONDS"]))
         scheduled = scheduling.schedule_chases(ahead)
@@ -55,8 +66,8 @@ def reconcile(deliver_here: bool = False) -> dict:
             delivery = deliver_due()
         else:
             delivery = request_delivery(app) if any_due() else None
-    if advanced:
-        log.info("reconcile advanced=%s scheduled=%s delivery=%s", advanced, scheduled, delivery)
+        if advanced:
+            log.info("reconcile advanced=%s scheduled=%s delivery=%s", advanced, scheduled, delivery)
     return {"advanced": advanced, "scheduled": scheduled, "delivery": delivery}
 
 
@@ -69,14 +80,14 @@ def sweep_delays(deliver_here: bool = False) -> dict:
     from spoa.services.delivery import any_due, deliver_due
 
     app = job_app()
-    with app.app_context():
+    with _in_job(), app.app_context():
         alerted = sweep()
         if deliver_here:
             delivery = deliver_due()
         else:
             delivery = request_delivery(app) if alerted and any_due() else None
-    if alerted:
-        log.info("delay sweep alerted=%s delivery=%s", alerted, delivery)
+        if alerted:
+            log.info("delay sweep alerted=%s delivery=%s", alerted, delivery)
     return {"alerted": alerted, "delivery": delivery}
 
 

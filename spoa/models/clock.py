@@ -24,6 +24,13 @@ class Clock(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     referral_id = db.Column(db.Uuid, db.ForeignKey("referrals.id"), nullable=False, index=True)
     name = db.Column(db.String(32), nullable=False)
+    # The route it was started for: a 2-hour clock breached and then re-routed is
+    # still a crisis response breach (reports count by this, not the referral's
+    # route now). None only on clocks made before migration 0017 had no route.
+    route = db.Column(db.String(32), nullable=True)
+    # Its referral's receipt, copied: a report's period selects and groups clocks
+    # without joining every one to its referral (a year is millions of clocks).
+    received_at = db.Column(UTCDateTime, nullable=True, index=True)
     counts = db.Column(db.String(16), nullable=False)  # 24/7 | working_hours
     met_by = db.Column(JSON, nullable=False, default=list)  # lifecycle events that meet it
     started_at = db.Column(UTCDateTime, nullable=False)

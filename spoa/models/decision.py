@@ -8,6 +8,8 @@ from .types import UTCDateTime
 
 class TriageDecision(db.Model):
     __tablename__ = "triage_decisions"
+    # Reports: overrides (and rules decisions) made in a period.
+    __table_args__ = (db.Index("ix_triage_decisions_kind_created_at", "kind", "created_at"),)
 
     id = db.Column(db.Integer, primary_key=True)
     referral_id = db.Column(db.Uuid, db.ForeignKey("referrals.id"), nullable=False, index=True)

@@ -95,6 +95,9 @@ class Referral(db.Model):
     pathway = db.Column(db.Integer, nullable=True)  # the pathway of the route set (None: a person decides)
     readiness_withdrawn_at = db.Column(UTCDateTime, nullable=True)
     discharged_at = db.Column(UTCDateTime, nullable=True)  # the patient left hospital
+    # When the service first made contact (the first first_contact event's own time,
+    # services/events.py): time to first contact is a report's figure on every route.
+    first_contact_at = db.Column(UTCDateTime, nullable=True)
 
     decisions = db.relationship(
         "TriageDecision", back_populates="referral", order_by="TriageDecision.id",

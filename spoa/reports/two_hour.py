@@ -21,7 +21,10 @@ def counts(period: Period, filters: Filters | None = None) -> dict[str, int]:
     filters = filters or Filters()
     state = outcome(now()).label("outcome")
     query = (select(state, func.count()).select_from(Clock).join(Referral, Referral.id == Clock.referral_id)
-             .where(Clock.name == CLOCK, Referral.route == ROUTE,
+             # A clock is written at its referral's receipt or later: the created_at bound lets
+             # an index find a short period's clocks without reading every clock. (Not
+             # started_at: a welfare check counts from a discharge that may precede receipt.)
+             .where(Clock.name == CLOCK, Referral.route == ROUTE, Clock.created_at >= period.start,
                     Referral.received_at >= period.start, Referral.received_at < period.end)
              .group_by(state))
     if filters.source:

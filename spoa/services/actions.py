@@ -8,6 +8,7 @@ from ..extensions import db
 from ..lifecycle import Actor, LifecycleError, check_event
 from ..models import Referral
 from ..policy import current_policy
+from ..safe_log import bound
 from ..clocks import now
 from . import chasing, deadlines, delays, discharge, duty, flags
 from .events import record_event
@@ -70,6 +71,14 @@ def apply_event(referral: Referral, event: str, actor: Actor, *, reason: str | N
     refused is rolled back whole: nothing it touched (an organisation's place
     included) is kept. ``service``: reassign's organisation; ``at``: when the
     patient left hospital (discharged); ``discharge_ready_date``: ready_again's new DRD."""
+    with bound(referral_id=referral.id):
+        return _apply_event(referral, event, actor, reason=reason, expected_version=expected_version,
+                            route=route, urgency=urgency, service=service, at=at,
+                            discharge_ready_date=discharge_ready_date)
+
+
+def _apply_event(referral, event, actor, *, reason, expected_version, route, urgency, service, at,
+                 discharge_ready_date) -> Referral:
     reason = reason.strip() if reason else None
     _only_for(event, at=(at, "discharged"), discharge_ready_date=(discharge_ready_date, "ready_again"))
     extra = {"at": at, "discharge_ready_date": discharge_ready_date}

@@ -21,6 +21,7 @@ from ..clocks import add_duration, elapsed, point_in_window
 from ..extensions import db
 from ..models import ClockEffect, Notification, NotificationChannel
 from ..policy import current_policy, current_working_hours
+from ..safe_log import bound
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +181,11 @@ def advance(clock, at) -> list[ClockEffect]:
     if not clock.is_running:
         clock.next_due_at = None
         return []
+    with bound(referral_id=clock.referral_id):  # a pass advances many referrals' clocks: say whose
+        return _advance(clock, at)
+
+
+def _advance(clock, at) -> list[ClockEffect]:
     recorded = {(e.kind, e.level) for e in clock.effects}
     passed = due_thresholds(clock, recorded, at)
     recorded.update((t.kind, t.level) for t in passed)

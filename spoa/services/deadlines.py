@@ -36,9 +36,11 @@ def from_receipt(route: str, urgency: str, received, kind: str = "community", dr
             if t.starts_from == "receipt" and (t.duration or t.ends_on_drd) and (drd is not None or not t.ends_on_drd)]
 
 
-def _new_clock(referral, target, start) -> Clock:
+def _new_clock(referral, target, start, route: str | None = None) -> Clock:
+    """``route``: the route the clock runs for (default the referral's), kept on the
+    clock so a report counts it under that route even after a re-route."""
     clock = Clock(
-        name=target.name, counts=target.counts, met_by=list(target.met_by),
+        name=target.name, route=route or referral.route, received_at=referral.received_at, counts=target.counts, met_by=list(target.met_by),
         started_at=start, deadline=_deadline(referral, target, start), status="running",
         effects=[],  # known empty: answering for a new clock costs no query
     )
@@ -96,7 +98,7 @@ def start_review_clock(referral) -> None:
     policy = current_policy()
     for target in _targets(referral, policy.review_route):
         if target.name == "triage":
-            _new_clock(referral, target, now())
+            _new_clock(referral, target, now(), route=policy.review_route)
 
 
 def on_event(referral, event: str, at=None) -> None:

@@ -37,6 +37,7 @@ from ..clocks import now
 from ..database import is_postgresql
 from ..extensions import db
 from ..models import ClockEffect, DeliveryAttempt, Notification
+from ..safe_log import bound
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -230,6 +231,11 @@ def _record(claimed: dict, error: str | None) -> None:
     n = _still_ours(claimed)
     if n is None:
         return
+    with bound(referral_id=n.referral_id):
+        _record_attempt(n, error)
+
+
+def _record_attempt(n: Notification, error: str | None) -> None:
     at = now()
     n.attempts += 1
     n.delivery_attempts.append(DeliveryAttempt(at=at, ok=error is None, error=error))

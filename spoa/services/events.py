@@ -17,6 +17,8 @@ def record_event(referral, event: str, actor: Actor, reason: str | None = None,
                        detail=detail)
     outcomes.on_event(referral, row, actor.kind)  # the sender is told, if this is an outcome for them
     deadlines.on_event(referral, event, at=at)
+    if event == "first_contact" and referral.first_contact_at is None:
+        referral.first_contact_at = at or now()  # the first, when it happened (reports' time to first contact)
     if after in CLOSED_STATES:
         deadlines.cancel_all(referral)
         referral.waiting_for = None  # a closed referral waits for nothing (flags.py)

@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -19,6 +20,8 @@ from ..clocks import now, receipt
 from ..extensions import db
 from .. import audit
 from ..lifecycle import Actor
+from ..metrics.events import TRIAGE_SECONDS
+from ..safe_log import bound
 from ..models import Referral
 from ..schemas.intake import DischargeSchema, receipt_max_age
 from .triage import triage_by_rules
@@ -104,13 +107,13 @@ def _discharge_columns(data: dict) -> dict:
     }
 
 
-def _build(data: dict, *, fingerprint, actor, client_id, user_id, idempotency_key, channel,
+def _build(data: dict, *, referral_id, fingerprint, actor, client_id, user_id, idempotency_key, channel,
            nhs_number_check_failed) -> Referral:
     at = now()
     sender_time = data.get("received_at")
     patient = dict(data["patient"])
     referral = Referral(
-        id=uuid.uuid4(),  # now, not at flush: clock effects made at intake carry it
+        id=referral_id,  # now, not at flush: clock effects made at intake carry it
         reference=new_reference(), source=data["source"], source_reference=data["source_reference"],
         api_client_id=client_id, created_by_user_id=user_id, idempotency_key=idempotency_key,
         content_hash=fingerprint, channel=channel, created_at=at, updated_at=at,
@@ -130,7 +133,9 @@ def _build(data: dict, *, fingerprint, actor, client_id, user_id, idempotency_ke
     # of the history: who sent it, and when it was received.
     audit.record(actor, "receive", referral=referral, to_state="received",
                  detail={"channel": channel, "source": data["source"]})
+    started = time.perf_counter()
     triage_by_rules(referral, Actor.system())
+    TRIAGE_SECONDS.labels(referral.route or "none").observe(time.perf_counter() - started)
     return referral
 
 
@@ -144,27 +149,40 @@ def receive_referral(data: dict, *, actor: Actor, client_id: int | None = None,
     their own unique constraints, together with the referral."""
     fingerprint = content_hash(data)
     for _ in range(REFERENCE_ATTEMPTS):
-        # Insert first, look up only on a unique-constraint failure: a new
-        # referral (the common case) costs no extra query.
-        referral = _build(
-            data, fingerprint=fingerprint, actor=actor, client_id=client_id, user_id=user_id,
-            idempotency_key=idempotency_key, channel=channel,
-            nhs_number_check_failed=nhs_number_check_failed,
-        )
-        db.session.add(referral)
-        if with_referral is not None:
-            with_referral(referral)
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            # A retry, concurrent or not, of a stored referral; or else the random
-            # reference collided and the next pass draws another.
-            existing, key_kind = _find_existing(
-                data["source"], data["source_reference"], client_id, idempotency_key)
-            if existing is not None:
-                return _replay(existing, key_kind, fingerprint)
-            continue
-        log.info("referral received referral_id=%s route=%s", referral.id, referral.route)
-        return IntakeResult(referral, created=True)
+        referral_id = uuid.uuid4()
+        with bound(referral_id=referral_id):  # the log lines of its triage, clocks and storing
+            result = _attempt(data, referral_id=referral_id, fingerprint=fingerprint, actor=actor,
+                              client_id=client_id, user_id=user_id, idempotency_key=idempotency_key,
+                              channel=channel, nhs_number_check_failed=nhs_number_check_failed,
+                              with_referral=with_referral)
+        if result is not None:
+            return result
     raise RuntimeError("could not store referral after retries")
+
+
+def _attempt(data: dict, *, referral_id, fingerprint, actor, client_id, user_id, idempotency_key,
+             channel, nhs_number_check_failed, with_referral) -> IntakeResult | None:
+    """One try at storing it: None when the random reference collided (draw another)."""
+    # Insert first, look up only on a unique-constraint failure: a new
+    # referral (the common case) costs no extra query.
+    referral = _build(
+        data, referral_id=referral_id, fingerprint=fingerprint, actor=actor, client_id=client_id,
+        user_id=user_id, idempotency_key=idempotency_key, channel=channel,
+        nhs_number_check_failed=nhs_number_check_failed,
+    )
+    db.session.add(referral)
+    if with_referral is not None:
+        with_referral(referral)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        # A retry, concurrent or not, of a stored referral; or else the random
+        # reference collided and the next pass draws another.
+        existing, key_kind = _find_existing(
+            data["source"], data["source_reference"], client_id, idempotency_key)
+        if existing is not None:
+            return _replay(existing, key_kind, fingerprint)
+        return None
+    log.info("referral received referral_id=%s route=%s", referral.id, referral.route)
+    return IntakeResult(referral, created=True)

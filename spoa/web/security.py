@@ -25,7 +25,7 @@ csrf = CSRFProtect()
 # No inline script or style anywhere: the CSP allows only our own files.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'")
-PUBLIC_ENDPOINTS = {"web.login", "health.health", "static"}
+PUBLIC_ENDPOINTS = {"web.login", "health.health", "metrics.metrics", "static"}  # metrics: its own guard
 # Checked like any page but not counted as activity: an event stream open on a
 # screen (and reconnecting by itself) is not someone at the keyboard.
 PASSIVE_ENDPOINTS = {"web.queue_events"}

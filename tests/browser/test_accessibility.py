@@ -469,3 +469,23 @@ def test_the_error_pages(signed_in, audit):
     assert page.goto("/no-such-page").status == 404
     audit.check(page, "404 (no such page)")
     audit.assert_clean()
+
+
+def test_the_rules_replay_page_blank_with_errors_and_with_results(signed_in, live_server, world, audit, tmp_path):
+    from tests.replay_data import policy_copy
+
+    for _ in range(2):
+        post_referral(live_server, world)  # urgent community response: the candidate moves them
+    page = signed_in("ada")
+    page.goto("/admin/rules/replay")
+    audit.check(page, "rules replay, blank")
+    page.get_by_role("button", name="Replay").click()
+    page.locator(".error-summary").wait_for()
+    audit.check(page, "rules replay, with errors")
+    page.fill("#since", uk_date(now()).strftime("%d/%m/%Y"))
+    page.set_input_files("#file-routing", str(policy_copy(tmp_path / "candidate") / "routing.yaml"))
+    page.get_by_role("button", name="Replay").click()
+    page.locator("#changes tbody tr").nth(1).wait_for()
+    assert page.locator("#route-changed").inner_text() == "2"
+    audit.check(page, "rules replay, results")
+    audit.assert_clean()

@@ -296,7 +296,7 @@ def test_a_service_is_set_up_only_once(client, admin, db):
 
 # --- who may -----------------------------------------------------------------------
 
-PAGES = ["/admin/users", "/admin/api-clients", "/admin/services"]
+PAGES = ["/admin/users", "/admin/api-clients", "/admin/services", "/admin/rules/replay"]
 ACTIONS = ["/admin/users", "/admin/users/{id}/unlock", "/admin/users/{id}/deactivate",
            "/admin/users/{id}/reactivate", "/admin/users/{id}/password", "/admin/api-clients",
            "/admin/api-clients/{id}/revoke", "/admin/services", "/admin/services/{id}/deactivate",

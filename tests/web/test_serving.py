@@ -42,10 +42,20 @@ def free_port() -> int:
 @pytest.fixture
 def served(tmp_path, redis_url):
     """gunicorn -c gunicorn.conf.py wsgi:app, one worker, two threads (gthread's would all be taken)."""
+    yield from _serve(tmp_path, redis_url, workers=1)
+
+
+@pytest.fixture
+def served_by_two(tmp_path, redis_url):
+    """The same with two worker processes."""
+    yield from _serve(tmp_path, redis_url, workers=2)
+
+
+def _serve(tmp_path, redis_url, workers):
     port = free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'spoa.sqlite3'}", "REDIS_URL": redis_url,
            "SECRET_KEY": uuid.uuid4().hex, "LIVE_CHANNEL": f"spoa:queue:test:{uuid.uuid4().hex}",
-           "PORT": str(port), "WEB_WORKERS": "1", "WEB_THREADS": "2", "WEB_LOG_LEVEL": "warning",
+           "PORT": str(port), "WEB_WORKERS": str(workers), "WEB_THREADS": "2", "WEB_LOG_LEVEL": "warning",
            "WEB_GRACEFUL_TIMEOUT": "1",  # open streams need not be waited for at the end
            "DEMO_CREDENTIALS": str(tmp_path / "demo.json")}
 
@@ -104,3 +114,34 @@ def test_open_queue_pages_leave_room_for_intake(served):
     finally:
         for stream in streams:
             stream.close()
+
+
+def _sample(text: str, name: str, **labels) -> float | None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == labels:
+                return sample.value
+    return None
+
+
+@pytest.mark.slow
+def test_metrics_answer_for_every_worker(served_by_two, tmp_path):
+    """Two gunicorn workers: whichever answers a scrape counts every worker's triage (the
+    multiprocess directory gunicorn.conf.py sets up) and the database's referrals once."""
+    base, headers = served_by_two
+    ids = []
+    for _ in range(4):
+        body = {**VALID_REFERRAL, "source_reference": f"EMAS-{uuid.uuid4().hex[:10]}"}
+        body.pop("received_at")
+        response = requests.post(f"{base}/api/v1/referrals", json=body, headers=headers, timeout=10)
+        assert response.status_code == 201, response.text
+        ids.append(response.headers["X-Request-ID"])
+    for _ in range(6):  # a fresh connection each: either worker may take it
+        text = requests.get(f"{base}/metrics", timeout=10).text
+        assert _sample(text, "spoa_triage_seconds_count", route="crisis_response") == 4
+        assert _sample(text, "spoa_referrals_received_total", source="emas", route="crisis_response") == 4
+    assert requests.get(f"{base}/metrics", headers={"X-Forwarded-For": "203.0.113.7"}, timeout=10).status_code == 404
+    log = (tmp_path / "gunicorn.log").read_text()
+    assert all(f"request_id={request_id}" in log for request_id in ids)  # the access lines name each request

@@ -1,0 +1,12 @@
+"""Which referrals a table counts: those received in the period (COMMON14's one
+definition), narrowed by the report's filters (Filters.on_referrals)."""
+from ..models import Referral
+from .period import Filters, Period
+
+
+def received_in(period: Period, filters: Filters, *, route: bool = True) -> list:
+    """WHERE clauses: received in [period.start, period.end), and the filters' route
+    and source. ``route=False`` where a table applies the route filter to another
+    route than the referral's own now (a decline's: the route that declined it)."""
+    return [Referral.received_at >= period.start, Referral.received_at < period.end,
+            *filters.on_referrals(route=route)]

@@ -1,0 +1,58 @@
+"""The period of a rules replay, as the CLI's options and the admin page's form give it."""
+import re
+from datetime import date
+
+from marshmallow import ValidationError, post_load, validates_schema
+
+from ..clocks import now, uk_date
+from ..reports.period import LONGEST_DAYS, Period
+from .fields import AsciiDate
+from .form_input import FormSchema, Trimmed
+
+_UK_DAY = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
+
+
+class UkDay(AsciiDate):
+    """A UK date as typed here: 24/11/2026, or ISO 2026-11-24 (a date box and the CLI)."""
+
+    default_error_messages = {"invalid": "Enter a date, for example 24/11/2026"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = value.strip()
+            match = _UK_DAY.match(value)
+            if match:
+                day, month, year = (int(part) for part in match.groups())
+                try:
+                    return date(year, month, day)
+                except ValueError:
+                    raise self.make_error("invalid") from None
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class ReplaySchema(FormSchema):
+    """since and until are UK days, both included; until defaults to today."""
+
+    since = UkDay(required=True, metadata={"label": "From (UK date)"},
+                  error_messages={"required": "Enter the first day to replay, for example 01/11/2026"})
+    until = UkDay(metadata={"label": "To (UK date, included)"})
+    rev = Trimmed(metadata={"label": "Git revision"})
+
+    @validates_schema
+    def _a_period(self, data, **_):
+        today = uk_date(now())
+        since, until = data.get("since"), data.get("until") or today
+        if since is None:
+            return
+        if since > today:
+            raise ValidationError("The first day is after today: nothing has been received yet", "since")
+        if until < since:
+            raise ValidationError("The last day is before the first", "until")
+        if (until - since).days + 1 > LONGEST_DAYS:
+            raise ValidationError(f"Replay at most {LONGEST_DAYS} days at a time", "until")
+
+    @post_load
+    def _period(self, data, **_):
+        data["period"] = Period(data["since"], data.get("until") or uk_date(now()))
+        return data
+
