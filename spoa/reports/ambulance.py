@@ -8,14 +8,16 @@ accepted, whatever it went on to). Redirected: it is redirected to 999 or ED
 now. Weeks are ISO weeks, Monday to Sunday in UK time.
 """
 from collections import Counter
+from dataclasses import replace
 
 from sqlalchemy import case, exists, func, or_, select
 
 from ..extensions import db
 from ..models import AuditEvent, Referral
-from ..policy import current_policy
 from ..schemas.vocab import EMAS_CATEGORIES
+from .labels import route_name
 from .period import Filters, Period
+from .received import received_in
 from .sql import uk_week
 from .table import Chart, Column, Section, Table
 
@@ -37,8 +39,7 @@ def _counts(period: Period, filters: Filters) -> list[tuple]:
     query = (select(week, Referral.emas_category, Referral.route, func.count(),
                     func.coalesce(func.sum(case((accepted, 1), else_=0)), 0),
                     func.coalesce(func.sum(case((Referral.state == "redirected", 1), else_=0)), 0))
-             .where(Referral.source == SOURCE, Referral.received_at >= period.start,
-                    Referral.received_at < period.end, *filters.on_referrals(source=False))
+             .where(Referral.source == SOURCE, *received_in(period, replace(filters, source=None)))
              .group_by(week, Referral.emas_category, Referral.route))
     return [tuple(row) for row in db.session.execute(query)]
 
@@ -105,8 +106,7 @@ def _by_route(rows: list[tuple]) -> Table:
         found = tally.setdefault(route, Counter())
         found[category] += count
         found["all"] += count
-    routes = current_policy().routes
-    names = {r: (routes[r].name if r in routes else (r or "Not routed yet")) for r in tally}
+    names = {r: route_name(r) for r in tally}
     lines = tuple((names[r], *(tally[r][c] for c in EMAS_CATEGORIES), tally[r]["all"])
                   for r in sorted(tally, key=lambda r: (-tally[r]["all"], names[r])))
     return Table(
