@@ -9,21 +9,11 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
 
-from spoa import config, create_app
 
 
 @pytest.fixture
-def old_app(tmp_path, redis_url):
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'old.sqlite3'}", "REDIS_URL": redis_url,
-           "SECRET_KEY": "tests-" + uuid.uuid4().hex, "LIVE_CHANNEL": f"spoa:queue:test:{uuid.uuid4().hex}",
-           "DEMO_CREDENTIALS": str(tmp_path / "demo-credentials.json")}
-    app = create_app(config.TestConfig(env))
-    from spoa.extensions import db
-
-    with app.app_context():
-        yield db
-        db.session.remove()
-        db.engine.dispose()
+def old_app(unmigrated_db):
+    return unmigrated_db[1]
 
 
 def _audit(db, at, event, referral_id=None, detail=None):
