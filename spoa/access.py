@@ -20,7 +20,9 @@ referral did not exist (404, never confirming it) and is recorded.
   manager         no referral at all: the reports only
   API client      what it sent; a service's system what is routed or assigned to it;
                   a hospital's system (hospital_ods set) its hospital's discharges too,
-                  whoever sent them (a coordinator who took the ward's call, say)
+                  whoever sent them (a coordinator who took the ward's call, say);
+                  a client with the "status" scope reads the coordination centre's
+                  feed (aggregates only: may_read_status_feed), no referral more
 
 Reports (spoa/reports/) are figures about many referrals, never one patient's
 details, and are for REPORT_ROLES; their de-identified extract is theirs too
@@ -39,6 +41,7 @@ from .relations import own_service, relations_of  # noqa: F401 (the policy's; ca
 from .clocks import now
 from .extensions import db
 from .models import AccessEvent, AuditEvent, Referral
+from .models.user import STATUS_SCOPE
 
 # A call handler may open a match the duplicate check showed them for one shift:
 # long enough to take the call back, add to it or ring the service about it
@@ -154,6 +157,13 @@ def may_declare_capacity(actor: Actor, service_code: str) -> bool:
     if actor.kind == "api_client":
         return actor.service == service_code
     return actor.kind == "user" and (actor.role == "supervisor" or own_service(actor) == service_code)
+
+
+def may_read_status_feed(actor: Actor) -> bool:
+    """The coordination centre's feed (aggregates, no patient data): an API client
+    given the "status" scope, and nobody else (a sending system is not given it by
+    posting referrals, nor a service's system by acting on them)."""
+    return actor.kind == "api_client" and STATUS_SCOPE in actor.scopes
 
 
 def may_use_queue(user) -> bool:
