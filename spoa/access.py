@@ -16,10 +16,19 @@ referral did not exist (404, never confirming it) and is recorded.
   ward            (a hospital's ward user) its hospital's discharge referrals (kind
                   'discharge', hospital_ods theirs), open or closed; nothing else: no
                   community referral, no other hospital's; with no hospital, nothing
-  admin           no patient details: administration only
+  admin           no patient details: administration only (and the reports, below)
+  manager         no referral at all: the reports only
   API client      what it sent; a service's system what is routed or assigned to it;
                   a hospital's system (hospital_ods set) its hospital's discharges too,
-                  whoever sent them (a coordinator who took the ward's call, say)
+                  whoever sent them (a coordinator who took the ward's call, say);
+                  a client with the "status" scope reads the coordination centre's
+                  feed (aggregates only: may_read_status_feed), no referral more
+
+Reports (spoa/reports/) are figures about many referrals, never one patient's
+details, and are for REPORT_ROLES; their de-identified extract is theirs too
+(spoa/reports/extract.py says what it leaves out). A report table of free text
+staff typed (its id ends "_reasons": a decline or withdrawal reason may name a
+patient) is for FREE_TEXT_ROLES only: never a manager's, on the page or as CSV.
 """
 import uuid
 from datetime import timedelta
@@ -32,6 +41,7 @@ from .relations import own_service, relations_of  # noqa: F401 (the policy's; ca
 from .clocks import now
 from .extensions import db
 from .models import AccessEvent, AuditEvent, Referral
+from .models.user import STATUS_SCOPE
 
 # A call handler may open a match the duplicate check showed them for one shift:
 # long enough to take the call back, add to it or ring the service about it
@@ -149,6 +159,27 @@ def may_declare_capacity(actor: Actor, service_code: str) -> bool:
     return actor.kind == "user" and (actor.role == "supervisor" or own_service(actor) == service_code)
 
 
+def may_read_status_feed(actor: Actor) -> bool:
+    """The coordination centre's feed (aggregates, no patient data): an API client
+    given the "status" scope, and nobody else (a sending system is not given it by
+    posting referrals, nor a service's system by acting on them)."""
+    return actor.kind == "api_client" and STATUS_SCOPE in actor.scopes
+
+
 def may_use_queue(user) -> bool:
     """The live queue (page, action panel, event stream) is the supervisors'."""
     return user is not None and bool(user.is_active) and user.role == "supervisor"
+
+
+REPORT_ROLES = ("supervisor", "manager", "admin")
+FREE_TEXT_ROLES = ("supervisor", "admin")
+FREE_TEXT_SUFFIX = "_reasons"  # a report table holding free text says so in its id
+
+
+def may_see_reports(user) -> bool:
+    return user is not None and bool(user.is_active) and user.role in REPORT_ROLES
+
+
+def may_see_report_table(user, table_id: str) -> bool:
+    """Every table but one of free text, which only FREE_TEXT_ROLES see."""
+    return may_see_reports(user) and (not table_id.endswith(FREE_TEXT_SUFFIX) or user.role in FREE_TEXT_ROLES)

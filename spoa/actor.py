@@ -18,6 +18,7 @@ class Actor:
     service: str | None = None   # a clinician's or a service system's own service
     hospital: str | None = None  # a ward user's or a hospital system's hospital (ODS code)
     sources: tuple = field(default=())
+    scopes: tuple = field(default=())  # an API client's (ApiClient.scopes): what it may read beyond referrals
 
     @classmethod
     def system(cls, name: str = "rules engine") -> "Actor":
@@ -37,4 +38,4 @@ class Actor:
     def for_client(cls, client) -> "Actor":
         return cls(kind="api_client", id=client.id, name=client.name, service=client.service,
                    hospital=getattr(client, "hospital_ods", None),
-                   sources=tuple(client.sources or ()))
+                   sources=tuple(client.sources or ()), scopes=tuple(client.scopes or ()))

@@ -70,7 +70,9 @@ def _listed(text: str | None) -> list[str]:
 @click.option("--rate", "rate_limit_per_minute", type=int,
               help="Requests a minute (default from API_RATE_LIMIT_PER_MINUTE).")
 @click.option("--callback-url", help="Where the sending system is told its referrals' outcomes (signed webhooks).")
-def create_api_client(name, sources, service, hospital_ods, rate_limit_per_minute, callback_url):
+@click.option("--scopes", help="Comma-separated: what else it may read. status: the coordination centre's "
+                               "feed, GET /api/v1/status (today's figures, no patient data).")
+def create_api_client(name, sources, service, hospital_ods, rate_limit_per_minute, callback_url, scopes):
     """Create an API client and print its token (shown once, stored hashed); with a
     callback URL, its webhook signing secret first (shown once, stored sealed)."""
     from .schemas.api_clients import NewApiClientSchema
@@ -79,7 +81,7 @@ def create_api_client(name, sources, service, hospital_ods, rate_limit_per_minut
     client, token, secret = _submit(
         NewApiClientSchema(), lambda data: api_clients.create_api_client(**data, by=None),
         name=name, sources=_listed(sources), service=service, hospital_ods=hospital_ods,
-        rate_limit_per_minute=rate_limit_per_minute, callback_url=callback_url)
+        rate_limit_per_minute=rate_limit_per_minute, callback_url=callback_url, scopes=_listed(scopes))
     click.echo(f"Created API client {name} (id {client.id}). Keep what follows; it is not shown again.")
     if secret:
         click.echo(f"webhook secret: {secret}")

@@ -40,6 +40,7 @@ DEMO_USERS = (
     ("admin", "admin", None),
     ("volunteer", "clinician", "good_neighbours"),  # a voluntary organisation's own worklist
     ("ward", "ward", None),  # Talbot Butler ward at the demo hospital (DEMO_HOSPITAL)
+    ("manager", "manager", None),  # the county's figures (/reports), and no patient's details
 )
 # The demo hospital: its ward user and its own system refer its patients for discharge.
 DEMO_HOSPITAL = ("RNS01", "Northampton General Hospital")

@@ -127,13 +127,13 @@ def client(app, db, redis):
 
 @pytest.fixture
 def make_api_client(db):
-    """make_api_client(sources=["emas"], service=None) -> (client row, token)."""
+    """make_api_client(sources=["emas"], service=None, scopes=None) -> (client row, token)."""
     from spoa.models import ApiClient
 
-    def make(sources=("emas", "nhs111", "gp"), service=None, rate=None, name=None, hospital=None):
+    def make(sources=("emas", "nhs111", "gp"), service=None, rate=None, name=None, hospital=None, scopes=None):
         row, token = ApiClient.issue(
             name=name or f"client-{uuid.uuid4().hex[:8]}", sources=list(sources) if sources else None,
-            service=service, rate_limit_per_minute=rate, hospital_ods=hospital)
+            service=service, rate_limit_per_minute=rate, hospital_ods=hospital, scopes=scopes)
         db.session.add(row)
         db.session.commit()
         return row, token

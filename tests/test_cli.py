@@ -51,7 +51,7 @@ def test_seed_demo_makes_services_users_and_referrals_and_can_run_twice(cli, db)
     first = cli.invoke(args=["spoa", "seed-demo"])
     second = cli.invoke(args=["spoa", "seed-demo"])
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
-    assert db.session.query(User).count() == len(DEMO_USERS) == 7
+    assert db.session.query(User).count() == len(DEMO_USERS) == 8
     assert db.session.query(Referral).count() == len(DEMO_REFERRALS) + len(DEMO_DISCHARGES) == 12
     db.session.expire_all()
     services = {s.code: s for s in db.session.query(Service)}
@@ -72,6 +72,9 @@ def test_seed_demo_makes_services_users_and_referrals_and_can_run_twice(cli, db)
     bed = db.session.query(Referral).filter_by(source_reference="DEMO-0006").one()
     assert (bed.route, bed.waiting_for) == ("bed_rehab", "bed")
     assert db.session.query(User).filter_by(username="volunteer").one().service == "good_neighbours"
+    # The county's manager: the reports, and a password printed like every demo user's.
+    assert db.session.query(User).filter_by(username="manager").one().role == "manager"
+    assert "user manager     (manager) password " in first.output
     # A hospital: its ward user and system, its care-home assessment beds, its discharges
     # across the pathways, one delayed with today's reason recorded once (not twice on the second run).
     assert db.session.query(User).filter_by(username="ward").one().hospital_ods == "RNS01"

@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 # flask-smorest's Blueprint: a Flask blueprint that also keeps each view's documentation.
 bp = Blueprint("api", __name__, url_prefix="/api", description="Intake contract v1 (bearer token)")
 
-from . import openapi, referrals, services  # noqa: E402,F401  (routes register on import)
+from . import openapi, referrals, services, status  # noqa: E402,F401  (routes register on import)
 
 
 def init_app(app) -> None:

@@ -14,6 +14,10 @@ from .types import UTCDateTime
 
 ROLES = ("call_handler", "clinician", "supervisor", "admin", "ward", "manager")
 TOKEN_PREFIX = "spoa_"
+STATUS_SCOPE = "status"
+# What an API client may read besides its own referrals (ApiClient.scopes), with
+# the words the admin page and the CLI's help use for each.
+SCOPES = {STATUS_SCOPE: "status: the coordination centre's feed of today's figures (GET /api/v1/status)"}
 
 
 def username_key(text: str) -> str:

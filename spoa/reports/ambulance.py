@@ -8,18 +8,23 @@ accepted, whatever it went on to). Redirected: it is redirected to 999 or ED
 now. Weeks are ISO weeks, Monday to Sunday in UK time.
 """
 from collections import Counter
+from dataclasses import replace
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import case, exists, func, or_, select
 
 from ..extensions import db
 from ..models import AuditEvent, Referral
-from ..policy import current_policy
 from ..schemas.vocab import EMAS_CATEGORIES
+from .labels import route_name
 from .period import Filters, Period
+from .received import received_in
 from .sql import UKHours, uk_hours
 from .table import Chart, Column, Section, Table
 
 SOURCE = "emas"
+# spoa/lifecycle.py: a community referral reaches these only through accept (a simple
+# discharge closes to completed unaccepted, but EMAS sends no discharges).
+ACCEPTED_OR_LATER = ("accepted", "in_progress", "completed")
 FILTERS_NOTE = "The route filter narrows it to that route (now); the source filter does not apply (these are EMAS's)."
 
 
@@ -29,18 +34,18 @@ TABLES = ("ambulance_weekly", "ambulance_outcomes", "ambulance_routes")
 
 def _counts(period: Period, filters: Filters) -> list[tuple]:
     """(week, category, route, referrals, accepted, redirected): one aggregate."""
-    # Each referral's own events, by the index on referral_id (an IN over a year's
-    # acceptances would be hashed, or rescanned per row when too big to hash).
-    # An acceptance follows receipt: the bound keeps a short period's lookups to its own.
-    accepted = exists().where(AuditEvent.referral_id == Referral.id, AuditEvent.event == "accept",
-                              AuditEvent.at >= period.start)
+    # A referral in one of these states was accepted (the only ways in pass through
+    # accepted); for the rest, its own events say, by the index on referral_id (an IN
+    # over a year's acceptances would be hashed, or rescanned per row if too big to hash).
+    accepted = or_(Referral.state.in_(ACCEPTED_OR_LATER),
+                   exists().where(AuditEvent.referral_id == Referral.id, AuditEvent.event == "accept",
+                                  AuditEvent.at >= period.start))  # an acceptance follows receipt
     # The UK week by integer arithmetic on the period's offsets (no zone lookup per row).
     week = UKHours.week_number(uk_hours(Referral.received_at, period.start, period.end)).label("week")
     query = (select(week, Referral.emas_category, Referral.route, func.count(),
                     func.coalesce(func.sum(case((accepted, 1), else_=0)), 0),
                     func.coalesce(func.sum(case((Referral.state == "redirected", 1), else_=0)), 0))
-             .where(Referral.source == SOURCE, Referral.received_at >= period.start,
-                    Referral.received_at < period.end, *filters.on_referrals(source=False))
+             .where(Referral.source == SOURCE, *received_in(period, replace(filters, source=None)))
              .group_by(week, Referral.emas_category, Referral.route))
     return [(UKHours.week(w), *rest) for w, *rest in db.session.execute(query)]
 
@@ -107,13 +112,13 @@ def _by_route(rows: list[tuple]) -> Table:
         found = tally.setdefault(route, Counter())
         found[category] += count
         found["all"] += count
-    routes = current_policy().routes
-    names = {r: (routes[r].name if r in routes else (r or "Not routed yet")) for r in tally}
+    names = {r: route_name(r) for r in tally}
     lines = tuple((names[r], *(tally[r][c] for c in EMAS_CATEGORIES), tally[r]["all"])
                   for r in sorted(tally, key=lambda r: (-tally[r]["all"], names[r])))
     return Table(
         id="ambulance_routes", title="EMAS referrals by route and category",
-        columns=(Column("route", "Route", "text"), *(Column(_category_key(c), f"Category {c}") for c in EMAS_CATEGORIES),
+        columns=(Column("route", "Route", "text"),
+                 *(Column(_category_key(c), f"Category {c}") for c in EMAS_CATEGORIES),
                  Column("referrals", "EMAS referrals")),
         rows=lines,
         chart=Chart("stacked_bar", x="route", series=tuple(_category_key(c) for c in EMAS_CATEGORIES),

@@ -22,6 +22,7 @@ from ..models import Clock, DelayedDay, Referral
 from ..pathways import pathway_label
 from ..policy import current_policy
 from .clock_outcome import OUTCOMES, outcome, share_met
+from .labels import route_name, route_order
 from .period import Filters, Period
 from .sql import days_between, percentile_of_counts, uk_date, uk_hour
 from .table import Chart, Column, Headline, Section, Table
@@ -175,12 +176,15 @@ def _reason_table(period: Period, filters: Filters) -> Table:
 
 
 def _hospital_table(period: Period, filters: Filters) -> Table:
-    grouped = (select(Referral.hospital_ods.label("ods"), func.count().label("days"),
-                      func.count(func.distinct(DelayedDay.referral_id)).label("patients"),
-                      func.coalesce(func.sum(case((DelayedDay.reason.is_(None), 1), else_=0)), 0).label("unexplained"))
-               .select_from(DelayedDay).join(Referral, Referral.id == DelayedDay.referral_id)
-               .where(Referral.kind == "discharge", *_delayed(period, filters)).group_by(Referral.hospital_ods)
-               .subquery())
+    # Each patient's days first (a few per patient), so only the patients are joined to their referral.
+    per_patient = (select(DelayedDay.referral_id, func.count().label("days"),
+                          func.sum(case((DelayedDay.reason.is_(None), 1), else_=0)).label("unexplained"))
+                   .where(DelayedDay.day >= period.first, DelayedDay.day <= period.last)
+                   .group_by(DelayedDay.referral_id).subquery())
+    grouped = (select(Referral.hospital_ods.label("ods"), func.sum(per_patient.c.days).label("days"),
+                      func.count().label("patients"), func.sum(per_patient.c.unexplained).label("unexplained"))
+               .select_from(per_patient).join(Referral, Referral.id == per_patient.c.referral_id)
+               .where(*filters.on_referrals()).group_by(Referral.hospital_ods).subquery())
     # The hospital's name as a discharge from it gave it: one row each (the kind and hospital
     # index), after grouping, rather than reading every delayed day's discharge section.
     named = aliased(Referral)
@@ -188,7 +192,7 @@ def _hospital_table(period: Period, filters: Filters) -> Table:
             .where(named.kind == "discharge", named.hospital_ods == grouped.c.ods).limit(1).scalar_subquery())
     query = (select(grouped.c.ods, name, grouped.c.days, grouped.c.patients, grouped.c.unexplained)
              .order_by(grouped.c.days.desc(), grouped.c.ods))
-    rows = tuple((ods or "", hospital or ods or "", days, patients, days - unexplained, unexplained)
+    rows = tuple((ods or "", hospital or ods or "", int(days), patients, int(days - unexplained), int(unexplained))
                  for ods, hospital, days, patients, unexplained in db.session.execute(query))
     return Table(
         id="discharge_delays_by_hospital", title="Delayed days by hospital",
@@ -204,21 +208,20 @@ def _hospital_table(period: Period, filters: Filters) -> Table:
 
 def _welfare(period: Period, filters: Filters) -> tuple[Table, Headline]:
     state = outcome(now()).label("outcome")
-    # Selected by the discharge (a referral column: the join stays), grouped by the
-    # route the clock was started for (Clock.route), as every clock figure is.
-    query = (select(Clock.route, state, func.count()).select_from(Clock)
+    # The route the check was started for (migration 0017; before it, the referral's now).
+    route = func.coalesce(Clock.route, Referral.route).label("route")
+    query = (select(route, state, func.count()).select_from(Clock)
              .join(Referral, Referral.id == Clock.referral_id)
              .where(Clock.name == WELFARE_CLOCK, *_discharged(period, filters))
-             .group_by(Clock.route, state))
+             .group_by(route, state))
     found: dict[str, dict[str, int]] = {}
-    for route, result, count in db.session.execute(query):
-        found.setdefault(route, dict.fromkeys(OUTCOMES, 0))[result] = count
-    routes = current_policy().routes
+    for on, result, count in db.session.execute(query):
+        found.setdefault(on, dict.fromkeys(OUTCOMES, 0))[result] = count
 
     def row(label, tally):
         return (label, sum(tally.values()), *(tally[o] for o in OUTCOMES), share_met(tally["met"], tally["breached"]))
 
-    rows = [row(routes[r].name if r in routes else r, found[r]) for r in sorted(found, key=lambda r: r or "")]
+    rows = [row(route_name(r), found[r]) for r in sorted(found, key=route_order)]
     total = {o: sum(t[o] for t in found.values()) for o in OUTCOMES}
     rows.append(row("All routes", total))
     table = Table(
@@ -227,8 +230,8 @@ def _welfare(period: Period, filters: Filters) -> tuple[Table, Headline]:
                  *(Column(o, o.capitalize()) for o in OUTCOMES),
                  Column("share_met", "Share made within 24 hours (%)", "percent")),
         rows=tuple(rows),
-        note="The welfare-check clock of each patient who left hospital in the period (routes that run one: "
-             "clocks.yaml): met when the service made contact within 24 hours of the time the ward gave, "
+        note="The welfare-check clock of each patient who left hospital in the period, by the route it was "
+             "started for (routes that run one: clocks.yaml): met when the service made contact within 24 hours of the time the ward gave, "
              "exactly 24 hours included; breached when not, even if nobody has recorded it yet; running "
              "while the 24 hours are not over. Share made = met / (met + breached). " + FILTERS_NOTE)
     decided = total["met"] + total["breached"]

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
+from ..models.user import SCOPES
 from .form_input import FormSchema, HospitalCode, Trimmed, WholeNumber, name_field
 from .services import assignable_services, unknown_service
 from .vocab import DISCHARGE_SOURCES, SOURCES
@@ -20,6 +21,9 @@ class NewApiClientSchema(FormSchema):
     # A hospital's own system: it reads and acts on its hospital's discharges
     # (spoa/access.py), and sends discharges only (as acute or community_hospital).
     hospital_ods = HospitalCode(load_default=None, metadata={"label": "Hospital ODS code (a hospital's own system)"})
+    # What it may read besides its own referrals: "status", the coordination centre's
+    # feed. A scope gives no right to post: that is still its sources.
+    scopes = fields.List(fields.String(), load_default=list, metadata={"label": "What else it may read"})
     rate_limit_per_minute = WholeNumber(
         load_default=None, metadata={"label": "Requests a minute (optional)"},
         validate=validate.Range(min=1, max=RATE_MAX,
@@ -44,6 +48,12 @@ class NewApiClientSchema(FormSchema):
         if unknown:
             raise ValidationError(f"Unknown source {', '.join(unknown)} (known: {', '.join(SOURCES)})")
 
+    @validates("scopes")
+    def _scopes(self, scopes, **_):
+        unknown = [s for s in scopes if s not in SCOPES]
+        if unknown:
+            raise ValidationError(f"Unknown scope {', '.join(unknown)} (known: {', '.join(SCOPES)})")
+
     @validates("service")
     def _service(self, service, **_):  # also called with the default, None
         if service is not None and service not in assignable_services():
@@ -52,10 +62,13 @@ class NewApiClientSchema(FormSchema):
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def _posts_or_acts(self, data, original, **_):
         """A client posts as its sources, acts for its service, or for its hospital's
-        discharges: with none of them it could do nothing. (Read from what was given:
-        a source, service or hospital refused is said beside its own field.)"""
-        if not original.get("sources") and not original.get("service") and not original.get("hospital_ods"):
-            raise ValidationError("Choose the sources it may post as, or the service whose system it is", "sources")
+        discharges, or reads what its scopes give (the coordination centre's feed):
+        with none of them it could do nothing. (Read from what was given: a source,
+        service, hospital or scope refused is said beside its own field.)"""
+        if not any(original.get(name) for name in ("sources", "service", "hospital_ods", "scopes")):
+            raise ValidationError("Choose the sources it may post as, or the service whose system it is "
+                                  "(or, for a system that only reads, such as the coordination centre's, "
+                                  "what it may read)", "sources")
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def _hospital_sends_discharges(self, data, original, **_):

@@ -1,7 +1,7 @@
 """Strict wire-format fields and validators shared by every intake channel."""
 import re
 import unicodedata
-from datetime import timezone
+from datetime import date, timezone
 
 import nhs_number as nhs
 from marshmallow import ValidationError, fields
@@ -222,6 +222,22 @@ def whole_number(text: str):
     and thousands of digits exceed int()'s limit."""
     text = text.strip()
     return int(text) if _WHOLE_NUMBER.match(text) else text
+
+
+_UK_DATE = re.compile(r"^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})$")  # ASCII digits only
+
+
+def iso_date(text: str) -> str:
+    """A date as people in the UK type it (14/03/1938) -> ISO; anything else as typed,
+    for the schema to judge (the referral forms and the reports page's period)."""
+    match = _UK_DATE.match(text.strip())
+    if not match:
+        return text.strip()
+    day, month, year = (int(g) for g in match.groups())
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return text.strip()
 
 
 def printable(value: str) -> None:

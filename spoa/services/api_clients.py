@@ -10,16 +10,17 @@ from .admin_change import record, refuse_if_taken, saving
 
 def create_api_client(*, name: str, sources: list[str], service: str | None, rate_limit_per_minute: int | None,
                       by: User | None, callback_url: str | None = None,
-                      hospital_ods: str | None = None) -> tuple[ApiClient, str, str | None]:
+                      hospital_ods: str | None = None,
+                      scopes: list[str] | None = None) -> tuple[ApiClient, str, str | None]:
     """A new client, its token and (with a callback URL) its webhook signing secret:
     both returned this once. The token is stored hashed, the secret sealed
     (spoa/sealed.py); neither is ever recorded or logged."""
     taken = f"There is already an API client called {name}"
     refuse_if_taken(db.session.scalar(select(ApiClient.id).where(ApiClient.name == name)) is not None, "name", taken)
-    sources = list(sources)
+    sources, scopes = list(sources), list(scopes or ())
     client, token = ApiClient.issue(name=name, sources=sources or None, service=service,
                                     rate_limit_per_minute=rate_limit_per_minute, callback_url=callback_url,
-                                    hospital_ods=hospital_ods)
+                                    hospital_ods=hospital_ods, scopes=scopes or None)
     secret = None
     if callback_url:
         secret = sealed.new_webhook_secret()
@@ -28,7 +29,8 @@ def create_api_client(*, name: str, sources: list[str], service: str | None, rat
         db.session.add(client)
         db.session.flush()
         record(by, "api_client_created", client_id=client.id, name=name, sources=sources, service=service,
-               hospital_ods=hospital_ods, rate_limit_per_minute=rate_limit_per_minute, callback_url=callback_url)
+               hospital_ods=hospital_ods, rate_limit_per_minute=rate_limit_per_minute, callback_url=callback_url,
+               scopes=scopes)
     return client, token, secret
 
 

@@ -16,7 +16,7 @@ The county's delayed days today are the patients for whom today is one.
 import logging
 from datetime import date, datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Date, exists, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..clocks import now, to_uk, uk_date
@@ -25,6 +25,7 @@ from ..extensions import db
 from ..lifecycle import OPEN_STATES, Actor, LifecycleError, check_event
 from ..models import DelayedDay, Referral
 from ..policy import current_policy
+from ..reports.sql import days_between
 from . import chasing, flags
 from .events import record_event
 
@@ -66,6 +67,18 @@ def delayed_today(hospital_ods: str | None = None, today: date | None = None) ->
     if hospital_ods is not None:
         stmt = stmt.where(Referral.hospital_ods == hospital_ods)
     return db.session.scalar(stmt)
+
+
+def delayed_now(today: date | None = None) -> list[tuple[str | None, int, int]]:
+    """Per hospital, the patients for whom today is a delayed day and the delayed
+    days they have between them so far (today - DRD each, as delayed_days above):
+    [(hospital_ods, patients, delayed days)], by hospital. One aggregate."""
+    today = today or uk_date(now())
+    days = days_between(literal(today, Date), Referral.discharge_ready_date)
+    rows = db.session.execute(
+        select(Referral.hospital_ods, func.count(), func.coalesce(func.sum(days), 0))
+        .where(*delayed_on(today)).group_by(Referral.hospital_ods).order_by(Referral.hospital_ods)).all()
+    return [(hospital, int(patients), int(total)) for hospital, patients, total in rows]
 
 
 def record_delay(referral, actor: Actor, code: str | None) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ..clocks import now
 from ..extensions import db
 from ..models import ApiClient, Service, User
-from ..models.user import ROLES
+from ..models.user import ROLES, SCOPES
 from ..schemas.api_clients import NewApiClientSchema
 from ..clocks import WEEKDAY_NAMES, days_in_words
 from ..schemas.services import (DutyDaysSchema, NewServiceSchema, NewVoluntaryOrgSchema, assignable_services,
@@ -133,14 +133,16 @@ def admin_reset_password(user_id):
 
 def _client_form(formdata=None) -> Form:
     return Form(NewApiClientSchema(), formdata, choices={
-        "sources": list(SOURCES.items()), "service": [("", "None"), *assignable_services().items()]})
+        "sources": list(SOURCES.items()), "service": [("", "None"), *assignable_services().items()],
+        "scopes": list(SCOPES.items())})
 
 
 def _clients_page(form=None, created=None, token=None, secret=None, status=422):
     form = form or _client_form()
     clients = db.session.scalars(select(ApiClient).order_by(ApiClient.name)).all()
     return render_template("admin_api_clients.html", clients=clients, form=form, summary=_summary(form),
-                           created=created, token=token, secret=secret, sources=SOURCES), status
+                           created=created, token=token, secret=secret, sources=SOURCES,
+                           scopes=SCOPES), status
 
 
 @admin_bp.get("/api-clients")

@@ -12,9 +12,8 @@ path and how each is typed; the turning into a body is the same for both.
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
 
-from ..schemas.fields import whole_number
+from ..schemas.fields import iso_date, whole_number  # noqa: F401 (iso_date: the pages import it from here)
 
 MISSING = "Missing data for required field."
 
@@ -146,22 +145,6 @@ def _set(body: dict, path: str, value) -> None:
     for key in parents:
         body = body.setdefault(key, {})
     body[leaf] = value
-
-
-_UK_DATE = re.compile(r"^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})$")  # ASCII digits only
-
-
-def iso_date(text: str) -> str:
-    """A date as people in the UK type it (14/03/1938) -> ISO; anything else as typed,
-    for the schema to judge."""
-    match = _UK_DATE.match(text.strip())
-    if not match:
-        return text.strip()
-    day, month, year = (int(g) for g in match.groups())
-    try:
-        return date(year, month, day).isoformat()
-    except ValueError:
-        return text.strip()
 
 
 def to_intake(form, variant: IntakeForm = COMMUNITY) -> dict:

@@ -22,6 +22,7 @@ ONE = "/api/v1/referrals/{referral_id}"
 EVENTS = "/api/v1/referrals/{referral_id}/events"
 CAPACITY = "/api/v1/services/{code}/capacity"
 CRISIS = "/api/v1/services/crisis_response/capacity"
+STATUS = "/api/v1/status"
 
 
 def api_routes(app):
@@ -236,6 +237,9 @@ def test_the_answers_are_what_the_document_says(client, spec, sender, payload, m
     board = client.get("/api/v1/services", headers=headers)
     assert board.get_json()["services"]
     assert _errors_against(spec, schema("/api/v1/services", "get", 200), board.get_json()) == []
+    feed = client.get(STATUS, headers=_bearer(make_api_client(sources=None, scopes=["status"])[1]))
+    assert feed.status_code == 200 and feed.get_json()["routes"]
+    assert _errors_against(spec, schema(STATUS, "get", 200), feed.get_json()) == []
 
 
 def _bearer(token):
@@ -315,6 +319,7 @@ REFUSALS = [
     ("capacity_too_large", "put", CAPACITY, 413,
      lambda k: k.send("PUT", CRISIS, "crisis_team", json={"total": 1, "x": HUGE})),
     ("capacity_not_json", "put", CAPACITY, 415, lambda k: k.send("PUT", CRISIS, "crisis_team", **NOT_JSON)),
+    ("status_without_the_scope", "get", STATUS, 403, lambda k: k.send("GET", STATUS)),
 ]
 
 

@@ -489,3 +489,30 @@ def test_the_rules_replay_page_blank_with_errors_and_with_results(signed_in, liv
     assert page.locator("#route-changed").inner_text() == "2"
     audit.check(page, "rules replay, results")
     audit.assert_clean()
+
+
+def test_the_reports_page_with_figures_and_with_errors(browser, live_server, world, db, audit):
+    """A manager's reports: headline figures, every section's charts and tables; then a period refused."""
+    for minutes_ago in (30, 150, 600):
+        post_referral(live_server, world, received_at=now() - timedelta(minutes=minutes_ago))
+    post_referral(live_server, world, presenting_need="other", source="gp", emas_category=None)
+    manager = User(username="mona", role="manager")
+    manager.set_password(PASSWORD)
+    db.session.add(manager)
+    db.session.commit()
+    db.session.remove()
+    context = browser.new_context(base_url=live_server)
+    page = context.new_page()
+    page.goto("/login")
+    page.fill("#username", "mona")
+    page.fill("#password", PASSWORD)
+    page.press("#password", "Enter")
+    page.wait_for_url("**/reports")
+    audit.check(page, "reports, the last 7 days")
+    page.goto("/reports?from=31/02/2026&to=01/01/2020&route=nowhere")
+    page.locator(".error-summary").wait_for()
+    audit.check(page, "reports, a period refused")
+    page.goto("/")
+    audit.check(page, "home, manager")
+    context.close()
+    audit.assert_clean()

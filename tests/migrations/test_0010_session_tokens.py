@@ -1,29 +1,15 @@
 """Migration 0010 on a database with users in it: each gets a session token of its
 own, and usernames are kept in the one form sign-in looks up (Python's case fold,
 not SQLite's ASCII-only lower())."""
-import uuid
-
 import pytest
 from flask_migrate import upgrade
 from sqlalchemy import text
 
-from spoa import create_app
-from spoa import config
-
 
 @pytest.fixture
-def app_at_0007(tmp_path, redis_url):
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'old.sqlite3'}", "REDIS_URL": redis_url,
-           "SECRET_KEY": "tests-" + uuid.uuid4().hex, "LIVE_CHANNEL": f"spoa:queue:test:{uuid.uuid4().hex}",
-           "DEMO_CREDENTIALS": str(tmp_path / "demo-credentials.json")}
-    app = create_app(config.TestConfig(env))
-    from spoa.extensions import db
-
-    with app.app_context():
-        upgrade(revision="0007")
-        yield app, db
-        db.session.remove()
-        db.engine.dispose()
+def app_at_0007(unmigrated_db):
+    upgrade(revision="0007")
+    return unmigrated_db
 
 
 def _add_user(db, username):

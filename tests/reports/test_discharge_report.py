@@ -149,6 +149,10 @@ def test_welfare_checks_within_24_hours(week):
     clock(g, "welfare_check", started_at=g.discharged_at, deadline=utc(2026, 10, 23, 8, 0),
           cancelled_at=utc(2026, 10, 22, 9, 0), status="cancelled")
     clock(l_, "welfare_check", started_at=l_.discharged_at, deadline=utc(2026, 10, 26, 20, 0))  # still running
+    # Re-routed after its check started: counted for the route the check was started for.
+    m = discharge(uk(2026, 10, 21, 14, 0), drd=date(2026, 10, 21), pathway=None, route="supervisor_review")
+    clock(m, "welfare_check", started_at=m.discharged_at, deadline=utc(2026, 10, 22, 13, 0),
+          met_at=utc(2026, 10, 22, 9, 0), route="voluntary_sector")
     clock(week["before"], "welfare_check", started_at=week["before"].discharged_at,
           deadline=utc(2026, 10, 19, 22, 30))                                      # left before the period
     _db.session.commit()
@@ -159,8 +163,8 @@ def test_welfare_checks_within_24_hours(week):
     assert table.rows == (
         ("Home-based rehabilitation", 2, 1, 0, 0, 1, 100.0),
         ("Reablement", 2, 0, 1, 1, 0, 0.0),
-        ("Voluntary sector (on duty)", 1, 0, 1, 0, 0, 0.0),
-        ("All routes", 5, 1, 2, 1, 1, 33.3),
+        ("Voluntary sector (on duty)", 2, 1, 1, 0, 0, 50.0),
+        ("All routes", 6, 2, 2, 1, 1, 50.0),
     )
     headline = {h.id: h for h in section.headlines}["discharge_welfare_checks"]
-    assert (headline.value, headline.detail) == (33.3, "1 of 3 made in time")
+    assert (headline.value, headline.detail) == (50.0, "2 of 4 made in time")

@@ -25,6 +25,7 @@ PEOPLE = {
     "voluntary_org_user": ("clinician", "good_neighbours"),
     "supervisor": ("supervisor", None),
     "admin": ("admin", None),
+    "manager": ("manager", None),  # the reports only: no referral, list or queue
 }
 MAY_READ_CRISIS = {"crisis_clinician", "supervisor"}
 
@@ -91,7 +92,7 @@ def test_the_actions_post(client, login_as, db, crisis, who):
 def test_the_worklist(client, login_as, crisis, who):
     sign_in(login_as, who)
     response = client.get("/worklist")
-    if who in ("call_handler", "admin"):
+    if who in ("call_handler", "admin", "manager"):
         assert response.status_code == 403
         return
     assert response.status_code == 200
@@ -200,7 +201,7 @@ def test_a_match_once_closed_is_no_longer_the_handlers_to_read(client, login_as,
     assert client.get(f"/referrals/{crisis['id']}").status_code == 404
 
 
-@pytest.mark.parametrize("who", ["crisis_clinician", "rehab_clinician", "admin"])
+@pytest.mark.parametrize("who", ["crisis_clinician", "rehab_clinician", "admin", "manager"])
 def test_only_those_who_enter_referrals_get_the_form_and_its_preview(client, login_as, who):
     sign_in(login_as, who)
     assert client.get("/referrals/new").status_code == 403

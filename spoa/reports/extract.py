@@ -1,0 +1,123 @@
+"""The commissioner's de-identified extract: one row per referral received in the
+period (narrowed by route and source as the report is), streamed.
+
+What a row holds is listed in COLUMNS, and nothing else leaves: coded values
+(the intake contract's and the policy's vocabularies), the UK date and hour it
+was received, an age band on that date, the postcode district, and how its
+first-contact clock stands. Never a name, NHS number, address, phone number,
+date of birth, GP practice, full postcode, the SPOA reference or the sender's,
+nor any free text (the description, reasons, notes, the referrer's details):
+free text may name anyone.
+
+Each referral is known by a pseudonymous id: an HMAC of its id under the app's
+SECRET_KEY, so the same referral has the same id in every extract (a
+commissioner can join this month's to last month's) while nobody without the key
+can get from the id to the referral, nor from the referral to its id. Changing
+SECRET_KEY changes every id.
+
+The rows are read through a server-side cursor (yield_per: a psycopg2 named
+cursor on PostgreSQL) and written out as they come, so a year of referrals
+never sits in memory. The date of birth and postcode are read to make the band
+and the district, and go no further than this module.
+"""
+import hashlib
+import hmac
+import re
+from collections.abc import Iterator
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from ..clocks import age_in_years, now, to_uk
+from ..extensions import db
+from ..models import Clock, DelayedDay, Referral
+from . import downloads
+from .clock_outcome import outcome
+from .period import Filters, Period
+
+COLUMNS = (
+    "pseudonymous_id", "received_date", "received_hour", "kind", "source", "presenting_need",
+    "disposition", "emas_category", "route", "urgency", "state", "pathway", "hospital_ods", "sex",
+    "age_band", "postcode_district", "first_contact_clock", "hours_to_first_contact", "delayed_days",
+)
+# (lowest age, band), oldest first: the five bands the commissioner asked for, age on the day received.
+AGE_BANDS = ((85, "85 and over"), (75, "75 to 84"), (65, "65 to 74"), (18, "18 to 64"), (0, "0 to 17"))
+FIRST_CONTACT = "first_contact"  # the clock (clocks.yaml) and the lifecycle event that meets it
+YIELD_PER = 1000  # rows fetched from the cursor at a time
+_DISTRICT = re.compile(r"[A-Z]{1,2}[0-9][0-9A-Z]?")  # an outward code (the district), and only that
+
+
+def pseudonyms():
+    """referral id -> its id in every extract: HMAC-SHA256 under SECRET_KEY (80 bits
+    shown). Keyed once, copied for each row (a year's extract makes half a million)."""
+    key = current_app.config["SECRET_KEY"]
+    keyed = hmac.new(key.encode() if isinstance(key, str) else key, b"spoa-extract:", hashlib.sha256)
+
+    def pseudonym(referral_id) -> str:
+        one = keyed.copy()
+        one.update(referral_id.bytes)
+        return one.hexdigest()[:20]
+
+    return pseudonym
+
+
+def pseudonym(referral_id) -> str:
+    return pseudonyms()(referral_id)
+
+
+def age_band(born: date | None, on: date) -> str | None:
+    if born is None:
+        return None
+    age = age_in_years(born, on)
+    return next((band for lowest, band in AGE_BANDS if age >= lowest), None)
+
+
+def postcode_district(postcode: str | None) -> str | None:
+    """"NN1 5BD" -> "NN1": the outward code, never the inward part that narrows it
+    to a street (a postcode that is not one gives nothing rather than itself)."""
+    outward = (postcode or "").strip().upper().split(" ")[0]
+    if " " not in (postcode or "").strip() and len(outward) >= 5:
+        outward = outward[:-3]  # stored without its space: the inward code is the last three
+    return outward if _DISTRICT.fullmatch(outward) else None
+
+
+def query(period: Period, filters: Filters):
+    """One row per referral received in the period, in the order received (the
+    received_at index gives them in that order, so the first rows come at once),
+    with how its first-contact clock stands (the newest, should a route change
+    have started a second), its first contact's time (the column kept for the
+    reports: migration 0017) and its delayed days: each a correlated lookup by
+    index for that one referral, on both databases."""
+    def of_this_referral(column, *where):
+        return select(column).where(*where).correlate(Referral).scalar_subquery()
+
+    clock_state = (select(outcome(now())).where(Clock.referral_id == Referral.id, Clock.name == FIRST_CONTACT)
+                   .order_by(Clock.id.desc()).limit(1).correlate(Referral).scalar_subquery())
+    delayed = of_this_referral(func.count(DelayedDay.id), DelayedDay.referral_id == Referral.id)
+    return (
+        select(Referral.id, Referral.received_at, Referral.kind, Referral.source, Referral.presenting_need,
+               Referral.pathways_disposition, Referral.emas_category, Referral.route, Referral.urgency,
+               Referral.state, Referral.pathway, Referral.hospital_ods, Referral.sex,
+               Referral.date_of_birth, Referral.postcode,
+               clock_state.label("clock_state"), Referral.first_contact_at, delayed.label("delayed"))
+        .where(Referral.received_at >= period.start, Referral.received_at < period.end, *filters.on_referrals())
+        .order_by(Referral.received_at)
+    )
+
+
+def rows(period: Period, filters: Filters) -> Iterator[tuple]:
+    """The extract's rows, in COLUMNS' order, as the cursor gives them."""
+    pseudonym = pseudonyms()
+    result = db.session.execute(query(period, filters).execution_options(yield_per=YIELD_PER))
+    for (referral_id, received_at, kind, source, need, disposition, category, route, urgency, state, pathway,
+         hospital, sex, born, postcode, clock_state, first_contact_at, delayed) in result:
+        received = to_uk(received_at)
+        hours = None if first_contact_at is None else round((first_contact_at - received_at).total_seconds() / 3600, 1)
+        yield (pseudonym(referral_id), received.date(), received.hour, kind, source, need, disposition, category,
+               route, urgency, state, pathway, hospital, sex, age_band(born, received.date()),
+               postcode_district(postcode), clock_state, hours, delayed if kind == "discharge" else None)
+
+
+def csv_lines(period: Period, filters: Filters) -> Iterator[str]:
+    return downloads.lines(COLUMNS, rows(period, filters))

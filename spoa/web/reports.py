@@ -1,0 +1,144 @@
+"""The reports page (/reports) and its downloads, for supervisors, managers and
+admins (spoa/access.py: REPORT_ROLES): for a period, and optionally one route
+and one source, each section's headline figures, its tables as accessible HTML
+tables with a chart beside them where the table has one, and every table as
+CSV; and the de-identified extract of the period's referrals.
+
+One question, three answers: the page's form, a table's CSV and the extract are
+all asked with the same query string (from, to, route, source), loaded by one
+schema (spoa/schemas/reports.py), so a period refused on the page is refused
+for a download too, with the same messages beside the same fields. A table of
+free text (its id ends "_reasons") is for supervisors and admins only: for a
+manager it is not on the page and its CSV answers 404, as a table that does not
+exist would.
+"""
+from datetime import date
+
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
+from flask_login import current_user
+from marshmallow import ValidationError
+from werkzeug.datastructures import MultiDict
+
+from .. import access
+from ..reports import charts, downloads, extract, sections
+from ..reports.period import LONGEST_DAYS, Filters, Period
+from ..reports.table import Section
+from ..schemas.reports import ReportQuerySchema, query_args, route_choices, source_choices
+from ..schemas.vocab import SOURCES
+from . import bp
+from .forms import Form
+
+reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+@reports_bp.before_request
+def _report_roles_only():
+    if not access.may_see_reports(current_user):
+        abort(403)
+
+
+def _form(args) -> Form:
+    return Form(ReportQuerySchema(), MultiDict(args), choices={
+        "route": [("", "Every route"), *route_choices()],
+        "source": [("", "Every source"), *source_choices()],
+    })
+
+
+def _question() -> tuple[Form, Period | None, Filters | None]:
+    """The query string through the schema: (form, period, filters), or the form
+    with each message beside its field and no period."""
+    form = _form(request.args)
+    try:
+        period, filters = form.load()
+    except ValidationError as exc:
+        form.fail(exc)
+        return form, None, None
+    # The boxes show the period the figures are for, as people write dates (the
+    # default, or a link's ISO dates, in the same form as one typed).
+    form["from"].value, form["to"].value = f"{period.first:%d/%m/%Y}", f"{period.last:%d/%m/%Y}"
+    return form, period, filters
+
+
+def _refused(form: Form):
+    return render_template("reports.html", form=form, sections=[], headlines=[], period=None,
+                           longest=LONGEST_DAYS), 422
+
+
+def _visible(built: list[Section]) -> list[Section]:
+    """The sections as this person may see them: without the free-text tables, for a manager."""
+    return [Section(id=s.id, title=s.title, headlines=s.headlines, note=s.note,
+                    tables=tuple(t for t in s.tables if access.may_see_report_table(current_user, t.id)))
+            for s in built]
+
+
+@reports_bp.get("")
+def page():
+    form, period, filters = _question()
+    if period is None:
+        return _refused(form)
+    shown = _visible(sections.build(period, filters))
+    return render_template(
+        "reports.html", form=form, sections=shown, period=period, filters=filters, longest=LONGEST_DAYS,
+        headlines=[h for s in shown for h in s.headlines], args=query_args(period, filters),
+        drawings={t.id: charts.draw(t) for s in shown for t in s.tables})
+
+
+@reports_bp.get("/extract.csv")
+def extract_csv():
+    form, period, filters = _question()
+    if period is None:
+        return _refused(form)
+    return _csv(stream_with_context(extract.csv_lines(period, filters)),
+                downloads.filename("referral-extract", period, filters))
+
+
+@reports_bp.get("/<table_id>.csv")
+def table_csv(table_id):
+    form, period, filters = _question()
+    if period is None:
+        return _refused(form)
+    if not access.may_see_report_table(current_user, table_id):
+        abort(404)  # not theirs: as if there were no such table
+    table = sections.table(table_id, period, filters)
+    if table is None:
+        abort(404)
+    return _csv(downloads.table_lines(table), downloads.filename(table.id, period, filters))
+
+
+def _csv(lines, name: str) -> Response:
+    return Response(lines, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@reports_bp.app_template_global()
+def report_cell(value, kind: str) -> str:
+    """A table's value as the page shows it: the CSV has the same value, unformatted."""
+    if value is None:
+        return "–"
+    if kind == "percent":
+        return f"{value:.1f}%"
+    if kind in ("hours",) and isinstance(value, (int, float)):
+        return f"{value:.1f}"
+    if kind in ("count", "days") and isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, date):
+        return f"{value:%a %-d %b %Y}"
+    return str(value)
+
+
+@reports_bp.app_template_global()
+def report_filters_words(filters: Filters) -> str:
+    words = []
+    if filters.route:
+        words.append(f"route: {dict(route_choices()).get(filters.route, filters.route)}")
+    if filters.source:
+        words.append(f"source: {SOURCES.get(filters.source, filters.source)}")
+    return "; ".join(words)
+
+
+@reports_bp.app_template_global()
+def report_csv_url(table_id: str, args: dict) -> str:
+    return url_for("web.reports.table_csv", table_id=table_id, **args)
+
+
+bp.register_blueprint(reports_bp)  # endpoints: web.reports.<view>
