@@ -33,12 +33,20 @@ def section(period: Period, filters: Filters) -> Section:
     note = ""
     if filters.route and filters.route != two_hour.ROUTE:
         note = f"The 2-hour figure is {labels.route_name(two_hour.ROUTE)}'s own: the route filter does not narrow it."
+    tally = _clock_tally(period, filters)
+    # The table's crisis response first contact row is two_hour.counts exactly (same
+    # clocks, same outcome, same source filter) unless a route filter left it out.
+    crisis = None
+    if not filters.route or filters.route == two_hour.ROUTE:
+        found = tally.get((two_hour.ROUTE, two_hour.CLOCK), Counter())
+        crisis = {name: found[name] for name in OUTCOMES}
     return Section(id="performance", title="Performance",
-                   headlines=(two_hour.headline(period, filters),),
-                   tables=(clock_outcomes(period, filters), first_contact(period, filters)), note=note)
+                   headlines=(two_hour.headline(period, filters, tally=crisis),),
+                   tables=(clock_outcomes(period, filters, tally), first_contact(period, filters)), note=note)
 
 
-def clock_outcomes(period: Period, filters: Filters) -> Table:
+def _clock_tally(period: Period, filters: Filters) -> dict[tuple, Counter]:
+    """{(route, clock): Counter(outcome: clocks)}, one GROUP BY."""
     state = outcome(now()).label("outcome")
     # Each clock keeps the route it was started for and its referral's receipt
     # (Clock.route, Clock.received_at): the period's clocks are found by that index and
@@ -53,6 +61,11 @@ def clock_outcomes(period: Period, filters: Filters) -> Table:
     tally: dict[tuple, Counter] = {}
     for route, clock, how, n in db.session.execute(query):
         tally.setdefault((route, clock), Counter())[how] = n
+    return tally
+
+
+def clock_outcomes(period: Period, filters: Filters, tally: dict[tuple, Counter] | None = None) -> Table:
+    tally = tally if tally is not None else _clock_tally(period, filters)
     rows = []
     for route, clock in sorted(tally, key=lambda key: _clock_order(*key)):
         found = tally[(route, clock)]

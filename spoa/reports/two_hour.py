@@ -37,8 +37,11 @@ def counts(period: Period, filters: Filters | None = None) -> dict[str, int]:
     return {name: int(found.get(name, 0)) for name in ("met", "breached", "running", "cancelled")}
 
 
-def headline(period: Period, filters: Filters | None = None, label: str = "2-hour urgent community response") -> Headline:
-    tally = counts(period, filters)
+def headline(period: Period, filters: Filters | None = None, label: str = "2-hour urgent community response",
+             tally: dict[str, int] | None = None) -> Headline:
+    """``tally``: counts(period, filters) when the caller has them already (the
+    performance section's clocks table holds this very row)."""
+    tally = tally if tally is not None else counts(period, filters)
     value = share_met(tally["met"], tally["breached"])
     decided = tally["met"] + tally["breached"]
     detail = (f"{tally['met']} of {decided} met within 2 hours" if decided else "none decided yet")

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 import time_machine
 
-from spoa.reports import performance
+from spoa.reports import performance, two_hour
 from spoa.reports.period import Filters, Period
 from tests.report_data import commit, due_in, first_contact, override, referral, utc
 
@@ -168,3 +168,12 @@ def test_a_clock_stays_under_the_route_it_was_started_for(db, frozen):
     assert outcomes() == {("crisis_response", "first_contact"): (0, 1, 0, 0, 0.0),
                           ("home_rehab", "accept"): (1, 0, 0, 0, 100.0)}
     assert outcomes(Filters(route="home_rehab")) == {("home_rehab", "accept"): (1, 0, 0, 0, 100.0)}
+
+
+def test_the_headline_is_two_hour_counts_own_figure_whatever_the_filter(db, frozen):
+    due_in(referral("2026-10-20T09:00Z", source="emas"), met_at="2026-10-20T10:00Z")
+    due_in(referral("2026-10-20T09:00Z", source="gp"), met_at="2026-10-20T12:00Z")
+    due_in(referral("2026-10-21T09:00Z", route="home_rehab"), "accept", hours=24, met_at="2026-10-21T10:00Z")
+    commit()
+    for filters in (Filters(), Filters(source="gp"), Filters(route="home_rehab"), Filters(route="crisis_response")):
+        assert section(filters).headlines[0] == two_hour.headline(WEEK, filters), filters
