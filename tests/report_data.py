@@ -37,13 +37,16 @@ def referral(received_at, *, source="gp", route="crisis_response", state="triage
 
 
 def clock(referral: Referral, name="first_contact", *, deadline, started_at=None, met_at=None, breached_at=None,
-          cancelled_at=None, counts="24/7") -> Clock:
+          cancelled_at=None, counts="24/7", route=None) -> Clock:
     """A clock as the app leaves it: status from what happened to it (met, cancelled,
     breached recorded, or running). A deadline passed with nothing recorded is left
-    "running", as it is until the reconciler's next pass (reports must not wait for it)."""
+    "running", as it is until the reconciler's next pass (reports must not wait for it).
+    Like deadlines._new_clock, it keeps the route it is started for (default: the
+    referral's route when the clock is made) and its referral's receipt."""
     met_at, breached_at, cancelled_at = utc(met_at), utc(breached_at), utc(cancelled_at)
     status = ("met" if met_at else "cancelled" if cancelled_at else "breached" if breached_at else "running")
-    row = Clock(name=name, counts=counts, met_by=[], started_at=utc(started_at) or referral.received_at,
+    row = Clock(name=name, route=route or referral.route, received_at=referral.received_at,
+                counts=counts, met_by=[], started_at=utc(started_at) or referral.received_at,
                 deadline=utc(deadline), status=status, met_at=met_at, breached_at=breached_at,
                 cancelled_at=cancelled_at, created_at=referral.received_at)  # written at receipt
     referral.clocks.append(row)
@@ -76,6 +79,10 @@ def event(referral: Referral, name: str, at, *, reason=None, detail=None, from_s
 
 
 def first_contact(referral: Referral, at) -> AuditEvent:
+    """Its audit row, and (the first one only, as services/events.py does) the
+    referral's first_contact_at."""
+    if referral.first_contact_at is None:
+        referral.first_contact_at = utc(at)
     return event(referral, "first_contact", at, from_state="accepted", to_state="in_progress")
 
 

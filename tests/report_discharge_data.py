@@ -57,6 +57,8 @@ def discharge(discharged_at: datetime | None, *, drd: date | None, referred_drd:
 def event(row: Referral, name: str, at: datetime, detail: dict | None = None, **columns) -> AuditEvent:
     found = AuditEvent(referral=row, event=name, at=at, actor_kind="system", actor_name="test", detail=detail,
                        **columns)
+    if name == "first_contact" and row.first_contact_at is None:
+        row.first_contact_at = at  # the first one's time, as services/events.py keeps it
     db.session.add(found)
     return found
 
@@ -64,8 +66,9 @@ def event(row: Referral, name: str, at: datetime, detail: dict | None = None, **
 def clock(row: Referral, name: str, *, started_at: datetime, deadline: datetime, met_at: datetime | None = None,
           **columns) -> Clock:
     columns.setdefault("status", "met" if met_at else "running")
+    columns.setdefault("route", row.route)  # as deadlines._new_clock: the route it is started for
     found = Clock(referral=row, name=name, counts="24/7", met_by=[], started_at=started_at, deadline=deadline,
-                  met_at=met_at, created_at=started_at, **columns)
+                  met_at=met_at, created_at=started_at, received_at=row.received_at, **columns)
     db.session.add(found)
     return found
 

@@ -30,8 +30,10 @@ def referral(received_at, **columns) -> Referral:
 def two_hour_clock(row: Referral, met_after=None, **columns) -> Clock:
     deadline = row.received_at + timedelta(hours=2)
     met_at = row.received_at + met_after if met_after is not None else None
+    columns.setdefault("route", row.route)  # as deadlines._new_clock: the route it is started for
     clock = Clock(name="first_contact", counts="24/7", met_by=["first_contact"], started_at=row.received_at,
-                  deadline=deadline, status="met" if met_at else "running", met_at=met_at, **columns)
+                  received_at=row.received_at, deadline=deadline, status="met" if met_at else "running", met_at=met_at,
+                  **columns)
     row.clocks.append(clock)
     if met_at:
         row.first_contact_at = met_at  # (as services/events.py records it, beside its audit row)

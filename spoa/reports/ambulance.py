@@ -18,7 +18,7 @@ from ..schemas.vocab import EMAS_CATEGORIES
 from .labels import route_name
 from .period import Filters, Period
 from .received import received_in
-from .sql import uk_week
+from .sql import UKHours, uk_hours
 from .table import Chart, Column, Section, Table
 
 SOURCE = "emas"
@@ -28,20 +28,26 @@ ACCEPTED_OR_LATER = ("accepted", "in_progress", "completed")
 FILTERS_NOTE = "The route filter narrows it to that route (now); the source filter does not apply (these are EMAS's)."
 
 
+# The tables section() builds, in its order: sections.table finds a CSV's section by these.
+TABLES = ("ambulance_weekly", "ambulance_outcomes", "ambulance_routes")
+
+
 def _counts(period: Period, filters: Filters) -> list[tuple]:
     """(week, category, route, referrals, accepted, redirected): one aggregate."""
     # A referral in one of these states was accepted (the only ways in pass through
     # accepted); for the rest, its own events say, by the index on referral_id (an IN
     # over a year's acceptances would be hashed, or rescanned per row if too big to hash).
     accepted = or_(Referral.state.in_(ACCEPTED_OR_LATER),
-                   exists().where(AuditEvent.referral_id == Referral.id, AuditEvent.event == "accept"))
-    week = uk_week(Referral.received_at)
+                   exists().where(AuditEvent.referral_id == Referral.id, AuditEvent.event == "accept",
+                                  AuditEvent.at >= period.start))  # an acceptance follows receipt
+    # The UK week by integer arithmetic on the period's offsets (no zone lookup per row).
+    week = UKHours.week_number(uk_hours(Referral.received_at, period.start, period.end)).label("week")
     query = (select(week, Referral.emas_category, Referral.route, func.count(),
                     func.coalesce(func.sum(case((accepted, 1), else_=0)), 0),
                     func.coalesce(func.sum(case((Referral.state == "redirected", 1), else_=0)), 0))
              .where(Referral.source == SOURCE, *received_in(period, replace(filters, source=None)))
              .group_by(week, Referral.emas_category, Referral.route))
-    return [tuple(row) for row in db.session.execute(query)]
+    return [(UKHours.week(w), *rest) for w, *rest in db.session.execute(query)]
 
 
 def _category_key(category) -> str:

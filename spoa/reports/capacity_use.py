@@ -16,13 +16,17 @@ from ..extensions import db
 from ..models import AuditEvent, CapacityDeclaration, Referral, Service
 from ..services.capacity import VOLUNTARY_UNIT, UNITS
 from .period import Filters, Period
-from .sql import uk_date
+from .sql import UKHours, uk_hours
 from .table import Chart, Column, Section, Table
 
 OFFERS = ("offer", "reassign")  # a place taken at the service named
 TAKEN = ("accept", "decline")   # what an organisation did with one
 
 DECLARED_NOTE = "Declarations are not narrowed by the route or source filter; the referrals offered are."
+
+
+# The tables section() builds, in its order: sections.table finds a CSV's section by these.
+TABLES = ("capacity_use", "capacity_peak_use", "capacity_duty_organisations")
 
 
 def _declared(period: Period) -> dict:
@@ -46,7 +50,8 @@ def _offered(period: Period, filters: Filters) -> dict:
     Grouped by the event's detail as written (text: no JSON parsed per row; a
     year holds a few dozen distinct details), then read here."""
     detail = cast(AuditEvent.detail, Text).label("detail")
-    day = uk_date(AuditEvent.at).label("day")
+    # The UK day by integer arithmetic on the period's offsets (no zone lookup per row).
+    day = UKHours.day_number(uk_hours(AuditEvent.at, period.start, period.end)).label("day")
     query = (select(detail, day, func.count())
              .where(AuditEvent.event.in_(OFFERS), AuditEvent.at >= period.start, AuditEvent.at < period.end)
              .group_by(detail, day))
@@ -57,7 +62,7 @@ def _offered(period: Period, filters: Filters) -> dict:
         named = json.loads(text) if text else {}
         service = named.get("organisation") or named.get("service")
         if service:
-            found[service, on] += count
+            found[service, UKHours.day(on)] += count
     return found
 
 

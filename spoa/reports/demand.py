@@ -1,9 +1,11 @@
 """Demand: referrals received in the period, per UK day and per UK hour of day,
 by source and by route.
 
-Two GROUP BYs in the database (day x source x route, hour x source x route);
-every table of the section is summed from those few hundred rows, and days and
-hours with no referral are filled in with zeros here (presentation, not counting).
+Two GROUP BYs in the database (UK day x source x route, UK hour x source x
+route, each by integer arithmetic on the period's UK offsets: sql.uk_hours, no
+time zone lookup per row); every table of the section is summed from those few
+thousand rows, and days and hours with no referral are filled in with zeros
+here (presentation, not counting).
 A referral's route is its route now (a declined or overridden referral counts
 under the route it is on, not the first one it was given).
 """
@@ -16,7 +18,7 @@ from ..models import Referral
 from . import labels
 from .period import Filters, Period
 from .received import received_in
-from .sql import uk_date, uk_hour
+from .sql import UKHours, uk_hours
 from .table import Chart, Column, Section, Table
 
 HOURS = range(24)
@@ -25,9 +27,16 @@ BY_SOURCE = "a column for each source that sent any"
 BY_ROUTE = "a column for each route any is on now"
 
 
+# The tables section() builds, in its order: sections.table finds a CSV's section by these.
+TABLES = ("demand_by_day", "demand_by_day_route", "demand_by_hour", "demand_by_hour_route",
+          "demand_by_source", "demand_by_route")
+
+
 def section(period: Period, filters: Filters) -> Section:
-    by_day = _counts(uk_date(Referral.received_at), period, filters)
-    by_hour = _counts(uk_hour(Referral.received_at), period, filters)
+    hours = uk_hours(Referral.received_at, period.start, period.end)
+    by_day = Counter({(UKHours.day(n), source, route): count
+                      for (n, source, route), count in _counts(UKHours.day_number(hours), period, filters).items()})
+    by_hour = _counts(UKHours.hour(hours), period, filters)
     sources = sorted({source for (_, source, _) in by_day}, key=labels.source_order)
     routes = sorted({route for (_, _, route) in by_day}, key=labels.route_order)
     source_cols = tuple(Column(s, labels.source_name(s)) for s in sources)
@@ -50,12 +59,12 @@ def section(period: Period, filters: Filters) -> Section:
 
 
 def _counts(when, period: Period, filters: Filters) -> Counter:
-    """(day or hour, source, route) -> referrals received, one GROUP BY."""
+    """(day or hour number, source, route) -> referrals received, one GROUP BY."""
     when = when.label("when")
     query = (select(when, Referral.source, Referral.route, func.count())
              .where(*received_in(period, filters))
              .group_by(when, Referral.source, Referral.route))
-    return Counter({(at, source, route): n for at, source, route, n in db.session.execute(query)})
+    return Counter({(int(at), source, route): n for at, source, route, n in db.session.execute(query)})
 
 
 def _sum(counts: Counter, key) -> Counter:

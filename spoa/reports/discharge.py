@@ -36,6 +36,11 @@ WELFARE_CLOCK = "welfare_check"
 FILTERS_NOTE = "Route and source narrow it to discharges on that route (now) or from that source."
 
 
+# The tables section() builds, in its order: sections.table finds a CSV's section by these.
+TABLES = ("discharge_pathways", "discharge_timeliness", "discharge_delays_by_reason",
+          "discharge_delays_by_hospital", "discharge_welfare_checks")
+
+
 def pathway_name(pathway: int | None) -> str:
     return pathway_label(pathway) if pathway is not None else "A person decides"
 

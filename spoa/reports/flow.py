@@ -28,6 +28,10 @@ RULE, RULE_DESCRIPTION = Column("rule_id", "Rule", "text"), Column("rule", "What
 NO_DUTY = "(no organisation on duty)"
 
 
+# The tables section() builds, in its order: sections.table finds a CSV's section by these.
+TABLES = ("flow_by_state", "flow_declines", "flow_decline_reasons", "flow_reviews", "flow_overrides")
+
+
 def section(period: Period, filters: Filters) -> Section:
     states = by_state(period, filters)
     declined = _declines(period, filters)

@@ -4,7 +4,8 @@ contact.
 
 Clocks belong to their referral's receipt: the clocks of referrals received in
 the period, each's outcome as of now (clock_outcome.py, the one definition), under
-the route its referral is on now. One GROUP BY for the clocks, one for first
+the route the clock was started for (a re-route does not move a clock's outcome to
+the new route). One GROUP BY for the clocks, one for first
 contact; the 2-hour headline is two_hour.py's, the same figure the coordination
 centre's feed shows.
 """
@@ -14,7 +15,7 @@ from sqlalchemy import func, select
 
 from ..clocks import now
 from ..extensions import db
-from ..models import AuditEvent, Clock, Referral
+from ..models import Clock, Referral
 from ..policy import current_policy
 from . import labels, two_hour
 from .clock_outcome import OUTCOMES, outcome, share_met
@@ -24,27 +25,47 @@ from .sql import percentile, seconds_between
 from .table import Chart, Column, Section, Table
 
 
+# The tables section() builds, in its order: sections.table finds a CSV's section by these.
+TABLES = ("performance_clocks", "performance_first_contact")
+
+
 def section(period: Period, filters: Filters) -> Section:
     note = ""
     if filters.route and filters.route != two_hour.ROUTE:
         note = f"The 2-hour figure is {labels.route_name(two_hour.ROUTE)}'s own: the route filter does not narrow it."
+    tally = _clock_tally(period, filters)
+    # The table's crisis response first contact row is two_hour.counts exactly (same
+    # clocks, same outcome, same source filter) unless a route filter left it out.
+    crisis = None
+    if not filters.route or filters.route == two_hour.ROUTE:
+        found = tally.get((two_hour.ROUTE, two_hour.CLOCK), Counter())
+        crisis = {name: found[name] for name in OUTCOMES}
     return Section(id="performance", title="Performance",
-                   headlines=(two_hour.headline(period, filters),),
-                   tables=(clock_outcomes(period, filters), first_contact(period, filters)), note=note)
+                   headlines=(two_hour.headline(period, filters, tally=crisis),),
+                   tables=(clock_outcomes(period, filters, tally), first_contact(period, filters)), note=note)
 
 
-def clock_outcomes(period: Period, filters: Filters) -> Table:
+def _clock_tally(period: Period, filters: Filters) -> dict[tuple, Counter]:
+    """{(route, clock): Counter(outcome: clocks)}, one GROUP BY."""
     state = outcome(now()).label("outcome")
-    # A clock is written at its referral's receipt or later: the bound lets an index on
-    # created_at find a short period's clocks without reading every clock. (Not
-    # started_at: a welfare check counts from a discharge that may precede receipt.)
-    query = (select(Referral.route, Clock.name, state, func.count())
-             .select_from(Clock).join(Referral, Referral.id == Clock.referral_id)
-             .where(Clock.created_at >= period.start, *received_in(period, filters))
-             .group_by(Referral.route, Clock.name, state))
+    # Each clock keeps the route it was started for and its referral's receipt
+    # (Clock.route, Clock.received_at): the period's clocks are found by that index and
+    # grouped without a join per clock; only a source filter needs the referral.
+    query = (select(Clock.route, Clock.name, state, func.count())
+             .where(Clock.received_at >= period.start, Clock.received_at < period.end)
+             .group_by(Clock.route, Clock.name, state))
+    if filters.route:
+        query = query.where(Clock.route == filters.route)
+    if filters.source:
+        query = query.join(Referral, Referral.id == Clock.referral_id).where(Referral.source == filters.source)
     tally: dict[tuple, Counter] = {}
     for route, clock, how, n in db.session.execute(query):
         tally.setdefault((route, clock), Counter())[how] = n
+    return tally
+
+
+def clock_outcomes(period: Period, filters: Filters, tally: dict[tuple, Counter] | None = None) -> Table:
+    tally = tally if tally is not None else _clock_tally(period, filters)
     rows = []
     for route, clock in sorted(tally, key=lambda key: _clock_order(*key)):
         found = tally[(route, clock)]
@@ -61,7 +82,8 @@ def clock_outcomes(period: Period, filters: Filters) -> Table:
         rows=tuple(rows),
         chart=Chart("stacked_bar", "label", OUTCOMES, title="Clocks by outcome"),
         note=("The clocks of referrals received in the period, as they stand now, under the route each "
-              "referral is on now. Met at or before the deadline is met (exactly at it included); a deadline "
+              "clock was started for (a clock stopped by a re-route stays under the route it ran for; a "
+              "route filter narrows to that route's clocks). Met at or before the deadline is met (exactly at it included); a deadline "
               "passed unmet is breached whether or not it has been recorded yet. Share met is met out of met "
               "and breached: running and cancelled clocks are not in it."))
 
@@ -76,15 +98,11 @@ def _clock_order(route: str | None, clock: str) -> tuple:
 
 
 def first_contact(period: Period, filters: Filters) -> Table:
-    # A referral's first contact is at or after its receipt, so nothing before the
-    # period's start can be one of its referrals' (the bound lets the (event, at) index serve).
-    first = (select(AuditEvent.referral_id, func.min(AuditEvent.at).label("at"))
-             .where(AuditEvent.event == "first_contact", AuditEvent.at >= period.start)
-             .group_by(AuditEvent.referral_id).subquery())
-    hours = seconds_between(first.c.at, Referral.received_at) / 3600.0
-    query = (select(Referral.route, func.count(), func.count(first.c.at), percentile(hours, 0.5),
+    # The first contact's own time is kept on the referral (services/events.py): no
+    # audit events are read.
+    hours = seconds_between(Referral.first_contact_at, Referral.received_at) / 3600.0
+    query = (select(Referral.route, func.count(), func.count(Referral.first_contact_at), percentile(hours, 0.5),
                     percentile(hours, 0.9))
-             .select_from(Referral).outerjoin(first, first.c.referral_id == Referral.id)
              .where(*received_in(period, filters))
              .group_by(Referral.route))
     services = current_policy().services
@@ -100,7 +118,7 @@ def first_contact(period: Period, filters: Filters) -> Table:
                  Column("median_hours", "Median hours", "hours"),
                  Column("p90_hours", "90th percentile hours", "hours")),
         rows=rows, chart=Chart("bar", "route_name", ("median_hours", "p90_hours"), title="Hours to first contact"),
-        note=("Hours from receipt to the first recorded first contact, for referrals received in the period "
+        note=("Hours from receipt to the first contact (when the worker said it happened), for referrals received in the period "
               "(under the route each is on now), median and 90th percentile (interpolated); referrals not "
               "yet contacted are counted but not in the times. Routes no service works are left out."))
 

@@ -13,6 +13,17 @@ to, with the same meaning (and the tests run both).
     seconds_between(a, b)    a - b in seconds (two instants)
     days_between(a, b)       a - b in whole days (two dates)
     iso_date(text)           an ISO date held as text (a JSON field) as a date
+    utc_hour(col)            the whole hours since 1970 UTC of an instant (an integer)
+
+A year's GROUP BY of uk_date or uk_hour converts every row to UK time
+(PostgreSQL's timezone() per row is most of such a query's cost). UK offsets are
+whole hours and change twice a year, so for a period the UK wall-clock hour is
+integer arithmetic: uk_hours(col, start, end) is utc_hour plus a CASE over the
+period's offset changes (the same answer as uk_date/uk_hour, per row, no zone
+lookup), and UKHours reads a day, hour of day or week off it in SQL:
+
+    hours = uk_hours(Referral.received_at, period.start, period.end)
+    select(UKHours.day_number(hours), ...)  ->  UKHours.day(n) a date
 
 A percentile of whole numbers (days, say) can also be read off their counts:
 GROUP BY the value in the database, then percentile_of_counts, the same
@@ -21,12 +32,15 @@ interpolation, so one query serves several groupings and their total.
 from collections import Counter
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 
-from sqlalchemy import Date, Float, Integer
+from sqlalchemy import Date, Float, Integer, case, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
 from rules.calendar import UK
+
+from ..models.types import UTCDateTime
 
 UK_ZONE = "Europe/London"
 
@@ -107,6 +121,73 @@ def _pg_days(element, compiler, **kw):
     return f"({later} - {earlier})"
 
 
+class utc_hour(FunctionElement):  # noqa: N801
+    type = Integer()
+    inherit_cache = True
+    name = "utc_hour"
+
+
+@compiles(utc_hour, "postgresql")
+def _pg_utc_hour(element, compiler, **kw):
+    (col,) = _args(element, compiler, **kw)
+    return f"CAST(floor(EXTRACT(EPOCH FROM {col}) / 3600) AS INTEGER)"
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH_DAY = EPOCH.date()  # a Thursday
+
+
+@lru_cache(maxsize=64)
+def _offset_changes(start: datetime, end: datetime) -> tuple[tuple[datetime, int], ...]:
+    """((instant, UK offset in whole hours before it), ...) for each change in [start, end),
+    then (end, the offset after the last change)."""
+    def offset(at):
+        return int(at.astimezone(UK).utcoffset().total_seconds() // 3600)
+
+    changes, at, before = [], start, offset(start)
+    while at < end:
+        at += timedelta(hours=1)
+        now = offset(at)
+        if now != before:
+            changes.append((at, before))
+            before = now
+    return (*changes, (end, before))
+
+
+def uk_hours(col, start: datetime, end: datetime):
+    """The UK wall-clock hours since 1970 of an instant in [start, end) (an integer
+    expression): utc_hour plus the offset in force, a CASE over the period's changes."""
+    *changes, (_end, last) = _offset_changes(start, end)
+    if not changes:
+        return utc_hour(col) + last
+    return utc_hour(col) + case(*((col < literal(at, UTCDateTime), before) for at, before in changes), else_=last)
+
+
+class UKHours:
+    """Integer SQL on uk_hours, and the values it gives back in Python."""
+
+    @staticmethod
+    def day_number(hours):
+        return hours // 24
+
+    @staticmethod
+    def hour(hours):
+        return hours % 24
+
+    @staticmethod
+    def week_number(hours):
+        return (hours // 24 + 3) // 7  # weeks since the Monday before 1 January 1970
+
+    @staticmethod
+    def day(number: int) -> date:
+        return EPOCH_DAY + timedelta(days=int(number))
+
+    @staticmethod
+    def week(number: int) -> date:
+        """The Monday of the UK week a week_number names."""
+        return EPOCH_DAY + timedelta(days=int(number) * 7 - 3)
+
+
 # SQLite: the functions spoa/database.py registers (sqlite_functions below).
 @compiles(uk_date, "sqlite")
 @compiles(uk_hour, "sqlite")
@@ -114,6 +195,7 @@ def _pg_days(element, compiler, **kw):
 @compiles(percentile, "sqlite")
 @compiles(seconds_between, "sqlite")
 @compiles(days_between, "sqlite")
+@compiles(utc_hour, "sqlite")
 def _sqlite(element, compiler, **kw):
     return f"spoa_{element.name}({', '.join(_args(element, compiler, **kw))})"
 
@@ -146,6 +228,10 @@ def _sqlite_uk_hour(text):
 def _sqlite_uk_week(text):
     local = _instant(text)
     return None if local is None else (local.date() - timedelta(days=local.weekday())).isoformat()
+
+
+def _sqlite_utc_hour(text):
+    return None if text is None else int((_utc(text) - EPOCH).total_seconds() // 3600)
 
 
 def _sqlite_seconds_between(later, earlier):
@@ -198,7 +284,7 @@ def percentile_of_counts(counts: Mapping, fraction: float) -> float | None:
 def sqlite_functions(dbapi_connection) -> None:
     """Register the functions on one SQLite connection (spoa/database.py, on connect)."""
     for name, fn, arity in (("spoa_uk_date", _sqlite_uk_date, 1), ("spoa_uk_hour", _sqlite_uk_hour, 1),
-                            ("spoa_uk_week", _sqlite_uk_week, 1),
+                            ("spoa_uk_week", _sqlite_uk_week, 1), ("spoa_utc_hour", _sqlite_utc_hour, 1),
                             ("spoa_seconds_between", _sqlite_seconds_between, 2),
                             ("spoa_days_between", _sqlite_days_between, 2)):
         dbapi_connection.create_function(name, arity, fn, deterministic=True)

@@ -1,6 +1,9 @@
 """The 2-hour urgent community response figure: the share of crisis response
 referrals first contacted within their 2-hour clock, against the national 70%
-ambition (standards.md). Shown on the reports page and in the coordination
+ambition (standards.md). A clock counts under the route it was started for, not
+the referral's route now: an override after the 2 hours had passed does not take
+the breach out of the figure; one before the deadline cancels the clock (counted
+beside the figure, not in it). Shown on the reports page and in the coordination
 centre's feed, from this one computation."""
 from sqlalchemy import func, select
 
@@ -17,24 +20,28 @@ AMBITION = 70.0  # percent: the national ambition for 2-hour urgent community re
 
 
 def counts(period: Period, filters: Filters | None = None) -> dict[str, int]:
-    """Clocks of crisis response referrals received in the period, by outcome now."""
+    """First-contact clocks started for crisis response (Clock.route: the route the
+    clock ran for, so a crisis referral that breached and was then re-routed is still
+    a crisis response breach) of referrals received in the period, by outcome now.
+    The clock keeps its referral's receipt (Clock.received_at): no join to referrals
+    unless a source filter asks for one."""
     filters = filters or Filters()
     state = outcome(now()).label("outcome")
-    query = (select(state, func.count()).select_from(Clock).join(Referral, Referral.id == Clock.referral_id)
-             # A clock is written at its referral's receipt or later: the created_at bound lets
-             # an index find a short period's clocks without reading every clock. (Not
-             # started_at: a welfare check counts from a discharge that may precede receipt.)
-             .where(Clock.name == CLOCK, Referral.route == ROUTE, Clock.created_at >= period.start,
-                    Referral.received_at >= period.start, Referral.received_at < period.end)
+    query = (select(state, func.count()).select_from(Clock)
+             .where(Clock.name == CLOCK, Clock.route == ROUTE,
+                    Clock.received_at >= period.start, Clock.received_at < period.end)
              .group_by(state))
     if filters.source:
-        query = query.where(Referral.source == filters.source)
+        query = query.join(Referral, Referral.id == Clock.referral_id).where(Referral.source == filters.source)
     found = dict(db.session.execute(query).all())
     return {name: int(found.get(name, 0)) for name in ("met", "breached", "running", "cancelled")}
 
 
-def headline(period: Period, filters: Filters | None = None, label: str = "2-hour urgent community response") -> Headline:
-    tally = counts(period, filters)
+def headline(period: Period, filters: Filters | None = None, label: str = "2-hour urgent community response",
+             tally: dict[str, int] | None = None) -> Headline:
+    """``tally``: counts(period, filters) when the caller has them already (the
+    performance section's clocks table holds this very row)."""
+    tally = tally if tally is not None else counts(period, filters)
     value = share_met(tally["met"], tally["breached"])
     decided = tally["met"] + tally["breached"]
     detail = (f"{tally['met']} of {decided} met within 2 hours" if decided else "none decided yet")

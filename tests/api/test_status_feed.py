@@ -45,8 +45,9 @@ def referral(db, route, state, received_at, *, kind="community", clocks=(), **co
                    presenting_need="fall_no_injury", consent=True, red_flags=[], description="Found on the floor",
                    lives_alone=True, sex="male", **PATIENT, **columns)
     for name, deadline, stopped in clocks:
-        row.clocks.append(Clock(name=name, counts="24/7", met_by=["first_contact"], started_at=received_at,
-                                deadline=deadline, status="running", **stopped))
+        row.clocks.append(Clock(name=name, route=route, received_at=received_at, counts="24/7",  # as _new_clock
+                                met_by=["first_contact"], started_at=received_at, deadline=deadline, status="running",
+                                **stopped))
     db.session.add(row)
     return row
 

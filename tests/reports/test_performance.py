@@ -6,9 +6,9 @@ from datetime import date
 import pytest
 import time_machine
 
-from spoa.reports import performance
+from spoa.reports import performance, two_hour
 from spoa.reports.period import Filters, Period
-from tests.report_data import commit, due_in, first_contact, referral, utc
+from tests.report_data import commit, due_in, first_contact, override, referral, utc
 
 WEEK = Period(date(2026, 10, 19), date(2026, 10, 25))
 NOW = utc("2026-10-26T12:00Z")
@@ -154,3 +154,26 @@ def test_filters_narrow_clocks_and_first_contact(db, frozen):
     contact = rows(table("performance_first_contact", Filters(source="emas", route="crisis_response")))
     assert [(r["contacted"], r["median_hours"]) for r in contact] == [(1, 1.0)]
     assert section(Filters(source="gp")).headlines[0].value == 0.0
+
+
+def test_a_clock_stays_under_the_route_it_was_started_for(db, frozen):
+    # Breached on crisis response, then overridden to home rehab: the breach is crisis
+    # response's; the home rehab clock the override started is home rehab's.
+    moved = referral("2026-10-20T09:00Z")
+    due_in(moved, cancelled_at="2026-10-20T12:00Z")
+    override(moved, "2026-10-20T12:00Z", "home_rehab")
+    due_in(moved, "accept", hours=24, met_at="2026-10-20T15:00Z")
+    commit()
+
+    assert outcomes() == {("crisis_response", "first_contact"): (0, 1, 0, 0, 0.0),
+                          ("home_rehab", "accept"): (1, 0, 0, 0, 100.0)}
+    assert outcomes(Filters(route="home_rehab")) == {("home_rehab", "accept"): (1, 0, 0, 0, 100.0)}
+
+
+def test_the_headline_is_two_hour_counts_own_figure_whatever_the_filter(db, frozen):
+    due_in(referral("2026-10-20T09:00Z", source="emas"), met_at="2026-10-20T10:00Z")
+    due_in(referral("2026-10-20T09:00Z", source="gp"), met_at="2026-10-20T12:00Z")
+    due_in(referral("2026-10-21T09:00Z", route="home_rehab"), "accept", hours=24, met_at="2026-10-21T10:00Z")
+    commit()
+    for filters in (Filters(), Filters(source="gp"), Filters(route="home_rehab"), Filters(route="crisis_response")):
+        assert section(filters).headlines[0] == two_hour.headline(WEEK, filters), filters

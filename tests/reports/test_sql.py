@@ -8,7 +8,8 @@ from sqlalchemy import bindparam, func, literal, select, union_all
 from spoa.extensions import db
 from spoa.models.types import UTCDateTime
 from spoa.reports.period import Period
-from spoa.reports.sql import days_between, percentile, seconds_between, uk_date, uk_hour, uk_week
+from spoa.reports.sql import (UKHours, days_between, percentile, seconds_between, uk_date, uk_hour, uk_hours,
+                              uk_week)
 
 
 def utc(*parts):
@@ -69,3 +70,19 @@ def test_a_period_is_whole_uk_days_across_the_clock_change():
     assert (spring.end - spring.start).total_seconds() == 23 * 3600
     assert Period.last_days(7, today=date(2026, 12, 1)).first == date(2026, 11, 25)
     assert Period(date(2026, 11, 30), date(2026, 12, 13)).weeks == [date(2026, 11, 30), date(2026, 12, 7)]
+
+
+YEAR, CHANGE_WEEKEND = Period(date(2026, 3, 1), date(2027, 3, 31)), Period(date(2026, 10, 24), date(2026, 10, 26))
+EDGES = (utc(2026, 3, 28, 23, 59), utc(2026, 3, 29, 0, 30), utc(2026, 3, 29, 1, 30), utc(2026, 6, 30, 23, 30),
+         utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 1, 30), utc(2026, 10, 24, 23, 0), utc(2026, 10, 26, 0, 0),
+         utc(2027, 3, 28, 0, 59), utc(2027, 3, 28, 1, 0))
+
+
+@pytest.mark.parametrize("period, at", [(period, at) for period in (YEAR, CHANGE_WEEKEND) for at in EDGES
+                                        if period.start <= at < period.end])
+def test_uk_hours_give_the_uk_day_hour_and_week(db, period, at):
+    # Integer arithmetic on the period's offsets gives what the UK time zone does.
+    hours = uk_hours(instant(), period.start, period.end)
+    found = (UKHours.day(one(UKHours.day_number(hours), at=at)), one(UKHours.hour(hours), at=at),
+             UKHours.week(one(UKHours.week_number(hours), at=at)))
+    assert found == (one(uk_date(instant()), at=at), one(uk_hour(instant()), at=at), one(uk_week(instant()), at=at))

@@ -7,7 +7,7 @@ import time_machine
 
 from spoa.reports import two_hour
 from spoa.reports.period import Filters, Period
-from tests.report_data import commit, due_in, referral, utc
+from tests.report_data import commit, due_in, override, referral, utc
 
 WEEK = Period(date(2026, 10, 19), date(2026, 10, 25))  # Mon-Sun, the clocks go back on the Sunday
 NOW = utc("2026-10-26T12:00Z")
@@ -79,3 +79,23 @@ def test_source_filter_narrows_and_nothing_decided_is_no_figure(db, frozen):
     gp = two_hour.headline(WEEK, Filters(source="gp"))
     assert gp.value is None and gp.meets_target is None
     assert gp.detail == "none decided yet; 1 still within their 2 hours"
+
+
+def test_a_breach_stays_a_crisis_response_breach_after_a_re_route(db, frozen):
+    # The 2 hours ran out, then a supervisor moved it to home rehab (its clock cancelled
+    # then, after the deadline): still a crisis response breach, though its route now differs.
+    breached = crisis("2026-10-20T09:00Z")
+    due_in(breached, cancelled_at="2026-10-20T12:00Z")
+    override(breached, "2026-10-20T12:00Z", "home_rehab")
+    # Moved an hour in, before its deadline: cancelled, in neither met nor breached.
+    moved = crisis("2026-10-20T09:00Z")
+    due_in(moved, cancelled_at="2026-10-20T10:00Z")
+    override(moved, "2026-10-20T10:00Z", "home_rehab")
+    # Moved to crisis response from elsewhere: its first contact clock is the new route's.
+    joined = referral("2026-10-21T09:00Z", route="home_rehab")
+    override(joined, "2026-10-21T09:30Z", "crisis_response")
+    due_in(joined, met_at="2026-10-21T10:00Z")
+    commit()
+
+    assert two_hour.counts(WEEK) == {"met": 1, "breached": 1, "running": 0, "cancelled": 1}
+    assert two_hour.headline(WEEK).detail == "1 of 2 met within 2 hours"
