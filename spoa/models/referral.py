@@ -25,7 +25,9 @@ class Referral(db.Model):
         Index("ix_referrals_nhs_number", "nhs_number"),
         Index("ix_referrals_date_of_birth_postcode", "date_of_birth", "postcode"),  # duplicate check
         Index("ix_referrals_kind_hospital_ods", "kind", "hospital_ods"),  # a ward's own discharges
-        Index("ix_referrals_received_at", "received_at"),  # a report's period
+        # A report's period; on PostgreSQL it covers what the reports group by (migration 0018).
+        Index("ix_referrals_received_at", "received_at",
+              postgresql_include=["source", "route", "state", "emas_category", "first_contact_at", "id"]),
         Index("ix_referrals_discharged_at", "discharged_at"),  # discharges in a report's period
     )
 
