@@ -17,7 +17,11 @@ from werkzeug.serving import make_server
 
 from spoa import create_app
 from spoa.config import TestConfig
+from tests import password_cost
 from tests.referral_data import VALID_REFERRAL
+
+# scrypt at a test cost (tests/password_cost.py says why, and what pins the real one).
+password_cost.use(password_cost.generate_at_test_cost)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get("SPOA_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -62,6 +66,15 @@ class NoServerErrors(FlaskClient):
             raise AssertionError(f"the app answered {response.status_code}: "
                                  f"{response.get_data(as_text=True)[:300]}")
         return response
+
+
+@pytest.fixture
+def real_password_cost():
+    """Passwords hashed at the app's own cost in this test (ask for it before any fixture
+    that makes a user)."""
+    password_cost.use(password_cost.REAL)
+    yield
+    password_cost.use(password_cost.generate_at_test_cost)
 
 
 @pytest.fixture(scope="session")
