@@ -15,6 +15,7 @@ from datetime import timedelta
 
 import pytest
 import requests
+from axe_playwright_python.base import AXE_SCRIPT
 
 from spoa.clocks import now, uk_date
 from spoa.models import ApiClient, Referral, Service, User
@@ -74,13 +75,15 @@ class Audit:
     reports every page's problems, not just the first page's."""
 
     def __init__(self):
-        from axe_playwright_python.sync_playwright import Axe
-
-        self.axe = Axe()
         self.found: dict[str, list[dict]] = {}
 
     def check(self, page, name: str) -> None:
-        violations = self.axe.run(page, options=AXE_OPTIONS).response["violations"]
+        # axe-core is 570 kB of script: put into each document once, not at every check
+        # (several checks of one document, between clicks, share it; axe.run reads the
+        # document as it is at each run).
+        if not page.evaluate("() => typeof window.axe === 'object'"):
+            page.evaluate(AXE_SCRIPT)
+        violations = page.evaluate("options => axe.run(document, options).then(r => r.violations)", AXE_OPTIONS)
         violations += page.evaluate(BEYOND_AXE)
         if violations:
             self.found[name] = violations
