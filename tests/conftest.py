@@ -5,7 +5,6 @@ On a machine without PostgreSQL the PostgreSQL half skips with a message;
 under CI (CI=true) a missing PostgreSQL or Redis fails the run instead.
 """
 import os
-import threading
 import uuid
 from copy import deepcopy
 
@@ -17,7 +16,12 @@ from werkzeug.serving import make_server
 
 from spoa import create_app
 from spoa.config import TestConfig
+from tests import password_cost
 from tests.referral_data import VALID_REFERRAL
+from tests.servers import serve_in_background
+
+# scrypt at a test cost (tests/password_cost.py says why, and what pins the real one).
+password_cost.use(password_cost.generate_at_test_cost)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get("SPOA_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -62,6 +66,15 @@ class NoServerErrors(FlaskClient):
             raise AssertionError(f"the app answered {response.status_code}: "
                                  f"{response.get_data(as_text=True)[:300]}")
         return response
+
+
+@pytest.fixture
+def real_password_cost():
+    """Passwords hashed at the app's own cost in this test (ask for it before any fixture
+    that makes a user)."""
+    password_cost.use(password_cost.REAL)
+    yield
+    password_cost.use(password_cost.generate_at_test_cost)
 
 
 @pytest.fixture(scope="session")
@@ -210,7 +223,6 @@ def live_server(app, db, redis):
     """The app served over HTTP on 127.0.0.1 (each request in its own app context,
     as under gunicorn). Yields the base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serve_in_background(server)
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()

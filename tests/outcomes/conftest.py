@@ -12,6 +12,7 @@ from spoa.actor import Actor
 from spoa.extensions import db as database
 from spoa.models import Notification, Referral
 from tests.referral_data import full_view
+from tests.servers import serve_in_background
 
 
 class Callback:
@@ -47,7 +48,7 @@ class Callback:
 def callback(db):
     receiver = Callback()
     server = ThreadingHTTPServer(("127.0.0.1", 0), receiver.handler())
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_background(server)
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/spoa-outcomes"
     yield receiver
     server.shutdown()

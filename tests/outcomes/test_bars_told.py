@@ -16,6 +16,7 @@ from spoa.clocks import to_uk
 from spoa.extensions import db as database
 from spoa.models import AuditEvent, FhirEndpoint, Referral
 from tests.fhir.conftest import SPOA_DOS_ID, own_message, to_xml
+from tests.servers import serve_in_background
 
 from .conftest import outcome_rows, told
 
@@ -65,7 +66,7 @@ def resources(bundle, kind):
 def receiver(db):
     found = BarsReceiver()
     server = ThreadingHTTPServer(("127.0.0.1", 0), found.handler())
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_background(server)
     found.base_url = f"http://127.0.0.1:{server.server_address[1]}/fhir"
     yield found
     server.shutdown()

@@ -1,7 +1,6 @@
 """Notifications leave through their channels, with an attempt recorded each time."""
 import json
 import socketserver
-import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -10,6 +9,7 @@ import pytest
 from spoa.extensions import db as database
 from spoa.models import Notification, NotificationChannel
 from spoa.services.delivery import MAX_ATTEMPTS, backoff
+from tests.servers import serve_in_background
 
 from .conftest import T0
 
@@ -32,7 +32,7 @@ class Receiver(BaseHTTPRequestHandler):
 def webhook(db):
     Receiver.bodies, Receiver.status = [], 200
     server = HTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_background(server)
     url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     database.session.add(NotificationChannel(recipient="service_duty_lead", channel="webhook", target=url))
     database.session.commit()
@@ -120,7 +120,7 @@ class SmtpSink(socketserver.StreamRequestHandler):
 def test_email_channels_send_through_smtp(app, db, post_referral, reconcile_at):
     SmtpSink.messages = []
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), SmtpSink)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_background(server)
     app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=server.server_address[1])
     database.session.add(NotificationChannel(recipient="service_duty_lead:crisis_response", channel="email",
                                              target="duty.lead@example.nhs.uk"))

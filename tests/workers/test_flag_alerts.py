@@ -1,7 +1,6 @@
 """Waiting for a bed (rules/policy/flags.yaml): bed-based rehab with no bed free
 is flagged, on the timeline, and the supervisor is told; it is never re-routed."""
 import json
-import threading
 import uuid
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -10,6 +9,7 @@ import pytest
 
 from spoa.extensions import db as database
 from spoa.models import ClockEffect, Notification, NotificationChannel, Referral, Service
+from tests.servers import serve_in_background
 
 from .conftest import T0
 
@@ -138,7 +138,7 @@ def test_the_supervisors_alert_goes_out_on_their_channels_without_patient_detail
                                                                                     reconcile_at, db):
     Receiver.bodies = []
     server = HTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_background(server)
     try:
         db.session.add(NotificationChannel(recipient="spoa_supervisor", channel="webhook",
                                            target=f"http://127.0.0.1:{server.server_address[1]}/hook"))
