@@ -6,6 +6,7 @@ on SIGTERM or Ctrl-C (the job in hand finishes first).
 """
 import faulthandler
 import logging
+import os
 import signal
 import threading
 import time
@@ -24,6 +25,27 @@ from .schedule import PERIODIC
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 30.0
+# How long a stop that landed in logging's own code waits to be delivered again.
+REDELIVER_AFTER_SECONDS = 0.1
+
+
+def lands_in_logging(frame) -> bool:
+    """Whether a signal interrupted logging's own code. RQ stops a worker by raising
+    StopRequested from the signal handler; raised inside logging's at-fork hook (as RQ
+    forks its scheduler) the exception is swallowed ("Exception ignored in
+    _releaseLock") with logging's lock still held, and the worker hangs for ever. A
+    stop landing there is delivered again a moment later, in ordinary code."""
+    return frame is not None and frame.f_code.co_filename == logging.__file__
+
+
+def stopping_safely(handler):
+    """``handler`` as a signal handler that never raises inside logging (lands_in_logging)."""
+    def on_signal(signum, frame):
+        if lands_in_logging(frame):
+            threading.Timer(REDELIVER_AFTER_SECONDS, os.kill, (os.getpid(), signum)).start()
+            return
+        handler(signum, frame)
+    return on_signal
 
 
 class InProcessWorker(SimpleWorker):
@@ -34,6 +56,12 @@ class InProcessWorker(SimpleWorker):
 
     def setup_work_horse_signals(self):
         pass
+
+    def _install_signal_handlers(self):
+        # RQ's own warm stop, which raises StopRequested: never inside logging (as RQ
+        # forks its scheduler again during maintenance, say).
+        for s in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(s, stopping_safely(self.request_stop))
 
 
 class DeliveryWorker(InProcessWorker):
@@ -119,7 +147,7 @@ def run_worker(app, burst: bool = False) -> None:
     try:  # the loop exists for Redis outages: RQ raises when it cannot reach Redis
         while not stop.is_set():
             for s in previous:
-                signal.signal(s, _stop)
+                signal.signal(s, stopping_safely(_stop))
             try:
                 with app.app_context():
                     connection = get_redis()

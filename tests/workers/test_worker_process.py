@@ -247,9 +247,8 @@ def test_two_workers_racing_record_each_breach_once(worker_factory, private_redi
 def test_the_worker_stops_cleanly_on_sigterm(worker_factory, private_redis):
     # Once it is working (registered with RQ, its scheduler forked): before that there is
     # nothing to stop cleanly, and a slow start on a busy machine would race the signal.
-    # (A SIGTERM landing while RQ forks the scheduler hangs the worker: the handler's
-    # StopRequested is raised inside logging's at-fork hook, which swallows it and leaves
-    # logging's lock held. Left to workers/runner.py, reported; not this test's subject.)
+    # (A SIGTERM landing while RQ forks the scheduler, inside logging's at-fork hook, is
+    # delivered again outside it: tests/workers/test_stop_signal.py.)
     worker = worker_factory(wait=False)
     working_since(worker, private_redis.url, with_scheduler=True)
     worker.send_signal(signal.SIGTERM)
