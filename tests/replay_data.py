@@ -42,6 +42,18 @@ def git(repo: Path, *args: str) -> str:
                            *args], check=True, capture_output=True, text=True).stdout.strip()
 
 
+def committed_policy(repo: Path) -> Path:
+    """A git checkout holding rules/policy: HEAD~1 the policy as it runs, HEAD with
+    rule ucr-condition moved to home_rehab. Returns the policy directory."""
+    policy = policy_copy(repo / "rules" / "policy", edit=None)
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "policy as it runs")
+    policy_copy(policy)
+    git(repo, "commit", "-qam", "ucr to home rehab")
+    return policy
+
+
 def fingerprint(db) -> dict:
     """Each table's row count and a checksum of every row, in id order."""
     found = {}

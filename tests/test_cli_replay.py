@@ -5,7 +5,7 @@ import io
 import pytest
 
 from rules.loader import load_policy
-from tests.replay_data import SINCE, UNTIL, fingerprint, git, policy_copy, receive  # noqa: F401
+from tests.replay_data import SINCE, UNTIL, committed_policy, fingerprint, policy_copy, receive  # noqa: F401
 
 
 @pytest.fixture
@@ -64,13 +64,7 @@ def test_csv_is_the_changed_list_written_to_a_file(cli, db, three_moved, tmp_pat
 
 def test_a_revision_is_replayed_from_the_checkout_the_app_runs_from(cli, app, db, three_moved, tmp_path,
                                                                     monkeypatch):
-    repo = tmp_path / "repo"
-    policy = policy_copy(repo / "rules" / "policy", edit=None)
-    git(repo, "init", "-q")
-    git(repo, "add", ".")
-    git(repo, "commit", "-qm", "as it runs")
-    policy_copy(policy)
-    git(repo, "commit", "-qam", "moved")
+    policy = committed_policy(tmp_path / "repo")
     monkeypatch.setitem(app.extensions, "spoa_policy", load_policy(policy))
     result = replay(cli, "--rev", "HEAD", "--since", SINCE, "--until", UNTIL)
     assert result.exit_code == 0, result.output

@@ -12,7 +12,7 @@ from spoa.replay import run
 from spoa.replay.output import COLUMNS, csv_lines
 from spoa.replay.read_only import read_only_connection
 from spoa.reports.period import Period
-from tests.replay_data import (AFTER, BEFORE, REHAB_AT_HOME, fingerprint, git, policy_copy,
+from tests.replay_data import (AFTER, BEFORE, REHAB_AT_HOME, committed_policy, fingerprint, git, policy_copy,
                                receive)  # noqa: F401 (receive: a fixture)
 
 PERIOD = Period(date(2026, 11, 2), date(2026, 11, 4))
@@ -205,14 +205,7 @@ def test_uploaded_files_take_the_rest_from_the_running_policy(tmp_path):
 def policy_repo(tmp_path):
     """A git checkout holding rules/policy: HEAD~1 the policy as it is, HEAD with rule
     ucr-condition moved to home_rehab."""
-    repo = tmp_path / "repo"
-    policy = policy_copy(repo / "rules" / "policy", edit=None)
-    git(repo, "init", "-q")
-    git(repo, "add", ".")
-    git(repo, "commit", "-qm", "policy as it runs")
-    policy_copy(policy)
-    git(repo, "commit", "-qam", "ucr to home rehab")
-    return policy
+    return committed_policy(tmp_path / "repo")
 
 
 def test_a_git_revision_s_policy_is_replayed(db, a_mixed_period, policy_repo):

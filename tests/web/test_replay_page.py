@@ -8,7 +8,7 @@ import re
 import pytest
 
 from rules.loader import load_policy
-from tests.replay_data import SINCE, UNTIL, fingerprint, git, policy_copy, receive  # noqa: F401
+from tests.replay_data import SINCE, UNTIL, committed_policy, fingerprint, policy_copy, receive  # noqa: F401
 from tests.web.conftest import csrf_token
 
 
@@ -71,13 +71,7 @@ def test_the_csv_download_is_the_changed_list_of_what_was_shown(client, admin, d
 
 
 def test_a_git_revision_is_replayed(client, admin, app, db, received, tmp_path, monkeypatch):
-    repo = tmp_path / "repo"
-    policy = policy_copy(repo / "rules" / "policy", edit=None)
-    git(repo, "init", "-q")
-    git(repo, "add", ".")
-    git(repo, "commit", "-qm", "as it runs")
-    policy_copy(policy)
-    git(repo, "commit", "-qam", "moved")
+    policy = committed_policy(tmp_path / "repo")
     monkeypatch.setitem(app.extensions, "spoa_policy", load_policy(policy))
     response = post(client, rev="HEAD")
     assert response.status_code == 200
