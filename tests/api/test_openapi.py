@@ -265,6 +265,7 @@ class Callers:
         self.gp_only = _bearer(make_api_client(sources=["gp"])[1])
         self.one_a_minute = _bearer(make_api_client(rate=1)[1])
         self.crisis_team = _bearer(make_api_client(sources=None, service="crisis_response")[1])
+        self.dashboard_one_a_minute = _bearer(make_api_client(sources=None, scopes=["status"], rate=1)[1])
 
     def send(self, method, url, caller="sender", headers=(), **request):
         return self.client.open(url, method=method, headers={**getattr(self, caller), **dict(headers)}, **request)
@@ -287,6 +288,10 @@ class Callers:
     def over_rate(self):
         self.intake("one_a_minute")
         return self.intake("one_a_minute")
+
+    def status_over_rate(self):
+        self.send("GET", STATUS, "dashboard_one_a_minute")
+        return self.send("GET", STATUS, "dashboard_one_a_minute")
 
 
 # What each route answers to a request it must refuse: (name, method, path in the
@@ -320,6 +325,7 @@ REFUSALS = [
      lambda k: k.send("PUT", CRISIS, "crisis_team", json={"total": 1, "x": HUGE})),
     ("capacity_not_json", "put", CAPACITY, 415, lambda k: k.send("PUT", CRISIS, "crisis_team", **NOT_JSON)),
     ("status_without_the_scope", "get", STATUS, 403, lambda k: k.send("GET", STATUS)),
+    ("status_over_rate", "get", STATUS, 429, lambda k: k.status_over_rate()),
 ]
 
 

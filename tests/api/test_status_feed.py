@@ -138,6 +138,16 @@ def test_a_status_client_reads_the_feed_but_cannot_send_referrals(client, status
     assert client.get("/api/v1/referrals", headers=headers).get_json()["total"] == 0
 
 
+def test_a_dashboard_polling_faster_than_its_rate_is_told_when_to_come_back(client, status_client, db):
+    row, headers = status_client
+    row.rate_limit_per_minute = 2
+    db.session.commit()
+    assert [client.get(FEED, headers=headers).status_code for _ in range(2)] == [200, 200]
+    third = client.get(FEED, headers=headers)
+    assert third.status_code == 429 and third.mimetype == "application/problem+json"
+    assert int(third.headers["Retry-After"]) >= 1
+
+
 def test_the_feed_is_read_only(client, status_client):
     _, headers = status_client
     for method in ("POST", "PUT", "DELETE", "PATCH"):
