@@ -78,6 +78,11 @@ DEMO_REFERRALS = (
     ("DEMO-0007", "social_support", "9990000069", None, [], 15),
 )
 
+# Crisis response referrals from the ambulance service that the crisis team has
+# already reached: (reference, minutes ago received). First contact is recorded as the
+# demo is seeded, so those received more than 2 hours ago were reached late: the
+# reports' 2-hour figure has something to show on a fresh demo (4 of 5 within 2 hours).
+DEMO_CONTACTED = (("DEMO-0101", 35), ("DEMO-0102", 55), ("DEMO-0103", 80), ("DEMO-0104", 105), ("DEMO-0105", 150))
 
 def _credentials() -> dict:
     """The demo passwords, made once; a demo user added since the file was made gets one too."""
@@ -150,6 +155,23 @@ def _payload(ref, need, nhs, obs, flags, minutes_ago):
     return body
 
 
+def _contacted(client: ApiClient) -> None:
+    """The crisis team's demo work: each DEMO_CONTACTED referral accepted and first
+    contact made by the crisis clinician, through the same events the worklist fires."""
+    crisis = Actor.for_user(db.session.scalar(select(User).where(User.username == "crisis")))
+    for ref, minutes_ago in DEMO_CONTACTED:
+        referral = db.session.scalar(select(Referral).where(Referral.source_reference == ref))
+        if referral is None:
+            body = {**_payload(ref, "fall_no_injury", None, {"news2": 3}, [], minutes_ago),
+                    "source": "emas", "emas_category": 3,
+                    "referrer": {"name": "Paramedic (demo)", "organisation": "East Midlands Ambulance Service"}}
+            referral = receive_referral(IntakeSchema().load(body), actor=Actor.for_client(client),
+                                        client_id=client.id).referral
+        for event in ("accept", "first_contact"):
+            if event in allowed_events(referral, crisis):
+                apply_event(referral, event, crisis)
+
+
 def _demo_client(name: str, sources: list, key: str, creds: dict, out: list,
                  hospital_ods: str | None = None) -> ApiClient:
     """The demo API client ``name``, made once; its token kept in the credentials file."""
@@ -218,7 +240,8 @@ def seed() -> list[str]:
         if db.session.scalar(select(Referral).where(Referral.source_reference == row[0])) is None:
             data = IntakeSchema().load(_payload(*row))
             receive_referral(data, actor=actor, client_id=client.id)
+    _contacted(client)
     _discharges(_demo_client("demo-ngh", ["acute", "community_hospital"], "hospital_token", creds, out,
                              hospital_ods=DEMO_HOSPITAL[0]))
-    out.append(f"{len(DEMO_REFERRALS)} demo referrals and {len(DEMO_DISCHARGES)} discharges present; database {current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
+    out.append(f"{len(DEMO_REFERRALS) + len(DEMO_CONTACTED)} demo referrals and {len(DEMO_DISCHARGES)} discharges present; database {current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
     return out

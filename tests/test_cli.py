@@ -46,13 +46,21 @@ def test_a_clinician_needs_a_service(cli):
 
 
 def test_seed_demo_makes_services_users_and_referrals_and_can_run_twice(cli, db):
-    from spoa.demo import DEMO_DISCHARGES, DEMO_REFERRALS, DEMO_USERS
+    from spoa.demo import DEMO_CONTACTED, DEMO_DISCHARGES, DEMO_REFERRALS, DEMO_USERS
 
     first = cli.invoke(args=["spoa", "seed-demo"])
     second = cli.invoke(args=["spoa", "seed-demo"])
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
     assert db.session.query(User).count() == len(DEMO_USERS) == 8
-    assert db.session.query(Referral).count() == len(DEMO_REFERRALS) + len(DEMO_DISCHARGES) == 12
+    assert db.session.query(Referral).count() == len(DEMO_REFERRALS) + len(DEMO_CONTACTED) + len(DEMO_DISCHARGES) == 17
+    # The crisis team's contacts, made once: the reports' 2-hour figure has 4 of 5 within 2 hours.
+    from spoa.reports.period import Period
+    from spoa.reports.two_hour import counts
+
+    contacted = db.session.query(Referral).filter(Referral.source_reference.like("DEMO-01%")).all()
+    assert {r.state for r in contacted} == {"in_progress"}
+    tally = counts(Period.last_days())
+    assert (tally["met"], tally["breached"]) == (4, 1)
     db.session.expire_all()
     services = {s.code: s for s in db.session.query(Service)}
     assert services["good_neighbours"].kind == "voluntary" and services["good_neighbours"].duty_days == list(range(1, 8))
