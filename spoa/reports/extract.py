@@ -29,6 +29,8 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import func, select
 
+from rules.facts import postcode_parts
+
 from ..clocks import age_in_years, now, to_uk
 from ..extensions import db
 from ..models import Clock, DelayedDay, Referral
@@ -74,12 +76,10 @@ def age_band(born: date | None, on: date) -> str | None:
 
 
 def postcode_district(postcode: str | None) -> str | None:
-    """"NN1 5BD" -> "NN1": the outward code, never the inward part that narrows it
-    to a street (a postcode that is not one gives nothing rather than itself)."""
-    outward = (postcode or "").strip().upper().split(" ")[0]
-    if " " not in (postcode or "").strip() and len(outward) >= 5:
-        outward = outward[:-3]  # stored without its space: the inward code is the last three
-    return outward if _DISTRICT.fullmatch(outward) else None
+    """"NN1 5BD" -> "NN1": the outward code the rules read too (rules.facts.postcode_parts),
+    never the inward part that narrows it to a street; what is not a district gives nothing."""
+    district = postcode_parts(postcode)[1]
+    return district if district and _DISTRICT.fullmatch(district) else None
 
 
 def query(period: Period, filters: Filters):
