@@ -14,10 +14,6 @@ HEADER = "X-Request-ID"
 VALID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 
 
-def request_id() -> str | None:
-    return g.get("request_id")
-
-
 def init_app(app) -> None:
     @app.before_request
     def _take_request_id():

@@ -15,6 +15,8 @@ from contextvars import ContextVar
 
 import sqlalchemy
 
+from .schemas.fields import is_valid_nhs_number
+
 log = logging.getLogger("spoa.errors")
 
 # What the work in hand is about; each unit of work (a request, a job, one
@@ -60,12 +62,6 @@ class ContextIds(logging.Filter):
         return True
 
 
-def _nhs_number_valid(digits: str) -> bool:
-    total = sum(int(d) * (10 - i) for i, d in enumerate(digits[:9]))
-    check = 11 - total % 11
-    return (0 if check == 11 else check) == int(digits[9]) and check != 10
-
-
 # 10 digits, maybe spaced 3-3-4 as printed; only those that pass the NHS check digit
 # (so a timestamp or a count is left alone, bar one in eleven).
 _NHS = re.compile(r"(?<![\d])(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?![\d])")
@@ -74,7 +70,7 @@ _POSTCODE = re.compile(r"\b(GIR ?0AA|[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2})\b", re.IGN
 
 
 def redact(text: str) -> str:
-    text = _NHS.sub(lambda m: "[nhs-number]" if _nhs_number_valid("".join(m.groups())) else m.group(0), text)
+    text = _NHS.sub(lambda m: "[nhs-number]" if is_valid_nhs_number("".join(m.groups())) else m.group(0), text)
     return _POSTCODE.sub("[postcode]", text)
 
 

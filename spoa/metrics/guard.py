@@ -12,10 +12,11 @@ learns nothing (not even that the server has metrics), and a refusal gives no
 hint of which check failed. Prometheus, misconfigured, sees the 404 on its
 targets page, and the README says why.
 """
-import hmac
 import ipaddress
 
 from flask import current_app, request
+
+from ..models.user import same_token
 
 FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-Host")
 
@@ -39,7 +40,7 @@ def may_scrape() -> bool:
     token = current_app.config.get("METRICS_TOKEN")
     if token:
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+        return scheme.lower() == "bearer" and same_token(token, given.strip())
     if any(name in request.headers for name in FORWARDING_HEADERS):
         return False
     return _is_loopback(_direct_address()) and _is_loopback(request.remote_addr)

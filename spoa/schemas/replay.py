@@ -1,15 +1,10 @@
 """The period of a rules replay, as the CLI's options and the admin page's form give it."""
-import re
-from datetime import date
-
 from marshmallow import ValidationError, post_load, validates_schema
 
 from ..clocks import now, uk_date
 from ..reports.period import LONGEST_DAYS, Period
-from .fields import AsciiDate
+from .fields import AsciiDate, iso_date
 from .form_input import FormSchema, Trimmed
-
-_UK_DAY = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
 
 
 class UkDay(AsciiDate):
@@ -18,16 +13,7 @@ class UkDay(AsciiDate):
     default_error_messages = {"invalid": "Enter a date, for example 24/11/2026"}
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str):
-            value = value.strip()
-            match = _UK_DAY.match(value)
-            if match:
-                day, month, year = (int(part) for part in match.groups())
-                try:
-                    return date(year, month, day)
-                except ValueError:
-                    raise self.make_error("invalid") from None
-        return super()._deserialize(value, attr, data, **kwargs)
+        return super()._deserialize(iso_date(value) if isinstance(value, str) else value, attr, data, **kwargs)
 
 
 class ReplaySchema(FormSchema):
