@@ -14,7 +14,7 @@ from sqlalchemy import Text, case, cast, func, select
 
 from ..extensions import db
 from ..models import AuditEvent, CapacityDeclaration, Referral, Service
-from ..services.capacity import VOLUNTARY_UNIT, UNITS
+from ..services.capacity import UNITS, unit_of
 from .period import Filters, Period
 from .sql import UKHours, uk_hours
 from .table import Chart, Column, Section, Table
@@ -93,9 +93,8 @@ def _services() -> dict[str, Service]:
 
 
 def _unit(service: Service | None, code: str) -> str:
-    if service is not None and service.kind == "voluntary":
-        return VOLUNTARY_UNIT
-    return (service.capacity_unit if service and service.capacity_unit else None) or UNITS.get(code, "places")
+    """What the capacity board counts it in (services/capacity.unit_of); a code no service has, by UNITS."""
+    return unit_of(service) if service is not None else UNITS.get(code, "places")
 
 
 def _name(services: dict, code: str) -> str:
