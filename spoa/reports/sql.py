@@ -11,7 +11,6 @@ to, with the same meaning (and the tests run both).
     percentile(col, 0.9)     continuous percentile (as percentile_cont), an aggregate
     seconds_between(a, b)    a - b in seconds (two instants)
     days_between(a, b)       a - b in whole days (two dates)
-    iso_date(text)           an ISO date held as text (a JSON field) as a date
     utc_hour(col)            the whole hours since 1970 UTC of an instant (an integer)
 
 A year's GROUP BY of uk_date or uk_hour converts every row to UK time
@@ -271,24 +270,3 @@ def sqlite_functions(dbapi_connection) -> None:
         dbapi_connection.create_function(name, arity, fn, deterministic=True)
     dbapi_connection.create_aggregate("spoa_percentile", 2, _SqlitePercentile)
 
-
-# --- Dates kept as ISO text (a JSON field, such as the DRD a discharge was referred with) ---
-class iso_date(FunctionElement):  # noqa: N801
-    """An ISO date held as text ("2026-03-29") as a date. PostgreSQL casts it; SQLite
-    keeps dates as that very text already (CAST there would make it the number 2026)."""
-
-    type = Date()
-    inherit_cache = True
-    name = "iso_date"
-
-
-@compiles(iso_date, "postgresql")
-def _pg_iso_date(element, compiler, **kw):
-    (text,) = _args(element, compiler, **kw)
-    return f"CAST({text} AS DATE)"
-
-
-@compiles(iso_date, "sqlite")
-def _sqlite_iso_date(element, compiler, **kw):
-    (text,) = _args(element, compiler, **kw)
-    return text
