@@ -269,4 +269,3 @@ def sqlite_functions(dbapi_connection) -> None:
                             ("spoa_days_between", _sqlite_days_between, 2)):
         dbapi_connection.create_function(name, arity, fn, deterministic=True)
     dbapi_connection.create_aggregate("spoa_percentile", 2, _SqlitePercentile)
-
