@@ -19,7 +19,7 @@ from .labels import route_name
 from .period import Filters, Period
 from .received import received_in
 from .sql import UKHours, uk_hours
-from .table import Chart, Column, Section, Table
+from .table import Chart, Column, Section, Table, percent
 
 SOURCE = "emas"
 # spoa/lifecycle.py: a community referral reaches these only through accept (a simple
@@ -89,11 +89,8 @@ def _by_category(rows: list[tuple]) -> Table:
         found["accepted"] += accepted
         found["redirected"] += redirected
 
-    def share(part, whole):
-        return None if not whole else round(100.0 * part / whole, 1)
-
     lines = tuple((f"Category {c}" if c is not None else "No category", t["referrals"], t["accepted"],
-                   share(t["accepted"], t["referrals"]), t["redirected"], share(t["redirected"], t["referrals"]))
+                   percent(t["accepted"], t["referrals"]), t["redirected"], percent(t["redirected"], t["referrals"]))
                   for c, t in tally.items())
     return Table(
         id="ambulance_outcomes", title="What became of EMAS referrals, by category",
