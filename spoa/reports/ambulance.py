@@ -8,7 +8,6 @@ accepted, whatever it went on to). Redirected: it is redirected to 999 or ED
 now. Weeks are ISO weeks, Monday to Sunday in UK time.
 """
 from collections import Counter
-from dataclasses import replace
 
 from sqlalchemy import case, exists, func, or_, select
 
@@ -45,7 +44,7 @@ def _counts(period: Period, filters: Filters) -> list[tuple]:
     query = (select(week, Referral.emas_category, Referral.route, func.count(),
                     func.coalesce(func.sum(case((accepted, 1), else_=0)), 0),
                     func.coalesce(func.sum(case((Referral.state == "redirected", 1), else_=0)), 0))
-             .where(Referral.source == SOURCE, *received_in(period, replace(filters, source=None)))
+             .where(Referral.source == SOURCE, *received_in(period, filters, source=False))
              .group_by(week, Referral.emas_category, Referral.route))
     return [(UKHours.week(w), *rest) for w, *rest in db.session.execute(query)]
 
