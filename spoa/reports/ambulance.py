@@ -8,7 +8,6 @@ accepted, whatever it went on to). Redirected: it is redirected to 999 or ED
 now. Weeks are ISO weeks, Monday to Sunday in UK time.
 """
 from collections import Counter
-from dataclasses import replace
 
 from sqlalchemy import case, exists, func, or_, select
 
@@ -19,7 +18,7 @@ from .labels import route_name
 from .period import Filters, Period
 from .received import received_in
 from .sql import UKHours, uk_hours
-from .table import Chart, Column, Section, Table
+from .table import Chart, Column, Section, Table, percent
 
 SOURCE = "emas"
 # spoa/lifecycle.py: a community referral reaches these only through accept (a simple
@@ -45,7 +44,7 @@ def _counts(period: Period, filters: Filters) -> list[tuple]:
     query = (select(week, Referral.emas_category, Referral.route, func.count(),
                     func.coalesce(func.sum(case((accepted, 1), else_=0)), 0),
                     func.coalesce(func.sum(case((Referral.state == "redirected", 1), else_=0)), 0))
-             .where(Referral.source == SOURCE, *received_in(period, replace(filters, source=None)))
+             .where(Referral.source == SOURCE, *received_in(period, filters, source=False))
              .group_by(week, Referral.emas_category, Referral.route))
     return [(UKHours.week(w), *rest) for w, *rest in db.session.execute(query)]
 
@@ -89,11 +88,8 @@ def _by_category(rows: list[tuple]) -> Table:
         found["accepted"] += accepted
         found["redirected"] += redirected
 
-    def share(part, whole):
-        return None if not whole else round(100.0 * part / whole, 1)
-
     lines = tuple((f"Category {c}" if c is not None else "No category", t["referrals"], t["accepted"],
-                   share(t["accepted"], t["referrals"]), t["redirected"], share(t["redirected"], t["referrals"]))
+                   percent(t["accepted"], t["referrals"]), t["redirected"], percent(t["redirected"], t["referrals"]))
                   for c, t in tally.items())
     return Table(
         id="ambulance_outcomes", title="What became of EMAS referrals, by category",

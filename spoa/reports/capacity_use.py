@@ -14,10 +14,10 @@ from sqlalchemy import Text, case, cast, func, select
 
 from ..extensions import db
 from ..models import AuditEvent, CapacityDeclaration, Referral, Service
-from ..services.capacity import VOLUNTARY_UNIT, UNITS
+from ..services.capacity import UNITS, unit_of
 from .period import Filters, Period
 from .sql import UKHours, uk_hours
-from .table import Chart, Column, Section, Table
+from .table import Chart, Column, Section, Table, one_place, percent
 
 OFFERS = ("offer", "reassign")  # a place taken at the service named
 TAKEN = ("accept", "decline")   # what an organisation did with one
@@ -93,9 +93,8 @@ def _services() -> dict[str, Service]:
 
 
 def _unit(service: Service | None, code: str) -> str:
-    if service is not None and service.kind == "voluntary":
-        return VOLUNTARY_UNIT
-    return (service.capacity_unit if service and service.capacity_unit else None) or UNITS.get(code, "places")
+    """What the capacity board counts it in (services/capacity.unit_of); a code no service has, by UNITS."""
+    return unit_of(service) if service is not None else UNITS.get(code, "places")
 
 
 def _name(services: dict, code: str) -> str:
@@ -108,7 +107,7 @@ def _daily(period: Period, declared: dict, offered: dict, services: dict) -> Tab
     for code, day in keys:
         total, in_use, peak, peak_use, _count = declared.get((code, day), (None, None, None, None, 0))
         rows.append((_name(services, code), code, _unit(services.get(code), code), day, total, in_use, peak,
-                     None if peak_use is None else round(float(peak_use), 1), offered.get((code, day), 0)))
+                     one_place(peak_use), offered.get((code, day), 0)))
     return Table(
         id="capacity_use", title="Use against declared capacity, per service per day",
         columns=(Column("service", "Service", "text"), Column("code", "Code", "text"),
@@ -139,7 +138,7 @@ def _peak_by_day(period: Period, declared: dict, services: dict) -> Table:
 def _peak(figures) -> float | None:
     if figures is None or figures[3] is None:
         return None
-    return round(float(figures[3]), 1)
+    return one_place(figures[3])
 
 
 def _duty(declared: dict, offered: dict, taken: dict, services: dict) -> Table:
@@ -154,7 +153,7 @@ def _duty(declared: dict, offered: dict, taken: dict, services: dict) -> Table:
         offers = sum(n for (c, _day), n in offered.items() if c == code)
         accepted, declined = taken.get((code, "accept"), 0), taken.get((code, "decline"), 0)
         rows.append((_name(services, code), code, len(days), places, offers, accepted, declined,
-                     None if not offers else round(100.0 * accepted / offers, 1)))
+                     percent(accepted, offers)))
     return Table(
         id="capacity_duty_organisations", title="Voluntary organisations on duty: what each took",
         columns=(Column("organisation", "Organisation", "text"), Column("code", "Code", "text"),

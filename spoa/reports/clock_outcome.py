@@ -18,6 +18,7 @@ from sqlalchemy import and_, case, literal
 
 from ..models import Clock
 from ..models.types import UTCDateTime
+from .table import percent
 
 OUTCOMES = ("met", "breached", "running", "cancelled")
 
@@ -38,5 +39,4 @@ def outcome(as_of: datetime):
 
 def share_met(met: int, breached: int) -> float | None:
     """Percent met of those decided, None when none is decided yet (never a 0% of nothing)."""
-    decided = met + breached
-    return None if decided == 0 else round(100.0 * met / decided, 1)
+    return percent(met, met + breached)

@@ -19,7 +19,7 @@ from . import labels
 from .period import Filters, Period
 from .received import received_in
 from .sql import UKHours, uk_hours
-from .table import Chart, Column, Section, Table
+from .table import Chart, Column, Section, Table, percent
 
 HOURS = range(24)
 DAY, HOUR = Column("day", "Day", "date"), Column("hour", "Hour (UK)", "text")
@@ -101,7 +101,7 @@ def _grid(table_id, title, x: Column, xs, series: tuple, columns_are: str, count
 
 def _shares(table_id, title, key, heading, codes, name, counts: Counter, total: int) -> Table:
     rows = tuple((code if key == "source" else _route_key(code), name(code), counts[code],
-                  round(100.0 * counts[code] / total, 1) if total else None)
+                  percent(counts[code], total))
                  for code in codes)
     return Table(
         id=table_id, title=title,

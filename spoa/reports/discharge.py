@@ -25,7 +25,7 @@ from .clock_outcome import OUTCOMES, outcome, share_met
 from .labels import route_name, route_order
 from .period import Filters, Period
 from .sql import days_between, percentile_of_counts, uk_date, uk_hour
-from .table import Chart, Column, Headline, Section, Table
+from .table import Chart, Column, Headline, Section, Table, one_place, percent
 
 PATHWAYS = (0, 1, 2, 3, None)  # None: the route has no pathway, a person decides
 HOME_PATHWAYS = (0, 1)
@@ -48,14 +48,6 @@ def pathway_name(pathway: int | None) -> str:
 def _discharged(period: Period, filters: Filters) -> list:
     return [Referral.kind == "discharge", Referral.discharged_at >= period.start,
             Referral.discharged_at < period.end, *filters.on_referrals()]
-
-
-def _percent(part: int, whole: int) -> float | None:
-    return None if not whole else round(100.0 * part / whole, 1)
-
-
-def _days(value) -> float | None:
-    return None if value is None else round(float(value), 1)
 
 
 @dataclass
@@ -97,9 +89,9 @@ def _by_pathway(period: Period, filters: Filters) -> tuple[dict, _Tally]:
 
 
 def _timeliness_row(label: str, tally: _Tally) -> tuple:
-    return (label, tally.discharges, _days(percentile_of_counts(tally.days, 0.5)),
-            _days(percentile_of_counts(tally.days, 0.9)), _percent(tally.on_drd, tally.with_drd),
-            _percent(tally.before_midday, tally.discharges))
+    return (label, tally.discharges, one_place(percentile_of_counts(tally.days, 0.5)),
+            one_place(percentile_of_counts(tally.days, 0.9)), percent(tally.on_drd, tally.with_drd),
+            percent(tally.before_midday, tally.discharges))
 
 
 def _pathway_tables(period: Period, filters: Filters) -> tuple[tuple[Table, ...], tuple[Headline, ...]]:
@@ -113,7 +105,7 @@ def _pathway_tables(period: Period, filters: Filters) -> tuple[tuple[Table, ...]
         id="discharge_pathways", title="Discharges by pathway",
         columns=(Column("pathway", "Pathway", "text"), Column("discharges", "Discharges"),
                  Column("share", "Share of discharges (%)", "percent")),
-        rows=tuple((pathway_name(p), of(p).discharges, _percent(of(p).discharges, everyone)) for p in PATHWAYS),
+        rows=tuple((pathway_name(p), of(p).discharges, percent(of(p).discharges, everyone)) for p in PATHWAYS),
         chart=Chart("bar", x="pathway", series=("discharges",), title="Discharges by pathway"),
         note="Patients who left hospital in the period, by the pathway of the route they were on "
              "(P0 home with no new care, P1 home with support, P2 a community bed, P3 a care-home bed; "
@@ -134,10 +126,10 @@ def _pathway_tables(period: Period, filters: Filters) -> tuple[tuple[Table, ...]
              "Before midday: left before 12:00 UK time. " + FILTERS_NOTE)
     home = sum(of(p).discharges for p in HOME_PATHWAYS)
     headlines = (
-        Headline(id="discharge_home_pathways", label="Discharges home on P0 or P1", value=_percent(home, everyone),
+        Headline(id="discharge_home_pathways", label="Discharges home on P0 or P1", value=percent(home, everyone),
                  detail=f"{home} of {everyone} discharges" if everyone else "no discharges"),
         Headline(id="discharge_on_drd", label="Left hospital on the discharge ready date",
-                 value=_percent(total.on_drd, total.with_drd),
+                 value=percent(total.on_drd, total.with_drd),
                  detail=(f"{total.on_drd} of {total.with_drd} discharges with a DRD" if total.with_drd
                          else "no discharges with a DRD")),
     )
@@ -160,9 +152,9 @@ def _reason_table(period: Period, filters: Filters) -> Table:
     # code since removed from the policy, then the days nobody gave a reason for.
     codes = list(policy.delay_reasons) + sorted(c for c in found if c is not None and c not in policy.delay_reasons)
     everyone = sum(found.values())
-    rows = [(code, policy.reason_label(code), found.get(code, 0), _percent(found.get(code, 0), everyone))
+    rows = [(code, policy.reason_label(code), found.get(code, 0), percent(found.get(code, 0), everyone))
             for code in codes]
-    rows.append(("", NO_REASON.capitalize(), found.get(None, 0), _percent(found.get(None, 0), everyone)))
+    rows.append(("", NO_REASON.capitalize(), found.get(None, 0), percent(found.get(None, 0), everyone)))
     return Table(
         id="discharge_delays_by_reason", title="Delayed days by reason",
         columns=(Column("code", "Code", "text"), Column("reason", "Reason", "text"),

@@ -37,6 +37,7 @@ from ..models import Clock, DelayedDay, Referral
 from . import downloads
 from .clock_outcome import outcome
 from .period import Filters, Period
+from .received import received_in
 
 COLUMNS = (
     "pseudonymous_id", "received_date", "received_hour", "kind", "source", "presenting_need",
@@ -101,7 +102,7 @@ def query(period: Period, filters: Filters):
                Referral.state, Referral.pathway, Referral.hospital_ods, Referral.sex,
                Referral.date_of_birth, Referral.postcode,
                clock_state.label("clock_state"), Referral.first_contact_at, delayed.label("delayed"))
-        .where(Referral.received_at >= period.start, Referral.received_at < period.end, *filters.on_referrals())
+        .where(*received_in(period, filters))
         .order_by(Referral.received_at)
     )
 

@@ -22,7 +22,7 @@ from .clock_outcome import OUTCOMES, outcome, share_met
 from .period import Filters, Period
 from .received import received_in
 from .sql import percentile, seconds_between
-from .table import Chart, Column, Section, Table
+from .table import Chart, Column, Section, Table, one_place
 
 
 # The tables section() builds, in its order: sections.table finds a CSV's section by these.
@@ -107,7 +107,7 @@ def first_contact(period: Period, filters: Filters) -> Table:
              .group_by(Referral.route))
     services = current_policy().services
     rows = tuple(
-        (route, labels.route_name(route), received, contacted, _hours(median), _hours(p90))
+        (route, labels.route_name(route), received, contacted, one_place(median), one_place(p90))
         for route, received, contacted, median, p90 in sorted(db.session.execute(query),
                                                              key=lambda row: labels.route_order(row[0]))
         if route in services or contacted)
@@ -121,7 +121,3 @@ def first_contact(period: Period, filters: Filters) -> Table:
         note=("Hours from receipt to the first contact (when the worker said it happened), for referrals received in the period "
               "(under the route each is on now), median and 90th percentile (interpolated); referrals not "
               "yet contacted are counted but not in the times. Routes no service works are left out."))
-
-
-def _hours(value) -> float | None:
-    return None if value is None else round(float(value), 1)

@@ -8,11 +8,9 @@ to, with the same meaning (and the tests run both).
 
     uk_date(col)    the UK calendar date of an instant
     uk_hour(col)    its UK hour of day, 0-23
-    uk_week(col)    the Monday (a date) of its UK ISO week
     percentile(col, 0.9)     continuous percentile (as percentile_cont), an aggregate
     seconds_between(a, b)    a - b in seconds (two instants)
     days_between(a, b)       a - b in whole days (two dates)
-    iso_date(text)           an ISO date held as text (a JSON field) as a date
     utc_hour(col)            the whole hours since 1970 UTC of an instant (an integer)
 
 A year's GROUP BY of uk_date or uk_hour converts every row to UK time
@@ -57,12 +55,6 @@ class uk_hour(FunctionElement):  # noqa: N801
     name = "uk_hour"
 
 
-class uk_week(FunctionElement):  # noqa: N801
-    type = Date()
-    inherit_cache = True
-    name = "uk_week"
-
-
 class percentile(FunctionElement):  # noqa: N801
     type = Float()
     inherit_cache = True
@@ -95,12 +87,6 @@ def _pg_uk_date(element, compiler, **kw):
 def _pg_uk_hour(element, compiler, **kw):
     (col,) = _args(element, compiler, **kw)
     return f"CAST(EXTRACT(HOUR FROM timezone('{UK_ZONE}', {col})) AS INTEGER)"
-
-
-@compiles(uk_week, "postgresql")
-def _pg_uk_week(element, compiler, **kw):
-    (col,) = _args(element, compiler, **kw)
-    return f"CAST(date_trunc('week', timezone('{UK_ZONE}', {col})) AS DATE)"
 
 
 @compiles(percentile, "postgresql")
@@ -191,7 +177,6 @@ class UKHours:
 # SQLite: the functions spoa/database.py registers (sqlite_functions below).
 @compiles(uk_date, "sqlite")
 @compiles(uk_hour, "sqlite")
-@compiles(uk_week, "sqlite")
 @compiles(percentile, "sqlite")
 @compiles(seconds_between, "sqlite")
 @compiles(days_between, "sqlite")
@@ -223,11 +208,6 @@ def _sqlite_uk_date(text):
 def _sqlite_uk_hour(text):
     local = _instant(text)
     return None if local is None else local.hour
-
-
-def _sqlite_uk_week(text):
-    local = _instant(text)
-    return None if local is None else (local.date() - timedelta(days=local.weekday())).isoformat()
 
 
 def _sqlite_utc_hour(text):
@@ -284,30 +264,8 @@ def percentile_of_counts(counts: Mapping, fraction: float) -> float | None:
 def sqlite_functions(dbapi_connection) -> None:
     """Register the functions on one SQLite connection (spoa/database.py, on connect)."""
     for name, fn, arity in (("spoa_uk_date", _sqlite_uk_date, 1), ("spoa_uk_hour", _sqlite_uk_hour, 1),
-                            ("spoa_uk_week", _sqlite_uk_week, 1), ("spoa_utc_hour", _sqlite_utc_hour, 1),
+                            ("spoa_utc_hour", _sqlite_utc_hour, 1),
                             ("spoa_seconds_between", _sqlite_seconds_between, 2),
                             ("spoa_days_between", _sqlite_days_between, 2)):
         dbapi_connection.create_function(name, arity, fn, deterministic=True)
     dbapi_connection.create_aggregate("spoa_percentile", 2, _SqlitePercentile)
-
-
-# --- Dates kept as ISO text (a JSON field, such as the DRD a discharge was referred with) ---
-class iso_date(FunctionElement):  # noqa: N801
-    """An ISO date held as text ("2026-03-29") as a date. PostgreSQL casts it; SQLite
-    keeps dates as that very text already (CAST there would make it the number 2026)."""
-
-    type = Date()
-    inherit_cache = True
-    name = "iso_date"
-
-
-@compiles(iso_date, "postgresql")
-def _pg_iso_date(element, compiler, **kw):
-    (text,) = _args(element, compiler, **kw)
-    return f"CAST({text} AS DATE)"
-
-
-@compiles(iso_date, "sqlite")
-def _sqlite_iso_date(element, compiler, **kw):
-    (text,) = _args(element, compiler, **kw)
-    return text

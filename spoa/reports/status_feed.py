@@ -20,6 +20,7 @@ from ..policy import current_policy
 from ..services import capacity, delays
 from . import two_hour
 from .clock_outcome import outcome, share_met
+from .labels import route_name
 from .period import Period
 
 
@@ -83,12 +84,9 @@ def routes_now(at: datetime) -> list[RouteNow]:
                func.coalesce(func.sum(case((open_.c.overdue > 0, 1), else_=0)), 0))
         .group_by(open_.c.route)).all()
     found = {route: (int(n), int(clocks), int(referrals)) for route, n, clocks, referrals in counted}
-    names = {code: info.name for code, info in current_policy().routes.items()}
-    others = sorted((r for r in found if r not in names), key=lambda r: (r is None, r or ""))
-    return [RouteNow(route=route, name=names.get(route) or (route or "Not routed yet"),
-                     open_referrals=found.get(route, (0, 0, 0))[0], breaches=found.get(route, (0, 0, 0))[1],
-                     referrals_in_breach=found.get(route, (0, 0, 0))[2])
-            for route in [*names, *others]]
+    routes = list(current_policy().routes)
+    others = sorted((r for r in found if r not in routes), key=lambda r: (r is None, r or ""))
+    return [RouteNow(route, route_name(route), *found.get(route, (0, 0, 0))) for route in [*routes, *others]]
 
 
 def two_hour_in(period: Period) -> TwoHour:

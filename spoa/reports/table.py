@@ -6,6 +6,16 @@ from dataclasses import dataclass, field
 KINDS = ("text", "count", "percent", "hours", "days", "date")
 
 
+def percent(part, whole) -> float | None:
+    """``part`` as a percent of ``whole``, 1 decimal place; None of a whole of none (never 0% of nothing)."""
+    return None if not whole else round(100.0 * part / whole, 1)
+
+
+def one_place(value) -> float | None:
+    """A figure (hours, days, a percent the database gave) to 1 decimal place; None stays None."""
+    return None if value is None else round(float(value), 1)
+
+
 @dataclass(frozen=True)
 class Column:
     key: str

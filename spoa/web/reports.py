@@ -20,11 +20,10 @@ from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from .. import access
-from ..reports import charts, downloads, extract, sections
+from ..reports import charts, downloads, extract, labels, sections
 from ..reports.period import LONGEST_DAYS, Filters, Period
 from ..reports.table import Section
 from ..schemas.reports import ReportQuerySchema, query_args, route_choices, source_choices
-from ..schemas.vocab import SOURCES
 from . import bp
 from .forms import Form
 
@@ -130,9 +129,9 @@ def report_cell(value, kind: str) -> str:
 def report_filters_words(filters: Filters) -> str:
     words = []
     if filters.route:
-        words.append(f"route: {dict(route_choices()).get(filters.route, filters.route)}")
+        words.append(f"route: {labels.route_name(filters.route)}")
     if filters.source:
-        words.append(f"source: {SOURCES.get(filters.source, filters.source)}")
+        words.append(f"source: {labels.source_name(filters.source)}")
     return "; ".join(words)
 
 

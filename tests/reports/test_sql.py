@@ -1,6 +1,6 @@
 """The SQL pieces the reports are built from give the same answers on both databases,
 across midnight UK time and both clock changes."""
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import bindparam, func, literal, select, union_all
@@ -8,8 +8,7 @@ from sqlalchemy import bindparam, func, literal, select, union_all
 from spoa.extensions import db
 from spoa.models.types import UTCDateTime
 from spoa.reports.period import Period
-from spoa.reports.sql import (UKHours, days_between, percentile, seconds_between, uk_date, uk_hour, uk_hours,
-                              uk_week)
+from spoa.reports.sql import UKHours, days_between, percentile, seconds_between, uk_date, uk_hour, uk_hours
 
 
 def utc(*parts):
@@ -40,8 +39,9 @@ def test_uk_date_and_hour_of_an_instant(db, at, day, hour):
 
 def test_uk_week_is_the_monday_of_the_uk_iso_week(db):
     # Sunday 23:30 UTC in summer is Monday 00:30 in the UK: next week already.
-    assert one(uk_week(instant()), at=utc(2026, 7, 5, 23, 30)) == date(2026, 7, 6)
-    assert one(uk_week(instant()), at=utc(2026, 7, 5, 22, 30)) == date(2026, 6, 29)
+    week = UKHours.week_number(uk_hours(instant(), utc(2026, 6, 29), utc(2026, 7, 13)))
+    assert UKHours.week(one(week, at=utc(2026, 7, 5, 23, 30))) == date(2026, 7, 6)
+    assert UKHours.week(one(week, at=utc(2026, 7, 5, 22, 30))) == date(2026, 6, 29)
 
 
 def test_seconds_and_days_between(db):
@@ -85,4 +85,5 @@ def test_uk_hours_give_the_uk_day_hour_and_week(db, period, at):
     hours = uk_hours(instant(), period.start, period.end)
     found = (UKHours.day(one(UKHours.day_number(hours), at=at)), one(UKHours.hour(hours), at=at),
              UKHours.week(one(UKHours.week_number(hours), at=at)))
-    assert found == (one(uk_date(instant()), at=at), one(uk_hour(instant()), at=at), one(uk_week(instant()), at=at))
+    day = one(uk_date(instant()), at=at)
+    assert found == (day, one(uk_hour(instant()), at=at), day - timedelta(days=day.weekday()))
