@@ -1,9 +1,9 @@
 """A replay as people read it: the changed list's columns (one definition, for the
 CSV the CLI writes and the page serves, and the page's table), and the CLI's text."""
-import csv
 from collections.abc import Iterable, Iterator
 
 from ..clocks import format_uk
+from ..reports import downloads
 from .run import Change, Result
 
 # (heading, the value of a Change): the CSV's columns, in order.
@@ -20,27 +20,13 @@ COLUMNS = (
     ("Explanation after", lambda c: c.new_explanation),
     ("Facts", lambda c: "re-derived (decided before facts were stored)" if c.rederived else "as stored"),
 )
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run a cell starting with one
-
-
-class _Line:
-    """csv.writer's file: hands back each line written, so rows can be streamed."""
-
-    def write(self, text: str) -> str:
-        return text
-
-
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA) else text
 
 
 def csv_lines(changes: Iterable[Change]) -> Iterator[str]:
-    """The changed list as CSV, a line at a time (header first)."""
-    writer = csv.writer(_Line())
-    yield writer.writerow([heading for heading, _ in COLUMNS])
-    for change in changes:
-        yield writer.writerow([_cell(value(change)) for _, value in COLUMNS])
+    """The changed list as CSV (header first), streamed by the reports' one CSV
+    writer: formulas defused as in every download."""
+    return downloads.lines([heading for heading, _ in COLUMNS],
+                           ([value(change) for _, value in COLUMNS] for change in changes))
 
 
 def earlier_versions(result: Result, running: str) -> list[tuple[str, int]]:
