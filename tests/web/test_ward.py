@@ -180,3 +180,16 @@ def test_the_ward_page_costs_the_same_queries_for_two_discharges_or_six(client, 
     for _ in range(4):
         post_discharge(client, hospital_sender[1], drd_in_days=-2)
     assert queries() == few
+
+
+def test_where_a_discharge_stands_turns_delayed_the_day_after_its_ready_date():
+    from datetime import date, datetime, timezone
+
+    from spoa.services.delays import standing
+
+    today = date(2026, 11, 24)
+    assert standing(None, today, today) == "ready"
+    assert standing(None, date(2026, 11, 25), today) == "ready"
+    assert standing(None, date(2026, 11, 23), today) == "delayed"
+    assert standing(None, None, today) == "withdrawn"
+    assert standing(datetime(2026, 11, 24, 9, tzinfo=timezone.utc), date(2026, 11, 20), today) == "discharged"
