@@ -18,7 +18,7 @@ from ..lifecycle import OPEN_STATES
 from ..models import Clock, DelayedDay, Referral
 from ..models.clock import RUNNING_STATUSES
 from ..policy import current_policy, current_working_hours
-from ..services.delays import delayed_days
+from ..services.delays import delayed_days, standing
 
 REVIEW_LANE = "review"
 MAIN_LANE = "main"
@@ -58,15 +58,7 @@ class DischargeInfo:
     reason: str | None          # the latest delay reason recorded (a code), if any
     reason_day: date | None     # the day it was recorded for
     welfare_due: datetime | None  # the running welfare check's deadline, after discharge
-
-    @property
-    def readiness(self) -> str:
-        """discharged | withdrawn | delayed | ready (the row's words and data-readiness)."""
-        if self.discharged_at is not None:
-            return "discharged"
-        if self.ready_date is None:
-            return "withdrawn"
-        return "delayed" if self.days_to_ready < 0 else "ready"
+    readiness: str              # discharged | withdrawn | delayed | ready: services/delays.standing's
 
     @property
     def delayed_in_hospital(self) -> int:
@@ -191,7 +183,8 @@ def _discharge(r, running, today, reason) -> DischargeInfo:
         days_to_ready=(r.discharge_ready_date - today).days if r.discharge_ready_date else None,
         discharged_at=r.discharged_at, delayed_days=delayed_days(r, today),
         reason=reason.reason if reason else None, reason_day=reason.day if reason else None,
-        welfare_due=welfare if r.discharged_at is not None else None)
+        welfare_due=welfare if r.discharged_at is not None else None,
+        readiness=standing(r.discharged_at, r.discharge_ready_date, today))
 
 
 def _row(r, running, fraction, hours, today, review_route) -> QueueRow:

@@ -46,6 +46,17 @@ def delayed_days(referral, today: date | None = None) -> int:
     return max(0, (last - drd).days)
 
 
+def standing(discharged_at: datetime | None, ready_date: date | None, today: date) -> str:
+    """Where a discharge stands today: "discharged", "withdrawn" (no DRD), "delayed"
+    (still in hospital past its DRD: today is one of its delayed days) or "ready".
+    The one definition, for the ward's list, the referral page and the queue's lane."""
+    if discharged_at is not None:
+        return "discharged"
+    if ready_date is None:
+        return "withdrawn"
+    return "delayed" if ready_date < today else "ready"
+
+
 def reason_on(referral, day: date | None = None) -> str | None:
     """The delay reason recorded for ``day`` (default today, UK): a discharge.yaml code, or None."""
     day = day or uk_date(now())

@@ -36,11 +36,12 @@ def readiness(referral) -> Readiness:
     services/delays.py's, the one count the alerts and answers use too."""
     today = uk_date(now())
     late = delays.delayed_days(referral, today)
-    if referral.discharged_at is not None:
+    state = delays.standing(referral.discharged_at, referral.discharge_ready_date, today)
+    if state == "discharged":
         return Readiness(f"Left {pathways.days(late)} after the ready date" if late else "Left by the ready date", late > 0)
-    if referral.discharge_ready_date is None:
+    if state == "withdrawn":
         return Readiness("Readiness withdrawn", False)
-    if late:
+    if state == "delayed":
         code = delays.reason_on(referral, today)
         reason = current_policy().discharge.reason_label(code) if code else "No delay reason recorded today"
         return Readiness(f"Delayed {pathways.days(late)}", True, reason)

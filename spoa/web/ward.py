@@ -30,9 +30,10 @@ def ward_discharges():
     hospital, error = (actor.hospital, None) if actor.role == "ward" else _hospital_asked()
     if error:
         return render_template("ward.html", waiting=[], left=[], hospital=None, error=error, is_ward=False), 422
-    # Delayed days in one query, not one per row (today's reason is shown beside each delay).
+    # Delayed days and clocks in one query each, not one per row (today's reason is shown
+    # beside each delay; a supervisor's "acknowledge escalation" is offered by the clocks).
     mine = select(Referral).where(access.readable(actor), Referral.kind == "discharge").options(
-        selectinload(Referral.delayed_days))
+        selectinload(Referral.delayed_days), selectinload(Referral.clocks))
     if hospital:
         mine = mine.where(Referral.hospital_ods == hospital)
     waiting = db.session.scalars(mine.where(Referral.discharged_at.is_(None), Referral.state.in_(OPEN_STATES)).order_by(

@@ -29,9 +29,10 @@ def worklist():
         if service not in (None, actor.service):
             abort(403)  # another service's list is not theirs to see
         service = actor.service
-    # Clocks in one query, not one per referral (the actions read them too).
+    # Clocks and delayed days in one query each, not one per referral (the actions read
+    # them too: "record a delay" is offered by a discharge's delayed days).
     stmt = (select(Referral).where(Referral.state.in_(OPEN_STATES), access.readable(actor))
-            .options(selectinload(Referral.clocks)))
+            .options(selectinload(Referral.clocks), selectinload(Referral.delayed_days)))
     if service:
         # A service's work, not what its clinician once acted on (readable, read-only).
         stmt = stmt.where(or_(Referral.route == service, Referral.assigned_service == service))

@@ -149,3 +149,79 @@ def test_the_referral_page_shows_the_discharge_in_plain_english(client, ward_use
 def test_a_community_referrals_page_has_no_discharge_section(client, login_as, discharges):
     login_as("supervisor")
     assert "Hospital discharge" not in page_text(client.get(f"/referrals/{discharges['community'].id}"))
+
+
+def test_the_ward_page_costs_the_same_queries_for_two_discharges_or_six(client, login_as, hospital_sender, db):
+    """A supervisor's list offers "acknowledge escalation" by each row's clocks, and
+    "record a delay" by its delayed days: loaded for the list, never a query a row."""
+    import threading
+
+    from sqlalchemy import event
+
+    login_as("supervisor")
+
+    def queries():
+        seen, here = [], threading.get_ident()
+
+        def listener(*args):
+            if threading.get_ident() == here:
+                seen.append(args[2])
+
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert client.get("/ward").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    for _ in range(2):
+        post_discharge(client, hospital_sender[1], drd_in_days=-2)
+    few = queries()
+    for _ in range(4):
+        post_discharge(client, hospital_sender[1], drd_in_days=-2)
+    assert queries() == few
+
+
+def test_where_a_discharge_stands_turns_delayed_the_day_after_its_ready_date():
+    from datetime import date, datetime, timezone
+
+    from spoa.services.delays import standing
+
+    today = date(2026, 11, 24)
+    assert standing(None, today, today) == "ready"
+    assert standing(None, date(2026, 11, 25), today) == "ready"
+    assert standing(None, date(2026, 11, 23), today) == "delayed"
+    assert standing(None, None, today) == "withdrawn"
+    assert standing(datetime(2026, 11, 24, 9, tzinfo=timezone.utc), date(2026, 11, 20), today) == "discharged"
+
+
+def test_the_worklist_costs_the_same_queries_for_two_delayed_discharges_or_six(client, login_as, hospital_sender, db):
+    """A supervisor's worklist offers "record a delay" by each discharge's delayed days:
+    loaded with the list, never a query a row."""
+    import threading
+
+    from sqlalchemy import event
+
+    login_as("supervisor")
+
+    def queries():
+        seen, here = [], threading.get_ident()
+
+        def listener(*args):
+            if threading.get_ident() == here:
+                seen.append(args[2])
+
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            page = client.get("/worklist")
+            assert page.status_code == 200 and "Record today's delay reason" in page_text(page)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    for _ in range(2):
+        post_discharge(client, hospital_sender[1], drd_in_days=-2)
+    few = queries()
+    for _ in range(4):
+        post_discharge(client, hospital_sender[1], drd_in_days=-2)
+    assert queries() == few
