@@ -4,6 +4,7 @@ from .capacity_declaration import CapacityDeclaration
 from .clock import Clock
 from .decision import TriageDecision
 from .delayed_day import DelayedDay
+from .duty_shift import DutyShift
 from .fhir_endpoint import FhirEndpoint
 from .fhir_message import FhirMessage
 from .notification import ClockEffect, DeliveryAttempt, Notification, NotificationChannel
@@ -12,6 +13,6 @@ from .service import Service
 from .user import ApiClient, User
 
 __all__ = [
-    "AccessEvent", "ApiClient", "AuditEvent", "CapacityDeclaration", "Clock", "ClockEffect", "DelayedDay", "DeliveryAttempt", "FhirEndpoint", "FhirMessage", "Notification",
+    "AccessEvent", "ApiClient", "AuditEvent", "CapacityDeclaration", "Clock", "ClockEffect", "DelayedDay", "DeliveryAttempt", "DutyShift", "FhirEndpoint", "FhirMessage", "Notification",
     "NotificationChannel", "Referral", "Service", "TriageDecision", "User",
 ]

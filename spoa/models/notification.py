@@ -44,6 +44,8 @@ class Notification(db.Model):
         # One outcome is sent once on each channel, however many times it is recorded.
         db.UniqueConstraint("audit_event_id", "channel"),
         db.Index("ix_notifications_pending", "status", "next_attempt_at"),
+        db.Index("ix_notifications_user_id_taken_at", "user_id", "taken_at"),
+        db.Index("ix_notifications_recipient_taken_at", "recipient", "taken_at"),
         db.CheckConstraint(ONE_ORIGIN, name="one_origin"),
     )
 
@@ -64,8 +66,19 @@ class Notification(db.Model):
     payload = db.Column(JSON, nullable=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=now)
     delivered_at = db.Column(UTCDateTime, nullable=True)
+    # The person on duty it went to at that instant (the rota, services/rota.py);
+    # None for a role-level channel's copy, an outcome, or nobody on duty at all.
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=True)
+    # The duties passed over because nobody held them then, in chain order
+    # (e.g. ["service_duty_lead:crisis_response"]): it went on up the chain at once.
+    nobody_on_duty = db.Column(JSON, nullable=True)
+    # "I have it": who took it, when (the inbox, /notifications).
+    taken_at = db.Column(UTCDateTime, nullable=True)
+    taken_by_user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=True)
 
     effect = db.relationship("ClockEffect", back_populates="notifications")
+    user = db.relationship("User", foreign_keys=[user_id])
+    taken_by = db.relationship("User", foreign_keys=[taken_by_user_id])
     audit_event = db.relationship("AuditEvent", back_populates="outcome_notifications")
     delivery_attempts = db.relationship("DeliveryAttempt", order_by="DeliveryAttempt.id")
 
@@ -87,7 +100,10 @@ class NotificationChannel(db.Model):
     __table_args__ = (db.UniqueConstraint("recipient", "channel", "target"),)
 
     id = db.Column(db.Integer, primary_key=True)
-    recipient = db.Column(db.String(64), nullable=False)  # a role, or role:service
+    recipient = db.Column(db.String(64), nullable=False)  # a role, or role:service; user:<id> for a person's own
+    # A person's own channel (their email, an SMS gateway webhook): used whenever
+    # a notification goes to them on duty. None: the recipient role's channel.
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=True)
     channel = db.Column(db.String(16), nullable=False)    # email | webhook
     target = db.Column(db.String(500), nullable=False)
     is_active = db.Column(db.Boolean, nullable=False, default=True)

@@ -46,6 +46,9 @@ class User(UserMixin, db.Model):
     role = db.Column(db.String(16), nullable=False)
     service = db.Column(db.String(32), nullable=True)  # a clinician's own service
     hospital_ods = db.Column(db.String(6), nullable=True)  # a ward user's hospital (ODS code)
+    # A service's team lead (a clinician) edits that service's duty rota; a
+    # supervisor who is team lead edits the SPOA's own duties (services/rota.py).
+    team_lead = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     is_active = db.Column(db.Boolean, nullable=False, default=True)
     failed_logins = db.Column(db.Integer, nullable=False, default=0)
     first_failed_at = db.Column(UTCDateTime, nullable=True)  # start of the 15-minute count
