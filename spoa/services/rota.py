@@ -17,7 +17,7 @@ from ..models.duty_shift import DUTIES, ON_CALL_MANAGER, SERVICE_DUTY_LEAD, SPOA
 from ..policy import current_policy
 from ..reports.labels import route_name, words
 from ..schemas.form_input import one_error
-from .admin_change import record
+from .admin_change import CLI_ACTOR, record
 
 
 def split_recipient(recipient: str) -> tuple[str, str | None]:
@@ -183,7 +183,7 @@ def add_shift(*, duty: str, service: str | None, user: User, starts_at: datetime
             raise one_error("starts_at", f"This overlaps the shift {shift_words(clash)} (id {clash.id}) "
                                          f"of the {duty_words(clash.recipient)}: a duty has one holder at a time")
         shift = DutyShift(duty=duty, service=service, user_id=user.id, starts_at=starts_at, ends_at=ends_at,
-                          created_by=by.username if by else "cli")
+                          created_by=by.username if by else CLI_ACTOR)
         db.session.add(shift)
         db.session.flush()
         record(by, "duty_shift_added", shift_id=shift.id, duty=duty, service=service, user_id=user.id,
@@ -207,9 +207,9 @@ def _not_eligible(user: User, duty: str, service: str | None) -> str:
 def remove_shift(shift_id: int, by: User | None) -> DutyShift:
     shift = db.session.get(DutyShift, shift_id)
     if shift is None:
-        raise one_error("id", f"There is no shift with id {shift_id}")
+        raise one_error("shift_id", f"There is no shift with id {shift_id}")
     if by is not None and not may_edit(by, shift.duty, shift.service):
-        raise one_error("id", f"You may not edit the rota of the {duty_words(shift.recipient)}")
+        raise one_error("shift_id", f"You may not edit the rota of the {duty_words(shift.recipient)}")
     words_ = shift_words(shift)
     db.session.execute(delete(DutyShift).where(DutyShift.id == shift.id))
     record(by, "duty_shift_removed", shift_id=shift.id, duty=shift.duty, service=shift.service,
