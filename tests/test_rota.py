@@ -180,3 +180,20 @@ def test_gaps_are_the_uncovered_parts_of_every_duty_in_the_window(db, crisis):
     assert set(found) == set(rota.covered_duties()) - {"spoa_supervisor"}
     on_duty(db, LEAD, nia, "2026-12-01T20:00", "2026-12-02T08:00")
     assert LEAD not in rota.gaps(at("2026-12-01T12:00"), at("2026-12-02T00:00"))
+
+
+def test_the_queue_warning_names_each_gap_now_or_in_the_next_12_hours(db, crisis):
+    sam, nia = crisis
+    sue = person(db, "sue", "supervisor")
+    on_duty(db, LEAD, sam, "2026-12-01T08:00", "2026-12-01T20:00")
+    on_duty(db, LEAD, nia, "2026-12-02T08:00", "2026-12-02T20:00")
+    on_duty(db, "spoa_supervisor", sue, "2026-12-01T08:00", "2026-12-08T08:00")
+    on_duty(db, "on_call_manager", sue, "2026-12-01T14:00", "2026-12-08T08:00")
+    said = rota.nobody_on_duty(at("2026-12-01T12:00"))
+    assert said[0] == "Nobody is on duty as Crisis response duty lead from 20:00 today to 08:00 tomorrow"
+    assert "Nobody is on duty as On-call manager now, until 14:00 today" in said
+    assert "Nobody is on duty as Reablement duty lead now, with nobody on the rota for the next 7 days" in said
+    assert not any("SPOA supervisor" in s for s in said)
+    # A gap 12 hours away or more is not warned about yet; a minute later it is.
+    assert not any("Crisis response" in s for s in rota.nobody_on_duty(at("2026-12-01T08:00")))
+    assert any("Crisis response duty lead from 20:00 today" in s for s in rota.nobody_on_duty(at("2026-12-01T08:01")))

@@ -6,7 +6,7 @@ Shifts of one duty (and service) never overlap (refused when written), so an
 instant has at most one holder; an inactive user holds nothing.
 """
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, text
 
@@ -274,3 +274,32 @@ def parse_uk(value: str) -> datetime:
 def uk_midnight(day) -> datetime:
     """The instant a UK day begins (00:00 never falls in a clock change in the UK)."""
     return datetime(day.year, day.month, day.day, tzinfo=UK).astimezone(UTC)
+
+
+# --- the queue's warning ------------------------------------------------------------
+
+WARN_AHEAD = timedelta(hours=12)  # the issue's "now or in the next 12 hours"
+_LOOK_BEYOND = timedelta(days=7)  # how far a gap's end is looked for (a shift's maximum)
+
+
+def nobody_on_duty(at: datetime) -> list[str]:
+    """Sentences for every duty nobody holds at ``at`` or at some time in the next
+    12 hours, in chain order: 'Nobody is on duty as Crisis response duty lead from
+    20:00 today to 08:00 tomorrow'. A gap's end is looked for up to a week on, so
+    it says when someone takes over, not where the 12 hours stop."""
+    horizon = at + _LOOK_BEYOND
+    sentences = []
+    for recipient, spans in gaps(at, horizon).items():
+        for start, end in spans:
+            if start >= at + WARN_AHEAD:
+                break
+            begin = "now," if start == at else f"from {_when(start, at)}"
+            until = ("with nobody on the rota for the next 7 days" if end == horizon
+                     else f"{'until' if start == at else 'to'} {_when(end, at)}")
+            sentences.append(f"Nobody is on duty as {duty_words(recipient)} {begin} {until}")
+    return sentences
+
+
+def _when(instant: datetime, at: datetime) -> str:
+    local, days = to_uk(instant), (to_uk(instant).date() - to_uk(at).date()).days
+    return f"{local:%H:%M} " + ({0: "today", 1: "tomorrow"}.get(days) or f"on {_day(local)}")
