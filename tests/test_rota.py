@@ -192,7 +192,7 @@ def test_the_queue_warning_names_each_gap_now_or_in_the_next_12_hours(db, crisis
     said = rota.nobody_on_duty(at("2026-12-01T12:00"))
     assert said[0] == "Nobody is on duty as Crisis response duty lead from 20:00 today to 08:00 tomorrow"
     assert "Nobody is on duty as On-call manager now, until 14:00 today" in said
-    assert "Nobody is on duty as Reablement duty lead now, with nobody on the rota for the next 7 days" in said
+    assert "Nobody is on duty as Reablement duty lead now, for at least 7 days" in said
     assert not any("SPOA supervisor" in s for s in said)
     # A gap 12 hours away or more is not warned about yet; a minute later it is.
     assert not any("Crisis response" in s for s in rota.nobody_on_duty(at("2026-12-01T08:00")))

@@ -293,10 +293,10 @@ def nobody_on_duty(at: datetime) -> list[str]:
         for start, end in spans:
             if start >= at + WARN_AHEAD:
                 break
-            begin = "now," if start == at else f"from {_when(start, at)}"
-            until = ("with nobody on the rota for the next 7 days" if end == horizon
-                     else f"{'until' if start == at else 'to'} {_when(end, at)}")
-            sentences.append(f"Nobody is on duty as {duty_words(recipient)} {begin} {until}")
+            begin = "now" if start == at else f"from {_when(start, at)}"
+            until = (f", for at least {_LOOK_BEYOND.days} days" if end == horizon
+                     else f", until {_when(end, at)}" if start == at else f" to {_when(end, at)}")
+            sentences.append(f"Nobody is on duty as {duty_words(recipient)} {begin}{until}")
     return sentences
 
 
