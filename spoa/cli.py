@@ -94,15 +94,20 @@ def create_api_client(name, sources, service, hospital_ods, rate_limit_per_minut
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--service", help="A clinician's service (a route id, or a voluntary organisation's code).")
 @click.option("--hospital", "hospital_ods", help="A ward user's hospital: its ODS code, e.g. RNS01.")
-def create_user(username, role, service, hospital_ods):
+@click.option("--team-lead", "team_lead", is_flag=True,
+              help="A team lead edits a duty rota: a clinician their service's, a supervisor the SPOA's duties.")
+def create_user(username, role, service, hospital_ods, team_lead):
     """Create a staff user; the password is read from standard input."""
     from .schemas.users import NewUserSchema
     from .services import users
 
     given = {"username": username, "role": role, "service": service, "hospital_ods": hospital_ods}
-    _submit(NewUserSchema(partial=("password",)), lambda _: None, **given)  # the options' mistakes: before stdin
+    # The options' mistakes: before stdin.
+    _submit(NewUserSchema(partial=("password",)),
+            lambda data: team_lead and users.refuse_team_lead(data["role"], username), **given)
     password = sys.stdin.readline().rstrip("\r\n")
-    user = _submit(NewUserSchema(), lambda data: users.create_user(**data, by=None), **given, password=password)
+    user = _submit(NewUserSchema(), lambda data: users.create_user(**data, team_lead=team_lead, by=None),
+                   **given, password=password)
     at = f" at {user.hospital_ods}" if user.hospital_ods else ""
     click.echo(f"Created {role} {username}{at} (id {user.id}).")
 
@@ -134,6 +139,84 @@ def unlock_user(username):
         _fail(f"no user named {username!r}.")
     unlock(user, by=CLI_ACTOR)
     click.echo(f"Unlocked {username}.")
+
+
+def _user_named(username: str) -> User:
+    user = db.session.scalar(select(User).where(User.username == username_key(username)))
+    if user is None:
+        _fail(f"no user named {username!r}.")
+    return user
+
+
+@spoa_cli.command("set-team-lead")
+@click.option("--username", required=True)
+@click.option("--off", is_flag=True, help="No longer a team lead.")
+def set_team_lead(username, off):
+    """Make a clinician or supervisor a team lead (they edit their part of the duty rota), or not (--off)."""
+    from .services import users
+
+    user = _user_named(username)
+    _submit(_Given(), lambda _: users.set_team_lead(user, not off, by=None))
+    click.echo(f"{user.username} is {'no longer' if off else 'now'} a team lead.")
+
+
+class _Given:
+    """A command whose options need no schema: its service's ValidationError still
+    goes through _submit's one way of naming the option."""
+
+    def load(self, values):
+        return values
+
+
+@spoa_cli.command("add-duty")
+@click.option("--duty", required=True, help="service_duty_lead, spoa_supervisor or on_call_manager.")
+@click.option("--service", help="The service (a route id, e.g. crisis_response): for service_duty_lead only.")
+@click.option("--username", required=True, help="Who is on duty.")
+@click.option("--start", "starts_at", required=True, help="UK local time, e.g. 2026-12-01T08:00.")
+@click.option("--end", "ends_at", required=True, help="UK local time, e.g. 2026-12-01T20:00.")
+def add_duty(duty, service, username, starts_at, ends_at):
+    """Put a named person on a duty from --start to --end (UK time; the end is the next holder's)."""
+    from .schemas.rota import NewShiftSchema
+    from .services import rota
+
+    shift = _submit(NewShiftSchema(), lambda data: rota.add_shift(**data, by=None),
+                    duty=duty, service=service, username=username, starts_at=starts_at, ends_at=ends_at)
+    click.echo(f"Added shift {shift.id}: {rota.duty_words(shift.recipient)}, {rota.shift_words(shift)}.")
+
+
+@spoa_cli.command("remove-duty")
+@click.option("--id", "shift_id", required=True, type=int, help="The shift's id (list-duties shows it).")
+def remove_duty(shift_id):
+    """Take a shift off the duty rota."""
+    from .services import rota
+
+    shift = _submit(_Given(), lambda _: rota.remove_shift(shift_id, by=None))
+    click.echo(f"Removed shift {shift_id}: {rota.duty_words(shift.recipient)}, {rota.shift_words(shift)}.")
+
+
+@spoa_cli.command("list-duties")
+@click.option("--from", "start", help="A UK date, e.g. 2026-12-01 (default: today).")
+@click.option("--days", default=7, show_default=True, type=click.IntRange(1, 366))
+def list_duties(start, days):
+    """Who holds each duty, day by day (UK time), and what nobody holds."""
+    from datetime import date, timedelta
+
+    from .clocks import now, uk_date
+    from .services import rota
+
+    try:
+        first = date.fromisoformat(start) if start else uk_date(now())
+    except ValueError:
+        _fail(f"--from: Enter a UK date like 2026-12-01, not {start!r}")
+    begin, end = rota.uk_midnight(first), rota.uk_midnight(first + timedelta(days=days))
+    shifts = rota.shifts_between(begin, end)
+    for recipient in rota.covered_duties():
+        click.echo(f"{rota.duty_words(recipient)} ({recipient}):")
+        mine = [s for s in shifts if s.recipient == recipient]
+        for shift in mine:
+            click.echo(f"  [{shift.id}] {rota.shift_words(shift)}")
+        for gap_start, gap_end in rota.gaps(begin, end).get(recipient, []):
+            click.echo(f"  nobody {rota.span_words(gap_start, gap_end)}")
 
 
 @spoa_cli.command("add-channel")

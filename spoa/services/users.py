@@ -10,19 +10,21 @@ from .admin_change import record, refuse_if_taken, saving
 
 
 def create_user(*, username: str, role: str, service: str | None, password: str, by: User | None,
-                hospital_ods: str | None = None) -> User:
+                hospital_ods: str | None = None, team_lead: bool = False) -> User:
     """Stored and signed in with as username_key (case ignored), so that is the one
     comparison for a name already taken; the message repeats the name as typed."""
+    if team_lead:
+        refuse_team_lead(role, username)
     key = username_key(username)
     taken = f"There is already a user called {username}"
     refuse_if_taken(db.session.scalar(select(User.id).where(User.username == key)) is not None, "username", taken)
-    user = User(username=key, role=role, service=service, hospital_ods=hospital_ods)
+    user = User(username=key, role=role, service=service, hospital_ods=hospital_ods, team_lead=team_lead)
     user.set_password(password)
     with saving("username", taken):
         db.session.add(user)
         db.session.flush()  # its id, for the audit
         record(by, "user_created", user_id=user.id, username=key, role=role, service=service,
-               hospital_ods=hospital_ods)
+               hospital_ods=hospital_ods, team_lead=team_lead)
     return user
 
 
@@ -43,4 +45,21 @@ def reset_password(user: User, password: str, by: User) -> None:
     user.set_password(password)
     user.end_sessions()  # whoever knew the old password is signed out everywhere
     record(by, "password_reset", user_id=user.id, username=user.username)
+    db.session.commit()
+
+
+def refuse_team_lead(role: str, username: str) -> None:
+    """A team lead edits a duty rota (services/rota.may_edit): a clinician their
+    service's duty leads, a supervisor the SPOA's own duties. No other role has one."""
+    if role not in ("clinician", "supervisor"):
+        raise one_error("team_lead", f"{username} is a {role}: only a clinician (their service's duty lead "
+                                     "rota) or a supervisor (the SPOA's duties) can be a team lead")
+
+
+def set_team_lead(user: User, on: bool, by: User | None) -> None:
+    if on:
+        refuse_team_lead(user.role, user.username)
+    if user.team_lead != on:
+        user.team_lead = on
+        record(by, "team_lead_set" if on else "team_lead_unset", user_id=user.id, username=user.username)
     db.session.commit()

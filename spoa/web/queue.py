@@ -24,7 +24,7 @@ from ..lifecycle import OPEN_STATES
 from ..models import Service
 from ..policy import current_policy
 from ..schemas import vocab
-from ..services import capacity
+from ..services import capacity, rota
 from . import bp
 from .pages import page_actions, referral_or_404
 from .roles import current_actor, role_required
@@ -154,7 +154,7 @@ def live_queue():
     response = render_template(
         "queue.html", filters=filters, counts=queue_view.counts(rows, now()),
         lanes=render_lanes(rows, filters, board), capacity_html=render_capacity(board), labels=_labels(),
-        states=OPEN_STATES, hospitals=hospitals,
+        states=OPEN_STATES, hospitals=hospitals, nobody_on_duty=rota.nobody_on_duty(now()),
         selected=selected, selected_actions=page_actions(selected, current_actor()) if selected else [],
     )
     db.session.remove()

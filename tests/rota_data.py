@@ -1,0 +1,21 @@
+"""People and shifts on the duty rota, for tests: person(db, "sam", "clinician",
+"crisis_response"), on_duty(db, "spoa_supervisor", sue, "2026-12-01T08:00", "2026-12-01T20:00")."""
+from spoa.models import User
+from spoa.services import rota
+
+from tests.people import PASSWORD
+
+
+def person(db, username: str, role: str, service: str | None = None, *, team_lead: bool = False) -> User:
+    user = User(username=username, role=role, service=service, team_lead=team_lead)
+    user.set_password(PASSWORD)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def on_duty(db, recipient: str, user: User, start: str, end: str, by: User | None = None):
+    """A shift added the way the CLI and the page add one (UK local times)."""
+    duty, service = rota.split_recipient(recipient)
+    return rota.add_shift(duty=duty, service=service, user=user, starts_at=rota.parse_uk(start),
+                          ends_at=rota.parse_uk(end), by=by)
