@@ -41,7 +41,15 @@ DEMO_USERS = (
     ("volunteer", "clinician", "good_neighbours"),  # a voluntary organisation's own worklist
     ("ward", "ward", None),  # Talbot Butler ward at the demo hospital (DEMO_HOSPITAL)
     ("manager", "manager", None),  # the county's figures (/reports), and no patient's details
+    ("oncall", "supervisor", None),  # the on-call manager on the duty rota (a supervisor: reads what they are called about)
 )
+# The duty rota (issue 15): who holds each duty, day (08:00-20:00) and night
+# (20:00-08:00) shifts in UK time from last night for DEMO_ROTA_DAYS days.
+# The other services have no demo clinician: the queue warns that nobody is on
+# duty as their duty lead, and their breaches go straight to the SPOA supervisor.
+DEMO_ROTA = (("service_duty_lead", "crisis_response", "crisis"), ("service_duty_lead", "home_rehab", "rehab"),
+             ("spoa_supervisor", None, "supervisor"), ("on_call_manager", None, "oncall"))
+DEMO_ROTA_DAYS = 14
 # The demo hospital: its ward user and its own system refer its patients for discharge.
 DEMO_HOSPITAL = ("RNS01", "Northampton General Hospital")
 NEEDS_NONE = {"personal_care": False, "night_care": False, "two_carers": False, "rehab_goals": False}
@@ -76,6 +84,10 @@ DEMO_REFERRALS = (
     ("DEMO-0005", "other", "9990000042", None, [], 20),
     ("DEMO-0006", "rehabilitation_bed", "9990000050", None, [], 45),
     ("DEMO-0007", "social_support", "9990000069", None, [], 15),
+    # Received 1 h 57 min before seeding: its 2-hour clock breaches about 3 minutes
+    # after the demo starts, in front of whoever is watching (the crisis team's
+    # duty lead on the rota gets it in their inbox).
+    ("DEMO-0008", "fall_no_injury", "9990000077", {"news2": 3, "clinical_frailty_scale": 6}, [], 117),
 )
 
 # Crisis response referrals from the ambulance service that the crisis team has
@@ -135,6 +147,35 @@ def _services() -> list[str]:
                    + (f"on duty today, {free} place{'' if free == 1 else 's'} free"
                       if capacity.on_duty(org, day) else "not on duty today"))
     return out
+
+
+def _rota() -> str:
+    """The demo's duty rota, through the rota's own checks (services/rota.py); a
+    shift already there (a re-run) is left as it is."""
+    from datetime import datetime
+
+    from .models import DutyShift
+    from .services import rota
+
+    users = {u.username: u for u in db.session.scalars(select(User))}
+    first = datetime.combine(uk_date(now()) - timedelta(days=1), datetime.min.time())
+    added = 0
+    for day in range(DEMO_ROTA_DAYS + 1):
+        for start_hour, hours in ((8, 12), (20, 12)):
+            starts = rota.parse_uk(f"{first + timedelta(days=day, hours=start_hour):%Y-%m-%dT%H:%M}")
+            ends = rota.parse_uk(f"{first + timedelta(days=day, hours=start_hour + hours):%Y-%m-%dT%H:%M}")
+            if ends <= now() - timedelta(hours=12):
+                continue
+            for duty, service, username in DEMO_ROTA:
+                taken = db.session.scalar(select(DutyShift.id).where(
+                    DutyShift.duty == duty, DutyShift.service.is_(None) if service is None else DutyShift.service == service,
+                    DutyShift.starts_at < ends, DutyShift.ends_at > starts))
+                if taken is None:
+                    rota.add_shift(duty=duty, service=service, user=users[username], starts_at=starts, ends_at=ends,
+                                   by=None)
+                    added += 1
+    holders = ", ".join(f"{rota.duty_words(rota.recipient_of(d, s))} {u}" for d, s, u in DEMO_ROTA)
+    return f"duty rota: {holders} (day and night shifts for {DEMO_ROTA_DAYS} days; {added} added)"
 
 
 def _payload(ref, need, nhs, obs, flags, minutes_ago):
@@ -232,6 +273,7 @@ def seed() -> list[str]:
         place = service or (DEMO_HOSPITAL[0] if role == "ward" else None)
         out.append(f"user {username:<11} ({role}{', ' + place if place else ''}) password {creds[username]}")
     db.session.commit()
+    out.append(_rota())  # before the referrals: what breaches as they are seeded goes to a named person
     client = _demo_client("demo-111", ["nhs111", "emas", "gp"], "api_token", creds, out)
     # A FHIR (BaRS) sender posts as exactly one source: a client of its own.
     _demo_client("demo-111-fhir", ["nhs111"], "fhir_token", creds, out)

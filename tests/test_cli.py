@@ -1,4 +1,6 @@
 """The CLI contract outside scripts rely on (issue 3, point 6)."""
+from datetime import timedelta
+
 import pytest
 
 from spoa.models import ApiClient, Referral, Service, User
@@ -51,8 +53,19 @@ def test_seed_demo_makes_services_users_and_referrals_and_can_run_twice(cli, db)
     first = cli.invoke(args=["spoa", "seed-demo"])
     second = cli.invoke(args=["spoa", "seed-demo"])
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
-    assert db.session.query(User).count() == len(DEMO_USERS) == 8
-    assert db.session.query(Referral).count() == len(DEMO_REFERRALS) + len(DEMO_CONTACTED) + len(DEMO_DISCHARGES) == 17
+    assert db.session.query(User).count() == len(DEMO_USERS) == 9
+    assert db.session.query(Referral).count() == len(DEMO_REFERRALS) + len(DEMO_CONTACTED) + len(DEMO_DISCHARGES) == 18
+    # The demo's rota, made once: a named person holds each of its duties now and
+    # all night, and the second run added nothing.
+    from spoa.clocks import now
+    from spoa.demo import DEMO_ROTA
+    from spoa.services import rota
+
+    assert "; 0 added)" in second.output and "; 0 added)" not in first.output
+    for duty, service, username in DEMO_ROTA:
+        for hours in (0, 6, 12, 24):
+            held = rota.holder(duty, service, now() + timedelta(hours=hours))
+            assert held is not None and held.username == username, (duty, service, hours)
     # The crisis team's contacts, made once: the reports' 2-hour figure has 4 of 5 within 2 hours.
     from spoa.reports.period import Period
     from spoa.reports.two_hour import counts
