@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import DutyShift, User
-from ..models.duty_shift import SERVICE_DUTY_LEAD
+from ..models.duty_shift import ON_CALL_MANAGER, SERVICE_DUTY_LEAD, SPOA_SUPERVISOR
+from ..reports.labels import route_name, words
 
 
 def split_recipient(recipient: str) -> tuple[str, str | None]:
@@ -39,3 +40,25 @@ def duties_of(user, at) -> list[str]:
     rows = db.session.scalars(select(DutyShift).where(
         DutyShift.user_id == user.id, DutyShift.starts_at <= at, DutyShift.ends_at > at))
     return sorted({row.recipient for row in rows})
+
+
+# The SPOA's own duties, as a person reads them; a service's duty lead is named
+# from the policy's route name (duty_words).
+_SPOA_DUTY_WORDS = {SPOA_SUPERVISOR: "SPOA supervisor", ON_CALL_MANAGER: "On-call manager"}
+
+
+def service_words(service: str) -> str:
+    """A service's short name from the policy: 'Crisis response (2-hour urgent
+    community response)' -> 'Crisis response' (the bracket explains the route,
+    and reads badly before 'duty lead')."""
+    return route_name(service).split(" (", 1)[0]
+
+
+def duty_words(recipient: str) -> str:
+    """The one way a duty is put in words: 'service_duty_lead:crisis_response'
+    -> 'Crisis response duty lead', 'spoa_supervisor' -> 'SPOA supervisor',
+    'on_call_manager' -> 'On-call manager'; anything else its code in words."""
+    duty, service = split_recipient(recipient)
+    if duty == SERVICE_DUTY_LEAD and service:
+        return f"{service_words(service)} duty lead"
+    return _SPOA_DUTY_WORDS.get(duty, words(recipient))
