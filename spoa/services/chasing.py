@@ -179,8 +179,10 @@ def addressee(referral, recipient: str, at) -> Addressee:
 
 
 def _said(subject: str, to: Addressee) -> str:
-    """The subject, saying who was passed over (the message went on up the chain)."""
-    if not to.nobody_on_duty:
+    """The subject, saying who was passed over when the message went on to someone
+    else at once. With nobody on any link it stays with the role as addressed, as
+    before there was a rota: its nobody_on_duty (the payload, the JSON) says so."""
+    if not to.nobody_on_duty or to.user_id is None:
         return subject
     passed = ", ".join(rota.duty_words(r) for r in to.nobody_on_duty)
     said = f"{subject} (nobody on duty as {passed})"
