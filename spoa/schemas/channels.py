@@ -40,10 +40,13 @@ class NewChannelSchema(FormSchema):
         target, channel = data.get("target"), data.get("channel")
         if target is None or channel is None:
             return
-        if channel == "email":
-            validate.Email(error="Enter an email address, for example sam@example.nhs.uk")(target)
-        else:
-            validate.URL(schemes={"https"}, require_tld=False,
-                         error="Enter the full https:// address of the webhook (an SMS gateway's, say)")(target)
-            if "@" in urlsplit(target).netloc:
+        check = (validate.Email(error="Enter an email address, for example sam@example.nhs.uk")
+                 if channel == "email" else
+                 validate.URL(schemes={"https"}, require_tld=False,
+                              error="Enter the full https:// address of the webhook (an SMS gateway's, say)"))
+        try:
+            check(target)
+        except ValidationError as exc:
+            raise ValidationError(exc.messages, "target") from None
+        if channel == "webhook" and "@" in urlsplit(target).netloc:
                 raise ValidationError("Leave the user name and password out of the webhook URL", "target")
