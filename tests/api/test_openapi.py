@@ -247,12 +247,13 @@ def test_a_notifications_person_and_nobody_on_duty_are_as_documented(client, spe
     from datetime import datetime, timezone
 
     from spoa.models import Notification, User
+    from tests.people import PASSWORD
 
     _, headers = sender
     crisis_team = _bearer(make_api_client(sources=None, service="crisis_response")[1])
     created = client.post(INTAKE, json=payload(), headers=headers).get_json()
     sue = User(username="sue.super", role="supervisor")
-    sue.set_password("correct horse battery staple")
+    sue.set_password(PASSWORD)
     db.session.add(sue)
     db.session.flush()
     taken = datetime(2026, 11, 23, 10, 5, tzinfo=timezone.utc)

@@ -12,6 +12,7 @@ import pytest
 from spoa.extensions import db as database
 from spoa.models import DutyShift, Notification, NotificationChannel, User
 from spoa.models.duty_shift import ON_CALL_MANAGER, SERVICE_DUTY_LEAD, SPOA_SUPERVISOR
+from tests.people import PASSWORD
 from tests.servers import serve_in_background
 
 from .conftest import T0, minutes
@@ -29,7 +30,7 @@ def staff(db):
 
     def make(username, role="clinician"):
         user = create_user(username=username, role=role, service="crisis_response" if role == "clinician" else None,
-                           password="correct horse battery staple", by=None)
+                           password=PASSWORD, by=None)
         database.session.commit()
         return user
     return make
