@@ -157,7 +157,8 @@ def test_add_channel_still_adds_a_duty_roles_channel(cli, db):
                           "--target", "duty@example.nhs.uk")
     assert result.exit_code == 0, result.output
     row = db.session.query(NotificationChannel).one()
-    assert (row.recipient, row.user_id, row.target) == ("service_duty_lead:crisis_response", None, "duty@example.nhs.uk")
+    assert (row.recipient, row.user_id, row.target) == (
+        "service_duty_lead:crisis_response", None, "duty@example.nhs.uk")
     again = _add_channel(cli, "--recipient", "service_duty_lead:crisis_response", "--channel", "email",
                          "--target", "duty@example.nhs.uk")
     assert again.exit_code != 0 and "--target: service_duty_lead:crisis_response already gets email" in again.output

@@ -242,7 +242,8 @@ def test_the_answers_are_what_the_document_says(client, spec, sender, payload, m
     assert _errors_against(spec, schema(STATUS, "get", 200), feed.get_json()) == []
 
 
-def test_a_notifications_person_and_nobody_on_duty_are_as_documented(client, spec, sender, payload, make_api_client, db):
+def test_a_notifications_person_and_nobody_on_duty_are_as_documented(client, spec, sender, payload,
+                                                                      make_api_client, db):
     """Who each notification went to (issue 15), in the full view and the document alike."""
     from datetime import datetime, timezone
 
