@@ -4,7 +4,7 @@ nobody on a duty, the next link of the chain at once, saying so; with nobody
 anywhere, the role as before. Shifts are DutyShift rows written directly."""
 import json
 import socketserver
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from http.server import HTTPServer
 
 import pytest
@@ -12,6 +12,7 @@ import pytest
 from spoa.extensions import db as database
 from spoa.models import DutyShift, Notification, NotificationChannel, User
 from spoa.models.duty_shift import ON_CALL_MANAGER, SERVICE_DUTY_LEAD, SPOA_SUPERVISOR
+from tests.duty_data import add_org
 from tests.people import PASSWORD
 from tests.servers import serve_in_background
 
@@ -242,3 +243,16 @@ def test_a_pass_asks_the_rota_once_per_duty_not_once_per_clock(staff, shift, pos
     database.session.rollback()
     assert database.session.query(Notification).filter_by(user_id=sue_id).count() == 3
     assert len(asked) == 2  # the duty lead (nobody), then the supervisor (sue): once each
+
+
+def test_the_voluntary_route_has_no_duty_lead_so_its_breach_goes_to_the_supervisor_on_duty(
+        staff, shift, post_referral, reconcile_at, get_referral, db):
+    add_org(db, "good_neighbours", total=3, declared_for=date(2026, 11, 23))
+    shift(staff("sue.super", role="supervisor"), SPOA_SUPERVISOR, T0, T0 + timedelta(days=3))
+    body = post_referral(at=T0, presenting_need="social_support")
+    assert body["route"] == "voluntary_sector"
+    deadline = max(c["deadline"] for c in body["clocks"])
+    reconcile_at(datetime.fromisoformat(deadline) + timedelta(seconds=1))
+    breaches = sent(get_referral(body["id"]), "breach")
+    assert breaches and all((n["recipient"], n["person"], n["nobody_on_duty"]) == (
+        "spoa_supervisor", "sue.super", ["service_duty_lead:voluntary_sector"]) for n in breaches)
