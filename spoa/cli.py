@@ -220,16 +220,18 @@ def list_duties(start, days):
 
 
 @spoa_cli.command("add-channel")
-@click.option("--recipient", required=True, help="spoa_supervisor, on_call_manager, or service_duty_lead[:route]")
+@click.option("--recipient", help="A duty role: spoa_supervisor, on_call_manager, or service_duty_lead[:route].")
+@click.option("--username", help="A person: their own channel, used whenever a notification goes to them on duty.")
 @click.option("--channel", required=True, type=click.Choice(["email", "webhook"]))
 @click.option("--target", required=True, help="An email address, or an https:// URL (SMS gateways are webhooks).")
-def add_channel(recipient, channel, target):
-    """Send a recipient's notifications to email or a webhook as well as in-app."""
-    from .models import NotificationChannel
+def add_channel(recipient, username, channel, target):
+    """Send a duty role's, or one person's, notifications to email or a webhook as well as in-app."""
+    from .schemas.channels import NewChannelSchema
+    from .services import channels
 
-    db.session.add(NotificationChannel(recipient=recipient, channel=channel, target=target))
-    db.session.commit()
-    click.echo(f"{recipient} now also gets {channel} notifications at {target}.")
+    _submit(NewChannelSchema(), lambda data: channels.add_channel(**data),
+            recipient=recipient, username=username, channel=channel, target=target)
+    click.echo(f"{username or recipient} now also gets {channel} notifications at {target}.")
 
 
 @spoa_cli.command("add-fhir-endpoint")

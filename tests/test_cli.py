@@ -135,3 +135,69 @@ def test_rules_check_and_rules_test_pass_on_the_shipped_policy(cli):
     run = cli.invoke(args=["rules", "test"])
     assert run.exit_code == 0, run.output
     assert " 0 failed" in run.output
+
+
+def _add_channel(cli, *options):
+    return cli.invoke(args=["spoa", "add-channel", *options])
+
+
+def test_add_channel_gives_a_person_their_own_email_and_webhook(cli, db):
+    from spoa.models import NotificationChannel
+
+    made = cli.invoke(args=["spoa", "create-user", "--username", "sam", "--role", "supervisor"],
+                      input="correct horse battery\n")
+    assert made.exit_code == 0, made.output
+    sam = db.session.query(User).filter_by(username="sam").one()
+    result = _add_channel(cli, "--username", "Sam", "--channel", "email", "--target", " sam@example.nhs.uk ")
+    assert result.exit_code == 0, result.output
+    assert "Sam now also gets email notifications at" in result.output
+    result = _add_channel(cli, "--username", "sam", "--channel", "webhook", "--target", "https://sms.example/send")
+    assert result.exit_code == 0, result.output
+    rows = db.session.query(NotificationChannel).order_by(NotificationChannel.id).all()
+    assert [(r.recipient, r.user_id, r.channel, r.target) for r in rows] == [
+        (f"user:{sam.id}", sam.id, "email", "sam@example.nhs.uk"),
+        (f"user:{sam.id}", sam.id, "webhook", "https://sms.example/send")]
+    # One of each a person: a second would never be sent (one message per channel).
+    again = _add_channel(cli, "--username", "sam", "--channel", "email", "--target", "other@example.nhs.uk")
+    assert again.exit_code != 0 and "--channel: sam already has an email channel" in again.output
+    assert db.session.query(NotificationChannel).count() == 2
+
+
+def test_add_channel_still_adds_a_duty_roles_channel(cli, db):
+    from spoa.models import NotificationChannel
+
+    result = _add_channel(cli, "--recipient", "service_duty_lead:crisis_response", "--channel", "email",
+                          "--target", "duty@example.nhs.uk")
+    assert result.exit_code == 0, result.output
+    row = db.session.query(NotificationChannel).one()
+    assert (row.recipient, row.user_id, row.target) == (
+        "service_duty_lead:crisis_response", None, "duty@example.nhs.uk")
+    again = _add_channel(cli, "--recipient", "service_duty_lead:crisis_response", "--channel", "email",
+                         "--target", "duty@example.nhs.uk")
+    assert again.exit_code != 0 and "--target: service_duty_lead:crisis_response already gets email" in again.output
+
+
+@pytest.mark.parametrize("options, message", [
+    ((), "--recipient: Give exactly one of a recipient (a duty role) or a username (a person)"),
+    (("--recipient", "spoa_supervisor", "--username", "sam"), "--recipient: Give exactly one"),
+    (("--recipient", "the_boss"), "--recipient: The recipient is spoa_supervisor, on_call_manager"),
+    (("--recipient", "service_duty_lead:pigeons"), "--recipient: The recipient is"),
+    (("--username", "nobody.here"), "--username: There is no user called nobody.here"),
+], ids=["neither", "both", "unknown duty", "unknown service", "unknown person"])
+def test_add_channel_refuses_whose_it_is_wrong(cli, db, options, message):
+    result = _add_channel(cli, *options, "--channel", "email", "--target", "x@example.nhs.uk")
+    assert result.exit_code != 0 and message in result.output
+
+
+@pytest.mark.parametrize("channel, target, message", [
+    ("email", "not-an-address", "--target: Enter an email address, for example sam@example.nhs.uk"),
+    ("webhook", "http://sms.example/send", "--target: Enter the full https:// address of the webhook"),
+    ("webhook", "sam@example.nhs.uk", "--target: Enter the full https:// address"),
+    ("webhook", "https://user:pw@sms.example/send", "--target: Leave the user name and password out"),
+])
+def test_add_channel_refuses_a_target_that_is_not_an_address(cli, db, channel, target, message):
+    from spoa.models import NotificationChannel
+
+    result = _add_channel(cli, "--recipient", "spoa_supervisor", "--channel", channel, "--target", target)
+    assert result.exit_code != 0 and message in result.output
+    assert db.session.query(NotificationChannel).count() == 0

@@ -54,6 +54,14 @@ class NotificationSchema(Schema):
     attempts = fields.Integer()
     delivered_at = fields.AwareDateTime(allow_none=True)
     last_error = fields.String(allow_none=True)
+    person = fields.Function(lambda n: n.user.username if n.user else None, allow_none=True, metadata={
+        "type": "string", "description": "the person on duty it went to (username); null: nobody was"})
+    nobody_on_duty = fields.Function(lambda n: list(n.nobody_on_duty or []), metadata={
+        "type": "array", "items": {"type": "string"},
+        "description": "the recipients passed over because nobody was on duty as them, in chain order"})
+    taken_by = fields.Function(lambda n: n.taken_by.username if n.taken_by else None, allow_none=True,
+                               metadata={"type": "string", "description": "who said \"I have it\" (username)"})
+    taken_at = fields.AwareDateTime(allow_none=True)
 
 
 class DecisionSchema(Schema):

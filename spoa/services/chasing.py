@@ -9,6 +9,13 @@ last link is chased again). The clock stores the instant of the next one
 warning and the breach passed, and the escalation level reached (worked out, so
 a clock days behind costs one step and one notification, not a backlog).
 Execution is at-least-once; the unique (clock, kind, level) makes each effect once.
+
+Who is told (issue 15): a threshold or an alert is addressed to a link of the
+chain (a duty role) and goes to the person on duty as it at the instant the
+notification is made (the rota, services/rota.py): in the app, through the
+role's channels, and through the person's own. With nobody on that duty it goes
+on to the next link at once (or back to the nearest earlier one with someone),
+recording the duties passed over; with nobody on any, it stays with the role.
 """
 import logging
 from dataclasses import dataclass
@@ -22,8 +29,10 @@ from ..extensions import db
 from ..models import ClockEffect, Notification, NotificationChannel
 from ..policy import current_policy, current_working_hours
 from ..safe_log import bound
+from . import rota
 
 log = logging.getLogger(__name__)
+SUBJECT_LENGTH = Notification.subject.type.length
 
 
 @dataclass(frozen=True)
@@ -117,9 +126,7 @@ def schedule_first(clock) -> None:
     clock.next_due_at = first.at if first else None
 
 
-def recipient_for(referral, threshold: Threshold) -> str:
-    chain = current_policy().escalation_chain
-    link = chain[0] if threshold.kind == "warning" else chain[min(threshold.level, len(chain)) - 1]
+def _as_recipient(referral, link: str) -> str:
     if link == "service_duty_lead":
         route = referral.route
         if route in current_policy().services:
@@ -128,48 +135,118 @@ def recipient_for(referral, threshold: Threshold) -> str:
     return link
 
 
-def _channels(recipient: str) -> list[tuple[str, str | None]]:
-    """In-app always; email and webhook where configured for this recipient.
-    Read once per unit of work (a request or a job), not once per effect."""
+def chain_of(referral) -> list[str]:
+    """The escalation chain as this referral's recipients, first link first."""
+    return list(dict.fromkeys(_as_recipient(referral, link) for link in current_policy().escalation_chain))
+
+
+def recipient_for(referral, threshold: Threshold) -> str:
+    """The link of the chain a threshold is addressed to (a role; who holds it: addressee)."""
+    chain = current_policy().escalation_chain
+    link = chain[0] if threshold.kind == "warning" else chain[min(threshold.level, len(chain)) - 1]
+    return _as_recipient(referral, link)
+
+
+@dataclass(frozen=True)
+class Addressee:
+    recipient: str              # the link reached (the one addressed when nobody held any)
+    user_id: int | None         # the person on duty there at that instant
+    nobody_on_duty: list | None  # links passed over, in chain order; None: not a duty at all
+
+
+def _holder_id(recipient: str, at) -> int | None:
+    """Who holds ``recipient`` at ``at``: one query per duty and instant per unit
+    of work (a pass chases many clocks at one instant)."""
+    cache = g.setdefault("spoa_holders", {})
+    key = (recipient, at)
+    if key not in cache:
+        duty, service = rota.split_recipient(recipient)
+        person = rota.holder(duty, service, at)
+        cache[key] = person.id if person is not None else None
+    return cache[key]
+
+
+def addressee(referral, recipient: str, at) -> Addressee:
+    """The person on duty as ``recipient`` at ``at`` (the instant the notification
+    is made: after an outage, whoever is on duty now). Nobody there: the next link
+    of the chain at once, else the nearest earlier one with a holder; nobody on any:
+    the recipient as addressed, with no one named. A recipient that is no duty
+    (not in the chain) is addressed as it is."""
+    chain = chain_of(referral)
+    if recipient not in chain:
+        return Addressee(recipient, None, None)
+    start = chain.index(recipient)
+    tried = []
+    for link in chain[start:] + chain[:start][::-1]:
+        person = _holder_id(link, at)
+        if person is not None:
+            return Addressee(link, person, sorted(tried, key=chain.index))
+        tried.append(link)
+    return Addressee(recipient, None, sorted(tried, key=chain.index))
+
+
+def _said(subject: str, to: Addressee) -> str:
+    """The subject, saying who was passed over when the message went on to someone
+    else at once. With nobody on any link it stays with the role as addressed, as
+    before there was a rota: its nobody_on_duty (the payload, the JSON) says so."""
+    if not to.nobody_on_duty or to.user_id is None:
+        return subject
+    passed = ", ".join(rota.duty_words(r) for r in to.nobody_on_duty)
+    said = f"{subject} (nobody on duty as {passed})"
+    return said if len(said) <= SUBJECT_LENGTH else said[:SUBJECT_LENGTH - 1] + "…"
+
+
+def _channels(recipient: str, user_id: int | None = None) -> list[tuple[str, str, str | None]]:
+    """(recipient, channel, target) for each copy: in-app always; the recipient
+    role's email and webhook where configured; the person's own as "user:<id>"
+    (keeps one row per effect, recipient and channel). Read once per unit of
+    work (a request or a job), not once per effect."""
     if "spoa_channels" not in g:
         rows = db.session.execute(select(
-            NotificationChannel.recipient, NotificationChannel.channel, NotificationChannel.target
-        ).where(NotificationChannel.is_active.is_(True))).all()
+            NotificationChannel.recipient, NotificationChannel.user_id, NotificationChannel.channel,
+            NotificationChannel.target,
+        ).where(NotificationChannel.is_active.is_(True)).order_by(NotificationChannel.id)).all()
         g.spoa_channels = [tuple(r) for r in rows]
     wanted = (recipient, recipient.split(":")[0])
-    return [("in_app", None)] + [(ch, target) for who, ch, target in g.spoa_channels if who in wanted]
+    role = [(recipient, ch, target) for who, person, ch, target in g.spoa_channels
+            if person is None and who in wanted]
+    own = [(f"user:{person}", ch, target) for _, person, ch, target in g.spoa_channels
+           if person is not None and person == user_id]
+    return [(recipient, "in_app", None)] + role + own
+
+
+def _notification(referral, to: Addressee, recipient, channel, target, subject, at, **origin) -> Notification:
+    delivered = channel == "in_app"  # shown on the pages as soon as it is committed
+    return Notification(
+        referral_id=referral.id, recipient=recipient, channel=channel, target=target, subject=subject,
+        user_id=to.user_id, nobody_on_duty=to.nobody_on_duty,
+        status="delivered" if delivered else "pending",
+        delivered_at=at if delivered else None, next_attempt_at=None if delivered else at, **origin)
 
 
 def _notify(referral, clock, effect: ClockEffect, threshold: Threshold, at) -> None:
-    recipient = recipient_for(referral, threshold)
+    to = addressee(referral, recipient_for(referral, threshold), at)
     words = {"warning": f"{threshold.level}% of its time gone", "breach": "BREACHED",
              "escalation": f"still breached, escalated (level {threshold.level})"}[threshold.kind]
-    subject = f"{referral.reference}: {clock.name.replace('_', ' ')} clock {words}"
-    for channel, target in _channels(recipient):
-        delivered = channel == "in_app"  # shown on the pages as soon as it is committed
-        effect.notifications.append(Notification(
-            referral_id=referral.id, recipient=recipient, channel=channel, target=target,
-            subject=subject, status="delivered" if delivered else "pending",
-            delivered_at=at if delivered else None, next_attempt_at=None if delivered else at,
-        ))
+    subject = _said(f"{referral.reference}: {clock.name.replace('_', ' ')} clock {words}", to)
+    for recipient, channel, target in _channels(to.recipient, to.user_id):
+        effect.notifications.append(_notification(referral, to, recipient, channel, target, subject, at))
     # Ids and the clock only: never patient details in logs.
-    log.info("clock %s referral_id=%s clock_id=%s level=%s recipient=%s",
-             threshold.kind, referral.id, clock.id, threshold.level, recipient)
+    log.info("clock %s referral_id=%s clock_id=%s level=%s recipient=%s user_id=%s nobody_on_duty=%s",
+             threshold.kind, referral.id, clock.id, threshold.level, to.recipient, to.user_id,
+             to.nobody_on_duty)
 
 
 def alert(referral, recipient: str, subject: str, alert_id: str, at) -> list[Notification]:
-    """A notification no clock produced (a flag raised, services/flags.py): the
-    recipient's channels as for a clock's, and no effect on any clock."""
-    made = []
-    for channel, target in _channels(recipient):
-        delivered = channel == "in_app"
-        made.append(Notification(
-            referral_id=referral.id, alert=alert_id, recipient=recipient, channel=channel, target=target,
-            subject=subject, status="delivered" if delivered else "pending",
-            delivered_at=at if delivered else None, next_attempt_at=None if delivered else at, created_at=at,
-        ))
+    """A notification no clock produced (a flag raised, services/flags.py; a delay,
+    delays.py; a failed delivery, delivery.py): to the person on duty as the
+    recipient, through the same channels as a clock's, and no effect on any clock."""
+    to = addressee(referral, recipient, at)
+    subject = _said(subject, to)
+    made = [_notification(referral, to, who, channel, target, subject, at, alert=alert_id, created_at=at)
+            for who, channel, target in _channels(to.recipient, to.user_id)]
     referral.alerts.extend(made)
-    log.info("alert %s referral_id=%s recipient=%s", alert_id, referral.id, recipient)
+    log.info("alert %s referral_id=%s recipient=%s user_id=%s", alert_id, referral.id, to.recipient, to.user_id)
     return made
 
 

@@ -55,7 +55,9 @@ def _payload(n: Notification) -> dict:
     if n.audit_event_id is not None:  # an outcome for the sender: its body was fixed when it happened
         return n.payload
     effect = n.effect
+    # Who it was for: the person on duty (a username, staff's own) and the duties passed over.
     body = {"notification_id": n.id, "referral_id": str(n.referral_id), "recipient": n.recipient,
+            "person": n.user.username if n.user else None, "nobody_on_duty": list(n.nobody_on_duty or []),
             "subject": n.subject}
     if effect is None:  # an alert (a flag raised), not a clock's threshold
         return {**body, "kind": "alert", "alert": n.alert}
@@ -200,7 +202,8 @@ def claim(limit: int = BATCH) -> list[dict]:
     send, as plain data (no row is held while sending)."""
     at = now()
     stmt = (select(Notification).where(_due_clause(at))
-            .options(selectinload(Notification.effect).selectinload(ClockEffect.clock))
+            .options(selectinload(Notification.effect).selectinload(ClockEffect.clock),
+                     selectinload(Notification.user))
             .order_by(Notification.next_attempt_at, Notification.id).limit(limit))
     if is_postgresql(db.session):
         stmt = stmt.with_for_update(skip_locked=True, of=Notification)
@@ -264,7 +267,8 @@ def _alert_failed(n: Notification, at) -> None:
         return
     referral = db.session.get(Referral, n.referral_id)
     alert(referral, "spoa_supervisor",
-          f"{referral.reference}: {n.channel} to {n.recipient} failed after {n.attempts} attempts",
+          f"{referral.reference}: {n.channel} to {n.user.username if n.user else n.recipient} failed"
+          f" after {n.attempts} attempts",
           FAILED_ALERT, at)
 
 

@@ -242,6 +242,43 @@ def test_the_answers_are_what_the_document_says(client, spec, sender, payload, m
     assert _errors_against(spec, schema(STATUS, "get", 200), feed.get_json()) == []
 
 
+def test_a_notifications_person_and_nobody_on_duty_are_as_documented(client, spec, sender, payload,
+                                                                      make_api_client, db):
+    """Who each notification went to (issue 15), in the full view and the document alike."""
+    from datetime import datetime, timezone
+
+    from spoa.models import Notification, User
+    from tests.people import PASSWORD
+
+    _, headers = sender
+    crisis_team = _bearer(make_api_client(sources=None, service="crisis_response")[1])
+    created = client.post(INTAKE, json=payload(), headers=headers).get_json()
+    sue = User(username="sue.super", role="supervisor")
+    sue.set_password(PASSWORD)
+    db.session.add(sue)
+    db.session.flush()
+    taken = datetime(2026, 11, 23, 10, 5, tzinfo=timezone.utc)
+    db.session.add_all([
+        Notification(referral_id=uuid.UUID(created["id"]), alert="waiting-for-bed", recipient="spoa_supervisor",
+                     channel="in_app", subject="s", status="delivered", user_id=sue.id,
+                     nobody_on_duty=["service_duty_lead:crisis_response"], taken_at=taken, taken_by_user_id=sue.id),
+        Notification(referral_id=uuid.UUID(created["id"]), alert="waiting-for-bed", recipient="spoa_supervisor",
+                     channel="in_app", subject="t", status="delivered",
+                     nobody_on_duty=["service_duty_lead:crisis_response", "spoa_supervisor", "on_call_manager"])])
+    db.session.commit()
+    db.session.expire_all()  # the test's session is its requests': read the referral afresh
+    read = client.get(f"{INTAKE}/{created['id']}", headers=crisis_team)
+    assert read.status_code == 200
+    assert _errors_against(spec, {"$ref": REF + "Referral"}, read.get_json()) == []
+    shown = [(n["person"], n["nobody_on_duty"], n["taken_by"], n["taken_at"]) for n in read.get_json()["notifications"]]
+    assert shown == [("sue.super", ["service_duty_lead:crisis_response"], "sue.super", taken.isoformat()),
+                     (None, ["service_duty_lead:crisis_response", "spoa_supervisor", "on_call_manager"], None, None)]
+    documented = spec["components"]["schemas"]["Notification"]["properties"]
+    assert documented["nobody_on_duty"]["type"] == "array" and documented["person"]["nullable"] is True
+    # The sender's view names no staff: no notifications at all.
+    assert "notifications" not in client.get(f"{INTAKE}/{created['id']}", headers=headers).get_json()
+
+
 def _bearer(token):
     return {"Authorization": f"Bearer {token}"}
 
