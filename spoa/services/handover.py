@@ -21,7 +21,7 @@ from ..lifecycle import OPEN_STATES
 from ..models import AuditEvent, Clock, ClockEffect, DutyShift, Notification, Referral, User
 from ..models.duty_shift import ON_CALL_MANAGER, SERVICE_DUTY_LEAD, SPOA_SUPERVISOR
 from ..policy import current_policy
-from . import inbox
+from . import inbox, rota
 
 LOOK_AHEAD = timedelta(hours=12)  # a shift starting later than this is not the one being handed over
 
@@ -160,8 +160,14 @@ def _acknowledged_by(clocks) -> dict[int, str]:
 
 
 def recipients() -> list[str]:
-    """Every duty of the chain, as recipients: each service's duty lead, then the SPOA's own."""
-    return [*(f"{SERVICE_DUTY_LEAD}:{code}" for code in current_policy().services),
+    """Every duty the rota covers, in chain order: each service's duty lead (not the
+    voluntary route's: its work is the on-duty organisations', STATUS15 17:50), then
+    the SPOA's own. rota.covered_duties() is the one list once branch rota is merged."""
+    covered = getattr(rota, "covered_duties", None)
+    if covered is not None:
+        return covered()
+    policy = current_policy()
+    return [*(f"{SERVICE_DUTY_LEAD}:{code}" for code in policy.services if code != policy.duty_route),
             SPOA_SUPERVISOR, ON_CALL_MANAGER]
 
 

@@ -85,8 +85,8 @@ def test_an_explicit_window_in_uk_time(client, world, login_as):
     ("?start=2026-12-02T08:00&end=2026-12-01T20:00", "The end must be after the start"),
     ("?start=2026-12-01T08:00&end=2026-12-02T20:00", "A handover covers at most 24 hours"),
     ("?start=2026-12-01T08:00", "Enter the end as well"),
-    ("?start=2027-03-28T01:30&end=2027-03-28T08:00", "does not exist in the UK (the clocks go forward)"),
-    ("?start=2026-10-25T01:30&end=2026-10-25T08:00", "happens twice (the clocks go back)"),
+    ("?start=2027-03-28T01:30&end=2027-03-28T08:00", "does not exist in the UK"),
+    ("?start=2026-10-25T01:30&end=2026-10-25T08:00", "happens twice"),
 ])
 def test_a_bad_window_is_refused_beside_its_field(client, world, login_as, query, message):
     login_as("supervisor")
@@ -158,6 +158,8 @@ def test_who_is_on_duty_and_where_nobody_is(client, world, login_as, db):
     assert ("Nobody on duty as SPOA supervisor from Tue 1 Dec 2026 20:00 GMT to Wed 2 Dec 2026 06:00 GMT"
             in duties)
     assert "Nobody on duty as On-call manager from Tue 1 Dec 2026 18:00 GMT" in duties
+    assert re.search(r"Nobody on duty as Crisis response[^<]* duty lead from", duties)
+    assert "Voluntary" not in duties  # the voluntary route's work is its on-duty organisations'
 
 
 @pytest.mark.parametrize("role, service", [("clinician", "crisis_response"), ("call_handler", None),
@@ -168,7 +170,7 @@ def test_only_supervisors_have_a_handover(client, world, login_as, role, service
 
 
 def test_the_page_is_a_few_queries_however_many_referrals(client, world, login_as, db):
-    for minutes in range(0, 100, 20):
+    for minutes in range(0, 160, 20):  # 8 breached referrals
         body = world(T0 - timedelta(minutes=minutes))
         breach(db, body["id"], T0 + timedelta(hours=3))
     world.move_to(T0 + timedelta(hours=3))
@@ -183,8 +185,9 @@ def test_the_page_is_a_few_queries_however_many_referrals(client, world, login_a
         status, page = page_text(client)
     finally:
         event.remove(db.engine, "before_cursor_execute", note)
-    assert status == 200 and page.count("Not acknowledged") >= 5
-    assert len(seen) <= 14, seen
+    assert status == 200 and page.count("Not acknowledged") == 8
+    # Sign-in checks, the shift, each list, the rota: about 6. A query a row would be 14 or more.
+    assert len(seen) <= 10, seen
 
 
 def test_the_print_stylesheet_hides_controls(client):
