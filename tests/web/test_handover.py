@@ -149,14 +149,35 @@ def test_closed_referrals_are_not_listed(client, world, login_as, db):
     assert all(done["reference"] not in section(page, name) for name in ("breached", "due", "alerts"))
 
 
+def test_open_alerts_are_listed_until_someone_takes_them(client, world, login_as, db):
+    body = world()
+    referral = db.session.get(Referral, uuid.UUID(body["id"]))
+    [note] = [n for n in chasing.alert(referral, "spoa_supervisor", f"{body['reference']}: waiting for a bed",
+                                       "waiting_for_bed", T0) if n.channel == "in_app"]
+    db.session.commit()
+    login_as("supervisor")
+    _, page = page_text(client)
+    alerts = section(page, "alerts")
+    assert body["reference"] in alerts and "waiting for a bed" in alerts and "(1)" in alerts
+    note.taken_at = T0  # "I have it"
+    db.session.commit()
+    _, page = page_text(client)
+    assert body["reference"] not in section(page, "alerts")
+
+
 def test_who_is_on_duty_and_where_nobody_is(client, world, login_as, db):
     sam = login_as("supervisor", username="sam")
     shift(db, sam, T0 - timedelta(hours=10), T0 + timedelta(hours=2))  # on until 20:00, then nobody
+    nina = login_as("supervisor", username="nina")
+    shift(db, nina, T0 + timedelta(hours=4), T0 + timedelta(hours=16))  # from 22:00
     _, page = page_text(client, "?start=2026-12-01T18:00&end=2026-12-02T06:00")
     duties = section(page, "duties")
-    assert "SPOA supervisor" in duties and "sam" in duties
-    assert ("Nobody on duty as SPOA supervisor from Tue 1 Dec 2026 20:00 GMT to Wed 2 Dec 2026 06:00 GMT"
-            in duties)
+    rows = [re.sub(r"<[^>]+>|\s+", " ", "<tr" + row) for row in duties.split("<tr")[2:]]
+    supervisor = [" ".join(r.split()) for r in rows if r.split()[:2] == ["SPOA", "supervisor"]]
+    assert supervisor[0].startswith("SPOA supervisor Tue 1 Dec 2026 18:00 GMT Tue 1 Dec 2026 20:00 GMT sam")
+    assert ("Nobody on duty as SPOA supervisor from Tue 1 Dec 2026 20:00 GMT to Tue 1 Dec 2026 22:00 GMT"
+            in supervisor[1])
+    assert supervisor[2].endswith("Tue 1 Dec 2026 22:00 GMT Wed 2 Dec 2026 06:00 GMT nina")
     assert "Nobody on duty as On-call manager from Tue 1 Dec 2026 18:00 GMT" in duties
     assert re.search(r"Nobody on duty as Crisis response[^<]* duty lead from", duties)
     assert "Voluntary" not in duties  # the voluntary route's work is its on-duty organisations'
