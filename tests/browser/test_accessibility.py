@@ -530,3 +530,48 @@ def test_the_reports_page_with_figures_and_with_errors(browser, live_server, wor
     audit.check(page, "home, manager")
     context.close()
     audit.assert_clean()
+
+
+def _handover_rows(live_server, world, db):
+    """A breached clock, one due soon, and sian on duty as SPOA supervisor for part of
+    the next 12 hours (a gap after it)."""
+    from spoa.models import DutyShift  # noqa: PLC0415 (only these two tests need it)
+
+    post_referral(live_server, world, received_at=now() - timedelta(hours=3))  # breached on receipt
+    post_referral(live_server, world, received_at=now() - timedelta(minutes=30))
+    sian = db.session.query(User).filter_by(username="sian").one()
+    db.session.add(DutyShift(duty="spoa_supervisor", user_id=sian.id, starts_at=now() - timedelta(hours=1),
+                             ends_at=now() + timedelta(hours=6), created_by="test"))
+    db.session.commit()
+    db.session.remove()
+
+
+def test_the_handover_page_with_rows_and_with_errors(signed_in, live_server, world, audit, db):
+    _handover_rows(live_server, world, db)
+    page = signed_in("sian")
+    page.goto("/handover")
+    assert page.locator("#breached tbody tr").count() >= 1 and page.locator("#due tbody tr").count() >= 1
+    audit.check(page, "handover, with rows")
+    response = page.goto("/handover?start=31/02/2026 20:00&end=")
+    assert response.status == 422
+    audit.check(page, "handover, a window refused")
+    audit.assert_clean()
+
+
+def test_the_handover_page_printed_hides_the_header_and_buttons(signed_in, live_server, world, db):
+    _handover_rows(live_server, world, db)
+    page = signed_in("sian")
+    page.goto("/handover")
+    assert page.locator("header.header").is_visible() and page.locator("#print-handover").is_visible()
+    page.emulate_media(media="print")
+    assert not page.locator("header.header").is_visible()
+    assert not page.locator("#print-handover").is_visible()
+    assert not page.locator("main form").is_visible()
+    assert page.locator("#handover-window").is_visible() and page.locator("#breached tbody tr").first.is_visible()
+    text_colour = page.evaluate("() => getComputedStyle(document.querySelector('.handover-table td')).color")
+    assert text_colour == "rgb(0, 0, 0)"  # black on white
+    page.emulate_media(media="screen")
+    # The button prints (window.print, wired by handover.js: the CSP allows no inline script).
+    page.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
+    page.click("#print-handover")
+    assert page.evaluate("() => window.printed") == 1

@@ -1,0 +1,46 @@
+"""The handover page (/handover, issue 15): what an incoming supervisor takes on
+for their shift, printable. The supervisors' (the queue's refusal for everyone
+else). The window is the query string's (?start=&end=, UK local time, loaded by
+spoa/schemas/handover.py, each message beside its field, 422) or, with neither,
+the supervisor's own shift (services/handover.default_window)."""
+from flask import render_template, request
+from flask_login import current_user
+from marshmallow import ValidationError
+
+from ..clocks import now, to_uk
+from ..reports.labels import route_name
+from ..schemas.handover import HandoverWindowSchema
+from ..services import handover, rota
+from . import bp
+from .forms import Form
+from .queue import supervisors_only
+
+_SPOA_DUTIES = {"spoa_supervisor": "SPOA supervisor", "on_call_manager": "On-call manager"}
+
+
+def duty_words(recipient: str) -> str:
+    """Local fallback until rota.duty_words is merged (COMMON15.md: that is the one place)."""
+    words = getattr(rota, "duty_words", None)
+    if words is not None:
+        return words(recipient)
+    duty, service = rota.split_recipient(recipient)
+    if service:
+        return f"{route_name(service)} duty lead"
+    return _SPOA_DUTIES.get(duty, duty.replace("_", " ").capitalize())
+
+
+@bp.route("/handover")
+@supervisors_only
+def handover_page():
+    form = Form(HandoverWindowSchema(), request.args)
+    try:
+        chosen = form.load()
+    except ValidationError as exc:
+        form.fail(exc)
+        return render_template("handover.html", form=form, handover=None), 422
+    at = now()
+    window = handover.Window(*chosen) if chosen else handover.default_window(current_user, at)
+    # The boxes show the window the lists are for, as a link or datetime-local carries it.
+    form["start"].value, form["end"].value = (f"{to_uk(t):%Y-%m-%dT%H:%M}" for t in (window.start, window.end))
+    return render_template("handover.html", form=form, handover=handover.build(current_user, window),
+                           route_name=route_name, duty_words=duty_words)
