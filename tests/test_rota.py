@@ -197,3 +197,40 @@ def test_the_queue_warning_names_each_gap_now_or_in_the_next_12_hours(db, crisis
     # A gap 12 hours away or more is not warned about yet; a minute later it is.
     assert not any("Crisis response" in s for s in rota.nobody_on_duty(at("2026-12-01T08:00")))
     assert any("Crisis response duty lead from 20:00 today" in s for s in rota.nobody_on_duty(at("2026-12-01T08:01")))
+
+
+def test_overlapping_shifts_saved_at_once_leave_exactly_one(app, db):
+    """The advisory lock: on PostgreSQL the check and the insert are one step, so
+    editors saving in the same instant cannot both win. (SQLite serialises writers
+    by its file lock; threads sharing the test's SQLite file wait on each other
+    here rather than race, so this is PostgreSQL's test.)"""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the advisory lock is PostgreSQL's")
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from spoa.extensions import db as ext_db
+    from spoa.models import User
+
+    names = [person(db, f"c{i}", "clinician", "crisis_response").username for i in range(4)]
+    barrier = threading.Barrier(len(names))
+
+    def save(name):
+        with app.app_context():
+            user = ext_db.session.query(User).filter_by(username=name).one()
+            barrier.wait()
+            try:
+                on_duty(ext_db, LEAD, user, "2026-12-01T08:00", "2026-12-01T20:00")
+                return "saved"
+            except ValidationError:
+                return "refused"
+            except Exception as exc:  # SQLite: a writer that waited too long
+                return type(exc).__name__
+            finally:
+                ext_db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        outcomes = list(pool.map(save, names))
+    assert outcomes.count("saved") == 1, outcomes
+    db.session.expire_all()
+    assert db.session.query(DutyShift).count() == 1

@@ -85,30 +85,25 @@ def covered_duties() -> list[str]:
         SPOA_SUPERVISOR, ON_CALL_MANAGER]
 
 
-def may_hold(user: User | None, duty: str, service: str | None) -> bool:
-    """A service's duty lead is an active clinician of that service; the SPOA's own
-    duties an active supervisor (an on-call manager must read the referral to act,
-    and the manager role reads none)."""
-    if user is None or not user.is_active:
-        return False
+def _of_the_duty(user: User, duty: str, service: str | None) -> bool:
+    """A service's duty lead comes from its clinicians; the SPOA's own duties from its
+    supervisors (an on-call manager must read the referral to act, and the manager
+    role reads none). The same people lead each part of the rota as team leads."""
     if duty == SERVICE_DUTY_LEAD:
         return user.role == "clinician" and service is not None and user.service == service
     return duty in DUTIES and user.role == "supervisor"
+
+
+def may_hold(user: User | None, duty: str, service: str | None) -> bool:
+    return bool(user and user.is_active and _of_the_duty(user, duty, service))
 
 
 def may_edit(user: User | None, duty: str, service: str | None) -> bool:
-    """Admins edit any duty; a team lead who is a clinician their own service's duty
-    lead shifts; a team lead who is a supervisor the SPOA supervisor's and on-call
-    manager's."""
+    """Admins edit any duty; a team lead the duties of their own part (a clinician
+    their service's duty lead, a supervisor the SPOA supervisor and on-call manager)."""
     if user is None or not user.is_active:
         return False
-    if user.role == "admin":
-        return True
-    if not user.team_lead:
-        return False
-    if duty == SERVICE_DUTY_LEAD:
-        return user.role == "clinician" and service is not None and user.service == service
-    return duty in DUTIES and user.role == "supervisor"
+    return user.role == "admin" and duty in DUTIES or bool(user.team_lead) and _of_the_duty(user, duty, service)
 
 
 def editable_duties(user: User | None) -> list[str]:

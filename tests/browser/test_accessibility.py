@@ -575,3 +575,23 @@ def test_the_handover_page_printed_hides_the_header_and_buttons(signed_in, live_
     page.evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
     page.click("#print-handover")
     assert page.evaluate("() => window.printed") == 1
+
+
+def test_the_duty_rota_with_shifts_and_with_errors(signed_in, world, db, audit):
+    from tests.rota_data import on_duty
+
+    today = uk_date(now()).isoformat()
+    sian = db.session.query(User).filter_by(username="sian").one()
+    on_duty(db, "spoa_supervisor", sian, f"{today}T08:00", f"{today}T20:00")
+    db.session.remove()
+    page = signed_in("ada")
+    page.goto("/rota")
+    page.get_by_role("button", name="Remove").first.wait_for()
+    audit.check(page, "duty rota, a week with a shift")
+    page.get_by_role("button", name="Add shift").click()
+    page.locator(".error-summary").wait_for()
+    audit.check(page, "duty rota, add with errors")
+    colin = signed_in("colin")
+    colin.goto("/rota")
+    audit.check(colin, "duty rota, a clinician's view")
+    audit.assert_clean()
