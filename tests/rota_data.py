@@ -2,6 +2,7 @@
 "crisis_response"), on_duty(db, "spoa_supervisor", sue, "2026-12-01T08:00", "2026-12-01T20:00")."""
 from spoa.models import User
 from spoa.services import rota
+from spoa.uk_time import parse_uk
 
 from tests.people import PASSWORD
 
@@ -17,5 +18,5 @@ def person(db, username: str, role: str, service: str | None = None, *, team_lea
 def on_duty(db, recipient: str, user: User, start: str, end: str, by: User | None = None):
     """A shift added the way the CLI and the page add one (UK local times)."""
     duty, service = rota.split_recipient(recipient)
-    return rota.add_shift(duty=duty, service=service, user=user, starts_at=rota.parse_uk(start),
-                          ends_at=rota.parse_uk(end), by=by)
+    return rota.add_shift(duty=duty, service=service, user=user, starts_at=parse_uk(start),
+                          ends_at=parse_uk(end), by=by)
