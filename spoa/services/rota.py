@@ -6,6 +6,7 @@ Shifts of one duty (and service) never overlap (refused when written), so an
 instant has at most one holder; an inactive user holds nothing.
 """
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, text
@@ -216,25 +217,49 @@ def shifts_between(start: datetime, end: datetime) -> list[DutyShift]:
                                    .order_by(DutyShift.starts_at, DutyShift.id)))
 
 
-def gaps(start: datetime, end: datetime) -> dict[str, list[tuple[datetime, datetime]]]:
-    """For every duty the rota must cover (covered_duties, in chain order), the parts
-    of [start, end) nobody holds (a deactivated holder holds nothing): {} for a duty
-    covered throughout is left out."""
-    held: dict[str, list[tuple[datetime, datetime]]] = {}
-    for shift in shifts_between(start, end):
-        if shift.user.is_active:
-            held.setdefault(shift.recipient, []).append((max(shift.starts_at, start), min(shift.ends_at, end)))
+@dataclass(frozen=True)
+class Spell:
+    """One person (or nobody: user None) on a duty from ``start`` to ``end``."""
+    start: datetime
+    end: datetime
+    user: User | None
+
+
+def cover(start: datetime, end: datetime) -> dict[str, list[Spell]]:
+    """Who holds each duty the rota must cover (covered_duties, in chain order) over
+    [start, end): each holder's spell and each stretch nobody holds (user None), in
+    time order. One query. The rules are holder()'s: half-open shifts, and a
+    deactivated holder holds nothing."""
+    rows = db.session.execute(
+        select(DutyShift, User).join(User, User.id == DutyShift.user_id)
+        .where(DutyShift.starts_at < end, DutyShift.ends_at > start, User.is_active.is_(True))
+        .order_by(DutyShift.starts_at, DutyShift.id)).all()
+    held: dict[str, list[tuple[datetime, datetime, User]]] = {}
+    for shift, user in rows:
+        held.setdefault(shift.recipient, []).append((max(shift.starts_at, start), min(shift.ends_at, end), user))
     found = {}
     for recipient in covered_duties():
-        uncovered, cursor = [], start
-        for s, e in sorted(held.get(recipient, [])):
+        spells, cursor = [], start
+        for s, e, user in held.get(recipient, []):
             if s > cursor:
-                uncovered.append((cursor, s))
-            cursor = max(cursor, e)
+                spells.append(Spell(cursor, s, None))
+            if e > cursor:
+                spells.append(Spell(max(s, cursor), e, user))
+                cursor = e
         if cursor < end:
-            uncovered.append((cursor, end))
-        if uncovered:
-            found[recipient] = uncovered
+            spells.append(Spell(cursor, end, None))
+        found[recipient] = spells
+    return found
+
+
+def gaps(start: datetime, end: datetime) -> dict[str, list[tuple[datetime, datetime]]]:
+    """cover()'s stretches nobody holds, per duty in chain order; a duty covered
+    throughout is left out."""
+    found = {}
+    for recipient, spells in cover(start, end).items():
+        nobody = [(spell.start, spell.end) for spell in spells if spell.user is None]
+        if nobody:
+            found[recipient] = nobody
     return found
 
 
