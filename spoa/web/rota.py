@@ -54,6 +54,7 @@ def _page(monday: date, errors=None, values=None, status=200):
     editable = rota.editable_duties(current_user)
     return render_template(
         "rota.html", monday=monday, days=list(days.values()), duties=duties, errors=errors or {},
+        summary=[(path, m) for path, messages in (errors or {}).items() for m in messages],
         values=values or {}, labels=LABELS, time_hint=TIME_HINT,
         duty_options=[(r, rota.duty_words(r)) for r in editable],
         eligible=[(rota.duty_words(r), [u.username for u in rota.eligible_users(*rota.split_recipient(r))])
