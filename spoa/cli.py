@@ -203,20 +203,21 @@ def list_duties(start, days):
 
     from .clocks import now, uk_date
     from .services import rota
+    from .uk_time import span_words, uk_midnight
 
     try:
         first = date.fromisoformat(start) if start else uk_date(now())
     except ValueError:
         _fail(f"--from: Enter a UK date like 2026-12-01, not {start!r}")
-    begin, end = rota.uk_midnight(first), rota.uk_midnight(first + timedelta(days=days))
-    shifts = rota.shifts_between(begin, end)
+    begin, end = uk_midnight(first), uk_midnight(first + timedelta(days=days))
+    shifts, gaps = rota.shifts_between(begin, end), rota.gaps(begin, end)
     for recipient in rota.covered_duties():
         click.echo(f"{rota.duty_words(recipient)} ({recipient}):")
         mine = [s for s in shifts if s.recipient == recipient]
         for shift in mine:
             click.echo(f"  [{shift.id}] {rota.shift_words(shift)}")
-        for gap_start, gap_end in rota.gaps(begin, end).get(recipient, []):
-            click.echo(f"  nobody {rota.span_words(gap_start, gap_end)}")
+        for gap_start, gap_end in gaps.get(recipient, []):
+            click.echo(f"  nobody {span_words(gap_start, gap_end)}")
 
 
 @spoa_cli.command("add-channel")

@@ -25,6 +25,7 @@ from .schemas.intake import IntakeSchema
 from .services import capacity, delays
 from .services.actions import apply_event
 from .services.intake import receive_referral
+from .uk_time import parse_uk
 
 
 def _credentials_file() -> Path:
@@ -162,8 +163,8 @@ def _rota() -> str:
     added = 0
     for day in range(DEMO_ROTA_DAYS + 1):
         for start_hour, hours in ((8, 12), (20, 12)):
-            starts = rota.parse_uk(f"{first + timedelta(days=day, hours=start_hour):%Y-%m-%dT%H:%M}")
-            ends = rota.parse_uk(f"{first + timedelta(days=day, hours=start_hour + hours):%Y-%m-%dT%H:%M}")
+            starts = parse_uk(f"{first + timedelta(days=day, hours=start_hour):%Y-%m-%dT%H:%M}")
+            ends = parse_uk(f"{first + timedelta(days=day, hours=start_hour + hours):%Y-%m-%dT%H:%M}")
             if ends <= now() - timedelta(hours=12):
                 continue
             for duty, service, username in DEMO_ROTA:

@@ -9,6 +9,7 @@ from spoa.clocks import UTC
 from spoa.models import AuditEvent, DutyShift
 from spoa.schemas.rota import NewShiftSchema
 from spoa.services import rota
+from spoa.uk_time import parse_uk
 
 from tests.rota_data import on_duty, person
 
@@ -16,7 +17,7 @@ LEAD = "service_duty_lead:crisis_response"
 
 
 def at(text):
-    return rota.parse_uk(text)
+    return parse_uk(text)
 
 
 @pytest.fixture
@@ -31,19 +32,20 @@ def test_duty_words_name_each_duty_as_a_person_reads_it(app, db):
     assert rota.duty_words("on_call_manager") == "On-call manager"
 
 
-def test_both_ways_of_typing_a_uk_time_are_the_same_instant_in_winter_and_summer():
-    assert rota.parse_uk("2026-12-01T08:00") == rota.parse_uk("2026-12-01 08:00") == datetime(2026, 12, 1, 8, tzinfo=UTC)
-    assert rota.parse_uk("2026-07-01T08:00") == datetime(2026, 7, 1, 7, tzinfo=UTC)  # BST
+def test_every_way_of_typing_a_uk_time_is_the_same_instant_in_winter_and_summer():
+    assert (parse_uk("2026-12-01T08:00") == parse_uk("2026-12-01 08:00") == parse_uk("01/12/2026 08:00")
+            == datetime(2026, 12, 1, 8, tzinfo=UTC))
+    assert parse_uk("2026-07-01T08:00") == datetime(2026, 7, 1, 7, tzinfo=UTC)  # BST
 
 
 @pytest.mark.parametrize("typed, says", [
     ("2026-03-29T01:30", "does not exist in the UK"),   # spring forward: 01:00 -> 02:00
     ("2026-10-25T01:30", "happens twice in the UK"),    # autumn: 01:00-01:59 twice
-    ("1 Dec 2026 8am", "Enter a UK date and time like 2026-12-01T08:00"),
+    ("1 Dec 2026 8am", "Enter the time as day/month/year and a time, for example 01/12/2026 20:00"),
 ])
 def test_a_time_that_does_not_exist_or_happens_twice_is_refused_saying_so(typed, says):
     with pytest.raises(ValueError, match=says):
-        rota.parse_uk(typed)
+        parse_uk(typed)
 
 
 def test_a_night_across_a_midnight_is_held_either_side_of_it(db, crisis):

@@ -6,6 +6,8 @@ from datetime import date, timezone
 import nhs_number as nhs
 from marshmallow import ValidationError, fields
 
+from ..uk_time import parse_uk
+
 # Outward code AN, ANN, ANA, AAN, AANN, AANA; inward digit + two letters, never
 # C I K M O V; Q V X never first, I J Z never second (standards.md section 5).
 _POSTCODE = re.compile(
@@ -197,6 +199,22 @@ class UtcDateTime(fields.AwareDateTime):
             return parsed.astimezone(timezone.utc)
         except (OverflowError, ValueError):
             raise self.make_error("range") from None
+
+
+class UkLocalTime(fields.String):
+    """A UK wall-clock date and time as typed (01/12/2026 20:00) or as a
+    datetime-local box and a link carry it (2026-12-01T20:00) -> the UTC instant;
+    a time the clocks skip or pass twice refused saying so (spoa/uk_time.py)."""
+
+    def __init__(self, what: str = "time", **kwargs):
+        super().__init__(**kwargs)
+        self.what = what  # "start", "end": named in the message
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return parse_uk(super()._deserialize(value, attr, data, **kwargs), self.what)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
 
 
 class AsciiInteger(fields.Integer):

@@ -1,6 +1,6 @@
 """A shift on the duty rota as an editor types it: on the /rota page or with
 `flask spoa add-duty`, loaded here the same way. Times are UK wall time
-(services/rota.parse_uk). Who may hold the duty, who may edit it and whether it
+(spoa/uk_time.parse_uk, as the handover page's). Who may hold the duty, who may edit it and whether it
 clashes with a shift already there need the database: services/rota.py asks."""
 from datetime import timedelta
 
@@ -12,23 +12,13 @@ from ..models import User
 from ..models.duty_shift import DUTIES, SERVICE_DUTY_LEAD
 from ..models.user import username_key
 from ..policy import current_policy
+from .fields import UkLocalTime
 from .form_input import FormSchema, Trimmed
 
 # A shift is at most a week: long enough for a manager's week of on-call (or a
 # Friday-to-Monday weekend), short enough that a year or month typed wrong
 # (2027 for 2026) is caught rather than hiding every gap for months.
 SHIFT_MAX = timedelta(days=7)
-
-
-class UkLocalTime(fields.String):
-    default_error_messages = {"invalid": "Enter a UK date and time like 2026-12-01T08:00"}
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        from ..services.rota import parse_uk  # the one parser of typed UK times
-        try:
-            return parse_uk(super()._deserialize(value, attr, data, **kwargs))
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
 
 
 class StaffUser(Trimmed):
@@ -47,9 +37,9 @@ class NewShiftSchema(FormSchema):
     service = fields.String(load_default=None, metadata={"label": "Service (a service's duty lead only)"})
     user = StaffUser(required=True, data_key="username", error_messages={"required": "Enter who is on duty"},
                      metadata={"label": "Who (username)"})
-    starts_at = UkLocalTime(required=True, error_messages={"required": "Enter when the shift starts"},
+    starts_at = UkLocalTime("start", required=True, error_messages={"required": "Enter when the shift starts"},
                             metadata={"label": "Starts (UK time)"})
-    ends_at = UkLocalTime(required=True, error_messages={"required": "Enter when the shift ends"},
+    ends_at = UkLocalTime("end", required=True, error_messages={"required": "Enter when the shift ends"},
                           metadata={"label": "Ends (UK time)"})
 
     @validates("duty")

@@ -5,7 +5,7 @@ in the window, the open alerts, and who holds each duty (and where nobody does).
 A few queries for the whole page, whatever its length: each list is one query
 (referral and clock together), who acknowledged is one query over the listed
 referrals' audit rows and one over their taken notifications, and the rota one
-query over the shifts overlapping the window. Every referral is read through
+query over the shifts overlapping the window (rota.cover). Every referral is read through
 the access policy (access.readable), as on every other surface.
 """
 from dataclasses import dataclass, field
@@ -19,7 +19,7 @@ from ..clocks import now
 from ..extensions import db
 from ..lifecycle import OPEN_STATES
 from ..models import AuditEvent, Clock, ClockEffect, DutyShift, Notification, Referral, User
-from ..models.duty_shift import ON_CALL_MANAGER, SERVICE_DUTY_LEAD, SPOA_SUPERVISOR
+from ..models.duty_shift import SPOA_SUPERVISOR
 from ..policy import current_policy
 from . import inbox, rota
 
@@ -48,31 +48,13 @@ class Group:
 
 
 @dataclass
-class Spell:
-    """One person (or nobody: user None) on a duty from ``start`` to ``end`` within the window."""
-    start: datetime
-    end: datetime
-    user: User | None
-
-
-@dataclass
-class DutyCover:
-    recipient: str
-    spells: list[Spell]
-
-    @property
-    def gaps(self) -> list[Spell]:
-        return [s for s in self.spells if s.user is None]
-
-
-@dataclass
 class Handover:
     window: Window
     produced_at: datetime
     breached: list[Group]
     due: list[Group]
     alerts: list[Group]
-    duties: list[DutyCover]
+    duties: dict[str, list[rota.Spell]]  # rota.cover(): who holds each duty over the window
 
 
 def default_window(user, at) -> Window:
@@ -113,7 +95,7 @@ def build(user, window: Window) -> Handover:
         breached=_grouped(Item(r, clock=c, acknowledged_by=takers.get(c.id)) for c, r in breached),
         due=_grouped(Item(r, clock=c) for c, r in due),
         alerts=_grouped(Item(r, notification=n) for n, r in alerts),
-        duties=cover(window.start, window.end))
+        duties=rota.cover(window.start, window.end))
 
 
 def _grouped(items) -> list[Group]:
@@ -157,44 +139,3 @@ def _acknowledged_by(clocks) -> dict[int, str]:
                 by_clock[clock.id] = actor_name
                 break
     return by_clock
-
-
-def recipients() -> list[str]:
-    """Every duty the rota covers, in chain order: each service's duty lead (not the
-    voluntary route's: its work is the on-duty organisations', STATUS15 17:50), then
-    the SPOA's own. rota.covered_duties() is the one list once branch rota is merged."""
-    covered = getattr(rota, "covered_duties", None)
-    if covered is not None:
-        return covered()
-    policy = current_policy()
-    return [*(f"{SERVICE_DUTY_LEAD}:{code}" for code in policy.services if code != policy.duty_route),
-            SPOA_SUPERVISOR, ON_CALL_MANAGER]
-
-
-def cover(start: datetime, end: datetime) -> list[DutyCover]:
-    """Who holds each duty over [start, end): the holder at the start, each change,
-    and each stretch nobody holds (a Spell with user None). One query.
-
-    A local stand-in for rota.gaps() (helper "rota" writes that in parallel): the
-    lead may swap this for it at merge. Same rules as rota.holder: half-open
-    shifts, inactive users hold nothing."""
-    rows = db.session.execute(
-        select(DutyShift, User).join(User, User.id == DutyShift.user_id)
-        .where(DutyShift.starts_at < end, DutyShift.ends_at > start, User.is_active.is_(True))
-        .order_by(DutyShift.starts_at)).all()
-    by_recipient: dict[str, list] = {}
-    for shift, user in rows:
-        by_recipient.setdefault(shift.recipient, []).append((max(shift.starts_at, start), min(shift.ends_at, end), user))
-    result = []
-    for recipient in recipients():
-        spells, at = [], start
-        for s, e, user in by_recipient.get(recipient, []):
-            if s > at:
-                spells.append(Spell(at, s, None))
-            if e > at:
-                spells.append(Spell(max(s, at), e, user))
-                at = e
-        if at < end:
-            spells.append(Spell(at, end, None))
-        result.append(DutyCover(recipient, spells))
-    return result

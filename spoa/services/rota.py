@@ -6,17 +6,19 @@ Shifts of one duty (and service) never overlap (refused when written), so an
 instant has at most one holder; an inactive user holds nothing.
 """
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, text
 
-from ..clocks import UK, UTC, to_uk
+from ..clocks import to_uk
 from ..extensions import db
 from ..models import DutyShift, User
 from ..models.duty_shift import DUTIES, ON_CALL_MANAGER, SERVICE_DUTY_LEAD, SPOA_SUPERVISOR
 from ..policy import current_policy
 from ..reports.labels import route_name, words
 from ..schemas.form_input import one_error
+from ..uk_time import day_words, span_words
 from .admin_change import CLI_ACTOR, record
 
 
@@ -79,9 +81,11 @@ def recipient_of(duty: str, service: str | None) -> str:
 
 
 def covered_duties() -> list[str]:
-    """Every duty the escalation chain may reach, so every one the rota must cover:
-    each policy service's duty lead, the SPOA supervisor, the on-call manager."""
-    return [recipient_of(SERVICE_DUTY_LEAD, code) for code in current_policy().services] + [
+    """Every duty the rota must cover, in chain order: each policy service's duty lead
+    (not the voluntary route's, Policy.duty_route: its work is the on-duty
+    organisations', STATUS15 17:50), the SPOA supervisor, the on-call manager."""
+    policy = current_policy()
+    return [recipient_of(SERVICE_DUTY_LEAD, code) for code in policy.services if code != policy.duty_route] + [
         SPOA_SUPERVISOR, ON_CALL_MANAGER]
 
 
@@ -90,7 +94,8 @@ def _of_the_duty(user: User, duty: str, service: str | None) -> bool:
     supervisors (an on-call manager must read the referral to act, and the manager
     role reads none). The same people lead each part of the rota as team leads."""
     if duty == SERVICE_DUTY_LEAD:
-        return user.role == "clinician" and service is not None and user.service == service
+        return (user.role == "clinician" and service is not None and user.service == service
+                and service != current_policy().duty_route)
     return duty in DUTIES and user.role == "supervisor"
 
 
@@ -130,16 +135,6 @@ def eligible_users(duty: str, service: str | None) -> list[User]:
 def shift_words(shift: DutyShift) -> str:
     """'Mon 1 Dec 08:00 – 20:00 sam' (the end's day too when it is another day)."""
     return f"{span_words(shift.starts_at, shift.ends_at)} {shift.user.username}"
-
-
-def span_words(starts_at: datetime, ends_at: datetime) -> str:
-    start, end = to_uk(starts_at), to_uk(ends_at)
-    tail = f"{end:%H:%M}" if end.date() == start.date() else f"{_day(end)} {end:%H:%M}"
-    return f"{_day(start)} {start:%H:%M} – {tail}"
-
-
-def _day(local: datetime) -> str:
-    return f"{local:%a} {local.day} {local:%b}"  # English names: the app sets no locale
 
 
 def _lock(duty: str, service: str | None) -> None:
@@ -222,53 +217,50 @@ def shifts_between(start: datetime, end: datetime) -> list[DutyShift]:
                                    .order_by(DutyShift.starts_at, DutyShift.id)))
 
 
-def gaps(start: datetime, end: datetime) -> dict[str, list[tuple[datetime, datetime]]]:
-    """For every duty the rota must cover (covered_duties, in chain order), the parts
-    of [start, end) nobody holds (a deactivated holder holds nothing): {} for a duty
-    covered throughout is left out."""
-    held: dict[str, list[tuple[datetime, datetime]]] = {}
-    for shift in shifts_between(start, end):
-        if shift.user.is_active:
-            held.setdefault(shift.recipient, []).append((max(shift.starts_at, start), min(shift.ends_at, end)))
+@dataclass(frozen=True)
+class Spell:
+    """One person (or nobody: user None) on a duty from ``start`` to ``end``."""
+    start: datetime
+    end: datetime
+    user: User | None
+
+
+def cover(start: datetime, end: datetime) -> dict[str, list[Spell]]:
+    """Who holds each duty the rota must cover (covered_duties, in chain order) over
+    [start, end): each holder's spell and each stretch nobody holds (user None), in
+    time order. One query. The rules are holder()'s: half-open shifts, and a
+    deactivated holder holds nothing."""
+    rows = db.session.execute(
+        select(DutyShift, User).join(User, User.id == DutyShift.user_id)
+        .where(DutyShift.starts_at < end, DutyShift.ends_at > start, User.is_active.is_(True))
+        .order_by(DutyShift.starts_at, DutyShift.id)).all()
+    held: dict[str, list[tuple[datetime, datetime, User]]] = {}
+    for shift, user in rows:
+        held.setdefault(shift.recipient, []).append((max(shift.starts_at, start), min(shift.ends_at, end), user))
     found = {}
     for recipient in covered_duties():
-        uncovered, cursor = [], start
-        for s, e in sorted(held.get(recipient, [])):
+        spells, cursor = [], start
+        for s, e, user in held.get(recipient, []):
             if s > cursor:
-                uncovered.append((cursor, s))
-            cursor = max(cursor, e)
+                spells.append(Spell(cursor, s, None))
+            if e > cursor:
+                spells.append(Spell(max(s, cursor), e, user))
+                cursor = e
         if cursor < end:
-            uncovered.append((cursor, end))
-        if uncovered:
-            found[recipient] = uncovered
+            spells.append(Spell(cursor, end, None))
+        found[recipient] = spells
     return found
 
 
-# --- UK local times as people type them --------------------------------------------
-
-def parse_uk(value: str) -> datetime:
-    """'2026-12-01T08:00' or '2026-12-01 08:00', UK wall time -> the aware UTC instant.
-    A time the clocks skip (spring forward) or pass twice (autumn) is refused: a
-    guess could put a shift an hour out."""
-    text_ = (value or "").strip().replace(" ", "T", 1)
-    try:
-        naive = datetime.strptime(text_, "%Y-%m-%dT%H:%M")
-    except ValueError:
-        raise ValueError(f"Enter a UK date and time like 2026-12-01T08:00, not {value!r}") from None
-    first, second = naive.replace(tzinfo=UK, fold=0), naive.replace(tzinfo=UK, fold=1)
-    if first.utcoffset() != second.utcoffset():
-        if first.astimezone(UTC).astimezone(UK).replace(tzinfo=None) != naive:
-            raise ValueError(f"{naive:%H:%M} on {naive:%d %b %Y} does not exist in the UK: the clocks go "
-                             f"forward from {naive:%H}:00 to {naive.hour + 1:02d}:00. Choose a time outside that hour")
-        raise ValueError(f"{naive:%H:%M} on {naive:%d %b %Y} happens twice in the UK (the clocks go back): "
-                         f"choose a time outside {naive:%H}:00–{naive:%H}:59")
-    return first.astimezone(UTC)
-
-
-
-def uk_midnight(day) -> datetime:
-    """The instant a UK day begins (00:00 never falls in a clock change in the UK)."""
-    return datetime(day.year, day.month, day.day, tzinfo=UK).astimezone(UTC)
+def gaps(start: datetime, end: datetime) -> dict[str, list[tuple[datetime, datetime]]]:
+    """cover()'s stretches nobody holds, per duty in chain order; a duty covered
+    throughout is left out."""
+    found = {}
+    for recipient, spells in cover(start, end).items():
+        nobody = [(spell.start, spell.end) for spell in spells if spell.user is None]
+        if nobody:
+            found[recipient] = nobody
+    return found
 
 
 # --- the queue's warning ------------------------------------------------------------
@@ -297,4 +289,4 @@ def nobody_on_duty(at: datetime) -> list[str]:
 
 def _when(instant: datetime, at: datetime) -> str:
     local, days = to_uk(instant), (to_uk(instant).date() - to_uk(at).date()).days
-    return f"{local:%H:%M} " + ({0: "today", 1: "tomorrow"}.get(days) or f"on {_day(local)}")
+    return f"{local:%H:%M} " + ({0: "today", 1: "tomorrow"}.get(days) or f"on {day_words(local)}")

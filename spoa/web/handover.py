@@ -15,19 +15,6 @@ from . import bp
 from .forms import Form
 from .queue import supervisors_only
 
-_SPOA_DUTIES = {"spoa_supervisor": "SPOA supervisor", "on_call_manager": "On-call manager"}
-
-
-def duty_words(recipient: str) -> str:
-    """Local fallback until rota.duty_words is merged (COMMON15.md: that is the one place)."""
-    words = getattr(rota, "duty_words", None)
-    if words is not None:
-        return words(recipient)
-    duty, service = rota.split_recipient(recipient)
-    if service:
-        return f"{route_name(service)} duty lead"
-    return _SPOA_DUTIES.get(duty, duty.replace("_", " ").capitalize())
-
 
 @bp.route("/handover")
 @supervisors_only
@@ -43,4 +30,4 @@ def handover_page():
     # The boxes show the window the lists are for, as a link or datetime-local carries it.
     form["start"].value, form["end"].value = (f"{to_uk(t):%Y-%m-%dT%H:%M}" for t in (window.start, window.end))
     return render_template("handover.html", form=form, handover=handover.build(current_user, window),
-                           route_name=route_name, duty_words=duty_words)
+                           route_name=route_name, duty_words=rota.duty_words)

@@ -14,6 +14,7 @@ from ..policy import current_working_hours
 from ..schemas.errors import named_errors
 from ..schemas.rota import NewShiftSchema
 from ..services import rota
+from ..uk_time import span_words, uk_midnight
 from . import bp
 
 FIELDS = ("duty", "username", "starts_at", "ends_at")
@@ -41,18 +42,19 @@ def _days(monday: date) -> list[dict]:
 def _page(monday: date, errors=None, values=None, status=200):
     if not (rota.may_view(current_user) or rota.editable_duties(current_user)):
         abort(404)
-    start, end = rota.uk_midnight(monday), rota.uk_midnight(monday + timedelta(days=7))
+    start, end = uk_midnight(monday), uk_midnight(monday + timedelta(days=7))
     shifts, gaps = rota.shifts_between(start, end), rota.gaps(start, end)
     days = {d["date"]: d for d in _days(monday)}
     duties = [{"recipient": r, "words": rota.duty_words(r),
                "shifts": [{"shift": s, "words": rota.shift_words(s), "day": days.get(uk_date(s.starts_at)),
                            "editable": rota.may_edit(current_user, s.duty, s.service)}
                           for s in shifts if s.recipient == r],
-               "gaps": [rota.span_words(a, b) for a, b in gaps.get(r, [])]}
+               "gaps": [span_words(a, b) for a, b in gaps.get(r, [])]}
               for r in rota.covered_duties()]
     editable = rota.editable_duties(current_user)
     return render_template(
         "rota.html", monday=monday, days=list(days.values()), duties=duties, errors=errors or {},
+        summary=[(path, m) for path, messages in (errors or {}).items() for m in messages],
         values=values or {}, labels=LABELS, time_hint=TIME_HINT,
         duty_options=[(r, rota.duty_words(r)) for r in editable],
         eligible=[(rota.duty_words(r), [u.username for u in rota.eligible_users(*rota.split_recipient(r))])

@@ -8,8 +8,10 @@ import pytest
 from sqlalchemy import event
 
 from spoa.clocks import format_uk
-from spoa.models import DutyShift, Referral
+from spoa.models import Referral
 from spoa.services import chasing
+
+from tests.rota_data import on_duty
 
 from .conftest import csrf_token
 
@@ -40,12 +42,6 @@ def breach(db, referral_id, at):
     return referral
 
 
-def shift(db, user, start, end, duty="spoa_supervisor", service=None):
-    db.session.add(DutyShift(duty=duty, service=service, user_id=user.id, starts_at=start, ends_at=end,
-                             created_by="test"))
-    db.session.commit()
-
-
 def page_text(client, query=""):
     response = client.get(f"/handover{query}")
     return response.status_code, html.unescape(response.get_data(as_text=True))
@@ -59,7 +55,7 @@ def section(page, name):
 def test_the_window_is_the_supervisors_own_shift(client, world, login_as, db):
     sam = login_as("supervisor", username="sam")
     start, end = T0 + timedelta(hours=2), T0 + timedelta(hours=14)  # 20:00 to 08:00, starting within 12 h
-    shift(db, sam, start, end)
+    on_duty(db, "spoa_supervisor", sam, start, end)
     status, page = page_text(client)
     assert status == 200
     assert f"Handover for {format_uk(start)} to {format_uk(end)} (your shift as SPOA supervisor)" in page
@@ -68,7 +64,7 @@ def test_the_window_is_the_supervisors_own_shift(client, world, login_as, db):
 
 def test_without_a_shift_the_window_is_the_next_12_hours(client, world, login_as, db):
     sam = login_as("supervisor", username="sam")
-    shift(db, sam, T0 + timedelta(hours=13), T0 + timedelta(hours=20))  # too far ahead to be this handover
+    on_duty(db, "spoa_supervisor", sam, T0 + timedelta(hours=13), T0 + timedelta(hours=20))  # too far ahead to be this handover
     _, page = page_text(client)
     assert f"Handover for {format_uk(T0)} to {format_uk(T0 + timedelta(hours=12))}," in page
 
@@ -167,9 +163,9 @@ def test_open_alerts_are_listed_until_someone_takes_them(client, world, login_as
 
 def test_who_is_on_duty_and_where_nobody_is(client, world, login_as, db):
     sam = login_as("supervisor", username="sam")
-    shift(db, sam, T0 - timedelta(hours=10), T0 + timedelta(hours=2))  # on until 20:00, then nobody
+    on_duty(db, "spoa_supervisor", sam, T0 - timedelta(hours=10), T0 + timedelta(hours=2))  # on until 20:00, then nobody
     nina = login_as("supervisor", username="nina")
-    shift(db, nina, T0 + timedelta(hours=4), T0 + timedelta(hours=16))  # from 22:00
+    on_duty(db, "spoa_supervisor", nina, T0 + timedelta(hours=4), T0 + timedelta(hours=16))  # from 22:00
     _, page = page_text(client, "?start=2026-12-01T18:00&end=2026-12-02T06:00")
     duties = section(page, "duties")
     rows = [re.sub(r"<[^>]+>|\s+", " ", "<tr" + row) for row in duties.split("<tr")[2:]]

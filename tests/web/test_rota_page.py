@@ -6,6 +6,7 @@ import pytest
 
 from spoa.models import AuditEvent, DutyShift
 from spoa.services import rota
+from spoa.uk_time import parse_uk
 
 from tests.rota_data import on_duty, person
 
@@ -109,14 +110,14 @@ def test_a_supervisor_team_lead_edits_the_spoa_duties(client, login_as, db):
     team_lead(login_as, db, "supervisor")
     response = add(client, duty="spoa_supervisor", username="sue")
     assert response.status_code == 302
-    assert rota.holder("spoa_supervisor", None, rota.parse_uk("2026-12-01T12:00")) == sue
+    assert rota.holder("spoa_supervisor", None, parse_uk("2026-12-01T12:00")) == sue
     assert add(client, starts_at="2026-12-02 08:00", ends_at="2026-12-02 20:00").status_code == 404
 
 
 def test_the_queue_warns_of_a_duty_with_nobody_on_it_and_not_when_all_are_covered(client, login_as, db,
                                                                                     frozen_now):
     sue = person(db, "sue", "supervisor")
-    frozen_now(rota.parse_uk("2026-12-01T12:00"))
+    frozen_now(parse_uk("2026-12-01T12:00"))
     login_as("supervisor")
     for recipient in rota.covered_duties():
         duty, service = rota.split_recipient(recipient)
