@@ -101,13 +101,11 @@ def create_user(username, role, service, hospital_ods, team_lead):
     from .schemas.users import NewUserSchema
     from .services import users
 
-    given = {"username": username, "role": role, "service": service, "hospital_ods": hospital_ods}
-    # The options' mistakes: before stdin.
-    _submit(NewUserSchema(partial=("password",)),
-            lambda data: team_lead and users.refuse_team_lead(data["role"], username), **given)
+    given = {"username": username, "role": role, "service": service, "hospital_ods": hospital_ods,
+             "team_lead": team_lead}
+    _submit(NewUserSchema(partial=("password",)), lambda _: None, **given)  # the options' mistakes: before stdin
     password = sys.stdin.readline().rstrip("\r\n")
-    user = _submit(NewUserSchema(), lambda data: users.create_user(**data, team_lead=team_lead, by=None),
-                   **given, password=password)
+    user = _submit(NewUserSchema(), lambda data: users.create_user(**data, by=None), **given, password=password)
     at = f" at {user.hospital_ods}" if user.hospital_ods else ""
     click.echo(f"Created {role} {username}{at} (id {user.id}).")
 

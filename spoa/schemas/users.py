@@ -22,6 +22,16 @@ def _check_length(password: str) -> None:
         raise ValidationError(f"The password must be at most {PASSWORD_MAX} characters")
 
 
+def team_lead_refused(role: str, username: str) -> str | None:
+    """Why this person cannot be a team lead, or None. A team lead edits a duty rota
+    (services/rota.may_edit): a clinician their service's duty leads, a supervisor
+    the SPOA's own duties. No other role has one."""
+    if role in ("clinician", "supervisor"):
+        return None
+    return (f"{username} is a {role}: only a clinician (their service's duty lead rota) "
+            "or a supervisor (the SPOA's duties) can be a team lead")
+
+
 class NewUserSchema(FormSchema):
     username = Trimmed(required=True, error_messages={"required": "Enter a username"},
                        metadata={"label": "Username"})
@@ -31,6 +41,9 @@ class NewUserSchema(FormSchema):
     hospital_ods = HospitalCode(load_default=None, metadata={"label": "Hospital ODS code (ward users only)"})
     password = Password(required=True, error_messages={"required": "Enter an initial password"},
                         metadata={"label": "Initial password"})
+    # A team lead edits a duty rota (services/rota.may_edit); set on the CLI
+    # (create-user --team-lead, set-team-lead), not on the admin page's form.
+    team_lead = fields.Boolean(load_default=False, metadata={"label": "Team lead (edits the duty rota)"})
 
     @validates("username")
     def _username(self, username, **_):
@@ -62,6 +75,13 @@ class NewUserSchema(FormSchema):
             raise ValidationError("Only a clinician belongs to a service: choose none for this role", "service")
         if service and service not in assignable_services():
             raise ValidationError(unknown_service(service), "service")
+
+    @validates_schema(skip_on_field_errors=False)
+    def _role_and_team_lead(self, data, **_):
+        refused = data.get("team_lead") and data.get("role") in ROLES and team_lead_refused(
+            data["role"], data.get("username") or "This user")
+        if refused:
+            raise ValidationError(refused, "team_lead")
 
     @validates_schema(pass_original=True, skip_on_field_errors=False)
     def _role_and_hospital(self, data, original, **_):

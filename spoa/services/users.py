@@ -6,6 +6,7 @@ from ..extensions import db
 from ..models import User
 from ..models.user import username_key
 from ..schemas.form_input import one_error
+from ..schemas.users import team_lead_refused
 from .admin_change import record, refuse_if_taken, saving
 
 
@@ -49,11 +50,9 @@ def reset_password(user: User, password: str, by: User) -> None:
 
 
 def refuse_team_lead(role: str, username: str) -> None:
-    """A team lead edits a duty rota (services/rota.may_edit): a clinician their
-    service's duty leads, a supervisor the SPOA's own duties. No other role has one."""
-    if role not in ("clinician", "supervisor"):
-        raise one_error("team_lead", f"{username} is a {role}: only a clinician (their service's duty lead "
-                                     "rota) or a supervisor (the SPOA's duties) can be a team lead")
+    refused = team_lead_refused(role, username)
+    if refused:
+        raise one_error("team_lead", refused)
 
 
 def set_team_lead(user: User, on: bool, by: User | None) -> None:
