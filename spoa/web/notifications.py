@@ -11,7 +11,7 @@ import json
 import queue
 import time
 
-from flask import Response, abort, current_app, flash, g, redirect, render_template, session, \
+from flask import Response, abort, current_app, flash, redirect, render_template, request, session, \
     stream_with_context, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,7 +22,6 @@ from ..extensions import db
 from ..lifecycle import LifecycleError
 from ..live.broadcast import RESYNC, Broadcaster
 from ..models import Notification
-from ..policy import current_policy
 from ..services import inbox, rota
 from ..services.actions import apply_event
 from . import bp
@@ -46,16 +45,17 @@ def _inbox_badge():
     def badge():
         """The signed-in person's open count, once a request; None when the database is
         away (the page still shows, its badge without a number) or nobody is signed in."""
-        if "spoa_inbox_count" not in g:
-            g.spoa_inbox_count = None
+        # Kept on the request, not on g: an app context (g) may outlive one request.
+        if not hasattr(request, "spoa_inbox_count"):
+            request.spoa_inbox_count = None
             if current_user.is_authenticated:
                 try:
-                    g.spoa_inbox_count = inbox.count_for(current_user, now())
+                    request.spoa_inbox_count = inbox.count_for(current_user, now())
                 except SQLAlchemyError as exc:
                     if not database_unavailable(exc):
                         raise
                     db.session.rollback()
-        return g.spoa_inbox_count
+        return request.spoa_inbox_count
 
     return {"inbox_count": badge, "inbox_badge_rest": badge_rest}
 
@@ -68,9 +68,9 @@ def _recipient_words(recipient: str) -> str:
         return duty_words(recipient)
     duty, _, service = recipient.partition(":")
     if service:
-        route = current_policy().routes.get(service)
-        return f"{route.name if route else service.replace('_', ' ')} duty lead".capitalize()
-    return duty.replace("_", " ").capitalize()
+        return f"{service.replace('_', ' ')} duty lead".capitalize()
+    return {"spoa_supervisor": "SPOA supervisor", "on_call_manager": "On-call manager"}.get(
+        duty, duty.replace("_", " ").capitalize())
 
 
 def went_to(notification: Notification) -> str:
