@@ -31,9 +31,10 @@
     badge.classList.toggle("inbox-badge--open", data.count > 0);
     if (shown !== null && data.count > shown) { live.textContent = "New: " + data.words + "."; }
     shown = data.count;
+    badge.dataset.live = "on";  // the stream is open and has counted (tests wait for it)
   }
 
   var source = new EventSource(script.dataset.events);
   source.addEventListener("count", function (e) { show(JSON.parse(e.data)); });
-  source.addEventListener("closed", function () { source.close(); });
+  source.addEventListener("closed", function () { source.close(); delete badge.dataset.live; });
 })();
