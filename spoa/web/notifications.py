@@ -42,22 +42,44 @@ def badge_words(count: int) -> str:
 
 @bp.app_context_processor
 def _inbox_badge():
-    def badge():
-        """The signed-in person's open count, once a request; None when the database is
-        away (the page still shows, its badge without a number) or nobody is signed in."""
-        # Kept on the request, not on g: an app context (g) may outlive one request.
-        if not hasattr(request, "spoa_inbox_count"):
-            request.spoa_inbox_count = None
+    def header():
+        """What the header shows a signed-in person, read once a request: who they are and
+        their open count (None when the database is away: the page still shows, its badge
+        without a number). Nothing for nobody signed in: no query."""
+        if not hasattr(request, "spoa_header"):
+            request.spoa_header = {"who": None, "count": None}
             if current_user.is_authenticated:
-                try:
-                    request.spoa_inbox_count = inbox.count_for(current_user, now())
-                except SQLAlchemyError as exc:
-                    if not database_unavailable(exc):
-                        raise
-                    db.session.rollback()
-        return request.spoa_inbox_count
+                request.spoa_header = _header_of(current_user)
+        return request.spoa_header
 
-    return {"inbox_count": badge, "inbox_badge_rest": badge_rest}
+    return {"inbox_header": header, "inbox_badge_rest": badge_rest}
+
+
+def _holds_a_connection() -> bool:
+    # in_transaction() is True for a transaction begun but not yet connected (any use of
+    # the session begins one); what matters is whether a database transaction is open.
+    transaction = db.session().get_transaction()
+    return transaction is not None and bool(transaction._connections)
+
+
+def _header_of(user) -> dict:
+    # A view that let its session go (the rules replay reads on a connection of its own)
+    # gets it back as it was: the header's reads (the person's name, reloaded, and the
+    # count) leave no transaction open (on SQLite, BEGIN IMMEDIATE: the write lock) for
+    # the rest of the page. Both are read here, together, for that reason.
+    began = not _holds_a_connection()
+    found = {"who": None, "count": None}
+    try:
+        found["who"] = f"{user.username} ({user.role.replace('_', ' ')})"
+        found["count"] = inbox.count_for(user, now())
+    except SQLAlchemyError as exc:
+        if not database_unavailable(exc):
+            raise
+        began = True
+    finally:
+        if began:
+            db.session.rollback()
+    return found
 
 
 def _recipient_words(recipient: str) -> str:
