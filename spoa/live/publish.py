@@ -1,5 +1,6 @@
-"""Announce committed changes to the live queue: which referrals changed, and
-whether capacity did, on one Redis pub/sub channel that every web process hears.
+"""Announce committed changes to the live queue: which referrals changed, whether
+capacity did, and whether an in-app notification was made or taken ("inbox": the
+badges, spoa/web/notifications.py), on one Redis pub/sub channel that every web process hears.
 
 Hooked to the session, not to each service: whatever commits a referral, clock
 or service (intake, a page, the API, a worker's chase) is announced, and only
@@ -22,11 +23,17 @@ _KEY = "spoa_live_changes"
 
 
 def _changes(session) -> dict:
-    return session.info.setdefault(_KEY, {"referrals": set(), "capacity": False})
+    return session.info.setdefault(_KEY, {"referrals": set(), "capacity": False, "inbox": False})
+
+
+def inbox_changed(session) -> None:
+    """Notifications were taken by a bulk UPDATE (services/inbox.py: mark_taken), which no
+    flush sees: say so, so the commit announces it like a Notification row flushed."""
+    _changes(session)["inbox"] = True
 
 
 def _collect(session, _flush_context, _instances) -> None:
-    from ..models import AuditEvent, Clock, DelayedDay, Referral, Service
+    from ..models import AuditEvent, Clock, DelayedDay, Notification, Referral, Service
 
     changes = _changes(session)
     for obj in (*session.new, *session.dirty, *session.deleted):
@@ -40,14 +47,21 @@ def _collect(session, _flush_context, _instances) -> None:
                 changes["referrals"].add(str(referral_id))
         elif isinstance(obj, Service):
             changes["capacity"] = True
+        if isinstance(obj, Notification) and obj.channel == "in_app":
+            # A notification made or taken: every badge recounts its own person's inbox.
+            changes["inbox"] = True
 
 
 def _publish(session) -> None:
     changes = session.info.pop(_KEY, None)
-    if not changes or not (changes["referrals"] or changes["capacity"]) or not has_app_context():
+    if not changes or not (changes["referrals"] or changes["capacity"] or changes["inbox"]) \
+            or not has_app_context():
         return
-    message = json.dumps({"referrals": sorted(changes["referrals"]), "capacity": changes["capacity"],
-                          "committed_at": time.time()})
+    message = {"referrals": sorted(changes["referrals"]), "capacity": changes["capacity"],
+               "committed_at": time.time()}
+    if changes["inbox"]:
+        message["inbox"] = True
+    message = json.dumps(message)
     channel = current_app.config["LIVE_CHANNEL"]
     optional(lambda r: r.publish(channel, message))
 

@@ -77,6 +77,8 @@ class Notification(db.Model):
     taken_by_user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=True)
 
     effect = db.relationship("ClockEffect", back_populates="notifications")
+    # Read-only (the referral's alerts and its clocks' effects are how rows are added): the inbox's link.
+    referral = db.relationship("Referral", viewonly=True)
     user = db.relationship("User", foreign_keys=[user_id])
     taken_by = db.relationship("User", foreign_keys=[taken_by_user_id])
     audit_event = db.relationship("AuditEvent", back_populates="outcome_notifications")

@@ -6,7 +6,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from ..extensions import db
 from ..lifecycle import Actor, LifecycleError, check_event
-from ..models import Referral
+from ..models import Referral, User
 from ..policy import current_policy
 from ..safe_log import bound
 from ..clocks import now
@@ -140,7 +140,9 @@ def _apply(referral, event, actor, reason, route, urgency, service, at=None, dis
         # write the row naming the clocks paused.
         at = now()
         chasing.catch_up(referral, at)
-        paused = chasing.acknowledge(referral, at)
+        # The person who took it is named on every inbox of those clocks (a service's system: nobody).
+        by_user = db.session.get(User, actor.id) if actor.kind == "user" and actor.id is not None else None
+        paused = chasing.acknowledge(referral, at, by_user)
         record_event(referral, event, actor, reason=reason, detail={"clocks": paused})
     elif event in ("decline", "hand_on"):
         # Declined (handed back): the organisation's place is given back. Handed on

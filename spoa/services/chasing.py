@@ -29,7 +29,7 @@ from ..extensions import db
 from ..models import ClockEffect, Notification, NotificationChannel
 from ..policy import current_policy, current_working_hours
 from ..safe_log import bound
-from . import rota
+from . import inbox, rota
 
 log = logging.getLogger(__name__)
 SUBJECT_LENGTH = Notification.subject.type.length
@@ -303,11 +303,19 @@ def catch_up(referral, at) -> None:
             clock.next_due_at = None
 
 
-def acknowledge(referral, at) -> list:
-    """A person has the escalation: pause the chain of each breached clock."""
-    paused = []
+def acknowledge(referral, at, by_user=None) -> list:
+    """A person has the escalation: pause the chain of each breached clock, and take
+    every open in-app notification of those clocks (by ``by_user``; None: a service's
+    system), so it leaves every inbox, whichever page it was acknowledged from."""
+    paused, clock_ids = [], []
     for clock in referral.clocks:
         if clock.awaits_acknowledgement:
             clock.acknowledged_at, clock.next_due_at = at, None
             paused.append(clock.name)
+            clock_ids.append(clock.id)
+    if clock_ids:
+        db.session.flush()  # the clocks' effects and notifications are rows before the UPDATE reads them
+        inbox.mark_taken(Notification.effect_id.in_(
+            select(ClockEffect.id).where(ClockEffect.clock_id.in_(clock_ids))), at,
+            by_user.id if by_user is not None else None)
     return paused

@@ -14,7 +14,9 @@ nobody named (user_id None) and they hold that duty now, or they are a
 supervisor (the SPOA's safety net for a chain nobody held). Whatever the
 addressing, the person sees only referrals the access policy lets them read.
 """
-from sqlalchemy import and_, exists, false, func, or_, select
+from datetime import timedelta
+
+from sqlalchemy import and_, exists, false, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from .. import access
@@ -23,17 +25,24 @@ from ..extensions import db
 from ..lifecycle import OPEN_STATES
 from ..models import Clock, ClockEffect, Notification, Referral, User
 from ..models.clock import RUNNING_STATUSES
+from ..live.publish import inbox_changed
 from . import rota
+
+RECENTLY_TAKEN = timedelta(hours=12)  # how far back /notifications shows who took what
+
+
+def _superseded():
+    """SQL condition: a newer in-app notification of the same clock exists."""
+    newer_effect, newer = aliased(ClockEffect), aliased(Notification)
+    return exists().where(newer.effect_id == newer_effect.id, newer_effect.clock_id == ClockEffect.clock_id,
+                          newer.channel == "in_app", newer.id > Notification.id)
 
 
 def is_open():
     """SQL condition on Notification (joined to Referral; ClockEffect and Clock outer-joined)."""
-    newer_effect, newer = aliased(ClockEffect), aliased(Notification)
-    superseded = exists().where(newer.effect_id == newer_effect.id, newer_effect.clock_id == ClockEffect.clock_id,
-                                newer.channel == "in_app", newer.id > Notification.id)
     return and_(Notification.channel == "in_app", Notification.taken_at.is_(None),
                 Notification.audit_event_id.is_(None), Referral.state.in_(OPEN_STATES),
-                or_(Notification.effect_id.is_(None), and_(Clock.status.in_(RUNNING_STATUSES), ~superseded)))
+                or_(Notification.effect_id.is_(None), and_(Clock.status.in_(RUNNING_STATUSES), ~_superseded())))
 
 
 def addressed_to(user: User, at):
@@ -65,7 +74,59 @@ def open_for(user: User, at, limit: int = 200):
         .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)).all()
 
 
+def mine(user: User, at, notification_id: int):
+    """SELECT of one in-app notification in this person's inbox, open or not (taken since,
+    or moved on): None for someone else's, or a referral the access policy hides."""
+    return _base([Notification]).where(
+        Notification.id == notification_id, Notification.channel == "in_app",
+        Notification.audit_event_id.is_(None), addressed_to(user, at), access.readable(Actor.for_user(user)))
+
+
+def still_open(notification: Notification) -> bool:
+    return bool(db.session.scalar(_base([func.count(Notification.id)]).where(
+        Notification.id == notification.id, is_open())))
+
+
 def count_for(user: User, at) -> int:
     actor = Actor.for_user(user)
     return db.session.scalar(_base([func.count(Notification.id)]).where(
         is_open(), addressed_to(user, at), access.readable(actor))) or 0
+
+
+def recently_taken(user: User, at, within=RECENTLY_TAKEN):
+    """What was taken on the chains this person is on, in the last ``within``: so
+    everyone else on a chain sees who took it. One item a clock (its newest), newest
+    taken first; only referrals the access policy lets them read."""
+    mine = aliased(Notification)
+    on_my_chain = exists().where(mine.referral_id == Notification.referral_id, mine.channel == "in_app",
+                                 or_(mine.user_id == user.id, mine.id == Notification.id))
+    return db.session.scalars(_base([Notification]).where(
+        Notification.channel == "in_app", Notification.audit_event_id.is_(None),
+        Notification.taken_at.is_not(None), Notification.taken_at >= at - within,
+        or_(Notification.effect_id.is_(None), ~_superseded()),
+        or_(addressed_to(user, at), on_my_chain), access.readable(Actor.for_user(user)))
+        .order_by(Notification.taken_at.desc(), Notification.id.desc()).limit(50)).all()
+
+
+def mark_taken(condition, at, by_user_id) -> int:
+    """Mark the open in-app notifications matching ``condition`` (SQL on Notification)
+    taken by ``by_user_id`` (None: a service's system) at ``at``. One conditional UPDATE:
+    of two people pressing at once only one takes each row (the other's matches none).
+    Returns how many this call took. The caller commits."""
+    result = db.session.execute(
+        update(Notification).where(condition, Notification.channel == "in_app", Notification.taken_at.is_(None))
+        .values(taken_at=at, taken_by_user_id=by_user_id).execution_options(synchronize_session=False))
+    if result.rowcount:
+        inbox_changed(db.session)
+    return result.rowcount
+
+
+def take(notification: Notification, user: User, at) -> bool:
+    """ "I have it" on a warning or an alert (nothing to pause): marked taken, committed.
+    False if someone else took it first. A breach waiting for a person is not taken
+    here: it is the lifecycle's acknowledge_escalation (services/actions.py), which
+    marks its clock's notifications through chasing.acknowledge."""
+    took = mark_taken(Notification.id == notification.id, at, user.id)
+    db.session.commit()
+    db.session.refresh(notification)
+    return bool(took)

@@ -40,17 +40,17 @@ FILTERS = ("route", "state", "source", "hospital", "pathway")  # hospital, pathw
 supervisors_only = role_required("supervisor")
 
 
-def stream_still_allowed(session_user_id) -> bool:
+def stream_still_allowed(session_user_id, allowed=access.may_use_queue) -> bool:
     """May this stream go on? The user re-loaded as a new request would load it (Flask-Login's
-    user loader: gone, deactivated or a session token replaced is None), still allowed the
-    queue by the access policy, and the session not past its idle or absolute limit.
+    user loader: gone, deactivated or a session token replaced is None), still ``allowed``
+    (the queue's: the access policy's may_use_queue), and the session not past its idle or absolute limit.
     A stream outlives the request that checked it; this is asked again at least once a minute."""
     try:
         # The session first: it reads on a connection of its own, which on SQLite must not
         # wait behind a transaction this thread's db.session already holds (BEGIN IMMEDIATE).
         if not session_still_valid():
             return False
-        return access.may_use_queue(current_app.login_manager._user_callback(session_user_id))
+        return allowed(current_app.login_manager._user_callback(session_user_id))
     except SQLAlchemyError:  # the database is away: say nothing more until it can be asked
         return False
     finally:

@@ -68,6 +68,7 @@ PAGES = [
     ("colin", "/", "home, clinician"),
     ("sian", "/", "home, supervisor"),
     ("ada", "/", "home, admin"),
+    ("colin", "/notifications", "notifications, none"),
 ]
 
 
@@ -434,6 +435,22 @@ def test_the_live_queue_with_every_lane_and_the_action_panel(signed_in, live_ser
     audit.check(page, "referral in review, as a supervisor")
     page.goto("/worklist")
     audit.check(page, "worklist, every open referral (supervisor)")
+    audit.assert_clean()
+
+
+def test_the_notifications_page_with_open_and_taken_items(signed_in, live_server, world, audit):
+    # Received 100 minutes ago: its 2-hour first contact clock has warned (the supervisor's,
+    # nobody named on duty); one of two is taken, so both lists and the flash show.
+    for _ in range(2):
+        post_referral(live_server, world, received_at=now() - timedelta(minutes=100))
+    page = signed_in("sian")
+    page.goto("/notifications")
+    assert page.locator("button", has_text="I have it").count() == 2
+    audit.check(page, "notifications, two open")
+    page.locator("button", has_text="I have it").first.click()
+    page.locator(".inset[role=status]", has_text="You have it").wait_for()
+    assert page.locator(".notifications--taken li").count() == 1
+    audit.check(page, "notifications, one taken")
     audit.assert_clean()
 
 

@@ -8,6 +8,11 @@ from spoa.models import User
 from tests.people import PASSWORD  # noqa: F401 (fixtures import it from here too)
 
 
+def inline_scripts(page: str) -> list[str]:
+    """<script> elements with code in the page (the CSP allows only files: script-src 'self')."""
+    return re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page)
+
+
 def csrf_token(client, path="/login"):
     page = client.get(path).get_data(as_text=True)
     return re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', page).group(1)

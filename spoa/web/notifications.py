@@ -1,0 +1,255 @@
+"""A person's inbox (issue 15): the badge on every page, /notifications, "I have it",
+and the badge's live count (/notifications/events).
+
+What is open and whose is spoa/services/inbox.py; this module only shows it. The
+badge is counted once a request, and only when a page's header asks for it
+(base.html): anonymous pages and fragments run no query. The live count follows the
+queue's stream (spoa/web/queue.py): a Broadcaster of its own on the same channel,
+so the queue's renders and the badges' counts do not make each other's work.
+"""
+import json
+import queue
+import time
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, session, \
+    stream_with_context, url_for
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..clocks import format_uk, now
+from ..database import database_unavailable
+from ..extensions import db
+from ..lifecycle import LifecycleError
+from ..live.broadcast import RESYNC, Broadcaster
+from ..models import Notification
+from ..services import inbox, rota
+from ..services.actions import apply_event
+from . import bp
+from .queue import KEEP_ALIVE_SECONDS, RECHECK_SECONDS, stream_still_allowed
+from .roles import current_actor
+
+COUNT_SECONDS = 60  # duties change at shift boundaries: a badge recounts at least this often
+
+
+def badge_rest(count: int) -> str:
+    return "notification needs someone" if count == 1 else "notifications need someone"
+
+
+def badge_words(count: int) -> str:
+    """The badge's text, which is its accessible name, the count first: "3 notifications need someone"."""
+    return f"{count} {badge_rest(count)}"
+
+
+@bp.app_context_processor
+def _inbox_badge():
+    def header():
+        """What the header shows a signed-in person, read once a request: who they are and
+        their open count (None when the database is away: the page still shows, its badge
+        without a number). Nothing for nobody signed in: no query."""
+        if not hasattr(request, "spoa_header"):
+            request.spoa_header = {"who": None, "count": None}
+            if current_user.is_authenticated:
+                request.spoa_header = _header_of(current_user)
+        return request.spoa_header
+
+    return {"inbox_header": header, "inbox_badge_rest": badge_rest}
+
+
+def _holds_a_connection() -> bool:
+    # in_transaction() is True for a transaction begun but not yet connected (any use of
+    # the session begins one); what matters is whether a database transaction is open.
+    transaction = db.session().get_transaction()
+    return transaction is not None and bool(transaction._connections)
+
+
+def _header_of(user) -> dict:
+    # A view that let its session go (the rules replay reads on a connection of its own)
+    # gets it back as it was: the header's reads (the person's name, reloaded, and the
+    # count) leave no transaction open (on SQLite, BEGIN IMMEDIATE: the write lock) for
+    # the rest of the page. Both are read here, together, for that reason.
+    began = not _holds_a_connection()
+    found = {"who": None, "count": None}
+    try:
+        found["who"] = f"{user.username} ({user.role.replace('_', ' ')})"
+        found["count"] = inbox.count_for(user, now())
+    except SQLAlchemyError as exc:
+        if not database_unavailable(exc):
+            raise
+        began = True
+    finally:
+        if began:
+            db.session.rollback()
+    return found
+
+
+def _recipient_words(recipient: str) -> str:
+    """ "service_duty_lead:crisis_response" -> "Crisis response duty lead"."""
+    # A local stand-in for rota.duty_words (helper rota's), until that merges.
+    duty_words = getattr(rota, "duty_words", None)
+    if duty_words is not None:
+        return duty_words(recipient)
+    duty, _, service = recipient.partition(":")
+    if service:
+        return f"{service.replace('_', ' ')} duty lead".capitalize()
+    return {"spoa_supervisor": "SPOA supervisor", "on_call_manager": "On-call manager"}.get(
+        duty, duty.replace("_", " ").capitalize())
+
+
+def went_to(notification: Notification) -> str:
+    """Who it went to: the person, or the duties nobody held and where it went instead."""
+    if notification.user is not None:
+        person = notification.user.username
+        reached = f"{person} ({_recipient_words(notification.recipient)})"
+    else:
+        reached = _recipient_words(notification.recipient)
+    passed = notification.nobody_on_duty or []
+    if passed:
+        return (f"nobody on duty as {' or '.join(_recipient_words(r) for r in passed)}, "
+                f"sent on to {reached}")
+    return reached
+
+
+def taken_words(notification: Notification) -> str:
+    who = notification.taken_by.username if notification.taken_by is not None else "the service's own system"
+    return f"Taken by {who} at {format_uk(notification.taken_at)}"
+
+
+@bp.get("/notifications")
+def notifications():
+    at = now()
+    return render_template("notifications.html", open_items=inbox.open_for(current_user, at),
+                           taken=inbox.recently_taken(current_user, at), went_to=went_to,
+                           taken_words=taken_words)
+
+
+def _mine_or_404(notification_id: int) -> Notification:
+    """A notification in this person's inbox (open or taken since): else 404, as for one
+    that does not exist (someone else's, or a referral the access policy hides)."""
+    found = db.session.scalar(inbox.mine(current_user, now(), notification_id))
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.post("/notifications/<int:notification_id>/take")
+def take_notification(notification_id):
+    notification = _mine_or_404(notification_id)
+    reference = notification.referral.reference
+    if notification.taken_at is None and inbox.still_open(notification):
+        clock = notification.effect.clock if notification.effect is not None else None
+        try:
+            if clock is not None and clock.awaits_acknowledgement:
+                # As the referral page's button: the lifecycle, audited; chasing.acknowledge takes the inboxes.
+                apply_event(notification.referral, "acknowledge_escalation", current_actor())
+            else:
+                inbox.take(notification, current_user, now())
+        except LifecycleError as exc:
+            if exc.status == 403:
+                abort(404)
+            db.session.rollback()  # lost a race (409): what it was lost to is read below
+            if not _taken_since(notification):
+                flash(f"{reference}: {exc.message}")
+                return redirect(url_for("web.notifications"))
+    db.session.expire_all()
+    notification = db.session.get(Notification, notification_id)
+    if notification.taken_at is not None and notification.taken_by_user_id == current_user.id:
+        flash(f"You have it: {reference}")
+    elif notification.taken_at is not None:
+        who = notification.taken_by.username if notification.taken_by is not None else "the service's own system"
+        flash(f"{reference}: {who} already has it.")
+    else:
+        flash(f"{reference}: nothing left to take (the clock has moved on or stopped).")
+    return redirect(url_for("web.notifications"))
+
+
+def _taken_since(notification) -> bool:
+    db.session.expire_all()
+    return db.session.get(Notification, notification.id).taken_at is not None
+
+
+# --- the badge's live count --------------------------------------------------------------
+
+def render_changes(message: dict) -> list[tuple[str, dict]]:
+    """Once a process: a message about notifications means every badge recounts."""
+    return [("inbox", {})] if message.get("inbox") else []
+
+
+def broadcaster() -> Broadcaster:
+    app = current_app._get_current_object()
+    found = app.extensions.get("spoa_inbox_broadcaster")
+    if found is None:
+        found = app.extensions["spoa_inbox_broadcaster"] = Broadcaster(app, render_changes)
+    return found
+
+
+def _sse(name: str, data: dict) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+def _count_event(session_user_id) -> str | None:
+    """The person's count now, as an event; None when it cannot be read (say nothing)."""
+    try:
+        user = current_app.login_manager._user_callback(session_user_id)
+        if user is None:
+            return None
+        count = inbox.count_for(user, now())
+        return _sse("count", {"count": count, "rest": badge_rest(count), "words": badge_words(count)})
+    except SQLAlchemyError:
+        return None
+    finally:
+        db.session.remove()  # not held open for the stream's life
+
+
+def _any_staff(user) -> bool:
+    return user is not None and bool(user.is_active)
+
+
+@bp.get("/notifications/events")
+def notification_events():
+    db.session.remove()
+    session_user_id = session.get("_user_id")
+    recheck = float(current_app.config.get("STREAM_RECHECK_SECONDS", RECHECK_SECONDS))
+    every = float(current_app.config.get("INBOX_COUNT_SECONDS", COUNT_SECONDS))
+    hub = broadcaster()
+    pages = hub.register()
+
+    def stream():
+        try:
+            yield "retry: 2000\n\n"
+            first = _count_event(session_user_id)  # after register: no change falls between
+            if first:
+                yield first
+            check_at = count_at = sent_at = time.monotonic()
+            check_at += recheck
+            count_at += every
+            while True:
+                at = time.monotonic()
+                if at >= check_at:
+                    if not stream_still_allowed(session_user_id, _any_staff):
+                        yield _sse("closed", {"reason": "Your session has ended: reload the page."})
+                        return
+                    check_at = at + recheck
+                if at >= count_at:
+                    count_at = at + every
+                    text = _count_event(session_user_id)
+                    if text:
+                        sent_at = time.monotonic()
+                        yield text
+                wait = min(check_at, count_at, sent_at + KEEP_ALIVE_SECONDS) - time.monotonic()
+                try:
+                    _ticket, name, _data = pages.get(timeout=max(wait, 0.01))
+                except queue.Empty:
+                    if time.monotonic() >= sent_at + KEEP_ALIVE_SECONDS:
+                        sent_at = time.monotonic()
+                        yield ": keep-alive\n\n"
+                    continue
+                if name in ("inbox", RESYNC):  # a notification made or taken, or news missed
+                    text = _count_event(session_user_id)
+                    if text:
+                        sent_at = time.monotonic()
+                        yield text
+        finally:
+            hub.unregister(pages)
+
+    return Response(stream_with_context(stream()), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

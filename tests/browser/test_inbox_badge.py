@@ -1,0 +1,74 @@
+"""The inbox badge in a real browser (issue 15): it counts up live on a page already
+open, without a reload, when a notification for that person is committed; and a
+notification is taken in two key presses from the badge."""
+from datetime import timedelta
+
+import pytest
+
+from spoa.clocks import now
+from spoa.models import ApiClient, DutyShift, User
+from tests.browser.test_queue_page import post_referral
+from tests.people import PASSWORD
+
+
+@pytest.fixture
+def sam(browser, live_server, db):
+    """sam, the crisis response duty lead now (a notification nobody was named for reaches
+    whoever holds its duty: spoa/services/inbox.py), signed in; and a sending system's token."""
+    user = User(username="sam", role="clinician", service="crisis_response")
+    user.set_password(PASSWORD)
+    db.session.add(user)
+    db.session.flush()
+    db.session.add(DutyShift(duty="service_duty_lead", service="crisis_response", user_id=user.id,
+                             starts_at=now() - timedelta(hours=1), ends_at=now() + timedelta(hours=11),
+                             created_by="test"))
+    client, token = ApiClient.issue(name="emas-hub", sources=["emas", "gp"])
+    db.session.add(client)
+    db.session.commit()
+    db.session.remove()
+    context = browser.new_context(base_url=live_server)
+    page = context.new_page()
+    page.goto("/login")
+    page.fill("#username", "sam")
+    page.fill("#password", PASSWORD)
+    page.press("#password", "Enter")
+    page.wait_for_url("**/")
+    yield page, token
+    context.close()
+
+
+def warned_referral(live_server, token):
+    """Received 100 minutes ago: its 2-hour first contact clock warns as it is stored."""
+    return post_referral(live_server, token, received_at=now() - timedelta(minutes=100))
+
+
+def test_the_badge_counts_up_live_on_a_second_page_without_a_reload(sam, live_server):
+    first, token = sam
+    second = first.context.new_page()
+    second.goto("/worklist")
+    for page in (first, second):
+        assert page.locator("#inbox-badge").inner_text().split() == "0 notifications need someone".split()
+    # The streams are open before anything is committed: wait for each page's first count.
+    for page in (first, second):
+        page.locator("#inbox-badge[data-live=on]").wait_for()
+    page_urls = [first.url, second.url]
+    warned_referral(live_server, token)
+    for page in (first, second):
+        page.locator("#inbox-count", has_text="1").wait_for(timeout=3000)
+        assert page.locator("#inbox-badge").inner_text().split() == "1 notification needs someone".split()
+        assert page.locator("#inbox-live").inner_text() == "New: 1 notification needs someone."
+    assert [first.url, second.url] == page_urls  # no reload, no navigation
+    assert first.evaluate("() => document.activeElement === document.body")  # focus not stolen
+
+
+def test_two_key_presses_from_the_badge_take_it(sam, live_server):
+    page, token = sam
+    referral = warned_referral(live_server, token)
+    page.goto("/")
+    page.focus("#inbox-badge")
+    page.keyboard.press("Enter")  # 1: to /notifications, its first "I have it" focused
+    page.wait_for_url("**/notifications")
+    page.keyboard.press("Enter")  # 2: taken
+    page.locator(".inset[role=status]", has_text=f"You have it: {referral['reference']}").wait_for()
+    assert page.locator("#inbox-badge").inner_text().split() == "0 notifications need someone".split()
+    assert page.locator(".notifications--taken li", has_text="Taken by sam").count() == 1

@@ -1,0 +1,108 @@
+"""The inbox's live count (issue 15): committed notifications, new or taken, are
+announced with "inbox": true on the queue's channel; /notifications/events sends its
+own person's count on each, once a minute, and stops for a user who lost the session."""
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+import requests
+
+from spoa.clocks import now
+from spoa.models import ApiClient, DutyShift, Notification, User
+from spoa.services import inbox
+from tests.referral_data import VALID_REFERRAL
+
+from .conftest import PASSWORD
+from .test_live_updates import next_message, subscribe
+from .test_queue import EventStream, signed_in_session
+
+
+def warned_referral(live_server, token):
+    """Received 100 minutes ago: its 2-hour first contact clock warns as it is stored."""
+    body = {**VALID_REFERRAL, "source_reference": f"EMAS-{uuid.uuid4().hex[:12]}",
+            "received_at": (now() - timedelta(minutes=100)).isoformat()}
+    response = requests.post(f"{live_server}/api/v1/referrals", json=body, timeout=5,
+                             headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.fixture
+def world(app, live_server, db, monkeypatch):
+    """sam on duty as the crisis response duty lead now, alex not; a sending system's token."""
+    monkeypatch.setitem(app.config, "STREAM_RECHECK_SECONDS", 0.3)
+    ids = {}
+    for name in ("sam", "alex"):
+        user = User(username=name, role="clinician", service="crisis_response")
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        db.session.flush()
+        ids[name] = user.id
+    db.session.add(DutyShift(duty="service_duty_lead", service="crisis_response", user_id=ids["sam"],
+                             starts_at=now() - timedelta(hours=1), ends_at=now() + timedelta(hours=11),
+                             created_by="test"))
+    client, token = ApiClient.issue(name="emas-hub", sources=["emas", "gp"])
+    db.session.add(client)
+    db.session.commit()
+    db.session.remove()
+    streams = []
+
+    def stream(username):
+        found = EventStream(signed_in_session(live_server, username), f"{live_server}/notifications/events")
+        streams.append(found)
+        return found
+
+    yield token, ids, stream
+    for found in streams:
+        found.response.close()
+
+
+def test_a_notification_made_and_one_taken_are_announced_for_the_badges(app, world, live_server, db):
+    token, ids, _ = world
+    pubsub = subscribe(app)
+    referral = warned_referral(live_server, token)
+    message = next_message(pubsub)
+    assert message["inbox"] is True and referral["id"] in message["referrals"]
+    notification = db.session.query(Notification).filter_by(
+        referral_id=uuid.UUID(referral["id"]), channel="in_app").one()
+    assert inbox.take(notification, db.session.get(User, ids["sam"]), now()) is True
+    assert next_message(pubsub) == {"referrals": [], "capacity": False, "inbox": True,
+                                    "committed_at": pytest.approx(time.time(), abs=5)}
+    db.session.remove()
+
+
+def test_each_stream_counts_its_own_person_on_each_change(world, live_server):
+    token, _, stream = world
+    sam, alex = stream("sam"), stream("alex")
+    for found in (sam, alex):
+        found.wait_for(lambda n, d: n == "count" and d["count"] == 0)
+    warned_referral(live_server, token)
+    _, data = sam.wait_for(lambda n, d: n == "count" and d["count"] == 1, timeout=3.0)
+    assert data["words"] == "1 notification needs someone"
+    time.sleep(0.5)
+    assert [d["count"] for n, d in alex.events if n == "count"] == [0, 0]  # told again, still none for alex
+
+
+def test_the_count_is_sent_again_each_interval_as_duties_change(app, world, live_server, db, monkeypatch):
+    token, ids, stream = world
+    monkeypatch.setitem(app.config, "INBOX_COUNT_SECONDS", 0.3)
+    warned_referral(live_server, token)
+    alex = stream("alex")
+    alex.wait_for(lambda n, d: n == "count" and d["count"] == 0)
+    # The duty passes to alex (a shift boundary): no notification moves, the count does.
+    db.session.query(DutyShift).update({"user_id": ids["alex"]})
+    db.session.commit()
+    db.session.remove()
+    alex.wait_for(lambda n, d: n == "count" and d["count"] == 1, timeout=3.0)
+
+
+def test_the_stream_closes_for_a_user_deactivated_while_it_is_open(world, db):
+    _, ids, stream = world
+    sam = stream("sam")
+    sam.wait_for(lambda n, d: n == "count")
+    db.session.get(User, ids["sam"]).is_active = False
+    db.session.commit()
+    db.session.remove()
+    _, closed = sam.wait_for(lambda n, d: n == "closed", timeout=3.0)
+    assert "reload" in closed["reason"]
