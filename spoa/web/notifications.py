@@ -82,29 +82,16 @@ def _header_of(user) -> dict:
     return found
 
 
-def _recipient_words(recipient: str) -> str:
-    """ "service_duty_lead:crisis_response" -> "Crisis response duty lead"."""
-    # A local stand-in for rota.duty_words (helper rota's), until that merges.
-    duty_words = getattr(rota, "duty_words", None)
-    if duty_words is not None:
-        return duty_words(recipient)
-    duty, _, service = recipient.partition(":")
-    if service:
-        return f"{service.replace('_', ' ')} duty lead".capitalize()
-    return {"spoa_supervisor": "SPOA supervisor", "on_call_manager": "On-call manager"}.get(
-        duty, duty.replace("_", " ").capitalize())
-
-
 def went_to(notification: Notification) -> str:
     """Who it went to: the person, or the duties nobody held and where it went instead."""
     if notification.user is not None:
         person = notification.user.username
-        reached = f"{person} ({_recipient_words(notification.recipient)})"
+        reached = f"{person} ({rota.duty_words(notification.recipient)})"
     else:
-        reached = _recipient_words(notification.recipient)
+        reached = rota.duty_words(notification.recipient)
     passed = notification.nobody_on_duty or []
     if passed:
-        return (f"nobody on duty as {' or '.join(_recipient_words(r) for r in passed)}, "
+        return (f"nobody on duty as {' or '.join(rota.duty_words(r) for r in passed)}, "
                 f"sent on to {reached}")
     return reached
 
