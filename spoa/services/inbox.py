@@ -9,9 +9,10 @@ notification is OPEN when all of these hold:
   - for a clock's, it is that clock's newest in-app notification (a breach
     supersedes the warnings before it: one item a clock, not four).
 
-It is a person's when it went to them (user_id), or it went to a duty with
-nobody named (user_id None) and they hold that duty now, or they are a
-supervisor (the SPOA's safety net for a chain nobody held). Whatever the
+It is a person's when it went to them (user_id), or it went to a duty they
+hold now (what the last holder left untaken is handed over with the shift:
+the incoming holder sees it, and so does the one who went home), or it named
+nobody and they are a supervisor (the SPOA's safety net for a chain nobody held). Whatever the
 addressing, the person sees only referrals the access policy lets them read.
 """
 from datetime import timedelta
@@ -46,16 +47,16 @@ def is_open():
 
 
 def addressed_to(user: User, at):
-    """SQL condition on Notification: it went to ``user``, or to a duty nobody
-    held that they hold at ``at`` (or they are a supervisor)."""
+    """SQL condition on Notification: it went to ``user``, or to a duty they hold
+    at ``at`` (whoever it named then), or it named nobody and they are a supervisor."""
     if user is None:
         return false()
     mine = [Notification.user_id == user.id]
     duties = rota.duties_of(user, at)
+    if duties:
+        mine.append(Notification.recipient.in_(duties))
     if user.role == "supervisor":
         mine.append(Notification.user_id.is_(None))
-    elif duties:
-        mine.append(and_(Notification.user_id.is_(None), Notification.recipient.in_(duties)))
     return or_(*mine)
 
 
