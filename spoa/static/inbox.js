@@ -1,6 +1,8 @@
 // The inbox badge on every page: its count arrives by Server-Sent Events
 // (/notifications/events) when a notification is made or taken anywhere, and
-// once a minute. A rise is announced politely (aria-live), never by moving focus.
+// once a minute. A rise, or a newer notification (a breach superseding its clock's
+// warning leaves the count as it was), is announced politely (aria-live) and the
+// badge is marked new, never by moving focus.
 // Without this script the badge shows the count as the page was served.
 (function () {
   "use strict";
@@ -9,6 +11,8 @@
   var live = document.getElementById("inbox-live");
   if (!script || !badge || !window.EventSource) { return; }
   var shown = null;
+  var newest = null;  // the newest open notification's id; the first event sets it quietly
+  var counted = false;
   var countEl = document.getElementById("inbox-count");
   if (countEl) { shown = parseInt(countEl.textContent, 10); }
 
@@ -29,8 +33,17 @@
     count.textContent = String(data.count);
     rest.textContent = data.rest;
     badge.classList.toggle("inbox-badge--open", data.count > 0);
-    if (shown !== null && data.count > shown) { live.textContent = "New: " + data.words + "."; }
+    var newer = counted && data.newest !== null && (newest === null || data.newest > newest);
+    if (newer) {
+      live.textContent = "New: " + data.newest_words + ". " + data.words + ".";
+      badge.classList.add("inbox-badge--new");
+    } else if (shown !== null && data.count > shown) {
+      live.textContent = "New: " + data.words + ".";
+    }
+    if (data.count === 0) { badge.classList.remove("inbox-badge--new"); }
     shown = data.count;
+    newest = data.newest;
+    counted = true;
     badge.dataset.live = "on";  // the stream is open and has counted (tests wait for it)
   }
 

@@ -179,8 +179,14 @@ def _count_event(session_user_id) -> str | None:
         user = current_app.login_manager._user_callback(session_user_id)
         if user is None:
             return None
-        count = inbox.count_for(user, now())
-        return _sse("count", {"count": count, "rest": badge_rest(count), "words": badge_words(count)})
+        at = now()
+        count = inbox.count_for(user, at)
+        # The newest open one too: a breach that supersedes its clock's warning leaves
+        # the count as it was, and must still be news (the badge announces it).
+        newest = inbox.open_for(user, at, limit=1) if count else []
+        return _sse("count", {"count": count, "rest": badge_rest(count), "words": badge_words(count),
+                              "newest": newest[0].id if newest else None,
+                              "newest_words": newest[0].subject if newest else None})
     except SQLAlchemyError:
         return None
     finally:

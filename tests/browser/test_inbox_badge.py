@@ -56,7 +56,9 @@ def test_the_badge_counts_up_live_on_a_second_page_without_a_reload(sam, live_se
     for page in (first, second):
         page.locator("#inbox-count", has_text="1").wait_for(timeout=3000)
         assert page.locator("#inbox-badge").inner_text().split() == "1 notification needs someone".split()
-        assert page.locator("#inbox-live").inner_text() == "New: 1 notification needs someone."
+        said = page.locator("#inbox-live").inner_text()  # what came, and the count
+        assert said.startswith("New: SPOA-") and "first contact clock 75% of its time gone" in said
+        assert said.endswith("1 notification needs someone.")
     assert [first.url, second.url] == page_urls  # no reload, no navigation
     assert first.evaluate("() => document.activeElement === document.body")  # focus not stolen
 
@@ -72,3 +74,26 @@ def test_two_key_presses_from_the_badge_take_it(sam, live_server):
     page.locator(".inset[role=status]", has_text=f"You have it: {referral['reference']}").wait_for()
     assert page.locator("#inbox-badge").inner_text().split() == "0 notifications need someone".split()
     assert page.locator(".notifications--taken li", has_text="Taken by sam").count() == 1
+
+
+def test_a_breach_superseding_its_warning_is_news_though_the_count_stays(sam, live_server, app, db):
+    """The clock's breach replaces its warning in the inbox (one item a clock), so the
+    count stays 1: the badge must still say something new came, and what."""
+    from spoa.models import Clock
+    from spoa.services import chasing
+
+    page, token = sam
+    page.locator("#inbox-badge[data-live=on]").wait_for()
+    warned_referral(live_server, token)
+    page.locator("#inbox-count", has_text="1").wait_for(timeout=3000)
+    page.locator("#inbox-live", has_text="75% of its time gone").wait_for(timeout=3000)
+    with app.app_context():
+        clock = db.session.query(Clock).filter_by(name="first_contact").one()
+        chasing.advance(clock, clock.deadline + timedelta(seconds=1))
+        db.session.commit()
+        reference = clock.referral.reference
+        db.session.remove()
+    page.locator("#inbox-live", has_text="BREACHED").wait_for(timeout=3000)
+    assert "inbox-badge--new" in page.locator("#inbox-badge").get_attribute("class")
+    assert page.locator("#inbox-count").inner_text() == "1"
+    assert page.locator("#inbox-live").inner_text().startswith(f"New: {reference}: first contact clock BREACHED")
