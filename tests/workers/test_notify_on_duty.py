@@ -195,6 +195,22 @@ def test_the_person_gets_their_own_email_and_sms_and_the_role_its_copy(outside, 
     assert "Lovelace" not in text and "9434765919" not in text and "NN1 5BD" not in text
 
 
+def test_a_services_own_channel_stands_in_for_the_every_service_one_of_the_same_kind(
+        outside, post_referral, reconcile_at, get_referral):
+    # Both are configured (an email for every duty lead, one for crisis response's): the
+    # breach is one email to crisis response's own, and the breach is recorded at all
+    # (two copies of one (effect, recipient, channel) would fail the pass).
+    database.session.add_all([
+        NotificationChannel(recipient=SERVICE_DUTY_LEAD, channel="email", target="all.leads@example.nhs.uk"),
+        NotificationChannel(recipient=LEAD, channel="email", target="crisis.duty@example.nhs.uk")])
+    database.session.commit()
+    body = post_referral(at=T0)
+    reconcile_at(DEADLINE + timedelta(seconds=1))
+    [breach_email] = [n for n in sent(get_referral(body["id"]), "breach") if n["channel"] == "email"]
+    assert (breach_email["recipient"], breach_email["status"]) == (LEAD, "delivered")
+    assert len(SmtpSink.messages) == 1 and "To: crisis.duty@example.nhs.uk" in SmtpSink.messages[0]
+
+
 def test_someone_elses_channel_is_not_used(outside, staff, shift, post_referral, reconcile_at):
     nat, off = staff("nat.night"), staff("otto.off")
     shift(nat, SERVICE_DUTY_LEAD, T0, T0 + timedelta(hours=12))
