@@ -199,3 +199,43 @@ def test_a_notification_of_a_referral_the_access_policy_hides_is_a_404(post_refe
     assert body["reference"] not in html and badge(html) == "0 notifications need someone"
     assert take(client, warning.id).status_code == 404
     assert in_app(body["id"])[0].taken_at is None
+
+
+def test_the_page_costs_the_same_queries_for_two_items_or_seven(post_referral, reconcile_at, signed_in, client, db):
+    import threading
+
+    from sqlalchemy import event
+
+    def queries_for_the_page():
+        seen, here = [], threading.get_ident()  # this thread's: a live stream may be counting too
+
+        def note(*args):
+            if threading.get_ident() == here:
+                seen.append(args[2])
+
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            html = page(client)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+        return html, len(seen)
+
+    def show(open_ones, taken_ones, taker):
+        """Some warnings to sam, open; some taken, each by a person of its own."""
+        for body in open_ones + taken_ones:
+            to_person(body["id"], sam)
+        for i, body in enumerate(taken_ones):
+            for note in in_app(body["id"]):
+                note.taken_at, note.taken_by_user_id = WARNED, person("clinician", f"{taker}{i}").id
+        database.session.commit()
+
+    bodies = [post_referral() for _ in range(7)]
+    reconcile_at(WARNED)
+    sam = signed_in(WARNED + timedelta(minutes=1))
+    show(bodies[:1], bodies[1:2], "few")
+    html, cost = queries_for_the_page()
+    assert all(b["reference"] in html for b in bodies[:2]) and "Taken by few0" in html
+    show(bodies[2:5], bodies[5:], "many")
+    html, more = queries_for_the_page()
+    assert all(b["reference"] in html for b in bodies) and "Taken by many1" in html
+    assert more == cost
