@@ -17,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..clocks import format_uk, now
-from ..database import database_unavailable
+from ..database import database_unavailable, holds_a_connection
 from ..extensions import db
 from ..lifecycle import LifecycleError
 from ..live.broadcast import RESYNC, Broadcaster
@@ -55,19 +55,12 @@ def _inbox_badge():
     return {"inbox_header": header, "inbox_badge_rest": badge_rest}
 
 
-def _holds_a_connection() -> bool:
-    # in_transaction() is True for a transaction begun but not yet connected (any use of
-    # the session begins one); what matters is whether a database transaction is open.
-    transaction = db.session().get_transaction()
-    return transaction is not None and bool(transaction._connections)
-
-
 def _header_of(user) -> dict:
     # A view that let its session go (the rules replay reads on a connection of its own)
     # gets it back as it was: the header's reads (the person's name, reloaded, and the
     # count) leave no transaction open (on SQLite, BEGIN IMMEDIATE: the write lock) for
     # the rest of the page. Both are read here, together, for that reason.
-    began = not _holds_a_connection()
+    began = not holds_a_connection(db.session)
     found = {"who": None, "count": None}
     try:
         found["who"] = f"{user.username} ({user.role.replace('_', ' ')})"
