@@ -191,8 +191,7 @@ def _said(subject: str, to: Addressee) -> str:
     before there was a rota: its nobody_on_duty (the payload, the JSON) says so."""
     if not to.nobody_on_duty or to.user_id is None:
         return subject
-    passed = ", ".join(rota.duty_words(r) for r in to.nobody_on_duty)
-    said = f"{subject} (nobody on duty as {passed})"
+    said = f"{subject} ({rota.nobody_words(to.nobody_on_duty)})"
     return said if len(said) <= SUBJECT_LENGTH else said[:SUBJECT_LENGTH - 1] + "…"
 
 

@@ -84,14 +84,17 @@ def went_to(notification: Notification) -> str:
         reached = rota.duty_words(notification.recipient)
     passed = notification.nobody_on_duty or []
     if passed:
-        return (f"nobody on duty as {' or '.join(rota.duty_words(r) for r in passed)}, "
-                f"sent on to {reached}")
+        return f"{rota.nobody_words(passed)}, sent on to {reached}"
     return reached
 
 
+def taker(notification: Notification) -> str:
+    """Who took it: a person, or (None) a service's system acknowledging over the API."""
+    return notification.taken_by.username if notification.taken_by is not None else "the service's own system"
+
+
 def taken_words(notification: Notification) -> str:
-    who = notification.taken_by.username if notification.taken_by is not None else "the service's own system"
-    return f"Taken by {who} at {format_uk(notification.taken_at)}"
+    return f"Taken by {taker(notification)} at {format_uk(notification.taken_at)}"
 
 
 @bp.get("/notifications")
@@ -135,8 +138,7 @@ def take_notification(notification_id):
     if notification.taken_at is not None and notification.taken_by_user_id == current_user.id:
         flash(f"You have it: {reference}")
     elif notification.taken_at is not None:
-        who = notification.taken_by.username if notification.taken_by is not None else "the service's own system"
-        flash(f"{reference}: {who} already has it.")
+        flash(f"{reference}: {taker(notification)} already has it.")
     else:
         flash(f"{reference}: nothing left to take (the clock has moved on or stopped).")
     return redirect(url_for("web.notifications"))

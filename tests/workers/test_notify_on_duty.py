@@ -111,6 +111,16 @@ def test_nobody_at_the_end_of_the_chain_goes_back_to_the_nearest_link_with_someo
         ("spoa_supervisor", "sue.super", ["on_call_manager"])]
 
 
+def test_every_duty_passed_over_is_named_in_the_subject(staff, shift, post_referral, reconcile_at, get_referral):
+    shift(staff("olu.oncall", role="supervisor"), ON_CALL_MANAGER, T0, T0 + timedelta(hours=12))
+    body = post_referral(at=T0)
+    reconcile_at(DEADLINE + timedelta(seconds=1))
+    [breach] = [n for n in sent(get_referral(body["id"]), "breach") if n["channel"] == "in_app"]
+    assert (breach["recipient"], breach["person"]) == ("on_call_manager", "olu.oncall")
+    assert breach["subject"].endswith(
+        "BREACHED (nobody on duty as Crisis response duty lead or SPOA supervisor)")
+
+
 def test_each_escalation_goes_to_whoever_holds_that_link(staff, shift, post_referral, reconcile_at, get_referral):
     shift(staff("lee.lead"), SERVICE_DUTY_LEAD, T0, T0 + timedelta(hours=12))
     shift(staff("sue.super", role="supervisor"), SPOA_SUPERVISOR, T0, T0 + timedelta(hours=12))
