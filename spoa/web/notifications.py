@@ -20,7 +20,7 @@ from ..clocks import format_uk, now
 from ..database import database_unavailable, holds_a_connection
 from ..extensions import db
 from ..lifecycle import LifecycleError
-from ..live.broadcast import RESYNC, Broadcaster
+from ..live.broadcast import RESYNC, Broadcaster, of_app
 from ..models import Notification
 from ..services import inbox, rota
 from ..services.actions import apply_event
@@ -157,11 +157,7 @@ def render_changes(message: dict) -> list[tuple[str, dict]]:
 
 
 def broadcaster() -> Broadcaster:
-    app = current_app._get_current_object()
-    found = app.extensions.get("spoa_inbox_broadcaster")
-    if found is None:
-        found = app.extensions["spoa_inbox_broadcaster"] = Broadcaster(app, render_changes)
-    return found
+    return of_app("spoa_inbox_broadcaster", render_changes)
 
 
 def _sse(name: str, data: dict) -> str:
