@@ -282,3 +282,44 @@ def test_the_voluntary_route_has_no_duty_lead_so_its_breach_goes_to_the_supervis
     breaches = sent(get_referral(body["id"]), "breach")
     assert breaches and all((n["recipient"], n["person"], n["nobody_on_duty"]) == (
         "spoa_supervisor", "sue.super", ["service_duty_lead:voluntary_sector"]) for n in breaches)
+
+
+def test_the_full_view_costs_the_same_queries_for_one_notification_or_many(
+        staff, shift, post_referral, reconcile_at, client, db):
+    import threading
+
+    from sqlalchemy import event
+
+    from spoa.models import ApiClient
+
+    row, token = ApiClient.issue(name="crisis-system", service="crisis_response")  # the full view's reader
+    db.session.add(row)
+    db.session.commit()
+
+    def queries_for(referral_id):
+        seen, here = [], threading.get_ident()
+
+        def note(*args):  # the reads (a test's shared session may begin once more, or not)
+            if threading.get_ident() == here and args[2].lstrip().upper().startswith("SELECT"):
+                seen.append(args[2])
+
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            response = client.get(f"/api/v1/referrals/{referral_id}", headers={"Authorization": f"Bearer {token}"})
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+        assert response.status_code == 200
+        return response.get_json()["notifications"], len(seen)
+
+    shift(staff("sue.early", role="supervisor"), SPOA_SUPERVISOR, T0 - timedelta(hours=1), DEADLINE)
+    for i in range(3):  # each escalation to someone else
+        shift(staff(f"sue{i}", role="supervisor"), SPOA_SUPERVISOR, DEADLINE + minutes(15 * i),
+              DEADLINE + minutes(15 * i + 15))
+    quiet, busy = post_referral(at=T0), post_referral(at=T0 - minutes(45))
+    reconcile_at(DEADLINE - minutes(45) + timedelta(seconds=1))  # busy's breach; quiet warned
+    for step in range(1, 3):
+        reconcile_at(DEADLINE + minutes(15 * step) + timedelta(seconds=1))
+    few, cost = queries_for(quiet["id"])
+    many, more = queries_for(busy["id"])
+    assert len(many) > len(few) and len({n["person"] for n in many}) > 1
+    assert more == cost
