@@ -1,8 +1,8 @@
 """The inbox on every page (issue 15): the badge, /notifications, "I have it".
 
-Notifications come from real clocks chased by the reconciler; until helper notify
-resolves recipients through the rota, one reaches a person by its user_id being set
-as notify will (tests/test_inbox.py: to_person)."""
+Notifications come from real clocks chased by the reconciler; most tests then address
+one to the signed-in person directly (tests/test_inbox.py: to_person) rather than build
+the rota that would (tests/workers/test_notify_on_duty.py tests that)."""
 import re
 import uuid
 from datetime import timedelta
