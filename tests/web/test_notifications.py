@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from spoa.extensions import db as database
-from spoa.models import AuditEvent, ClockEffect, DutyShift, Notification
+from spoa.models import AuditEvent, ClockEffect, DutyShift
 from tests.test_inbox import BREACHED, WARNED, in_app, person, to_person
 from tests.web.conftest import csrf_token, login_as  # noqa: F401 (fixture)
 from tests.workers.conftest import T0, post_referral, reconcile_at  # noqa: F401 (fixtures)

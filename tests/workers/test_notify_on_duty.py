@@ -10,7 +10,7 @@ from http.server import HTTPServer
 import pytest
 
 from spoa.extensions import db as database
-from spoa.models import DutyShift, Notification, NotificationChannel, User
+from spoa.models import DutyShift, Notification, NotificationChannel
 from spoa.models.duty_shift import ON_CALL_MANAGER, SERVICE_DUTY_LEAD, SPOA_SUPERVISOR
 from tests.duty_data import add_org
 from tests.people import PASSWORD
