@@ -32,6 +32,7 @@ def create_app(config=None) -> Flask:
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True)
     with app.app_context():
         database.configure_engine(db.engine)
+    database.track_connections(db.session)  # web/notifications.py: a page's header reads
     request_ids.init_app(app)  # first: every later hook's log lines carry the request's id
     from . import metrics
 

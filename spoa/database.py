@@ -35,6 +35,34 @@ def configure_engine(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
+# Session.in_transaction() is True as soon as a session is used (it begins lazily, before
+# any connection); whether it holds a database transaction on a connection is no public
+# attribute, so the session's own events keep it in session.info.
+_CONNECTED = "spoa_holds_a_connection"
+
+
+def _connected(session, _transaction, _connection) -> None:
+    session.info[_CONNECTED] = True
+
+
+def _ended(session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction: its connections are given back
+        session.info.pop(_CONNECTED, None)
+
+
+def track_connections(session) -> None:
+    """Listen once (db.session is one scoped_session for every app in the process)."""
+    if not event.contains(session, "after_begin", _connected):
+        event.listen(session, "after_begin", _connected)
+        event.listen(session, "after_transaction_end", _ended)
+
+
+def holds_a_connection(session) -> bool:
+    """Whether ``session`` has a transaction open on a connection (on SQLite, BEGIN
+    IMMEDIATE: the write lock) now."""
+    return bool(session.info.get(_CONNECTED))
+
+
 # The execution option a read-only connection carries (spoa/replay/read_only.py).
 READ_ONLY = "spoa_read_only"
 

@@ -1,8 +1,8 @@
 """The inbox's one definition (spoa/services/inbox.py): what is open, and whose.
 
 Notifications come from real clocks chased by the reconciler (tests/workers/conftest.py).
-Until helper notify resolves recipients through the rota, a notification reaches a
-person here by setting its user_id as notify will (``to_person``)."""
+A notification reaches a person here by setting its user_id (``to_person``), as the
+rota would (tests/workers/test_notify_on_duty.py tests that it does)."""
 import uuid
 from datetime import timedelta
 from types import SimpleNamespace
@@ -36,7 +36,7 @@ def in_app(referral_id):
 
 
 def to_person(referral_id, user):
-    """The referral's in-app notifications went to ``user`` (as the rota will say)."""
+    """The referral's in-app notifications went to ``user`` (as the rota would say)."""
     for n in in_app(referral_id):
         n.user_id = user.id
     database.session.commit()

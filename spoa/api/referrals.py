@@ -1,11 +1,12 @@
 """/api/v1/referrals: intake, read, list, lifecycle events (intake-contract.md)."""
 from flask import g, request, url_for
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from .. import access
 from ..extensions import db
 from ..lifecycle import LifecycleError
-from ..models import Referral
+from ..models import Clock, ClockEffect, Notification, Referral
 from ..schemas.intake import CommunityReferralIntakeSchema, DischargeReferralIntakeSchema, IntakeSchema
 from ..schemas.referral import VIEWS, EventSchema, ReferralPageSchema, ReferralQuerySchema
 from ..services.actions import VersionMismatch, apply_event
@@ -75,7 +76,20 @@ def get_referral(referral_id):
     actor = require_actor()
     referral = _referral_or_404(actor, referral_id)
     access.record_view(referral, actor, via="api")
-    return _answer(actor, referral, 200)
+    audience = access.audience(actor, referral)
+    if audience == "full":
+        _load_notifications(referral)
+    return _answer(actor, referral, 200, audience)
+
+
+def _load_notifications(referral: Referral) -> None:
+    """The full view lists every notification with its clock, who it went to and who took
+    it: loaded together (a few queries), not one a clock, an effect and a person."""
+    people = (selectinload(Notification.user), selectinload(Notification.taken_by))
+    db.session.scalars(select(Referral).where(Referral.id == referral.id).options(
+        selectinload(Referral.clocks).selectinload(Clock.effects).selectinload(ClockEffect.notifications)
+        .options(*people),
+        selectinload(Referral.alerts).options(*people)).execution_options(populate_existing=True)).one()
 
 
 @bp.get("/v1/referrals")

@@ -15,12 +15,23 @@ import threading
 import time
 
 import redis
+from flask import current_app
 
 from ..extensions import db
 from ..safe_log import log_unexpected
 
 log = logging.getLogger(__name__)
 RESYNC = "resync"  # the listener lost Redis for a while: every page takes a fresh snapshot
+
+
+def of_app(name: str, render_changes) -> "Broadcaster":
+    """This process's broadcaster called ``name`` (made on first use): one per stream
+    kind, so the queue's renders and the badges' counts do not make each other's work."""
+    app = current_app._get_current_object()
+    found = app.extensions.get(name)
+    if found is None:
+        found = app.extensions[name] = Broadcaster(app, render_changes)
+    return found
 
 
 class Broadcaster:

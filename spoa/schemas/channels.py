@@ -49,4 +49,4 @@ class NewChannelSchema(FormSchema):
         except ValidationError as exc:
             raise ValidationError(exc.messages, "target") from None
         if channel == "webhook" and "@" in urlsplit(target).netloc:
-                raise ValidationError("Leave the user name and password out of the webhook URL", "target")
+            raise ValidationError("Leave the user name and password out of the webhook URL", "target")

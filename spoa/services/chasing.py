@@ -191,28 +191,31 @@ def _said(subject: str, to: Addressee) -> str:
     before there was a rota: its nobody_on_duty (the payload, the JSON) says so."""
     if not to.nobody_on_duty or to.user_id is None:
         return subject
-    passed = ", ".join(rota.duty_words(r) for r in to.nobody_on_duty)
-    said = f"{subject} (nobody on duty as {passed})"
+    said = f"{subject} ({rota.nobody_words(to.nobody_on_duty)})"
     return said if len(said) <= SUBJECT_LENGTH else said[:SUBJECT_LENGTH - 1] + "…"
 
 
 def _channels(recipient: str, user_id: int | None = None) -> list[tuple[str, str, str | None]]:
     """(recipient, channel, target) for each copy: in-app always; the recipient
-    role's email and webhook where configured; the person's own as "user:<id>"
-    (keeps one row per effect, recipient and channel). Read once per unit of
-    work (a request or a job), not once per effect."""
+    role's email and webhook where configured; the person's own as "user:<id>".
+    One copy a (recipient, channel), as the unique (effect, recipient, channel)
+    asks: a service's own channel ("service_duty_lead:crisis_response") stands in
+    for the every-service one ("service_duty_lead") of the same kind. Read once per
+    unit of work (a request or a job), not once per effect."""
     if "spoa_channels" not in g:
         rows = db.session.execute(select(
             NotificationChannel.recipient, NotificationChannel.user_id, NotificationChannel.channel,
             NotificationChannel.target,
         ).where(NotificationChannel.is_active.is_(True)).order_by(NotificationChannel.id)).all()
         g.spoa_channels = [tuple(r) for r in rows]
-    wanted = (recipient, recipient.split(":")[0])
-    role = [(recipient, ch, target) for who, person, ch, target in g.spoa_channels
-            if person is None and who in wanted]
+    role = {}
+    for wanted in (recipient, recipient.split(":")[0]):  # the service's own first
+        for who, person, ch, target in g.spoa_channels:
+            if person is None and who == wanted:
+                role.setdefault(ch, (recipient, ch, target))
     own = [(f"user:{person}", ch, target) for _, person, ch, target in g.spoa_channels
            if person is not None and person == user_id]
-    return [(recipient, "in_app", None)] + role + own
+    return [(recipient, "in_app", None)] + list(role.values()) + own
 
 
 def _notification(referral, to: Addressee, recipient, channel, target, subject, at, **origin) -> Notification:

@@ -18,7 +18,7 @@ addressing, the person sees only referrals the access policy lets them read.
 from datetime import timedelta
 
 from sqlalchemy import and_, exists, false, func, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from .. import access
 from ..actor import Actor
@@ -67,11 +67,18 @@ def _base(columns):
             .outerjoin(Clock, Clock.id == ClockEffect.clock_id))
 
 
+def _as_listed():
+    """What a list of notifications shows of each (its referral's reference, who it went
+    to, who took it), loaded with the list: a page of them costs the same few queries as one."""
+    return (contains_eager(Notification.referral), selectinload(Notification.user),
+            selectinload(Notification.taken_by))
+
+
 def open_for(user: User, at, limit: int = 200):
     """A person's open notifications, newest first: what the badge counts."""
     actor = Actor.for_user(user)
     return db.session.scalars(_base([Notification]).where(
-        is_open(), addressed_to(user, at), access.readable(actor))
+        is_open(), addressed_to(user, at), access.readable(actor)).options(*_as_listed())
         .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)).all()
 
 
@@ -105,7 +112,7 @@ def recently_taken(user: User, at, within=RECENTLY_TAKEN):
         Notification.channel == "in_app", Notification.audit_event_id.is_(None),
         Notification.taken_at.is_not(None), Notification.taken_at >= at - within,
         or_(Notification.effect_id.is_(None), ~_superseded()),
-        or_(addressed_to(user, at), on_my_chain), access.readable(Actor.for_user(user)))
+        or_(addressed_to(user, at), on_my_chain), access.readable(Actor.for_user(user))).options(*_as_listed())
         .order_by(Notification.taken_at.desc(), Notification.id.desc()).limit(50)).all()
 
 

@@ -73,6 +73,12 @@ def duty_words(recipient: str) -> str:
     return _SPOA_DUTY_WORDS.get(duty, words(recipient))
 
 
+def nobody_words(recipients) -> str:
+    """The duties a notification passed over, in words: 'nobody on duty as Crisis
+    response duty lead or SPOA supervisor' (its subject, the inbox's item)."""
+    return f"nobody on duty as {' or '.join(duty_words(r) for r in recipients)}"
+
+
 
 # --- who may hold, edit and see a duty (COMMON15) ----------------------------------
 

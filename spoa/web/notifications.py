@@ -17,10 +17,10 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..clocks import format_uk, now
-from ..database import database_unavailable
+from ..database import database_unavailable, holds_a_connection
 from ..extensions import db
 from ..lifecycle import LifecycleError
-from ..live.broadcast import RESYNC, Broadcaster
+from ..live.broadcast import RESYNC, Broadcaster, of_app
 from ..models import Notification
 from ..services import inbox, rota
 from ..services.actions import apply_event
@@ -55,19 +55,12 @@ def _inbox_badge():
     return {"inbox_header": header, "inbox_badge_rest": badge_rest}
 
 
-def _holds_a_connection() -> bool:
-    # in_transaction() is True for a transaction begun but not yet connected (any use of
-    # the session begins one); what matters is whether a database transaction is open.
-    transaction = db.session().get_transaction()
-    return transaction is not None and bool(transaction._connections)
-
-
 def _header_of(user) -> dict:
     # A view that let its session go (the rules replay reads on a connection of its own)
     # gets it back as it was: the header's reads (the person's name, reloaded, and the
     # count) leave no transaction open (on SQLite, BEGIN IMMEDIATE: the write lock) for
     # the rest of the page. Both are read here, together, for that reason.
-    began = not _holds_a_connection()
+    began = not holds_a_connection(db.session)
     found = {"who": None, "count": None}
     try:
         found["who"] = f"{user.username} ({user.role.replace('_', ' ')})"
@@ -91,14 +84,17 @@ def went_to(notification: Notification) -> str:
         reached = rota.duty_words(notification.recipient)
     passed = notification.nobody_on_duty or []
     if passed:
-        return (f"nobody on duty as {' or '.join(rota.duty_words(r) for r in passed)}, "
-                f"sent on to {reached}")
+        return f"{rota.nobody_words(passed)}, sent on to {reached}"
     return reached
 
 
+def taker(notification: Notification) -> str:
+    """Who took it: a person, or (None) a service's system acknowledging over the API."""
+    return notification.taken_by.username if notification.taken_by is not None else "the service's own system"
+
+
 def taken_words(notification: Notification) -> str:
-    who = notification.taken_by.username if notification.taken_by is not None else "the service's own system"
-    return f"Taken by {who} at {format_uk(notification.taken_at)}"
+    return f"Taken by {taker(notification)} at {format_uk(notification.taken_at)}"
 
 
 @bp.get("/notifications")
@@ -142,8 +138,7 @@ def take_notification(notification_id):
     if notification.taken_at is not None and notification.taken_by_user_id == current_user.id:
         flash(f"You have it: {reference}")
     elif notification.taken_at is not None:
-        who = notification.taken_by.username if notification.taken_by is not None else "the service's own system"
-        flash(f"{reference}: {who} already has it.")
+        flash(f"{reference}: {taker(notification)} already has it.")
     else:
         flash(f"{reference}: nothing left to take (the clock has moved on or stopped).")
     return redirect(url_for("web.notifications"))
@@ -162,11 +157,7 @@ def render_changes(message: dict) -> list[tuple[str, dict]]:
 
 
 def broadcaster() -> Broadcaster:
-    app = current_app._get_current_object()
-    found = app.extensions.get("spoa_inbox_broadcaster")
-    if found is None:
-        found = app.extensions["spoa_inbox_broadcaster"] = Broadcaster(app, render_changes)
-    return found
+    return of_app("spoa_inbox_broadcaster", render_changes)
 
 
 def _sse(name: str, data: dict) -> str:

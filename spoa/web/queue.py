@@ -18,7 +18,7 @@ from ..clocks import now
 from .. import access
 from ..extensions import db
 from ..live import queue_view
-from ..live.broadcast import RESYNC, Broadcaster
+from ..live.broadcast import RESYNC, Broadcaster, of_app
 from ..live.row_html import Link, RowContext, capacity_words, pathway_words, rows_html
 from ..lifecycle import OPEN_STATES
 from ..models import Service
@@ -131,11 +131,7 @@ def render_changes(message: dict) -> list[tuple[str, dict]]:
 
 
 def broadcaster() -> Broadcaster:
-    app = current_app._get_current_object()
-    found = app.extensions.get("spoa_live_broadcaster")
-    if found is None:
-        found = app.extensions["spoa_live_broadcaster"] = Broadcaster(app, render_changes)
-    return found
+    return of_app("spoa_live_broadcaster", render_changes)
 
 
 @bp.get("/queue")

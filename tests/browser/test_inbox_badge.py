@@ -5,9 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from spoa.clocks import now
-from spoa.models import ApiClient, DutyShift, User
-from tests.browser.test_queue_page import post_referral
+from tests.inbox_data import crisis_staff, warned_referral
 from tests.people import PASSWORD
 
 
@@ -15,17 +13,7 @@ from tests.people import PASSWORD
 def sam(browser, live_server, db):
     """sam, the crisis response duty lead now (a notification nobody was named for reaches
     whoever holds its duty: spoa/services/inbox.py), signed in; and a sending system's token."""
-    user = User(username="sam", role="clinician", service="crisis_response")
-    user.set_password(PASSWORD)
-    db.session.add(user)
-    db.session.flush()
-    db.session.add(DutyShift(duty="service_duty_lead", service="crisis_response", user_id=user.id,
-                             starts_at=now() - timedelta(hours=1), ends_at=now() + timedelta(hours=11),
-                             created_by="test"))
-    client, token = ApiClient.issue(name="emas-hub", sources=["emas", "gp"])
-    db.session.add(client)
-    db.session.commit()
-    db.session.remove()
+    _, token = crisis_staff(db, "sam")
     context = browser.new_context(base_url=live_server)
     page = context.new_page()
     page.goto("/login")
@@ -35,11 +23,6 @@ def sam(browser, live_server, db):
     page.wait_for_url("**/")
     yield page, token
     context.close()
-
-
-def warned_referral(live_server, token):
-    """Received 100 minutes ago: its 2-hour first contact clock warns as it is stored."""
-    return post_referral(live_server, token, received_at=now() - timedelta(minutes=100))
 
 
 def test_the_badge_counts_up_live_on_a_second_page_without_a_reload(sam, live_server):

@@ -142,3 +142,28 @@ def test_what_counts_as_the_database_being_down():
     # Our own bugs stay 500s: a wrong statement (SQLite calls it operational too), a programming error.
     assert not database_unavailable(OperationalError("SELECT x", None, sqlite3.OperationalError("no such table: x")))
     assert not database_unavailable(ProgrammingError("SELECT x", None, Exception("undefined table")))
+
+
+def test_a_session_holds_a_connection_from_its_first_statement_to_its_end(db):
+    # What the header's reads go by (spoa/web/notifications.py): a session only begun (an
+    # object added) holds no connection, so the header gives back the one its count took.
+    from spoa.database import holds_a_connection
+    from spoa.models import User
+
+    from tests.people import PASSWORD
+
+    db.session.remove()
+    user = User(username="nobody.yet", role="clinician", service="crisis_response")
+    user.set_password(PASSWORD)
+    db.session.add(user)
+    assert db.session().in_transaction() and not holds_a_connection(db.session)
+    db.session.scalar(select(func.count(Referral.id)))
+    assert holds_a_connection(db.session)
+    with db.session.begin_nested():
+        db.session.flush()
+    assert holds_a_connection(db.session)  # a savepoint's end is not the transaction's
+    db.session.rollback()
+    assert not holds_a_connection(db.session)
+    db.session.scalar(select(func.count(Referral.id)))
+    db.session.commit()
+    assert not holds_a_connection(db.session)

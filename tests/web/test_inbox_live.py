@@ -3,49 +3,23 @@ announced with "inbox": true on the queue's channel; /notifications/events sends
 own person's count on each, once a minute, and stops for a user who lost the session."""
 import time
 import uuid
-from datetime import timedelta
 
 import pytest
-import requests
 
 from spoa.clocks import now
-from spoa.models import ApiClient, DutyShift, Notification, User
+from spoa.models import DutyShift, Notification, User
 from spoa.services import inbox
-from tests.referral_data import VALID_REFERRAL
+from tests.inbox_data import crisis_staff, warned_referral
 
-from .conftest import PASSWORD
 from .test_live_updates import next_message, subscribe
 from .test_queue import EventStream, signed_in_session
-
-
-def warned_referral(live_server, token):
-    """Received 100 minutes ago: its 2-hour first contact clock warns as it is stored."""
-    body = {**VALID_REFERRAL, "source_reference": f"EMAS-{uuid.uuid4().hex[:12]}",
-            "received_at": (now() - timedelta(minutes=100)).isoformat()}
-    response = requests.post(f"{live_server}/api/v1/referrals", json=body, timeout=5,
-                             headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 @pytest.fixture
 def world(app, live_server, db, monkeypatch):
     """sam on duty as the crisis response duty lead now, alex not; a sending system's token."""
     monkeypatch.setitem(app.config, "STREAM_RECHECK_SECONDS", 0.3)
-    ids = {}
-    for name in ("sam", "alex"):
-        user = User(username=name, role="clinician", service="crisis_response")
-        user.set_password(PASSWORD)
-        db.session.add(user)
-        db.session.flush()
-        ids[name] = user.id
-    db.session.add(DutyShift(duty="service_duty_lead", service="crisis_response", user_id=ids["sam"],
-                             starts_at=now() - timedelta(hours=1), ends_at=now() + timedelta(hours=11),
-                             created_by="test"))
-    client, token = ApiClient.issue(name="emas-hub", sources=["emas", "gp"])
-    db.session.add(client)
-    db.session.commit()
-    db.session.remove()
+    ids, token = crisis_staff(db, "sam", "alex")
     streams = []
 
     def stream(username):

@@ -1,8 +1,8 @@
 """The inbox on every page (issue 15): the badge, /notifications, "I have it".
 
-Notifications come from real clocks chased by the reconciler; until helper notify
-resolves recipients through the rota, one reaches a person by its user_id being set
-as notify will (tests/test_inbox.py: to_person)."""
+Notifications come from real clocks chased by the reconciler; most tests then address
+one to the signed-in person directly (tests/test_inbox.py: to_person) rather than build
+the rota that would (tests/workers/test_notify_on_duty.py tests that)."""
 import re
 import uuid
 from datetime import timedelta
@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from spoa.extensions import db as database
-from spoa.models import AuditEvent, ClockEffect, DutyShift, Notification
+from spoa.models import AuditEvent, ClockEffect, DutyShift
 from tests.test_inbox import BREACHED, WARNED, in_app, person, to_person
 from tests.web.conftest import csrf_token, login_as  # noqa: F401 (fixture)
 from tests.workers.conftest import T0, post_referral, reconcile_at  # noqa: F401 (fixtures)
@@ -199,3 +199,43 @@ def test_a_notification_of_a_referral_the_access_policy_hides_is_a_404(post_refe
     assert body["reference"] not in html and badge(html) == "0 notifications need someone"
     assert take(client, warning.id).status_code == 404
     assert in_app(body["id"])[0].taken_at is None
+
+
+def test_the_page_costs_the_same_queries_for_two_items_or_seven(post_referral, reconcile_at, signed_in, client, db):
+    import threading
+
+    from sqlalchemy import event
+
+    def queries_for_the_page():
+        seen, here = [], threading.get_ident()  # this thread's: a live stream may be counting too
+
+        def note(*args):
+            if threading.get_ident() == here:
+                seen.append(args[2])
+
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            html = page(client)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+        return html, len(seen)
+
+    def show(open_ones, taken_ones, taker):
+        """Some warnings to sam, open; some taken, each by a person of its own."""
+        for body in open_ones + taken_ones:
+            to_person(body["id"], sam)
+        for i, body in enumerate(taken_ones):
+            for note in in_app(body["id"]):
+                note.taken_at, note.taken_by_user_id = WARNED, person("clinician", f"{taker}{i}").id
+        database.session.commit()
+
+    bodies = [post_referral() for _ in range(7)]
+    reconcile_at(WARNED)
+    sam = signed_in(WARNED + timedelta(minutes=1))
+    show(bodies[:1], bodies[1:2], "few")
+    html, cost = queries_for_the_page()
+    assert all(b["reference"] in html for b in bodies[:2]) and "Taken by few0" in html
+    show(bodies[2:5], bodies[5:], "many")
+    html, more = queries_for_the_page()
+    assert all(b["reference"] in html for b in bodies) and "Taken by many1" in html
+    assert more == cost

@@ -10,7 +10,7 @@ from http.server import HTTPServer
 import pytest
 
 from spoa.extensions import db as database
-from spoa.models import DutyShift, Notification, NotificationChannel, User
+from spoa.models import DutyShift, Notification, NotificationChannel
 from spoa.models.duty_shift import ON_CALL_MANAGER, SERVICE_DUTY_LEAD, SPOA_SUPERVISOR
 from tests.duty_data import add_org
 from tests.people import PASSWORD
@@ -111,6 +111,16 @@ def test_nobody_at_the_end_of_the_chain_goes_back_to_the_nearest_link_with_someo
         ("spoa_supervisor", "sue.super", ["on_call_manager"])]
 
 
+def test_every_duty_passed_over_is_named_in_the_subject(staff, shift, post_referral, reconcile_at, get_referral):
+    shift(staff("olu.oncall", role="supervisor"), ON_CALL_MANAGER, T0, T0 + timedelta(hours=12))
+    body = post_referral(at=T0)
+    reconcile_at(DEADLINE + timedelta(seconds=1))
+    [breach] = [n for n in sent(get_referral(body["id"]), "breach") if n["channel"] == "in_app"]
+    assert (breach["recipient"], breach["person"]) == ("on_call_manager", "olu.oncall")
+    assert breach["subject"].endswith(
+        "BREACHED (nobody on duty as Crisis response duty lead or SPOA supervisor)")
+
+
 def test_each_escalation_goes_to_whoever_holds_that_link(staff, shift, post_referral, reconcile_at, get_referral):
     shift(staff("lee.lead"), SERVICE_DUTY_LEAD, T0, T0 + timedelta(hours=12))
     shift(staff("sue.super", role="supervisor"), SPOA_SUPERVISOR, T0, T0 + timedelta(hours=12))
@@ -195,6 +205,22 @@ def test_the_person_gets_their_own_email_and_sms_and_the_role_its_copy(outside, 
     assert "Lovelace" not in text and "9434765919" not in text and "NN1 5BD" not in text
 
 
+def test_a_services_own_channel_stands_in_for_the_every_service_one_of_the_same_kind(
+        outside, post_referral, reconcile_at, get_referral):
+    # Both are configured (an email for every duty lead, one for crisis response's): the
+    # breach is one email to crisis response's own, and the breach is recorded at all
+    # (two copies of one (effect, recipient, channel) would fail the pass).
+    database.session.add_all([
+        NotificationChannel(recipient=SERVICE_DUTY_LEAD, channel="email", target="all.leads@example.nhs.uk"),
+        NotificationChannel(recipient=LEAD, channel="email", target="crisis.duty@example.nhs.uk")])
+    database.session.commit()
+    body = post_referral(at=T0)
+    reconcile_at(DEADLINE + timedelta(seconds=1))
+    [breach_email] = [n for n in sent(get_referral(body["id"]), "breach") if n["channel"] == "email"]
+    assert (breach_email["recipient"], breach_email["status"]) == (LEAD, "delivered")
+    assert len(SmtpSink.messages) == 1 and "To: crisis.duty@example.nhs.uk" in SmtpSink.messages[0]
+
+
 def test_someone_elses_channel_is_not_used(outside, staff, shift, post_referral, reconcile_at):
     nat, off = staff("nat.night"), staff("otto.off")
     shift(nat, SERVICE_DUTY_LEAD, T0, T0 + timedelta(hours=12))
@@ -256,3 +282,44 @@ def test_the_voluntary_route_has_no_duty_lead_so_its_breach_goes_to_the_supervis
     breaches = sent(get_referral(body["id"]), "breach")
     assert breaches and all((n["recipient"], n["person"], n["nobody_on_duty"]) == (
         "spoa_supervisor", "sue.super", ["service_duty_lead:voluntary_sector"]) for n in breaches)
+
+
+def test_the_full_view_costs_the_same_queries_for_one_notification_or_many(
+        staff, shift, post_referral, reconcile_at, client, db):
+    import threading
+
+    from sqlalchemy import event
+
+    from spoa.models import ApiClient
+
+    row, token = ApiClient.issue(name="crisis-system", service="crisis_response")  # the full view's reader
+    db.session.add(row)
+    db.session.commit()
+
+    def queries_for(referral_id):
+        seen, here = [], threading.get_ident()
+
+        def note(*args):  # the reads (a test's shared session may begin once more, or not)
+            if threading.get_ident() == here and args[2].lstrip().upper().startswith("SELECT"):
+                seen.append(args[2])
+
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            response = client.get(f"/api/v1/referrals/{referral_id}", headers={"Authorization": f"Bearer {token}"})
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+        assert response.status_code == 200
+        return response.get_json()["notifications"], len(seen)
+
+    shift(staff("sue.early", role="supervisor"), SPOA_SUPERVISOR, T0 - timedelta(hours=1), DEADLINE)
+    for i in range(3):  # each escalation to someone else
+        shift(staff(f"sue{i}", role="supervisor"), SPOA_SUPERVISOR, DEADLINE + minutes(15 * i),
+              DEADLINE + minutes(15 * i + 15))
+    quiet, busy = post_referral(at=T0), post_referral(at=T0 - minutes(45))
+    reconcile_at(DEADLINE - minutes(45) + timedelta(seconds=1))  # busy's breach; quiet warned
+    for step in range(1, 3):
+        reconcile_at(DEADLINE + minutes(15 * step) + timedelta(seconds=1))
+    few, cost = queries_for(quiet["id"])
+    many, more = queries_for(busy["id"])
+    assert len(many) > len(few) and len({n["person"] for n in many}) > 1
+    assert more == cost
