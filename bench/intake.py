@@ -118,8 +118,9 @@ def bench_rules(seconds, mix) -> dict:
         data = IntakeSchema().load({**{k: v for k, v in variants()[name].items() if k != "received_at"},
                                     "source_reference": "RULES-1"})
         inputs.append(rules_input(SimpleNamespace(patient=data.pop("patient"), **{
-            k: data.get(k) for k in ("source", "emas_category", "presenting_need", "pathways_disposition",
-                                     "red_flags", "observations", "mental_health", "function", "consent")})))
+            k: data.get(k) for k in ("source", "kind", "discharge", "emas_category", "presenting_need",
+                                     "pathways_disposition", "red_flags", "observations", "mental_health",
+                                     "function", "consent")})))
     facts = [derive_facts(i, received_at=received_at) for i in inputs]
     rule_ids = sorted({policy.decide(f).rule_id for f in facts})
     return {"decide_per_s": rate(policy.decide, facts, seconds),
