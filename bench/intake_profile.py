@@ -47,6 +47,7 @@ def main():
     p.add_argument("--n", type=int, default=300)
     p.add_argument("--profile", action="store_true")
     p.add_argument("--sql", action="store_true", help="print each statement of one request")
+    p.add_argument("--dump", help="with --profile: also write the raw profile here (pstats)")
     args = p.parse_args()
     admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
     admin(f'CREATE DATABASE "{DB_NAME}"')
@@ -124,6 +125,8 @@ def run(args):
         for _ in range(args.n):
             post()
         prof.disable()
+        if args.dump:
+            prof.dump_stats(args.dump)
         stats = pstats.Stats(prof)
         stats.sort_stats("cumulative").print_stats(45)
         stats.sort_stats("tottime").print_stats(25)
