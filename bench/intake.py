@@ -9,7 +9,7 @@ side by side, interleaved (a, b, a, b), by identical load generators, and the
 ratio a/b is the figure to trust more than either rate alone. Then the rules
 engine's decisions per second in this (single-threaded, so one-core) process.
 
-Uses a throw-away database spoa_bench and Redis db 14 (flushed; no other db is touched).
+Uses a throw-away database spoa_bench and Redis db 12 (flushed; no other db is touched).
 Exit status 1 when any request failed: such a run's figures are not to be quoted.
 """
 import sys  # noqa: E402  (first: the path must be right before anything imports queue)
@@ -44,7 +44,7 @@ from bench.load import load_process, variants  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 DB_NAME = "spoa_bench"
-REDIS_URL = "redis://127.0.0.1:6379/14"  # the bench's own db; tests use 13, the app 0
+REDIS_URL = "redis://127.0.0.1:6379/12"  # the bench's own db (other benches use 13-15); tests use 1-9, the app 0
 TARGET_RATIO, TARGET_P99_MS, TARGET_RULES = 0.5, 100.0, 20_000
 TARGET_FHIR_RATIO = 0.7  # FHIR intake (JSON and XML) against the JSON API's rate, same run
 FHIR_DOS_ID = "111111111"  # the destination of tests/fhir/messages.py's messages
@@ -118,8 +118,9 @@ def bench_rules(seconds, mix) -> dict:
         data = IntakeSchema().load({**{k: v for k, v in variants()[name].items() if k != "received_at"},
                                     "source_reference": "RULES-1"})
         inputs.append(rules_input(SimpleNamespace(patient=data.pop("patient"), **{
-            k: data.get(k) for k in ("source", "emas_category", "presenting_need", "pathways_disposition",
-                                     "red_flags", "observations", "mental_health", "function", "consent")})))
+            k: data.get(k) for k in ("source", "kind", "discharge", "emas_category", "presenting_need",
+                                     "pathways_disposition", "red_flags", "observations", "mental_health",
+                                     "function", "consent")})))
     facts = [derive_facts(i, received_at=received_at) for i in inputs]
     rule_ids = sorted({policy.decide(f).rule_id for f in facts})
     return {"decide_per_s": rate(policy.decide, facts, seconds),
@@ -231,7 +232,7 @@ def main():
         try:
             admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
         finally:
-            redis.Redis.from_url(REDIS_URL).flushdb()  # db 14 only
+            redis.Redis.from_url(REDIS_URL).flushdb()  # db 12 only
             if flagged:  # an error or an exception: keep what the servers said
                 print(f"server logs kept in {logdir}", file=sys.stderr)
             else:

@@ -9,12 +9,14 @@ with a new version.
 """
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import ClassVar
 
 import rule_engine
+from rule_engine import ast as re_ast
 from rule_engine import errors as re_errors
 
 from .clock_policy import KIND_SECTIONS, URGENCIES, ClockPolicy, ClockTarget
@@ -166,6 +168,20 @@ class Policy:
                 )
         raise DecisionError("no rule matched")  # unreachable: the fallback rule is "true"
 
+    @cached_property
+    def _capacity_routes(self) -> frozenset:
+        """The routes on which some flag that reads capacity_free can hold (computed once)."""
+        routes = frozenset(self.routes)
+        return frozenset().union(*(routes_possible(flag.compiled.statement.expression, routes)
+                                   for flag in self.flags if "capacity_free" in flag.facts))
+
+    def flags_read_capacity(self, route: str) -> bool:
+        """Whether deciding the flags of a referral on ``route`` can need capacity_free:
+        only then is the routed service's capacity looked up (a query at intake).
+        A flag whose `when` requires another route (``route == "bed_rehab" and ...``)
+        cannot hold here whatever the capacity, so its value is never read."""
+        return route in self._capacity_routes
+
     def flags_for(self, facts: dict, route: str, capacity_free: int | None) -> list[FlagRaised]:
         """The flags to raise, in flags.yaml order, for a referral with these
         facts once ``route`` is decided. ``capacity_free``: the routed service's
@@ -226,6 +242,27 @@ def plain(value) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(plain(v) for v in value) or "none"
     return str(value).replace("_", " ")
+
+
+def routes_possible(expression, routes: frozenset) -> frozenset:
+    """The routes for which ``expression`` (a rule-engine AST) can be true: those a
+    top-level conjunct pins it to (``route == "x"``, ``route in ["x", "y"]``), else all.
+    Conservative: anything else (or, not, a list by name) leaves every route possible."""
+    if type(expression) is re_ast.LogicExpression and expression.type == "and":
+        return routes_possible(expression.left, routes) & routes_possible(expression.right, routes)
+    if type(expression) is re_ast.ComparisonExpression and expression.type == "eq":
+        for symbol, value in ((expression.left, expression.right), (expression.right, expression.left)):
+            if _is_route(symbol) and type(value) is re_ast.StringExpression:
+                return routes & {value.value}
+    if type(expression) is re_ast.ContainsExpression and _is_route(expression.member) \
+            and type(expression.container) is re_ast.ArrayExpression \
+            and all(type(m) is re_ast.StringExpression for m in expression.container.value):
+        return routes & {m.value for m in expression.container.value}
+    return routes
+
+
+def _is_route(node) -> bool:
+    return type(node) is re_ast.SymbolExpression and node.scope is None and node.name == "route"
 
 
 def render(template: tuple, facts: dict) -> str:

@@ -70,13 +70,23 @@ class Config:
         self.DEMO_CREDENTIALS = env.get("DEMO_CREDENTIALS", str(INSTANCE / "demo-credentials.json"))
         # hide_parameters: the values bound to a statement are patient details;
         # keep them out of SQLAlchemy's own error messages and logs.
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+        # No pool_pre_ping (a round trip on every checkout, so on every request): a connection
+        # is pinged only after sitting idle, and recycled after POOL_RECYCLE_SECONDS
+        # (spoa/database.py, _ping_when_idle, says how a dropped connection is recovered).
+        from .database import POOL_RECYCLE_SECONDS
+
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": POOL_RECYCLE_SECONDS, "hide_parameters": True}
         if env.get("SPOA_COOPERATIVE") == "1" and self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
             # gevent workers (gunicorn.conf.py): SQLite's busy wait would freeze the greenlet
             # holding the write lock too; one connection, handed on by the pool, queues them instead.
             self.SQLALCHEMY_ENGINE_OPTIONS.update(pool_size=1, max_overflow=0, pool_timeout=30)
         # Intake contract: a body over 64 KiB is refused with 413.
         self.MAX_CONTENT_LENGTH = 64 * 1024
+        # How long a process may answer an API token from its own cache at most. A revocation
+        # or any change to a client reaches every process at once through Redis
+        # (spoa/api/client_cache.py); this bounds only a change announced while Redis blinked.
+        # 0: every request reads its client from the database.
+        self.API_CLIENT_CACHE_SECONDS = float(env.get("API_CLIENT_CACHE_SECONDS", "10"))
         # Default per-client rate (requests a minute) when a client has none of its own.
         self.API_RATE_LIMIT_PER_MINUTE = int(env.get("API_RATE_LIMIT_PER_MINUTE", "600"))
         self.RULES_DIR = env.get("RULES_DIR")

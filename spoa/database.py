@@ -6,12 +6,22 @@ transaction therefore begins IMMEDIATE: writers queue on the database lock
 (with a busy timeout) instead of failing, and SAVEPOINTs work as on
 PostgreSQL. WAL lets readers go on while one writer holds the lock.
 """
+import time
+
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
 
+# A pooled connection unused this long is pinged before it is handed out (see below).
+IDLE_PING_SECONDS = 10.0
+# Connections are replaced after this long whatever happens (SQLALCHEMY_ENGINE_OPTIONS,
+# config.py): under the idle cut-off of any firewall, proxy or pgbouncer in between.
+POOL_RECYCLE_SECONDS = 300
+
+
 def configure_engine(engine: Engine) -> None:
+    _ping_when_idle(engine)
     if engine.dialect.name != "sqlite":
         return
 
@@ -61,6 +71,41 @@ def holds_a_connection(session) -> bool:
     """Whether ``session`` has a transaction open on a connection (on SQLite, BEGIN
     IMMEDIATE: the write lock) now."""
     return bool(session.info.get(_CONNECTED))
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection only when it has sat unused: not on every checkout.
+
+    pool_pre_ping cost a round trip per request (each request checks a connection
+    out). Dropped connections are recovered without it:
+    - a connection that sat idle (longer than IDLE_PING_SECONDS; where a database
+      restart, a failover or an idle cut-off most often finds one) is pinged here, and
+      a dead one is replaced before anyone uses it (DisconnectionError: the pool
+      retries with a new connection), so no request sees it;
+    - a connection in use until moments ago that the database dropped fails its
+      request's first statement; SQLAlchemy sees a disconnect and invalidates that
+      connection and every one the pool held before it, so the next checkouts are all
+      new connections. That request answers 503 with Retry-After (nothing stored:
+      database_unavailable below), as any request does when the database goes away
+      under it, ping or not;
+    - pool_recycle replaces every connection after POOL_RECYCLE_SECONDS anyway."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record):
+        if record is not None:
+            record.info["spoa_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection, record, _proxy):
+        idle_since = record.info.get("spoa_idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return  # new, or in use moments ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error:
+            alive = False
+        if not alive:
+            raise sa_exc.DisconnectionError("a pooled connection was found dead after sitting idle")
 
 
 # The execution option a read-only connection carries (spoa/replay/read_only.py).

@@ -9,4 +9,7 @@ from . import openapi, referrals, services, status  # noqa: E402,F401  (routes r
 
 
 def init_app(app) -> None:
+    from . import client_cache
+
+    client_cache.init_app(app)  # the caller of each request, without a query (revocations reach it at once)
     openapi.init_app(app, bp)

@@ -1,11 +1,10 @@
 """Who is calling the API: a bearer token's client (or, later, a signed-in user)."""
 from flask import g, request
-from sqlalchemy import select
 
-from ..extensions import db
 from ..actor import Actor
 from ..models import ApiClient
 from ..models.user import hash_token
+from .client_cache import cache
 from .problems import Problem
 
 UNAUTHORISED_HEADERS = {"WWW-Authenticate": 'Bearer realm="spoa"'}
@@ -16,8 +15,7 @@ def _client_from_token() -> ApiClient | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    return db.session.scalar(select(ApiClient).where(
-        ApiClient.token_hash == hash_token(token.strip()), ApiClient.is_active.is_(True)))
+    return cache().client(hash_token(token.strip()))
 
 
 def require_actor() -> Actor:

@@ -50,8 +50,8 @@ def apply(referral, actor: Actor, facts: dict) -> str | None:
     if referral.state in CLOSED_STATES or not referral.route:
         return None
     policy = current_policy()
-    reads_capacity = any("capacity_free" in f.facts for f in policy.flags)
-    free = capacity_free(referral.route) if reads_capacity else None
+    # The capacity query only when a flag's condition can need it on this route.
+    free = capacity_free(referral.route) if policy.flags_read_capacity(referral.route) else None
     raised = policy.flags_for(facts, referral.route, free)
     if not raised:
         referral.waiting_for = None

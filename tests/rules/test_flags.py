@@ -158,3 +158,27 @@ def test_a_scenario_with_a_bad_capacity_or_flags_is_named(tmp_path):
 
 def test_the_shipped_scenarios_pin_every_flag():
     assert unpinned_flags(POLICY, load_scenarios()) == []
+
+
+# --- which routes need the capacity looked up (a query at intake) ---------------------
+def test_capacity_is_needed_only_on_the_routes_a_capacity_flag_can_hold_for():
+    assert POLICY.flags_read_capacity("bed_rehab")
+    assert not any(POLICY.flags_read_capacity(route) for route in POLICY.routes if route != "bed_rehab")
+
+
+@pytest.mark.parametrize("when, routes", [
+    ('route in ["bed_rehab", "home_rehab"] and capacity_free == 0', {"bed_rehab", "home_rehab"}),
+    ('"home_rehab" == route and capacity_free != null and capacity_free < 2', {"home_rehab"}),
+    ('capacity_free == 0', "all"),  # no route named: every route may need it
+    ('route == "bed_rehab" or capacity_free == 0', "all"),  # an or pins nothing
+    ('not (route == "bed_rehab") and capacity_free == 0', "all"),
+])
+def test_a_flag_pins_capacity_to_routes_only_through_a_conjunct_on_the_route(policy_dir, when, routes):
+    policy = load_policy(with_flags(policy_dir, FLAG.format(when=when)))
+    needed = {route for route in policy.routes if policy.flags_read_capacity(route)}
+    assert needed == (set(policy.routes) if routes == "all" else routes)
+
+
+def test_a_flag_that_reads_no_capacity_needs_none(policy_dir):
+    policy = load_policy(with_flags(policy_dir, FLAG.format(when='route == "bed_rehab"')))
+    assert not any(policy.flags_read_capacity(route) for route in policy.routes)
