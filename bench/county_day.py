@@ -83,6 +83,7 @@ from datetime import datetime, timedelta, timezone  # noqa: E402
 import psycopg2  # noqa: E402
 import redis  # noqa: E402
 import requests  # noqa: E402
+import urllib3  # noqa: E402
 
 from bench import servers  # noqa: E402
 from bench.intake import FHIR_DOS_ID, PG, admin, flask, percentile  # noqa: E402
@@ -294,7 +295,7 @@ class Page(threading.Thread):
         self.open_ids, self.latencies = set(), []
         self.snapshots = self.reconnects = self.events = 0
         self.first = threading.Event()
-        self.stop = False
+        self.stop, self.failure = False, None
         self.lock = threading.Lock()
 
     def run(self):
@@ -303,6 +304,8 @@ class Page(threading.Thread):
                 self._read()
             except (requests.RequestException, OSError):
                 pass
+            except Exception as exc:  # noqa: BLE001 (a page that cannot read its stream is a failure, shown)
+                self.failure = repr(exc)
             if not self.stop:
                 self.reconnects += 1
                 time.sleep(2)
@@ -310,7 +313,7 @@ class Page(threading.Thread):
     def _read(self):
         s = requests.Session()
         s.headers["User-Agent"] = USER_AGENT
-        s.cookies.set("session", self.cookie)
+        s.cookies.update(copy.deepcopy(self.cookie))
         response = s.get(f"{self.base}/queue/events", stream=True, timeout=(10, 60))
         name = None
         for line in response.iter_lines(chunk_size=1 << 16, decode_unicode=True):
@@ -323,7 +326,9 @@ class Page(threading.Thread):
                 data = json.loads(line[6:])
                 with self.lock:
                     if name == "snapshot":
-                        self.open_ids = set(self.ROW.findall(data["lanes"]))
+                        lanes = data["lanes"]
+                        self.open_ids = set(self.ROW.findall("".join(lanes.values()) if isinstance(lanes, dict)
+                                                             else lanes))
                         self.snapshots += 1
                         self.first.set()
                     elif name in ("row", "gone"):
@@ -405,9 +410,15 @@ class Driver:
         s = sessions.get(who)
         if s is None:
             s = sessions[who] = requests.Session()
+            # A keep-alive connection the server closed just as a request went out: a GET
+            # is sent again, as a browser would; a POST is not (its failure is counted).
+            s.mount("http://", requests.adapters.HTTPAdapter(max_retries=urllib3.Retry(
+                total=1, connect=1, read=1, allowed_methods=frozenset({"GET"}), status=0)))
             s.headers["User-Agent"] = USER_AGENT
             if who in self.creds["cookies"]:
-                s.cookies.set("session", self.creds["cookies"][who])
+                # The signed-in jar itself (its domain and path), so the server's next
+                # Set-Cookie replaces this cookie rather than adding a second "session".
+                s.cookies.update(copy.deepcopy(self.creds["cookies"][who]))
             else:
                 s.headers["Authorization"] = f"Bearer {self.creds['tokens'][who]}"
         return s
@@ -438,7 +449,8 @@ class Driver:
     # -- intake
     def intake(self, kind, i, rng_seed):
         rng = random.Random(rng_seed)
-        ref = f"CTY-{kind}-{i}-{secrets.token_hex(3)}"
+        # A FHIR message's source_reference is its X-Request-ID, a UUID in BaRS.
+        ref = str(uuid.uuid4()) if kind.startswith("fhir") else f"CTY-{kind}-{i}-{secrets.token_hex(3)}"
         received_at = (datetime.now(timezone.utc) - timedelta(minutes=self.args.backdate)).isoformat()
         late = False
         with self.lock:
@@ -648,7 +660,7 @@ def sign_in(base, username):
     r = s.post(f"{base}/login", data={"username": username, "password": PASSWORD, "csrf_token": csrf(page)},
                allow_redirects=False, timeout=30)
     assert r.status_code == 302, (username, r.status_code)
-    return s.cookies["session"]
+    return s.cookies
 
 
 # ---------------------------------------------------------------- checks
@@ -656,8 +668,8 @@ def integrity(dsn, sent, end_time):
     problems, facts = [], {}
     conn = psycopg2.connect(dsn)
     with conn.cursor() as cur:
-        cur.execute("SELECT source_reference, count(*) FROM referrals WHERE source_reference LIKE 'CTY-%%' "
-                    "GROUP BY source_reference")
+        cur.execute("SELECT source_reference, count(*) FROM referrals WHERE source_reference = ANY(%s) "
+                    "GROUP BY source_reference", (list(sent),))
         stored = dict(cur.fetchall())
         twice = [r for r, n in stored.items() if n > 1]
         lost = [r for r in sent if r not in stored]
@@ -671,11 +683,12 @@ def integrity(dsn, sent, end_time):
         dup = cur.fetchone()[0]
         if dup:
             problems.append(f"{dup} thresholds recorded more than once")
-        # Past its deadline (by more than the reconciler's second and a margin) and not
-        # stopped before it: it must have its breach.
+        # Past its deadline and still running 3 s after it was due (the deadline, or its
+        # creation when back-dating made it due at once): it must have its breach. An
+        # "at once" triage clock met in intake's own transaction never ran past due.
         cur.execute("""SELECT count(*) FROM clocks c WHERE c.deadline < %s
-                         AND (c.met_at IS NULL OR c.met_at > c.deadline + interval '3 seconds')
-                         AND (c.cancelled_at IS NULL OR c.cancelled_at > c.deadline + interval '3 seconds')
+                         AND coalesce(c.met_at, c.cancelled_at, 'infinity')
+                             > greatest(c.deadline, c.created_at) + interval '3 seconds'
                          AND NOT EXISTS (SELECT 1 FROM clock_effects e WHERE e.clock_id = c.id
                                          AND e.kind = 'breach')""",
                     (end_time - timedelta(seconds=5),))
@@ -701,7 +714,8 @@ def integrity(dsn, sent, end_time):
                          JOIN clocks c ON c.id = e.clock_id
                         WHERE e.kind = 'breach' AND e.due_at > c.created_at""")
         facts["breach_lag"] = sorted(float(x) for (x,) in cur.fetchall())
-        cur.execute("SELECT state, count(*) FROM referrals WHERE source_reference LIKE 'CTY-%%' GROUP BY 1 ORDER BY 1")
+        cur.execute("SELECT state, count(*) FROM referrals WHERE source_reference = ANY(%s) GROUP BY 1 ORDER BY 1",
+                    (list(sent),))
         facts["states"] = dict(cur.fetchall())
         cur.execute("SELECT count(*) FROM audit_events")
         facts["audit_events"] = cur.fetchone()[0]
@@ -825,11 +839,12 @@ def main():
         time.sleep(8)
         procs.supervise()
         end_time = datetime.now(timezone.utc)
-        fresh = set(Page.ROW.findall(requests.get(f"{base}/queue", cookies={"session": cookies["sup00"]},
+        fresh = set(Page.ROW.findall(requests.get(f"{base}/queue", cookies=copy.deepcopy(cookies["sup00"]),
                                                   headers={"User-Agent": USER_AGENT}, timeout=60).text))
         time.sleep(2)
         problems, facts = integrity(f"{PG}/{DB_NAME}", driver.sent, end_time)
         page_problems = sum(1 for p in pages if p.open_ids != fresh)
+        problems += [f"a page's reader failed: {p.failure}" for p in pages if p.failure][:3]
         if page_problems:
             worst = max(pages, key=lambda p: len(p.open_ids ^ fresh))
             problems.append(f"{page_problems} of {len(pages)} pages differ from a fresh render "
