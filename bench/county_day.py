@@ -852,7 +852,8 @@ def main():
         if page_problems:
             worst = max(pages, key=lambda p: len(p.open_ids ^ fresh))
             problems.append(f"{page_problems} of {len(pages)} pages differ from a fresh render "
-                            f"(worst by {len(worst.open_ids ^ fresh)} rows)")
+                            f"(worst by {len(worst.open_ids ^ fresh)} rows: missing "
+                            f"{sorted(fresh - worst.open_ids)[:3]}, extra {sorted(worst.open_ids - fresh)[:3]})")
         for p in pages:
             p.stop = True
         flagged = report(args, driver, pages, procs, facts, problems, len(fresh), len(arrivals), start_hour, window)
@@ -912,6 +913,13 @@ def report(args, driver, pages, procs, facts, problems, fresh_rows, arrivals, st
         print(f"  {name:<32}{'PASS' if ok else 'MISS'}")
     print(f"actions: {sum(driver.counts.get(k, 0) for k in driver.counts if not k.startswith(('refused', 'closed', 'steps', 'no ')))}"
           f" done; {json.dumps({k: v for k, v in driver.counts.items() if k.startswith(('refused', 'closed', 'steps', 'no '))})}")
+    # Whether a slow tail is every page a little or some pages a lot (a page is served
+    # by one web process for its life: a backed-up process shows as its pages' medians).
+    medians = sorted(percentile(sorted(p.latencies), 0.5) for p in pages if p.latencies)
+    if medians:
+        print(f"event latency per page: medians {1000 * medians[0]:.0f} ms (best page) .. "
+              f"{1000 * medians[len(medians) // 2]:.0f} ms (middle) .. {1000 * medians[-1]:.0f} ms (worst)")
+        figures["event_latency_page_medians_s"] = medians
     print(f"pages: {sum(p.events for p in pages)} row/gone events received, {sum(p.snapshots for p in pages)} snapshots"
           f" (incl. resyncs), {sum(p.reconnects for p in pages)} reconnects; fresh render shows {fresh_rows} rows")
     print(f"chaos: {[(what, round(at - driver.t0, 1)) for what, at in procs.restarts]}")
