@@ -125,6 +125,9 @@ class Broadcaster:
                 time.sleep(0.5)
 
     def _handle(self, message: dict) -> None:
+        if message.get("resync"):  # its process missed announcing something: a snapshot covers it
+            self._send((0, RESYNC, None))
+            return
         with self.app.app_context():
             ticket = self.ticket()
             try:

@@ -20,6 +20,7 @@ from ..redis_store import optional
 
 log = logging.getLogger(__name__)
 _KEY = "spoa_live_changes"
+_MISSED = "spoa_live_missed"  # app.extensions: an announcement of this process did not get through
 
 
 def _changes(session) -> dict:
@@ -61,9 +62,15 @@ def _publish(session) -> None:
                "committed_at": time.time()}
     if changes["inbox"]:
         message["inbox"] = True
+    # A change this process could not announce (Redis away, or its breaker still open
+    # after Redis came back) would never reach pages that had already resynced: the
+    # next announcement that gets through says so, and every page takes a snapshot.
+    ext = current_app.extensions
+    if ext.get(_MISSED):
+        message["resync"] = True
     message = json.dumps(message)
     channel = current_app.config["LIVE_CHANNEL"]
-    optional(lambda r: r.publish(channel, message))
+    ext[_MISSED] = optional(lambda r: r.publish(channel, message)) is None
 
 
 def _forget(session) -> None:

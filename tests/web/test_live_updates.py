@@ -89,3 +89,31 @@ def test_a_change_committed_just_after_a_page_opens_reaches_it(app, redis, db):
         hub.unregister(page)
     finally:
         app.config["LIVE_CHANNEL"] = before
+
+
+def test_a_change_not_announced_while_redis_was_away_makes_the_next_announcement_a_resync(
+        app, client, sender, payload, db):
+    """Redis back, but this process's breaker still open: the referral is stored and not
+    announced, and pages (which resynced when their listener got Redis back) would never
+    show it. The next announcement that gets through asks every page for a snapshot."""
+    pubsub = subscribe(app)
+    _, headers = sender
+    app.extensions["spoa_redis_down_until"] = time.monotonic() + 60  # the breaker open
+    missed = client.post("/api/v1/referrals", json=payload(), headers=headers)
+    assert missed.status_code == 201 and next_message(pubsub, timeout=1.0) is None
+    app.extensions["spoa_redis_down_until"] = 0.0  # the breaker closes
+    later = client.post("/api/v1/referrals", json=payload(), headers=headers).get_json()
+    message = next_message(pubsub)
+    assert message["resync"] is True and message["referrals"] == [later["id"]]
+    client.post("/api/v1/referrals", json=payload(), headers=headers)
+    assert "resync" not in next_message(pubsub)  # once: nothing was missed since
+
+
+def test_a_resync_announcement_sends_every_page_a_snapshot(app, redis, db):
+    rendered = []
+    hub = Broadcaster(app, lambda message: rendered.append(message) or [])
+    page = hub.register()
+    redis.publish(app.config["LIVE_CHANNEL"], json.dumps({"referrals": ["r1"], "capacity": False, "resync": True}))
+    assert page.get(timeout=3)[1] == RESYNC
+    assert rendered == []  # the snapshot covers the change: nothing rendered for it
+    hub.unregister(page)
