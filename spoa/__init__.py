@@ -32,6 +32,9 @@ def create_app(config=None) -> Flask:
     migrate.init_app(app, db, directory=str(_migrations_dir()), render_as_batch=True)
     with app.app_context():
         database.configure_engine(db.engine)
+    from . import wire
+
+    wire.init_app(app)  # first registered, so its after_request runs last: it sees the finished response
     request_ids.init_app(app)  # first: every later hook's log lines carry the request's id
     from . import metrics
 
