@@ -14,6 +14,7 @@ reading it whole (``response.get_data()``) in after_request:
   README, "Compression").
 
 Static files are small and read at once, so they are compressed as pages are.
+COMPRESS_RESPONSES=0 (spoa/config.py) leaves all of it to a proxy in front.
 
 BREACH (a compressed secret guessed from response sizes) needs an attacker to make
 the victim's browser send many signed-in requests carrying text of the attacker's
@@ -78,7 +79,9 @@ def init_app(app) -> None:
             filename = (request.view_args or {}).get("filename")
             current = filename is not None and request.args.get(VERSION_ARG) == hashes.get(filename)
             response.headers["Cache-Control"] = IMMUTABLE if current else SHORT
-        elif response.is_streamed:
+        if not app.config["COMPRESS_RESPONSES"]:
+            return response  # a proxy in front compresses (README, "Compression")
+        if response.is_streamed and request.endpoint != "static":
             return response  # never read whole (the module's docstring says why)
         started = time.perf_counter()
         response = compress.after_request(response)

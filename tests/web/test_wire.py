@@ -158,3 +158,13 @@ def test_a_live_stream_is_never_compressed_and_arrives_event_by_event(live_serve
             stream.wait_for(lambda n, d: n == "row" and d["id"] == referral["id"])
     finally:
         stream.close()
+
+
+def test_compression_can_be_left_to_a_proxy_in_front():
+    from spoa import create_app
+    from spoa.config import TestConfig
+
+    app = create_app(TestConfig({"SECRET_KEY": "x" * 32, "DATABASE_URL": "sqlite://", "COMPRESS_RESPONSES": "0"}))
+    response = app.test_client().get(f"/static/spoa.css?v={_hash_of(CSS)}", headers={"Accept-Encoding": "br, gzip"})
+    assert "Content-Encoding" not in response.headers and response.data == CSS.read_bytes()
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"  # still cached by its hash
