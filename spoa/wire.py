@@ -52,7 +52,6 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=300"  # an unhashed URL: the file may change under it with the next deployment
 VERSION_ARG = "v"
 STREAMED_COMPRESSED = {"text/csv"}  # never text/event-stream: each event must go out as it is written
-GZIP_LEVEL = 6  # Flask-Compress's gzip default
 
 compress = Compress()
 
@@ -88,7 +87,7 @@ def init_app(app) -> None:
             # Never read whole (the module's docstring says why): a CSV is gzipped as it goes.
             if (response.mimetype in STREAMED_COMPRESSED and request.accept_encodings["gzip"]
                     and "Content-Encoding" not in response.headers):
-                response.response = _gzip_stream(response.response)
+                response.response = _gzip_stream(response.response, app.config["COMPRESS_LEVEL"])
                 response.headers["Content-Encoding"] = "gzip"
                 response.headers.pop("Content-Length", None)
                 response.vary.add("Accept-Encoding")
@@ -101,11 +100,11 @@ def init_app(app) -> None:
         return response
 
 
-def _gzip_stream(chunks):
+def _gzip_stream(chunks, level: int = 6):
     """The chunks of a streamed response, gzipped as they come: each compressed block
     goes out when zlib has made it, and the stream's own close (a database cursor's)
-    still runs when the response is closed."""
-    packer = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # 16+: a gzip header
+    still runs when the response is closed. ``level``: COMPRESS_LEVEL, Flask-Compress's gzip level."""
+    packer = zlib.compressobj(level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # 16+: a gzip header
     try:
         for chunk in chunks:
             data = packer.compress(chunk.encode() if isinstance(chunk, str) else chunk)
