@@ -33,6 +33,9 @@ def create_app(config=None) -> Flask:
     with app.app_context():
         database.configure_engine(db.engine)
     database.track_connections(db.session)  # web/notifications.py: a page's header reads
+    from . import wire
+
+    wire.init_app(app)  # first registered, so its after_request runs last: it sees the finished response
     request_ids.init_app(app)  # first: every later hook's log lines carry the request's id
     from . import metrics
 

@@ -139,6 +139,8 @@ class Config:
         # person's address rather than the proxy's. 0 (a laptop, direct): headers ignored,
         # since anyone could send them.
         self.PROXY_FIX_HOPS = int(env.get("PROXY_FIX_HOPS", "0"))
+        # Responses compressed by the app (spoa/wire.py); 0 where a proxy in front compresses them instead.
+        self.COMPRESS_RESPONSES = env.get("COMPRESS_RESPONSES", "1").lower() in ("1", "true", "yes")
 
 
 class TestConfig(Config):

@@ -7,7 +7,8 @@ alone took about 250 ms of the 300 ms budget; this takes a fifth of it
 
 - every value enters the markup through ``cell`` (html.escape, quote=True: Jinja's
   escaping, safe in text and attribute values, without a Markup object for each
-  of 30,000 values);
+  of 30,000 values); a value many rows share (a state, a route, a source, a
+  service's name) through ``RowContext.word``, escaped once a render, not once a row;
 - links are built by url_for once per render (RowContext), not per row by hand;
 - a waiting flag shows its label from rules/policy/flags.yaml.
 """
@@ -34,6 +35,7 @@ def cell(value) -> str:
 
 
 _RAG_HTML = {rag: cell(words) for rag, words in RAG_WORDS.items()}  # escaped once, not once a row
+_RAG_CLASS = {rag: cell(rag) for rag in RAG_WORDS}
 
 
 def path_for(endpoint: str, **values) -> str:
@@ -62,7 +64,11 @@ class Link:
 
     def for_id(self, referral_id: str) -> str:
         """The link for a row, escaped for its href (a referral id is a UUID: nothing to quote)."""
-        return f"{self._html[0]}{cell(referral_id)}{self._html[1]}"
+        return self.for_escaped(cell(referral_id))
+
+    def for_escaped(self, escaped_id: str) -> str:
+        """for_id, given the id already through ``cell`` (a row escapes its id once)."""
+        return f"{self._html[0]}{escaped_id}{self._html[1]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +84,16 @@ class RowContext:
     today: date
     reason_label: object  # a delay reason's code -> its label (rules data)
     capacity: dict = field(default_factory=dict)  # service code -> capacity_words (the discharges' lane)
+    escaped: dict = field(default_factory=dict)  # word() -> its escaped text, filled as a render goes
+
+    def word(self, value) -> str:
+        """``cell`` for a value many rows share (codes, names, a state's words): escaped
+        once a render. Never for what is a row's own (ids, references): the dict would
+        only grow."""
+        found = self.escaped.get(value)
+        if found is None:
+            found = self.escaped[value] = cell(value)
+        return found
 
     @classmethod
     def build(cls, at: datetime, names: dict, sources: dict, policy, capacity: dict | None = None,
@@ -106,40 +122,40 @@ def hidden_by(row, filters: dict, rag: str) -> bool:
                 or (d is not None and filters.get("pathway") and filters["pathway"] != pathway_key(d.pathway)))
 
 
-def _route(row, names) -> str:
-    route = cell(names.get(row.route, row.route.replace("_", " ")))
+def _route(row, ctx) -> str:
+    names = ctx.names
+    route = ctx.word(names.get(row.route, row.route.replace("_", " ")))
     if row.assigned_service:
-        route += f": {cell(names.get(row.assigned_service, row.assigned_service))}"
+        route += f": {ctx.word(names.get(row.assigned_service, row.assigned_service))}"
     return route
 
 
-def _head(row, ctx, rag: str, filters, extra: str = "") -> str:
+def _head(row, ctx, rid: str, rag: str, filters, extra: str = "") -> str:
     """The row's <tr> (what the script files, sorts, filters and ticks it by) and its
-    reference cell: as every lane has them."""
-    rid = cell(row.id)
+    reference cell: as every lane has them. ``rid``: the row's id, through ``cell``."""
     timing = (f' data-deadline="{cell(_iso(row.deadline))}" data-amber-at="{cell(_iso(row.amber_at))}"'
               if row.deadline else "")
     hidden = " hidden" if filters and hidden_by(row, filters, rag) else ""
     tag = ""
     if row.waiting_for:
         label = ctx.flag_labels.get(row.waiting_for) or flags.label(ctx.policy, row.waiting_for)
-        tag = f' <strong class="tag tag--alert">{cell(label)}</strong>'
-    return (f'<tr id="row-{rid}" class="queue-row rag--{cell(rag)}" data-id="{rid}" data-lane="{cell(row.lane)}"'
-            f' data-route="{cell(row.route)}" data-state="{cell(row.state)}" data-source="{cell(row.source)}"'
+        tag = f' <strong class="tag tag--alert">{ctx.word(label)}</strong>'
+    return (f'<tr id="row-{rid}" class="queue-row rag--{_RAG_CLASS[rag]}" data-id="{rid}" data-lane="{ctx.word(row.lane)}"'
+            f' data-route="{ctx.word(row.route)}" data-state="{ctx.word(row.state)}" data-source="{ctx.word(row.source)}"'
             f'{extra}{timing}{hidden}>'
-            f'<td><a href="{ctx.referral_link.for_id(row.id)}">{cell(row.reference)}</a>{tag}</td>')
+            f'<td><a href="{ctx.referral_link.for_escaped(rid)}">{cell(row.reference)}</a>{tag}</td>')
 
 
-def _tail(row, ctx, rag: str) -> str:
+def _tail(row, ctx, rid: str, rag: str) -> str:
     """State, next clock, time to breach, status, escalation and the Act link: as every lane shows them."""
-    clock = (f"{cell(row.clock_name.replace('_', ' '))} by {cell(format_uk(row.deadline))}"
+    clock = (f"{ctx.word(row.clock_name.replace('_', ' '))} by {cell(format_uk(row.deadline))}"
              if row.deadline else "–")
-    escalation = (cell(f"Level {row.escalation_level}{', acknowledged' if row.acknowledged else ''}")
+    escalation = (ctx.word(f"Level {row.escalation_level}{', acknowledged' if row.acknowledged else ''}")
                   if row.escalation_level else "–")
-    return (f"<td>{cell(row.state.replace('_', ' '))}</td><td>{clock}</td>"
+    return (f"<td>{ctx.word(row.state.replace('_', ' '))}</td><td>{clock}</td>"
             f'<td class="countdown">{cell(row.countdown(ctx.at))}</td>'
             f'<td class="rag"><span class="rag__label">{_RAG_HTML[rag]}</span></td><td>{escalation}</td>'
-            f'<td><a class="button button--small button--secondary queue-act" href="{ctx.act_link.for_id(row.id)}">'
+            f'<td><a class="button button--small button--secondary queue-act" href="{ctx.act_link.for_escaped(rid)}">'
             f'Act<span class="visually-hidden"> on {cell(row.reference)}</span></a></td></tr>\n')
 
 
@@ -147,10 +163,11 @@ def row_html(row, ctx: RowContext, filters: dict | None = None) -> str:
     if row.discharge is not None:
         return discharge_row_html(row, ctx, filters)
     rag = row.rag(ctx.at)
+    rid = cell(row.id)
     return (
-        f"{_head(row, ctx, rag, filters)}"
-        f"<td>{cell(row.patient_age)}</td><td>{cell(ctx.sources.get(row.source, row.source))}</td>"
-        f"<td>{_route(row, ctx.names)}</td>{_tail(row, ctx, rag)}"
+        f"{_head(row, ctx, rid, rag, filters)}"
+        f"<td>{cell(row.patient_age)}</td><td>{ctx.word(ctx.sources.get(row.source, row.source))}</td>"
+        f"<td>{_route(row, ctx)}</td>{_tail(row, ctx, rid, rag)}"
     )
 
 
@@ -230,12 +247,13 @@ def discharge_row_html(row, ctx: RowContext, filters: dict | None = None) -> str
                     f'{cell(ctx.capacity[holder])}</span>')
     ready = cell(day_words(d.ready_date)) if d.ready_date else "–"
     alert = " readiness--delayed" if d.readiness == "delayed" and d.reason is None else ""
+    rid = cell(row.id)
     return (
-        f"{_head(row, ctx, rag, filters, extra)}<td>{cell(row.patient_age)}</td>"
+        f"{_head(row, ctx, rid, rag, filters, extra)}<td>{cell(row.patient_age)}</td>"
         f"<td>{hospital}<br>{cell(d.ward)}</td>"
         f"<td>{cell(pathway_words(d.pathway, d.proposed_pathway))}</td>"
         f'<td>{ready}</td><td class="readiness{alert}">{cell(readiness_words(d, today, ctx.reason_label))}</td>'
-        f"<td>{_route(row, ctx.names)}{capacity}</td>{_tail(row, ctx, rag)}"
+        f"<td>{_route(row, ctx)}{capacity}</td>{_tail(row, ctx, rid, rag)}"
     )
 
 

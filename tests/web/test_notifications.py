@@ -52,7 +52,7 @@ def test_the_badge_on_every_page_says_how_many_need_the_person(post_referral, re
     for path in ("/", "/notifications", f"/referrals/{body['id']}"):
         html = page(client, path)
         assert badge(html) == "1 notification needs someone", path
-        assert 'src="/static/inbox.js"' in html and "data-events=\"/notifications/events\"" in html
+        assert 'src="/static/inbox.js?v=' in html and "data-events=\"/notifications/events\"" in html
 
 
 def test_no_badge_and_no_count_for_someone_not_signed_in(client, db, monkeypatch):
