@@ -245,7 +245,7 @@ WITH base AS (
            CASE WHEN random() < 0.85 THEN 8 + random() * 12 ELSE random() * 24 END AS hour,
            random() * random() * 2.2 AS pace, random() AS r_fate, random() AS r_delay, random() AS r_close,
            random() AS r_done, random() AS r_org
-    FROM generate_series(1, %(n)s) AS i
+    FROM generate_series(%(start)s, %(start)s + %(n)s - 1) AS i
 ), timed AS (
     SELECT b.*, tp.route AS rules_route, tp.kind, tp.review_to, tp.drd_offset,
            least(((%(today)s::date - b.days_ago) + make_interval(secs => b.hour * 3600))::timestamp
@@ -559,9 +559,14 @@ def _array(values) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
-def load(conn, app, n: int, days: int, now: datetime, say=print) -> dict:
+def load(conn, app, n: int, days: int, now: datetime, say=print, start: int = 1) -> dict:
     """Fill the (migrated, empty) database behind ``conn`` with ``n`` referrals over
-    ``days`` UK days up to ``now``. Returns {table: rows} and the seconds each step took."""
+    ``days`` UK days up to ``now``. Returns {table: rows} and the seconds each step took.
+
+    ``start`` > 1 adds to a database an earlier call filled (bench/growth.py grows one
+    database): referrals ``start`` ... ``start + n - 1``, with the services, API clients
+    and capacity declarations the first call wrote left as they are."""
+    first = start == 1
     import time as _time
 
     from spoa.policy import current_policy
@@ -572,7 +577,7 @@ def load(conn, app, n: int, days: int, now: datetime, say=print) -> dict:
         reasons = list(policy.discharge.delay_reasons)
         service_rows, service_values = services_sql(policy)
     today = now.astimezone(UK).date()
-    params = {"n": n, "days": days, "templates": len(templates), "now": now, "today": today,
+    params = {"n": n, "start": start, "days": days, "templates": len(templates), "now": now, "today": today,
               "far": now + timedelta(days=3650),
               "decline_reasons": None, "override_reasons": None}
     arrays = {"decline_reasons": _array(DECLINE_REASONS), "override_reasons": _array(OVERRIDE_REASONS),
@@ -603,8 +608,9 @@ def load(conn, app, n: int, days: int, now: datetime, say=print) -> dict:
         cur.execute(STAGING)
         _copy(cur, "bench_templates", TEMPLATE_COLUMNS, templates)
         _copy(cur, "bench_template_clocks", CLOCK_COLUMNS, template_clocks)
-        insert_clients(cur, sorted({t["source"] for t in templates}))
-        insert_services(cur, service_rows, now)
+        if first:
+            insert_clients(cur, sorted({t["source"] for t in templates}))
+            insert_services(cur, service_rows, now)
         indexes = drop_plain_indexes(cur)
     conn.commit()
     run("bench_gen", GEN)
@@ -619,7 +625,8 @@ def load(conn, app, n: int, days: int, now: datetime, say=print) -> dict:
     rows = {"referrals": run("referrals", REFERRALS), "triage_decisions": run("triage_decisions", DECISIONS),
             "clocks": run("clocks", CLOCKS), "delayed_days": run("delayed_days", DELAYED)}
     rows["audit_events"] = run("audit_events (with the delays')", AUDIT)
-    rows["capacity_declarations"] = run("capacity_declarations", CAPACITY.replace("%(services)s", service_values))
+    if first:
+        rows["capacity_declarations"] = run("capacity_declarations", CAPACITY.replace("%(services)s", service_values))
     started = _time.perf_counter()
     with conn.cursor() as cur:
         for definition in indexes:
