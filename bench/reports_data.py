@@ -539,7 +539,7 @@ def insert_clients(cur, sources) -> None:
 BIG_TABLES = ("referrals", "triage_decisions", "clocks", "audit_events", "delayed_days")
 
 
-def drop_plain_indexes(cur) -> list[str]:
+def drop_plain_indexes(cur, tables=BIG_TABLES) -> list[str]:
     """Drop the big tables' indexes that no constraint needs, returning their
     definitions: building an index once after the load is several times cheaper
     than keeping it up to date row by row. (Primary keys and unique constraints
@@ -548,7 +548,7 @@ def drop_plain_indexes(cur) -> list[str]:
                    FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
                    WHERE t.relname = ANY(%s) AND NOT i.indisprimary
                      AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)""",
-                (list(BIG_TABLES),))
+                (list(tables),))
     found = cur.fetchall()
     for name, _ in found:
         cur.execute(f"DROP INDEX {name}")
@@ -559,13 +559,16 @@ def _array(values) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
-def load(conn, app, n: int, days: int, now: datetime, say=print, start: int = 1) -> dict:
+def load(conn, app, n: int, days: int, now: datetime, say=print, start: int = 1,
+         closed_only: int | None = None) -> dict:
     """Fill the (migrated, empty) database behind ``conn`` with ``n`` referrals over
     ``days`` UK days up to ``now``. Returns {table: rows} and the seconds each step took.
 
     ``start`` > 1 adds to a database an earlier call filled (bench/growth.py grows one
     database): referrals ``start`` ... ``start + n - 1``, with the services, API clients
-    and capacity declarations the first call wrote left as they are."""
+    and capacity declarations the first call wrote left as they are. ``closed_only``: keep
+    only the first that many of the referrals closed by ``now`` (the rest are dropped
+    before any row is written; ``n`` must be large enough to hold that many)."""
     first = start == 1
     import time as _time
 
@@ -618,6 +621,13 @@ def load(conn, app, n: int, days: int, now: datetime, say=print, start: int = 1)
         for statement in FINISH_GEN.split(";"):
             if statement.strip():
                 cur.execute(statement, params)
+        if closed_only is not None:
+            from spoa.lifecycle import CLOSED_STATES
+
+            cur.execute("""DELETE FROM bench_gen WHERE i NOT IN (
+                               SELECT i FROM bench_gen WHERE state = ANY(%(closed)s) ORDER BY i LIMIT %(keep)s)""",
+                        {"closed": sorted(CLOSED_STATES), "keep": closed_only})
+            cur.execute("ANALYZE bench_gen")
     conn.commit()
     # Each table in the order the app writes it (by time), so a period's rows sit
     # together on disk as they do in production: a random order would make every
