@@ -352,8 +352,11 @@ def main():
     p.add_argument("--keep", action="store_true", help="keep the database afterwards (to explain by hand)")
     p.add_argument("--reuse", action="store_true",
                    help="time the database a --keep run left (at its size, no loading): after a change to the app")
+    p.add_argument("--database", default=DB_NAME, help=f"the throw-away database's name (default {DB_NAME})")
     p.add_argument("--baseline", help="a --json file of an earlier run: the ratios are against its first size")
     args = p.parse_args()
+    global DB_NAME
+    DB_NAME = args.database
     sizes = [1000, 50000] if args.small else [int(s) for s in args.sizes.split(",")]
     os.environ.update(env())
 
