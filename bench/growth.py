@@ -8,8 +8,8 @@ One PostgreSQL database (spoa_growth_bench, migrated by `flask db upgrade`) grow
 from the first size to the second. The history is written in bulk by SQL inside
 PostgreSQL (bench/reports_data.py: a year of referrals with their triage
 decisions, clocks, audit events and delayed days), keeping only the referrals
-closed by now (generated, then dropped before any row is written), so the history is closed (completed, cancelled, withdrawn,
-redirected; their clocks met or cancelled), and its clocks' warnings and breaches
+closed by now (generated, then dropped before any row is written): completed,
+cancelled, withdrawn, redirected, their clocks met or cancelled. Its clocks' warnings and breaches
 get their effects and notifications (in-app, and an email copy of each breach;
 most never taken, as a met clock leaves them). The open set is the same at both
 sizes: --open referrals through the real intake service, received over the last
@@ -26,7 +26,9 @@ Target: each at the second size <= 1.3x its figure at the first.
 
 --explain captures each page's statements (a SQLAlchemy event on the app's
 engine, during one request) and prints EXPLAIN (ANALYZE, BUFFERS) of each at the
-second size, in a transaction rolled back. Uses Redis db 13 (flushed before and
+first and last sizes, in a transaction rolled back. --keep leaves the database;
+--reuse times it again (after a change to the app) with --baseline, an earlier
+run's JSON, for the ratios. Uses Redis db 13 (flushed before and
 after; nothing else is touched).
 """
 import sys
