@@ -101,8 +101,9 @@ def count_for(user: User, at) -> int:
                     .outerjoin(Clock, Clock.id == ClockEffect.clock_id)
                     .where(Notification.referral_id == Referral.id, is_open(), addressed_to(user, at))
                     .correlate(Referral).scalar_subquery())
-    return db.session.scalar(select(func.coalesce(func.sum(per_referral), 0)).select_from(Referral).where(
-        Referral.state.in_(OPEN_STATES), access.readable(actor))) or 0
+    total = db.session.scalar(select(func.coalesce(func.sum(per_referral), 0)).select_from(Referral).where(
+        Referral.state.in_(OPEN_STATES), access.readable(actor)))
+    return int(total or 0)  # PostgreSQL's sum of counts is numeric (a Decimal): the badge's JSON wants an int
 
 
 def recently_taken(user: User, at, within=RECENTLY_TAKEN):
