@@ -344,6 +344,7 @@ def print_explain(size: int, plans: dict) -> None:
 
 # ------------------------------------------------------------------ the run
 def main():
+    global DB_NAME
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default="1000,1000000", help="stored referrals at each size (default 1000,1000000)")
     p.add_argument("--small", action="store_true", help="sizes 1000,50000 (while developing)")
@@ -357,7 +358,6 @@ def main():
     p.add_argument("--database", default=DB_NAME, help=f"the throw-away database's name (default {DB_NAME})")
     p.add_argument("--baseline", help="a --json file of an earlier run: the ratios are against its first size")
     args = p.parse_args()
-    global DB_NAME
     DB_NAME = args.database
     sizes = [1000, 50000] if args.small else [int(s) for s in args.sizes.split(",")]
     os.environ.update(env())
