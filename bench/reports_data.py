@@ -245,7 +245,7 @@ WITH base AS (
            CASE WHEN random() < 0.85 THEN 8 + random() * 12 ELSE random() * 24 END AS hour,
            random() * random() * 2.2 AS pace, random() AS r_fate, random() AS r_delay, random() AS r_close,
            random() AS r_done, random() AS r_org
-    FROM generate_series(1, %(n)s) AS i
+    FROM generate_series(%(start)s, %(start)s + %(n)s - 1) AS i
 ), timed AS (
     SELECT b.*, tp.route AS rules_route, tp.kind, tp.review_to, tp.drd_offset,
            least(((%(today)s::date - b.days_ago) + make_interval(secs => b.hour * 3600))::timestamp
@@ -539,7 +539,7 @@ def insert_clients(cur, sources) -> None:
 BIG_TABLES = ("referrals", "triage_decisions", "clocks", "audit_events", "delayed_days")
 
 
-def drop_plain_indexes(cur) -> list[str]:
+def drop_plain_indexes(cur, tables=BIG_TABLES) -> list[str]:
     """Drop the big tables' indexes that no constraint needs, returning their
     definitions: building an index once after the load is several times cheaper
     than keeping it up to date row by row. (Primary keys and unique constraints
@@ -548,7 +548,7 @@ def drop_plain_indexes(cur) -> list[str]:
                    FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid
                    WHERE t.relname = ANY(%s) AND NOT i.indisprimary
                      AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)""",
-                (list(BIG_TABLES),))
+                (list(tables),))
     found = cur.fetchall()
     for name, _ in found:
         cur.execute(f"DROP INDEX {name}")
@@ -559,9 +559,17 @@ def _array(values) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
-def load(conn, app, n: int, days: int, now: datetime, say=print) -> dict:
+def load(conn, app, n: int, days: int, now: datetime, say=print, start: int = 1,
+         closed_only: int | None = None) -> dict:
     """Fill the (migrated, empty) database behind ``conn`` with ``n`` referrals over
-    ``days`` UK days up to ``now``. Returns {table: rows} and the seconds each step took."""
+    ``days`` UK days up to ``now``. Returns {table: rows} and the seconds each step took.
+
+    ``start`` > 1 adds to a database an earlier call filled (bench/growth.py grows one
+    database): referrals ``start`` ... ``start + n - 1``, with the services, API clients
+    and capacity declarations the first call wrote left as they are. ``closed_only``: keep
+    only the first that many of the referrals closed by ``now`` (the rest are dropped
+    before any row is written; ``n`` must be large enough to hold that many)."""
+    first = start == 1
     import time as _time
 
     from spoa.policy import current_policy
@@ -572,7 +580,7 @@ def load(conn, app, n: int, days: int, now: datetime, say=print) -> dict:
         reasons = list(policy.discharge.delay_reasons)
         service_rows, service_values = services_sql(policy)
     today = now.astimezone(UK).date()
-    params = {"n": n, "days": days, "templates": len(templates), "now": now, "today": today,
+    params = {"n": n, "start": start, "days": days, "templates": len(templates), "now": now, "today": today,
               "far": now + timedelta(days=3650),
               "decline_reasons": None, "override_reasons": None}
     arrays = {"decline_reasons": _array(DECLINE_REASONS), "override_reasons": _array(OVERRIDE_REASONS),
@@ -603,8 +611,9 @@ def load(conn, app, n: int, days: int, now: datetime, say=print) -> dict:
         cur.execute(STAGING)
         _copy(cur, "bench_templates", TEMPLATE_COLUMNS, templates)
         _copy(cur, "bench_template_clocks", CLOCK_COLUMNS, template_clocks)
-        insert_clients(cur, sorted({t["source"] for t in templates}))
-        insert_services(cur, service_rows, now)
+        if first:
+            insert_clients(cur, sorted({t["source"] for t in templates}))
+            insert_services(cur, service_rows, now)
         indexes = drop_plain_indexes(cur)
     conn.commit()
     run("bench_gen", GEN)
@@ -612,6 +621,13 @@ def load(conn, app, n: int, days: int, now: datetime, say=print) -> dict:
         for statement in FINISH_GEN.split(";"):
             if statement.strip():
                 cur.execute(statement, params)
+        if closed_only is not None:
+            from spoa.lifecycle import CLOSED_STATES
+
+            cur.execute("""DELETE FROM bench_gen WHERE i NOT IN (
+                               SELECT i FROM bench_gen WHERE state = ANY(%(closed)s) ORDER BY i LIMIT %(keep)s)""",
+                        {"closed": sorted(CLOSED_STATES), "keep": closed_only})
+            cur.execute("ANALYZE bench_gen")
     conn.commit()
     # Each table in the order the app writes it (by time), so a period's rows sit
     # together on disk as they do in production: a random order would make every
@@ -619,7 +635,8 @@ def load(conn, app, n: int, days: int, now: datetime, say=print) -> dict:
     rows = {"referrals": run("referrals", REFERRALS), "triage_decisions": run("triage_decisions", DECISIONS),
             "clocks": run("clocks", CLOCKS), "delayed_days": run("delayed_days", DELAYED)}
     rows["audit_events"] = run("audit_events (with the delays')", AUDIT)
-    rows["capacity_declarations"] = run("capacity_declarations", CAPACITY.replace("%(services)s", service_values))
+    if first:
+        rows["capacity_declarations"] = run("capacity_declarations", CAPACITY.replace("%(services)s", service_values))
     started = _time.perf_counter()
     with conn.cursor() as cur:
         for definition in indexes:

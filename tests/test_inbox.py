@@ -141,3 +141,22 @@ def test_one_persons_notification_is_not_anothers(post_referral, reconcile_at, s
     colleague = person("clinician", "alex", service="crisis_response")
     assert count(sam, WARNED) == 1
     assert count(colleague, WARNED) == 0
+
+
+def test_the_badge_counts_referral_by_referral_what_the_list_shows(post_referral, reconcile_at, sam, client, sender,
+                                                                    frozen_now):
+    """The badge is a sum of one count per open referral (count_for): each referral's open
+    items once, a closed referral's none, the same as the list."""
+    first, second, closed = (post_referral(source_reference=f"BADGE-{i}") for i in range(3))
+    reconcile_at(WARNED)
+    reconcile_at(WARNED_TWICE)  # two warnings a clock: one item a clock
+    for body in (first, second, closed):
+        to_person(body["id"], sam)
+    _, headers = sender
+    with frozen_now(WARNED_TWICE + timedelta(minutes=1)):
+        response = client.post(f"/api/v1/referrals/{closed['id']}/events",
+                               json={"event": "withdraw", "reason": "Patient went to ED"}, headers=headers)
+        assert response.status_code == 200, response.get_json()
+    at = WARNED_TWICE + timedelta(minutes=2)
+    assert count(sam, at) == len(subjects(sam, at)) == 2
+    assert type(count(sam, at)) is int  # PostgreSQL sums counts as numeric: the badge's JSON needs an int

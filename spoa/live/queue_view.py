@@ -16,7 +16,7 @@ from ..clocks import age_in_years, now, point_in_window, uk_date
 from ..extensions import db
 from ..lifecycle import OPEN_STATES
 from ..models import Clock, DelayedDay, Referral
-from ..models.clock import RUNNING_STATUSES
+from ..models.clock import running
 from ..policy import current_policy, current_working_hours
 from ..services.delays import delayed_days, standing
 
@@ -126,7 +126,7 @@ def _rows(where) -> list[QueueRow]:
     if not referrals:
         return []
     clocks: dict = {}
-    clock_query = select(*_CLOCK_COLUMNS).where(Clock.status.in_(RUNNING_STATUSES))
+    clock_query = select(*_CLOCK_COLUMNS).where(running())
     if len(referrals) <= 100:  # a few (a live change): by id; the whole queue: join, no huge IN list
         clock_query = clock_query.where(Clock.referral_id.in_([r.id for r in referrals]))
     else:

@@ -9,7 +9,13 @@ from .types import UTCDateTime
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_events"
-    __table_args__ = (db.Index("ix_audit_events_event_at", "event", "at"),)  # reports: declines, reviews, overrides
+    __table_args__ = (
+        db.Index("ix_audit_events_event_at", "event", "at"),  # reports: declines, reviews, overrides
+        # What a person acted on (access.readable: a clinician's referrals), by index at
+        # any size; only users' rows, so intake's (API clients', the system's) cost nothing (0020).
+        db.Index("ix_audit_events_user_actor_id", "actor_id",
+                 sqlite_where=db.text("actor_kind = 'user'"), postgresql_where=db.text("actor_kind = 'user'")),
+    )
 
     id = db.Column(db.Integer, primary_key=True)
     referral_id = db.Column(db.Uuid, db.ForeignKey("referrals.id"), nullable=True, index=True)

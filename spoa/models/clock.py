@@ -6,6 +6,11 @@ from ..extensions import db
 from .types import UTCDateTime
 
 RUNNING_STATUSES = ("running", "warned", "breached")
+# A clock leaves those statuses only by being met or cancelled, and met_at or
+# cancelled_at is set with the status (services/deadlines.py), so this is the same
+# set written as ix_clocks_unstopped's predicate: a query that adds it can read
+# that index, which holds the open clocks only, not every clock ever kept.
+UNSTOPPED = "met_at IS NULL AND cancelled_at IS NULL"
 
 
 class Clock(db.Model):
@@ -17,8 +22,7 @@ class Clock(db.Model):
         # Clocks neither met nor cancelled (a few thousand of millions): what is
         # overdue now, for the coordination centre's feed (migration 0016).
         db.Index("ix_clocks_unstopped", "referral_id", "deadline",
-                 sqlite_where=db.text("met_at IS NULL AND cancelled_at IS NULL"),
-                 postgresql_where=db.text("met_at IS NULL AND cancelled_at IS NULL")),
+                 sqlite_where=db.text(UNSTOPPED), postgresql_where=db.text(UNSTOPPED)),
     )
 
     id = db.Column(db.Integer, primary_key=True)
@@ -60,3 +64,9 @@ class Clock(db.Model):
         """Breached, and no person has taken the escalation yet: its chain goes on
         climbing until someone acknowledges it (services/chasing.py)."""
         return self.status == "breached" and self.acknowledged_at is None
+
+
+def running():
+    """SQL condition: the clock is still running (RUNNING_STATUSES), in the form
+    ix_clocks_unstopped can answer (see UNSTOPPED)."""
+    return db.and_(Clock.status.in_(RUNNING_STATUSES), Clock.met_at.is_(None), Clock.cancelled_at.is_(None))
