@@ -50,6 +50,8 @@ import time  # noqa: E402
 from datetime import datetime, timedelta, timezone  # noqa: E402
 
 import psycopg2  # noqa: E402
+
+from bench import servers  # noqa: E402
 import redis  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432"
@@ -72,12 +74,7 @@ def env() -> dict:
             "SESSION_IDLE_MINUTES": "600", "API_RATE_LIMIT_PER_MINUTE": "1000000", "LOG_FORMAT": "text"}
 
 
-def admin(sql):
-    conn = psycopg2.connect(f"{PG}/postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(sql)
-    conn.close()
+admin = servers.pg_admin  # CREATE/DROP DATABASE, outside a transaction
 
 
 def nhs_number(rng) -> str:

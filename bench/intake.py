@@ -130,12 +130,7 @@ def bench_rules(seconds, mix) -> dict:
 
 
 # ---------------------------------------------------------------- setup and the run
-def admin(sql):
-    conn = psycopg2.connect(f"{PG}/postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(sql)
-    conn.close()
+admin = servers.pg_admin  # CREATE/DROP DATABASE, outside a transaction
 
 
 def flask(env, *cli_args) -> str:

@@ -23,7 +23,8 @@ import statistics  # noqa: E402
 import time  # noqa: E402
 from datetime import datetime, timedelta, timezone  # noqa: E402
 
-import psycopg2  # noqa: E402
+
+from bench import servers  # noqa: E402
 import redis  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
@@ -34,12 +35,7 @@ DB_NAME = "spoa_bench_profile"
 REDIS_URL = "redis://127.0.0.1:6379/12"
 
 
-def admin(sql):
-    conn = psycopg2.connect(f"{PG}/postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(sql)
-    conn.close()
+admin = servers.pg_admin  # CREATE/DROP DATABASE, outside a transaction
 
 
 def main():

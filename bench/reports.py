@@ -44,6 +44,8 @@ import time  # noqa: E402
 from datetime import datetime, timedelta, timezone  # noqa: E402
 
 import psycopg2  # noqa: E402
+
+from bench import servers  # noqa: E402
 import redis  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432"
@@ -71,12 +73,7 @@ def make_app():
     return create_app(Config(env()))
 
 
-def admin(sql):
-    conn = psycopg2.connect(f"{PG}/postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(sql)
-    conn.close()
+admin = servers.pg_admin  # CREATE/DROP DATABASE, outside a transaction
 
 
 def has_data() -> bool:

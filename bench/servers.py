@@ -99,3 +99,15 @@ def _ppid(proc_dir):
     except (OSError, IndexError):
         return None
 
+
+PG = "postgresql://postgres@127.0.0.1:5432"  # the benches' PostgreSQL (trust auth, as on these machines)
+
+
+def pg_admin(sql: str) -> None:
+    """One statement outside any transaction on the maintenance database (CREATE or
+    DROP DATABASE cannot run inside one): the benches' throw-away databases."""
+    conn = psycopg2.connect(f"{PG}/postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(sql)
+    conn.close()
