@@ -1,29 +1,51 @@
 """Pooled connections without a ping on every checkout (spoa/database.py,
 _ping_when_idle): one that the database dropped while it sat idle is replaced before
 any request uses it; one dropped while busy costs one request a 503, and the pool
-then recovers by itself."""
+then recovers by itself.
+
+Each test serves from an app of its own, its connections named, and the server ends
+only those: the shared test app's other connections (a live server's, a stream
+listener's, the fixtures') are left alone, so nothing else in the run is cut off and
+the pool under test holds exactly what this test put there."""
+import uuid
+
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from spoa import database
+from spoa import create_app, database
+from spoa.config import TestConfig
 
 
-def drop_every_connection(app):
-    """Every connection to the test database but this one ended by the server, as a
-    restart or failover would (the pool still holds them, not knowing)."""
-    admin = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
-    admin.dispose()
+class _NamedConnections(TestConfig):
+    def __init__(self, env, name):
+        super().__init__(env)
+        self.SQLALCHEMY_ENGINE_OPTIONS = {**self.SQLALCHEMY_ENGINE_OPTIONS,
+                                          "connect_args": {"application_name": name}}
 
 
 @pytest.fixture
-def postgresql_only(db):
+def own_app(app, db):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite's connections are files: nothing drops them")
-    return db
+    name = f"spoa-pool-test-{uuid.uuid4().hex[:8]}"
+    env = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
+           "SECRET_KEY": app.config["SECRET_KEY"], "LIVE_CHANNEL": app.config["LIVE_CHANNEL"]}
+    own = create_app(_NamedConnections(env, name))
+    own.test_client_class = app.test_client_class
+    yield own, name
+    with own.app_context():
+        db.engine.dispose()
+
+
+def drop_every_connection(app, name):
+    """Every connection of the app under test ended by the server, as a restart or
+    failover would (its pool still holds them, not knowing)."""
+    admin = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND application_name = :name"), {"name": name})
+    admin.dispose()
 
 
 def listing(http, token):
@@ -31,27 +53,26 @@ def listing(http, token):
 
 
 def test_a_connection_dropped_while_idle_is_replaced_before_a_request_uses_it(
-        app, postgresql_only, make_api_client, monkeypatch):
+        own_app, db, make_api_client, monkeypatch):
+    app, name = own_app
     _row, token = make_api_client()
     http = app.test_client()
     assert listing(http, token).status_code == 200
-    postgresql_only.session.remove()  # every connection back in the pool
-    drop_every_connection(app)
+    drop_every_connection(app, name)
     monkeypatch.setattr(database, "IDLE_PING_SECONDS", 0.0)  # every pooled connection counts as idle
     assert listing(http, token).status_code == 200
 
 
 def test_a_connection_dropped_while_busy_costs_one_503_and_the_pool_recovers(
-        app, postgresql_only, make_api_client, monkeypatch):
+        own_app, db, make_api_client, monkeypatch):
+    app, name = own_app
     _row, token = make_api_client()
     http = app.test_client()
     assert listing(http, token).status_code == 200
-    postgresql_only.session.remove()
-    drop_every_connection(app)
+    drop_every_connection(app, name)
     monkeypatch.setattr(database, "IDLE_PING_SECONDS", 1e9)  # used moments ago: not pinged
     answer = listing(http, token)
     assert answer.status_code == 503 and answer.mimetype == "application/problem+json"
-    postgresql_only.session.remove()
     # The disconnect invalidated every connection the pool held: the next request gets a new one.
     assert listing(http, token).status_code == 200
 
