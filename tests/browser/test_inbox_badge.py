@@ -53,6 +53,11 @@ def test_two_key_presses_from_the_badge_take_it(sam, live_server):
     page.focus("#inbox-badge")
     page.keyboard.press("Enter")  # 1: to /notifications, its first "I have it" focused
     page.wait_for_url("**/notifications")
+    # The page is shown with its first "I have it" focused (autofocus): a person's second
+    # key press comes once they see it; a press before the page has loaded lands nowhere.
+    focused = page.locator("button:focus")
+    focused.wait_for()
+    assert focused.inner_text().startswith("I have it")
     page.keyboard.press("Enter")  # 2: taken
     page.locator(".inset[role=status]", has_text=f"You have it: {referral['reference']}").wait_for()
     assert page.locator("#inbox-badge").inner_text().split() == "0 notifications need someone".split()
