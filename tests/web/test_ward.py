@@ -154,24 +154,13 @@ def test_a_community_referrals_page_has_no_discharge_section(client, login_as, d
 def test_the_ward_page_costs_the_same_queries_for_two_discharges_or_six(client, login_as, hospital_sender, db):
     """A supervisor's list offers "acknowledge escalation" by each row's clocks, and
     "record a delay" by its delayed days: loaded for the list, never a query a row."""
-    import threading
-
-    from sqlalchemy import event
+    from tests.statements import statements
 
     login_as("supervisor")
 
     def queries():
-        seen, here = [], threading.get_ident()
-
-        def listener(*args):
-            if threading.get_ident() == here:
-                seen.append(args[2])
-
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with statements(db.engine) as seen:
             assert client.get("/ward").status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
         return len(seen)
 
     for _ in range(2):
@@ -198,25 +187,14 @@ def test_where_a_discharge_stands_turns_delayed_the_day_after_its_ready_date():
 def test_the_worklist_costs_the_same_queries_for_two_delayed_discharges_or_six(client, login_as, hospital_sender, db):
     """A supervisor's worklist offers "record a delay" by each discharge's delayed days:
     loaded with the list, never a query a row."""
-    import threading
-
-    from sqlalchemy import event
+    from tests.statements import statements
 
     login_as("supervisor")
 
     def queries():
-        seen, here = [], threading.get_ident()
-
-        def listener(*args):
-            if threading.get_ident() == here:
-                seen.append(args[2])
-
-        event.listen(db.engine, "before_cursor_execute", listener)
-        try:
+        with statements(db.engine) as seen:
             page = client.get("/worklist")
             assert page.status_code == 200 and "Record today's delay reason" in page_text(page)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
         return len(seen)
 
     for _ in range(2):
