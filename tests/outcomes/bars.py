@@ -58,14 +58,27 @@ def resources(bundle, kind):
 
 
 @pytest.fixture
-def receiver(db):
-    found = BarsReceiver()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), found.handler())
-    serve_in_background(server)
-    found.base_url = f"http://127.0.0.1:{server.server_address[1]}/fhir"
-    yield found
-    server.shutdown()
-    server.server_close()
+def make_receiver(db):
+    """make_receiver() -> a BaRS sender's FHIR API listening on the loopback (base_url: its FHIR base)."""
+    servers = []
+
+    def make():
+        found = BarsReceiver()
+        server = ThreadingHTTPServer(("127.0.0.1", 0), found.handler())
+        serve_in_background(server)
+        servers.append(server)
+        found.base_url = f"http://127.0.0.1:{server.server_address[1]}/fhir"
+        return found
+
+    yield make
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def receiver(make_receiver):
+    return make_receiver()
 
 
 @pytest.fixture(autouse=True)  # in each module that imports it
@@ -122,15 +135,21 @@ def registered(register, receiver, fhir_sender):
     return receiver
 
 
+def send_message(client, bundle, headers, fmt="application/fhir+json"):
+    """POST a BaRS message as its sender does: (SPOA's answer, its two headers)."""
+    ids = {"X-Request-ID": str(uuid.uuid4()), "X-Correlation-ID": str(uuid.uuid4())}
+    data = to_xml(bundle) if fmt.endswith("xml") else json.dumps(bundle).encode()
+    response = client.post("/fhir/$process-message", data=data, headers={
+        **headers, "Content-Type": fmt, "Accept": "application/fhir+json", **ids})
+    return response, ids
+
+
 @pytest.fixture
 def post_fhir(client, sender_token):
     """post_fhir(bundle, headers=...) -> (the referral as fire() takes it, the message, its two headers)."""
 
     def send(bundle, headers=None, fmt="application/fhir+json"):
-        ids = {"X-Request-ID": str(uuid.uuid4()), "X-Correlation-ID": str(uuid.uuid4())}
-        data = to_xml(bundle) if fmt.endswith("xml") else json.dumps(bundle).encode()
-        response = client.post("/fhir/$process-message", data=data, headers={
-            **(headers or sender_token), "Content-Type": fmt, "Accept": "application/fhir+json", **ids})
+        response, ids = send_message(client, bundle, headers or sender_token, fmt)
         assert response.status_code == 200, response.get_data(as_text=True)
         reference = response.get_json()["issue"][0]["details"]["coding"][0]["code"]
         row = database.session.scalars(database.select(Referral).where(Referral.reference == reference)).one()
