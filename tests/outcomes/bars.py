@@ -81,7 +81,7 @@ def receiver(make_receiver):
     return make_receiver()
 
 
-@pytest.fixture(autouse=True)  # in each module that imports it
+@pytest.fixture
 def dos_ids(app, monkeypatch):
     monkeypatch.setitem(app.config, "SPOA_DOS_SERVICE_IDS", (SPOA_DOS_ID,))
 

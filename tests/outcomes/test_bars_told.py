@@ -11,9 +11,10 @@ from spoa.extensions import db as database
 from spoa.models import AuditEvent, FhirEndpoint
 from tests.fhir.conftest import SPOA_DOS_ID
 
-from .bars import (GUID, SENDER_ID, cli, dos_ids, falls_referral, fhir_client, fhir_sender,  # noqa: F401 (fixtures)
-                   post_fhir, receiver, register, registered, resources, sender_token)
+from .bars import GUID, SENDER_ID, falls_referral, resources
 from .conftest import outcome_rows, told
+
+pytestmark = pytest.mark.usefixtures("dos_ids")
 
 def test_an_accepted_referral_is_told_to_the_sender_as_a_bars_servicerequest_response(
         registered, post_fhir, fire, crisis_team, deliver):

@@ -3,14 +3,18 @@ at intake, outcomes go only to the posting client's own endpoint, an endpoint
 nobody owns (registered before endpoints had owners) is never used, and what is
 queued is re-read when delivery claims it (revoked client, removed or re-pointed
 endpoint). Real HTTP receivers on the loopback say what was sent."""
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from spoa.extensions import db as database
 from spoa.models import ApiClient, AuditEvent, FhirEndpoint, FhirMessage, Notification, Referral
+from spoa.services.delivery import backoff
 
-from .bars import (SENDER_ID, cli, dos_ids, falls_referral, fhir_client, fhir_sender,  # noqa: F401 (fixtures)
-                   make_receiver, post_fhir, receiver, register, registered, send_message, sender_token)
+from .bars import SENDER_ID, falls_referral, send_message
 from .conftest import outcome_rows, told
+
+pytestmark = pytest.mark.usefixtures("dos_ids")
 
 OTHER_ID = "https://fhir.nhs.uk/Id/dos-service-id|3333333333"
 
@@ -144,10 +148,6 @@ def test_a_revoked_json_clients_queued_callback_is_not_sent(callback, make_sende
 
 def test_a_retried_outcome_stops_once_its_client_is_revoked(frozen_now, registered, fhir_sender, post_fhir, fire,
                                                             crisis_team, deliver):
-    from datetime import datetime, timedelta, timezone
-
-    from spoa.services.delivery import backoff
-
     at = datetime(2026, 11, 23, 9, 14, tzinfo=timezone.utc)
     clock = frozen_now(at)
     referral, _, _ = post_fhir(falls_referral())
