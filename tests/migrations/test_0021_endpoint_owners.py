@@ -11,7 +11,8 @@ def test_0021_leaves_existing_endpoints_unowned_and_downgrades(unmigrated_db):
     app, db = unmigrated_db
     upgrade(revision="0020")
     db.session.execute(text("INSERT INTO fhir_endpoints (endpoint, base_url, is_active, created_at) "
-                            "VALUES (:e, 'https://old.example/fhir', :t, CURRENT_TIMESTAMP)"), {"e": ENDPOINT, "t": True})
+                            "VALUES (:e, 'https://old.example/fhir', :t, CURRENT_TIMESTAMP)"),
+                       {"e": ENDPOINT, "t": True})
     db.session.commit()
     upgrade(revision="0021")
     rows = db.session.execute(text("SELECT endpoint, base_url, api_client_id FROM fhir_endpoints")).all()

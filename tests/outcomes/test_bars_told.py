@@ -166,9 +166,10 @@ def test_a_sender_without_a_registered_endpoint_is_not_told_and_the_timeline_say
     assert told(referral["id"]) == [("accept", "sender not told: no BaRS endpoint registered for the sending system")]
 
 
-def test_another_senders_registration_tells_this_one_nothing(register, receiver, fhir_sender, post_fhir, fire,
+def test_another_senders_registration_tells_this_one_nothing(register, receiver, fhir_client, post_fhir, fire,
                                                             crisis_team, deliver):
-    assert register("https://fhir.nhs.uk/Id/dos-service-id|3333333333", receiver.base_url, fhir_sender[0]).exit_code == 0
+    other, _ = fhir_client()
+    assert register("https://fhir.nhs.uk/Id/dos-service-id|3333333333", receiver.base_url, other).exit_code == 0
     referral, _, _ = post_fhir(falls_referral())
     fire(crisis_team, referral, "accept")
     deliver()
@@ -257,7 +258,8 @@ def test_registering_is_audited_and_re_registering_re_points_it(register, fhir_s
     (SENDER_ID, "https://sender.example/" + "a" * 480, "--url", "at most 480 characters"),
     (SENDER_ID, " ", "--url", "Enter the sender's FHIR base URL"),
 ])
-def test_a_bad_identifier_or_url_is_refused_naming_the_option(register, fhir_sender, db, endpoint, url, option, message):
+def test_a_bad_identifier_or_url_is_refused_naming_the_option(register, fhir_sender, db, endpoint, url, option,
+                                                              message):
     result = register(endpoint, url, fhir_sender[0])
     assert result.exit_code == 2
     assert f"{option}: " in result.output and message in result.output, result.output
