@@ -59,8 +59,8 @@ CHANNELS: dict[str, Callable] = {"bars": _bars_target, "sender_webhook": _webhoo
 
 
 # Why a queued outcome was not sent after all (its last_error; the timeline shows it).
-NO_LONGER = {"sender_webhook": "its callback was removed",
-             "bars": "its BaRS endpoint was removed, or is no longer its own"}
+NO_LONGER = {"sender_webhook": "its callback was removed before it was sent",
+             "bars": "its BaRS endpoint was removed, or given to another client, before it was sent"}
 
 
 def still_to_tell(notification) -> str | None:
@@ -71,10 +71,10 @@ def still_to_tell(notification) -> str | None:
     referral = db.session.get(Referral, notification.referral_id)
     client = db.session.get(ApiClient, referral.api_client_id) if referral.api_client_id else None
     if client is None or not client.is_active:
-        return "not sent: the sender's API client was revoked"
+        return "its API client was revoked before it was sent"
     target = CHANNELS[notification.channel](referral)
     if target is None:
-        return f"not sent: {NO_LONGER[notification.channel]}"
+        return NO_LONGER[notification.channel]
     notification.recipient, notification.target = target
     return None
 

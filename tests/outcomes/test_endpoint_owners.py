@@ -117,7 +117,7 @@ def test_an_outcome_queued_for_an_endpoint_given_to_another_client_is_not_sent(
     [row] = outcome_rows()
     assert (row.status, row.attempts) == ("cancelled", 0)
     assert told(referral["id"]) == [
-        ("accept", "sender not told: not sent: its BaRS endpoint was removed, or is no longer its own")]
+        ("accept", "sender not told: its BaRS endpoint was removed, or given to another client, before it was sent")]
 
 
 # ------------------------------------------------------------------ re-read when delivery claims it
@@ -132,7 +132,7 @@ def test_a_revoked_clients_queued_outcome_is_not_sent(registered, fhir_sender, p
     [row] = outcome_rows()
     assert (row.status, row.next_attempt_at, row.attempts) == ("cancelled", None, 0)
     assert "revoked" in row.last_error
-    assert told(referral["id"]) == [("accept", "sender not told: not sent: the sender's API client was revoked")]
+    assert told(referral["id"]) == [("accept", "sender not told: its API client was revoked before it was sent")]
     assert deliver() == 0 and registered.received == []  # never again
 
 
