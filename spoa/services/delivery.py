@@ -199,7 +199,10 @@ def any_due() -> bool:
 
 def claim(limit: int = BATCH) -> list[dict]:
     """Take up to ``limit`` due notifications for this pass and COMMIT: what to
-    send, as plain data (no row is held while sending)."""
+    send, as plain data (no row is held while sending). An outcome goes only while
+    its sender may still be told, to where it is registered now (outcomes.still_to_tell)."""
+    from .outcomes import still_to_tell
+
     at = now()
     stmt = (select(Notification).where(_due_clause(at))
             .options(selectinload(Notification.effect).selectinload(ClockEffect.clock),
@@ -211,6 +214,10 @@ def claim(limit: int = BATCH) -> list[dict]:
     until = at + LEASE
     claimed = []
     for n in batch:
+        if n.audit_event_id is not None and (why := still_to_tell(n)) is not None:
+            n.status, n.next_attempt_at, n.last_error = "cancelled", None, why
+            log.info("outcome not sent notification_id=%s channel=%s: %s", n.id, n.channel, why)
+            continue
         n.status, n.next_attempt_at = "sending", until
         claimed.append({"id": n.id, "channel": n.channel, "target": n.target, "lease": until,
                         "payload": _payload(n), "subject": n.subject,
