@@ -2,6 +2,7 @@
 patients in a rolling hour from the form's preview; past it the preview answers 429
 and says so, and Save still saves (and still warns of an open referral)."""
 import html
+import queue
 from datetime import timedelta
 
 from flask import g
@@ -9,6 +10,8 @@ from flask import g
 from spoa.clocks import now
 from spoa.models import PatientLookup, Referral
 from spoa.schemas.fields import is_valid_nhs_number
+
+from tests.concurrently import at_once
 
 from .conftest import csrf_token
 from .test_referral_form import GOOD, post_form
@@ -106,3 +109,26 @@ def test_without_an_nhs_number_the_names_birth_date_and_postcode_count(app, clie
     assert preview(client, no_number).status_code == 200
     assert preview(client, {**no_number, "patient.given_name": "ADA"}).status_code == 200  # the same person
     assert preview(client, {**no_number, "patient.given_name": "Augusta"}).status_code == 429
+
+
+def test_previews_at_the_same_moment_cannot_pass_the_allowance_together(app, client, login_as, db, monkeypatch):
+    """The same person's previews in flight at once (two tabs, a slow network): counted
+    one after another under their user row's lock, so the last place is taken once."""
+    monkeypatch.setitem(app.config, "DUPLICATE_LOOKUPS_PER_HOUR", 2)
+    login_as("call_handler")
+    token = csrf_token(client, "/referrals/new")
+    session_cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])  # the one session, in every thread
+    numbers = queue.SimpleQueue()
+    for number in nhs_numbers(6):
+        numbers.put(number)
+    db.session.rollback()  # the test's own read ends (on SQLite it would hold the write lock)
+
+    def look(c):
+        c.set_cookie(session_cookie.key, session_cookie.value)
+        return c.post("/referrals/preview", data={**GOOD, "patient.nhs_number": numbers.get(),
+                                                  "csrf_token": token}).status_code
+
+    answers = at_once(app, 6, look)
+    assert sorted(answers) == [200, 200, 429, 429, 429, 429]
+    db.session.expire_all()
+    assert db.session.query(PatientLookup).count() == 2
