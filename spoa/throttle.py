@@ -1,7 +1,8 @@
 """Fixed-window counters in Redis, shared by every web process: the API's
-per-client rate and the sign-in page's per-address count of failures. They fail open (a
-Redis outage counts nothing), so Redis can never stop intake or sign-in; what
-must hold without Redis (the account lockout) is kept in the database."""
+per-client rate and the sign-in page's per-address count of failures. They fail
+open (a Redis outage counts nothing), so Redis can never stop intake or sign-in;
+what must hold without Redis (an account's locks per address and its slow-down,
+the duplicate check's allowance) is kept in the database."""
 
 from .clocks import now
 from .redis_store import optional
