@@ -131,6 +131,10 @@ class Config:
         self.SESSION_IDLE_MINUTES = int(env.get("SESSION_IDLE_MINUTES", "30"))
         self.SESSION_MAX_HOURS = int(env.get("SESSION_MAX_HOURS", "12"))
         self.PERMANENT_SESSION_LIFETIME = timedelta(hours=self.SESSION_MAX_HOURS)
+        # Patients (distinct NHS numbers, or names + birth date + postcode) one person may look up
+        # with the new-referral form's duplicate check in a rolling hour (spoa/services/lookups.py);
+        # beyond it the preview answers 429, and Save still works.
+        self.DUPLICATE_LOOKUPS_PER_HOUR = int(env.get("DUPLICATE_LOOKUPS_PER_HOUR", "30"))
         # Failed sign-ins allowed from one address in a window, before 429 (the per-account lockout is apart).
         self.SIGN_IN_ATTEMPTS_PER_ADDRESS = int(env.get("SIGN_IN_ATTEMPTS_PER_ADDRESS", "20"))
         self.SIGN_IN_THROTTLE_MINUTES = int(env.get("SIGN_IN_THROTTLE_MINUTES", "5"))

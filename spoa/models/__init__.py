@@ -7,12 +7,13 @@ from .delayed_day import DelayedDay
 from .duty_shift import DutyShift
 from .fhir_endpoint import FhirEndpoint
 from .fhir_message import FhirMessage
+from .patient_lookup import PatientLookup
 from .notification import ClockEffect, DeliveryAttempt, Notification, NotificationChannel
 from .referral import Referral
 from .service import Service
-from .user import ApiClient, User
+from .user import ApiClient, SignInFailures, User
 
 __all__ = [
     "AccessEvent", "ApiClient", "AuditEvent", "CapacityDeclaration", "Clock", "ClockEffect", "DelayedDay", "DeliveryAttempt", "DutyShift", "FhirEndpoint", "FhirMessage", "Notification",
-    "NotificationChannel", "Referral", "Service", "TriageDecision", "User",
+    "NotificationChannel", "PatientLookup", "Referral", "Service", "SignInFailures", "TriageDecision", "User",
 ]
