@@ -14,7 +14,7 @@ panel does, recorded as 'duplicate'), so the rows written so far become what the
 were: 'duplicate_shown'. Their grants end with this migration.
 
 Revision ID: 0024
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-07 22:55:00
 
 """
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0024'
-down_revision = '0020'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
