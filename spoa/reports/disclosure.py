@@ -18,7 +18,7 @@ mean the same thing all the way down a file.
 """
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 SMALL = 7      # 1..SMALL shown as SUPPRESSED
 ROUND_TO = 5
@@ -95,35 +95,104 @@ def _area(district: str | None) -> str | None:
 
 
 class Groups:
-    """Pass one: how many rows share each combination, on every rung at once."""
+    """Pass one: how many rows share each combination. A combination is held as
+    one integer (a year's half a million rows, nearly all alone at the finest
+    rung, would otherwise keep a tuple of strings each), and each rung's counts
+    are summed from the finest rung's, never by reading the rows again: every
+    group on any rung is a union of finest groups."""
+
+    # Hours, then the codes of age band, sex, place and source (one numbering for all), after the day's ordinal.
+    _WIDTHS = (5, 16, 16, 16, 16)
 
     def __init__(self):
-        self.counts = [Counter() for _ in LADDER]
+        self.finest = Counter()
         self.rows = 0
+        self._values: list = [None]  # code -> value (a band, a sex, a district, ("area", NN), a source)
+        self._codes: dict = {None: 0}
+        self._month_starts: dict = {}  # a day's ordinal -> its month's first day's
+
+    def _code(self, value) -> int:
+        code = self._codes.get(value)
+        if code is None:
+            if len(self._values) > 0xFFFF:  # never a code wider than its field: combinations would merge
+                raise ValueError("too many distinct values to count the extract's combinations")
+            code = self._codes[value] = len(self._values)
+            self._values.append(value)
+        return code
+
+    def _coarser(self, rung: Rung, number: int) -> int:
+        """A finest-rung combination's number on ``rung``: worked on the codes, not the values
+        (a year's half a million combinations go through here once for each rung)."""
+        source, number = number & 0xFFFF, number >> 16
+        place, number = number & 0xFFFF, number >> 16
+        sex, number = number & 0xFFFF, number >> 16
+        ages, number = number & 0xFFFF, number >> 16
+        hours, ordinal = number & 0x1F, number >> 5
+        if rung.received == "week":
+            ordinal -= (ordinal - 1) % 7  # back to the Monday (ordinal 1, 1 January of year 1, was one)
+        elif rung.received == "month":
+            ordinal = self._month_starts.get(ordinal) or self._month_starts.setdefault(
+                ordinal, date.fromordinal(ordinal).replace(day=1).toordinal())
+        if rung.hours != "hour":
+            hours = hours - hours % 4 if rung.hours == "block" else 24
+        if rung.ages == "broad":
+            ages = self._broad(ages)
+        if rung.place != "district":
+            place = self._area_code(place) if rung.place == "area" else 0
+        return (((((ordinal << 5 | hours) << 16 | ages) << 16 | sex) << 16 | place) << 16) | source
+
+    def _broad(self, code: int) -> int:
+        value = self._values[code]
+        return self._code(BROAD_AGES.get(value, value))
+
+    def _area_code(self, code: int) -> int:
+        return self._code(("area", _area(self._values[code])))
+
+    def _number(self, day: date, *codes: int) -> int:
+        number = day.toordinal()
+        for code, width in zip(codes, self._WIDTHS):
+            number = (number << width) | code
+        return number
+
+    def key(self, rung: Rung, q: Identifying) -> int:
+        """A row's combination on ``rung`` (pass two asks this of every row)."""
+        finest = self._number(q.received.date(), q.received.hour, self._code(q.age_band), self._code(q.sex),
+                              self._code(q.district), self._code(q.source))
+        return finest if rung == LADDER[0] else self._coarser(rung, finest)
 
     def add(self, q: Identifying) -> None:
         self.rows += 1
-        for counter, rung in zip(self.counts, LADDER):
-            counter[coarsened(rung, q)] += 1
+        self.finest[self.key(LADDER[0], q)] += 1
+
+    def counts(self, rung: Rung) -> Counter:
+        """How many rows share each combination (by key) on ``rung``."""
+        if rung == LADDER[0]:
+            return self.finest
+        counts = Counter()
+        for number, n in self.finest.items():
+            counts[self._coarser(rung, number)] += n
+        return counts
 
     def choose(self, k: int) -> "Choice":
         """The first rung that leaves out at most SUPPRESS_AT_MOST of the rows (else the last)."""
         for index, rung in enumerate(LADDER):
-            small = sum(n for n in self.counts[index].values() if n < k)
+            counts = self.counts(rung)
+            small = sum(n for n in counts.values() if n < k)
             if small <= SUPPRESS_AT_MOST * self.rows or index == len(LADDER) - 1:
-                return Choice(rung, self.counts[index], k, self.rows - small, small)
+                return Choice(self, rung, counts, k, self.rows - small, small)
         raise AssertionError("unreachable: the last rung is always chosen")
 
 
 @dataclass(frozen=True)
 class Choice:
+    groups: Groups
     rung: Rung
     counts: Counter
     k: int
     kept: int
     left_out: int
 
-    def keeps(self, key: tuple) -> bool:
+    def keeps(self, q: Identifying) -> bool:
         """Pass two: a row is given only in a group counted at least k in pass one
         (a row arriving between the passes, in a group pass one never saw, is not)."""
-        return self.counts.get(key, 0) >= self.k
+        return self.counts.get(self.groups.key(self.rung, q), 0) >= self.k

@@ -174,10 +174,10 @@ def rows(period: Period, filters: Filters, choice: disclosure.Choice) -> Iterato
     rung, without those in groups smaller than k."""
     pseudonym = pseudonyms()
     for r in records(period, filters):
-        key = disclosure.coarsened(choice.rung, r.identifying)
-        if not choice.keeps(key):
+        identifying = r.identifying
+        if not choice.keeps(identifying):
             continue
-        received, hours, band, sex, place, source = key
+        received, hours, band, sex, place, source = disclosure.coarsened(choice.rung, identifying)
         yield (pseudonym(r.referral_id), received, hours, r.kind, source, r.presenting_need, r.disposition,
                r.emas_category, r.route, r.urgency, r.state, r.pathway, r.hospital_ods, sex, band, place,
                r.first_contact_clock, r.hours_to_first_contact, r.delayed_days)

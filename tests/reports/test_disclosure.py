@@ -39,5 +39,29 @@ def test_the_first_rung_that_leaves_out_few_enough_is_chosen_and_the_rest_left_o
     groups.add(Identifying(datetime(2026, 11, 24, 3, 0), "85 and over", "male", "PE9", "care_home"))
     choice = groups.choose(5)
     assert choice.rung.name == "day" and (choice.kept, choice.left_out) == (40, 1)  # 1 of 41 is under 5%
-    assert not choice.keeps(coarsened(choice.rung, Identifying(datetime(2026, 11, 24, 3, 0), "85 and over", "male",
-                                                                "PE9", "care_home")))
+    assert not choice.keeps(Identifying(datetime(2026, 11, 24, 3, 0), "85 and over", "male", "PE9", "care_home"))
+    assert choice.keeps(Identifying(datetime(2026, 11, 24, 23, 59), "18 to 64", "female", "NN1", "gp"))
+
+
+def test_the_counts_summed_from_the_finest_rung_are_those_of_each_rung_counted_directly():
+    import random
+    from collections import Counter
+
+    rng = random.Random(7)
+    rows = [Identifying(datetime(2026, rng.randint(1, 3), rng.randint(1, 28), rng.randint(0, 23)),
+                        rng.choice(["0 to 17", "18 to 64", "65 to 74", "75 to 84", "85 and over", None]),
+                        rng.choice(["female", "male", None]), rng.choice(["NN1", "NN12", "PE9", "E1", None]),
+                        rng.choice(["emas", "gp"])) for _ in range(3000)]
+    groups = Groups()
+    for q in rows:
+        groups.add(q)
+    for rung in LADDER:
+        counts, direct = groups.counts(rung), Counter(coarsened(rung, q) for q in rows)
+        assert len(counts) == len(direct), rung
+        assert all(counts[groups.key(rung, q)] == direct[coarsened(rung, q)] for q in rows), rung
+    for k in (2, 5, 20, 60, 10_000):
+        choice = groups.choose(k)
+        direct = Counter(coarsened(choice.rung, q) for q in rows)
+        kept = sum(n for n in direct.values() if n >= k)
+        assert (choice.kept, choice.left_out) == (kept, len(rows) - kept), (k, choice.rung)
+        assert all(choice.keeps(q) == (direct[coarsened(choice.rung, q)] >= k) for q in rows)
