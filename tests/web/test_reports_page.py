@@ -131,13 +131,21 @@ def test_a_manager_sees_no_patient_no_queue_no_worklist_and_no_api(client, login
     assert "/worklist" not in home and "/queue" not in home and "/referrals/new" not in home
 
 
-def test_an_admin_may_make_a_manager(client, login_as, db):
+@pytest.mark.parametrize("role,label", [("manager", "Manager"), ("analyst", "Analyst")])
+def test_an_admin_may_make_a_manager_or_an_analyst(client, login_as, db, role, label):
     login_as("admin")
-    response = client.post("/admin/users", data={"username": "mona", "role": "manager", "password": "a long password",
+    response = client.post("/admin/users", data={"username": "mona", "role": role, "password": "a long password",
                                                  "csrf_token": csrf_token(client, "/admin/users")})
     assert response.status_code == 303
-    assert db.session.query(User).filter_by(username="mona").one().role == "manager"
-    assert '<option value="manager">Manager</option>' in text(client.get("/admin/users"))
+    assert db.session.query(User).filter_by(username="mona").one().role == role
+    assert f'<option value="{role}">{label}</option>' in text(client.get("/admin/users"))
+
+
+def test_the_command_line_makes_an_analyst(app, db):
+    result = app.test_cli_runner().invoke(args=["spoa", "create-user", "--username", "ada", "--role", "analyst"],
+                                          input="a long password\n")
+    assert result.exit_code == 0, result.output
+    assert db.session.query(User).filter_by(username="ada").one().role == "analyst"
 
 
 # --- the period ------------------------------------------------------------------------------------
