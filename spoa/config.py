@@ -142,8 +142,8 @@ class Config:
         # Retention (spoa/services/retention.py; README "Retention"): days kept, then pruned.
         # A raw BaRS body counts from its referral's closing (an open referral's is never pruned).
         self.RETAIN_FHIR_BODY_DAYS = _days(env, "RETAIN_FHIR_BODY_DAYS", 90)
-        self.RETAIN_ACCESS_EVENTS_DAYS = _days(env, "RETAIN_ACCESS_EVENTS_DAYS", 8 * 366)
-        self.RETAIN_DELIVERED_NOTIFICATIONS_DAYS = _days(env, "RETAIN_DELIVERED_NOTIFICATIONS_DAYS", 2 * 366)
+        self.RETAIN_ACCESS_EVENTS_DAYS = _days(env, "RETAIN_ACCESS_EVENTS_DAYS", 2922)  # 8 years
+        self.RETAIN_DELIVERED_NOTIFICATIONS_DAYS = _days(env, "RETAIN_DELIVERED_NOTIFICATIONS_DAYS", 732)  # 2 years
         # How often each worker's ticker runs the prune (one run a period across the cluster):
         # hourly, so a restarted worker never skips a day; a run with nothing due costs a few queries.
         self.PRUNE_EVERY_SECONDS = int(env.get("PRUNE_EVERY_SECONDS", "3600"))
@@ -173,7 +173,6 @@ class Config:
         self.PROXY_FIX_HOPS = int(env.get("PROXY_FIX_HOPS", "0"))
         # Responses compressed by the app (spoa/wire.py); 0 where a proxy in front compresses them instead.
         self.COMPRESS_RESPONSES = env.get("COMPRESS_RESPONSES", "1").lower() in ("1", "true", "yes")
-
 
     def _keys(self, env) -> None:
         """One key for each job, each rotatable (README "Keys and their rotation"):

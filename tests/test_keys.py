@@ -43,7 +43,8 @@ def test_a_laptop_makes_its_seal_and_pseudonym_keys_privately_and_keeps_them(tmp
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"}
     first, again = Config(env), Config(env)
     assert first.SEAL_KEYS == again.SEAL_KEYS == [(tmp_path / "seal_key").read_text()]
-    assert first.EXTRACT_PSEUDONYM_KEY == again.EXTRACT_PSEUDONYM_KEY == (tmp_path / "extract_pseudonym_key").read_text()
+    pseudonyms = (tmp_path / "extract_pseudonym_key").read_text()
+    assert first.EXTRACT_PSEUDONYM_KEY == again.EXTRACT_PSEUDONYM_KEY == pseudonyms
     assert len({first.SECRET_KEY, first.SEAL_KEYS[0], first.EXTRACT_PSEUDONYM_KEY}) == 3  # three keys, not one
     for name in ("seal_key", "extract_pseudonym_key"):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600
