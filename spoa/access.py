@@ -24,6 +24,7 @@ referral did not exist (404, never confirming it) and is recorded.
                   community referral, no other hospital's; with no hospital, nothing
   admin           no patient details: administration only (and the reports, below)
   manager         no referral at all: the reports only
+  analyst         no referral at all: the reports, and the row-level extract
   API client      what it sent; a service's system what is routed or assigned to it;
                   a hospital's system (hospital_ods set) its hospital's discharges too,
                   whoever sent them (a coordinator who took the ward's call, say);
@@ -31,8 +32,11 @@ referral did not exist (404, never confirming it) and is recorded.
                   feed (aggregates only: may_read_status_feed), no referral more
 
 Reports (spoa/reports/) are figures about many referrals, never one patient's
-details, and are for REPORT_ROLES; their de-identified extract is theirs too
-(spoa/reports/extract.py says what it leaves out). A report table of free text
+details, and are for REPORT_ROLES, with the period's counts as a download under
+the small-number rule (spoa/reports/aggregate.py). Rows are not aggregates: the
+pseudonymised row-level extract (spoa/reports/extract.py: generalised so that no
+row stands alone, every download recorded) is EXTRACT_ROLES' only, a role given
+to a named analyst under a data-sharing agreement. A report table of free text
 staff typed (its id ends "_reasons": a decline or withdrawal reason may name a
 patient) is for FREE_TEXT_ROLES only: never a manager's, on the page or as CSV.
 """
@@ -206,7 +210,8 @@ def may_use_queue(user) -> bool:
     return user is not None and bool(user.is_active) and user.role == "supervisor"
 
 
-REPORT_ROLES = ("supervisor", "manager", "admin")
+REPORT_ROLES = ("supervisor", "manager", "admin", "analyst")
+EXTRACT_ROLES = ("analyst",)
 FREE_TEXT_ROLES = ("supervisor", "admin")
 FREE_TEXT_SUFFIX = "_reasons"  # a report table holding free text says so in its id
 
@@ -218,3 +223,8 @@ def may_see_reports(user) -> bool:
 def may_see_report_table(user, table_id: str) -> bool:
     """Every table but one of free text, which only FREE_TEXT_ROLES see."""
     return may_see_reports(user) and (not table_id.endswith(FREE_TEXT_SUFFIX) or user.role in FREE_TEXT_ROLES)
+
+
+def may_download_rows(user) -> bool:
+    """The row-level extract: pseudonymised personal data, never a manager's."""
+    return may_see_reports(user) and user.role in EXTRACT_ROLES

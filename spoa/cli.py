@@ -285,6 +285,29 @@ def list_fhir_endpoints():
         click.echo("No BaRS endpoints registered.")
 
 
+@spoa_cli.command("reseal")
+def reseal():
+    """Seal every stored webhook signing secret under the current key (the first of
+    SEAL_KEYS): run after putting a new key first, before dropping the old one."""
+    from .services.api_clients import reseal_webhook_secrets
+
+    counts = reseal_webhook_secrets()
+    click.echo(f"{counts['resealed']} resealed under the current key, {counts['current']} already were, "
+               f"{counts['unreadable']} unreadable under every key.")
+    if counts["unreadable"]:
+        sys.exit(1)  # a client whose secret no key reads needs a new one
+
+
+@spoa_cli.command("prune")
+def prune():
+    """Remove what is past its retention period now (the workers do it hourly):
+    raw BaRS bodies of closed referrals, access events, delivered notifications."""
+    from .services.retention import prune as prune_now
+
+    counts = prune_now()
+    click.echo("Pruned: " + ", ".join(f"{count} {what.replace('_', ' ')}" for what, count in counts.items()) + ".")
+
+
 @spoa_cli.command("seed-demo")
 def seed_demo():
     """Demo services, users and referrals for a laptop (idempotent)."""

@@ -91,6 +91,16 @@ def sweep_delays(deliver_here: bool = False) -> dict:
     return {"alerted": alerted, "delivery": delivery}
 
 
+def prune() -> dict:
+    """Retention (spoa/services/retention.py): remove what is past its period. Safe
+    to run from every worker at once: each batch removes rows by id, and a row
+    another worker removed first is simply not there."""
+    from spoa.services.retention import prune as prune_now
+
+    with _in_job(), job_app().app_context():
+        return prune_now()
+
+
 def request_delivery(app) -> str:
     """Enqueue the delivery job (one stable id: a pass queued or running is not
     queued again). Fails open: with Redis down, a bounded pass in a thread of

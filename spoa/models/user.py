@@ -12,7 +12,7 @@ from ..clocks import now
 from ..extensions import db
 from .types import UTCDateTime
 
-ROLES = ("call_handler", "clinician", "supervisor", "admin", "ward", "manager")
+ROLES = ("call_handler", "clinician", "supervisor", "admin", "ward", "manager", "analyst")
 TOKEN_PREFIX = "spoa_"
 STATUS_SCOPE = "status"
 # What an API client may read besides its own referrals (ApiClient.scopes), with
