@@ -8,11 +8,12 @@ from .duty_shift import DutyShift
 from .fhir_endpoint import FhirEndpoint
 from .fhir_message import FhirMessage
 from .notification import ClockEffect, DeliveryAttempt, Notification, NotificationChannel
+from .outbound_host import OutboundHost
 from .referral import Referral
 from .service import Service
 from .user import ApiClient, User
 
 __all__ = [
     "AccessEvent", "ApiClient", "AuditEvent", "CapacityDeclaration", "Clock", "ClockEffect", "DelayedDay", "DeliveryAttempt", "DutyShift", "FhirEndpoint", "FhirMessage", "Notification",
-    "NotificationChannel", "Referral", "Service", "TriageDecision", "User",
+    "NotificationChannel", "OutboundHost", "Referral", "Service", "TriageDecision", "User",
 ]
