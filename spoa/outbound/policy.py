@@ -21,6 +21,7 @@ from flask import current_app
 SETTING = "OUTBOUND_ALLOW_NETWORKS"
 SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT: not private to Python, not public either
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+PLAIN_HTTP = f"Use https:// (plain http:// is only for addresses in {SETTING})"
 
 
 def parse_networks(text: str | None) -> tuple:
@@ -60,7 +61,7 @@ def kind(ip) -> str | None:
     for test, words in ((ip.is_unspecified, "unspecified"), (ip.is_loopback, "loopback"),
                         (ip.is_link_local, "link-local"), (ip.is_multicast, "multicast"),
                         (ip.version == 4 and ip in SHARED, "shared (carrier-grade NAT)"),
-                        (ip.is_private, "private"), (ip.is_reserved, "reserved"), (not ip.is_global, "non-public")):
+                        (ip.is_reserved, "reserved"), (ip.is_private, "private"), (not ip.is_global, "non-public")):
         if test:
             return words
     return None
@@ -79,13 +80,11 @@ class Policy:
         if self.inside_allowed(ip):
             return None
         found = kind(ip)
-        return None if found is None else f"{ip} is a {found} address, outside {SETTING}"
+        return None if found is None else f"SPOA does not send to {ip}, a {found} address (not in {SETTING})"
 
     def plain_http_refusal(self, ip) -> str | None:
         """Cleartext only where the operator said the network is theirs."""
-        if self.inside_allowed(ip):
-            return None
-        return f"http:// is only for addresses inside {SETTING}; use https://"
+        return None if self.inside_allowed(ip) else PLAIN_HTTP
 
 
 @lru_cache(maxsize=8)
@@ -108,7 +107,7 @@ def literal(host: str):
         packed = socket.inet_aton(host)
     except OSError:
         return None
-    raise ValueError(f"{host} is the address {socket.inet_ntoa(packed)} written as a number: "
+    raise ValueError(f"{host} is the address {socket.inet_ntoa(packed)} in disguise: "
                      "give a name, or an address as four decimal numbers")
 
 
@@ -128,5 +127,5 @@ def url_refusal(url: str, policy: Policy) -> str | None:
         if refused is not None:
             return refused
     if parts.scheme == "http" and (ip is None or policy.plain_http_refusal(ip)):
-        return f"http:// is only for addresses inside {SETTING}; use https://"
+        return PLAIN_HTTP
     return None
