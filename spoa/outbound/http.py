@@ -81,7 +81,11 @@ def post(url: str, body: bytes, headers: dict, seconds: float, policy: Policy,
         try:
             connection.request("POST", path, body=body, headers=headers)
             response = connection.getresponse()
-            return response.status, response.read(BODY_MAX)
+            answer = response.status, response.read(BODY_MAX)
+            # A socket cut at the deadline reads as the end of the answer: http.client would
+            # take the headers so far as complete. Nothing read once the deadline passed counts.
+            deadline.remaining()
+            return answer
         except http.client.HTTPException as exc:
             if deadline.passed:
                 raise deadline.error() from None

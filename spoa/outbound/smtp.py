@@ -22,6 +22,7 @@ def send(message, host: str, port: int, seconds: float) -> None:
         try:
             smtp.connect(host, port)
             smtp.send_message(message)
+            deadline.remaining()  # a reply cut short at the deadline is no acceptance
             smtp.quit()
         finally:
             smtp.close()
