@@ -44,7 +44,7 @@ FORBIDDEN = [
 
 @pytest.fixture
 def nothing_allowed(app):
-    saved, app.config["OUTBOUND_ALLOW_NETWORKS"] = app.config["OUTBOUND_ALLOW_NETWORKS"], ""
+    saved, app.config["OUTBOUND_ALLOW_NETWORKS"] = app.config.get("OUTBOUND_ALLOW_NETWORKS", ""), ""
     yield
     app.config["OUTBOUND_ALLOW_NETWORKS"] = saved
 
