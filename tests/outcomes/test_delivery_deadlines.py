@@ -2,84 +2,20 @@
 cost one sending thread one deadline each, while another sender's outcome and an
 on-call breach alert arrive at once; a receiver that keeps failing has its circuit
 opened and is left alone; duty alerts are claimed before senders' outcomes."""
-import socketserver
 import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from spoa.clocks import now
 from spoa.extensions import db as database
 from spoa.models import Notification, NotificationChannel
-from tests.servers import serve_in_background
+from tests.servers import Healthy, Trickle
 
 from .conftest import outcome_rows
 
 ARRIVE_WITHIN = 10.0
-
-
-class Trickle:
-    """A receiver that takes the request, answers "HTTP/1.1 200 OK" and then one byte
-    of a header every half second, never finishing (until the test ends)."""
-
-    def __init__(self):
-        self.stop, self.connections = threading.Event(), 0
-        trickle = self
-
-        class Handler(socketserver.StreamRequestHandler):
-            def handle(self):
-                trickle.connections += 1
-                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                    pass  # the request's head (the body is never read: it does not matter)
-                try:
-                    self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
-                    self.wfile.flush()
-                    while not trickle.stop.wait(0.5):
-                        self.wfile.write(b"z")
-                        self.wfile.flush()
-                except OSError:
-                    pass  # the client went away
-
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        serve_in_background(self.server)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/outcomes"
-
-    def close(self):
-        self.stop.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-
-class Healthy:
-    """A receiver that answers 200 (or its ``status``) at once and sets ``arrived`` on its first POST."""
-
-    def __init__(self, status=200):
-        self.arrived, self.hits, self.status = threading.Event(), 0, status
-        healthy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.rfile.read(int(self.headers["Content-Length"]))
-                healthy.hits += 1
-                self.send_response(healthy.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                if healthy.status < 300:
-                    healthy.arrived.set()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        serve_in_background(self.server)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
