@@ -189,7 +189,7 @@ def main():
         r.flushdb()
     timeout = app.config["DELIVERY_TIMEOUT_SECONDS"]
     print(f"delivery while receivers trickle ({args.rounds} rounds a phase; DELIVERY_TIMEOUT_SECONDS={timeout:g}, "
-          f"DELIVERY_CONCURRENCY={app.config['DELIVERY_CONCURRENCY']}; worker log {log})")
+          f"DELIVERY_CONCURRENCY={app.config.get('DELIVERY_CONCURRENCY', 1)}; worker log {log})")
     print(f"{'':28}{'no receiver trickling':38}three receivers trickling")
     for key, label in (("outcome_s", "fourth sender's outcome"), ("alert_s", "breach alert (SMS webhook)")):
         print(f"{label:28}{summary([x[key] for x in results['quiet']]):38}"
