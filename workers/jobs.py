@@ -99,8 +99,10 @@ def request_delivery(app) -> str:
     a thread of this process, outside the reconciler's transaction and its timing."""
     from spoa.redis_store import optional
 
-    passes = int(app.config["DELIVERY_PASSES"])
-    if optional(lambda r: _queue_a_pass(r, passes), default=None) is not None:
+    cfg = app.config
+    # RQ's own job timeout never ends a pass: its budget, then the sends begun by then, end it first.
+    job_timeout = int(cfg["DELIVERY_BUDGET_SECONDS"] + 2 * cfg["DELIVERY_TIMEOUT_SECONDS"]) + 60
+    if optional(lambda r: _queue_a_pass(r, int(cfg["DELIVERY_PASSES"]), job_timeout), default=None) is not None:
         return "queued"
     if not _fallback.acquire(blocking=False):
         return "running-here"
@@ -112,7 +114,7 @@ def delivery_job_ids(passes: int) -> list[str]:
     return [DELIVERY_JOB_ID] + [f"{DELIVERY_JOB_ID}-{i}" for i in range(1, passes)]
 
 
-def _queue_a_pass(connection, passes: int) -> str:
+def _queue_a_pass(connection, passes: int, job_timeout: int) -> str:
     from rq.job import JobStatus
 
     from .queues import enqueue_once, status_of
@@ -123,7 +125,7 @@ def _queue_a_pass(connection, passes: int) -> str:
         return "waiting"
     for job_id in ids:
         if statuses[job_id] not in (JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
-            return enqueue_once(connection, DELIVERY_QUEUE, deliver, job_id)
+            return enqueue_once(connection, DELIVERY_QUEUE, deliver, job_id, job_timeout=job_timeout)
     return "all-running"
 
 

@@ -28,11 +28,11 @@ def status_of(connection, job_id: str):
         return None
 
 
-def enqueue_once(connection, name: str, func, job_id: str) -> str:
+def enqueue_once(connection, name: str, func, job_id: str, **options) -> str:
     """Enqueue ``func`` under ``job_id`` unless that job is already waiting or
-    running; the job's status either way."""
+    running; the job's status either way. ``options``: RQ's (job_timeout...)."""
     status = status_of(connection, job_id)
     if status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
         return str(status)
-    queue(name, connection).enqueue(func, job_id=job_id, result_ttl=30, failure_ttl=3600)
+    queue(name, connection).enqueue(func, job_id=job_id, result_ttl=30, failure_ttl=3600, **options)
     return "queued"

@@ -156,3 +156,39 @@ def test_duty_alerts_are_claimed_before_senders_outcomes_on_both_databases(
     claimed = claim(limit=3)
     _release(claimed)
     assert tuple(c["id"] for c in claimed) == ids
+
+
+def test_a_pass_is_queued_beside_one_already_running_never_beside_one_waiting(app, redis):
+    """Several passes run at once across the workers: while one is sending, the next
+    due notification gets a pass of its own; while one waits in the queue, it will take
+    everything due, so no other is queued."""
+    from rq.job import Job, JobStatus
+
+    from workers.jobs import request_delivery
+    from workers.queues import DELIVERY_QUEUE, SERIALIZER, queue
+
+    waiting = queue(DELIVERY_QUEUE, redis)
+    with app.app_context():  # as the reconciler asks
+        assert request_delivery(app) == "queued"
+        assert request_delivery(app) == "queued"
+        assert waiting.job_ids == ["deliver"]
+        job = Job.fetch("deliver", connection=redis, serializer=SERIALIZER)
+        assert job.timeout > app.config["DELIVERY_BUDGET_SECONDS"] + app.config["DELIVERY_TIMEOUT_SECONDS"]
+        # A worker takes it (as RQ's worker does: out of the queue, started).
+        waiting.remove(job)
+        job.set_status(JobStatus.STARTED)
+        assert request_delivery(app) == "queued"
+        assert waiting.job_ids == ["deliver-1"]
+
+
+def test_rq_ending_the_job_is_not_recorded_as_the_receivers_failure():
+    from rq.timeouts import JobTimeoutException
+
+    from spoa.services.delivery import _attempt
+
+    def ended_by_rq():
+        raise JobTimeoutException("Task exceeded maximum timeout value (180 seconds)")
+
+    with pytest.raises(JobTimeoutException):
+        _attempt(ended_by_rq, time.monotonic() + 60)
+    assert _attempt(lambda: (_ for _ in ()).throw(OSError("refused")), time.monotonic() + 60) == "OSError: refused"
