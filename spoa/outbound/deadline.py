@@ -36,8 +36,10 @@ class Deadline:
 
     def __exit__(self, kind, exc, tb):
         self._timer.cancel()
-        if exc is not None and self.passed and not isinstance(exc, DeadlinePassed):
-            # Whatever the cut socket raised (a reset, a short read), it was the deadline.
+        if exc is not None and not isinstance(exc, DeadlinePassed) and (
+                self.passed or isinstance(exc, TimeoutError)):
+            # Whatever the cut socket raised (a reset, a short read), it was the deadline; and a
+            # socket's own timeout is never more than the time left, so it is the deadline too.
             raise self.error() from None
         return False
 

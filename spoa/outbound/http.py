@@ -42,6 +42,7 @@ class _Connection(http.client.HTTPConnection):
     def __init__(self, host, port, addresses, deadline: Deadline, context: ssl.SSLContext | None):
         super().__init__(host, port)
         self._addresses, self._deadline, self._context = addresses, deadline, context
+        self.default_port = 443 if context is not None else 80  # the Host header names any other port
 
     def connect(self):
         last = None
