@@ -37,19 +37,19 @@ from sqlalchemy.orm import selectinload
 from standardwebhooks import Webhook
 
 from .. import outbound, sealed
-from ..outbound import smtp
-from . import circuits
 from ..clocks import now
 from ..database import is_postgresql
 from ..extensions import db
 from ..models import ClockEffect, DeliveryAttempt, Notification
+from ..outbound import smtp
 from ..safe_log import bound
+from . import circuits
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
-# A claim outlives the longest pass (budget plus one send's timeouts); after it
+# A claim outlives the longest pass (its budget plus one send's deadline); after it
 # a worker that died mid-pass has its claims taken up by the next.
 LEASE = timedelta(seconds=120)
 BATCH = 50
