@@ -122,10 +122,28 @@ class Config:
         self.SMTP_HOST = env.get("SMTP_HOST", "127.0.0.1")
         self.SMTP_PORT = int(env.get("SMTP_PORT", "25"))
         self.SMTP_FROM = env.get("SMTP_FROM", "spoa@localhost")
-        # Email and webhook delivery (its own job): each socket operation's timeout, and a
-        # pass's whole budget, after which what it had no time for is given back.
+        # Email and webhook delivery (its own job): each attempt's whole time, DNS to last
+        # byte (a hard deadline, however slowly the far end answers), and a pass's budget,
+        # after which what it had not begun is given back.
         self.DELIVERY_TIMEOUT_SECONDS = float(env.get("DELIVERY_TIMEOUT_SECONDS", "5"))
         self.DELIVERY_BUDGET_SECONDS = float(env.get("DELIVERY_BUDGET_SECONDS", "20"))
+        # Sends in flight at once in one pass, and passes that may run at once across the
+        # workers (each claims its own notifications).
+        self.DELIVERY_CONCURRENCY = int(env.get("DELIVERY_CONCURRENCY", "8"))
+        self.DELIVERY_PASSES = int(env.get("DELIVERY_PASSES", "4"))
+        if self.DELIVERY_CONCURRENCY < 1 or self.DELIVERY_PASSES < 1:
+            raise ValueError("DELIVERY_CONCURRENCY and DELIVERY_PASSES must be at least 1")
+        # A receiver that fails this many times running is left alone for this long (its
+        # circuit is open), then tried with one notification (spoa/services/circuits.py).
+        self.DELIVERY_CIRCUIT_FAILURES = int(env.get("DELIVERY_CIRCUIT_FAILURES", "5"))
+        self.DELIVERY_CIRCUIT_OPEN_SECONDS = float(env.get("DELIVERY_CIRCUIT_OPEN_SECONDS", "60"))
+        # Where callbacks, BaRS endpoints and webhooks may be besides the public internet
+        # (comma-separated CIDRs, e.g. 10.20.0.0/16): loopback, private, link-local and other
+        # non-public addresses, and plain http://, are refused outside them (spoa/outbound).
+        from .outbound.policy import parse_networks
+
+        self.OUTBOUND_ALLOW_NETWORKS = env.get("OUTBOUND_ALLOW_NETWORKS", "")
+        parse_networks(self.OUTBOUND_ALLOW_NETWORKS)  # a mistyped network stops the start, with its name
         # How often each worker's scheduler runs the reconciler, and how far ahead
         # it schedules RQ jobs for thresholds about to fall due.
         self.RECONCILE_EVERY_SECONDS = int(env.get("RECONCILE_EVERY_SECONDS", "1"))
@@ -215,3 +233,6 @@ class TestConfig(Config):
         self.TESTING = True
         # Test output is read by people: text, unless a test asks for JSON.
         self.LOG_FORMAT = (os.environ if env is None else env).get("LOG_FORMAT", "text")
+        # The tests' receivers are servers on this machine.
+        self.OUTBOUND_ALLOW_NETWORKS = (os.environ if env is None else env).get(
+            "OUTBOUND_ALLOW_NETWORKS", "127.0.0.0/8,::1/128")

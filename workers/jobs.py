@@ -102,19 +102,41 @@ def prune() -> dict:
 
 
 def request_delivery(app) -> str:
-    """Enqueue the delivery job (one stable id: a pass queued or running is not
-    queued again). Fails open: with Redis down, a bounded pass in a thread of
-    this process, outside the reconciler's transaction and its timing."""
+    """Make sure a delivery pass is on its way: none is queued (one waiting takes
+    everything due when it starts), so queue one under the first of DELIVERY_PASSES
+    ids not already running. Several passes run at once on several workers, each
+    claiming its own notifications. Fails open: with Redis down, a bounded pass in
+    a thread of this process, outside the reconciler's transaction and its timing."""
     from spoa.redis_store import optional
 
-    from .queues import enqueue_once
-
-    if optional(lambda r: enqueue_once(r, DELIVERY_QUEUE, deliver, DELIVERY_JOB_ID), default=None) is not None:
+    cfg = app.config
+    # RQ's own job timeout never ends a pass: its budget, then the sends begun by then, end it first.
+    job_timeout = int(cfg["DELIVERY_BUDGET_SECONDS"] + 2 * cfg["DELIVERY_TIMEOUT_SECONDS"]) + 60
+    if optional(lambda r: _queue_a_pass(r, int(cfg["DELIVERY_PASSES"]), job_timeout), default=None) is not None:
         return "queued"
     if not _fallback.acquire(blocking=False):
         return "running-here"
     threading.Thread(target=_deliver_here, args=(app,), daemon=True, name="spoa-delivery-fallback").start()
     return "started-here"
+
+
+def delivery_job_ids(passes: int) -> list[str]:
+    return [DELIVERY_JOB_ID] + [f"{DELIVERY_JOB_ID}-{i}" for i in range(1, passes)]
+
+
+def _queue_a_pass(connection, passes: int, job_timeout: int) -> str:
+    from rq.job import JobStatus
+
+    from .queues import enqueue_once, status_of
+
+    ids = delivery_job_ids(passes)
+    statuses = {job_id: status_of(connection, job_id) for job_id in ids}
+    if JobStatus.QUEUED in statuses.values():
+        return "waiting"
+    for job_id in ids:
+        if statuses[job_id] not in (JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
+            return enqueue_once(connection, DELIVERY_QUEUE, deliver, job_id, job_timeout=job_timeout)
+    return "all-running"
 
 
 def _deliver_here(app) -> None:

@@ -20,15 +20,19 @@ def queue(name: str, connection) -> Queue:
     return Queue(name, connection=connection, serializer=SERIALIZER)
 
 
-def enqueue_once(connection, name: str, func, job_id: str) -> str:
-    """Enqueue ``func`` under ``job_id`` unless that job is already waiting or
-    running; the job's status either way."""
+def status_of(connection, job_id: str):
+    """A job's status, or None if there is no such job."""
     try:
-        job = Job.fetch(job_id, connection=connection, serializer=SERIALIZER)
-        status = job.get_status(refresh=False)
+        return Job.fetch(job_id, connection=connection, serializer=SERIALIZER).get_status(refresh=False)
     except NoSuchJobError:
-        status = None
+        return None
+
+
+def enqueue_once(connection, name: str, func, job_id: str, **options) -> str:
+    """Enqueue ``func`` under ``job_id`` unless that job is already waiting or
+    running; the job's status either way. ``options``: RQ's (job_timeout...)."""
+    status = status_of(connection, job_id)
     if status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
         return str(status)
-    queue(name, connection).enqueue(func, job_id=job_id, result_ttl=30, failure_ttl=3600)
+    queue(name, connection).enqueue(func, job_id=job_id, result_ttl=30, failure_ttl=3600, **options)
     return "queued"

@@ -9,11 +9,13 @@ from .fhir_endpoint import FhirEndpoint
 from .fhir_message import FhirMessage
 from .patient_lookup import PatientLookup
 from .notification import ClockEffect, DeliveryAttempt, Notification, NotificationChannel
+from .outbound_host import OutboundHost
 from .referral import Referral
 from .service import Service
 from .user import ApiClient, SignInFailures, User
 
 __all__ = [
     "AccessEvent", "ApiClient", "AuditEvent", "CapacityDeclaration", "Clock", "ClockEffect", "DelayedDay", "DeliveryAttempt", "DutyShift", "FhirEndpoint", "FhirMessage", "Notification",
-    "NotificationChannel", "PatientLookup", "Referral", "Service", "SignInFailures", "TriageDecision", "User",
+    "NotificationChannel", "OutboundHost", "PatientLookup", "Referral", "Service", "SignInFailures", "TriageDecision",
+    "User",
 ]

@@ -7,6 +7,7 @@ from marshmallow import ValidationError, validate, validates
 
 from ..models.fhir_endpoint import endpoint_key
 from .form_input import FormSchema, Trimmed
+from .outbound_url import OutboundUrl
 
 BASE_URL_MAX = 480  # fhir_endpoints.base_url; "/$process-message" is added to it
 EXAMPLE = "https://fhir.nhs.uk/Id/dos-service-id|2222222222"
@@ -26,9 +27,8 @@ class NewFhirEndpointSchema(ClientSchema):
     base_url = Trimmed(required=True, error_messages={"required": "Enter the sender's FHIR base URL"},
                        metadata={"label": "FHIR base URL"}, validate=[
         validate.Length(max=BASE_URL_MAX, error=f"The URL must be at most {BASE_URL_MAX} characters"),
-        validate.URL(schemes={"http", "https"}, require_tld=False,
-                     error="Enter the full http:// or https:// base address of the sender's FHIR API, "
-                           "e.g. https://sender.example/fhir")])
+        OutboundUrl("Enter the full https:// base address of the sender's FHIR API, "
+                    "e.g. https://sender.example/fhir")])
 
     @validates("endpoint")
     def _endpoint(self, value, **_):

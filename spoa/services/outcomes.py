@@ -100,7 +100,7 @@ def on_event(referral, row, actor_kind: str) -> None:
             continue
         recipient, url = target
         notification = Notification(referral_id=referral.id, recipient=recipient, channel=channel, target=url,
-                                    subject=referral.reference, payload=None)
+                                    subject=referral.reference, payload=None, next_attempt_at=now())
         row.outcome_notifications.append(notification)
         db.session.info.setdefault(_UNFINISHED, []).append((notification, referral, row.event, outcome, now()))
         break  # told once

@@ -13,8 +13,8 @@ which let a call handler read it. Showing no longer grants (opening it from the
 panel does, recorded as 'duplicate'), so the rows written so far become what they
 were: 'duplicate_shown'. Their grants end with this migration.
 
-Revision ID: 0024
-Revises: 0021
+Revision ID: 0023
+Revises: 0022
 Create Date: 2026-12-07 22:55:00
 
 """
@@ -23,8 +23,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0024'
-down_revision = '0021'
+revision = '0023'
+down_revision = '0022'
 branch_labels = None
 depends_on = None
 
