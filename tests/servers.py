@@ -7,6 +7,13 @@ import time
 SHUTDOWN_POLL_SECONDS = 0.05
 
 
+def keys_env(app) -> dict:
+    """The test app's keys as another process of it (a worker, gunicorn, a second app) is
+    given them: without the same seal key it could not read the senders' signing secrets."""
+    return {"SECRET_KEY": app.config["SECRET_KEY"], "SEAL_KEYS": ",".join(app.config["SEAL_KEYS"]),
+            "EXTRACT_PSEUDONYM_KEY": app.config["EXTRACT_PSEUDONYM_KEY"]}
+
+
 def serve_in_background(server) -> threading.Thread:
     """server.serve_forever() in a daemon thread; ``server.shutdown()`` returns within 50 ms."""
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL_SECONDS},

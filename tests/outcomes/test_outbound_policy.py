@@ -56,14 +56,17 @@ def cli(app, db):
 
 @pytest.mark.parametrize("url, why", FORBIDDEN)
 def test_each_forbidden_form_is_refused_wherever_a_url_is_set(cli, db, nothing_allowed, url, why):
+    owner = cli.invoke(args=["spoa", "create-api-client", "--name", "owner", "--sources", "emas"])
+    assert owner.exit_code == 0, owner.output
     callback = cli.invoke(args=["spoa", "create-api-client", "--name", "x", "--sources", "emas", "--callback-url", url])
-    endpoint = cli.invoke(args=["spoa", "add-fhir-endpoint", "--endpoint", SENDER_ID, "--url", url])
+    endpoint = cli.invoke(args=["spoa", "add-fhir-endpoint", "--client", "owner", "--endpoint", SENDER_ID,
+                                "--url", url])
     channel = cli.invoke(args=["spoa", "add-channel", "--recipient", "spoa_supervisor", "--channel", "webhook",
                                "--target", url])
     for result, option in ((callback, "--callback-url"), (endpoint, "--url"), (channel, "--target")):
         assert result.exit_code != 0 and f"{option}: " in result.output and why in result.output, result.output
     assert (database.session.query(ApiClient).count(), database.session.query(FhirEndpoint).count(),
-            database.session.query(NotificationChannel).count()) == (0, 0, 0)
+            database.session.query(NotificationChannel).count()) == (1, 0, 0)
 
 
 def test_a_public_https_url_is_taken_and_an_allowed_network_may_use_http(app, cli, db, nothing_allowed):
@@ -74,7 +77,8 @@ def test_a_public_https_url_is_taken_and_an_allowed_network_may_use_http(app, cl
     inside = cli.invoke(args=["spoa", "add-channel", "--recipient", "spoa_supervisor", "--channel", "webhook",
                               "--target", "http://10.20.1.2:8080/sms"])
     assert inside.exit_code == 0, inside.output
-    outside = cli.invoke(args=["spoa", "add-fhir-endpoint", "--endpoint", SENDER_ID, "--url", "https://10.21.0.1/fhir"])
+    outside = cli.invoke(args=["spoa", "add-fhir-endpoint", "--client", "a", "--endpoint", SENDER_ID,
+                               "--url", "https://10.21.0.1/fhir"])
     assert outside.exit_code != 0 and "private" in outside.output
 
 

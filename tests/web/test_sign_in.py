@@ -14,6 +14,7 @@ from spoa.services.accounts import ACCOUNT_CAP, LOCK_FOR, MAX_FAILURES, MAX_WAIT
 from tests.concurrently import at_once
 
 from tests.people import PASSWORD
+from tests.servers import keys_env
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 
 
@@ -360,7 +361,7 @@ def _app_behind_proxy(app, hops: str):
     from spoa.config import TestConfig
 
     env = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
-           "SECRET_KEY": app.config["SECRET_KEY"], "LIVE_CHANNEL": app.config["LIVE_CHANNEL"],
+           **keys_env(app), "LIVE_CHANNEL": app.config["LIVE_CHANNEL"],
            "DEMO_CREDENTIALS": app.config["DEMO_CREDENTIALS"], "PROXY_FIX_HOPS": hops,
            "SIGN_IN_ATTEMPTS_PER_ADDRESS": "2"}
     other = create_app(TestConfig(env))

@@ -13,6 +13,7 @@ import redis as redis_lib
 
 from spoa import create_app
 from spoa.config import TestConfig
+from tests.servers import keys_env
 
 PASSWORD = "s3cret-for-tests"  # noqa: S105 (a test fixture)
 
@@ -44,7 +45,7 @@ def locked_redis(tmp_path):
 
 
 def _app_on(app, redis_url):
-    env = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": app.config["SECRET_KEY"],
+    env = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], **keys_env(app),
            "REDIS_URL": redis_url, "LIVE_CHANNEL": app.config["LIVE_CHANNEL"],
            "DEMO_CREDENTIALS": app.config["DEMO_CREDENTIALS"]}
     return create_app(TestConfig(env))
