@@ -3,8 +3,11 @@ the database and does nothing if the work is done, so any job is safe to run
 twice, late, or after its worker was killed.
 
 Jobs cross Redis as JSON (rq.serializers.JSONSerializer on every queue and
-worker, workers/queues.py): their arguments are ids and ISO strings, and a
-Redis anyone could write to cannot hand a worker a pickle to run."""
+worker, workers/queues.py): a job is a function's dotted name and arguments
+that are ids and ISO strings, never a pickle. A worker runs only the functions
+marked ``@job`` here (JOBS, checked by workers/queues.py's SpoaJob before
+anything is imported): a job planted in Redis naming any other function is
+failed unrun. A new job is one more ``@job`` function in this module."""
 import logging
 import threading
 from datetime import timedelta
@@ -17,6 +20,14 @@ DELIVERY_JOB_ID = "deliver"
 # Without Redis the reconciler delivers itself, in a thread (one at a time), with a short budget.
 FALLBACK_BUDGET_SECONDS = 10.0
 _fallback = threading.Lock()
+# The allow-list: the dotted names (as RQ stores them) of every function a worker may run.
+JOBS: set[str] = set()
+
+
+def job(func):
+    """Put ``func`` on the allow-list of jobs (by the dotted name RQ records for it)."""
+    JOBS.add(f"{func.__module__}.{func.__qualname__}")
+    return func
 
 
 def _in_job():
@@ -30,6 +41,7 @@ def _in_job():
     return bound(job_id=job.id if job is not None else None)
 
 
+@job
 def chase_clock(clock_id: int) -> int:
     """Warn, breach or escalate one clock at its due instant."""
     from .reconciler import advance_one
@@ -38,6 +50,7 @@ def chase_clock(clock_id: int) -> int:
         return advance_one(clock_id)
 
 
+@job
 def deliver() -> int:
     """One delivery pass (claim, send outside any transaction, record each attempt)."""
     from spoa.services.delivery import deliver_due
@@ -46,6 +59,7 @@ def deliver() -> int:
         return deliver_due()
 
 
+@job
 def reconcile(deliver_here: bool = False) -> dict:
     """Advance every due clock, schedule the next minute's chases, and ask for a
     delivery pass if anything is waiting to be sent (never sends itself: a slow
@@ -71,6 +85,7 @@ def reconcile(deliver_here: bool = False) -> dict:
     return {"advanced": advanced, "scheduled": scheduled, "delivery": delivery}
 
 
+@job
 def sweep_delays(deliver_here: bool = False) -> dict:
     """The delayed-days sweep (spoa/services/delays.py): from the day's alert time,
     one supervisor alert per discharge past its DRD with no reason for today. The
