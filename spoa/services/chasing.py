@@ -76,10 +76,15 @@ def _escalation_at(clock, level: int, rechase, hours) -> datetime:
 
 
 def current_level(clock, at) -> int:
-    """The escalation level a breached, unacknowledged clock has reached at ``at``
-    (1 from its deadline, one more each re-chase interval), worked out from how
-    late it is rather than stepped through: 40 days late is one sum, not 3,840
-    steps. 0 before the deadline; never past the final level."""
+    """The escalation level a breached, unacknowledged clock stands at at ``at``:
+    level_reached, never past the final level (clocks.yaml's repeats_at_top)."""
+    return min(level_reached(clock, at), current_policy().last_escalation_level)
+
+
+def level_reached(clock, at) -> int:
+    """The level ``at`` falls in (1 from the deadline, one more each re-chase
+    interval), worked out from how late it is rather than stepped through: 40 days
+    late is one sum, not 3,840 steps. 0 before the deadline."""
     hours = current_working_hours()
     late = elapsed(clock.deadline, at, clock.counts, hours)
     if late < timedelta(0):
@@ -95,7 +100,7 @@ def current_level(clock, at) -> int:
             level += 1
         else:
             break
-    return min(level, current_policy().last_escalation_level)
+    return level
 
 
 def due_thresholds(clock, recorded: set, at) -> list[Threshold]:
