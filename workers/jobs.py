@@ -5,8 +5,8 @@ twice, late, or after its worker was killed.
 Jobs cross Redis as JSON (rq.serializers.JSONSerializer on every queue and
 worker, workers/queues.py): a job is a function's dotted name and arguments
 that are ids and ISO strings, never a pickle. A worker runs only the functions
-marked ``@job`` here (JOBS, checked by workers/queues.py's SpoaJob before
-anything is imported): a job planted in Redis naming any other function is
+marked ``@job`` here (queues.JOBS, checked by queues.SpoaJob before anything
+a job names is imported): a job planted in Redis naming any other function is
 failed unrun. A new job is one more ``@job`` function in this module."""
 import logging
 import threading
@@ -14,20 +14,13 @@ from datetime import timedelta
 
 from .context import job_app
 from .queues import DELIVERY_QUEUE, QUEUE, RECONCILE_QUEUE  # noqa: F401  (named from here too)
+from .queues import JOBS, job  # noqa: F401  (the allow-list, filled by @job below)
 
 log = logging.getLogger(__name__)
 DELIVERY_JOB_ID = "deliver"
 # Without Redis the reconciler delivers itself, in a thread (one at a time), with a short budget.
 FALLBACK_BUDGET_SECONDS = 10.0
 _fallback = threading.Lock()
-# The allow-list: the dotted names (as RQ stores them) of every function a worker may run.
-JOBS: set[str] = set()
-
-
-def job(func):
-    """Put ``func`` on the allow-list of jobs (by the dotted name RQ records for it)."""
-    JOBS.add(f"{func.__module__}.{func.__qualname__}")
-    return func
 
 
 def _in_job():

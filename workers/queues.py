@@ -1,6 +1,6 @@
 """Every RQ Queue and Worker is made with the JSON serializer and SpoaJob: a job
 is a function's dotted name and JSON arguments, never a pickle, and a worker runs
-only the functions on workers/jobs.py's allow-list (``@job``).
+only the functions marked ``@job`` (workers/jobs.py), by dotted name (JOBS).
 
 What that stops: a job planted by whoever can write to Redis (another
 application sharing it, a leaked REDIS_URL) naming any other function
@@ -34,6 +34,17 @@ DELIVERY_QUEUE = "spoa-delivery"
 NAME_SHOWN = 120
 
 
+# The allow-list: the dotted names (as RQ stores them) of every function a worker may
+# run, filled by @job as workers/jobs.py is imported (the worker imports it first).
+JOBS: set[str] = set()
+
+
+def job(func):
+    """Put ``func`` on the allow-list of jobs (by the dotted name RQ records for it)."""
+    JOBS.add(f"{func.__module__}.{func.__qualname__}")
+    return func
+
+
 class RefusedJob(Exception):
     """A job that is not one of SPOA's: nothing it names is imported or run."""
 
@@ -41,8 +52,6 @@ class RefusedJob(Exception):
 def refusal(job: Job) -> str | None:
     """Why ``job`` must not run, or None if it is one of ours. Reads only the
     names stored with it: imports nothing they name."""
-    from .jobs import JOBS  # ours (the allow-list); imported here, as jobs imports this module
-
     try:
         name, instance = job.func_name, job.instance
     except DeserializationError:

@@ -19,6 +19,7 @@ from rq.timeouts import TimerDeathPenalty
 from spoa.redis_store import get_redis
 from spoa.safe_log import log_unexpected
 
+from . import jobs  # noqa: F401  (importing the jobs puts them on the allow-list)
 from .context import use_app
 from .queues import DELIVERY_QUEUE, QUEUE, RECONCILE_QUEUE, SERIALIZER, SpoaJob, queue, refusal
 from .schedule import PERIODIC

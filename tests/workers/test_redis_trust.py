@@ -1,13 +1,14 @@
 """Redis as a trust boundary: a password in REDIS_URL works (against a real
-redis-server started here with --requirepass), and jobs cross it as JSON, so a
-pickle planted in the queue is never run."""
+redis-server started here with --requirepass), so do TLS and the ACL users the
+README documents (docs/redis-users.acl), and jobs cross it as JSON, so a pickle
+planted in the queue is never run."""
 import json
-from pathlib import Path
 import shutil
 import socket
 import subprocess
 import time
 import zlib
+from pathlib import Path
 
 import pytest
 import redis as redis_lib
