@@ -3,14 +3,18 @@ the database and does nothing if the work is done, so any job is safe to run
 twice, late, or after its worker was killed.
 
 Jobs cross Redis as JSON (rq.serializers.JSONSerializer on every queue and
-worker, workers/queues.py): their arguments are ids and ISO strings, and a
-Redis anyone could write to cannot hand a worker a pickle to run."""
+worker, workers/queues.py): a job is a function's dotted name and arguments
+that are ids and ISO strings, never a pickle. A worker runs only the functions
+marked ``@job`` here (queues.JOBS, checked by queues.SpoaJob before anything
+a job names is imported): a job planted in Redis naming any other function is
+failed unrun. A new job is one more ``@job`` function in this module."""
 import logging
 import threading
 from datetime import timedelta
 
 from .context import job_app
 from .queues import DELIVERY_QUEUE, QUEUE, RECONCILE_QUEUE  # noqa: F401  (named from here too)
+from .queues import JOBS, job  # noqa: F401  (the allow-list, filled by @job below)
 
 log = logging.getLogger(__name__)
 DELIVERY_JOB_ID = "deliver"
@@ -30,6 +34,7 @@ def _in_job():
     return bound(job_id=job.id if job is not None else None)
 
 
+@job
 def chase_clock(clock_id: int) -> int:
     """Warn, breach or escalate one clock at its due instant."""
     from .reconciler import advance_one
@@ -38,6 +43,7 @@ def chase_clock(clock_id: int) -> int:
         return advance_one(clock_id)
 
 
+@job
 def deliver() -> int:
     """One delivery pass (claim, send outside any transaction, record each attempt)."""
     from spoa.services.delivery import deliver_due
@@ -46,6 +52,7 @@ def deliver() -> int:
         return deliver_due()
 
 
+@job
 def reconcile(deliver_here: bool = False) -> dict:
     """Advance every due clock, schedule the next minute's chases, and ask for a
     delivery pass if anything is waiting to be sent (never sends itself: a slow
@@ -71,6 +78,7 @@ def reconcile(deliver_here: bool = False) -> dict:
     return {"advanced": advanced, "scheduled": scheduled, "delivery": delivery}
 
 
+@job
 def sweep_delays(deliver_here: bool = False) -> dict:
     """The delayed-days sweep (spoa/services/delays.py): from the day's alert time,
     one supervisor alert per discharge past its DRD with no reason for today. The
@@ -91,6 +99,7 @@ def sweep_delays(deliver_here: bool = False) -> dict:
     return {"alerted": alerted, "delivery": delivery}
 
 
+@job
 def prune() -> dict:
     """Retention (spoa/services/retention.py): remove what is past its period. Safe
     to run from every worker at once: each batch removes rows by id, and a row

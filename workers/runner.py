@@ -19,8 +19,9 @@ from rq.timeouts import TimerDeathPenalty
 from spoa.redis_store import get_redis
 from spoa.safe_log import log_unexpected
 
+from . import jobs  # noqa: F401  (importing the jobs puts them on the allow-list)
 from .context import use_app
-from .queues import DELIVERY_QUEUE, QUEUE, RECONCILE_QUEUE, SERIALIZER, queue
+from .queues import DELIVERY_QUEUE, QUEUE, RECONCILE_QUEUE, SERIALIZER, SpoaJob, queue, refusal
 from .schedule import PERIODIC
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,25 @@ class InProcessWorker(SimpleWorker):
     """SimpleWorker runs jobs in this process, so the app, its policy and its
     connection pools are made once, not once a job. RQ's SimpleWorker then
     treats this process as a work horse and ignores SIGTERM after the first
-    job; we keep the worker's own handlers (warm shutdown: finish the job in hand)."""
+    job; we keep the worker's own handlers (warm shutdown: finish the job in hand).
+
+    Jobs are SpoaJobs, and one not on the allow-list is failed here, before RQ
+    would run it (and log its arguments with the error)."""
+
+    job_class = SpoaJob
+
+    def __init__(self, *args, **kwargs):
+        # A job's description is its call with arguments, and whoever enqueued it wrote it.
+        kwargs.setdefault("log_job_description", False)
+        super().__init__(*args, **kwargs)
+
+    def execute_job(self, job, queue):
+        if (why := refusal(job)) is None:
+            return super().execute_job(job, queue)
+        log.warning("refused job %.120r: %s", job.id, why)
+        job.retries_left = None  # failed for good, whatever retries it asked for
+        queue.intermediate_queue.remove(job.id)  # RQ removes it as it starts a job; this one never starts
+        self.handle_job_failure(job, queue, exc_string=f"refused: {why}")
 
     def setup_work_horse_signals(self):
         pass
