@@ -176,7 +176,7 @@ def test_a_pass_is_queued_beside_one_already_running_never_beside_one_waiting(ap
         job = Job.fetch("deliver", connection=redis, serializer=SERIALIZER)
         assert job.timeout > app.config["DELIVERY_BUDGET_SECONDS"] + app.config["DELIVERY_TIMEOUT_SECONDS"]
         # A worker takes it (as RQ's worker does: out of the queue, started).
-        waiting.remove(job)
+        waiting.remove(job.id)
         job.set_status(JobStatus.STARTED)
         assert request_delivery(app) == "queued"
         assert waiting.job_ids == ["deliver-1"]
