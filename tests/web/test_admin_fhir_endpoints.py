@@ -60,7 +60,7 @@ def test_an_admin_registers_an_endpoint_for_a_client_and_sees_its_owner(client, 
     ({"client": ""}, "client", "Choose the API client whose endpoint it is"),
     ({"client": "nobody"}, "client", "There is no API client called nobody"),
     ({"endpoint": "2222222222"}, "endpoint", "as system|value"),
-    ({"base_url": "ftp://a.example/fhir"}, "base_url", "Enter the full http:// or https://"),
+    ({"base_url": "ftp://a.example/fhir"}, "base_url", "Enter the full https://"),
 ])
 def test_a_mistake_is_shown_beside_its_field_and_nothing_is_stored(client, admin, db, clients, fields, field,
                                                                    message):
