@@ -37,6 +37,12 @@ def _laptop_secret(path: Path | None = None) -> str:
     return path.read_text().strip()
 
 
+def _yes(env, name: str, default: bool) -> bool:
+    """A yes/no setting: 1, true or yes (any case) is yes; unset is ``default``."""
+    value = env.get(name)
+    return default if value is None or value == "" else value.lower() in ("1", "true", "yes")
+
+
 def _is_postgresql(url: str) -> bool:
     return url.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
 
@@ -123,8 +129,22 @@ class Config:
         self.TESTING = False
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
-        # Behind HTTPS (production), session cookies are Secure; a laptop on http://127.0.0.1 needs them not.
-        self.SESSION_COOKIE_SECURE = env.get("SESSION_COOKIE_SECURE", "0").lower() in ("1", "true", "yes")
+        # Proxies in front of SPOA (a TLS terminator, a load balancer): their X-Forwarded-For
+        # and -Proto are believed, that many hops deep, so the sign-in throttle counts each
+        # person's address rather than the proxy's. 0 (a laptop, direct): headers ignored,
+        # since anyone could send them.
+        self.PROXY_FIX_HOPS = int(env.get("PROXY_FIX_HOPS", "0"))
+        self.PREFERRED_URL_SCHEME = env.get("PREFERRED_URL_SCHEME", "http")
+        # TLS in front (a proxy, or addresses made as https): the session cookie goes only over
+        # HTTPS, under the __Host- prefix (no Domain, Path=/: no sibling site can set or
+        # shadow it), and browsers are told to use nothing but HTTPS here (HSTS). The laptop
+        # (scripts/run: plain http on 127.0.0.1) has neither. Each can be set either way.
+        behind_tls = self.PROXY_FIX_HOPS > 0 or self.PREFERRED_URL_SCHEME == "https"
+        self.SESSION_COOKIE_SECURE = _yes(env, "SESSION_COOKIE_SECURE", behind_tls)
+        self.SESSION_COOKIE_NAME = "__Host-session" if self.SESSION_COOKIE_SECURE else "session"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE  # Flask-Login's, should one ever be set
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.HSTS = _yes(env, "HSTS", behind_tls)
         # Sessions end after this long without a request (idle) and this long after
         # sign-in whatever happens (a shift), checked on the server from the session's
         # own timestamps (spoa/web/security.py). The cookie's signature expires then too.
@@ -134,11 +154,6 @@ class Config:
         # Failed sign-ins allowed from one address in a window, before 429 (the per-account lockout is apart).
         self.SIGN_IN_ATTEMPTS_PER_ADDRESS = int(env.get("SIGN_IN_ATTEMPTS_PER_ADDRESS", "20"))
         self.SIGN_IN_THROTTLE_MINUTES = int(env.get("SIGN_IN_THROTTLE_MINUTES", "5"))
-        # Proxies in front of SPOA (a TLS terminator, a load balancer): their X-Forwarded-For
-        # and -Proto are believed, that many hops deep, so the sign-in throttle counts each
-        # person's address rather than the proxy's. 0 (a laptop, direct): headers ignored,
-        # since anyone could send them.
-        self.PROXY_FIX_HOPS = int(env.get("PROXY_FIX_HOPS", "0"))
         # Responses compressed by the app (spoa/wire.py); 0 where a proxy in front compresses them instead.
         self.COMPRESS_RESPONSES = env.get("COMPRESS_RESPONSES", "1").lower() in ("1", "true", "yes")
 

@@ -25,6 +25,8 @@ csrf = CSRFProtect()
 # No inline script or style anywhere: the CSP allows only our own files.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'")
+# Sent only where TLS is in front (config HSTS): a year, this host and every one below it.
+HSTS = "max-age=31536000; includeSubDomains"
 PUBLIC_ENDPOINTS = {"web.login", "health.health", "metrics.metrics", "static"}  # metrics: its own guard
 # Checked like any page but not counted as activity: an event stream open on a
 # screen (and reconnecting by itself) is not someone at the keyboard.
@@ -157,8 +159,12 @@ def init_app(app) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.blueprint != "api" and request.endpoint != "static":
-            response.headers.setdefault("Cache-Control", "no-store")  # patient data: not in browser caches
+        if current_app.config.get("HSTS"):
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        if request.endpoint != "static":
+            # Patient data, on pages and in the API's and FHIR's answers alike: not in any cache
+            # (a browser's, a proxy's, a sending system's HTTP library's).
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     # The API takes bearer tokens, not cookies: CSRF does not apply to it.
