@@ -176,7 +176,15 @@ def init_app(app) -> None:
     def _require_session():
         g.pop("session_seen_at", None)  # this request's own, never one left by another
         # The API authenticates each request itself (bearer tokens) and is not a form.
-        if request.blueprint in BEARER_BLUEPRINTS or request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        if request.blueprint in BEARER_BLUEPRINTS or request.endpoint is None:
+            return None
+        if request.endpoint in PUBLIC_ENDPOINTS:
+            # Sign-in itself, reached with a session that has run out (a page's "Sign in
+            # again"): end it first, so the page is no longer shown as to that person and
+            # its form's token is not bound to a session the next request will end.
+            if request.endpoint == "web.login" and "_user_id" in session and (reason := _expired(_now())):
+                end_session()
+                flash(_signed_out_because(reason))
             return None
         if "_user_id" in session:
             at = _now()
