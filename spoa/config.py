@@ -150,6 +150,13 @@ class Config:
         # own timestamps (spoa/web/security.py). The cookie's signature expires then too.
         self.SESSION_IDLE_MINUTES = int(env.get("SESSION_IDLE_MINUTES", "30"))
         self.SESSION_MAX_HOURS = int(env.get("SESSION_MAX_HOURS", "12"))
+        # A form's CSRF token does not age on its own (Flask-WTF's default is an hour): it is
+        # bound to the session, which the two limits above already end, and a referral typed
+        # over a long phone call must not be refused for the form's age alone.
+        self.WTF_CSRF_TIME_LIMIT = None
+        # A new-referral form whose Save came after the session ended is kept (sealed) this
+        # long for the person who typed it, to be shown again when they sign in (web/form_stash.py).
+        self.FORM_STASH_MINUTES = int(env.get("FORM_STASH_MINUTES", "30"))
         self.PERMANENT_SESSION_LIFETIME = timedelta(hours=self.SESSION_MAX_HOURS)
         # Failed sign-ins allowed from one address in a window, before 429 (the per-account lockout is apart).
         self.SIGN_IN_ATTEMPTS_PER_ADDRESS = int(env.get("SIGN_IN_ATTEMPTS_PER_ADDRESS", "20"))

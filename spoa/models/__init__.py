@@ -7,12 +7,13 @@ from .delayed_day import DelayedDay
 from .duty_shift import DutyShift
 from .fhir_endpoint import FhirEndpoint
 from .fhir_message import FhirMessage
+from .form_stash import FormStash
 from .notification import ClockEffect, DeliveryAttempt, Notification, NotificationChannel
 from .referral import Referral
 from .service import Service
 from .user import ApiClient, User
 
 __all__ = [
-    "AccessEvent", "ApiClient", "AuditEvent", "CapacityDeclaration", "Clock", "ClockEffect", "DelayedDay", "DeliveryAttempt", "DutyShift", "FhirEndpoint", "FhirMessage", "Notification",
+    "AccessEvent", "ApiClient", "AuditEvent", "CapacityDeclaration", "Clock", "ClockEffect", "DelayedDay", "DeliveryAttempt", "DutyShift", "FhirEndpoint", "FhirMessage", "FormStash", "Notification",
     "NotificationChannel", "Referral", "Service", "TriageDecision", "User",
 ]

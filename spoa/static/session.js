@@ -28,7 +28,8 @@
   }
 
   function idleText() {
-    return "You have been signed out after " + data.idleMinutes + " minutes without activity. Sign in again to carry on.";
+    return "You were signed out after " + data.idleMinutes + (data.idleMinutes === "1" ? " minute" : " minutes") +
+           " without activity. Sign in again to carry on.";
   }
 
   function end(reason) {

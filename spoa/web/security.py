@@ -11,14 +11,15 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import select
 
+from ..api.problems import page_for_error
 from ..clocks import now
 from ..extensions import db
 from ..models import User
 from ..models.user import same_token
-from . import streams
+from . import form_stash, streams
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -38,10 +39,13 @@ def _now() -> int:
 
 def start_session(user: User) -> None:
     """Sign ``user`` in on a fresh session: nothing put in it before (by anyone) survives."""
+    kept = session.get(form_stash.KEY)  # a form kept for whoever typed it: form_stash shows it to them alone
     session.clear()
     g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)  # the cleared session's token
     login_user(user)
     session[SIGNED_IN_AT] = session[SEEN_AT] = _now()
+    if kept:
+        session[form_stash.KEY] = kept
 
 
 def end_session() -> None:
@@ -130,8 +134,9 @@ def closed_event(otherwise: str) -> dict:
 
 def _signed_out_because(reason: str) -> str:
     config = current_app.config
+    minutes = config["SESSION_IDLE_MINUTES"]
     return {
-        "idle": f"You were signed out after {config['SESSION_IDLE_MINUTES']} minutes without activity. "
+        "idle": f"You were signed out after {minutes} minute{'' if minutes == 1 else 's'} without activity. "
                 "Sign in again to carry on.",
         "max": f"You were signed out because a session lasts at most {config['SESSION_MAX_HOURS']} hours. "
                "Sign in again to carry on.",
@@ -190,14 +195,35 @@ def init_app(app) -> None:
             at = _now()
             reason = _expired(at) or (None if current_user.is_authenticated else "ended")
             if reason:
+                typed_by = _split(session.get("_user_id"))  # the ended session's user, signed in its cookie
                 end_session()
                 flash(_signed_out_because(reason))
+                if (kind := _keeps_typing()) and form_stash.keep(kind, request.form, form_stash.SESSION_ENDED,
+                                                                 typed_by[0] if typed_by else None):
+                    flash(form_stash.KEPT_FOR_SIGN_IN)
                 return _to_sign_in(reason)
             g.session_seen_at = at  # recorded once the answer is known not to be a stream
             return None
         if not current_user.is_authenticated:
             return _to_sign_in("ended")
         return None
+
+    def _keeps_typing() -> str | None:
+        """The form kind whose typing this request's view keeps (web/form_stash.py), if a POST to one."""
+        view = current_app.view_functions.get(request.endpoint)
+        return getattr(view, "keeps_typing", None) if request.method == "POST" else None
+
+    @app.errorhandler(CSRFError)
+    def _stale_form(exc):
+        """A kept form whose token no longer matches its session (the session ended and
+        went, or a new sign-in replaced it): keep what was typed and show it again,
+        after sign-in if need be. Any other form: the page that says what to do."""
+        signed_in = current_user.id if current_user.is_authenticated else None
+        if (kind := _keeps_typing()) and form_stash.keep(kind, request.form, form_stash.TOKEN_STALE, signed_in):
+            if signed_in is None:
+                flash(form_stash.KEPT_FOR_SIGN_IN)
+            return redirect(request.full_path.rstrip("?"))
+        return page_for_error(exc)
 
     def _to_sign_in(reason):
         # An EventSource, or a page's script asking for JSON, cannot follow a redirect to
