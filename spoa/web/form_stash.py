@@ -7,8 +7,10 @@ they typed and says that nothing was saved yet.
 Whose it is: the form carries its owner (a hidden field holding the user's id,
 signed with the app's key when the form was served), so it is known even when the
 session cookie has already gone; failing that, the user id in the expired session
-cookie (signed too). Never anyone's identity taken on trust, and never a stash with
-no owner: it is shown only to that same person, signed in afresh, on this browser.
+cookie (signed too), but only where the form's token still matched that session
+(a post with neither a good token nor the signed owner is what CSRF protection is
+for, and keeps nothing). Never a stash with no owner: it is shown only to that same
+person, signed in afresh, on this browser.
 
 How it is kept: sealed with a fresh key (Fernet) that only this browser holds, in
 its signed session cookie; the row is found by the key's hash. So the database alone

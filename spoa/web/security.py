@@ -218,9 +218,10 @@ def init_app(app) -> None:
         """A kept form whose token no longer matches its session (the session ended and
         went, or a new sign-in replaced it): keep what was typed and show it again,
         after sign-in if need be. Any other form: the page that says what to do."""
-        signed_in = current_user.id if current_user.is_authenticated else None
-        if (kind := _keeps_typing()) and form_stash.keep(kind, request.form, form_stash.TOKEN_STALE, signed_in):
-            if signed_in is None:
+        # Only a form this app served names its owner (signed): a post without a good token
+        # and without that is what CSRF protection is for, and keeps nothing.
+        if (kind := _keeps_typing()) and form_stash.keep(kind, request.form, form_stash.TOKEN_STALE):
+            if not current_user.is_authenticated:
                 flash(form_stash.KEPT_FOR_SIGN_IN)
             return redirect(request.full_path.rstrip("?"))
         return page_for_error(exc)

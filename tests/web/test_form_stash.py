@@ -154,3 +154,13 @@ def test_a_form_open_for_hours_still_saves(frozen_now, db, browser, app):
             assert mine.get("/").status_code == 200
         response = mine.post("/referrals/new", data=typed(form))
         assert response.status_code == 302 and "saved=1" in response.headers["Location"]
+
+
+def test_a_post_without_a_token_or_the_forms_signed_owner_keeps_nothing_even_signed_in(db, browser):
+    """What CSRF protection is for (a post from elsewhere riding the session): refused, nothing kept."""
+    make_user(db)
+    mine = browser()
+    sign_in(mine)
+    response = mine.post("/referrals/new", data=typed({}))
+    assert response.status_code == 400
+    assert db.session.query(FormStash).count() == 0
