@@ -40,8 +40,8 @@ SESSION_ENDED = "session"
 TOKEN_STALE = "token"
 NOT_SAVED = {
     SESSION_ENDED: "Your referral was not saved: your session had ended. Check the details and press Save.",
-    TOKEN_STALE: "Your referral was not saved: the form was older than your sign-in (you signed in again "
-                 "since it was opened). Check the details and press Save.",
+    TOKEN_STALE: "Your referral was not saved: the form had expired (it was opened before your latest "
+                 "sign-in). Check the details and press Save.",
 }
 KEPT_FOR_SIGN_IN = "Nothing you typed is lost: sign in again and the form comes back with it."
 

@@ -103,7 +103,7 @@ def test_a_save_with_a_token_from_before_a_new_sign_in_is_shown_again_at_once(db
     response = mine.post("/referrals/new", data=typed(form))
     assert response.status_code == 302 and response.headers["Location"] == "/referrals/new"
     page = text(mine.get("/referrals/new"))
-    assert "Your referral was not saved: the form was older than your sign-in" in page
+    assert "Your referral was not saved: the form had expired" in page
     assert 'value="Lovelace"' in page
     assert db.session.query(Referral).count() == 0
 
