@@ -53,6 +53,7 @@ DB_NAME = os.environ.get("SPOA_BENCH_REPORTS_DB", "spoa_bench_reports")
 REDIS_URL = "redis://127.0.0.1:6379/15"  # the bench's own db (sla.py uses it too: never at the same time)
 TARGETS = {"page_7_ms": 300.0, "page_365_ms": 2000.0, "extract_mb": 100.0, "replay_s": 60.0}
 SUPERVISOR, PASSWORD = "bench-supervisor", "a long bench password"  # noqa: S105 (a throw-away database)
+ANALYST = "bench-analyst"  # the row-level extract is the analyst role's only
 START = time.time()
 
 
@@ -63,6 +64,7 @@ def say(message):
 def env() -> dict:
     return {**os.environ, "DATABASE_URL": f"{PG}/{DB_NAME}", "REDIS_URL": REDIS_URL,
             "SECRET_KEY": "bench-reports-" + "0" * 40, "LIVE_CHANNEL": "spoa:queue:bench-reports",
+            "EXTRACT_PSEUDONYM_KEY": "bench-reports-pseudonyms-" + "0" * 40,
             "SESSION_IDLE_MINUTES": "600"}
 
 
@@ -124,15 +126,16 @@ def create_database(args) -> dict:
 
 
 def add_people(app) -> str:
-    """A supervisor to sign in as, and a status client; returns the client's token."""
+    """A supervisor and an analyst to sign in as, and a status client; returns the client's token."""
     from spoa.extensions import db
     from spoa.models import ApiClient, User
 
     with app.app_context():
-        if db.session.query(User).filter_by(username=SUPERVISOR).first() is None:
-            user = User(username=SUPERVISOR, role="supervisor")
-            user.set_password(PASSWORD)
-            db.session.add(user)
+        for username, role in ((SUPERVISOR, "supervisor"), (ANALYST, "analyst")):
+            if db.session.query(User).filter_by(username=username).first() is None:
+                user = User(username=username, role=role)
+                user.set_password(PASSWORD)
+                db.session.add(user)
         db.session.query(ApiClient).filter_by(name="bench-shrewd").delete()
         client, token = ApiClient.issue(name="bench-shrewd", scopes=["status"])
         db.session.add(client)
@@ -140,13 +143,13 @@ def add_people(app) -> str:
     return token
 
 
-def signed_in(app):
+def signed_in(app, username: str = SUPERVISOR):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    answer = client.post("/login", data={"username": SUPERVISOR, "password": PASSWORD, "csrf_token": csrf})
+    answer = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": csrf})
     if answer.status_code != 302:
-        raise RuntimeError(f"sign-in as {SUPERVISOR} answered {answer.status_code}")
+        raise RuntimeError(f"sign-in as {username} answered {answer.status_code}")
     return client
 
 
@@ -230,7 +233,7 @@ def extract_child(days: int, trace: bool) -> None:
     import tracemalloc
 
     app = make_app()
-    client = signed_in(app)
+    client = signed_in(app, ANALYST)
     url = f"/reports/extract.csv?{period_query(days)}"
     rss_before = _status_mb("VmRSS")
     if trace:

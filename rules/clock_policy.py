@@ -30,6 +30,11 @@ KIND_SECTIONS = {"community": "clocks", "discharge": "discharge_clocks"}
 _DURATION = re.compile(r"^\s*(\d+)\s*(m|h|d)\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 _TOP = ("routes", "clocks", "discharge_clocks", "warn_at", "rechase", "escalation_chain", "working_hours")
+_OPTIONAL = ("repeats_at_top",)
+# Reminders to the last link of the chain after it is first reached, when clocks.yaml
+# does not say: an hour of them at the 15-minute re-chase, then a person has it or not.
+REPEATS_AT_TOP = 4
+_REPEATS_MAX = 96  # a day of 15-minute reminders: past that it is no longer a reminder
 _CLOCK_FIELDS = ("name", "target", "after_drd", "counts", "from", "met_by")
 
 
@@ -89,6 +94,13 @@ class ClockPolicy:
     rechase_long: timedelta
     escalation_chain: tuple[str, ...]
     working_hours: WorkingHours
+    repeats_at_top: int = REPEATS_AT_TOP
+
+    @property
+    def last_escalation_level(self) -> int:
+        """The final level: the breach is 1 (the first link), each re-chase one more,
+        the last link reached at len(chain), then ``repeats_at_top`` more."""
+        return len(self.escalation_chain) + self.repeats_at_top
 
 
 def parse_duration(text) -> timedelta:
@@ -102,7 +114,7 @@ def parse_duration(text) -> timedelta:
 
 
 def load_clocks(data: dict) -> ClockPolicy:
-    check_fields(FILE, None, data, _TOP, required=_TOP)
+    check_fields(FILE, None, data, _TOP + _OPTIONAL, required=_TOP)
     routes = _routes(data["routes"])
     return ClockPolicy(
         routes=MappingProxyType(routes),
@@ -113,6 +125,7 @@ def load_clocks(data: dict) -> ClockPolicy:
         rechase_long=_duration(data["rechase"], "longer_windows", "rechase"),
         escalation_chain=_names(data["escalation_chain"], "escalation_chain"),
         working_hours=_working_hours(data["working_hours"]),
+        repeats_at_top=_repeats(data.get("repeats_at_top", REPEATS_AT_TOP)),
     )
 
 
@@ -248,6 +261,14 @@ def _warn_at(values) -> tuple[float, ...]:
     if not ok or sorted(values) != values:
         raise PolicyError(FILE, "should be fractions between 0 and 1, smallest first, e.g. [0.75, 0.90]", "warn_at")
     return tuple(float(v) for v in values)
+
+
+def _repeats(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _REPEATS_MAX:
+        raise PolicyError(FILE, f"should be a whole number from 0 to {_REPEATS_MAX}: how many times the last "
+                                "link of the escalation chain is chased again before chasing stops",
+                          "repeats_at_top")
+    return value
 
 
 def _names(values, where) -> tuple[str, ...]:

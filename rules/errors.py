@@ -2,6 +2,8 @@
 policy file is read through. Each error names the file, the rule (or route and
 clock) and the problem, so whoever edited the YAML can fix it without reading
 Python."""
+from collections.abc import Hashable
+
 import yaml
 
 
@@ -30,11 +32,23 @@ class _StrictLoader(yaml.SafeLoader):
         seen = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a list or mapping as a key", key_node.start_mark)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"{key!r} appears twice", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
+
+    def construct_object(self, node, deep=False):
+        # PyYAML builds a date or a number with Python's own constructors, whose errors
+        # (2026-13-45, an integer of 5000 digits) are not YAML errors: made one, with the line.
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ArithmeticError, ValueError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a value that cannot be read ({str(exc).split(';')[0]})", node.start_mark) from None
 
 
 def read_yaml(file: str, data: bytes) -> dict:
@@ -43,6 +57,10 @@ def read_yaml(file: str, data: bytes) -> dict:
         loaded = yaml.load(data, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise PolicyError(file, f"not valid YAML: {exc}") from None
+    except RecursionError:  # the parser recurses once a level: [[[[... past Python's limit
+        raise PolicyError(file, "nested too deeply to read (a policy file is a few levels deep)") from None
+    except MemoryError:
+        raise PolicyError(file, "too large to read") from None
     if not isinstance(loaded, dict):
         raise PolicyError(file, "should be a mapping of named sections")
     return loaded

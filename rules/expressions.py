@@ -9,6 +9,7 @@ engine runs the rule over all of them, so such a rule is refused when the
 policy loads instead of breaking a live triage.
 """
 import itertools
+import math
 from decimal import Decimal
 
 import rule_engine
@@ -77,7 +78,7 @@ def _candidates(name, rule_literals, list_items, fact_types):
         values = [True, False]
     elif fact.python_type is int:
         numbers = {int(v) for v in rule_literals if isinstance(v, (int, float, Decimal))
-                   and not isinstance(v, bool)}
+                   and not isinstance(v, bool) and math.isfinite(v)}  # inf and nan have no integer near them
         values = sorted({0, *numbers, *(n - 1 for n in numbers), *(n + 1 for n in numbers)})
     elif fact.python_type is list:
         values = [[], [strings[0] if strings else "x"]]

@@ -13,6 +13,7 @@ import hashlib
 import re
 import string
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -51,19 +52,39 @@ def load_policy(directory: Path | str | None = None) -> Policy:
             data[name] = (directory / name).read_bytes()
         except OSError as exc:
             raise PolicyError(name, f"cannot be read from {directory}: {exc.strerror}") from None
-    clocks = load_clocks(read_yaml(CLOCKS, data[CLOCKS]))
-    routing = read_yaml(ROUTING, data[ROUTING])
-    check_fields(ROUTING, None, routing, ("lists", "rules"), required=("rules",))
-    lists = _lists(routing.get("lists") or {})
-    rules = _entries(RULES, routing["rules"], lists, clocks)
-    _check_fallback(rules)
-    flags_file = read_yaml(FLAGS, data[FLAGS])
-    check_fields(FLAGS, None, flags_file, ("flags",), required=("flags",))
-    flags = _entries(FLAG_ENTRIES, flags_file["flags"], lists, clocks)
-    discharge = load_discharge(read_yaml(DISCHARGE, data[DISCHARGE]))
+    with _reading(CLOCKS):
+        clocks = load_clocks(read_yaml(CLOCKS, data[CLOCKS]))
+    with _reading(ROUTING):
+        routing = read_yaml(ROUTING, data[ROUTING])
+        check_fields(ROUTING, None, routing, ("lists", "rules"), required=("rules",))
+        lists = _lists(routing.get("lists") or {})
+        rules = _entries(RULES, routing["rules"], lists, clocks)
+        _check_fallback(rules)
+    with _reading(FLAGS):
+        flags_file = read_yaml(FLAGS, data[FLAGS])
+        check_fields(FLAGS, None, flags_file, ("flags",), required=("flags",))
+        flags = _entries(FLAG_ENTRIES, flags_file["flags"], lists, clocks)
+    with _reading(DISCHARGE):
+        discharge = load_discharge(read_yaml(DISCHARGE, data[DISCHARGE]))
     digest = hashlib.sha256(b"".join(data[name] for name in FILES)).hexdigest()
     return Policy(version=f"sha256:{digest[:12]}", directory=directory, rules=rules,
                   lists=lists, clocks=clocks, discharge=discharge, flags=flags)
+
+
+@contextmanager
+def _reading(file: str):
+    """The checks below name what each field should be; a shape none of them foresaw
+    (a list where a route's name goes, say) is still a mistake in ``file``, never a
+    crash: the replay page shows it beside the upload, `rules check` prints it."""
+    try:
+        yield
+    except PolicyError:
+        raise
+    except RecursionError:
+        raise PolicyError(file, "nested too deeply to read (a policy file is a few levels deep)") from None
+    except (TypeError, AttributeError, KeyError, ValueError, ArithmeticError) as exc:
+        raise PolicyError(file, f"a value of the wrong kind ({type(exc).__name__}: {str(exc)[:200]}): "
+                                "compare the file with the policy as it runs now") from None
 
 
 def _lists(data) -> MappingProxyType:
@@ -198,9 +219,7 @@ def _entries(kind: EntryKind, items, lists, clocks: ClockPolicy) -> tuple:
         if not isinstance(when, str) or not when.strip():
             raise PolicyError(kind.file, f"when should be an expression, e.g. {kind.when_example}", where)
         template = _template(item[kind.explain_key], where, kind)
-        compiled = _compile(when, context, where, kind.file)
-        facts_read = expressions.symbols(compiled) & frozenset(kind.fact_types)
-        test, is_fast = _checked_test(compiled, facts_read, lists, where, kind)
+        compiled, facts_read, test, is_fast = _expression(when, context, lists, where, kind)
         entries.append(kind.build(
             id=entry_id, row=row, description=description.strip(), when=when,
             facts=tuple(name for name in kind.fact_types if name in facts_read),
@@ -222,6 +241,23 @@ def _check_fallback(rules: tuple[PolicyRule, ...]) -> None:
     if fallback.when.strip() != "true":
         raise PolicyError(ROUTING, "when must be \"true\": it catches everything the rules above do not",
                           f"rule {FALLBACK}")
+
+
+def _expression(when: str, context, lists, where: str, kind: EntryKind):
+    """``when`` compiled, the facts it reads, and its test (fast or not). rule-engine
+    and our walks over its tree recurse: an expression nested past Python's
+    limit (``not not ... true``) is refused as a mistake, not a crash."""
+    try:
+        compiled = _compile(when, context, where, kind.file)
+        facts_read = expressions.symbols(compiled) & frozenset(kind.fact_types)
+        return (compiled, facts_read, *_checked_test(compiled, facts_read, lists, where, kind))
+    except PolicyError:
+        raise
+    except RecursionError:
+        raise PolicyError(kind.file, "when is nested too deeply to read: write it flatter", where) from None
+    except (ArithmeticError, ValueError) as exc:  # a number rule-engine or Python cannot hold
+        raise PolicyError(kind.file, f"when holds a value that cannot be used ({str(exc).split(';')[0]})",
+                          where) from None
 
 
 def _compile(when: str, context, where: str, file: str) -> rule_engine.Rule:

@@ -152,6 +152,10 @@ class Policy:
         return self.clocks.escalation_chain
 
     @property
+    def last_escalation_level(self) -> int:
+        return self.clocks.last_escalation_level
+
+    @property
     def working_hours(self) -> WorkingHours:
         return self.clocks.working_hours
 

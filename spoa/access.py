@@ -11,13 +11,20 @@ referral did not exist (404, never confirming it) and is recorded.
   clinician       (a service's or a voluntary organisation's user) what is routed or
                   assigned to their service now; read-only, what they themselves
                   acted on before (their id on an audit row of it)
-  call_handler    what they entered; and open referrals the duplicate check showed
-                  them, for DUPLICATE_GRANT after it was shown (recorded, via='duplicate')
+  call_handler    what they entered; and an open referral the duplicate check showed
+                  them that they then opened from the form's duplicate panel, for
+                  DUPLICATE_GRANT after opening it (recorded, via='duplicate'). Being
+                  shown a match grants nothing (recorded, via='duplicate_shown'): a
+                  match may be opened only within MATCH_OPEN_WINDOW of its showing to
+                  that person, so no reference can be opened that the check did not
+                  find for them; and the check is bounded per person
+                  (DUPLICATE_LOOKUPS_PER_HOUR, spoa/services/lookups.py)
   ward            (a hospital's ward user) its hospital's discharge referrals (kind
                   'discharge', hospital_ods theirs), open or closed; nothing else: no
                   community referral, no other hospital's; with no hospital, nothing
   admin           no patient details: administration only (and the reports, below)
   manager         no referral at all: the reports only
+  analyst         no referral at all: the reports, and the row-level extract
   API client      what it sent; a service's system what is routed or assigned to it;
                   a hospital's system (hospital_ods set) its hospital's discharges too,
                   whoever sent them (a coordinator who took the ward's call, say);
@@ -25,8 +32,11 @@ referral did not exist (404, never confirming it) and is recorded.
                   feed (aggregates only: may_read_status_feed), no referral more
 
 Reports (spoa/reports/) are figures about many referrals, never one patient's
-details, and are for REPORT_ROLES; their de-identified extract is theirs too
-(spoa/reports/extract.py says what it leaves out). A report table of free text
+details, and are for REPORT_ROLES, with the period's counts as a download under
+the small-number rule (spoa/reports/aggregate.py). Rows are not aggregates: the
+pseudonymised row-level extract (spoa/reports/extract.py: generalised so that no
+row stands alone, every download recorded) is EXTRACT_ROLES' only, a role given
+to a named analyst under a data-sharing agreement. A report table of free text
 staff typed (its id ends "_reasons": a decline or withdrawal reason may name a
 patient) is for FREE_TEXT_ROLES only: never a manager's, on the page or as CSV.
 """
@@ -43,13 +53,17 @@ from .extensions import db
 from .models import AccessEvent, AuditEvent, Referral
 from .models.user import STATUS_SCOPE
 
-# A call handler may open a match the duplicate check showed them for one shift:
-# long enough to take the call back, add to it or ring the service about it
-# later in the same shift; not a standing right to every patient they once matched.
+# A call handler who opened a match the duplicate check showed them may read it for
+# one shift: long enough to take the call back, add to it or ring the service about
+# it later in the same shift; not a standing right to every patient they once matched.
 DUPLICATE_GRANT = timedelta(hours=12)
+# A match may be opened from the panel this long after it was last shown to the
+# person (the call it came up in), not later, and never one that was not shown.
+MATCH_OPEN_WINDOW = timedelta(minutes=30)
 # The same match shown again while the form is being filled in (the preview runs
 # as fields change) is one showing, not dozens of rows.
 _SAME_SHOWING = timedelta(minutes=10)
+SHOWN, OPENED = "duplicate_shown", "duplicate"  # AccessEvent.via
 
 
 def readable(actor: Actor):
@@ -72,11 +86,11 @@ def readable(actor: Actor):
                                   AuditEvent.actor_id == actor.id)
         return or_(Referral.route == actor.service, Referral.assigned_service == actor.service, acted_on)
     if actor.role == "call_handler":
-        shown = exists().where(AccessEvent.referral_id == Referral.id, AccessEvent.user_id == actor.id,
-                               AccessEvent.via == "duplicate", AccessEvent.refused.is_(False),
-                               AccessEvent.at >= now() - DUPLICATE_GRANT)
+        opened = exists().where(AccessEvent.referral_id == Referral.id, AccessEvent.user_id == actor.id,
+                                AccessEvent.via == OPENED, AccessEvent.refused.is_(False),
+                                AccessEvent.at >= now() - DUPLICATE_GRANT)
         return or_(Referral.created_by_user_id == actor.id,
-                   and_(Referral.state.in_(lifecycle.OPEN_STATES), shown))
+                   and_(Referral.state.in_(lifecycle.OPEN_STATES), opened))
     return false()  # admins, and a clinician with no service
 
 
@@ -122,17 +136,42 @@ def record_view(referral, actor: Actor, via: str) -> None:
 
 
 def record_duplicates_shown(actor: Actor, referrals) -> None:
-    """The duplicate check showed these open referrals to this person: recorded as
-    an access, which (for a call handler) lets them open them for DUPLICATE_GRANT."""
+    """The duplicate check showed these open referrals (their reference, route and
+    state) to this person: recorded as an access, which grants nothing itself but
+    lets them open one from the panel within MATCH_OPEN_WINDOW (open_shown_match)."""
     if actor.kind != "user" or not referrals:
         return
     recent = set(db.session.scalars(select(AccessEvent.referral_id).where(
-        AccessEvent.user_id == actor.id, AccessEvent.via == "duplicate",
+        AccessEvent.user_id == actor.id, AccessEvent.via == SHOWN,
         AccessEvent.referral_id.in_([r.id for r in referrals]), AccessEvent.at >= now() - _SAME_SHOWING)))
     for referral in referrals:
         if referral.id not in recent:
-            _record(referral.id, actor, "duplicate")
+            _record(referral.id, actor, SHOWN)
     db.session.commit()
+
+
+def open_shown_match(actor: Actor, referral_id) -> Referral | None:
+    """The person chose to open a match from the duplicate panel: if the check showed
+    it to them within MATCH_OPEN_WINDOW and it is still open, the opening is recorded
+    (via='duplicate', which is what lets a call handler read it) and it is returned.
+    Otherwise None (answer 404), and an attempt on a referral that exists is recorded
+    as refused. Commits."""
+    key = _parse_id(referral_id)
+    if key is None or actor.kind != "user" or actor.id is None:
+        return None
+    shown = exists().where(AccessEvent.referral_id == Referral.id, AccessEvent.user_id == actor.id,
+                           AccessEvent.via == SHOWN, AccessEvent.refused.is_(False),
+                           AccessEvent.at >= now() - MATCH_OPEN_WINDOW)
+    referral = db.session.scalar(select(Referral).where(Referral.id == key,
+                                                        Referral.state.in_(lifecycle.OPEN_STATES), shown))
+    if referral is None:
+        if db.session.scalar(select(Referral.id).where(Referral.id == key)) is not None:
+            _record(key, actor, OPENED, refused=True)
+            db.session.commit()
+        return None
+    _record(referral.id, actor, OPENED)
+    db.session.commit()
+    return referral
 
 
 def _record(referral_id, actor: Actor, via: str, refused: bool = False) -> None:
@@ -171,7 +210,8 @@ def may_use_queue(user) -> bool:
     return user is not None and bool(user.is_active) and user.role == "supervisor"
 
 
-REPORT_ROLES = ("supervisor", "manager", "admin")
+REPORT_ROLES = ("supervisor", "manager", "admin", "analyst")
+EXTRACT_ROLES = ("analyst",)
 FREE_TEXT_ROLES = ("supervisor", "admin")
 FREE_TEXT_SUFFIX = "_reasons"  # a report table holding free text says so in its id
 
@@ -183,3 +223,8 @@ def may_see_reports(user) -> bool:
 def may_see_report_table(user, table_id: str) -> bool:
     """Every table but one of free text, which only FREE_TEXT_ROLES see."""
     return may_see_reports(user) and (not table_id.endswith(FREE_TEXT_SUFFIX) or user.role in FREE_TEXT_ROLES)
+
+
+def may_download_rows(user) -> bool:
+    """The row-level extract: pseudonymised personal data, never a manager's."""
+    return may_see_reports(user) and user.role in EXTRACT_ROLES

@@ -47,6 +47,24 @@ def _is_postgresql(url: str) -> bool:
     return url.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
 
 
+# A key an attacker could guess or brute-force offline signs nothing in production:
+# 32 bytes, as `secrets.token_hex(32)` (64 characters) comfortably gives.
+MIN_KEY_BYTES = 32
+
+
+def _listed_keys(env, name: str) -> list[str]:
+    """A comma-separated list of keys (the first is the current one), blanks ignored."""
+    return [part.strip() for part in env.get(name, "").split(",") if part.strip()]
+
+
+def _strong_enough(name: str, keys) -> None:
+    for key in keys:
+        if len(key.encode()) < MIN_KEY_BYTES:
+            raise RuntimeError(
+                f"{name} holds a key shorter than {MIN_KEY_BYTES} bytes: with PostgreSQL (production) every key "
+                "must be at least that long (e.g. python -c 'import secrets; print(secrets.token_hex(32))').")
+
+
 class Config:
     def __init__(self, env=None):
         env = os.environ if env is None else env
@@ -68,6 +86,7 @@ class Config:
                 "kept in your secret store and given to web and worker processes alike).")
         else:
             self.SECRET_KEY = _laptop_secret()
+        self._keys(env)
         # redis://[:password@]host:port/db, or rediss:// for TLS (redis-py reads both;
         # used as given by the app, the workers and the live queue).
         self.REDIS_URL = env.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -109,10 +128,28 @@ class Config:
         self.SMTP_HOST = env.get("SMTP_HOST", "127.0.0.1")
         self.SMTP_PORT = int(env.get("SMTP_PORT", "25"))
         self.SMTP_FROM = env.get("SMTP_FROM", "spoa@localhost")
-        # Email and webhook delivery (its own job): each socket operation's timeout, and a
-        # pass's whole budget, after which what it had no time for is given back.
+        # Email and webhook delivery (its own job): each attempt's whole time, DNS to last
+        # byte (a hard deadline, however slowly the far end answers), and a pass's budget,
+        # after which what it had not begun is given back.
         self.DELIVERY_TIMEOUT_SECONDS = float(env.get("DELIVERY_TIMEOUT_SECONDS", "5"))
         self.DELIVERY_BUDGET_SECONDS = float(env.get("DELIVERY_BUDGET_SECONDS", "20"))
+        # Sends in flight at once in one pass, and passes that may run at once across the
+        # workers (each claims its own notifications).
+        self.DELIVERY_CONCURRENCY = int(env.get("DELIVERY_CONCURRENCY", "8"))
+        self.DELIVERY_PASSES = int(env.get("DELIVERY_PASSES", "4"))
+        if self.DELIVERY_CONCURRENCY < 1 or self.DELIVERY_PASSES < 1:
+            raise ValueError("DELIVERY_CONCURRENCY and DELIVERY_PASSES must be at least 1")
+        # A receiver that fails this many times running is left alone for this long (its
+        # circuit is open), then tried with one notification (spoa/services/circuits.py).
+        self.DELIVERY_CIRCUIT_FAILURES = int(env.get("DELIVERY_CIRCUIT_FAILURES", "5"))
+        self.DELIVERY_CIRCUIT_OPEN_SECONDS = float(env.get("DELIVERY_CIRCUIT_OPEN_SECONDS", "60"))
+        # Where callbacks, BaRS endpoints and webhooks may be besides the public internet
+        # (comma-separated CIDRs, e.g. 10.20.0.0/16): loopback, private, link-local and other
+        # non-public addresses, and plain http://, are refused outside them (spoa/outbound).
+        from .outbound.policy import parse_networks
+
+        self.OUTBOUND_ALLOW_NETWORKS = env.get("OUTBOUND_ALLOW_NETWORKS", "")
+        parse_networks(self.OUTBOUND_ALLOW_NETWORKS)  # a mistyped network stops the start, with its name
         # How often each worker's scheduler runs the reconciler, and how far ahead
         # it schedules RQ jobs for thresholds about to fall due.
         self.RECONCILE_EVERY_SECONDS = int(env.get("RECONCILE_EVERY_SECONDS", "1"))
@@ -126,6 +163,19 @@ class Config:
         # /metrics (spoa/metrics): set, a scrape must send "Authorization: Bearer <token>";
         # unset, only a direct loopback request (no proxy's forwarding header) is answered.
         self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
+        # Retention (spoa/services/retention.py; README "Retention"): days kept, then pruned.
+        # A raw BaRS body counts from its referral's closing (an open referral's is never pruned).
+        self.RETAIN_FHIR_BODY_DAYS = _days(env, "RETAIN_FHIR_BODY_DAYS", 90)
+        self.RETAIN_ACCESS_EVENTS_DAYS = _days(env, "RETAIN_ACCESS_EVENTS_DAYS", 2922)  # 8 years
+        self.RETAIN_DELIVERED_NOTIFICATIONS_DAYS = _days(env, "RETAIN_DELIVERED_NOTIFICATIONS_DAYS", 732)  # 2 years
+        # How often each worker's ticker runs the prune (one run a period across the cluster):
+        # hourly, so a restarted worker never skips a day; a run with nothing due costs a few queries.
+        self.PRUNE_EVERY_SECONDS = int(env.get("PRUNE_EVERY_SECONDS", "3600"))
+        # The analyst's row-level extract (spoa/reports/extract.py): every combination of its
+        # quasi-identifiers is shared by at least this many rows, or the rows are not given.
+        self.EXTRACT_MIN_CELL = int(env.get("EXTRACT_MIN_CELL", "5"))
+        if self.EXTRACT_MIN_CELL < 2:
+            raise ValueError("EXTRACT_MIN_CELL must be a whole number of at least 2")
         self.TESTING = False
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
@@ -159,10 +209,42 @@ class Config:
         self.FORM_STASH_MINUTES = int(env.get("FORM_STASH_MINUTES", "30"))
         self.PERMANENT_SESSION_LIFETIME = timedelta(hours=self.SESSION_MAX_HOURS)
         # Failed sign-ins allowed from one address in a window, before 429 (the per-account lockout is apart).
+        # Patients (distinct NHS numbers, or names + birth date + postcode) one person may look up
+        # with the new-referral form's duplicate check in a rolling hour (spoa/services/lookups.py);
+        # beyond it the preview answers 429, and Save still works.
+        self.DUPLICATE_LOOKUPS_PER_HOUR = int(env.get("DUPLICATE_LOOKUPS_PER_HOUR", "30"))
         self.SIGN_IN_ATTEMPTS_PER_ADDRESS = int(env.get("SIGN_IN_ATTEMPTS_PER_ADDRESS", "20"))
         self.SIGN_IN_THROTTLE_MINUTES = int(env.get("SIGN_IN_THROTTLE_MINUTES", "5"))
         # Responses compressed by the app (spoa/wire.py); 0 where a proxy in front compresses them instead.
         self.COMPRESS_RESPONSES = env.get("COMPRESS_RESPONSES", "1").lower() in ("1", "true", "yes")
+
+    def _keys(self, env) -> None:
+        """One key for each job, each rotatable (README "Keys and their rotation"):
+        SECRET_KEY signs sessions (an old one kept in SECRET_KEY_FALLBACKS still reads
+        them), SEAL_KEYS seal webhook secrets (spoa/sealed.py: the first seals, all read),
+        EXTRACT_PSEUDONYM_KEY keys the analyst extract's pseudonyms. A laptop makes
+        its own in instance/; with PostgreSQL they come from the environment, and
+        every key given must be long enough."""
+        production = _is_postgresql(self.SQLALCHEMY_DATABASE_URI)
+        self.SECRET_KEY_FALLBACKS = _listed_keys(env, "SECRET_KEY_FALLBACKS")
+        self.SEAL_KEYS = _listed_keys(env, "SEAL_KEYS")
+        if not self.SEAL_KEYS and not production:
+            self.SEAL_KEYS = [_laptop_secret(INSTANCE / "seal_key")]
+        # Unset in production: the analyst extract is refused (web/reports.py), nothing else needs it.
+        self.EXTRACT_PSEUDONYM_KEY = env.get("EXTRACT_PSEUDONYM_KEY") or (
+            None if production else _laptop_secret(INSTANCE / "extract_pseudonym_key"))
+        if production:
+            _strong_enough("SECRET_KEY", [self.SECRET_KEY])
+            _strong_enough("SECRET_KEY_FALLBACKS", self.SECRET_KEY_FALLBACKS)
+            _strong_enough("SEAL_KEYS", self.SEAL_KEYS)
+            _strong_enough("EXTRACT_PSEUDONYM_KEY", [self.EXTRACT_PSEUDONYM_KEY] if self.EXTRACT_PSEUDONYM_KEY else [])
+
+
+def _days(env, name: str, default: int) -> int:
+    text = env.get(name, str(default))
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"{name} must be a whole number of days, at least 1")
+    return int(text)
 
 
 class TestConfig(Config):
@@ -173,3 +255,6 @@ class TestConfig(Config):
         self.TESTING = True
         # Test output is read by people: text, unless a test asks for JSON.
         self.LOG_FORMAT = (os.environ if env is None else env).get("LOG_FORMAT", "text")
+        # The tests' receivers are servers on this machine.
+        self.OUTBOUND_ALLOW_NETWORKS = (os.environ if env is None else env).get(
+            "OUTBOUND_ALLOW_NETWORKS", "127.0.0.0/8,::1/128")

@@ -68,6 +68,8 @@ def told_line(row) -> str | None:
             lines.append(f"sender told: {reads}, {to_uk(n.delivered_at):%H:%M}")
         elif n.status == "failed":
             lines.append(f"sender not told: sending failed after {n.attempts} attempts")
+        elif n.status == "cancelled":  # services/outcomes.py still_to_tell: why, in last_error
+            lines.append(f"sender not told: {n.last_error}")
         elif n.attempts:
             lines.append("sending failed, retrying")
         else:

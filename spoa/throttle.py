@@ -1,16 +1,27 @@
 """Fixed-window counters in Redis, shared by every web process: the API's
-per-client rate and the sign-in page's per-address throttle. They fail open (a
-Redis outage counts nothing), so Redis can never stop intake or sign-in; what
-must hold without Redis (the account lockout) is kept in the database."""
+per-client rate and the sign-in page's per-address count of failures. They fail
+open (a Redis outage counts nothing), so Redis can never stop intake or sign-in;
+what must hold without Redis (an account's locks per address and its slow-down,
+the duplicate check's allowance) is kept in the database."""
 
 from .clocks import now
 from .redis_store import optional
 
 
+def _key(name: str, who, window_seconds: int) -> str:
+    return f"spoa:{name}:{who}:{int(now().timestamp() // window_seconds)}"
+
+
+def count(name: str, who, window_seconds: int) -> int:
+    """The count so far for ``who`` in the current window, not counting this (0 when Redis is down)."""
+    key = _key(name, who, window_seconds)
+    return optional(lambda r: int(r.get(key) or 0), default=0)
+
+
 def take(name: str, who, window_seconds: int) -> tuple[int, str]:
     """Count one more for ``who`` in the current window: (the count so far, its key).
     The count is 0 when Redis is down."""
-    key = f"spoa:{name}:{who}:{int(now().timestamp() // window_seconds)}"
+    key = _key(name, who, window_seconds)
 
     def count(r):
         pipe = r.pipeline()
@@ -19,11 +30,6 @@ def take(name: str, who, window_seconds: int) -> tuple[int, str]:
         return pipe.execute()[0]
 
     return optional(count, default=0), key
-
-
-def give_back(key: str) -> None:
-    """Uncount one taken with ``take`` (an attempt that turned out not to count)."""
-    optional(lambda r: r.decr(key))
 
 
 def retry_after(window_seconds: int) -> int:

@@ -93,6 +93,7 @@ def app(request, tmp_path_factory, redis_url):
     else:
         url = _postgres_url()
     env = {"DATABASE_URL": url, "REDIS_URL": redis_url, "SECRET_KEY": "tests-" + uuid.uuid4().hex,
+           "SEAL_KEYS": "seal-" + uuid.uuid4().hex, "EXTRACT_PSEUDONYM_KEY": "pseudonyms-" + uuid.uuid4().hex,
            "LIVE_CHANNEL": f"spoa:queue:test:{uuid.uuid4().hex}",  # pub/sub ignores db numbers
            "DEMO_CREDENTIALS": str(tmp_path_factory.mktemp("instance") / "demo-credentials.json")}
     app = create_app(TestConfig(env))

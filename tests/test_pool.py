@@ -15,6 +15,7 @@ from sqlalchemy.pool import NullPool
 
 from spoa import create_app, database
 from spoa.config import TestConfig
+from tests.servers import keys_env
 
 
 class _NamedConnections(TestConfig):
@@ -30,7 +31,7 @@ def own_app(app, db):
         pytest.skip("SQLite's connections are files: nothing drops them")
     name = f"spoa-pool-test-{uuid.uuid4().hex[:8]}"
     env = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
-           "SECRET_KEY": app.config["SECRET_KEY"], "LIVE_CHANNEL": app.config["LIVE_CHANNEL"]}
+           **keys_env(app), "LIVE_CHANNEL": app.config["LIVE_CHANNEL"]}
     own = create_app(_NamedConnections(env, name))
     own.test_client_class = app.test_client_class
     yield own, name

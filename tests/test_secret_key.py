@@ -21,7 +21,9 @@ def test_postgresql_without_a_secret_key_refuses_to_start(url, tmp_path, monkeyp
 
 def test_postgresql_with_a_secret_key_starts(tmp_path, monkeypatch):
     monkeypatch.setattr(spoa_config, "INSTANCE", tmp_path)
-    assert Config({"DATABASE_URL": "postgresql://x@h/db", "SECRET_KEY": "shared"}).SECRET_KEY == "shared"
+    shared = "s" * 32
+    assert Config({"DATABASE_URL": "postgresql://x@h/db", "SECRET_KEY": shared}).SECRET_KEY == shared
+    assert not list(tmp_path.iterdir())  # no machine-local key of any kind
 
 
 def test_a_laptop_key_file_is_private_whatever_the_umask(tmp_path, monkeypatch):
@@ -34,7 +36,8 @@ def test_a_laptop_key_file_is_private_whatever_the_umask(tmp_path, monkeypatch):
     path = tmp_path / "instance" / "secret_key"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert len(key) == 64 and path.read_text() == key
-    assert os.listdir(path.parent) == ["secret_key"]  # no temporary file left beside it
+    # No temporary file left beside it; the seal and pseudonym keys (tests/test_keys.py) made alike.
+    assert sorted(os.listdir(path.parent)) == ["extract_pseudonym_key", "seal_key", "secret_key"]
     assert Config({"DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"}).SECRET_KEY == key  # kept across restarts
 
 

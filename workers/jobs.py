@@ -3,14 +3,18 @@ the database and does nothing if the work is done, so any job is safe to run
 twice, late, or after its worker was killed.
 
 Jobs cross Redis as JSON (rq.serializers.JSONSerializer on every queue and
-worker, workers/queues.py): their arguments are ids and ISO strings, and a
-Redis anyone could write to cannot hand a worker a pickle to run."""
+worker, workers/queues.py): a job is a function's dotted name and arguments
+that are ids and ISO strings, never a pickle. A worker runs only the functions
+marked ``@job`` here (queues.JOBS, checked by queues.SpoaJob before anything
+a job names is imported): a job planted in Redis naming any other function is
+failed unrun. A new job is one more ``@job`` function in this module."""
 import logging
 import threading
 from datetime import timedelta
 
 from .context import job_app
 from .queues import DELIVERY_QUEUE, QUEUE, RECONCILE_QUEUE  # noqa: F401  (named from here too)
+from .queues import JOBS, job  # noqa: F401  (the allow-list, filled by @job below)
 
 log = logging.getLogger(__name__)
 DELIVERY_JOB_ID = "deliver"
@@ -30,6 +34,7 @@ def _in_job():
     return bound(job_id=job.id if job is not None else None)
 
 
+@job
 def chase_clock(clock_id: int) -> int:
     """Warn, breach or escalate one clock at its due instant."""
     from .reconciler import advance_one
@@ -38,6 +43,7 @@ def chase_clock(clock_id: int) -> int:
         return advance_one(clock_id)
 
 
+@job
 def deliver() -> int:
     """One delivery pass (claim, send outside any transaction, record each attempt)."""
     from spoa.services.delivery import deliver_due
@@ -46,6 +52,7 @@ def deliver() -> int:
         return deliver_due()
 
 
+@job
 def reconcile(deliver_here: bool = False) -> dict:
     """Advance every due clock, schedule the next minute's chases, and ask for a
     delivery pass if anything is waiting to be sent (never sends itself: a slow
@@ -71,6 +78,7 @@ def reconcile(deliver_here: bool = False) -> dict:
     return {"advanced": advanced, "scheduled": scheduled, "delivery": delivery}
 
 
+@job
 def sweep_delays(deliver_here: bool = False) -> dict:
     """The delayed-days sweep (spoa/services/delays.py): from the day's alert time,
     one supervisor alert per discharge past its DRD with no reason for today. The
@@ -91,20 +99,53 @@ def sweep_delays(deliver_here: bool = False) -> dict:
     return {"alerted": alerted, "delivery": delivery}
 
 
+@job
+def prune() -> dict:
+    """Retention (spoa/services/retention.py): remove what is past its period. Safe
+    to run from every worker at once: each batch removes rows by id, and a row
+    another worker removed first is simply not there."""
+    from spoa.services.retention import prune as prune_now
+
+    with _in_job(), job_app().app_context():
+        return prune_now()
+
+
 def request_delivery(app) -> str:
-    """Enqueue the delivery job (one stable id: a pass queued or running is not
-    queued again). Fails open: with Redis down, a bounded pass in a thread of
-    this process, outside the reconciler's transaction and its timing."""
+    """Make sure a delivery pass is on its way: none is queued (one waiting takes
+    everything due when it starts), so queue one under the first of DELIVERY_PASSES
+    ids not already running. Several passes run at once on several workers, each
+    claiming its own notifications. Fails open: with Redis down, a bounded pass in
+    a thread of this process, outside the reconciler's transaction and its timing."""
     from spoa.redis_store import optional
 
-    from .queues import enqueue_once
-
-    if optional(lambda r: enqueue_once(r, DELIVERY_QUEUE, deliver, DELIVERY_JOB_ID), default=None) is not None:
+    cfg = app.config
+    # RQ's own job timeout never ends a pass: its budget, then the sends begun by then, end it first.
+    job_timeout = int(cfg["DELIVERY_BUDGET_SECONDS"] + 2 * cfg["DELIVERY_TIMEOUT_SECONDS"]) + 60
+    if optional(lambda r: _queue_a_pass(r, int(cfg["DELIVERY_PASSES"]), job_timeout), default=None) is not None:
         return "queued"
     if not _fallback.acquire(blocking=False):
         return "running-here"
     threading.Thread(target=_deliver_here, args=(app,), daemon=True, name="spoa-delivery-fallback").start()
     return "started-here"
+
+
+def delivery_job_ids(passes: int) -> list[str]:
+    return [DELIVERY_JOB_ID] + [f"{DELIVERY_JOB_ID}-{i}" for i in range(1, passes)]
+
+
+def _queue_a_pass(connection, passes: int, job_timeout: int) -> str:
+    from rq.job import JobStatus
+
+    from .queues import enqueue_once, status_of
+
+    ids = delivery_job_ids(passes)
+    statuses = {job_id: status_of(connection, job_id) for job_id in ids}
+    if JobStatus.QUEUED in statuses.values():
+        return "waiting"
+    for job_id in ids:
+        if statuses[job_id] not in (JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
+            return enqueue_once(connection, DELIVERY_QUEUE, deliver, job_id, job_timeout=job_timeout)
+    return "all-running"
 
 
 def _deliver_here(app) -> None:

@@ -19,8 +19,9 @@ from rq.timeouts import TimerDeathPenalty
 from spoa.redis_store import get_redis
 from spoa.safe_log import log_unexpected
 
+from . import jobs  # noqa: F401  (importing the jobs puts them on the allow-list)
 from .context import use_app
-from .queues import DELIVERY_QUEUE, QUEUE, RECONCILE_QUEUE, SERIALIZER, queue
+from .queues import DELIVERY_QUEUE, QUEUE, RECONCILE_QUEUE, SERIALIZER, SpoaJob, queue, refusal
 from .schedule import PERIODIC
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,25 @@ class InProcessWorker(SimpleWorker):
     """SimpleWorker runs jobs in this process, so the app, its policy and its
     connection pools are made once, not once a job. RQ's SimpleWorker then
     treats this process as a work horse and ignores SIGTERM after the first
-    job; we keep the worker's own handlers (warm shutdown: finish the job in hand)."""
+    job; we keep the worker's own handlers (warm shutdown: finish the job in hand).
+
+    Jobs are SpoaJobs, and one not on the allow-list is failed here, before RQ
+    would run it (and log its arguments with the error)."""
+
+    job_class = SpoaJob
+
+    def __init__(self, *args, **kwargs):
+        # A job's description is its call with arguments, and whoever enqueued it wrote it.
+        kwargs.setdefault("log_job_description", False)
+        super().__init__(*args, **kwargs)
+
+    def execute_job(self, job, queue):
+        if (why := refusal(job)) is None:
+            return super().execute_job(job, queue)
+        log.warning("refused job %.120r: %s", job.id, why)
+        job.retries_left = None  # failed for good, whatever retries it asked for
+        queue.intermediate_queue.remove(job.id)  # RQ removes it as it starts a job; this one never starts
+        self.handle_job_failure(job, queue, exc_string=f"refused: {why}")
 
     def setup_work_horse_signals(self):
         pass
@@ -76,12 +95,12 @@ class DeliveryWorker(InProcessWorker):
         pass
 
 
-def _deliveries(app, stop: threading.Event, active: dict) -> None:
+def _deliveries(app, stop: threading.Event, active: dict, key: str = "delivery") -> None:
     backoff = 1.0
     while not stop.is_set():
         try:
             with app.app_context():
-                worker = active["delivery"] = DeliveryWorker(
+                worker = active[key] = DeliveryWorker(
                     [DELIVERY_QUEUE], connection=get_redis(), serializer=SERIALIZER)
                 worker.work(with_scheduler=False, logging_level="WARNING")
             return
@@ -92,6 +111,10 @@ def _deliveries(app, stop: threading.Event, active: dict) -> None:
         except Exception as exc:  # noqa: BLE001  (the delivery thread must come back)
             log_unexpected(exc, "the delivery worker (restarting)")
             stop.wait(backoff)
+
+
+def _delivery_workers(active: dict) -> list:
+    return [worker for key, worker in list(active.items()) if key.startswith("delivery") and worker is not None]
 
 
 def _tick(app, periodic, stop: threading.Event) -> None:
@@ -132,17 +155,18 @@ def run_worker(app, burst: bool = False) -> None:
         # between lands here, and RQ must still be told, or it waits for jobs forever.
         if active.get("worker") is not None:
             active["worker"].request_stop(signum, frame)
-        if active.get("delivery") is not None:
-            active["delivery"]._stop_requested = True  # finishes the pass in hand (its budget bounds it)
+        for worker in _delivery_workers(active):
+            worker._stop_requested = True  # finishes the pass in hand (its budget bounds it)
 
     tickers = [threading.Thread(target=_tick, args=(app, p, stop), daemon=True, name=f"tick-{p.id}")
                for p in PERIODIC]
-    deliveries = threading.Thread(target=_deliveries, args=(app, stop, active), daemon=True,
-                                  name="spoa-delivery-worker")
+    # As many as passes may run at once (DELIVERY_PASSES): a pass waiting on slow far ends
+    # never stands in front of the next, which takes what fell due meanwhile (a breach alert).
+    deliveries = [threading.Thread(target=_deliveries, args=(app, stop, active, f"delivery-{i}"), daemon=True,
+                                   name=f"spoa-delivery-worker-{i}") for i in range(app.config["DELIVERY_PASSES"])]
     if not burst:
-        for t in tickers:
+        for t in tickers + deliveries:
             t.start()
-        deliveries.start()
     backoff = 1.0
     try:  # the loop exists for Redis outages: RQ raises when it cannot reach Redis
         while not stop.is_set():
@@ -164,9 +188,10 @@ def run_worker(app, burst: bool = False) -> None:
                 backoff = min(backoff * 2, MAX_BACKOFF)
     finally:
         stop.set()
-        if active.get("delivery") is not None:
-            active["delivery"]._stop_requested = True
-        if deliveries.is_alive():
-            deliveries.join(2)  # daemon: a pass mid-timeout dies with the process (its lease frees it)
+        for worker in _delivery_workers(active):
+            worker._stop_requested = True
+        for thread in deliveries:
+            if thread.is_alive():
+                thread.join(2)  # daemon: a pass mid-send dies with the process (its lease frees it)
         for s, handler in previous.items():
             signal.signal(s, handler)

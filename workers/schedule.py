@@ -6,7 +6,7 @@ machines do not run ten reconcilers a second.
 """
 from dataclasses import dataclass
 
-from .queues import RECONCILE_QUEUE
+from .queues import QUEUE, RECONCILE_QUEUE
 
 
 @dataclass(frozen=True)
@@ -21,4 +21,6 @@ PERIODIC = (
     Periodic("reconcile", "workers.jobs.reconcile", "RECONCILE_EVERY_SECONDS", RECONCILE_QUEUE),
     # Delayed days' daily alert (discharge.yaml's delay_alert_at): a minute late at most.
     Periodic("delay-sweep", "workers.jobs.sweep_delays", "DELAY_SWEEP_EVERY_SECONDS", RECONCILE_QUEUE),
+    # Retention (spoa/services/retention.py): on the main queue, behind clocks, never before them.
+    Periodic("prune", "workers.jobs.prune", "PRUNE_EVERY_SECONDS", QUEUE),
 )

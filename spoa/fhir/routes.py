@@ -10,6 +10,7 @@ from ..clocks import now
 from ..extensions import db
 from ..models import FhirMessage
 from ..policy import current_policy
+from ..services.fhir_endpoints import named_by_another
 from ..services.intake import IntakeConflict, receive_referral
 from . import adapter, bp, validation
 from .errors import echoed
@@ -54,6 +55,15 @@ def _source_for(client) -> str:
     return sources[0]
 
 
+def _check_own_endpoint(source_endpoint, client_id) -> None:
+    """A sender names only its own endpoint: outcomes about the referral would go there,
+    into another organisation's system. The answer names neither that client nor its URL."""
+    if named_by_another(source_endpoint, client_id):
+        raise FhirError.one(403, "forbidden", "MessageHeader.source.endpoint is registered to another sending "
+                                              "system: name this system's own endpoint (or none). Nothing was "
+                                              "stored.", "Bundle.entry[0].resource.source.endpoint")
+
+
 @bp.post("/$process-message")
 def process_message():
     request_id, correlation_id = _tracing_headers()
@@ -69,6 +79,7 @@ def process_message():
     translation = adapter.translate(
         bundle, source=source, dos_service_ids=current_app.config["SPOA_DOS_SERVICE_IDS"],
         mapping=mapping(), accept_version=_accept_version())
+    _check_own_endpoint(translation.source_endpoint, g.api_client.id)
     # The X-Request-ID is the referral's source_reference: unique per message in BaRS
     # (Bundle.id is not), and the JSON API's own idempotency key for this client.
     translation.body["source_reference"] = request_id

@@ -54,6 +54,8 @@ class AccessEvent(db.Model):
     user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=True)
     actor_name = db.Column(db.String(120), nullable=False)
     at = db.Column(UTCDateTime, nullable=False, default=now)
-    via = db.Column(db.String(16), nullable=False)  # page | action | queue | duplicate | api
+    # page | action | queue | api | duplicate_shown (a match the duplicate check showed) |
+    # duplicate (a match opened from the duplicate panel: spoa/access.py)
+    via = db.Column(db.String(16), nullable=False)
     # A read the access policy refused (answered 404): kept, so probing is seen.
     refused = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())

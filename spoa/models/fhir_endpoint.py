@@ -1,6 +1,8 @@
 """Where a BaRS sender is told its referrals' outcomes: its own $process-message,
 registered against the ``MessageHeader.source.endpoint`` identifier it sends
-(endpoint_key normalises that identifier: the lookup and the registration agree)."""
+(endpoint_key normalises that identifier: the lookup and the registration agree),
+for the one API client it belongs to: only that client may name it, and only
+outcomes of that client's referrals go there."""
 import re
 
 from ..clocks import now
@@ -17,7 +19,12 @@ class FhirEndpoint(db.Model):
     endpoint = db.Column(db.String(255), nullable=False, unique=True)
     base_url = db.Column(db.String(480), nullable=False)  # outcomes go to <base_url>/$process-message
     is_active = db.Column(db.Boolean, nullable=False, default=True)
+    # The API client whose endpoint it is. None: registered before endpoints had owners,
+    # and unusable (never delivered to) until an administrator claims it for a client.
+    api_client_id = db.Column(db.Integer, db.ForeignKey("api_clients.id"), nullable=True, index=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=now)
+
+    client = db.relationship("ApiClient")
 
 
 ENDPOINT_MAX = 255

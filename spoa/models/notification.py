@@ -58,7 +58,9 @@ class Notification(db.Model):
     channel = db.Column(db.String(16), nullable=False)    # in_app | email | webhook | sender_webhook
     target = db.Column(db.String(500), nullable=True)     # address or URL (none for in_app)
     subject = db.Column(db.String(200), nullable=False)   # no patient identifiers: reference and clock only
-    status = db.Column(db.String(16), nullable=False, default="pending")  # pending | sending (claimed until next_attempt_at) | delivered | failed
+    # pending | sending (claimed until next_attempt_at) | delivered | failed | cancelled (an
+    # outcome whose sender may no longer be told when it was due: last_error says why)
+    status = db.Column(db.String(16), nullable=False, default="pending")
     attempts = db.Column(db.Integer, nullable=False, default=0)
     next_attempt_at = db.Column(UTCDateTime, nullable=True)
     last_error = db.Column(db.String(500), nullable=True)

@@ -12,7 +12,7 @@ from ..clocks import now
 from ..extensions import db
 from .types import UTCDateTime
 
-ROLES = ("call_handler", "clinician", "supervisor", "admin", "ward", "manager")
+ROLES = ("call_handler", "clinician", "supervisor", "admin", "ward", "manager", "analyst")
 TOKEN_PREFIX = "spoa_"
 STATUS_SCOPE = "status"
 # What an API client may read besides its own referrals (ApiClient.scopes), with
@@ -50,8 +50,10 @@ class User(UserMixin, db.Model):
     # supervisor who is team lead edits the SPOA's own duties (services/rota.py).
     team_lead = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())
     is_active = db.Column(db.Boolean, nullable=False, default=True)
+    # Failed sign-ins in a row, from any address (services/accounts.py): past a
+    # number, the account takes one try at a time, each after a wait that ends at
+    # locked_until. Locks of one address are SignInFailures rows.
     failed_logins = db.Column(db.Integer, nullable=False, default=0)
-    first_failed_at = db.Column(UTCDateTime, nullable=True)  # start of the 15-minute count
     locked_until = db.Column(UTCDateTime, nullable=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=now)
     # In every session cookie (get_id): replacing it ends every session the user has,
@@ -75,6 +77,19 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+
+class SignInFailures(db.Model):
+    """Failed sign-ins to one account from one address, and that address's lock
+    (services/accounts.py): only the address the failures came from is locked out."""
+
+    __tablename__ = "sign_in_failures"
+
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), primary_key=True)
+    address = db.Column(db.String(64), primary_key=True)  # after ProxyFix; IPv6 is at most 45
+    failures = db.Column(db.Integer, nullable=False, default=0)
+    first_failed_at = db.Column(UTCDateTime, nullable=False)  # start of the count's window
+    locked_until = db.Column(UTCDateTime, nullable=True)
 
 
 def hash_token(token: str) -> str:

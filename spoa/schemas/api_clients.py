@@ -7,6 +7,7 @@ from marshmallow import ValidationError, fields, validate, validates, validates_
 
 from ..models.user import SCOPES
 from .form_input import FormSchema, HospitalCode, Trimmed, WholeNumber, name_field
+from .outbound_url import OutboundUrl
 from .services import assignable_services, unknown_service
 from .vocab import DISCHARGE_SOURCES, SOURCES
 
@@ -34,8 +35,7 @@ class NewApiClientSchema(FormSchema):
     # signature is what proves a delivery came from SPOA.
     callback_url = Trimmed(load_default=None, metadata={"label": "Callback URL for outcomes (optional)"}, validate=[
         validate.Length(max=CALLBACK_MAX, error=f"The callback URL must be at most {CALLBACK_MAX} characters"),
-        validate.URL(schemes={"http", "https"}, require_tld=False,
-                     error="Enter the full http:// or https:// address the outcomes are posted to")])
+        OutboundUrl("Enter the full https:// address the outcomes are posted to")])
 
     @validates("callback_url")
     def _callback(self, url, **_):

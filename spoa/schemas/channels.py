@@ -9,8 +9,10 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from ..models.duty_shift import DUTIES, SERVICE_DUTY_LEAD
 from ..policy import current_policy
 from .form_input import FormSchema, Trimmed
+from .outbound_url import OutboundUrl
 
 TARGET_MAX = 500  # notification_channels.target
+WEBHOOK_URL = "Enter the full https:// address of the webhook (an SMS gateway's, say)"
 
 
 class NewChannelSchema(FormSchema):
@@ -42,8 +44,7 @@ class NewChannelSchema(FormSchema):
             return
         check = (validate.Email(error="Enter an email address, for example sam@example.nhs.uk")
                  if channel == "email" else
-                 validate.URL(schemes={"https"}, require_tld=False,
-                              error="Enter the full https:// address of the webhook (an SMS gateway's, say)"))
+                 OutboundUrl(WEBHOOK_URL, https=WEBHOOK_URL))
         try:
             check(target)
         except ValidationError as exc:

@@ -1,28 +1,34 @@
-"""A BaRS sender's endpoint as an administrator registers it
-(`flask spoa add-fhir-endpoint --endpoint ID --url URL`), loaded here; the
-registration itself is services/fhir_endpoints.py."""
+"""A BaRS sender's endpoint as an administrator registers it for its API client
+(`flask spoa add-fhir-endpoint --client NAME --endpoint ID --url URL`, or the
+admin page), loaded here; the registration itself is services/fhir_endpoints.py."""
 from urllib.parse import urlsplit
 
 from marshmallow import ValidationError, validate, validates
 
 from ..models.fhir_endpoint import endpoint_key
 from .form_input import FormSchema, Trimmed
+from .outbound_url import OutboundUrl
 
 BASE_URL_MAX = 480  # fhir_endpoints.base_url; "/$process-message" is added to it
 EXAMPLE = "https://fhir.nhs.uk/Id/dos-service-id|2222222222"
 
 
-class NewFhirEndpointSchema(FormSchema):
+class ClientSchema(FormSchema):
+    """The API client an endpoint belongs to (by name: the CLI's --client, the page's choice)."""
+    client = Trimmed(required=True, error_messages={"required": "Choose the API client whose endpoint it is"},
+                     metadata={"label": "API client (the sending system it belongs to)"})
+
+
+class NewFhirEndpointSchema(ClientSchema):
     endpoint = Trimmed(required=True, error_messages={"required": f"Enter the sender's endpoint, e.g. {EXAMPLE}"},
                        metadata={"label": "Sender's endpoint identifier (MessageHeader.source.endpoint)"})
     # Its FHIR base: outcomes are posted to <url>/$process-message. No user or password
     # in it (it is shown and audited); the sender's own gateway does the rest.
-    base_url = Trimmed(required=True, data_key="url", error_messages={"required": "Enter the sender's FHIR base URL"},
+    base_url = Trimmed(required=True, error_messages={"required": "Enter the sender's FHIR base URL"},
                        metadata={"label": "FHIR base URL"}, validate=[
         validate.Length(max=BASE_URL_MAX, error=f"The URL must be at most {BASE_URL_MAX} characters"),
-        validate.URL(schemes={"http", "https"}, require_tld=False,
-                     error="Enter the full http:// or https:// base address of the sender's FHIR API, "
-                           "e.g. https://sender.example/fhir")])
+        OutboundUrl("Enter the full https:// base address of the sender's FHIR API, "
+                    "e.g. https://sender.example/fhir")])
 
     @validates("endpoint")
     def _endpoint(self, value, **_):

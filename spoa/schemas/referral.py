@@ -50,7 +50,7 @@ class NotificationSchema(Schema):
     channel = fields.String()
     subject = fields.String()
     created_at = fields.AwareDateTime()
-    status = fields.String(metadata={"enum": ["pending", "sending", "delivered", "failed"]})
+    status = fields.String(metadata={"enum": ["pending", "sending", "delivered", "failed", "cancelled"]})
     attempts = fields.Integer()
     delivered_at = fields.AwareDateTime(allow_none=True)
     last_error = fields.String(allow_none=True)

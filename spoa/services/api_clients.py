@@ -41,3 +41,36 @@ def revoke_api_client(client: ApiClient, by: User) -> None:
         client.is_active = False
         record(by, "api_client_revoked", client_id=client.id, name=client.name)
     db.session.commit()
+
+
+def reseal_webhook_secrets(batch: int = 200) -> dict[str, int]:
+    """Every stored signing secret sealed under the current seal key (the first of
+    SEAL_KEYS), a batch a commit: after a new key is put first, and before the old
+    one is dropped. Idempotent: a secret already under the current key is left as
+    it is. One the keys cannot read is counted, left alone (its deliveries already
+    fail and alert), never logged."""
+    counts = {"resealed": 0, "current": 0, "unreadable": 0}
+    last_id = 0
+    while True:
+        clients = db.session.scalars(select(ApiClient).where(
+            ApiClient.id > last_id, ApiClient.webhook_secret_sealed.is_not(None))
+            .order_by(ApiClient.id).limit(batch).with_for_update()).all()
+        if not clients:
+            break
+        for client in clients:
+            try:
+                again = sealed.resealed(client.webhook_secret_sealed)
+            except sealed.Unreadable:
+                counts["unreadable"] += 1
+                continue
+            if again is None:
+                counts["current"] += 1
+            else:
+                client.webhook_secret_sealed = again
+                counts["resealed"] += 1
+        last_id = clients[-1].id
+        db.session.commit()
+    if counts["resealed"]:
+        record(None, "webhook_secrets_resealed", count=counts["resealed"])  # how many, never whose
+        db.session.commit()
+    return counts

@@ -4,7 +4,9 @@ A clock's thresholds, in order: a warning at each `warn_at` share of its
 window (75%, 90%), the breach at its deadline (escalation level 1: the first
 link of the chain), then one escalation a re-chase interval while it stays
 breached and unacknowledged (level 2, 3, ...; past the end of the chain the
-last link is chased again). The clock stores the instant of the next one
+last link is chased again, clocks.yaml's `repeats_at_top` times, and then no
+more: the last is the final reminder, and the clock stays breached, listed and
+in the inbox until a person has it). The clock stores the instant of the next one
 (`next_due_at`); whoever advances it records where the clock stands now: each
 warning and the breach passed, and the escalation level reached (worked out, so
 a clock days behind costs one step and one notification, not a backlog).
@@ -61,6 +63,8 @@ def next_threshold(clock, recorded: set) -> Threshold | None:
     if clock.acknowledged_at is not None:
         return None  # a person has the escalation: the chain pauses
     level = max([lvl for kind, lvl in recorded if kind == "escalation"], default=1) + 1
+    if level > current_policy().last_escalation_level:
+        return None  # the final reminder has gone: nothing more is scheduled
     at = add_duration(clock.deadline, _rechase(clock) * (level - 1), clock.counts, hours)
     return Threshold("escalation", level, at)
 
@@ -72,10 +76,15 @@ def _escalation_at(clock, level: int, rechase, hours) -> datetime:
 
 
 def current_level(clock, at) -> int:
-    """The escalation level a breached, unacknowledged clock has reached at ``at``
-    (1 from its deadline, one more each re-chase interval), worked out from how
-    late it is rather than stepped through: 40 days late is one sum, not 3,840
-    steps. 0 before the deadline."""
+    """The escalation level a breached, unacknowledged clock stands at at ``at``:
+    level_reached, never past the final level (clocks.yaml's repeats_at_top)."""
+    return min(level_reached(clock, at), current_policy().last_escalation_level)
+
+
+def level_reached(clock, at) -> int:
+    """The level ``at`` falls in (1 from the deadline, one more each re-chase
+    interval), worked out from how late it is rather than stepped through: 40 days
+    late is one sum, not 3,840 steps. 0 before the deadline."""
     hours = current_working_hours()
     late = elapsed(clock.deadline, at, clock.counts, hours)
     if late < timedelta(0):
@@ -231,6 +240,8 @@ def _notify(referral, clock, effect: ClockEffect, threshold: Threshold, at) -> N
     to = addressee(referral, recipient_for(referral, threshold), at)
     words = {"warning": f"{threshold.level}% of its time gone", "breach": "BREACHED",
              "escalation": f"still breached, escalated (level {threshold.level})"}[threshold.kind]
+    if threshold.kind == "escalation" and threshold.level == current_policy().last_escalation_level:
+        words = f"still breached, final reminder (level {threshold.level}): no more will be sent"
     subject = _said(f"{referral.reference}: {clock.name.replace('_', ' ')} clock {words}", to)
     for recipient, channel, target in _channels(to.recipient, to.user_id):
         effect.notifications.append(_notification(referral, to, recipient, channel, target, subject, at))

@@ -16,6 +16,11 @@ servicerequest-response built by services/bars_response.py) and
 sender is told once: on the first channel in CHANNELS it has, so a FHIR sender
 whose API client also has a callback hears through BaRS, and through the
 callback only while no BaRS endpoint is registered for it.
+
+What is queued is sent only while it is still true when delivery claims it
+(``still_to_tell``): a sender whose API client was revoked since, or whose
+endpoint was removed or given to another client, is told nothing more, and
+one re-pointed is told at its new address.
 """
 import uuid
 from typing import Callable
@@ -25,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from ..clocks import now
 from ..extensions import db
-from ..models import ApiClient, Notification
+from ..models import ApiClient, Notification, Referral
 from ..outcomes import outcome_of
 from ..policy import current_policy
 from .fhir_endpoints import PROCESS_MESSAGE, endpoint_for
@@ -53,6 +58,27 @@ def _bars_target(referral) -> tuple[str, str] | None:
 CHANNELS: dict[str, Callable] = {"bars": _bars_target, "sender_webhook": _webhook_target}
 
 
+# Why a queued outcome was not sent after all (its last_error; the timeline shows it).
+NO_LONGER = {"sender_webhook": "its callback was removed before it was sent",
+             "bars": "its BaRS endpoint was removed, or given to another client, before it was sent"}
+
+
+def still_to_tell(notification) -> str | None:
+    """At sending (delivery's claim): None if the outcome still goes, with its target
+    re-read now (a re-pointed endpoint is told at its new address); else why not:
+    the sender's API client revoked, or its channel gone. The same target function
+    as when it was queued, so the rule is one."""
+    referral = db.session.get(Referral, notification.referral_id)
+    client = db.session.get(ApiClient, referral.api_client_id) if referral.api_client_id else None
+    if client is None or not client.is_active:
+        return "its API client was revoked before it was sent"
+    target = CHANNELS[notification.channel](referral)
+    if target is None:
+        return NO_LONGER[notification.channel]
+    notification.recipient, notification.target = target
+    return None
+
+
 def _route_name(route: str | None) -> str:
     if route is None:
         return "nowhere"
@@ -74,7 +100,7 @@ def on_event(referral, row, actor_kind: str) -> None:
             continue
         recipient, url = target
         notification = Notification(referral_id=referral.id, recipient=recipient, channel=channel, target=url,
-                                    subject=referral.reference, payload=None)
+                                    subject=referral.reference, payload=None, next_attempt_at=now())
         row.outcome_notifications.append(notification)
         db.session.info.setdefault(_UNFINISHED, []).append((notification, referral, row.event, outcome, now()))
         break  # told once

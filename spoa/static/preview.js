@@ -1,6 +1,6 @@
 // Live triage preview: as the call handler types, ask the server where this
-// referral would go (the same rules as Save; nothing is stored). The form works
-// without this script.
+// referral would go (the same rules as Save; nothing is stored but the look-up).
+// The form works without this script.
 (function () {
   "use strict";
   var form = document.getElementById("referral-form");
@@ -25,19 +25,38 @@
     age.textContent = born && years >= 0 && years < 140 ? "Age " + years : "";
   }
 
+  // Each match opens by a posted choice (recorded: being shown a match is not leave to
+  // read it), in a new tab, so the form being typed stays as it is.
+  function openForm(d) {
+    var f = document.createElement("form");
+    f.method = "post"; f.action = d.open_url; f.target = "_blank";
+    var token = document.createElement("input");
+    token.type = "hidden"; token.name = "csrf_token"; token.value = form.elements.csrf_token.value;
+    var button = document.createElement("button");
+    button.type = "submit"; button.className = "link-button"; button.textContent = d.reference;
+    button.setAttribute("aria-label", "Open " + d.reference + " in a new tab");
+    f.appendChild(token); f.appendChild(button);
+    return f;
+  }
+
   function showDuplicates(list) {
     var box = panel.querySelector(".preview__duplicates");
     var ul = box.querySelector("ul");
     ul.textContent = "";
     (list || []).forEach(function (d) {
       var li = document.createElement("li");
-      var a = document.createElement("a");
-      a.href = d.url; a.target = "_blank"; a.rel = "noopener"; a.textContent = d.reference;
-      li.appendChild(a);
+      li.appendChild(openForm(d));
       li.appendChild(document.createTextNode(": " + d.route + ", " + d.state));
       ul.appendChild(li);
     });
     box.hidden = !(list && list.length);
+  }
+
+  // Past the hour's allowance of look-ups the server says so (429): in the live region.
+  function showLimit(text) {
+    var limit = panel.querySelector(".preview__limit");
+    limit.textContent = text || "";
+    limit.hidden = !text;
   }
 
   // A discharge: the pathway the needs reach, and the ward's proposal where it differs.
@@ -57,6 +76,7 @@
     clocks.textContent = "";
     panel.className = "preview preview--" + (data.ready ? data.urgency : "waiting");
     showDuplicates(data.duplicates);
+    showLimit(data.limit);
     if (!data.ready) {
       showPathway(data);
       title.textContent = "Route appears when the required details are in";
@@ -78,7 +98,7 @@
     pending = new AbortController();
     fetch(form.dataset.previewUrl, {method: "POST", body: new FormData(form), signal: pending.signal,
                                     credentials: "same-origin"})
-      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (r) { return r.ok || r.status === 429 ? r.json() : null; })
       .then(function (data) { if (data) { show(data); } })
       .catch(function () { /* superseded or offline: the form still saves */ });
   }

@@ -1,8 +1,9 @@
-"""Admin pages: staff users, API clients and services, for administrators only.
+"""Admin pages: staff users, API clients (and their BaRS endpoints) and services,
+for administrators only.
 
 Each form is loaded by its schema (spoa/schemas/: the CLI loads its options
 with the same one) and handed to its service (services/users.py,
-api_clients.py, service_setup.py: the rules the database keeps, and the
+api_clients.py, fhir_endpoints.py, service_setup.py: the rules the database keeps, and the
 audit). A mistake from either comes back as the page again with each message
 beside its field, through one helper (_submit). Changes answer with a
 redirect to the list (303), except a new API client: its token is in that one
@@ -15,15 +16,16 @@ from sqlalchemy import select
 
 from ..clocks import now
 from ..extensions import db
-from ..models import ApiClient, Service, User
+from ..models import ApiClient, FhirEndpoint, Service, User
 from ..models.user import ROLES, SCOPES
 from ..schemas.api_clients import NewApiClientSchema
+from ..schemas.fhir_endpoints import ClientSchema, NewFhirEndpointSchema
 from ..clocks import WEEKDAY_NAMES, days_in_words
 from ..schemas.services import (DutyDaysSchema, NewServiceSchema, NewVoluntaryOrgSchema, assignable_services,
                                 service_codes)
 from ..schemas.users import NewPasswordSchema, NewUserSchema
 from ..schemas.vocab import SOURCES
-from ..services import accounts, api_clients, service_setup, users
+from ..services import accounts, api_clients, fhir_endpoints, service_setup, users
 from . import bp
 from .forms import Form
 from .roles import check_role
@@ -84,8 +86,13 @@ def _users_page(form=None, reset=None, reset_user=None, notice=None, status=422)
     form = form or _user_form()
     reset = reset or _reset_form(None)
     rows = db.session.scalars(select(User).order_by(User.username)).all()
+    at = now()
+    held = accounts.held_until(at)  # locked from some address; an account's own wait is users.locked_until
+    for user in rows:
+        if user.locked_until and user.locked_until > at:
+            held[user.id] = max(user.locked_until, held.get(user.id, user.locked_until))
     return render_template("admin_users.html", users=rows, form=form, reset=reset, reset_user=reset_user,
-                           summary=_summary(form, reset, notice), now=now(), services=assignable_services()), status
+                           summary=_summary(form, reset, notice), held=held, services=assignable_services()), status
 
 
 @admin_bp.get("/users")
@@ -165,6 +172,66 @@ def admin_revoke_api_client(client_id):
     client = _or_404(ApiClient, client_id)
     api_clients.revoke_api_client(client, by=current_user)
     return _back("web.admin.admin_api_clients", f"Revoked {client.name}: its token no longer works.")
+
+
+# --- BaRS endpoints ----------------------------------------------------------------
+
+def _active_clients() -> list[tuple[str, str]]:
+    names = db.session.scalars(select(ApiClient.name).where(ApiClient.is_active).order_by(ApiClient.name))
+    return [("", "Choose an API client"), *((name, name) for name in names)]
+
+
+def _endpoint_form(formdata=None) -> Form:
+    return Form(NewFhirEndpointSchema(), formdata, choices={"client": _active_clients()})
+
+
+def _claim_form(row: FhirEndpoint | None, formdata=None) -> Form:
+    # One per unowned row: its anchor names the row, as a password reset's does.
+    return Form(ClientSchema(), formdata, choices={"client": _active_clients()},
+                ids={"client": f"claim-client-{row.id}"} if row else None)
+
+
+def _endpoints_page(form=None, claim=None, claim_row=None, notice=None, status=422):
+    form = form or _endpoint_form()
+    return render_template("admin_fhir_endpoints.html", endpoints=fhir_endpoints.all_endpoints(), form=form,
+                           claim=claim, claim_row=claim_row, claim_form=_claim_form,
+                           process_message=fhir_endpoints.PROCESS_MESSAGE,
+                           summary=_summary(form, claim, notice)), status
+
+
+@admin_bp.get("/fhir-endpoints")
+def admin_fhir_endpoints():
+    return _endpoints_page(status=200)
+
+
+@admin_bp.post("/fhir-endpoints")
+def admin_add_fhir_endpoint():
+    def add(data):
+        row, before = fhir_endpoints.register_fhir_endpoint(**data, by=current_user)
+        moved = f" (it was {before})" if before and before != row.base_url else ""
+        return _back("web.admin.admin_fhir_endpoints", f"Outcomes for {row.client.name}'s endpoint {row.endpoint} "
+                                                       f"now go to {row.base_url}{fhir_endpoints.PROCESS_MESSAGE}"
+                                                       f"{moved}.")
+    return _submit(_endpoint_form(request.form), add, lambda form: _endpoints_page(form=form))
+
+
+@admin_bp.post("/fhir-endpoints/<int:endpoint_id>/claim")
+def admin_claim_fhir_endpoint(endpoint_id):
+    row = _or_404(FhirEndpoint, endpoint_id)
+
+    def claim(data):
+        fhir_endpoints.claim_fhir_endpoint(row, client=data["client"], by=current_user)
+        return _back("web.admin.admin_fhir_endpoints", f"{row.endpoint} is {data['client']}'s: its referrals' "
+                                                       "outcomes go there now.")
+    return _submit(_claim_form(row, request.form), claim, lambda form: _endpoints_page(claim=form, claim_row=row))
+
+
+@admin_bp.post("/fhir-endpoints/<int:endpoint_id>/remove")
+def admin_remove_fhir_endpoint(endpoint_id):
+    row = _or_404(FhirEndpoint, endpoint_id)
+    endpoint = row.endpoint
+    fhir_endpoints.remove_fhir_endpoint(row, by=current_user)
+    return _back("web.admin.admin_fhir_endpoints", f"Removed {endpoint}: its sender is told nothing more there.")
 
 
 # --- services --------------------------------------------------------------------

@@ -2,13 +2,13 @@
 import uuid
 from datetime import date
 
-from flask import flash, g, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from .. import access
-from ..clocks import age_in_years
+from ..clocks import age_in_years, now
 from ..lifecycle import LifecycleError
 from ..models import Referral
 from ..schemas import vocab
@@ -17,6 +17,7 @@ from ..schemas.intake import IntakeSchema
 from ..services.actions import VersionMismatch, apply_event
 from ..services.duplicates import open_duplicates
 from ..services.intake import IntakeConflict, receive_referral
+from ..services.lookups import look_up, next_place
 from ..services.triage import preview
 from . import bp
 from .pages import page_actions, referral_or_404
@@ -32,7 +33,8 @@ FORM_OF_VIEW = {"web.new_referral": COMMUNITY, "web.new_discharge_referral": DIS
 
 
 def shown_duplicates(data) -> list[Referral]:
-    """Open referrals that may be the same patient's, recorded as shown to this person."""
+    """Open referrals that may be the same patient's, recorded as shown to this person
+    (which lets them open one from the panel: access.open_shown_match)."""
     duplicates = open_duplicates(data)
     access.record_duplicates_shown(current_actor(), duplicates)
     return duplicates
@@ -98,6 +100,7 @@ def _enter(form: IntakeForm):
         return _form(form, request.form, flatten_errors(exc.messages), 422)
     choice = request.form.get("duplicate_choice", "")
     if choice != "new":
+        look_up(current_actor(), data["patient"], may_refuse=False)  # counted; a save is never refused
         duplicates = shown_duplicates(data)
         if duplicates:
             try:
@@ -127,7 +130,8 @@ def _enter(form: IntakeForm):
 def preview_referral():
     """Where the form's referral would go, and why, and any open referral for the
     same patient: the same rules and checks as Save, nothing stored but the record
-    that the matches were shown (which lets a call handler open them)."""
+    of the look-up (bounded per person: services/lookups.py) and that the matches
+    were shown (which lets the person open them from the panel: open_match)."""
     form = FORMS.get(request.form.get("kind", ""), COMMUNITY)
     body = to_intake(request.form, form)
     try:
@@ -136,10 +140,27 @@ def preview_referral():
         # Only what the rules need matters to the preview; the rest is the form's job.
         errors = friendly_errors(flatten_errors(exc.messages), form)  # "patient" becomes its fields
         return jsonify(ready=False, missing=[label for path, label in form.labels.items() if path in errors])
-    duplicates = [{"reference": r.reference, "url": url_for("web.show_referral", referral_id=r.id),
+    if not look_up(current_actor(), data["patient"]):
+        wait = max(1, int((next_place(current_actor()) - now()).total_seconds()))
+        limit = (f"You have looked up {current_app.config['DUPLICATE_LOOKUPS_PER_HOUR']} different patients in "
+                 f"the last hour, so this one was not checked for an open referral. Save still works and "
+                 f"checks it then; the preview checks again in {max(1, round(wait / 60))} minute(s).")
+        return jsonify(ready=True, duplicates=[], limit=limit, **preview(data)), 429, {"Retry-After": str(wait)}
+    duplicates = [{"reference": r.reference, "open_url": url_for("web.open_match", referral_id=r.id),
                    "state": r.state.replace("_", " "), "route": (r.route or "").replace("_", " ")}
                   for r in shown_duplicates(data)]
     return jsonify(ready=True, duplicates=duplicates, **preview(data))
+
+
+@bp.post("/referrals/<referral_id>/open-match")
+@role_required(*MAY_ENTER)
+def open_match(referral_id):
+    """A match the duplicate panel showed, opened by choice: recorded, and only then the
+    person's to read (a call handler's for access.DUPLICATE_GRANT)."""
+    referral = access.open_shown_match(current_actor(), referral_id)
+    if referral is None:
+        abort(404)
+    return redirect(url_for("web.show_referral", referral_id=referral.id), 303)
 
 
 @bp.get("/referrals/<referral_id>")

@@ -1,31 +1,35 @@
-"""The reports page (/reports) and its downloads, for supervisors, managers and
-admins (spoa/access.py: REPORT_ROLES): for a period, and optionally one route
-and one source, each section's headline figures, its tables as accessible HTML
-tables with a chart beside them where the table has one, and every table as
-CSV; and the de-identified extract of the period's referrals.
+"""The reports page (/reports) and its downloads, for the report roles
+(spoa/access.py: REPORT_ROLES): for a period, and optionally one route and one
+source, each section's headline figures, its tables as accessible HTML tables
+with a chart beside them where the table has one, and every table as CSV; the
+period's counts by each measure under the small-number rule (aggregates.csv);
+and, for the analyst alone (EXTRACT_ROLES), the generalised row-level extract.
 
-One question, three answers: the page's form, a table's CSV and the extract are
-all asked with the same query string (from, to, route, source), loaded by one
-schema (spoa/schemas/reports.py), so a period refused on the page is refused
-for a download too, with the same messages beside the same fields. A table of
-free text (its id ends "_reasons") is for supervisors and admins only: for a
-manager it is not on the page and its CSV answers 404, as a table that does not
-exist would.
+One question, three answers: the page's form, a table's CSV and the downloads
+are all asked with the same query string (from, to, route, source), loaded by
+one schema (spoa/schemas/reports.py), so a period refused on the page is
+refused for a download too, with the same messages beside the same fields. A
+table of free text (its id ends "_reasons") is for supervisors and admins only:
+for a manager it is not on the page and its CSV answers 404, as a table that
+does not exist would. Every aggregate or extract download is recorded in the
+audit (who, when, the question, how many rows), committed before the first byte.
 """
 from datetime import date
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from .. import access
-from ..reports import charts, downloads, extract, labels, sections
+from .. import access, audit
+from ..extensions import db
+from ..reports import aggregate, charts, downloads, extract, labels, sections
 from ..reports.period import LONGEST_DAYS, Filters, Period
 from ..reports.table import Section
 from ..schemas.reports import ReportQuerySchema, query_args, route_choices, source_choices
 from . import bp
 from .forms import Form
+from .roles import current_actor
 
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -82,13 +86,41 @@ def page():
         drawings={t.id: charts.draw(t) for s in shown for t in s.tables})
 
 
-@reports_bp.get("/extract.csv")
-def extract_csv():
+@reports_bp.get("/aggregates.csv")
+def aggregates_csv():
     form, period, filters = _question()
     if period is None:
         return _refused(form)
-    return _csv(stream_with_context(extract.csv_lines(period, filters)),
+    total, counts = aggregate.counted(period, filters)
+    _recorded("aggregates", period, filters, rows=total)
+    return _csv(aggregate.csv_lines(total, counts), downloads.filename("referral-aggregates", period, filters))
+
+
+@reports_bp.get("/extract.csv")
+def extract_csv():
+    if not access.may_download_rows(current_user):
+        abort(403)  # rows are the analyst's: a manager has the aggregates
+    form, period, filters = _question()
+    if period is None:
+        return _refused(form)
+    try:
+        extract.pseudonyms()
+    except extract.Unavailable as exc:
+        return render_template("error.html", title="The row-level extract is not available",
+                               detail=str(exc)), 503
+    choice = extract.generalisation(period, filters, current_app.config["EXTRACT_MIN_CELL"])
+    _recorded("rows", period, filters, rows=choice.kept, left_out=choice.left_out,
+              generalisation=choice.rung.name, min_cell=choice.k)
+    return _csv(stream_with_context(extract.csv_lines(period, filters, choice)),
                 downloads.filename("referral-extract", period, filters))
+
+
+def _recorded(what: str, period: Period, filters: Filters, **figures) -> None:
+    """Who downloaded what, when (the audit row's time): counts and the question, never a row."""
+    audit.record(current_actor(), "extract_downloaded", detail={
+        "download": what, "from": period.first.isoformat(), "to": period.last.isoformat(),
+        "route": filters.route, "source": filters.source, **figures})
+    db.session.commit()
 
 
 @reports_bp.get("/<table_id>.csv")
@@ -123,6 +155,16 @@ def report_cell(value, kind: str) -> str:
     if isinstance(value, date):
         return f"{value:%a %-d %b %Y}"
     return str(value)
+
+
+@reports_bp.app_template_global()
+def may_see_reports(user) -> bool:
+    return access.may_see_reports(user)
+
+
+@reports_bp.app_template_global()
+def may_download_rows(user) -> bool:
+    return access.may_download_rows(user)
 
 
 @reports_bp.app_template_global()

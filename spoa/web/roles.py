@@ -29,9 +29,9 @@ def role_required(*roles: str):
 
 
 # Where a role starts after signing in, when it is not sent somewhere in particular:
-# a ward's one job here is its patients awaiting discharge, a manager's the reports.
-# Others: the home page.
-LANDING = {"ward": "web.ward_discharges", "manager": "web.reports.page"}
+# a ward's one job here is its patients awaiting discharge, a manager's and an
+# analyst's the reports. Others: the home page.
+LANDING = {"ward": "web.ward_discharges", "manager": "web.reports.page", "analyst": "web.reports.page"}
 
 
 def landing_url(user) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import event, update
 from spoa import config, create_app
 from spoa.api import client_cache
 from spoa.models import ApiClient
+from tests.servers import keys_env
 
 
 def closed_port() -> int:
@@ -24,7 +25,7 @@ def another_instance(app, **env):
     knows (its own cache, its own listener), with entries kept an hour unless told."""
     other = create_app(config.TestConfig({
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
-        "SECRET_KEY": app.config["SECRET_KEY"], "LIVE_CHANNEL": app.config["LIVE_CHANNEL"],
+        **keys_env(app), "LIVE_CHANNEL": app.config["LIVE_CHANNEL"],
         "API_CLIENT_CACHE_SECONDS": "3600", **env}))
     other.test_client_class = app.test_client_class
     return other

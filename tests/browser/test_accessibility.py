@@ -454,7 +454,17 @@ def test_the_notifications_page_with_open_and_taken_items(signed_in, live_server
     audit.assert_clean()
 
 
-def test_the_admin_pages_with_rows_and_with_errors(signed_in, live_server, world, audit):
+def test_the_admin_pages_with_rows_and_with_errors(signed_in, live_server, world, audit, db):
+    from spoa.models import FhirEndpoint
+
+    emas_hub = db.session.scalar(db.select(ApiClient.id).where(ApiClient.name == "emas-hub"))
+    # One unowned (as migration 0021 leaves them: a claim form on its row), one emas-hub's.
+    db.session.add_all([FhirEndpoint(endpoint="https://fhir.nhs.uk/Id/dos-service-id|1111111111",
+                                     base_url="https://old.example/fhir", is_active=True),
+                        FhirEndpoint(endpoint="https://fhir.nhs.uk/Id/dos-service-id|2222222222",
+                                     base_url="https://emas.example/fhir", is_active=True,
+                                     api_client_id=emas_hub)])
+    db.session.commit()
     page = signed_in("ada")
     page.goto("/admin/users")
     audit.check(page, "admin users")
@@ -477,6 +487,15 @@ def test_the_admin_pages_with_rows_and_with_errors(signed_in, live_server, world
     page.get_by_role("button", name="Add API client").click()
     page.locator("#new-token").wait_for()
     audit.check(page, "admin API clients, token shown once")
+
+    page.goto("/admin/fhir-endpoints")
+    audit.check(page, "admin BaRS endpoints")
+    page.get_by_role("button", name="Register endpoint").click()
+    page.locator(".error-summary").wait_for()
+    audit.check(page, "admin BaRS endpoints, register with errors")
+    page.locator("tr", has_text="1111111111").get_by_role("button", name="Claim").click()
+    page.locator(".error-summary").wait_for()
+    audit.check(page, "admin BaRS endpoints, claim with errors")
 
     page.goto("/admin/services")
     audit.check(page, "admin services")

@@ -1,7 +1,7 @@
 """A manager in a real browser: signs in, lands on the reports, sees the 2-hour
 figure against the ambition, the charts drawn (inline SVG, styled by our own
 stylesheet under the pages' Content Security Policy), the tables, and downloads
-a table's CSV and the extract through their links. With JavaScript off the page
+a table's CSV and the period's counts through their links (rows are an analyst's). With JavaScript off the page
 is the same: everything on it is drawn by the server."""
 import csv
 import io
@@ -75,10 +75,11 @@ def test_a_manager_sees_the_two_hour_figure_charts_and_tables_and_downloads_the_
     assert rows[0] == ["Day", "EMAS", "GP"] and len(rows) == 8
     assert (rows[1][0], rows[-1][0]) == (first.isoformat(), today.isoformat())
 
+    assert page.get_by_role("link", name="Download the pseudonymised referral extract (CSV)").count() == 0  # rows: no
     with page.expect_download() as info:
-        page.get_by_role("link", name="Download the de-identified referral extract (CSV)").click()
-    extract = list(csv.reader(io.StringIO(open(info.value.path(), encoding="utf-8").read())))
-    assert extract[0][0] == "pseudonymous_id" and len(extract) == 1 + 3
+        page.get_by_role("link", name="Download the period's counts (CSV)").click()
+    counts = list(csv.reader(io.StringIO(open(info.value.path(), encoding="utf-8").read())))
+    assert counts[0] == ["measure", "value", "referrals"] and counts[1] == ["all referrals", "", "*"]  # 3
     page.context.close()
 
 

@@ -2,147 +2,19 @@
 servicerequest-response message POSTed to the sender's own $process-message,
 registered against its source.endpoint, through the notification outbox; a real
 HTTP server on the loopback receives it and reads it with fhir.resources."""
-import json
-import re
-import threading
-import uuid
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from fhir.resources.R4B.bundle import Bundle
 
 from spoa.clocks import to_uk
 from spoa.extensions import db as database
-from spoa.models import AuditEvent, FhirEndpoint, Referral
-from tests.fhir.conftest import SPOA_DOS_ID, own_message, to_xml
-from tests.servers import serve_in_background
+from spoa.models import AuditEvent, FhirEndpoint
+from tests.fhir.conftest import SPOA_DOS_ID
 
+from .bars import GUID, SENDER_ID, falls_referral, resources
 from .conftest import outcome_rows, told
 
-SENDER_ID = "https://fhir.nhs.uk/Id/dos-service-id|2222222222"
-GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-class BarsReceiver:
-    """A BaRS sender's FHIR API: what reached its $process-message, (path, headers, body) each
-    POST; ``answers`` are (status, body) it gives in turn (then 200 with an OperationOutcome)."""
-
-    def __init__(self):
-        self.received, self.answers, self.lock = [], [], threading.Lock()
-
-    def handler(self):
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                with receiver.lock:
-                    receiver.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                    status, answer = receiver.answers.pop(0) if receiver.answers else (200, {
-                        "resourceType": "OperationOutcome",
-                        "issue": [{"severity": "information", "code": "informational"}]})
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/fhir+json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        return Handler
-
-    def bundles(self) -> list:
-        return [Bundle.model_validate_json(body) for _, _, body in self.received]
-
-
-def resources(bundle, kind):
-    return [e.resource for e in bundle.entry if e.resource.get_resource_type() == kind]
-
-
-@pytest.fixture
-def receiver(db):
-    found = BarsReceiver()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), found.handler())
-    serve_in_background(server)
-    found.base_url = f"http://127.0.0.1:{server.server_address[1]}/fhir"
-    yield found
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(autouse=True)
-def dos_ids(app, monkeypatch):
-    monkeypatch.setitem(app.config, "SPOA_DOS_SERVICE_IDS", (SPOA_DOS_ID,))
-
-
-@pytest.fixture
-def cli(app, db):
-    return app.test_cli_runner()
-
-
-@pytest.fixture
-def register(cli):
-    def add(endpoint, url):
-        result = cli.invoke(args=["spoa", "add-fhir-endpoint", "--endpoint", endpoint, "--url", url])
-        database.session.remove()
-        return result
-
-    return add
-
-
-@pytest.fixture
-def registered(register, receiver):
-    result = register(SENDER_ID, receiver.base_url)
-    assert result.exit_code == 0, result.output
-    return receiver
-
-
-@pytest.fixture
-def fhir_client(db):
-    """fhir_client(callback_url=None) -> bearer headers of a 111 system posting FHIR (one source, as FHIR needs)."""
-    from spoa.services.api_clients import create_api_client
-
-    def make(callback_url=None):
-        _, token, _ = create_api_client(name=f"nhs111-{uuid.uuid4().hex[:8]}", sources=["nhs111"], service=None,
-                                        rate_limit_per_minute=None, by=None, callback_url=callback_url)
-        database.session.commit()
-        return {"Authorization": f"Bearer {token}"}
-
-    return make
-
-
-@pytest.fixture
-def sender_token(fhir_client):
-    return fhir_client()
-
-
-@pytest.fixture
-def post_fhir(client, sender_token):
-    """post_fhir(bundle, headers=...) -> (the referral as fire() takes it, the message, its two headers)."""
-
-    def send(bundle, headers=None, fmt="application/fhir+json"):
-        ids = {"X-Request-ID": str(uuid.uuid4()), "X-Correlation-ID": str(uuid.uuid4())}
-        data = to_xml(bundle) if fmt.endswith("xml") else json.dumps(bundle).encode()
-        response = client.post("/fhir/$process-message", data=data, headers={
-            **(headers or sender_token), "Content-Type": fmt, "Accept": "application/fhir+json", **ids})
-        assert response.status_code == 200, response.get_data(as_text=True)
-        reference = response.get_json()["issue"][0]["details"]["coding"][0]["code"]
-        row = database.session.scalars(database.select(Referral).where(Referral.reference == reference)).one()
-        assert row.route == "crisis_response" and row.state == "offered"
-        return {"id": str(row.id), "reference": reference}, bundle, ids
-
-    return send
-
-
-def falls_referral(source_endpoint=SENDER_ID) -> dict:
-    """A 111 referral of our own that the rules offer to crisis response (a fall at home)."""
-    bundle = own_message(conditions=[("1912002", "Fell at home")])
-    bundle["entry"][0]["resource"]["source"]["endpoint"] = source_endpoint
-    return bundle
-
+pytestmark = pytest.mark.usefixtures("dos_ids")
 
 def test_an_accepted_referral_is_told_to_the_sender_as_a_bars_servicerequest_response(
         registered, post_fhir, fire, crisis_team, deliver):
@@ -294,9 +166,10 @@ def test_a_sender_without_a_registered_endpoint_is_not_told_and_the_timeline_say
     assert told(referral["id"]) == [("accept", "sender not told: no BaRS endpoint registered for the sending system")]
 
 
-def test_another_senders_registration_tells_this_one_nothing(register, receiver, post_fhir, fire, crisis_team,
-                                                            deliver):
-    assert register("https://fhir.nhs.uk/Id/dos-service-id|3333333333", receiver.base_url).exit_code == 0
+def test_another_senders_registration_tells_this_one_nothing(register, receiver, fhir_client, post_fhir, fire,
+                                                            crisis_team, deliver):
+    other, _ = fhir_client()
+    assert register("https://fhir.nhs.uk/Id/dos-service-id|3333333333", receiver.base_url, other).exit_code == 0
     referral, _, _ = post_fhir(falls_referral())
     fire(crisis_team, referral, "accept")
     deliver()
@@ -316,8 +189,10 @@ def test_the_endpoint_is_found_however_the_sender_spells_its_identifier(register
 
 
 def test_a_fhir_sender_whose_client_also_has_a_callback_is_told_once_through_bars(
-        registered, callback, fhir_client, post_fhir, fire, crisis_team, deliver):
-    headers = fhir_client(callback_url=callback.url)
+        register, receiver, callback, fhir_client, post_fhir, fire, crisis_team, deliver):
+    name, headers = fhir_client(callback_url=callback.url)
+    assert register(SENDER_ID, receiver.base_url, name).exit_code == 0
+    registered = receiver
     referral, _, _ = post_fhir(falls_referral(), headers=headers)
     fire(crisis_team, referral, "accept")
     deliver()
@@ -327,7 +202,7 @@ def test_a_fhir_sender_whose_client_also_has_a_callback_is_told_once_through_bar
 
 def test_without_a_bars_endpoint_its_clients_callback_is_told(receiver, callback, fhir_client, post_fhir, fire,
                                                               crisis_team, deliver):
-    headers = fhir_client(callback_url=callback.url)
+    _, headers = fhir_client(callback_url=callback.url)
     referral, _, _ = post_fhir(falls_referral(), headers=headers)
     fire(crisis_team, referral, "accept")
     deliver()
@@ -354,15 +229,16 @@ def test_a_deactivated_endpoint_is_not_told(registered, post_fhir, fire, crisis_
 
 # ------------------------------------------------------------------ registering
 
-def test_registering_is_audited_and_re_registering_re_points_it(register, db):
-    first = register(SENDER_ID, "https://sender.example/fhir/")
+def test_registering_is_audited_and_re_registering_re_points_it(register, fhir_sender, db):
+    first = register(SENDER_ID, "https://sender.example/fhir/", fhir_sender[0])
     assert first.exit_code == 0, first.output
     assert "https://sender.example/fhir/$process-message" in first.output
-    again = register("http://fhir.nhs.uk/Id/dos-service-id:2222222222", "https://moved.example/fhir")
+    again = register("http://fhir.nhs.uk/Id/dos-service-id:2222222222", "https://moved.example/fhir", fhir_sender[0])
     assert again.exit_code == 0, again.output
     assert "(was https://sender.example/fhir)" in again.output
     [row] = db.session.scalars(db.select(FhirEndpoint)).all()
-    assert (row.endpoint, row.base_url, row.is_active) == (SENDER_ID, "https://moved.example/fhir", True)
+    assert (row.endpoint, row.base_url, row.is_active, row.client.name) == (
+        SENDER_ID, "https://moved.example/fhir", True, fhir_sender[0])
     audits = db.session.scalars(db.select(AuditEvent).where(AuditEvent.event == "fhir_endpoint_registered")
                                 .order_by(AuditEvent.id)).all()
     assert [(a.detail["url"], a.detail["previous_url"]) for a in audits] == [
@@ -374,16 +250,17 @@ def test_registering_is_audited_and_re_registering_re_points_it(register, db):
     ("2222222222", "https://sender.example/fhir", "--endpoint", "as system|value"),
     ("https://fhir.nhs.uk/Id/dos-service-id|", "https://sender.example/fhir", "--endpoint", "as system|value"),
     ("https://fhir.nhs.uk/Id/dos-service-id|22 22", "https://sender.example/fhir", "--endpoint", "as system|value"),
-    (SENDER_ID, "sender.example/fhir", "--url", "Enter the full http:// or https://"),
-    (SENDER_ID, "ftp://sender.example/fhir", "--url", "Enter the full http:// or https://"),
+    (SENDER_ID, "sender.example/fhir", "--url", "Enter the full https://"),
+    (SENDER_ID, "ftp://sender.example/fhir", "--url", "Enter the full https://"),
     (SENDER_ID, "https://user:pw@sender.example/fhir", "--url", "Leave the user name and password out"),
     (SENDER_ID, "https://sender.example/fhir/$process-message", "--url", "without /$process-message"),
     (SENDER_ID, "https://sender.example/fhir?x=1", "--url", "without ?query"),
     (SENDER_ID, "https://sender.example/" + "a" * 480, "--url", "at most 480 characters"),
     (SENDER_ID, " ", "--url", "Enter the sender's FHIR base URL"),
 ])
-def test_a_bad_identifier_or_url_is_refused_naming_the_option(register, db, endpoint, url, option, message):
-    result = register(endpoint, url)
+def test_a_bad_identifier_or_url_is_refused_naming_the_option(register, fhir_sender, db, endpoint, url, option,
+                                                              message):
+    result = register(endpoint, url, fhir_sender[0])
     assert result.exit_code == 2
     assert f"{option}: " in result.output and message in result.output, result.output
     assert db.session.scalars(db.select(FhirEndpoint)).all() == []

@@ -44,8 +44,8 @@ def test_without_a_callback_there_is_no_secret(cli, db):
 
 
 @pytest.mark.parametrize("url, message", [
-    ("emas.example/outcomes", "Enter the full http:// or https:// address"),
-    ("ftp://emas.example/outcomes", "Enter the full http:// or https:// address"),
+    ("emas.example/outcomes", "Enter the full https:// address"),
+    ("ftp://emas.example/outcomes", "Enter the full https:// address"),
     ("https://user:pw@emas.example/outcomes", "Leave the user name and password out"),
     ("https://emas.example/" + "a" * 500, "at most 500 characters"),
 ])
@@ -80,6 +80,6 @@ def test_the_admin_page_says_what_is_wrong_with_a_callback_beside_it(client, log
     response = _add(client, callback_url="not a url")
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 422
-    assert 'id="callback_url-error"' in page and "Enter the full http:// or https:// address" in page
+    assert 'id="callback_url-error"' in page and "Enter the full https:// address" in page
     assert "new-webhook-secret" not in page and "new-token" not in page
     assert db.session.query(ApiClient).count() == 0

@@ -261,12 +261,12 @@ def test_a_secret_sealed_under_another_key_fails_the_attempt_and_is_retried(app,
     _, headers, _ = sender
     referral = post(headers)
     fire(crisis_team, referral, "accept")
-    saved = app.config["SECRET_KEY"]
-    app.config["SECRET_KEY"] = "a replaced key " + uuid.uuid4().hex
+    saved = app.config["SEAL_KEYS"]
+    app.config["SEAL_KEYS"] = ["a replaced key " + uuid.uuid4().hex]  # the sealing key dropped, not kept to read
     try:
         deliver()
     finally:
-        app.config["SECRET_KEY"] = saved
+        app.config["SEAL_KEYS"] = saved
     [row] = outcome_rows()
     assert (row.status, row.attempts) == ("pending", 1) and "unreadable" in row.last_error
     assert callback.received == []

@@ -209,6 +209,9 @@ BROKEN = [
                  "clocks.yaml: working_hours: start should be before end (18:00 .. 17:00)", id="start after end"),
     pytest.param("clocks.yaml", replace("timezone: Europe/London", "timezone: Europe/Londres"),
                  "clocks.yaml: working_hours: unknown timezone 'Europe/Londres'", id="unknown timezone"),
+    *(pytest.param("clocks.yaml", replace("repeats_at_top: 4", f"repeats_at_top: {bad}"),
+                   "clocks.yaml: repeats_at_top: should be a whole number from 0 to 96", id=f"repeats_at_top {bad}")
+      for bad in ("-1", "97", "four", "true", "1.5", "15m")),
 ]
 
 
@@ -247,3 +250,12 @@ def test_version_changes_when_a_policy_file_changes(policy_dir):
     edit(policy_dir, "routing.yaml", "Personal care support, so reablement.", "Personal care, so reablement.")
     after_routing = load_policy(policy_dir).version
     assert len({before, after_clocks, after_routing}) == 3
+
+
+def test_the_top_of_the_chain_is_reminded_four_times_unless_clocks_yaml_says(policy_dir):
+    assert load_policy().clocks.repeats_at_top == 4
+    assert load_policy().last_escalation_level == 3 + 4  # the chain's three links, then four reminders
+    edit(policy_dir, "clocks.yaml", "repeats_at_top: 4", "repeats_at_top: 0")
+    assert load_policy(policy_dir).last_escalation_level == 3
+    edit(policy_dir, "clocks.yaml", "repeats_at_top: 0", "")
+    assert load_policy(policy_dir).clocks.repeats_at_top == 4

@@ -169,36 +169,82 @@ def preview(client, data):
     return client.post("/referrals/preview", data=form).get_json()
 
 
-def test_a_handler_shown_a_match_by_the_preview_may_open_it_for_a_shift(frozen_now, client, login_as, db, crisis):
+def open_match(client, url):
+    """The panel's button: a POST with the page's token."""
+    return client.post(url, data={"csrf_token": csrf_token(client, "/referrals/new")})
+
+
+def test_typing_a_number_that_matches_grants_no_reading(client, login_as, db, crisis):
     handler = sign_in(login_as, "call_handler")
-    assert client.get(f"/referrals/{crisis['id']}").status_code == 404  # not before it was shown
     shown = preview(client, GOOD)  # same NHS number as the ambulance's referral
     assert [d["reference"] for d in shown["duplicates"]] == [crisis["reference"]]
-    assert client.get(shown["duplicates"][0]["url"]).status_code == 200
-    grants = db.session.query(AccessEvent).filter_by(user_id=handler.id, via="duplicate", refused=False).all()
-    assert len(grants) == 1
+    assert client.get(f"/referrals/{crisis['id']}").status_code == 404  # shown is not opened
+    events = db.session.query(AccessEvent).filter_by(user_id=handler.id, refused=False).all()
+    assert [e.via for e in events] == ["duplicate_shown"]
+
+
+def test_a_handler_who_opens_a_match_from_the_panel_may_read_it_for_a_shift(frozen_now, client, login_as, db, crisis):
+    handler = sign_in(login_as, "call_handler")
+    assert client.get(f"/referrals/{crisis['id']}").status_code == 404  # not before it was shown
+    shown = preview(client, GOOD)
     preview(client, GOOD)  # the same showing, as the form is filled in: not another row
-    assert db.session.query(AccessEvent).filter_by(user_id=handler.id, via="duplicate").count() == 1
+    assert db.session.query(AccessEvent).filter_by(user_id=handler.id, via="duplicate_shown").count() == 1
+    opened = open_match(client, shown["duplicates"][0]["open_url"])
+    assert opened.status_code == 303 and opened.headers["Location"] == f"/referrals/{crisis['id']}"
+    assert client.get(opened.headers["Location"]).status_code == 200
+    grants = db.session.query(AccessEvent).filter_by(user_id=handler.id, via="duplicate", refused=False).all()
+    assert len(grants) == 1 and str(grants[0].referral_id) == crisis["id"]
     with frozen_now(now() + access.DUPLICATE_GRANT + timedelta(minutes=1)):
         assert client.get(f"/referrals/{crisis['id']}").status_code == 404  # the shift is over
 
 
-def test_the_duplicate_panel_on_the_form_grants_the_same(client, login_as, crisis):
+def test_a_match_that_was_not_shown_to_you_cannot_be_opened(frozen_now, client, login_as, db, crisis):
+    login_as("call_handler", username="harriet")
+    preview(client, GOOD)  # shown to harriet...
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    sign_in(login_as, "call_handler")
+    url = f"/referrals/{crisis['id']}/open-match"
+    assert open_match(client, url).status_code == 404  # ...not to call_handler: the reference alone opens nothing
+    assert client.get(f"/referrals/{crisis['id']}").status_code == 404
+    assert refusals(db, crisis["id"]) == [("call_handler", "duplicate"), ("call_handler", "page")]
+    preview(client, GOOD)
+    shown_at = now()
+    assert open_match(client, url).status_code == 303  # shown to them, within the window
+    with frozen_now(shown_at + access.MATCH_OPEN_WINDOW - timedelta(minutes=10)):
+        assert client.get("/referrals/new").status_code == 200  # still at work (the session stays)
+    with frozen_now(shown_at + access.MATCH_OPEN_WINDOW + timedelta(minutes=1)):
+        assert open_match(client, url).status_code == 404  # shown too long ago: not this call's
+
+
+def test_the_match_opens_only_by_a_posted_form_with_its_token(client, login_as, crisis):
+    sign_in(login_as, "call_handler")
+    url = preview(client, GOOD)["duplicates"][0]["open_url"]
+    assert client.get(url).status_code == 405
+    assert client.post(url).status_code == 400  # no CSRF token: another site cannot open it for you
+    assert client.get(f"/referrals/{crisis['id']}").status_code == 404
+
+
+def test_the_duplicate_panel_on_the_form_opens_the_same_way(client, login_as, crisis):
     sign_in(login_as, "call_handler")
     form = {**GOOD, "csrf_token": csrf_token(client, "/referrals/new")}
     panel = html.unescape(client.post("/referrals/new", data=form).get_data(as_text=True))
-    assert f'href="/referrals/{crisis["id"]}"' in panel
+    url = f"/referrals/{crisis['id']}/open-match"
+    assert f'action="{url}"' in panel and f'form="open-match-{crisis["id"]}"' in panel
+    assert f'href="/referrals/{crisis["id"]}"' not in panel
+    assert client.get(f"/referrals/{crisis['id']}").status_code == 404  # shown, not opened
+    assert open_match(client, url).status_code == 303
     assert client.get(f"/referrals/{crisis['id']}").status_code == 200
 
 
 def test_a_match_once_closed_is_no_longer_the_handlers_to_read(client, login_as, db, crisis, sender):
     sign_in(login_as, "call_handler")
-    preview(client, GOOD)
-    assert client.get(f"/referrals/{crisis['id']}").status_code == 200  # shown: the handler's to read
+    open_match(client, preview(client, GOOD)["duplicates"][0]["open_url"])
+    assert client.get(f"/referrals/{crisis['id']}").status_code == 200  # opened: the handler's to read
     response = client.post(f"/api/v1/referrals/{crisis['id']}/events", headers=sender[1],
                            json={"event": "withdraw", "reason": "Patient admitted"})
     assert response.status_code == 200
     assert client.get(f"/referrals/{crisis['id']}").status_code == 404
+    assert open_match(client, f"/referrals/{crisis['id']}/open-match").status_code == 404  # closed: not opened again
 
 
 @pytest.mark.parametrize("who", ["crisis_clinician", "rehab_clinician", "admin", "manager"])
@@ -210,7 +256,7 @@ def test_only_those_who_enter_referrals_get_the_form_and_its_preview(client, log
 
 def test_a_call_handler_is_not_offered_withdraw_and_cannot_post_it(client, login_as, db, crisis):
     sign_in(login_as, "call_handler")
-    preview(client, GOOD)  # shown the ambulance crew's referral: may open it
+    open_match(client, preview(client, GOOD)["duplicates"][0]["open_url"])  # shown the ambulance crew's and opened it
     page = html.unescape(client.get(f"/referrals/{crisis['id']}").get_data(as_text=True))
     assert 'value="withdraw"' not in page and "Withdraw" not in page
     assert 'value="add_information"' in page  # a further call's note is still theirs to add

@@ -8,7 +8,7 @@ from flask import g
 from flask.testing import FlaskClient
 
 from spoa.clocks import now
-from spoa.models import ApiClient, AuditEvent, Service, User
+from spoa.models import ApiClient, AuditEvent, Service, SignInFailures, User
 
 from .conftest import csrf_token, inline_scripts
 
@@ -135,6 +135,24 @@ def test_unlock_lets_a_locked_user_sign_in(app, client, admin, db):
     assert response.status_code == 303
     assert sign_in(browser, "sam", NEW_PASSWORD).status_code == 302
     assert db.session.query(AuditEvent).filter_by(event="account_unlocked", actor_name="admin").count() == 1
+
+
+def test_unlock_ends_every_addresss_lock_on_the_account(app, client, admin, db):
+    sam = User(username="sam", role="call_handler")
+    sam.set_password(NEW_PASSWORD)
+    db.session.add(sam)
+    db.session.flush()
+    until = now() + timedelta(minutes=10)
+    db.session.add_all([SignInFailures(user_id=sam.id, address=address, failures=0, first_failed_at=now(),
+                                       locked_until=until) for address in ("127.0.0.1", "203.0.113.9")])
+    db.session.commit()
+    browser = other_browser(app)
+    assert sign_in(browser, "sam", NEW_PASSWORD).status_code == 401  # locked from this address
+    row = re.search(r'<tr id="user-%d">.*?</tr>' % sam.id, text(client.get("/admin/users")), re.S).group(0)
+    assert "Unlock" in row and "–" not in row.split("</td>")[5]  # when the last lock ends, and the button
+    assert post(client, f"/admin/users/{sam.id}/unlock", "/admin/users").status_code == 303
+    assert db.session.query(SignInFailures).count() == 0
+    assert sign_in(browser, "sam", NEW_PASSWORD).status_code == 302
 
 
 def test_a_deactivated_user_is_signed_out_and_cannot_sign_in_until_reactivated(app, client, admin, db):

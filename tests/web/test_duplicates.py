@@ -22,7 +22,7 @@ def test_an_open_referral_for_the_same_nhs_number_is_shown_before_saving(client,
     page = html.unescape(again.get_data(as_text=True))
     assert again.status_code == 200
     assert "This patient already has an open referral" in page
-    assert f'href="/referrals/{first.id}"' in page and first.reference in page
+    assert f'action="/referrals/{first.id}/open-match"' in page and first.reference in page
     assert 'value="Augusta"' in page  # nothing typed is lost
     assert referral_count(db) == 1  # nothing stored until the handler chooses
 
@@ -97,4 +97,4 @@ def test_the_preview_warns_of_an_open_referral_as_the_handler_types(client, logi
     token = csrf_token(client, "/referrals/new")
     data = client.post("/referrals/preview", data={**GOOD, "csrf_token": token}).get_json()
     assert [d["reference"] for d in data["duplicates"]] == [first.reference]
-    assert re.fullmatch(r"/referrals/[0-9a-f-]{36}", data["duplicates"][0]["url"])
+    assert re.fullmatch(r"/referrals/[0-9a-f-]{36}/open-match", data["duplicates"][0]["open_url"])

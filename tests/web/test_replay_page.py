@@ -106,6 +106,15 @@ def test_an_invalid_file_is_refused_beside_its_field_naming_its_line(client, adm
     ({}, {"file-clocks": b"x" * (49 * 1024)}, "file-clocks", "clocks.yaml is over 48 KB"),
     ({}, {"file-routing": b"\xff\xfe\x00 not text"}, "file-routing", "routing.yaml: should be a mapping"),
     ({}, {"file-discharge": b"- a list\n"}, "file-discharge", "discharge.yaml: should be a mapping"),
+    # Any shape at all is a mistake beside its field, never a 500:
+    ({}, {"file-routing": b"[" * 20000}, "file-routing", "routing.yaml: nested too deeply to read"),
+    ({}, {"file-clocks": b"{a: " * 10000}, "file-clocks", "clocks.yaml: nested too deeply to read"),
+    ({}, {"file-flags": b"- " * 20000 + b"x\n"}, "file-flags", "flags.yaml: nested too deeply to read"),
+    ({}, {"file-clocks": b"routes: " + b"9" * 5000}, "file-clocks", "clocks.yaml, line 1: not valid YAML: a value"),
+    ({}, {"file-discharge": b"reasons: 2026-13-45\n"}, "file-discharge", "discharge.yaml, line 1: not valid YAML"),
+    ({}, {"file-routing": b"? [a]\n: b\n"}, "file-routing", "routing.yaml, line 1: not valid YAML: a list or mapping"),
+    ({}, {"file-flags": b"42\n"}, "file-flags", "flags.yaml: should be a mapping"),
+    ({}, {"file-routing": bytes(range(256))}, "file-routing", "routing.yaml"),
 ])
 def test_mistakes_are_shown_beside_their_field(client, admin, db, fields, files, anchor, message):
     response = post(client, files=files, **fields)

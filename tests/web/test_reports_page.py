@@ -20,7 +20,7 @@ from spoa.reports.period import LONGEST_DAYS
 from spoa.schemas.reports import load_query
 from tests.report_page_data import REPORT, referral, two_hour_clock
 
-from .conftest import csrf_token, inline_scripts
+from .conftest import PASSWORD, csrf_token, inline_scripts
 
 REAL_SECTIONS = sections.SECTIONS  # (before any test puts REPORT in their place)
 # Tuesday 24 November 2026, noon in the UK (GMT): "today" for every test here.
@@ -56,20 +56,41 @@ def rows_of(response) -> list[list[str]]:
 
 # --- who -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("role", ["supervisor", "manager", "admin"])
-def test_supervisors_managers_and_admins_see_the_reports(client, login_as, role):
+@pytest.mark.parametrize("role", ["supervisor", "manager", "admin", "analyst"])
+def test_supervisors_managers_admins_and_analysts_see_the_reports(client, login_as, role):
     login_as(role)
     response = client.get("/reports")
     assert response.status_code == 200 and "<h1>Reports</h1>" in text(response)
     assert client.get("/reports/test_by_day.csv").status_code == 200
-    assert client.get("/reports/extract.csv").status_code == 200
+    assert client.get("/reports/aggregates.csv").status_code == 200
     assert 'href="/reports"' in text(client.get("/"))  # the home page's link to them
+
+
+@pytest.mark.parametrize("role", ["supervisor", "manager", "admin"])
+def test_only_an_analyst_may_download_rows(client, login_as, db, role):
+    _planted_world()
+    login_as(role)
+    assert client.get("/reports/extract.csv").status_code == 403
+    assert "/reports/extract.csv" not in text(client.get("/reports"))  # no link to it either
+    assert "/reports/aggregates.csv" in text(client.get("/reports"))
+    assert not db.session.query(AuditEvent).filter_by(event="extract_downloaded").count()  # nothing given
+
+
+def test_an_analyst_reads_no_referral_and_lands_on_the_reports(client, login_as, db, sender, payload):
+    sent = client.post("/api/v1/referrals", json=payload(), headers=sender[1]).get_json()
+    login_as("analyst", username="ada")
+    assert client.get(f"/referrals/{sent['id']}").status_code == 404
+    for path in ("/queue", "/worklist", "/ward", "/referrals/new", "/admin/users"):
+        assert client.get(path).status_code == 403, path
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    response = client.post("/login", data={"username": "ada", "password": PASSWORD, "csrf_token": csrf_token(client)})
+    assert response.headers["Location"] == "/reports"
 
 
 @pytest.mark.parametrize("role,service", [("call_handler", None), ("clinician", "crisis_response"), ("ward", None)])
 def test_everyone_else_is_refused_the_reports_and_their_downloads(client, login_as, role, service):
     login_as(role, service=service)
-    for path in ("/reports", "/reports/test_by_day.csv", "/reports/extract.csv"):
+    for path in ("/reports", "/reports/test_by_day.csv", "/reports/aggregates.csv", "/reports/extract.csv"):
         assert client.get(path).status_code == 403
     assert 'href="/reports"' not in text(client.get("/"))
 
@@ -110,13 +131,21 @@ def test_a_manager_sees_no_patient_no_queue_no_worklist_and_no_api(client, login
     assert "/worklist" not in home and "/queue" not in home and "/referrals/new" not in home
 
 
-def test_an_admin_may_make_a_manager(client, login_as, db):
+@pytest.mark.parametrize("role,label", [("manager", "Manager"), ("analyst", "Analyst")])
+def test_an_admin_may_make_a_manager_or_an_analyst(client, login_as, db, role, label):
     login_as("admin")
-    response = client.post("/admin/users", data={"username": "mona", "role": "manager", "password": "a long password",
+    response = client.post("/admin/users", data={"username": "mona", "role": role, "password": "a long password",
                                                  "csrf_token": csrf_token(client, "/admin/users")})
     assert response.status_code == 303
-    assert db.session.query(User).filter_by(username="mona").one().role == "manager"
-    assert '<option value="manager">Manager</option>' in text(client.get("/admin/users"))
+    assert db.session.query(User).filter_by(username="mona").one().role == role
+    assert f'<option value="{role}">{label}</option>' in text(client.get("/admin/users"))
+
+
+def test_the_command_line_makes_an_analyst(app, db):
+    result = app.test_cli_runner().invoke(args=["spoa", "create-user", "--username", "ada", "--role", "analyst"],
+                                          input="a long password\n")
+    assert result.exit_code == 0, result.output
+    assert db.session.query(User).filter_by(username="ada").one().role == "analyst"
 
 
 # --- the period ------------------------------------------------------------------------------------
@@ -150,8 +179,8 @@ def test_a_period_typed_as_uk_dates_narrowed_by_route_and_source(client, login_a
     ("source=fax", "source", "Choose a source from the list"),  # (a NUL anywhere is refused app-wide: 400)
 ])
 def test_a_mistaken_period_is_told_beside_its_field_and_in_the_summary(client, login_as, args, field, message):
-    login_as("manager")
-    for path in ("/reports", "/reports/test_by_day.csv", "/reports/extract.csv"):
+    login_as("analyst")
+    for path in ("/reports", "/reports/test_by_day.csv", "/reports/aggregates.csv", "/reports/extract.csv"):
         response = client.get(f"{path}?{args}")
         page = text(response)
         assert response.status_code == 422, path  # never a 500, never a file
@@ -327,9 +356,21 @@ def _planted_world():
     return community, discharge, birthday
 
 
-def test_the_extract_holds_no_identifier_in_any_column(client, login_as, db):
+@pytest.fixture
+def min_cell(app):
+    """EXTRACT_MIN_CELL for one test (1: every row given, at the finest rung, to check the columns)."""
+    before = app.config["EXTRACT_MIN_CELL"]
+
+    def setting(k):
+        app.config["EXTRACT_MIN_CELL"] = k
+    yield setting
+    app.config["EXTRACT_MIN_CELL"] = before
+
+
+def test_the_extract_holds_no_identifier_in_any_column(client, login_as, db, min_cell):
     community, discharge, birthday = _planted_world()
-    login_as("manager")
+    min_cell(1)
+    login_as("analyst")
     response = client.get("/reports/extract.csv")
     assert response.status_code == 200 and response.is_streamed
     assert response.mimetype == "text/csv"
@@ -351,8 +392,8 @@ def test_the_extract_holds_no_identifier_in_any_column(client, login_as, db):
     codes = re.compile(r"[a-z][a-z0-9_]*")
     checks = {
         "pseudonymous_id": lambda v: re.fullmatch(r"[0-9a-f]{20}", v),
-        "received_date": lambda v: re.fullmatch(r"2026-11-(19|20|22|23)", v),
-        "received_hour": lambda v: v.isdigit() and 0 <= int(v) <= 23,
+        "received": lambda v: re.fullmatch(r"2026-11-(19|20|22|23)", v),
+        "received_hours": lambda v: re.fullmatch(r"[0-2][0-9]", v) and int(v) <= 23,
         "kind": lambda v: v in ("community", "discharge"),
         "source": lambda v: v in ("emas", "acute", "gp"),
         "presenting_need": lambda v: v == "fall_no_injury",
@@ -376,15 +417,16 @@ def test_the_extract_holds_no_identifier_in_any_column(client, login_as, db):
             assert checks[column](value), (column, value)
 
 
-def test_the_extract_s_figures_for_each_referral(client, login_as, db):
+def test_the_extract_s_figures_for_each_referral(client, login_as, db, min_cell):
     community, discharge, birthday = _planted_world()
-    login_as("manager")
+    min_cell(1)
+    login_as("analyst")
     header, *rows = rows_of(client.get("/reports/extract.csv"))
     rows = [dict(zip(header, r)) for r in rows]
-    assert [r["received_date"] for r in rows] == ["2026-11-19", "2026-11-20", "2026-11-22"]  # in order received
+    assert [r["received"] for r in rows] == ["2026-11-19", "2026-11-20", "2026-11-22"]  # in order received
     birthday_row, discharge_row, community_row = rows
     # 23:30 UTC on 22 Nov is still 22 Nov in the UK in winter (GMT).
-    assert (community_row["received_hour"], community_row["age_band"], community_row["postcode_district"]) == (
+    assert (community_row["received_hours"], community_row["age_band"], community_row["postcode_district"]) == (
         "23", "85 and over", "NN7")
     assert (community_row["first_contact_clock"], community_row["hours_to_first_contact"]) == ("met", "1.4")
     assert (community_row["emas_category"], community_row["disposition"], community_row["delayed_days"]) == (
@@ -394,32 +436,52 @@ def test_the_extract_s_figures_for_each_referral(client, login_as, db):
     assert (birthday_row["age_band"], birthday_row["postcode_district"]) == ("18 to 64", "NN1")
 
 
-def test_the_pseudonymous_id_is_the_same_in_every_extract_and_is_no_reference(client, login_as, db, app):
+def test_the_pseudonym_is_the_same_in_every_extract_and_keyed_by_its_own_key(client, login_as, db, app, min_cell):
     community, discharge, birthday = _planted_world()
-    login_as("manager")
+    min_cell(1)
+    login_as("analyst")
     first = [r[0] for r in rows_of(client.get("/reports/extract.csv"))[1:]]
     again = [r[0] for r in rows_of(client.get("/reports/extract.csv?from=20/11/2026&to=24/11/2026"))[1:]]
     assert len(set(first)) == 3 and again == first[1:]  # the same referral, the same id
     assert extract.pseudonym(community.id) == first[2]
-    # Under another key (another deployment) the same referral has another id: nothing links without it.
-    key = app.config["SECRET_KEY"]
+    # Not SECRET_KEY's: rotating the session key leaves every pseudonym as it was ...
+    secret, pseudonyms = app.config["SECRET_KEY"], app.config["EXTRACT_PSEUDONYM_KEY"]
     try:
-        app.config["SECRET_KEY"] = key + "-other"
+        app.config["SECRET_KEY"] = secret + "-rotated"
+        assert extract.pseudonym(community.id) == first[2]
+        app.config["SECRET_KEY"] = secret
+        # ... and under another pseudonym key (another agreement) the same referral has another id.
+        app.config["EXTRACT_PSEUDONYM_KEY"] = pseudonyms + "-other"
         assert extract.pseudonym(community.id) != first[2]
     finally:
-        app.config["SECRET_KEY"] = key
+        app.config["SECRET_KEY"], app.config["EXTRACT_PSEUDONYM_KEY"] = secret, pseudonyms
 
 
-def test_the_extract_is_narrowed_by_route_and_source_as_the_report_is(client, login_as, db):
+def test_without_a_pseudonym_key_the_extract_is_refused_saying_why(client, login_as, db, app):
     _planted_world()
-    login_as("manager")
+    login_as("analyst")
+    key = app.config["EXTRACT_PSEUDONYM_KEY"]
+    app.config["EXTRACT_PSEUDONYM_KEY"] = None  # as PostgreSQL without the setting
+    try:
+        response = client.get("/reports/extract.csv")
+    finally:
+        app.config["EXTRACT_PSEUDONYM_KEY"] = key
+    assert response.status_code == 503 and response.mimetype == "text/html"
+    assert "EXTRACT_PSEUDONYM_KEY is not set" in text(response)
+    assert not db.session.query(AuditEvent).filter_by(event="extract_downloaded").count()
+
+
+def test_the_extract_is_narrowed_by_route_and_source_as_the_report_is(client, login_as, db, min_cell):
+    _planted_world()
+    min_cell(1)
+    login_as("analyst")
     header, *rows = rows_of(client.get("/reports/extract.csv?route=home_rehab"))
     assert [r[header.index("kind")] for r in rows] == ["discharge"]
     header, *rows = rows_of(client.get("/reports/extract.csv?source=gp"))
     assert [r[header.index("age_band")] for r in rows] == ["18 to 64"]
 
 
-def test_the_extract_is_read_through_a_server_side_cursor(client, login_as, db, app):
+def test_the_extract_is_read_through_a_server_side_cursor(client, login_as, db, app, min_cell):
     """On PostgreSQL the rows come through a psycopg2 named cursor (fetched YIELD_PER at a
     time), never all at once: a year's extract stays small in memory."""
     if db.engine.dialect.name != "postgresql":
@@ -427,7 +489,8 @@ def test_the_extract_is_read_through_a_server_side_cursor(client, login_as, db, 
     from sqlalchemy import event
 
     _planted_world()
-    login_as("manager")
+    min_cell(1)
+    login_as("analyst")
     named = []
 
     def note(conn, cursor, statement, parameters, context, executemany):
@@ -440,10 +503,92 @@ def test_the_extract_is_read_through_a_server_side_cursor(client, login_as, db, 
         assert len(rows_of(response)) == 4
     finally:
         event.remove(db.engine, "before_cursor_execute", note)
-    assert named and all(named), named  # a named cursor is a server-side one
+    assert len(named) == 2 and all(named), named  # both passes: named cursors are server-side ones
 
 
 def test_an_empty_period_is_a_header_only_extract(client, login_as, db):
-    login_as("manager")
+    login_as("analyst")
     assert rows_of(client.get("/reports/extract.csv?from=01/01/2025&to=02/01/2025")) == [list(extract.COLUMNS)]
 
+
+# --- no row stands alone ---------------------------------------------------------------------------
+
+QUASI_IDENTIFIERS = ("received", "received_hours", "age_band", "sex", "postcode_district", "source")
+
+
+def _a_generated_week(rng):
+    """A week of ordinary referrals (a few districts, sexes, ages and sources, any hour)
+    and one patient unlike any other: 101 years old, from a district nobody else is, at 03:00."""
+    for _ in range(150):
+        day = datetime(2026, 11, rng.randint(18, 24), rng.randint(0, 23), rng.randint(0, 59), tzinfo=timezone.utc)
+        referral(day, postcode=rng.choice(["NN1 1AA", "NN3 2BB", "NN4 7CD"]), sex=rng.choice(["female", "male"]),
+                 date_of_birth=date(rng.choice([1935, 1940, 1948, 1958, 1990]), 3, 1),
+                 source=rng.choice(["emas", "gp", "nhs111"]))
+    lone = referral(datetime(2026, 11, 21, 3, 10, tzinfo=timezone.utc), postcode="PE9 9ZZ", sex="male",
+                    date_of_birth=date(1925, 6, 1), source="care_home", presenting_need="mental_health_crisis")
+    _db.session.commit()
+    return lone
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_every_combination_of_quasi_identifiers_is_shared_by_at_least_the_minimum(client, login_as, db, app, seed):
+    import random
+
+    lone = _a_generated_week(random.Random(seed))
+    k = app.config["EXTRACT_MIN_CELL"]
+    assert k == 5  # the default
+    login_as("analyst", username="ada")
+    header, *rows = rows_of(client.get("/reports/extract.csv"))
+    keys = [tuple(r[header.index(c)] for c in QUASI_IDENTIFIERS) for r in rows]
+    shared = {key: keys.count(key) for key in keys}
+    assert rows and min(shared.values()) >= k, [key for key, n in shared.items() if n < k]
+    # The lone patient is not in the file at all (no group of theirs reaches k), nor is their need.
+    assert extract.pseudonym(lone.id) not in {r[0] for r in rows}
+    assert "mental_health_crisis" not in {r[header.index("presenting_need")] for r in rows}
+    # Coarsened first: at the finest rung nearly every row stood alone.
+    recorded = db.session.query(AuditEvent).filter_by(event="extract_downloaded").one().detail
+    assert recorded["generalisation"] != "day-hour"
+    assert recorded["rows"] == len(rows) and recorded["rows"] + recorded["left_out"] == 151
+    assert recorded["left_out"] <= 0.05 * 151 or recorded["generalisation"] == "month"
+
+
+def test_every_extract_download_is_recorded(client, login_as, db, min_cell):
+    _planted_world()
+    min_cell(1)
+    login_as("analyst", username="ada")
+    assert client.get("/reports/extract.csv?from=19/11/2026&to=24/11/2026&source=gp").status_code == 200
+    event = db.session.query(AuditEvent).filter_by(event="extract_downloaded").one()
+    assert (event.actor_kind, event.actor_name, event.referral_id, event.at) == ("user", "ada", None, NOW)
+    assert event.detail == {"download": "rows", "from": "2026-11-19", "to": "2026-11-24", "route": None,
+                            "source": "gp", "rows": 1, "left_out": 0, "generalisation": "day-hour", "min_cell": 1}
+
+
+# --- the aggregates --------------------------------------------------------------------------------
+
+def test_managers_get_counts_under_the_small_number_rule_and_it_is_recorded(client, login_as, db):
+    for i in range(13):
+        referral(datetime(2026, 11, 20, 9, i, tzinfo=timezone.utc), source="emas")
+    for i in range(8):
+        referral(datetime(2026, 11, 21, 9, i, tzinfo=timezone.utc), source="gp", sex="female")
+    for i in range(3):
+        referral(datetime(2026, 11, 22, 9, i, tzinfo=timezone.utc), source="nhs111", sex="male",
+                 presenting_need="mental_health_crisis")
+    _db.session.commit()
+    login_as("manager", username="mona")
+    response = client.get("/reports/aggregates.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="spoa-referral-aggregates-2026-11-18-to-2026-11-24.csv"')
+    header, *rows = rows_of(response)
+    assert header == ["measure", "value", "referrals"]
+    counts = {(m, v): n for m, v, n in rows}
+    assert counts[("all referrals", "")] == "25"  # 24
+    assert (counts[("source", "emas")], counts[("source", "gp")], counts[("source", "nhs111")]) == ("15", "10", "*")
+    assert counts[("presenting_need", "mental_health_crisis")] == "*"  # 3: never a small number
+    assert counts[("sex", "female")] == "10" and counts[("sex", "male")] == "*"  # 8, 3
+    assert counts[("sex", "not recorded")] == "15"  # 13
+    assert all(n == "*" or int(n) % 5 == 0 for n in counts.values())
+    event = db.session.query(AuditEvent).filter_by(event="extract_downloaded").one()
+    assert event.actor_name == "mona" and event.detail == {
+        "download": "aggregates", "from": "2026-11-18", "to": "2026-11-24", "route": None, "source": None,
+        "rows": 24}

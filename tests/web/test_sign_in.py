@@ -4,16 +4,17 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import redis as redis_lib
-from flask import g
+from flask import g, has_app_context
 from marshmallow import ValidationError
 
-from spoa.models import AuditEvent, User
+from spoa.models import AuditEvent, SignInFailures, User
 from spoa.schemas.users import NewUserSchema
 from spoa.services import users
-from spoa.services.accounts import MAX_FAILURES
+from spoa.services.accounts import ACCOUNT_CAP, LOCK_FOR, MAX_FAILURES, MAX_WAIT, SLOW_AFTER
 from tests.concurrently import at_once
 
 from tests.people import PASSWORD
+from tests.servers import keys_env
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 
 
@@ -27,13 +28,17 @@ def handler(db):
 
 
 def csrf_token(client, path="/login"):
+    if has_app_context():  # made now, not cached from earlier (the tests share one app context; time moves)
+        g.pop("csrf_token", None)
     page = client.get(path).get_data(as_text=True)
     return re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
 
 
-def sign_in(client, username="handler", password=PASSWORD, next_path=None):
+def sign_in(client, username="handler", password=PASSWORD, next_path=None, address=None):
+    """``address``: the request's remote address (the test client's is 127.0.0.1)."""
     url = "/login" + (f"?next={next_path}" if next_path else "")
-    return client.post(url, data={"username": username, "password": password, "csrf_token": csrf_token(client)})
+    return client.post(url, data={"username": username, "password": password, "csrf_token": csrf_token(client)},
+                       environ_base={"REMOTE_ADDR": address} if address else {})
 
 
 def test_a_page_without_a_session_sends_you_to_sign_in(client):
@@ -56,14 +61,69 @@ def test_a_wrong_password_says_so_plainly_without_saying_which_part(client, hand
     assert sign_in(client, username="nobody").get_data(as_text=True).count("not right") == 1
 
 
-def test_five_failures_in_15_minutes_lock_the_account_for_15_minutes(frozen_now, client, handler):
+def test_five_failures_in_15_minutes_lock_the_account_from_that_address_for_15_minutes(frozen_now, client, handler):
     with frozen_now(T0):
         for _ in range(5):
             sign_in(client, password="wrong")
-        locked = sign_in(client)  # the right password, but locked
+        locked = sign_in(client)  # the right password, but from the address that failed
     assert locked.status_code == 401 and client.get("/").status_code == 302
     with frozen_now(T0 + timedelta(minutes=16)):
         assert sign_in(client).status_code == 302
+
+
+def test_twelve_wrong_passwords_from_one_address_and_the_real_user_signs_in_at_once_from_another(
+        frozen_now, app, client, handler, db):
+    attacker = "203.0.113.66"
+    with frozen_now(T0):
+        answers = [sign_in(client, password=f"guess{n}", address=attacker).status_code for n in range(12)]
+        assert answers == [401] * 12
+        # The attacker's address stays refused for the account, the right password included,
+        # so the lock bounds the guesses made from there...
+        assert sign_in(client, address=attacker).status_code == 401
+        # ...and the real user, at their own desk, is not locked out at all.
+        assert sign_in(client, address="198.51.100.20").status_code == 302
+    db.session.expire_all()
+    locks = db.session.query(SignInFailures).filter_by(user_id=handler.id).all()
+    assert [(row.address, row.locked_until) for row in locks] == [(attacker, T0 + LOCK_FOR)]
+    assert db.session.query(AuditEvent).filter_by(event="account_locked").one().detail == {
+        "username": "handler", "address": attacker}
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
+    with frozen_now(T0 + LOCK_FOR + timedelta(seconds=1)):
+        assert sign_in(client, address=attacker).status_code == 302  # the lock ends by itself
+
+
+def test_failures_in_a_row_from_many_addresses_slow_the_account_and_never_lock_it(frozen_now, client, handler, db):
+    """No address fails twice, so no address lock: what holds the guesser back is the
+    account's own wait, which grows to one try a minute and, past ACCOUNT_CAP failures
+    in a row, one every LOCK_FOR; it always ends, and then the right password gets in."""
+    at = T0
+
+    def fail(n):
+        with frozen_now(at):
+            assert sign_in(client, password="wrong", address=f"10.1.{n // 250}.{n % 250}").status_code == 401
+
+    def failures_in_a_row():
+        db.session.expire_all()
+        return db.session.get(User, handler.id).failed_logins
+
+    for n in range(SLOW_AFTER - 1):  # at once, from anywhere: no wait yet
+        fail(n)
+    assert failures_in_a_row() == SLOW_AFTER - 1
+    fail(SLOW_AFTER)  # the run reaches SLOW_AFTER: the account waits a second before its next try
+    with frozen_now(at):
+        assert sign_in(client, address="198.51.100.20").status_code == 401  # refused unchecked...
+    assert failures_in_a_row() == SLOW_AFTER  # ...and uncounted: the wait is not lengthened
+    for n in range(SLOW_AFTER, ACCOUNT_CAP):
+        at += MAX_WAIT  # the longest wait before ACCOUNT_CAP
+        fail(n)
+    assert failures_in_a_row() == ACCOUNT_CAP
+    with frozen_now(at + MAX_WAIT):
+        assert sign_in(client, address="198.51.100.20").status_code == 401  # now one try every LOCK_FOR
+    with frozen_now(at + LOCK_FOR):
+        assert sign_in(client, address="198.51.100.20").status_code == 302  # slowed, never locked
+    assert failures_in_a_row() == 0
+    slowed = db.session.query(AuditEvent).filter_by(event="account_slowed").order_by(AuditEvent.id).all()
+    assert [event.detail["failures_in_a_row"] for event in slowed] == [SLOW_AFTER, ACCOUNT_CAP]
 
 
 def test_failures_spread_over_more_than_15_minutes_do_not_lock(frozen_now, client, handler):
@@ -144,7 +204,13 @@ def test_unknown_wrong_deactivated_and_locked_get_the_same_answer(app, client, h
     db.session.commit()
     for _ in range(MAX_FAILURES):
         sign_in(client, username="locked", password="wrong")
-    assert db.session.scalar(db.select(User.locked_until).where(User.username == "locked")) is not None
+    assert db.session.scalar(db.select(SignInFailures.locked_until).join(User).where(
+        User.username == "locked")) is not None
+    slowed = User(username="slowed", role="call_handler", failed_logins=SLOW_AFTER + 5,
+                  locked_until=T0.replace(year=2999))
+    slowed.set_password(PASSWORD)
+    db.session.add(slowed)
+    db.session.commit()
     answers = {
         "wrong password": refusal(sign_in(client, password="wrong")),
         "unknown user": refusal(sign_in(client, username="nobody", password="wrong")),
@@ -153,6 +219,7 @@ def test_unknown_wrong_deactivated_and_locked_get_the_same_answer(app, client, h
         "locked, wrong password": refusal(sign_in(client, username="locked", password="wrong")),
         # Not told "locked" either: that would confirm a guessed password while the lock holds.
         "locked, right password": refusal(sign_in(client, username="locked")),
+        "slowed, right password": refusal(sign_in(client, username="slowed")),
     }
     assert len(set(answers.values())) == 1, answers
     status, words = answers["unknown user"]
@@ -185,31 +252,33 @@ def test_every_refusal_costs_one_password_hash_check_an_unknown_username_include
         assert checked == [handler.password_hash.split("$", 1)[0]], username
 
 
-# --- lockout, counted in the database ------------------------------------------------
+# --- address locks, counted in the database ------------------------------------------------
 
 def test_concurrent_wrong_passwords_lock_the_account_exactly_once(app, client, handler, db):
     # As many at once as lock it: each must count (none lost to another's write)...
     at_once(app, MAX_FAILURES, lambda c: sign_in(c, password="wrong"))
     db.session.expire_all()
-    user = db.session.get(User, handler.id)
-    assert user.locked_until is not None, f"{user.failed_logins} counted of {MAX_FAILURES} at once"
+    here = db.session.get(SignInFailures, (handler.id, "127.0.0.1"))
+    assert here.locked_until is not None, f"{here.failures} counted of {MAX_FAILURES} at once"
+    assert db.session.get(User, handler.id).failed_logins == MAX_FAILURES
     db.session.rollback()  # the test's read ends (on SQLite, it holds the write lock)
     # ...and many more while it is locked count nothing and lock nothing again.
     answers = at_once(app, 2 * MAX_FAILURES, lambda c: sign_in(c, password="wrong").status_code)
     assert answers == [401] * (2 * MAX_FAILURES)
     db.session.expire_all()
-    user = db.session.get(User, handler.id)
-    assert user.failed_logins == 0
+    assert db.session.get(SignInFailures, (handler.id, "127.0.0.1")).failures == 0
+    assert db.session.get(User, handler.id).failed_logins == MAX_FAILURES  # nothing more counted
     assert db.session.query(AuditEvent).filter_by(event="account_locked").count() == 1
-    assert sign_in(client).status_code == 401  # the right password: still locked
+    assert sign_in(client).status_code == 401  # the right password: still locked from here
 
 
 def test_a_burst_of_wrong_passwords_never_counts_past_the_limit(app, client, handler, db):
     answers = at_once(app, 2 * MAX_FAILURES, lambda c: sign_in(c, password="wrong").status_code)
     assert answers == [401] * (2 * MAX_FAILURES)
     db.session.expire_all()
-    user = db.session.get(User, handler.id)
-    assert user.locked_until is not None and 0 <= user.failed_logins < MAX_FAILURES
+    here = db.session.get(SignInFailures, (handler.id, "127.0.0.1"))
+    assert here.locked_until is not None and 0 <= here.failures < MAX_FAILURES
+    assert db.session.get(User, handler.id).failed_logins == MAX_FAILURES
     assert db.session.query(AuditEvent).filter_by(event="account_locked").count() == 1
 
 
@@ -241,14 +310,32 @@ def test_too_many_failed_sign_ins_from_one_address_are_answered_429(app, client,
     monkeypatch.setitem(app.config, "SIGN_IN_ATTEMPTS_PER_ADDRESS", 4)
     for name in ("a", "b", "c", "d"):  # different names: the accounts' lockout is not what stops it
         assert sign_in(client, username=name, password="wrong").status_code == 401
-    response = sign_in(client)  # even the right password, from here, for now
+    response = sign_in(client, password="wrong")  # a fifth failure from here
     page = response.get_data(as_text=True)
     assert response.status_code == 429 and 0 < int(response.headers["Retry-After"]) <= 300
     assert "Too many failed sign-ins from this computer" in page and "Wait" in page
+    # Having failed on this account from here lately, even its right password waits out the window...
+    assert sign_in(client).status_code == 429
     g.pop("csrf_token", None)  # another browser: not this one's token (the tests share one app context)
     from_elsewhere = app.test_client()
     from_elsewhere.environ_base["REMOTE_ADDR"] = "10.0.0.9"
-    assert sign_in(from_elsewhere).status_code == 302
+    assert sign_in(from_elsewhere).status_code == 302  # ...but only from here
+
+
+def test_the_right_password_gets_through_the_address_throttle_after_others_failed_there(
+        app, client, handler, db, monkeypatch):
+    """A call centre behind one NAT address: colleagues' mistyped passwords use up the
+    address's allowance, and someone who has not failed still signs in."""
+    monkeypatch.setitem(app.config, "SIGN_IN_ATTEMPTS_PER_ADDRESS", 3)
+    for name in ("colleague1", "colleague2", "colleague3"):
+        colleague = User(username=name, role="call_handler")
+        colleague.set_password(PASSWORD)
+        db.session.add(colleague)
+    db.session.commit()
+    for name in ("colleague1", "colleague2", "colleague3", "colleague1", "nobody", "nobody"):
+        assert sign_in(client, username=name, password="typo").status_code in (401, 429)
+    assert sign_in(client, username="colleague2", password="typo").status_code == 429
+    assert sign_in(client).status_code == 302  # handler had not failed from here
 
 
 def test_successful_sign_ins_do_not_use_up_the_address_allowance(app, client, handler, monkeypatch):
@@ -274,7 +361,7 @@ def _app_behind_proxy(app, hops: str):
     from spoa.config import TestConfig
 
     env = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
-           "SECRET_KEY": app.config["SECRET_KEY"], "LIVE_CHANNEL": app.config["LIVE_CHANNEL"],
+           **keys_env(app), "LIVE_CHANNEL": app.config["LIVE_CHANNEL"],
            "DEMO_CREDENTIALS": app.config["DEMO_CREDENTIALS"], "PROXY_FIX_HOPS": hops,
            "SIGN_IN_ATTEMPTS_PER_ADDRESS": "2"}
     other = create_app(TestConfig(env))

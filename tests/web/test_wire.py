@@ -112,7 +112,7 @@ def test_a_small_response_is_sent_as_it_is(client):
 
 
 def test_a_streamed_download_is_gzipped_as_it_streams_not_buffered(client, login_as):
-    login_as("manager")
+    login_as("analyst")
     plain = client.get("/reports/extract.csv", headers={"Accept-Encoding": "identity"}, buffered=False)
     assert plain.is_streamed and "Content-Encoding" not in plain.headers
     response = client.get("/reports/extract.csv", headers={"Accept-Encoding": "br, gzip"}, buffered=False)

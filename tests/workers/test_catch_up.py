@@ -1,7 +1,7 @@
 """A clock far behind (a long worker outage) records where it stands in one step
-(issue 10, item 4): the breach and the escalation level it has reached, one
-notification for that level, never a backlog; and a pass costs the same however
-late it runs."""
+(issue 10, item 4): the breach and the escalation level it has reached (at most
+the final reminder's), one notification for that level, never a backlog; and a
+pass costs the same however late it runs."""
 import time
 from datetime import date, datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -25,7 +25,8 @@ def test_a_clock_40_days_behind_records_its_current_level_once_with_one_notifica
     started = time.monotonic()
     reconcile_at(late)
     assert time.monotonic() - started < 5  # the old loop made 500 effects a pass, for weeks
-    level = 1 + (late - deadline) // minutes(15)  # 3,833: one a re-chase interval since the breach
+    assert 1 + (late - deadline) // minutes(15) == 3833  # re-chase intervals since the breach
+    level = 3 + 4  # but chasing stops at the final reminder: the chain's three links, then four more
     clock = clock_of(body["id"], "first_contact")
     assert effects(clock) == [("warning", 75), ("warning", 90), ("breach", 1), ("escalation", level)]
     assert clock.escalation_level == level and clock.status == "breached"
@@ -34,12 +35,12 @@ def test_a_clock_40_days_behind_records_its_current_level_once_with_one_notifica
     sent = [(n.effect.kind, n.effect.level, n.recipient) for e in clock.effects for n in e.notifications]
     # Where it stands now, to the link it has reached (the on-call manager): once.
     assert sent == [("escalation", level, "on_call_manager")]
-    assert clock.next_due_at == escalation.due_at + minutes(15)
+    assert clock.next_due_at is None
 
 
 def test_a_second_pass_records_nothing_new_until_the_next_interval(post_referral, reconcile_at, clock_of):
     body = post_referral(at=T0)
-    late = T0 + FORTY_DAYS
+    late = T0 + timedelta(hours=2, minutes=50)  # level 4 of 7 (50 minutes past the deadline)
     reconcile_at(late)
     first = clock_of(body["id"], "first_contact")
     level, next_due = first.escalation_level, first.next_due_at
@@ -75,7 +76,7 @@ def _stepped_level(clock, at, rechase, hours):
                                             ("working_hours", timedelta(hours=16))])
 def test_the_current_level_is_what_stepping_interval_by_interval_would_reach(app, counts, window):
     from spoa.policy import current_working_hours
-    from spoa.services.chasing import _rechase, current_level
+    from spoa.services.chasing import _rechase, current_level, level_reached
 
     with app.app_context():
         hours = current_working_hours()
@@ -83,15 +84,16 @@ def test_the_current_level_is_what_stepping_interval_by_interval_would_reach(app
         clock = SimpleNamespace(started_at=start, counts=counts,
                                 deadline=add_duration(start, window, counts, hours))
         rechase = _rechase(clock)
-        assert current_level(clock, clock.deadline - timedelta(seconds=1)) == 0
-        assert current_level(clock, clock.deadline) == 1
+        assert level_reached(clock, clock.deadline - timedelta(seconds=1)) == 0
+        assert level_reached(clock, clock.deadline) == 1
         for offset in [minutes(1), minutes(15), minutes(15 * 7 + 3), timedelta(hours=4), timedelta(hours=31),
                        timedelta(days=3, hours=5), timedelta(days=9, minutes=44), timedelta(days=20)]:
             at = clock.deadline + offset
-            assert current_level(clock, at) == _stepped_level(clock, at, rechase, hours), (counts, window, offset)
+            assert level_reached(clock, at) == _stepped_level(clock, at, rechase, hours), (counts, window, offset)
+            assert current_level(clock, at) == min(level_reached(clock, at), 7)  # the final reminder's level
         # Exactly on a threshold: that level, not the one before.
         third = add_duration(clock.deadline, rechase * 2, counts, hours)
-        assert current_level(clock, third) == 3
+        assert level_reached(clock, third) == current_level(clock, third) == 3
 
 
 def test_a_working_hours_clock_behind_over_christmas_records_the_level_it_reached(

@@ -91,6 +91,36 @@ def test_a_clock_met_in_time_is_never_breached(frozen_now, post_referral, reconc
     assert first["status"] == "met" and first["breached_at"] is None and first["next_due_at"] is None
 
 
+def test_the_top_of_the_chain_is_reminded_repeats_at_top_times_then_chasing_stops(post_referral, reconcile_at,
+                                                                                   get_referral):
+    body = post_referral(at=T0)
+    deadline = T0 + timedelta(hours=2)
+    for step in range(3 + 4 + 3):  # the chain's three links, four reminders at the top, three passes more
+        reconcile_at(deadline + minutes(15 * step) + timedelta(seconds=1))
+    data = get_referral(body["id"])
+    first = _clock(data, "first_contact")
+    assert (first["status"], first["escalation_level"], first["next_due_at"]) == ("breached", 7, None)
+    assert first["acknowledged_at"] is None  # still waiting for a person: listed, and in the inbox
+    told = [n for n in data["notifications"] if n["kind"] in ("breach", "escalation") and n["channel"] == "in_app"]
+    assert [(n["level"], n["recipient"]) for n in told] == [
+        (1, "service_duty_lead:crisis_response"), (2, "spoa_supervisor"),
+        *((level, "on_call_manager") for level in range(3, 8))]
+    assert [n["level"] for n in told if "final reminder" in n["subject"]] == [7]
+    assert "no more will be sent" in told[-1]["subject"] and told[-1]["status"] == "delivered"
+
+
+def test_a_pass_days_late_stops_at_the_final_reminder(post_referral, reconcile_at, get_referral):
+    body = post_referral(at=T0)
+    reconcile_at(T0 + timedelta(days=2))
+    data = get_referral(body["id"])
+    first = _clock(data, "first_contact")
+    assert (first["escalation_level"], first["next_due_at"]) == (7, None)
+    told = [n for n in data["notifications"] if n["kind"] == "escalation"]
+    assert [(n["level"], n["recipient"]) for n in told] == [(7, "on_call_manager")]  # one, not a backlog
+    reconcile_at(T0 + timedelta(days=3))
+    assert len([n for n in get_referral(body["id"])["notifications"] if n["kind"] == "escalation"]) == 1
+
+
 def test_an_acknowledged_escalation_pauses_the_chain(frozen_now, post_referral, reconcile_at, client, make_api_client, get_referral):
     body = post_referral(at=T0)
     reconcile_at(T0 + timedelta(hours=2, seconds=1))

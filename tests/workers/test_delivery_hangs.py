@@ -103,6 +103,8 @@ def test_a_hanging_delivery_holds_up_neither_chasing_nor_intake(app, dead_ends, 
 
     post_now(-5)  # already breached: its duty lead's webhook and email are due now
     due_soon, _ = post_now(3)  # breaches in 3 s, while the deliveries hang
+    # Both are sent at once: each must still be hanging when the reconciler runs below.
+    app.config["DELIVERY_TIMEOUT_SECONDS"] = 6.0
     delivery, done = _start_delivery(app)
     _wait_until_sending()  # claimed and committed: the pass is now waiting on the far ends
 
@@ -135,12 +137,14 @@ def test_a_hanging_delivery_holds_up_neither_chasing_nor_intake(app, dead_ends, 
 def test_a_pass_stops_at_its_budget_and_gives_back_what_it_did_not_try(app, dead_ends, post_now):
     post_now(-5)
     post_now(-5)
-    saved, app.config["DELIVERY_BUDGET_SECONDS"] = app.config["DELIVERY_BUDGET_SECONDS"], 1.0
+    saved = {k: app.config[k] for k in ("DELIVERY_BUDGET_SECONDS", "DELIVERY_CONCURRENCY")}
+    # One send at a time: the second would begin after the budget is spent.
+    app.config.update(DELIVERY_BUDGET_SECONDS=1.0, DELIVERY_CONCURRENCY=1)
     try:
         delivery, _ = _start_delivery(app)
         delivery.join(30)
     finally:
-        app.config["DELIVERY_BUDGET_SECONDS"] = saved
+        app.config.update(saved)
     rows = _far_end_rows()
     assert len(rows) >= 3
     tried = [n for n in rows if n.attempts]

@@ -1,18 +1,21 @@
 """Redis as a trust boundary: a password in REDIS_URL works (against a real
-redis-server started here with --requirepass), and jobs cross it as JSON, so a
-pickle planted in the queue is never run."""
+redis-server started here with --requirepass), so do TLS and the ACL users the
+README documents (docs/redis-users.acl), and jobs cross it as JSON, so a pickle
+planted in the queue is never run."""
 import json
 import shutil
 import socket
 import subprocess
 import time
 import zlib
+from pathlib import Path
 
 import pytest
 import redis as redis_lib
 
 from spoa import create_app
 from spoa.config import TestConfig
+from tests.servers import keys_env
 
 PASSWORD = "s3cret-for-tests"  # noqa: S105 (a test fixture)
 
@@ -44,7 +47,7 @@ def locked_redis(tmp_path):
 
 
 def _app_on(app, redis_url):
-    env = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "SECRET_KEY": app.config["SECRET_KEY"],
+    env = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], **keys_env(app),
            "REDIS_URL": redis_url, "LIVE_CHANNEL": app.config["LIVE_CHANNEL"],
            "DEMO_CREDENTIALS": app.config["DEMO_CREDENTIALS"]}
     return create_app(TestConfig(env))
@@ -155,3 +158,70 @@ def test_rediss_with_a_password_carries_the_app_and_its_jobs(app, db, tls_redis)
     for wrong in (f"redis://:{PASSWORD}@127.0.0.1:{port}/0", f"rediss://:{PASSWORD}@127.0.0.1:{port}/0"):
         with _app_on(app, wrong).app_context():
             assert optional(lambda r: r.ping(), default="down") == "down"
+
+
+ACL_FILE = Path(__file__).resolve().parents[2] / "docs" / "redis-users.acl"  # the README's
+
+
+@pytest.fixture
+def acl_redis(tmp_path):
+    """redis-server with the web and worker users of docs/redis-users.acl (passwords set here)."""
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server is not installed")
+    acl = tmp_path / "users.acl"
+    acl.write_text("\n".join(line for line in ACL_FILE.read_text().replace("WEB_PASSWORD", "web-pw")
+                             .replace("WORKER_PASSWORD", "worker-pw").splitlines()
+                             if line and not line.startswith("#")) + "\n")
+    port = _free_port()
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(tmp_path), "--aclfile", str(acl)],
+                            stdout=subprocess.DEVNULL)
+    client = redis_lib.Redis(port=port, username="spoa-worker", password="worker-pw", socket_connect_timeout=0.2)
+    for _ in range(100):
+        try:
+            client.ping()
+            break
+        except redis_lib.RedisError:
+            time.sleep(0.05)
+    yield port
+    proc.terminate()
+    proc.wait(5)
+
+
+def test_the_documented_acl_users_let_the_web_read_but_never_plant_jobs(app, db, acl_redis):
+    from rq.job import Job
+
+    from spoa.metrics.figures import Figures
+    from spoa.redis_store import get_redis
+    from spoa.throttle import take
+    from workers.context import use_app
+    from workers.jobs import QUEUE, chase_clock
+    from workers.queues import SERIALIZER, queue
+    from workers.runner import run_worker
+
+    web_url = f"redis://spoa-web:web-pw@127.0.0.1:{acl_redis}/0"
+    worker_url = f"redis://spoa-worker:worker-pw@127.0.0.1:{acl_redis}/0"
+    web = redis_lib.Redis.from_url(web_url)
+    for plant in (lambda: web.hset("rq:job:planted", "data", "x"), lambda: web.rpush("rq:queue:spoa", "planted"),
+                  lambda: web.delete("rq:queue:spoa")):
+        with pytest.raises(redis_lib.exceptions.NoPermissionError):
+            plant()
+    with pytest.raises(redis_lib.AuthenticationError):
+        redis_lib.Redis(port=acl_redis).ping()  # the default user is off
+
+    worker_app = _app_on(app, worker_url)
+    with worker_app.app_context():
+        queue(QUEUE, get_redis()).enqueue(chase_clock, 0, job_id="acl-chase")
+    use_app(worker_app)
+    run_worker(worker_app, burst=True)
+    job = Job.fetch("acl-chase", connection=redis_lib.Redis.from_url(worker_url), serializer=SERIALIZER)
+    assert job.get_status() == "finished"
+
+    web_app = _app_on(app, web_url)
+    with web_app.app_context():
+        assert web_app.test_client().get("/health").get_json()["redis"] == {"ok": True}
+        assert take("test", "someone", 60)[0] == 1  # the web's own counters
+        assert take("test", "someone", 60)[0] == 2
+        assert get_redis().publish(web_app.config["LIVE_CHANNEL"], "hello") == 0
+        families = {f.name: f for f in Figures()._redis(get_redis())}  # what /metrics reads of RQ
+        assert families["spoa_rq_queue_length"].samples

@@ -22,6 +22,7 @@ from spoa.clocks import now
 from spoa.extensions import db as database
 from spoa.models import Clock, ClockEffect, Notification
 from tests.referral_data import full_view
+from tests.servers import keys_env
 
 ROOT = Path(__file__).resolve().parents[2]
 BREACH_WITHIN = 5.0  # seconds from deadline to breach recorded (issue 4)
@@ -71,10 +72,12 @@ def worker_factory(app, private_redis, db, tmp_path):
     procs = []
     log_path = tmp_path / "worker.log"
 
-    def start(wait=True):
-        """A worker process; with ``wait``, once it is working (see working_since)."""
+    def start(wait=True, **settings):
+        """A worker process (``settings``: more of its environment); with ``wait``, once it
+        is working (see working_since). Its receivers are the tests' servers on this machine."""
         env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-               "REDIS_URL": private_redis.url, "SECRET_KEY": app.config["SECRET_KEY"]}
+               "REDIS_URL": private_redis.url, **keys_env(app),
+               "OUTBOUND_ALLOW_NETWORKS": app.config["OUTBOUND_ALLOW_NETWORKS"], **settings}
         proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "spoa", "worker"],
                                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                 stderr=open(log_path, "ab"))

@@ -2,8 +2,8 @@
 its Save came after the session ended or the form's token stopped matching, until
 they sign in again (minutes, then pruned)
 
-Revision ID: 0025
-Revises: 0020
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-07 23:15:00
 
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0025'
-down_revision = '0020'
+revision = '0024'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 

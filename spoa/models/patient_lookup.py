@@ -1,0 +1,12 @@
+"""Patients a member of staff looked up with the duplicate check, for its hourly
+allowance (spoa/lookups.py). The patient is a keyed hash, never the NHS number."""
+from ..extensions import db
+from .types import UTCDateTime
+
+
+class PatientLookup(db.Model):
+    __tablename__ = "patient_lookups"
+
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), primary_key=True)
+    patient_key = db.Column(db.String(64), primary_key=True)  # HMAC-SHA256, hex
+    at = db.Column(UTCDateTime, nullable=False)  # the latest look-up of this patient by this person
