@@ -37,6 +37,12 @@ def _laptop_secret(path: Path | None = None) -> str:
     return path.read_text().strip()
 
 
+def _yes(env, name: str, default: bool) -> bool:
+    """A yes/no setting: 1, true or yes (any case) is yes; unset is ``default``."""
+    value = env.get(name)
+    return default if value is None or value == "" else value.lower() in ("1", "true", "yes")
+
+
 def _is_postgresql(url: str) -> bool:
     return url.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
 
@@ -173,26 +179,42 @@ class Config:
         self.TESTING = False
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
-        # Behind HTTPS (production), session cookies are Secure; a laptop on http://127.0.0.1 needs them not.
-        self.SESSION_COOKIE_SECURE = env.get("SESSION_COOKIE_SECURE", "0").lower() in ("1", "true", "yes")
-        # Sessions end after this long without a request (idle) and this long after
-        # sign-in whatever happens (a shift), checked on the server from the session's
-        # own timestamps (spoa/web/security.py). The cookie's signature expires then too.
-        self.SESSION_IDLE_MINUTES = int(env.get("SESSION_IDLE_MINUTES", "30"))
-        self.SESSION_MAX_HOURS = int(env.get("SESSION_MAX_HOURS", "12"))
-        self.PERMANENT_SESSION_LIFETIME = timedelta(hours=self.SESSION_MAX_HOURS)
-        # Patients (distinct NHS numbers, or names + birth date + postcode) one person may look up
-        # with the new-referral form's duplicate check in a rolling hour (spoa/services/lookups.py);
-        # beyond it the preview answers 429, and Save still works.
-        self.DUPLICATE_LOOKUPS_PER_HOUR = int(env.get("DUPLICATE_LOOKUPS_PER_HOUR", "30"))
-        # Failed sign-ins allowed from one address in a window, before 429 (the per-account lockout is apart).
-        self.SIGN_IN_ATTEMPTS_PER_ADDRESS = int(env.get("SIGN_IN_ATTEMPTS_PER_ADDRESS", "20"))
-        self.SIGN_IN_THROTTLE_MINUTES = int(env.get("SIGN_IN_THROTTLE_MINUTES", "5"))
         # Proxies in front of SPOA (a TLS terminator, a load balancer): their X-Forwarded-For
         # and -Proto are believed, that many hops deep, so the sign-in throttle counts each
         # person's address rather than the proxy's. 0 (a laptop, direct): headers ignored,
         # since anyone could send them.
         self.PROXY_FIX_HOPS = int(env.get("PROXY_FIX_HOPS", "0"))
+        self.PREFERRED_URL_SCHEME = env.get("PREFERRED_URL_SCHEME", "http")
+        # TLS in front (a proxy, or addresses made as https): the session cookie goes only over
+        # HTTPS, under the __Host- prefix (no Domain, Path=/: no sibling site can set or
+        # shadow it), and browsers are told to use nothing but HTTPS here (HSTS). The laptop
+        # (scripts/run: plain http on 127.0.0.1) has neither. Each can be set either way.
+        behind_tls = self.PROXY_FIX_HOPS > 0 or self.PREFERRED_URL_SCHEME == "https"
+        self.SESSION_COOKIE_SECURE = _yes(env, "SESSION_COOKIE_SECURE", behind_tls)
+        self.SESSION_COOKIE_NAME = "__Host-session" if self.SESSION_COOKIE_SECURE else "session"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE  # Flask-Login's, should one ever be set
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.HSTS = _yes(env, "HSTS", behind_tls)
+        # Sessions end after this long without a request (idle) and this long after
+        # sign-in whatever happens (a shift), checked on the server from the session's
+        # own timestamps (spoa/web/security.py). The cookie's signature expires then too.
+        self.SESSION_IDLE_MINUTES = int(env.get("SESSION_IDLE_MINUTES", "30"))
+        self.SESSION_MAX_HOURS = int(env.get("SESSION_MAX_HOURS", "12"))
+        # A form's CSRF token does not age on its own (Flask-WTF's default is an hour): it is
+        # bound to the session, which the two limits above already end, and a referral typed
+        # over a long phone call must not be refused for the form's age alone.
+        self.WTF_CSRF_TIME_LIMIT = None
+        # A new-referral form whose Save came after the session ended is kept (sealed) this
+        # long for the person who typed it, to be shown again when they sign in (web/form_stash.py).
+        self.FORM_STASH_MINUTES = int(env.get("FORM_STASH_MINUTES", "30"))
+        self.PERMANENT_SESSION_LIFETIME = timedelta(hours=self.SESSION_MAX_HOURS)
+        # Failed sign-ins allowed from one address in a window, before 429 (the per-account lockout is apart).
+        # Patients (distinct NHS numbers, or names + birth date + postcode) one person may look up
+        # with the new-referral form's duplicate check in a rolling hour (spoa/services/lookups.py);
+        # beyond it the preview answers 429, and Save still works.
+        self.DUPLICATE_LOOKUPS_PER_HOUR = int(env.get("DUPLICATE_LOOKUPS_PER_HOUR", "30"))
+        self.SIGN_IN_ATTEMPTS_PER_ADDRESS = int(env.get("SIGN_IN_ATTEMPTS_PER_ADDRESS", "20"))
+        self.SIGN_IN_THROTTLE_MINUTES = int(env.get("SIGN_IN_THROTTLE_MINUTES", "5"))
         # Responses compressed by the app (spoa/wire.py); 0 where a proxy in front compresses them instead.
         self.COMPRESS_RESPONSES = env.get("COMPRESS_RESPONSES", "1").lower() in ("1", "true", "yes")
 

@@ -7,6 +7,7 @@ from .delayed_day import DelayedDay
 from .duty_shift import DutyShift
 from .fhir_endpoint import FhirEndpoint
 from .fhir_message import FhirMessage
+from .form_stash import FormStash
 from .patient_lookup import PatientLookup
 from .notification import ClockEffect, DeliveryAttempt, Notification, NotificationChannel
 from .outbound_host import OutboundHost
@@ -15,7 +16,7 @@ from .service import Service
 from .user import ApiClient, SignInFailures, User
 
 __all__ = [
-    "AccessEvent", "ApiClient", "AuditEvent", "CapacityDeclaration", "Clock", "ClockEffect", "DelayedDay", "DeliveryAttempt", "DutyShift", "FhirEndpoint", "FhirMessage", "Notification",
+    "AccessEvent", "ApiClient", "AuditEvent", "CapacityDeclaration", "Clock", "ClockEffect", "DelayedDay", "DeliveryAttempt", "DutyShift", "FhirEndpoint", "FhirMessage", "FormStash", "Notification",
     "NotificationChannel", "OutboundHost", "PatientLookup", "Referral", "Service", "SignInFailures", "TriageDecision",
     "User",
 ]

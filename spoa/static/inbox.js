@@ -49,5 +49,12 @@
 
   var source = new EventSource(script.dataset.events);
   source.addEventListener("count", function (e) { show(JSON.parse(e.data)); });
-  source.addEventListener("closed", function () { source.close(); delete badge.dataset.live; });
+  source.addEventListener("closed", function (e) {
+    source.close();
+    delete badge.dataset.live;
+    var data = JSON.parse(e.data);
+    if (data.signed_out) {  // the page says so (static/session.js)
+      document.dispatchEvent(new CustomEvent("spoa:signed-out", {detail: data.reason}));
+    }
+  });
 })();

@@ -174,7 +174,11 @@
     source.addEventListener("closed", function (e) {  // signed out, deactivated or no longer a supervisor
       source.close();
       source = null;
-      setStatus("Live updates stopped. " + JSON.parse(e.data).reason, "paused");
+      var data = JSON.parse(e.data);
+      setStatus("Live updates stopped. " + data.reason, "paused");
+      if (data.signed_out) {  // the page says so (static/session.js)
+        document.dispatchEvent(new CustomEvent("spoa:signed-out", {detail: data.reason}));
+      }
     });
     source.onerror = function () {
       setStatus("Live updates paused: reconnecting. The list may be out of date.", "paused");

@@ -7,11 +7,10 @@ badge is counted once a request, and only when a page's header asks for it
 queue's stream (spoa/web/queue.py): a Broadcaster of its own on the same channel,
 so the queue's renders and the badges' counts do not make each other's work.
 """
-import json
 import queue
 import time
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, session, \
+from flask import abort, current_app, flash, redirect, render_template, request, session, \
     stream_with_context, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,7 +24,9 @@ from ..models import Notification
 from ..services import inbox, rota
 from ..services.actions import apply_event
 from . import bp
+from . import streams
 from .queue import KEEP_ALIVE_SECONDS, RECHECK_SECONDS, stream_still_allowed
+from .security import closed_event
 from .roles import current_actor
 
 COUNT_SECONDS = 60  # duties change at shift boundaries: a badge recounts at least this often
@@ -160,10 +161,6 @@ def broadcaster() -> Broadcaster:
     return of_app("spoa_inbox_broadcaster", render_changes)
 
 
-def _sse(name: str, data: dict) -> str:
-    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
-
-
 def _count_event(session_user_id) -> str | None:
     """The person's count now, as an event; None when it cannot be read (say nothing)."""
     try:
@@ -175,7 +172,7 @@ def _count_event(session_user_id) -> str | None:
         # The newest open one too: a breach that supersedes its clock's warning leaves
         # the count as it was, and must still be news (the badge announces it).
         newest = inbox.open_for(user, at, limit=1) if count else []
-        return _sse("count", {"count": count, "rest": badge_rest(count), "words": badge_words(count),
+        return streams.sse("count", {"count": count, "rest": badge_rest(count), "words": badge_words(count),
                               "newest": newest[0].id if newest else None,
                               "newest_words": newest[0].subject if newest else None})
     except SQLAlchemyError:
@@ -210,7 +207,7 @@ def notification_events():
                 at = time.monotonic()
                 if at >= check_at:
                     if not stream_still_allowed(session_user_id, _any_staff):
-                        yield _sse("closed", {"reason": "Your session has ended: reload the page."})
+                        yield streams.sse("closed", closed_event("Your session has ended: reload the page."))
                         return
                     check_at = at + recheck
                 if at >= count_at:
@@ -235,5 +232,4 @@ def notification_events():
         finally:
             hub.unregister(pages)
 
-    return Response(stream_with_context(stream()), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return streams.response(stream_with_context(stream()))

@@ -6,11 +6,10 @@ script then opens /queue/events: a snapshot first, then each change as it is
 committed anywhere in the county (see spoa.live). A page that loses its stream
 takes a fresh snapshot when it reconnects, so nothing is missed.
 """
-import json
 import queue
 import time
 
-from flask import Response, current_app, render_template, request, session, stream_with_context
+from flask import current_app, render_template, request, session, stream_with_context
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -28,7 +27,8 @@ from ..services import capacity, rota
 from . import bp
 from .pages import page_actions, referral_or_404
 from .roles import current_actor, role_required
-from .security import session_still_valid
+from . import streams
+from .security import closed_event, session_still_valid
 
 KEEP_ALIVE_SECONDS = 15
 RECHECK_SECONDS = 60  # a stream re-checks its user this often (STREAM_RECHECK_SECONDS overrides)
@@ -168,10 +168,6 @@ def queue_actions(referral_id):
                            labels=_labels())
 
 
-def _sse(name: str, data: dict) -> str:
-    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
-
-
 @bp.get("/queue/events")
 @supervisors_only
 def queue_events():
@@ -184,7 +180,7 @@ def queue_events():
     def snapshot() -> tuple[int, str]:
         ticket = hub.ticket()  # taken before the read: events read earlier are in it
         try:
-            return ticket, _sse("snapshot", snapshot_event())
+            return ticket, streams.sse("snapshot", snapshot_event())
         finally:
             db.session.remove()
 
@@ -199,7 +195,7 @@ def queue_events():
                 if time.monotonic() >= check_at:
                     if not stream_still_allowed(session_user_id):
                         # The page stops listening; a reload meets sign-in or a 403.
-                        yield _sse("closed", {"reason": "Your session has ended or your access has changed: reload the page."})
+                        yield streams.sse("closed", closed_event("Your access has changed: reload the page."))
                         return
                     check_at = time.monotonic() + recheck
                 wait = min(check_at, sent_at + KEEP_ALIVE_SECONDS) - time.monotonic()
@@ -215,9 +211,8 @@ def queue_events():
                     since, text = snapshot()
                     yield text
                 elif ticket > since:
-                    yield _sse(name, data)
+                    yield streams.sse(name, data)
         finally:
             hub.unregister(inbox)
 
-    return Response(stream_with_context(stream()), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return streams.response(stream_with_context(stream()))

@@ -2,9 +2,10 @@
 import uuid
 from datetime import date
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
+from werkzeug.datastructures import MultiDict
 
 from .. import access
 from ..clocks import age_in_years, now
@@ -21,6 +22,7 @@ from ..services.triage import preview
 from . import bp
 from .pages import page_actions, referral_or_404
 from .discharge_form import DISCHARGE
+from .form_stash import kept, take
 from .intake_form import COMMUNITY, IntakeForm, error_summary, friendly_errors, iso_date, to_intake
 from .roles import current_actor, role_required
 
@@ -38,13 +40,14 @@ def shown_duplicates(data) -> list[Referral]:
     return duplicates
 
 
-def _form(form: IntakeForm, values=None, errors=None, status=200, duplicates=None):
+def _form(form: IntakeForm, values=None, errors=None, status=200, duplicates=None, not_saved=None):
     errors = friendly_errors(errors or {}, form)
     values = values if values is not None else {"submission_id": uuid.uuid4().hex}
     return render_template(
         form.template, values=values, errors=errors, summary=error_summary(errors, form),
         labels=form.labels, vocab=vocab, duplicates=duplicates or [], age=_age_of(values),
-        multi=request.form if request.method == "POST" else None, kind=form.kind,
+        multi=values if isinstance(values, MultiDict) else None, kind=form.kind,
+        not_saved=not_saved or g.get("not_saved"),  # why what is below was not saved, when it was not
     ), status
 
 
@@ -70,12 +73,14 @@ def _add_to_existing(choice: str, duplicates, data) -> Referral | None:
 
 
 @bp.route("/referrals/new", methods=["GET", "POST"])
+@kept(COMMUNITY.kind)
 @role_required(*MAY_ENTER)
 def new_referral():
     return _enter(COMMUNITY)
 
 
 @bp.route("/referrals/new/discharge", methods=["GET", "POST"])
+@kept(DISCHARGE.kind)
 @role_required(*MAY_ENTER)
 def new_discharge_referral():
     """A ward's call about a patient ready to leave hospital: the same steps as the
@@ -85,7 +90,9 @@ def new_discharge_referral():
 
 def _enter(form: IntakeForm):
     if request.method == "GET":
-        return _form(form)
+        # A Save that could not be taken (the session had ended): the form as it was typed.
+        values, why = take(form.kind) or (None, None)
+        return _form(form, values, not_saved=why)
     body = to_intake(request.form, form)
     try:
         data = INTAKE.load(body)

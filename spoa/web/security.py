@@ -9,15 +9,17 @@ of that user, copied cookies too), idleness (SESSION_IDLE_MINUTES) and age
 """
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, redirect, request, session, url_for
+from flask import current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import select
 
+from ..api.problems import page_for_error
 from ..clocks import now
 from ..extensions import db
 from ..models import User
 from ..models.user import same_token
+from . import form_stash, streams
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -25,10 +27,9 @@ csrf = CSRFProtect()
 # No inline script or style anywhere: the CSP allows only our own files.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'")
+# Sent only where TLS is in front (config HSTS): a year, this host and every one below it.
+HSTS = "max-age=31536000; includeSubDomains"
 PUBLIC_ENDPOINTS = {"web.login", "health.health", "metrics.metrics", "static"}  # metrics: its own guard
-# Checked like any page but not counted as activity: an event stream open on a
-# screen (and reconnecting by itself) is not someone at the keyboard.
-PASSIVE_ENDPOINTS = {"web.queue_events"}
 SIGNED_IN_AT, SEEN_AT = "signed_in_at", "seen_at"  # whole seconds since the epoch
 
 
@@ -38,16 +39,42 @@ def _now() -> int:
 
 def start_session(user: User) -> None:
     """Sign ``user`` in on a fresh session: nothing put in it before (by anyone) survives."""
+    kept = session.get(form_stash.KEY)  # a form kept for whoever typed it: form_stash shows it to them alone
     session.clear()
     g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)  # the cleared session's token
     login_user(user)
     session[SIGNED_IN_AT] = session[SEEN_AT] = _now()
+    if kept:
+        session[form_stash.KEY] = kept
 
 
 def end_session() -> None:
     logout_user()
     session.clear()
     g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    g.pop("session_seen_at", None)
+
+
+def passive(view):
+    """Mark a view that is checked like any page but is not someone at the keyboard
+    (the page asking how long its session has left). Event streams need no mark."""
+    view.passive = True
+    return view
+
+
+def _is_activity(response) -> bool:
+    view = current_app.view_functions.get(request.endpoint)
+    return not getattr(view, "passive", False) and not streams.is_stream(response)
+
+
+def seconds_left(active: bool = False) -> int:
+    """How long this request's session has before it ends, idle or at its lifetime's
+    end: from when it was last seen, as the request brought it (asking is not
+    activity), or from now if this request is ``active``."""
+    config, at = current_app.config, _now()
+    seen_at = at if active else session.get(SEEN_AT, at)
+    return max(0, min(seen_at + config["SESSION_IDLE_MINUTES"] * 60 - at,
+                      session.get(SIGNED_IN_AT, at) + config["SESSION_MAX_HOURS"] * 3600 - at))
 
 
 def _expired(at: int) -> str | None:
@@ -70,9 +97,9 @@ def _split(alternative_id) -> tuple[int, str] | None:
     return int(user_id), token
 
 
-def session_still_valid() -> bool:
-    """Whether the session this request came with still holds now: not idle, not
-    past its lifetime, and its user still active with the same session token.
+def session_ended_because() -> str | None:
+    """Why the session this request came with no longer holds now ("idle", "max" or
+    "ended": its user gone, deactivated or holding another session token), or None.
 
     For a long-lived response (the event stream) to call as it runs. It judges
     idleness by the session as the request brought it, since a stream is not
@@ -80,18 +107,36 @@ def session_still_valid() -> bool:
     reconnect carries the newest cookie (still valid if the person has been
     using other pages). It reads the users row on a connection of its own, so it
     leaves the caller's database session as it was."""
-    if _expired(_now()) is not None or (parts := _split(session.get("_user_id"))) is None:
-        return False
+    if (why := _expired(_now())) is not None:
+        return why
+    if (parts := _split(session.get("_user_id"))) is None:
+        return "ended"
     user_id, token = parts
     with db.engine.connect() as connection:
         row = connection.execute(select(User.session_token, User.is_active).where(User.id == user_id)).first()
-    return row is not None and row.is_active and same_token(row.session_token, token)
+    return None if row is not None and row.is_active and same_token(row.session_token, token) else "ended"
+
+
+def session_still_valid() -> bool:
+    return session_ended_because() is None
+
+
+def signed_out(reason: str) -> dict:
+    """What a stream tells its page when the session has ended: the page says so (static/session.js)."""
+    return {"reason": _signed_out_because(reason), "signed_out": True}
+
+
+def closed_event(otherwise: str) -> dict:
+    """A stream's last word: the session's end if that is why, else ``otherwise``."""
+    why = session_ended_because()
+    return signed_out(why) if why else {"reason": otherwise}
 
 
 def _signed_out_because(reason: str) -> str:
     config = current_app.config
+    minutes = config["SESSION_IDLE_MINUTES"]
     return {
-        "idle": f"You were signed out after {config['SESSION_IDLE_MINUTES']} minutes without activity. "
+        "idle": f"You were signed out after {minutes} minute{'' if minutes == 1 else 's'} without activity. "
                 "Sign in again to carry on.",
         "max": f"You were signed out because a session lasts at most {config['SESSION_MAX_HOURS']} hours. "
                "Sign in again to carry on.",
@@ -134,22 +179,68 @@ def init_app(app) -> None:
 
     @app.before_request
     def _require_session():
+        g.pop("session_seen_at", None)  # this request's own, never one left by another
         # The API authenticates each request itself (bearer tokens) and is not a form.
-        if request.blueprint in BEARER_BLUEPRINTS or request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        if request.blueprint in BEARER_BLUEPRINTS or request.endpoint is None:
+            return None
+        if request.endpoint in PUBLIC_ENDPOINTS:
+            # Sign-in itself, reached with a session that has run out (a page's "Sign in
+            # again"): end it first, so the page is no longer shown as to that person and
+            # its form's token is not bound to a session the next request will end.
+            if request.endpoint == "web.login" and "_user_id" in session and (reason := _expired(_now())):
+                end_session()
+                flash(_signed_out_because(reason))
             return None
         if "_user_id" in session:
             at = _now()
             reason = _expired(at) or (None if current_user.is_authenticated else "ended")
             if reason:
+                typed_by = _split(session.get("_user_id"))  # the ended session's user, signed in its cookie
                 end_session()
                 flash(_signed_out_because(reason))
-                return redirect(url_for("web.login", next=_come_back_to()))
-            if request.endpoint not in PASSIVE_ENDPOINTS:
-                session[SEEN_AT] = at
+                if (kind := _keeps_typing()) and form_stash.keep(kind, request.form, form_stash.SESSION_ENDED,
+                                                                 typed_by[0] if typed_by else None):
+                    flash(form_stash.KEPT_FOR_SIGN_IN)
+                return _to_sign_in(reason)
+            g.session_seen_at = at  # recorded once the answer is known not to be a stream
             return None
         if not current_user.is_authenticated:
-            return redirect(url_for("web.login", next=_come_back_to()))
+            return _to_sign_in("ended")
         return None
+
+    def _keeps_typing() -> str | None:
+        """The form kind whose typing this request's view keeps (web/form_stash.py), if a POST to one."""
+        view = current_app.view_functions.get(request.endpoint)
+        return getattr(view, "keeps_typing", None) if request.method == "POST" else None
+
+    @app.errorhandler(CSRFError)
+    def _stale_form(exc):
+        """A kept form whose token no longer matches its session (the session ended and
+        went, or a new sign-in replaced it): keep what was typed and show it again,
+        after sign-in if need be. Any other form: the page that says what to do."""
+        # Only a form this app served names its owner (signed): a post without a good token
+        # and without that is what CSRF protection is for, and keeps nothing.
+        if (kind := _keeps_typing()) and form_stash.keep(kind, request.form, form_stash.TOKEN_STALE):
+            if not current_user.is_authenticated:
+                flash(form_stash.KEPT_FOR_SIGN_IN)
+            return redirect(request.full_path.rstrip("?"))
+        return page_for_error(exc)
+
+    def _to_sign_in(reason):
+        # An EventSource, or a page's script asking for JSON, cannot follow a redirect to
+        # a page: tell the page instead, which says so (static/session.js).
+        if streams.is_stream():
+            return streams.response(streams.sse("closed", signed_out(reason)))
+        if request.accept_mimetypes.best == "application/json":
+            return jsonify(signed_out(reason)), 401
+        return redirect(url_for("web.login", next=_come_back_to()))
+
+    @app.after_request
+    def _record_activity(response):
+        at = g.pop("session_seen_at", None)
+        if at is not None and "_user_id" in session and _is_activity(response):
+            session[SEEN_AT] = at
+        return response
 
     @app.after_request
     def _headers(response):
@@ -157,8 +248,12 @@ def init_app(app) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.blueprint != "api" and request.endpoint != "static":
-            response.headers.setdefault("Cache-Control", "no-store")  # patient data: not in browser caches
+        if current_app.config.get("HSTS"):
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        if request.endpoint != "static":
+            # Patient data, on pages and in the API's and FHIR's answers alike: not in any cache
+            # (a browser's, a proxy's, a sending system's HTTP library's).
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     # The API takes bearer tokens, not cookies: CSRF does not apply to it.

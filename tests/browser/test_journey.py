@@ -94,16 +94,31 @@ def test_a_referral_goes_from_the_phone_to_first_contact(page, staff):
     assert "in progress" in page.inner_text(".route")
 
 
-def test_a_form_without_its_csrf_token_is_refused_and_nothing_saved(page, staff, db):
+def test_a_form_without_its_csrf_token_is_not_saved_and_comes_back_as_typed(page, staff, db):
+    """The form still names who it was served to (signed): what was typed is kept for them."""
     sign_in(page, "cara")
     page.goto("/referrals/new")
     page.evaluate("document.querySelector('#referral-form input[name=csrf_token]').remove()")
     page.select_option("[id='source']", "gp")
     page.click("text=Save referral")
-    assert "The form could not be sent" in page.inner_text("h1")
+    assert "Your referral was not saved" in page.inner_text("#not-saved[role=alert]")
+    assert page.input_value("[id='source']") == "gp"
     from spoa.models import Referral
 
     assert db.session.query(Referral).count() == 0
+
+
+def test_a_form_naming_neither_its_token_nor_its_owner_is_refused_and_nothing_saved(page, staff, db):
+    sign_in(page, "cara")
+    page.goto("/referrals/new")
+    page.evaluate("for (const name of ['csrf_token', 'form_owner'])"
+                  " document.querySelector(`#referral-form input[name=${name}]`).remove()")
+    page.select_option("[id='source']", "gp")
+    page.click("text=Save referral")
+    assert "The form could not be sent" in page.inner_text("h1")
+    from spoa.models import FormStash, Referral
+
+    assert db.session.query(Referral).count() == 0 and db.session.query(FormStash).count() == 0
 
 
 @pytest.mark.parametrize("path", ["/referrals/new", "/admin/users", "/admin/api-clients"])

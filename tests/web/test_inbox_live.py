@@ -79,4 +79,4 @@ def test_the_stream_closes_for_a_user_deactivated_while_it_is_open(world, db):
     db.session.commit()
     db.session.remove()
     _, closed = sam.wait_for(lambda n, d: n == "closed", timeout=3.0)
-    assert "reload" in closed["reason"]
+    assert closed["signed_out"] is True and closed["reason"].startswith("Your session has ended")

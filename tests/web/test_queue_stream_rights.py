@@ -42,16 +42,18 @@ def change_user(db, user_id, **fields):
     db.session.remove()
 
 
-@pytest.mark.parametrize("change", [{"is_active": False}, {"role": "call_handler"}],
+@pytest.mark.parametrize("change, said", [({"is_active": False}, "Your session has ended"),
+                                          ({"role": "call_handler"}, "Your access has changed: reload the page.")],
                          ids=["deactivated", "demoted"])
-def test_the_stream_closes_for_a_user_who_lost_the_right_to_it(open_stream, db, live_server, change):
+def test_the_stream_closes_for_a_user_who_lost_the_right_to_it(open_stream, db, live_server, change, said):
     start, user_id = open_stream
     session, stream = start()
     time.sleep(1.0)  # several re-checks while still a supervisor: the stream stays open
     assert not any(name == "closed" for name, _ in stream.events)
     change_user(db, user_id, **change)
     _, closed = stream.wait_for(lambda n, d: n == "closed", timeout=3.0)
-    assert "reload" in closed["reason"]
+    assert closed["reason"].startswith(said)
+    assert closed.get("signed_out", False) is ("is_active" in change)  # the page says so, with sign-in
     # The page's reconnect gets no stream either (a 403, or sign-in for a deactivated user).
     again = session.get(f"{live_server}/queue/events", stream=True, timeout=5, allow_redirects=False)
     assert again.status_code in (302, 403) and "event-stream" not in again.headers.get("Content-Type", "")

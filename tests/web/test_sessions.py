@@ -265,3 +265,61 @@ def test_a_legacy_cookie_holding_only_the_user_id_is_refused(app, db, browser):
         session["_fresh"] = True
     assert not signed_in(mine)
 
+
+
+def _seen_at(client) -> int:
+    with client.session_transaction() as session:
+        return session[security.SEEN_AT]
+
+
+@pytest.mark.parametrize("role, path", [("call_handler", "/notifications/events"), ("supervisor", "/queue/events")],
+                         ids=["inbox badge", "queue"])
+def test_a_stream_request_does_not_move_the_sessions_seen_at(frozen_now, db, browser, role, path):
+    """Every page opens the badge's stream, and a browser reopens a stream by itself after a
+    blip: a (re)connect must not count as someone at the keyboard."""
+    make_user(db, role=role)
+    mine = browser()
+    with frozen_now(T0) as clock:
+        sign_in(mine)
+        clock.move_to(T0 + timedelta(minutes=20))
+        stream = mine.get(path, buffered=False, headers={"Accept": "text/event-stream"})
+        assert stream.status_code == 200 and stream.mimetype == "text/event-stream"
+        stream.close()
+        assert _seen_at(mine) == int(T0.timestamp())
+        clock.move_to(T0 + timedelta(minutes=29))
+        mine.get("/session", headers={"Accept": "application/json"}).close()  # the page asking: not activity either
+        assert _seen_at(mine) == int(T0.timestamp())
+        clock.move_to(T0 + timedelta(minutes=31))
+        assert not signed_in(mine)
+
+
+def test_a_stream_reopened_after_the_session_ended_tells_the_page_why(frozen_now, db, browser):
+    make_user(db)
+    mine = browser()
+    with frozen_now(T0) as clock:
+        sign_in(mine)
+        clock.move_to(T0 + timedelta(minutes=31))
+        stream = mine.get("/notifications/events", headers={"Accept": "text/event-stream"})
+        assert stream.status_code == 200 and stream.mimetype == "text/event-stream"
+        body = stream.get_data(as_text=True)
+        assert body.startswith("event: closed\n")
+        assert '"signed_out":true' in body and "signed out after 30 minutes without activity" in body
+
+
+def test_the_page_can_ask_how_long_is_left_and_stay_signed_in(frozen_now, db, browser):
+    make_user(db)
+    mine = browser()
+    asks = {"Accept": "application/json"}
+    with frozen_now(T0) as clock:
+        sign_in(mine)
+        token = csrf_token(mine, "/")
+        clock.move_to(T0 + timedelta(minutes=26))
+        assert mine.get("/session", headers=asks).get_json() == {"seconds_left": 4 * 60}
+        stayed = mine.post("/session/stay", headers={**asks, "X-CSRFToken": token})
+        assert stayed.get_json() == {"seconds_left": 30 * 60}
+        clock.move_to(T0 + timedelta(minutes=26 + 29))
+        assert mine.get("/session", headers=asks).get_json() == {"seconds_left": 60}
+        clock.move_to(T0 + timedelta(minutes=26 + 31))
+        ended = mine.get("/session", headers=asks)
+        assert ended.status_code == 401 and ended.get_json()["signed_out"] is True
+        assert "after 30 minutes without activity" in ended.get_json()["reason"]
