@@ -110,7 +110,11 @@ def _load(files_from):
             raise _Refused("rev", "Upload changed files or name a git revision, not both")
         chosen = _candidate(data, files) if data is not None else None
     except _Refused as refused:
-        return None, None, None, _page(form, {refused.anchor: refused.message}, status=422)
+        # An uploaded file that cannot be read as a policy (any shape at all: not text, not
+        # YAML, nested past reading, the wrong kind of value) is a bad request, 400; the
+        # form's own fields wrong (dates, a revision, nothing chosen) are 422 as on every page.
+        unreadable = refused.anchor in {anchor for anchor, _ in UPLOADS.values()}
+        return None, None, None, _page(form, {refused.anchor: refused.message}, status=400 if unreadable else 422)
     if data is None:
         return None, None, None, _page(form, status=422)
     return data, chosen, files, None
