@@ -43,8 +43,9 @@ DEMO_USERS = (
     ("ward", "ward", None),  # Talbot Butler ward at the demo hospital (DEMO_HOSPITAL)
     ("manager", "manager", None),  # the county's figures (/reports), and no patient's details
     ("oncall", "supervisor", None),  # the on-call manager on the duty rota (a supervisor: reads what they are called about)
+    ("analyst", "analyst", None),  # the generalised, pseudonymised extract, under a data-sharing agreement
 )
-# The duty rota (issue 15): who holds each duty, day (08:00-20:00) and night
+# The duty rota: who holds each duty, day (08:00-20:00) and night
 # (20:00-08:00) shifts in UK time from last night for DEMO_ROTA_DAYS days.
 # The other services have no demo clinician: the queue warns that nobody is on
 # duty as their duty lead, and their breaches go straight to the SPOA supervisor.

@@ -53,7 +53,7 @@ def test_seed_demo_makes_services_users_and_referrals_and_can_run_twice(cli, db)
     first = cli.invoke(args=["spoa", "seed-demo"])
     second = cli.invoke(args=["spoa", "seed-demo"])
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
-    assert db.session.query(User).count() == len(DEMO_USERS) == 9
+    assert db.session.query(User).count() == len(DEMO_USERS) == 10
     assert db.session.query(Referral).count() == len(DEMO_REFERRALS) + len(DEMO_CONTACTED) + len(DEMO_DISCHARGES) == 18
     # The demo's rota, made once: a named person holds each of its duties now and
     # all night, and the second run added nothing.
