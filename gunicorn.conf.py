@@ -49,7 +49,7 @@ accesslog = _env("WEB_ACCESS_LOG", "-")  # "-": stdout; the app never puts patie
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms request_id=%({x-request-id}o)s'
 errorlog = "-"
 loglevel = _env("WEB_LOG_LEVEL", "info")
-# Behind a proxy that terminates TLS, list its address here (see the README's production notes).
+# Behind a proxy that terminates TLS, list its address here (see docs/operating.md, Serving).
 forwarded_allow_ips = _env("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # App log lines: JSON (spoa/config.py's default; LOG_FORMAT=text for a person at a terminal).

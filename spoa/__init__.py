@@ -18,7 +18,7 @@ def create_app(config=None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
     app.json.sort_keys = False  # answer in the schema's order: id and reference first
     if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY is not set: see README (the run script makes one).")
+        raise RuntimeError("SECRET_KEY is not set: see docs/operating.md (the run script makes one).")
     from . import logs
 
     logs.configure(app.config["LOG_FORMAT"])  # json lines or text, each with the ids in hand

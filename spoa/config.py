@@ -163,7 +163,7 @@ class Config:
         # /metrics (spoa/metrics): set, a scrape must send "Authorization: Bearer <token>";
         # unset, only a direct loopback request (no proxy's forwarding header) is answered.
         self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
-        # Retention (spoa/services/retention.py; README "Retention"): days kept, then pruned.
+        # Retention (spoa/services/retention.py; docs/security.md, "Retention"): days kept, then pruned.
         # A raw BaRS body counts from its referral's closing (an open referral's is never pruned).
         self.RETAIN_FHIR_BODY_DAYS = _days(env, "RETAIN_FHIR_BODY_DAYS", 90)
         self.RETAIN_ACCESS_EVENTS_DAYS = _days(env, "RETAIN_ACCESS_EVENTS_DAYS", 2922)  # 8 years
@@ -219,7 +219,7 @@ class Config:
         self.COMPRESS_RESPONSES = env.get("COMPRESS_RESPONSES", "1").lower() in ("1", "true", "yes")
 
     def _keys(self, env) -> None:
-        """One key for each job, each rotatable (README "Keys and their rotation"):
+        """One key for each job, each rotatable (docs/security.md, "Keys and their rotation"):
         SECRET_KEY signs sessions (an old one kept in SECRET_KEY_FALLBACKS still reads
         them), SEAL_KEYS seal webhook secrets (spoa/sealed.py: the first seals, all read),
         EXTRACT_PSEUDONYM_KEY keys the analyst extract's pseudonyms. A laptop makes

@@ -82,7 +82,7 @@ def init_app(app) -> None:
             current = filename is not None and request.args.get(VERSION_ARG) == hashes.get(filename)
             response.headers["Cache-Control"] = IMMUTABLE if current else SHORT
         if not app.config["COMPRESS_RESPONSES"]:
-            return response  # a proxy in front compresses (README, "Compression")
+            return response  # a proxy in front compresses (docs/operating.md, "Compression")
         if response.is_streamed and request.endpoint != "static":
             # Never read whole (the module's docstring says why): a CSV is gzipped as it goes.
             if (response.mimetype in STREAMED_COMPRESSED and request.accept_encodings["gzip"]

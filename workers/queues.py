@@ -12,7 +12,7 @@ such a writer can still call SPOA's own jobs with arguments of its choosing
 that is not due), delete or flood the queues (chasing goes on without Redis,
 from the database), or forge what the live queue and the rate limits read from
 Redis. So Redis is still to be kept private: a password or ACL user, TLS, and no
-other application on it (README, "Redis and keys")."""
+other application on it (docs/security.md, "Redis and keys")."""
 import logging
 
 from rq import Queue

@@ -10,7 +10,7 @@ came from outside: with one, loopback is not believed.
 Everyone else gets 404, the answer to a path that does not exist: a prober
 learns nothing (not even that the server has metrics), and a refusal gives no
 hint of which check failed. Prometheus, misconfigured, sees the 404 on its
-targets page, and the README says why.
+targets page, and docs/operating.md (Metrics) says why.
 """
 import ipaddress
 

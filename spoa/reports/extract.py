@@ -96,7 +96,7 @@ def pseudonyms():
     key = current_app.config.get("EXTRACT_PSEUDONYM_KEY")
     if not key:
         raise Unavailable("The row-level extract is not available: EXTRACT_PSEUDONYM_KEY is not set on this "
-                          "server. An administrator sets it (README: Keys and their rotation).")
+                          "server. An administrator sets it (docs/security.md: Keys and their rotation).")
     keyed = hmac.new(key.encode() if isinstance(key, str) else key, b"spoa-extract:", hashlib.sha256)
 
     def pseudonym(referral_id) -> str:

@@ -1,5 +1,5 @@
 """Retention: what SPOA keeps only for a while, and the prune that removes it
-once its period (spoa/config.py, README "Retention") has passed.
+once its period (spoa/config.py, docs/security.md, "Retention") has passed.
 
   raw BaRS bodies      RETAIN_FHIR_BODY_DAYS after the referral closed (its last
                        recorded event). The body is what an outcome response is

@@ -1,6 +1,6 @@
 """Redis as a trust boundary: a password in REDIS_URL works (against a real
 redis-server started here with --requirepass), so do TLS and the ACL users the
-README documents (docs/redis-users.acl), and jobs cross it as JSON, so a pickle
+docs/security.md documents (docs/redis-users.acl), and jobs cross it as JSON, so a pickle
 planted in the queue is never run."""
 import json
 import shutil
@@ -160,7 +160,7 @@ def test_rediss_with_a_password_carries_the_app_and_its_jobs(app, db, tls_redis)
             assert optional(lambda r: r.ping(), default="down") == "down"
 
 
-ACL_FILE = Path(__file__).resolve().parents[2] / "docs" / "redis-users.acl"  # the README's
+ACL_FILE = Path(__file__).resolve().parents[2] / "docs" / "redis-users.acl"  # docs/security.md's
 
 
 @pytest.fixture
