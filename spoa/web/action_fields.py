@@ -10,6 +10,7 @@ from flask import flash, get_flashed_messages
 
 from ..lifecycle import BY_EVENT, LifecycleError
 from ..policy import current_policy
+from ..schemas.fields import iso_date
 from ..uk_time import parse_uk
 from . import bp
 
@@ -19,7 +20,8 @@ EXTRA_INPUTS = {"discharged": "at", "ready_again": "discharge_ready_date"}
 # "<field>-<event>-<referral id>"): a refusal naming one is shown beside it.
 FIELD_INPUTS = frozenset({"reason", "route", "urgency", "service", *EXTRA_INPUTS.values()})
 _CATEGORY = "action-error"
-# What <input type="date"> posts: ASCII digits only.
+# What <input type="date"> posts, or a UK date typed where the browser has no date box
+# (iso_date turns 24/11/2026 into it): ASCII digits only.
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -47,9 +49,10 @@ def _uk_time(text: str) -> datetime:
 
 def _day(text: str) -> date:
     try:
-        if not _DAY.fullmatch(text):
+        day = iso_date(text)
+        if not _DAY.fullmatch(day):
             raise ValueError(text)
-        return date.fromisoformat(text)
+        return date.fromisoformat(day)
     except ValueError:
         raise LifecycleError("Enter the new ready date as a date, for example 24/11/2026.", 422,
                              "discharge_ready_date") from None

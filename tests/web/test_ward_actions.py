@@ -150,6 +150,18 @@ def test_readiness_withdrawn_then_ready_again_with_a_new_date(client, ward_user,
     assert "Ready in 2 days" in html.unescape(client.get("/ward").get_data(as_text=True))
 
 
+def test_a_new_ready_date_typed_as_its_message_says_is_taken(client, ward_user, delayed, db):
+    # The message's example (24/11/2026) is a form the field reads, as every UK date field does.
+    assert post(client, delayed, "readiness_withdrawn", reason="Temperature spiked").status_code == 302
+    db.session.refresh(delayed)
+    assert post(client, delayed, "ready_again", discharge_ready_date="03/12/2026").status_code == 302
+    db.session.refresh(delayed)
+    assert delayed.discharge_ready_date.isoformat() == "2026-12-03"
+    refused = post(client, delayed, "ready_again", discharge_ready_date="٠٣/١٢/٢٠٢٦")
+    assert "Enter the new ready date as a date" in html.unescape(
+        client.get(refused.headers["Location"]).get_data(as_text=True))
+
+
 def test_another_hospitals_ward_cannot_record_its_discharge(client, login_as, delayed, db):
     login_as("ward", hospital="RYY01", username="other")
     assert post(client, delayed, "discharged", at="").status_code == 404
