@@ -7,6 +7,7 @@ database.
 
 calendar.py      UK time, working hours, bank holidays, deadlines (the end of a UK day too), ages, ISO weekdays
 facts.py         the facts the rules read, derived from one referral
+digits.py        numbers in the ASCII digits 0-9: the one test, for the policy's files and every input of spoa
 clock_policy.py  clocks.yaml: routes, clock targets (community and discharge), chasing, working hours
 discharge_policy.py  discharge.yaml: delay reasons, the daily delay alert's time
 loader.py        reads and checks rules/policy/*.yaml into a Policy

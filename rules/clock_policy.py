@@ -2,12 +2,12 @@
 and for hospital discharges), and how breaches are chased. Only the targets live
 here; the deadline arithmetic (24/7 and working hours, bank holidays, the end of
 a UK day) is rules/calendar.py, whose WorkingHours this builds."""
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from types import MappingProxyType
 
 from .calendar import COUNTS, WorkingHours
+from .digits import ascii_int
 from .errors import PolicyError, check_fields
 
 FILE = "clocks.yaml"
@@ -27,7 +27,6 @@ DISCHARGE_ONLY = frozenset({"discharged"})
 END_OF_DRD = "end of DRD"
 # The kinds of referral (intake 1.1), and the section of clocks each runs.
 KIND_SECTIONS = {"community": "clocks", "discharge": "discharge_clocks"}
-_DURATION = re.compile(r"^\s*(\d+)\s*(m|h|d)\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 _TOP = ("routes", "clocks", "discharge_clocks", "warn_at", "rechase", "escalation_chain", "working_hours")
 _OPTIONAL = ("repeats_at_top",)
@@ -107,10 +106,11 @@ def parse_duration(text) -> timedelta:
     """'30m', '2h', '42d' or 'at once' (zero). Anything else is a ValueError."""
     if isinstance(text, str) and text.strip().lower() == "at once":
         return timedelta(0)
-    match = _DURATION.match(text) if isinstance(text, str) else None
-    if not match:
+    written = text.strip() if isinstance(text, str) else ""
+    count, unit = ascii_int(written[:-1].strip(), most=9), written[-1:]
+    if count is None or unit not in _UNITS:
         raise ValueError(f"bad duration {text!r} (write e.g. 30m, 2h, 42d or 'at once')")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    return timedelta(**{_UNITS[unit]: count})
 
 
 def load_clocks(data: dict) -> ClockPolicy:

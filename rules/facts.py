@@ -12,8 +12,7 @@ from datetime import date, datetime
 from rule_engine import DataType
 
 from .calendar import age_in_years, uk_date
-
-_DISPOSITION = re.compile(r"^dx(\d+)$", re.IGNORECASE)
+from .digits import is_ascii_digits
 
 
 class FactError(ValueError):
@@ -186,12 +185,20 @@ def postcode_parts(postcode: str | None) -> tuple[str | None, str | None]:
     return area, district
 
 
+def disposition_code(text) -> str | None:
+    """'Dx012' for 'DX012', 'dx012' or ' Dx012 ': Dx and 2 to 4 ASCII digits (the
+    intake's field and the facts read it here); None for anything else."""
+    code = text.strip() if isinstance(text, str) else ""
+    if code[:2].lower() == "dx" and is_ascii_digits(code[2:], least=2, most=4):
+        return "Dx" + code[2:]
+    return None
+
+
 def normalise_disposition(code: str | None) -> str | None:
     """'Dx012' for 'DX012' or 'dx012', so the prefix list matches however it was typed."""
     if not code:
         return None
-    match = _DISPOSITION.match(code.strip())
-    return f"Dx{match.group(1)}" if match else code.strip()
+    return disposition_code(code) or code.strip()
 
 
 def check_facts(facts: dict) -> None:

@@ -23,6 +23,7 @@ from rule_engine import errors as re_errors
 
 from . import compiler, expressions
 from .clock_policy import URGENCIES, ClockPolicy, load_clocks
+from .digits import is_ascii_digits
 from .discharge_policy import load_discharge
 from .errors import PolicyError, check_fields, read_yaml
 from .facts import FACT_NAMES, FACT_TYPES, FLAG_FACT_TYPES
@@ -145,7 +146,7 @@ def _row_label(item, where, earlier: list) -> str:
     the numbered rules above it. So rows 6-17 keep their numbers whatever is
     listed between them and row 5."""
     if "row" not in item:
-        return str(1 + sum(rule.label.isdigit() for rule in earlier))
+        return str(1 + sum(is_ascii_digits(rule.label) for rule in earlier))
     label = item["row"]
     if not isinstance(label, str) or not _ROW_LABEL.match(label):
         raise PolicyError(ROUTING, "row should be letters then digits, e.g. D1 (leave it out on a numbered row)",

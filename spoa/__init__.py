@@ -7,6 +7,9 @@ from .config import Config
 def create_app(config=None) -> Flask:
     """Build the app. ``config`` is a Config instance (or a dict of overrides)."""
     app = Flask(__name__, instance_relative_config=True)
+    from .input_guard import AsciiIntConverter
+
+    app.url_map.converters["int"] = AsciiIntConverter  # before any route is added: each reads it then
     cfg = config if isinstance(config, Config) else Config()
     app.config.from_object(cfg)
     if isinstance(config, dict):

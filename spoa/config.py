@@ -3,6 +3,8 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from rules.digits import ascii_int
+
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
 
 
@@ -241,10 +243,10 @@ class Config:
 
 
 def _days(env, name: str, default: int) -> int:
-    text = env.get(name, str(default))
-    if not text.isdigit() or int(text) < 1:
+    days = ascii_int(env.get(name, str(default)), most=9)
+    if days is None or days < 1:
         raise ValueError(f"{name} must be a whole number of days, at least 1")
-    return int(text)
+    return days
 
 
 class TestConfig(Config):

@@ -116,6 +116,16 @@ def is_postgresql(session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+def skip_locked(stmt, session, of=None):
+    """``stmt`` as a claim of the rows it selects: on PostgreSQL FOR UPDATE SKIP LOCKED
+    (of ``of``'s table only, when it loads others with it), so concurrent workers each
+    take rows no other holds, without waiting for one another. On SQLite as it is:
+    every transaction begins IMMEDIATE (above), so one claimer at a time holds them all."""
+    if not is_postgresql(session):
+        return stmt
+    return stmt.with_for_update(skip_locked=True, of=of)
+
+
 # When the database is away, senders and staff are told to come back after this long.
 RETRY_AFTER_SECONDS = 10
 

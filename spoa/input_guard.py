@@ -6,6 +6,9 @@ NUL anywhere in the path, the query string or a form is answered here, once,
 for every page and API route, rather than by each view's own checks.
 """
 from flask import render_template, request
+from werkzeug.routing import IntegerConverter, ValidationError
+
+from rules.digits import DIGIT, is_ascii_digits
 
 from .api.problems import Problem, is_api_request
 
@@ -32,3 +35,16 @@ def init_app(app) -> None:
         if is_api_request() or request.blueprint == "fhir":  # the FHIR blueprint answers it as an OperationOutcome
             raise Problem(400, detail)
         return render_template("error.html", code=400, title="The form could not be sent", detail=detail), 400
+
+
+class AsciiIntConverter(IntegerConverter):
+    """<int:id> in a path, in ASCII digits only (rules/digits.py). Werkzeug's own
+    matches \\d+ and reads it with int(), so /notifications/١/take would take
+    notification 1: a second address for one row, which no link ever makes."""
+
+    regex = DIGIT + "+"
+
+    def to_python(self, value: str) -> int:
+        if not is_ascii_digits(value):  # thousands of digits: not an id, and past int()'s limit
+            raise ValidationError()
+        return super().to_python(value)

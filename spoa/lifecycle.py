@@ -14,7 +14,7 @@ from transitions import Machine, MachineError
 
 from rules.policy_model import Policy
 
-from .actor import Actor  # noqa: F401  (re-exported: callers name it from here)
+from .actor import Actor
 from .clocks import now, uk_date
 from .relations import relations_of
 

@@ -1,9 +1,10 @@
 """UK local times as people type and read them (Europe/London wall time).
 
 The one parser of a typed UK date and time (the rota's form and CLI, the
-handover page's window) and the rota's short words for a span. A local time
-the clocks skip (spring forward) or pass twice (autumn) is refused, saying
-so: a guess could put a shift or a handover an hour out.
+handover page's window, the time a patient left hospital) and the rota's
+short words for a span. A local time the clocks skip (spring forward) or pass
+twice (autumn) is refused, saying so: a guess could put a shift, a handover
+or a discharge's clocks an hour out.
 """
 import re
 from datetime import date, datetime

@@ -4,7 +4,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from spoa.lifecycle import Actor, LifecycleError, allowed_events, fire_event
+from spoa.actor import Actor
+from spoa.lifecycle import LifecycleError, allowed_events, fire_event
 
 DISCHARGE_EVENTS = ("discharged", "readiness_withdrawn", "ready_again", "delay")
 TODAY = date(2026, 11, 24)

@@ -60,6 +60,13 @@ def test_rules_never_imports_spoa_workers_or_flask():
     assert {m: names for m, names in found.items() if names} == {}
 
 
+def test_actor_is_imported_from_its_own_module_only():
+    # One home for who is acting: a re-export is a second name that drifts.
+    found = {module: sorted(n for n in _imports(module, path) if n.endswith(".Actor") and n != "spoa.actor.Actor")
+             for module, path in _modules("spoa", "workers", "tests").items()}
+    assert {m: names for m, names in found.items() if names} == {}
+
+
 def _graph() -> dict[str, set[str]]:
     modules = _modules("rules", "spoa", "workers")
     graph = {}

@@ -1,7 +1,8 @@
 """The transition table and its guards, without a database."""
 import pytest
 
-from spoa.lifecycle import CLOSED_STATES, TRANSITIONS, Actor, LifecycleError, allowed_events, fire_event
+from spoa.actor import Actor
+from spoa.lifecycle import CLOSED_STATES, TRANSITIONS, LifecycleError, allowed_events, fire_event
 
 
 class Row:

@@ -5,6 +5,8 @@ from flask import request
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest
 
+from rules.digits import ascii_int
+
 from ..schemas.fields import flatten_errors
 from .problems import Problem
 
@@ -34,7 +36,6 @@ def load(schema, payload) -> dict:
 
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-_VERSION = re.compile(r"^[0-9]{1,9}$")
 
 
 def idempotency_key() -> str | None:
@@ -54,8 +55,7 @@ def if_match_version() -> int | None:
     text = value.strip()
     text = text[2:] if text.startswith("W/") else text
     text = text.strip('"')
-    # ASCII digits, and few of them: isdigit() takes "²" (int() fails) and "٣", and
-    # int() refuses thousands of digits; no referral reaches version 10**9.
-    if not _VERSION.match(text):
+    version = ascii_int(text, most=9)  # no referral reaches version 10**9
+    if version is None:
         raise Problem(400, 'If-Match must carry the referral\'s version, for example If-Match: "3".')
-    return int(text)
+    return version

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError as PydanticError
 
+from ..schemas.fields import is_nhs_number_form
 from .outcome import FhirError
 
 EVENTS = "https://fhir.nhs.uk/CodeSystem/message-events-bars"
@@ -25,7 +26,6 @@ PATHWAYS = "https://fhir.nhs.uk/CodeSystem/pathways-"
 DESCRIPTION_MAX = 4000
 _VERSION = re.compile(r"^1\.[0-9]+(\.[0-9]+)?(-[0-9A-Za-z.-]+)?$")
 _ARP = re.compile(r"^(?:C|CAT|CATEGORY)?\s*([0-9]{1,2})(?:T)?$", re.IGNORECASE)
-_LOOSE_10_DIGITS = re.compile(r"^[0-9]{10}$")
 FLAG_LABELS = {"SG": "Safeguarding concern", "RA": "Reasonable adjustment", "RS": "Rejected services"}
 
 
@@ -457,7 +457,7 @@ def loose_nhs_number(value) -> str | None:
     if not isinstance(value, str):
         return None
     digits = value.replace(" ", "")
-    return digits if _LOOSE_10_DIGITS.match(digits) else None
+    return digits if is_nhs_number_form(digits) else None
 
 
 def _iso(value) -> str | None:

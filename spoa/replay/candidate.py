@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from rules.digits import is_ascii_digits
 from rules.errors import PolicyError
 from rules.loader import FILES, load_policy
 from rules.policy_model import Policy
@@ -152,7 +153,7 @@ def line_of(error: PolicyError, data: bytes) -> int | None:
     line = None
     for part in error.where.split(", "):
         kind, _, token = part.rpartition(" ")
-        if kind in ("rule", "flag") and token.isdigit():  # an entry with no id is named by its row
+        if kind in ("rule", "flag") and is_ascii_digits(token, most=6):  # an entry with no id is named by its row
             found = _nth(node, kind + "s", int(token))
         else:
             found = _find(node, token)

@@ -6,6 +6,9 @@ from datetime import date, timezone
 import nhs_number as nhs
 from marshmallow import ValidationError, fields
 
+from rules.digits import ascii_int, is_ascii_digits
+from rules.facts import disposition_code
+
 from ..uk_time import parse_uk
 
 # Outward code AN, ANN, ANA, AAN, AANN, AANA; inward digit + two letters, never
@@ -16,9 +19,6 @@ _POSTCODE = re.compile(
     r"[A-PR-UWYZ][0-9][A-HJKPSTUW]|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY])"
     r" ?[0-9][ABD-HJLNP-UW-Z]{2})$"
 )
-# [0-9], never \d: \d also matches Arabic-Indic and other scripts' digits, which
-# int() accepts, so "٩٤٣٤٧٦٥٩١٩" would be an NHS number no duplicate check finds.
-_DISPOSITION = re.compile(r"^dx([0-9]{2,4})$", re.IGNORECASE)
 _PRINTABLE = re.compile(r"^[\x20-\x7e]+$")
 
 
@@ -73,11 +73,16 @@ class NhsNumber(fields.String):
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         digits = text.replace(" ", "")
-        if not re.fullmatch(r"[0-9]{10}", digits):
+        if not is_nhs_number_form(digits):
             raise self.make_error("format")
         if self.check_digit and not is_valid_nhs_number(digits):
             raise self.make_error("checksum")
         return digits
+
+
+def is_nhs_number_form(digits) -> bool:
+    """Ten ASCII digits (spaces already taken out), whatever the check digit says."""
+    return is_ascii_digits(digits, least=10, most=10)
 
 
 def is_valid_nhs_number(digits: str) -> bool:
@@ -112,11 +117,10 @@ class Disposition(fields.String):
     default_error_messages = {"invalid": "A Pathways disposition is Dx followed by 2 to 4 digits (for example Dx05)."}
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs).strip()
-        match = _DISPOSITION.match(text)
-        if not match:
+        code = disposition_code(super()._deserialize(value, attr, data, **kwargs))
+        if code is None:
             raise self.make_error("invalid")
-        return "Dx" + match.group(1)
+        return code
 
 
 # Bidirectional controls: embeddings, overrides, isolates and marks. Invisible,
@@ -222,24 +226,21 @@ class AsciiInteger(fields.Integer):
     take "٣", and fail with a ValueError on thousands of digits."""
 
     default_error_messages = {"invalid": "Not a valid integer: use the digits 0-9."}
-    _FORM = re.compile(r"^-?[0-9]{1,9}$")
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str) and not self._FORM.match(value):
-            raise self.make_error("invalid")
+        if isinstance(value, str):
+            value = ascii_int(value, most=9, signed=True)
+            if value is None:
+                raise self.make_error("invalid")
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-_WHOLE_NUMBER = re.compile(r"^-?[0-9]{1,18}$")  # far inside int()'s 4,300-digit limit
-
-
 def whole_number(text: str):
-    """What a person typed into a number box: an int if it is one in ASCII digits,
-    else the text itself, for the schema to refuse beside the field. Not
-    str.isdigit(): "²" passes it and int() then fails, "٣" passes and becomes 3,
-    and thousands of digits exceed int()'s limit."""
+    """What a person typed into a number box: an int if it is one in ASCII digits
+    (rules/digits.py), else the text itself, for the schema to refuse beside the field."""
     text = text.strip()
-    return int(text) if _WHOLE_NUMBER.match(text) else text
+    number = ascii_int(text, signed=True)
+    return text if number is None else number
 
 
 _UK_DATE = re.compile(r"^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})$")  # ASCII digits only

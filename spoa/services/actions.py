@@ -4,8 +4,9 @@ import logging
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..actor import Actor
 from ..extensions import db
-from ..lifecycle import Actor, LifecycleError, check_event
+from ..lifecycle import LifecycleError, check_event
 from ..models import Referral, User
 from ..policy import current_policy
 from ..safe_log import bound

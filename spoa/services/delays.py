@@ -19,10 +19,11 @@ from datetime import date, datetime
 from sqlalchemy import Date, exists, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ..actor import Actor
 from ..clocks import now, to_uk, uk_date
 from ..database import is_postgresql
 from ..extensions import db
-from ..lifecycle import OPEN_STATES, Actor, LifecycleError, check_event
+from ..lifecycle import OPEN_STATES, LifecycleError, check_event
 from ..models import DelayedDay, Referral
 from ..policy import current_policy
 from ..reports.sql import days_between

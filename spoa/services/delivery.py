@@ -38,7 +38,7 @@ from standardwebhooks import Webhook
 
 from .. import outbound, sealed
 from ..clocks import now
-from ..database import is_postgresql
+from ..database import is_postgresql, skip_locked
 from ..extensions import db
 from ..models import ClockEffect, DeliveryAttempt, Notification
 from ..outbound import smtp
@@ -230,10 +230,8 @@ def claim(limit: int = BATCH) -> list[dict]:
             .options(selectinload(Notification.effect).selectinload(ClockEffect.clock),
                      selectinload(Notification.user))
             .order_by(*PRIORITY).limit(limit))
-    if is_postgresql(db.session):
-        stmt = stmt.with_for_update(skip_locked=True, of=Notification)
     batch = []
-    for n in db.session.scalars(stmt).all():
+    for n in db.session.scalars(skip_locked(stmt, db.session, of=Notification)).all():
         if n.audit_event_id is not None and (why := still_to_tell(n)) is not None:
             n.status, n.next_attempt_at, n.last_error = "cancelled", None, why
             log.info("outcome not sent notification_id=%s channel=%s: %s", n.id, n.channel, why)

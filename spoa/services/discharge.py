@@ -12,8 +12,9 @@ again. The caller (services/actions.apply_event) commits.
 """
 from datetime import date, datetime
 
+from ..actor import Actor
 from ..clocks import now, uk_date
-from ..lifecycle import Actor, LifecycleError, check_event
+from ..lifecycle import LifecycleError, check_event
 from . import deadlines, delays
 from .events import record_event
 

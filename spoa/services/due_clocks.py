@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..clocks import now
-from ..database import is_postgresql
+from ..database import skip_locked
 from ..extensions import db
 from ..models import Clock
 
@@ -27,18 +27,13 @@ def claim_due(at: datetime, limit: int) -> list[Clock]:
     stmt = (select(Clock).where(*_due_by(at))
             .options(selectinload(Clock.effects), selectinload(Clock.referral))
             .order_by(Clock.next_due_at).limit(limit))
-    if is_postgresql(db.session):
-        stmt = stmt.with_for_update(skip_locked=True, of=Clock)
-    return db.session.scalars(stmt).all()
+    return db.session.scalars(skip_locked(stmt, db.session, of=Clock)).all()
 
 
 def claim_if_due(clock_id: int, at: datetime) -> Clock | None:
     """The clock, if it is due at ``at`` and no other worker holds it (PostgreSQL:
     SKIP LOCKED); None if it is met, cancelled, already advanced or taken."""
-    stmt = select(Clock).where(Clock.id == clock_id)
-    if is_postgresql(db.session):
-        stmt = stmt.with_for_update(skip_locked=True)
-    clock = db.session.scalars(stmt).first()
+    clock = db.session.scalars(skip_locked(select(Clock).where(Clock.id == clock_id), db.session)).first()
     if clock is None or clock.next_due_at is None or clock.next_due_at > at:
         return None
     return clock

@@ -1,7 +1,8 @@
 """The one place a referral changes state: lifecycle event, audit row, clocks,
 and the outcome its sender is told (services/outcomes.py)."""
+from ..actor import Actor
 from .. import audit
-from ..lifecycle import CLOSED_STATES, Actor, fire_event
+from ..lifecycle import CLOSED_STATES, fire_event
 from ..clocks import now
 from . import chasing, deadlines, outcomes
 

@@ -12,9 +12,10 @@ referral closes (events.py).
 """
 from sqlalchemy import select
 
+from ..actor import Actor
 from ..clocks import now
 from ..extensions import db
-from ..lifecycle import CLOSED_STATES, Actor
+from ..lifecycle import CLOSED_STATES
 from ..models import Service
 from ..policy import current_policy
 from . import capacity, chasing

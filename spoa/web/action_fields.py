@@ -8,9 +8,10 @@ from datetime import date, datetime
 
 from flask import flash, get_flashed_messages
 
-from ..clocks import UK, UTC
 from ..lifecycle import BY_EVENT, LifecycleError
 from ..policy import current_policy
+from ..schemas.fields import iso_date
+from ..uk_time import parse_uk
 from . import bp
 
 # Which event takes which extra input (apply_event's keyword of the same name).
@@ -19,8 +20,8 @@ EXTRA_INPUTS = {"discharged": "at", "ready_again": "discharge_ready_date"}
 # "<field>-<event>-<referral id>"): a refusal naming one is shown beside it.
 FIELD_INPUTS = frozenset({"reason", "route", "urgency", "service", *EXTRA_INPUTS.values()})
 _CATEGORY = "action-error"
-# What <input type="datetime-local"> and <input type="date"> post: ASCII digits only.
-_LOCAL_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?")
+# What <input type="date"> posts, or a UK date typed where the browser has no date box
+# (iso_date turns 24/11/2026 into it): ASCII digits only.
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -38,20 +39,20 @@ def extra_inputs(event: str, form) -> dict:
 
 
 def _uk_time(text: str) -> datetime:
+    # The one UK wall-time parser: this time starts the discharge clocks, so an
+    # hour the clocks skip or pass twice is refused, never guessed.
     try:
-        if not _LOCAL_TIME.fullmatch(text):
-            raise ValueError(text)
-        return datetime.fromisoformat(text).replace(tzinfo=UK).astimezone(UTC)
-    except ValueError:
-        raise LifecycleError("Enter when they left as a date and a time, for example 24/11/2026 14:30, "
-                             "or leave it blank for now.", 422, "at") from None
+        return parse_uk(text, "time they left hospital")
+    except ValueError as exc:
+        raise LifecycleError(f"{exc}, or leave it blank for now.", 422, "at") from None
 
 
 def _day(text: str) -> date:
     try:
-        if not _DAY.fullmatch(text):
+        day = iso_date(text)
+        if not _DAY.fullmatch(day):
             raise ValueError(text)
-        return date.fromisoformat(text)
+        return date.fromisoformat(day)
     except ValueError:
         raise LifecycleError("Enter the new ready date as a date, for example 24/11/2026.", 422,
                              "discharge_ready_date") from None

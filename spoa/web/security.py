@@ -14,6 +14,8 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import select
 
+from rules.digits import is_ascii_digits
+
 from ..api.problems import page_for_error
 from ..clocks import now
 from ..extensions import db
@@ -92,7 +94,7 @@ def _expired(at: int) -> str | None:
 def _split(alternative_id) -> tuple[int, str] | None:
     """(user id, session token) from User.get_id's form, or None for anything else."""
     user_id, _, token = str(alternative_id or "").partition(":")
-    if not (user_id.isascii() and user_id.isdigit() and len(user_id) < 10 and token):  # an int4 id
+    if not (is_ascii_digits(user_id, most=9) and token):  # an int4 id
         return None
     return int(user_id), token
 

@@ -4,6 +4,7 @@ and without Redis every request reads its client from the database."""
 import socket
 import time
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event, update
@@ -12,6 +13,7 @@ from spoa import config, create_app
 from spoa.api import client_cache
 from spoa.models import ApiClient
 from tests.servers import keys_env
+from tests.statements import statements
 
 
 def closed_port() -> int:
@@ -31,16 +33,16 @@ def another_instance(app, **env):
     return other
 
 
+@contextmanager
 def client_queries(app):
-    """The statements app runs that read api_clients, as a list that grows."""
-    seen = []
-    with app.app_context():
-        from spoa.extensions import db
+    """The statements ``app`` runs on this thread (its test client's requests) that
+    read api_clients, as a list that grows."""
+    from spoa.extensions import db
 
-        event.listen(db.engine, "before_cursor_execute",
-                     lambda _c, _cur, statement, *_: seen.append(statement) if "FROM api_clients" in statement
-                     else None)
-    return seen
+    with app.app_context():
+        engine = db.engine
+    with statements(engine, where=lambda statement: "FROM api_clients" in statement) as seen:
+        yield seen
 
 
 def wait_until(predicate, seconds=5.0):
@@ -61,19 +63,20 @@ def test_a_token_revoked_by_another_process_is_refused_at_once(app, db, make_api
 
     row, token = make_api_client()
     other = another_instance(app)
-    http, queries = other.test_client(), client_queries(other)
-    assert listing(http, token) == 200
-    cache = other.extensions["spoa_api_client_cache"]
-    assert wait_until(cache._live.is_set), "the other instance's listener never subscribed"
-    assert listing(http, token) == 200  # now read once and kept
-    before = len(queries)
-    assert [listing(http, token) for _ in range(3)] == [200] * 3
-    assert len(queries) == before, "a cached token still cost a query"
+    http = other.test_client()
+    with client_queries(other) as queries:
+        assert listing(http, token) == 200
+        cache = other.extensions["spoa_api_client_cache"]
+        assert wait_until(cache._live.is_set), "the other instance's listener never subscribed"
+        assert listing(http, token) == 200  # now read once and kept
+        before = len(queries)
+        assert [listing(http, token) for _ in range(3)] == [200] * 3
+        assert len(queries) == before, "a cached token still cost a query"
 
-    revoke_api_client(db.session.get(ApiClient, row.id), by=None)  # this instance, as the admin page does
-    db.session.commit()
-    # Entries live an hour on the other instance: only the announcement can refuse it now.
-    assert wait_until(lambda: listing(http, token) == 401, seconds=2.0)
+        revoke_api_client(db.session.get(ApiClient, row.id), by=None)  # this instance, as the admin page does
+        db.session.commit()
+        # Entries live an hour on the other instance: only the announcement can refuse it now.
+        assert wait_until(lambda: listing(http, token) == 401, seconds=2.0)
 
 
 def test_a_client_changed_here_is_read_again_here_at_once(app, db, make_api_client):
@@ -91,13 +94,14 @@ def test_a_client_changed_here_is_read_again_here_at_once(app, db, make_api_clie
 def test_without_redis_every_request_reads_its_client_from_the_database(app, db, make_api_client):
     row, token = make_api_client()
     other = another_instance(app, REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0")
-    http, queries = other.test_client(), client_queries(other)
-    assert [listing(http, token) for _ in range(3)] == [200] * 3
-    assert len(queries) == 3, "the cache was used with no listener to hear a revocation"
-    # A change no session announces (nothing can be heard anyway): still refused at once.
-    db.session.execute(update(ApiClient).where(ApiClient.id == row.id).values(is_active=False))
-    db.session.commit()
-    assert listing(http, token) == 401
+    http = other.test_client()
+    with client_queries(other) as queries:
+        assert [listing(http, token) for _ in range(3)] == [200] * 3
+        assert len(queries) == 3, "the cache was used with no listener to hear a revocation"
+        # A change no session announces (nothing can be heard anyway): still refused at once.
+        db.session.execute(update(ApiClient).where(ApiClient.id == row.id).values(is_active=False))
+        db.session.commit()
+        assert listing(http, token) == 401
 
 
 def test_an_invalidation_during_a_lookup_keeps_what_it_read_out_of_the_cache(app, db, make_api_client):
@@ -131,8 +135,9 @@ def test_the_channel_is_the_live_channels_own(app):
 def test_no_cache_when_its_bound_is_zero(app, db, make_api_client, seconds):
     _row, token = make_api_client()
     other = another_instance(app, API_CLIENT_CACHE_SECONDS=seconds, LIVE_CHANNEL=f"spoa:t:{uuid.uuid4().hex}")
-    http, queries = other.test_client(), client_queries(other)
-    assert listing(http, token) == 200
-    assert wait_until(other.extensions["spoa_api_client_cache"]._live.is_set)
-    assert [listing(http, token) for _ in range(2)] == [200] * 2
-    assert len(queries) == 3
+    http = other.test_client()
+    with client_queries(other) as queries:
+        assert listing(http, token) == 200
+        assert wait_until(other.extensions["spoa_api_client_cache"]._live.is_set)
+        assert [listing(http, token) for _ in range(2)] == [200] * 2
+        assert len(queries) == 3

@@ -5,13 +5,13 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event
 
 from spoa.clocks import format_uk
 from spoa.models import Referral
 from spoa.services import chasing
 
 from tests.rota_data import on_duty
+from tests.statements import statements
 
 from .conftest import csrf_token
 
@@ -192,16 +192,8 @@ def test_the_page_is_a_few_queries_however_many_referrals(client, world, login_a
         breach(db, body["id"], T0 + timedelta(hours=3))
     world.move_to(T0 + timedelta(hours=3))
     login_as("supervisor")
-    seen = []
-
-    def note(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
+    with statements(db.engine) as seen:
         status, page = page_text(client)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
     assert status == 200 and page.count("Not acknowledged") == 8
     # Sign-in checks, the shift, each list, the rota: about 6. A query a row would be 14 or more.
     assert len(seen) <= 10, seen

@@ -202,22 +202,11 @@ def test_a_notification_of_a_referral_the_access_policy_hides_is_a_404(post_refe
 
 
 def test_the_page_costs_the_same_queries_for_two_items_or_seven(post_referral, reconcile_at, signed_in, client, db):
-    import threading
-
-    from sqlalchemy import event
+    from tests.statements import statements
 
     def queries_for_the_page():
-        seen, here = [], threading.get_ident()  # this thread's: a live stream may be counting too
-
-        def note(*args):
-            if threading.get_ident() == here:
-                seen.append(args[2])
-
-        event.listen(db.engine, "before_cursor_execute", note)
-        try:
+        with statements(db.engine) as seen:
             html = page(client)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", note)
         return html, len(seen)
 
     def show(open_ones, taken_ones, taker):

@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
+from spoa.actor import Actor
 from spoa.clocks import now
-from spoa.lifecycle import Actor
 from spoa.models import Referral
 from spoa.services.actions import apply_event
 

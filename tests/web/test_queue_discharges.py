@@ -2,17 +2,16 @@
 where the patient is, the pathway reached and the ward's, the ready date and how it
 stands, the service and its capacity; filters by hospital and pathway; counts at the top."""
 import html
-import threading
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from spoa.clocks import UTC
 from spoa.live import queue_view
 from spoa.models import DelayedDay, Service
 from tests.discharge_rows import day, make_discharge, send_discharge  # noqa: F401  (a fixture)
 from tests.duty_data import add_org
+from tests.statements import statements
 
 from .test_queue import post, rows_in  # noqa: F401  (a fixture)
 
@@ -182,17 +181,10 @@ def test_the_lane_counts_pathways_and_the_county_s_delayed_days_today(today, cli
 
 def test_the_lane_costs_the_same_queries_for_three_discharges_or_thirty(today, client, login_as, send_discharge, db):
     def queries_for_the_rows():
-        seen, here = [], threading.get_ident()  # this thread's: a live queue's listener may be rendering too
-
-        def listener(*args):
-            if threading.get_ident() == here:
-                seen.append(args[2])
-
-        event.listen(db.engine, "before_cursor_execute", listener)
         try:
-            assert len(queue_view.open_rows()) == added
+            with statements(db.engine) as seen:
+                assert len(queue_view.open_rows()) == added
         finally:
-            event.remove(db.engine, "before_cursor_execute", listener)
             db.session.remove()
         return len(seen)
 

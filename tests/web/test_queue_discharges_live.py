@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from spoa.lifecycle import Actor
+from spoa.actor import Actor
 from spoa.models import Referral, Service
 from spoa.services.actions import apply_event
 

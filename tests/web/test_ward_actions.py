@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from spoa.clocks import now
-from spoa.models import DelayedDay
+from spoa.models import AuditEvent, DelayedDay
 from tests.ward_data import post_discharge
 
 from .conftest import csrf_token
@@ -65,8 +65,8 @@ def test_a_discharge_time_left_blank_is_now(client, ward_user, delayed, db):
 
 @pytest.mark.parametrize("typed, message", [
     ("2026-12-01T13:00", "cannot be in the future"),
-    ("yesterday", "Enter when they left as a date and a time"),
-    ("2026-12-01T٣:00", "Enter when they left as a date and a time"),
+    ("yesterday", "Enter the time they left hospital as day/month/year and a time"),
+    ("2026-12-01T٣:00", "Enter the time they left hospital as day/month/year and a time"),
 ])
 def test_a_discharge_time_refused_is_said_beside_its_field(client, ward_user, delayed, db, typed, message):
     response = post(client, delayed, "discharged", at=typed)
@@ -78,6 +78,38 @@ def test_a_discharge_time_refused_is_said_beside_its_field(client, ward_user, de
     db.session.refresh(delayed)
     assert delayed.discharged_at is None
     assert "error-message" not in page_of(client, delayed)  # said once, not for ever
+
+
+def test_a_discharge_time_typed_as_people_write_it_is_uk_time(client, ward_user, delayed, db):
+    # The message's own example form is taken, as the rota's and the handover's fields take it.
+    assert post(client, delayed, "discharged", at="01/12/2026 10:30").status_code == 302
+    db.session.refresh(delayed)
+    assert delayed.discharged_at == datetime(2026, 12, 1, 10, 30, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("frozen_at, typed, message", [
+    # 29 March 2026: 01:00 GMT becomes 02:00 BST, so 01:30 is no time at all in the UK.
+    (datetime(2026, 3, 29, 12, tzinfo=timezone.utc), "2026-03-29T01:30",
+     "01:30 on 29 Mar 2026 does not exist in the UK (the clocks go forward)"),
+    # 25 October 2026: 01:00-01:59 happens in BST and then again in GMT: which one is a guess.
+    (datetime(2026, 10, 25, 12, tzinfo=timezone.utc), "2026-10-25T01:30",
+     "01:30 on 25 Oct 2026 happens twice in the UK (the clocks go back)"),
+])
+def test_a_discharge_time_the_uk_clocks_skip_or_repeat_is_refused(client, ward_user, hospital_sender, db, frozen_now,
+                                                                   frozen_at, typed, message):
+    # The time starts the discharge clocks: an hour out would start them an hour out.
+    frozen_now(frozen_at)
+    referral = post_discharge(client, hospital_sender[1], drd_in_days=-1)
+    before = (referral.state, referral.version, db.session.query(AuditEvent).filter_by(referral_id=referral.id).count())
+    response = post(client, referral, "discharged", at=typed)
+    input_id = f"at-discharged-{referral.id}"
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"#{input_id}")
+    page = html.unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert f'<span class="error-message" id="{input_id}-error">Error: {message}' in page
+    db.session.refresh(referral)
+    assert referral.discharged_at is None
+    assert (referral.state, referral.version,
+            db.session.query(AuditEvent).filter_by(referral_id=referral.id).count()) == before
 
 
 def test_a_ward_records_todays_delay_reason_from_its_list(client, ward_user, delayed, db):
@@ -116,6 +148,18 @@ def test_readiness_withdrawn_then_ready_again_with_a_new_date(client, ward_user,
     db.session.refresh(delayed)
     assert delayed.discharge_ready_date.isoformat() == "2026-12-03"
     assert "Ready in 2 days" in html.unescape(client.get("/ward").get_data(as_text=True))
+
+
+def test_a_new_ready_date_typed_as_its_message_says_is_taken(client, ward_user, delayed, db):
+    # The message's example (24/11/2026) is a form the field reads, as every UK date field does.
+    assert post(client, delayed, "readiness_withdrawn", reason="Temperature spiked").status_code == 302
+    db.session.refresh(delayed)
+    assert post(client, delayed, "ready_again", discharge_ready_date="03/12/2026").status_code == 302
+    db.session.refresh(delayed)
+    assert delayed.discharge_ready_date.isoformat() == "2026-12-03"
+    refused = post(client, delayed, "ready_again", discharge_ready_date="٠٣/١٢/٢٠٢٦")
+    assert "Enter the new ready date as a date" in html.unescape(
+        client.get(refused.headers["Location"]).get_data(as_text=True))
 
 
 def test_another_hospitals_ward_cannot_record_its_discharge(client, login_as, delayed, db):

@@ -247,25 +247,15 @@ def test_the_payload_says_who_was_passed_over(outside, staff, shift, post_referr
 
 def test_a_pass_asks_the_rota_once_per_duty_not_once_per_clock(staff, shift, post_referral, reconcile_at, app):
     """Many clocks breaching in one pass: one holder query per duty and instant."""
-    from sqlalchemy import event
+    from tests.statements import statements
 
     sue = staff("sue.super", role="supervisor")
     sue_id = sue.id
     shift(sue, SPOA_SUPERVISOR, T0, T0 + timedelta(hours=12))
     for _ in range(3):
         post_referral(at=T0)
-    asked = []
-
-    def count(conn, cursor, statement, *args):
-        if "duty_shifts" in statement:
-            asked.append(statement)
-
-    engine = database.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with statements(database.engine, where=lambda statement: "duty_shifts" in statement) as asked:
         reconcile_at(DEADLINE + timedelta(seconds=1))
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     database.session.rollback()
     assert database.session.query(Notification).filter_by(user_id=sue_id).count() == 3
     assert len(asked) == 2  # the duty lead (nobody), then the supervisor (sue): once each
@@ -286,32 +276,22 @@ def test_the_voluntary_route_has_no_duty_lead_so_its_breach_goes_to_the_supervis
 
 def test_the_full_view_costs_the_same_queries_for_one_notification_or_many(
         staff, shift, post_referral, reconcile_at, client, db):
-    import threading
-
-    from sqlalchemy import event
-
     from spoa.models import ApiClient
+    from tests.statements import statements
 
     row, token = ApiClient.issue(name="crisis-system", service="crisis_response")  # the full view's reader
     db.session.add(row)
     db.session.commit()
 
+    def the_views_reads(statement):
+        # The reads (a test's shared session may begin once more, or not). The reader's
+        # token is looked up or kept (spoa/api/client_cache.py: kept only while its Redis
+        # listener is subscribed), which is not the view's cost.
+        return statement.lstrip().upper().startswith("SELECT") and "FROM api_clients" not in statement
+
     def queries_for(referral_id):
-        seen, here = [], threading.get_ident()
-
-        def note(*args):  # the reads (a test's shared session may begin once more, or not)
-            # The reader's token is looked up or kept (spoa/api/client_cache.py: kept only
-            # while its Redis listener is subscribed), which is not the view's cost.
-            statement = args[2].lstrip()
-            if threading.get_ident() == here and statement.upper().startswith("SELECT") \
-                    and "FROM api_clients" not in statement:
-                seen.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", note)
-        try:
+        with statements(db.engine, where=the_views_reads) as seen:
             response = client.get(f"/api/v1/referrals/{referral_id}", headers={"Authorization": f"Bearer {token}"})
-        finally:
-            event.remove(db.engine, "before_cursor_execute", note)
         assert response.status_code == 200
         return response.get_json()["notifications"], len(seen)
 
