@@ -3,9 +3,71 @@ other tests do not (a BaRS message in XML naming another client's endpoint, the
 address forms an attacker reaches for, a policy upload that is small on disk and
 huge once read, looking patients up by saving the form)."""
 import html
+import ipaddress
 
-from spoa.models import Referral
+import pytest
+
+from spoa.extensions import db as database
+from spoa.models import AuditEvent, FhirMessage, Notification, Referral
+from spoa.outbound.policy import Policy, url_refusal
+from tests.outcomes.bars import (  # noqa: F401
+    SENDER_ID,
+    cli,
+    dos_ids,
+    falls_referral,
+    fhir_client,
+    fhir_sender,
+    make_receiver,
+    receiver,
+    register,
+    registered,
+    send_message,
+)
 from tests.web.conftest import csrf_token, login_as  # noqa: F401 (fixture)
+
+# ------------------------------------------------------------------ 1. endpoints belong to clients
+
+@pytest.mark.usefixtures("dos_ids")
+def test_an_xml_message_naming_another_clients_endpoint_is_refused_in_xml_and_nothing_is_stored(
+        client, registered, fhir_sender, fhir_client):
+    _, intruder = fhir_client()
+    database.session.expire_all()
+    before = [database.session.query(m).count() for m in (Referral, FhirMessage, AuditEvent, Notification)]
+    response, _ = send_message(client, falls_referral(SENDER_ID), intruder, fmt="application/fhir+xml")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 403, body
+    [issue] = response.get_json()["issue"]
+    assert issue["code"] == "forbidden" and issue["details"]["coding"][0]["code"] == "REC_FORBIDDEN"
+    assert fhir_sender[0] not in body and registered.base_url not in body
+    database.session.expire_all()
+    assert [database.session.query(m).count() for m in (Referral, FhirMessage, AuditEvent, Notification)] == before
+
+
+# ------------------------------------------------------------------ 4. outbound addresses
+
+@pytest.mark.parametrize("url, why", [
+    ("http://[::ffff:169.254.169.254]/", "link-local"),
+    ("https://[0:0:0:0:0:ffff:127.0.0.1]/", "loopback"),
+    ("https://0X7F000001/", "in disguise"),
+    ("https://0x7F.1/", "in disguise"),
+    ("https://127.000.000.001/", "in disguise"),
+    ("https://[fe80::1%25eth0]/", "link-local"),
+    ("https://[::1%25lo]/", "loopback"),
+    ("https://good.example@127.0.0.1/", "loopback"),
+    ("https://127.0.0.1./", "loopback"),
+    ("https://LOCALHOST./", "loopback"),
+    ("https://[64:ff9b::a9fe:a9fe]/", "link-local"),
+    ("https://[2002:a9fe:a9fe::]/", "link-local"),
+    ("https://[fec0::1]/", "site-local"),
+])
+def test_address_forms_a_checker_reaches_for_are_refused(url, why):
+    refused = url_refusal(url, Policy(()))
+    assert refused is not None and why in refused
+
+
+def test_a_site_local_address_is_refused_at_connect_time_too():
+    assert Policy(()).refusal(ipaddress.ip_address("fec0::1")) is not None
+    assert Policy((ipaddress.ip_network("fec0::/10"),)).refusal(ipaddress.ip_address("fec0::1")) is None
 
 
 # ------------------------------------------------------------------ 6. look-ups by NHS number
