@@ -3,6 +3,7 @@ other tests do not (a BaRS message in XML naming another client's endpoint, the
 address forms an attacker reaches for, a policy upload that is small on disk and
 huge once read, looking patients up by saving the form)."""
 import html
+import io
 import ipaddress
 
 import pytest
@@ -23,6 +24,7 @@ from tests.outcomes.bars import (  # noqa: F401
     registered,
     send_message,
 )
+from tests.replay_data import SINCE, UNTIL
 from tests.web.conftest import csrf_token, login_as  # noqa: F401 (fixture)
 
 # ------------------------------------------------------------------ 1. endpoints belong to clients
@@ -68,6 +70,32 @@ def test_address_forms_a_checker_reaches_for_are_refused(url, why):
 def test_a_site_local_address_is_refused_at_connect_time_too():
     assert Policy(()).refusal(ipaddress.ip_address("fec0::1")) is not None
     assert Policy((ipaddress.ip_network("fec0::/10"),)).refusal(ipaddress.ip_address("fec0::1")) is None
+
+
+# ------------------------------------------------------------------ 10. replay uploads of any shape
+
+def laughs(levels: int) -> bytes:
+    """A routing.yaml of a few hundred bytes whose aliases stand for 10**levels values,
+    with a mistake after them (a list name in capitals) for the page to find a line for."""
+    lines = ["rules:", "- &l0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"- &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, levels)]
+    return ("\n".join(lines + ["lists:", "  Bad: []"]) + "\n").encode()
+
+
+def test_a_policy_upload_whose_aliases_expand_to_millions_is_a_400_beside_its_field(client, login_as, db):
+    login_as("admin")
+    response = client.post("/admin/rules/replay", content_type="multipart/form-data", data={
+        "csrf_token": csrf_token(client, "/admin/rules/replay"), "since": SINCE, "until": UNTIL,
+        "file-routing": (io.BytesIO(laughs(8)), "routing.yaml")})
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert 'id="file-routing-error">Error: routing.yaml: too large once its aliases (*name) are expanded' in page
+
+
+def test_aliases_that_stay_small_still_load(tmp_path):
+    from rules.errors import read_yaml
+
+    assert read_yaml("routing.yaml", b"a: &x [1, 2]\nb: *x\n") == {"a": [1, 2], "b": [1, 2]}
 
 
 # ------------------------------------------------------------------ 6. look-ups by NHS number
