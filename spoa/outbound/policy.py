@@ -5,8 +5,8 @@ services or anything on the private network (server-side request forgery).
 
 Refused unless inside OUTBOUND_ALLOW_NETWORKS (comma-separated CIDRs, default
 none): loopback, private (RFC 1918, fc00::/7), shared (100.64.0.0/10), link-local,
-site-local, multicast, unspecified, reserved and any other address that is not globally
-routable, IPv4 addresses embedded in IPv6 (mapped, 6to4, Teredo, NAT64) as the
+site-local, multicast, unspecified, reserved and any other address that is not
+globally routable, IPv4 addresses embedded in IPv6 (mapped, 6to4, Teredo, NAT64) as the
 address they embed, and hosts written as numbers in disguise (2130706433,
 0x7f000001, 0177.0.0.1, 127.1: what inet_aton, and so the resolver, reads as
 an address). Plain http only to an address inside the allowed networks."""
