@@ -5,9 +5,11 @@ huge once read, looking patients up by saving the form)."""
 import html
 import io
 import ipaddress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from spoa import outbound
 from spoa.extensions import db as database
 from spoa.models import AuditEvent, FhirMessage, Notification, Referral
 from spoa.outbound.policy import Policy, url_refusal
@@ -25,6 +27,7 @@ from tests.outcomes.bars import (  # noqa: F401
     send_message,
 )
 from tests.replay_data import SINCE, UNTIL
+from tests.servers import serve_in_background
 from tests.web.conftest import csrf_token, login_as  # noqa: F401 (fixture)
 
 # ------------------------------------------------------------------ 1. endpoints belong to clients
@@ -70,6 +73,47 @@ def test_address_forms_a_checker_reaches_for_are_refused(url, why):
 def test_a_site_local_address_is_refused_at_connect_time_too():
     assert Policy(()).refusal(ipaddress.ip_address("fec0::1")) is not None
     assert Policy((ipaddress.ip_network("fec0::/10"),)).refusal(ipaddress.ip_address("fec0::1")) is None
+
+
+@pytest.mark.parametrize("status", [307, 308])
+def test_a_307_or_308_is_answered_as_it_is_and_never_followed(status):
+    """Unlike 301-303, a 307 or 308 tells a client to POST the same body again to the new place."""
+    hits = []
+
+    class Internal(BaseHTTPRequestHandler):
+        def do_POST(self):
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    internal = ThreadingHTTPServer(("127.0.0.1", 0), Internal)
+
+    class Redirecting(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(status)
+            self.send_header("Location", f"http://127.0.0.1:{internal.server_address[1]}/internal")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    redirecting = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+    for server in (internal, redirecting):
+        serve_in_background(server)
+    try:
+        answer = outbound.post(f"http://127.0.0.1:{redirecting.server_address[1]}/hook", b"{}",
+                               {"Content-Type": "application/json"}, 5, Policy((ipaddress.ip_network("127.0.0.0/8"),)))
+        assert answer[0] == status and hits == []
+    finally:
+        for server in (internal, redirecting):
+            server.shutdown()
+            server.server_close()
 
 
 # ------------------------------------------------------------------ 10. replay uploads of any shape
