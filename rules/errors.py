@@ -51,10 +51,40 @@ class _StrictLoader(yaml.SafeLoader):
                 None, None, f"a value that cannot be read ({str(exc).split(';')[0]})", node.start_mark) from None
 
 
+# Nodes in a file once its aliases (*name) are expanded. A policy file is at most 48 KB,
+# so a few tens of thousands without aliases; a few lines of nested aliases ("billion
+# laughs") stand for a thousand million, which any walk of the file (a message's repr,
+# finding a line for the replay page) would take minutes to go through.
+EXPANDED_MAX = 100_000
+
+
+def _expanded(node, sizes: dict) -> int:
+    """How many nodes ``node`` stands for, each alias counted in full (every distinct
+    node sized once, so this is quick however much the aliases repeat)."""
+    if id(node) not in sizes:
+        sizes[id(node)] = 0  # a recursive alias (&a [*a]) counts as nothing more
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        else:
+            children = []
+        sizes[id(node)] = 1 + sum(_expanded(child, sizes) for child in children)
+    return sizes[id(node)]
+
+
 def read_yaml(file: str, data: bytes) -> dict:
     """The mapping in one policy file's bytes, or a PolicyError naming the file."""
     try:
-        loaded = yaml.load(data, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        loader = _StrictLoader(data)
+        try:
+            node = loader.get_single_node()
+            if node is not None and _expanded(node, {}) > EXPANDED_MAX:
+                raise PolicyError(file, f"too large once its aliases (*name) are expanded (over {EXPANDED_MAX:,} "
+                                        "values): write the values out instead")
+            loaded = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as exc:
         raise PolicyError(file, f"not valid YAML: {exc}") from None
     except RecursionError:  # the parser recurses once a level: [[[[... past Python's limit

@@ -5,8 +5,8 @@ services or anything on the private network (server-side request forgery).
 
 Refused unless inside OUTBOUND_ALLOW_NETWORKS (comma-separated CIDRs, default
 none): loopback, private (RFC 1918, fc00::/7), shared (100.64.0.0/10), link-local,
-multicast, unspecified, reserved and any other address that is not globally
-routable, IPv4 addresses embedded in IPv6 (mapped, 6to4, Teredo, NAT64) as the
+site-local, multicast, unspecified, reserved and any other address that is not
+globally routable, IPv4 addresses embedded in IPv6 (mapped, 6to4, Teredo, NAT64) as the
 address they embed, and hosts written as numbers in disguise (2130706433,
 0x7f000001, 0177.0.0.1, 127.1: what inet_aton, and so the resolver, reads as
 an address). Plain http only to an address inside the allowed networks."""
@@ -60,6 +60,8 @@ def kind(ip) -> str | None:
             return found
     for test, words in ((ip.is_unspecified, "unspecified"), (ip.is_loopback, "loopback"),
                         (ip.is_link_local, "link-local"), (ip.is_multicast, "multicast"),
+                        # fec0::/10: deprecated, but still a private network where it is used
+                        (ip.version == 6 and ip.is_site_local, "site-local"),
                         (ip.version == 4 and ip in SHARED, "shared (carrier-grade NAT)"),
                         (ip.is_reserved, "reserved"), (ip.is_private, "private"), (not ip.is_global, "non-public")):
         if test:

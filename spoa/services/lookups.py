@@ -45,9 +45,10 @@ def patient_key(patient: dict) -> str:
 
 
 def look_up(actor: Actor, patient: dict, may_refuse: bool = True) -> bool:
-    """Count this person's look-up of ``patient``; False (nothing counted) when it is a
-    patient beyond their allowance and ``may_refuse``. A save is never refused
-    (``may_refuse=False``): it is counted, so its patient is not counted again. Commits."""
+    """Count this person's look-up of ``patient``; False when it is a patient beyond
+    their allowance (nothing counted if ``may_refuse``). A save is never refused
+    (``may_refuse=False``): it is counted either way, so its patient is not counted
+    again, and False tells it the check is not free. Commits."""
     if actor.kind != "user" or actor.id is None:
         return True
     at = now()
@@ -56,15 +57,16 @@ def look_up(actor: Actor, patient: dict, may_refuse: bool = True) -> bool:
     db.session.execute(delete(PatientLookup).where(PatientLookup.user_id == actor.id,
                                                    PatientLookup.at <= at - PERIOD))
     row = db.session.get(PatientLookup, (actor.id, key), populate_existing=True)
+    within = row is not None or _count(actor.id) < current_app.config["DUPLICATE_LOOKUPS_PER_HOUR"]
     if row is not None:
         row.at = at
-    elif may_refuse and _count(actor.id) >= current_app.config["DUPLICATE_LOOKUPS_PER_HOUR"]:
+    elif may_refuse and not within:
         db.session.rollback()
         return False
     else:
         db.session.add(PatientLookup(user_id=actor.id, patient_key=key, at=at))
     db.session.commit()
-    return True
+    return within
 
 
 def _count(user_id: int) -> int:

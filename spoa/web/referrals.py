@@ -99,8 +99,11 @@ def _enter(form: IntakeForm):
     except ValidationError as exc:
         return _form(form, request.form, flatten_errors(exc.messages), 422)
     choice = request.form.get("duplicate_choice", "")
-    if choice != "new":
-        look_up(current_actor(), data["patient"], may_refuse=False)  # counted; a save is never refused
+    # Counted; a save is never refused. Past the hour's allowance the check comes after the
+    # referral is stored: a Save that stopped at the duplicate panel, or failed on a clashing
+    # reference, would otherwise answer who has an open referral, number after number, for nothing.
+    checked_first = choice == "new" or look_up(current_actor(), data["patient"], may_refuse=False)
+    if choice != "new" and checked_first:
         duplicates = shown_duplicates(data)
         if duplicates:
             try:
@@ -122,6 +125,12 @@ def _enter(form: IntakeForm):
             message = (f"This form was already saved as {exc.referral.reference} with different details. "
                        "Add to that referral from its page, or start a new form for a new call.")
         return _form(form, request.form, {"source_reference": [message]}, 409)
+    if not checked_first and result.created:
+        others = [r.reference for r in shown_duplicates(data) if r.id != result.referral.id]
+        if others:
+            flash(f"This patient already has an open referral ({', '.join(others)}): this call was saved as a "
+                  f"new referral, because your duplicate checks for the hour are used up. Tell the duty "
+                  f"supervisor if it is the same call.")
     return redirect(url_for("web.show_referral", referral_id=result.referral.id, saved=1))
 
 
