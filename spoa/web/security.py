@@ -20,6 +20,7 @@ from ..extensions import db
 from ..models import User
 from ..models.user import same_token
 from . import form_stash, streams
+from .login_adapter import has_session_user, session_user_id
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -31,6 +32,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 HSTS = "max-age=31536000; includeSubDomains"
 PUBLIC_ENDPOINTS = {"web.login", "health.health", "metrics.metrics", "static"}  # metrics: its own guard
 SIGNED_IN_AT, SEEN_AT = "signed_in_at", "seen_at"  # whole seconds since the epoch
+_NO_USER_LOADER = "spoa_no_user_loader"  # in g: load_no_user
 
 
 def _now() -> int:
@@ -97,6 +99,25 @@ def _split(alternative_id) -> tuple[int, str] | None:
     return int(user_id), token
 
 
+def load_user(alternative_id) -> User | None:
+    """Flask-Login's user loader: the active user holding this session token, else None.
+    An event stream calls it too, to load its user again as it runs. None, without
+    reading, once this request has found the database away (web/unavailable.py): its
+    page is then shown as to no one in particular rather than failing again."""
+    if g.get(_NO_USER_LOADER):
+        return None
+    parts = _split(alternative_id)
+    if parts is None:
+        return None
+    user = db.session.get(User, parts[0])
+    return user if user is not None and user.is_active and user.holds_session(parts[1]) else None
+
+
+def load_no_user() -> None:
+    """For the rest of this request the user is no one (load_user answers None)."""
+    g.setdefault(_NO_USER_LOADER, True)
+
+
 def session_ended_because() -> str | None:
     """Why the session this request came with no longer holds now ("idle", "max" or
     "ended": its user gone, deactivated or holding another session token), or None.
@@ -109,7 +130,7 @@ def session_ended_because() -> str | None:
     leaves the caller's database session as it was."""
     if (why := _expired(_now())) is not None:
         return why
-    if (parts := _split(session.get("_user_id"))) is None:
+    if (parts := _split(session_user_id())) is None:
         return "ended"
     user_id, token = parts
     with db.engine.connect() as connection:
@@ -169,13 +190,11 @@ def init_app(app) -> None:
     login_manager.login_message = "Please sign in to see that page."
     csrf.init_app(app)
 
-    @login_manager.user_loader
-    def load_user(alternative_id):
-        parts = _split(alternative_id)
-        if parts is None:
-            return None
-        user = db.session.get(User, parts[0])
-        return user if user is not None and user.is_active and user.holds_session(parts[1]) else None
+    login_manager.user_loader(load_user)
+
+    @app.teardown_request
+    def _user_loader_back(_exc):
+        g.pop(_NO_USER_LOADER, None)  # load_no_user lasts one request, however the app context is shared
 
     @app.before_request
     def _require_session():
@@ -187,15 +206,15 @@ def init_app(app) -> None:
             # Sign-in itself, reached with a session that has run out (a page's "Sign in
             # again"): end it first, so the page is no longer shown as to that person and
             # its form's token is not bound to a session the next request will end.
-            if request.endpoint == "web.login" and "_user_id" in session and (reason := _expired(_now())):
+            if request.endpoint == "web.login" and has_session_user() and (reason := _expired(_now())):
                 end_session()
                 flash(_signed_out_because(reason))
             return None
-        if "_user_id" in session:
+        if has_session_user():
             at = _now()
             reason = _expired(at) or (None if current_user.is_authenticated else "ended")
             if reason:
-                typed_by = _split(session.get("_user_id"))  # the ended session's user, signed in its cookie
+                typed_by = _split(session_user_id())  # the ended session's user, signed in its cookie
                 end_session()
                 flash(_signed_out_because(reason))
                 if (kind := _keeps_typing()) and form_stash.keep(kind, request.form, form_stash.SESSION_ENDED,
@@ -238,7 +257,7 @@ def init_app(app) -> None:
     @app.after_request
     def _record_activity(response):
         at = g.pop("session_seen_at", None)
-        if at is not None and "_user_id" in session and _is_activity(response):
+        if at is not None and has_session_user() and _is_activity(response):
             session[SEEN_AT] = at
         return response
 

@@ -220,9 +220,11 @@ def test_every_admin_form_never_fails(client, staff, db, form, data):
 def test_the_sign_in_form_never_fails(app, db, redis, username, password, next_):
     from flask import g
 
+    from spoa.web import login_adapter
+
     # A fresh browser each time; the tests share one app context, so what
     # Flask-Login and Flask-WTF keep in g for a request is dropped first.
-    g.pop("_login_user", None)
+    login_adapter.forget_loaded_user()
     g.pop("csrf_token", None)
     browser = app.test_client()
     token = csrf_token(browser)

@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 
 from spoa.clocks import now
 from spoa.models import ApiClient, AuditEvent, Service, SignInFailures, User
+from spoa.web import login_adapter
 
 from .conftest import csrf_token, inline_scripts
 
@@ -29,7 +30,7 @@ class Browser(FlaskClient):
 
 
 def _forget_request_state():
-    g.pop("_login_user", None)
+    login_adapter.forget_loaded_user()
     g.pop("csrf_token", None)
 
 
