@@ -19,7 +19,7 @@ from ..clocks import now
 from ..extensions import db
 from ..models import User
 from ..models.user import same_token
-from . import form_stash, streams
+from . import csrf_adapter, form_stash, streams
 from .login_adapter import has_session_user, session_user_id
 
 login_manager = LoginManager()
@@ -43,7 +43,7 @@ def start_session(user: User) -> None:
     """Sign ``user`` in on a fresh session: nothing put in it before (by anyone) survives."""
     kept = session.get(form_stash.KEY)  # a form kept for whoever typed it: form_stash shows it to them alone
     session.clear()
-    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)  # the cleared session's token
+    csrf_adapter.forget_token()  # the cleared session's
     login_user(user)
     session[SIGNED_IN_AT] = session[SEEN_AT] = _now()
     if kept:
@@ -53,7 +53,7 @@ def start_session(user: User) -> None:
 def end_session() -> None:
     logout_user()
     session.clear()
-    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    csrf_adapter.forget_token()
     g.pop("session_seen_at", None)
 
 

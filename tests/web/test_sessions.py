@@ -5,12 +5,11 @@ import html
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from flask import g
 from flask.testing import FlaskClient
 
 from spoa.models import User
 from spoa.services import users
-from spoa.web import login_adapter, security
+from spoa.web import csrf_adapter, login_adapter, security
 
 from .conftest import csrf_token
 
@@ -26,12 +25,12 @@ class Browser(FlaskClient):
 
     def open(self, *args, **kwargs):
         login_adapter.forget_loaded_user()
-        g.pop("csrf_token", None)
+        csrf_adapter.forget_token()
         try:
             return super().open(*args, **kwargs)
         finally:
             login_adapter.forget_loaded_user()
-            g.pop("csrf_token", None)
+            csrf_adapter.forget_token()
 
 
 @pytest.fixture
