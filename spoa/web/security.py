@@ -19,7 +19,7 @@ from ..clocks import now
 from ..extensions import db
 from ..models import User
 from ..models.user import same_token
-from . import csrf_adapter, form_stash, streams
+from . import csrf_adapter, form_stash, login_adapter, streams
 from .login_adapter import has_session_user, session_user_id
 
 login_manager = LoginManager()
@@ -32,7 +32,6 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 HSTS = "max-age=31536000; includeSubDomains"
 PUBLIC_ENDPOINTS = {"web.login", "health.health", "metrics.metrics", "static"}  # metrics: its own guard
 SIGNED_IN_AT, SEEN_AT = "signed_in_at", "seen_at"  # whole seconds since the epoch
-_NO_USER_LOADER = "spoa_no_user_loader"  # in g: load_no_user
 
 
 def _now() -> int:
@@ -104,18 +103,13 @@ def load_user(alternative_id) -> User | None:
     An event stream calls it too, to load its user again as it runs. None, without
     reading, once this request has found the database away (web/unavailable.py): its
     page is then shown as to no one in particular rather than failing again."""
-    if g.get(_NO_USER_LOADER):
+    if login_adapter.loading_no_user():
         return None
     parts = _split(alternative_id)
     if parts is None:
         return None
     user = db.session.get(User, parts[0])
     return user if user is not None and user.is_active and user.holds_session(parts[1]) else None
-
-
-def load_no_user() -> None:
-    """For the rest of this request the user is no one (load_user answers None)."""
-    g.setdefault(_NO_USER_LOADER, True)
 
 
 def session_ended_because() -> str | None:
@@ -194,7 +188,7 @@ def init_app(app) -> None:
 
     @app.teardown_request
     def _user_loader_back(_exc):
-        g.pop(_NO_USER_LOADER, None)  # load_no_user lasts one request, however the app context is shared
+        login_adapter.load_users_again()  # load_no_user lasts one request, however the app context is shared
 
     @app.before_request
     def _require_session():

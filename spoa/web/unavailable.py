@@ -8,7 +8,7 @@ submission_id comes back too, so sending it again later cannot store it twice.
 from flask import g, render_template, request
 
 from ..database import RETRY_AFTER_SECONDS
-from .security import load_no_user
+from .login_adapter import load_no_user
 
 FORM_NOT_SAVED = ("This referral has NOT been saved yet: the system cannot reach its database just now. "
                   "Everything you typed is still below. Try saving again in a minute; if it still fails, "

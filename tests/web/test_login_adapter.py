@@ -63,7 +63,7 @@ def test_load_no_user_shows_the_request_as_no_ones_and_keeps_the_session(app, db
     with app.test_request_context("/"):
         login_adapter.forget_loaded_user()
         session[login_adapter.SESSION_KEY] = sam.get_id()
-        security.load_no_user()
+        login_adapter.load_no_user()
         assert not current_user.is_authenticated
         assert session[login_adapter.SESSION_KEY] == sam.get_id()  # not signed out by a database blip
         login_adapter.forget_loaded_user()
