@@ -20,6 +20,8 @@ from rq.exceptions import DeserializationError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
+from .rq_adapter import callback_names
+
 log = logging.getLogger(__name__)
 
 SERIALIZER = JSONSerializer
@@ -60,7 +62,7 @@ def refusal(job: Job) -> str | None:
         return f"{str(name)[:NAME_SHOWN]!r} is not one of SPOA's jobs"
     if instance is not None:
         return f"{name} bound to an object"
-    if job._success_callback_name or job._failure_callback_name or job._stopped_callback_name:
+    if any(callback_names(job)):
         return f"{name} with callbacks"
     return None
 
@@ -89,15 +91,15 @@ class SpoaJob(Job):
 
     @property
     def success_callback(self):
-        return self._no_callback(self._success_callback_name)
+        return self._no_callback(callback_names(self)[0])
 
     @property
     def failure_callback(self):
-        return self._no_callback(self._failure_callback_name)
+        return self._no_callback(callback_names(self)[1])
 
     @property
     def stopped_callback(self):
-        return self._no_callback(self._stopped_callback_name)
+        return self._no_callback(callback_names(self)[2])
 
     def restore(self, raw_data):
         # A hash that is not a job RQ can read (a planted one, say) would raise out of

@@ -12,7 +12,6 @@ import threading
 import time
 
 import redis as redis_lib
-from rq import SimpleWorker
 from rq.exceptions import StopRequested
 from rq.timeouts import TimerDeathPenalty
 
@@ -22,6 +21,7 @@ from spoa.safe_log import log_unexpected
 from . import jobs  # noqa: F401  (importing the jobs puts them on the allow-list)
 from .context import use_app
 from .queues import DELIVERY_QUEUE, QUEUE, RECONCILE_QUEUE, SERIALIZER, SpoaJob, queue, refusal
+from .rq_adapter import Worker
 from .schedule import PERIODIC
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def stopping_safely(handler):
     return on_signal
 
 
-class InProcessWorker(SimpleWorker):
+class InProcessWorker(Worker):
     """SimpleWorker runs jobs in this process, so the app, its policy and its
     connection pools are made once, not once a job. RQ's SimpleWorker then
     treats this process as a work horse and ignores SIGTERM after the first
@@ -76,7 +76,7 @@ class InProcessWorker(SimpleWorker):
     def setup_work_horse_signals(self):
         pass
 
-    def _install_signal_handlers(self):
+    def install_signal_handlers(self):
         # RQ's own warm stop, which raises StopRequested: never inside logging (as RQ
         # forks its scheduler again during maintenance, say).
         for s in (signal.SIGINT, signal.SIGTERM):
@@ -91,26 +91,39 @@ class DeliveryWorker(InProcessWorker):
 
     death_penalty_class = TimerDeathPenalty  # SIGALRM works only in the main thread
 
-    def _install_signal_handlers(self):
+    def install_signal_handlers(self):
         pass
 
 
-def _deliveries(app, stop: threading.Event, active: dict, key: str = "delivery") -> None:
+def reconnecting(work, stop: threading.Event, who: str = "", restarting: str | None = None) -> None:
+    """The worker's one reconnect loop: call ``work`` (a worker's work()) until it returns
+    or ``stop`` is set. RQ raises when it cannot reach Redis: then wait and call it again,
+    each wait twice the last (from 1 s up to MAX_BACKOFF), ``who`` naming the worker in the
+    log line. ``restarting``: any other error is logged as that, and ``work`` called again
+    after the same wait (a thread that must come back); without it, such an error propagates."""
     backoff = 1.0
     while not stop.is_set():
         try:
-            with app.app_context():
-                worker = active[key] = DeliveryWorker(
-                    [DELIVERY_QUEUE], connection=get_redis(), serializer=SERIALIZER)
-                worker.work(with_scheduler=False, logging_level="WARNING")
+            work()
             return
         except redis_lib.RedisError as exc:
-            log.warning("delivery worker: redis unavailable (%s)", type(exc).__name__)
+            log.warning("%sredis unavailable (%s); retrying in %.0f s", who, type(exc).__name__, backoff)
             stop.wait(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF)
-        except Exception as exc:  # noqa: BLE001  (the delivery thread must come back)
-            log_unexpected(exc, "the delivery worker (restarting)")
+        except Exception as exc:  # noqa: BLE001  (raised again unless the caller must come back)
+            if restarting is None:
+                raise
+            log_unexpected(exc, restarting)
             stop.wait(backoff)
+
+
+def _deliveries(app, stop: threading.Event, active: dict, key: str = "delivery") -> None:
+    def work():
+        with app.app_context():
+            worker = active[key] = DeliveryWorker([DELIVERY_QUEUE], connection=get_redis(), serializer=SERIALIZER)
+            worker.work(with_scheduler=False, logging_level="WARNING")
+
+    reconnecting(work, stop, "delivery worker: ", restarting="the delivery worker (restarting)")
 
 
 def _delivery_workers(active: dict) -> list:
@@ -156,7 +169,7 @@ def run_worker(app, burst: bool = False) -> None:
         if active.get("worker") is not None:
             active["worker"].request_stop(signum, frame)
         for worker in _delivery_workers(active):
-            worker._stop_requested = True  # finishes the pass in hand (its budget bounds it)
+            worker.stop_after_job()  # finishes the pass in hand (its budget bounds it)
 
     tickers = [threading.Thread(target=_tick, args=(app, p, stop), daemon=True, name=f"tick-{p.id}")
                for p in PERIODIC]
@@ -167,29 +180,25 @@ def run_worker(app, burst: bool = False) -> None:
     if not burst:
         for t in tickers + deliveries:
             t.start()
-    backoff = 1.0
-    try:  # the loop exists for Redis outages: RQ raises when it cannot reach Redis
-        while not stop.is_set():
-            for s in previous:
-                signal.signal(s, stopping_safely(_stop))
+
+    def work():
+        for s in previous:  # ours again: RQ's stop puts its own in place
+            signal.signal(s, stopping_safely(_stop))
+        with app.app_context():
+            worker = active["worker"] = InProcessWorker(
+                [RECONCILE_QUEUE, QUEUE], connection=get_redis(), serializer=SERIALIZER)
             try:
-                with app.app_context():
-                    connection = get_redis()
-                    worker = active["worker"] = InProcessWorker(
-                        [RECONCILE_QUEUE, QUEUE], connection=connection, serializer=SERIALIZER)
-                    try:
-                        worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
-                    except StopRequested:  # asked to stop before RQ's own loop began
-                        pass
-                break  # work() returns only when asked to stop (or, in burst mode, when done)
-            except redis_lib.RedisError as exc:
-                log.warning("redis unavailable (%s); retrying in %.0f s", type(exc).__name__, backoff)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF)
+                worker.work(burst=burst, with_scheduler=True, logging_level="WARNING")
+            except StopRequested:  # asked to stop before RQ's own loop began
+                pass
+        # work() returns only when asked to stop (or, in burst mode, when done)
+
+    try:
+        reconnecting(work, stop)
     finally:
         stop.set()
         for worker in _delivery_workers(active):
-            worker._stop_requested = True
+            worker.stop_after_job()
         for thread in deliveries:
             if thread.is_alive():
                 thread.join(2)  # daemon: a pass mid-send dies with the process (its lease frees it)

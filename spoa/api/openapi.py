@@ -12,9 +12,10 @@ from flask_smorest import Blueprint as DocumentedBlueprint
 
 from ..schemas.problem import ProblemSchema
 from ..schemas.referral import ReferralSchema, SenderReferralSchema
-from . import bp
+from . import bp, problems
 
 SECURITY = [{"bearer": []}]
+SCHEMA_REF = "#/components/schemas/"
 # The system that sent a referral gets the sender's view; the service's own systems
 # and staff the full one (spoa/access.py: audience).
 REFERRAL_VIEW = {"oneOf": ["SenderReferral", "Referral"]}
@@ -96,18 +97,35 @@ def path_parameter(name: str, **schema) -> dict:
 
 
 class DocumentOnlyApi(Api):
-    """flask-smorest, writing the document and nothing else."""
+    """flask-smorest, writing the document and answering nothing, by its public settings:
+    no "default" answer in its own error format, and the HTTP errors it would answer
+    answered as every other error here (problems.py), whichever handler Flask keeps."""
 
-    DEFAULT_ERROR_RESPONSE_NAME = None  # no "default" answer in its own error format
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
-    def _register_responses(self):
-        pass  # its answers for every status are in its error format: ours are `problem`
+    @staticmethod
+    def handle_http_exception(error):
+        return problems.http_error(error)
 
-    def _register_pagination_header(self):
-        pass  # its pagination is not ours (ReferralPage): no PaginationMetadata schema
 
-    def _register_error_handlers(self):
-        pass  # problems.init_app answers every error in problem+json, as it did before
+def used_only(document: dict) -> dict:
+    """``document`` less the schemas nothing in it refers to: flask-smorest registers its
+    own error and pagination shapes, which no route here answers with (its pagination
+    is not ours: ReferralPage; its errors are not ours: Problem)."""
+    schemas = document["components"]["schemas"]
+    used, todo = set(), [document["paths"]]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref", "")
+            if ref.startswith(SCHEMA_REF) and (name := ref[len(SCHEMA_REF):]) not in used:
+                used.add(name)
+                todo.append(schemas.get(name))
+            todo.extend(value for key, value in item.items() if key != "$ref")
+        elif isinstance(item, list):
+            todo.extend(item)
+    document["components"]["schemas"] = {name: schema for name, schema in schemas.items() if name in used}
+    return document
 
 
 def init_app(app, blueprint) -> None:
@@ -127,7 +145,7 @@ def init_app(app, blueprint) -> None:
     # then written as the choice of its shapes.
     for name, shapes in ONE_OF.items():
         api.spec.components.schemas[name] = {"oneOf": [{"$ref": f"#/components/schemas/{shape}"} for shape in shapes]}
-    app.extensions["spoa_openapi"] = api.spec.to_dict()
+    app.extensions["spoa_openapi"] = used_only(api.spec.to_dict())
 
 
 def openapi_document():

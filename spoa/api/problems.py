@@ -88,19 +88,22 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
+def http_error(exc: HTTPException):
+    """Any HTTP error (a 404, a 405, an abort): a page on staff pages, problem+json under /api."""
+    if not is_api_request():
+        return page_for_error(exc)
+    headers = {}
+    if exc.code == 405 and exc.valid_methods:
+        headers["Allow"] = ", ".join(exc.valid_methods)
+    return problem_response(exc.code, exc.description, headers=headers)
+
+
 def init_app(app) -> None:
     @app.errorhandler(Problem)
     def _problem(exc: Problem):
         return problem_response(exc.status, exc.detail, exc.title, exc.errors, exc.headers, exc.type)
 
-    @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):
-        if not is_api_request():
-            return page_for_error(exc)
-        headers = {}
-        if exc.code == 405 and exc.valid_methods:
-            headers["Allow"] = ", ".join(exc.valid_methods)
-        return problem_response(exc.code, exc.description, headers=headers)
+    app.register_error_handler(HTTPException, http_error)
 
     @app.errorhandler(sa_exc.SQLAlchemyError)
     def _database(exc: sa_exc.SQLAlchemyError):

@@ -10,7 +10,7 @@ so the queue's renders and the badges' counts do not make each other's work.
 import queue
 import time
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, \
+from flask import abort, current_app, flash, redirect, render_template, request, \
     stream_with_context, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
@@ -26,7 +26,8 @@ from ..services.actions import apply_event
 from . import bp
 from . import streams
 from .queue import KEEP_ALIVE_SECONDS, RECHECK_SECONDS, stream_still_allowed
-from .security import closed_event
+from . import login_adapter
+from .security import closed_event, load_user
 from .roles import current_actor
 
 COUNT_SECONDS = 60  # duties change at shift boundaries: a badge recounts at least this often
@@ -164,7 +165,7 @@ def broadcaster() -> Broadcaster:
 def _count_event(session_user_id) -> str | None:
     """The person's count now, as an event; None when it cannot be read (say nothing)."""
     try:
-        user = current_app.login_manager._user_callback(session_user_id)
+        user = load_user(session_user_id)
         if user is None:
             return None
         at = now()
@@ -188,7 +189,7 @@ def _any_staff(user) -> bool:
 @bp.get("/notifications/events")
 def notification_events():
     db.session.remove()
-    session_user_id = session.get("_user_id")
+    session_user_id = login_adapter.session_user_id()
     recheck = float(current_app.config.get("STREAM_RECHECK_SECONDS", RECHECK_SECONDS))
     every = float(current_app.config.get("INBOX_COUNT_SECONDS", COUNT_SECONDS))
     hub = broadcaster()

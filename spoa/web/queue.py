@@ -9,7 +9,7 @@ takes a fresh snapshot when it reconnects, so nothing is missed.
 import queue
 import time
 
-from flask import current_app, render_template, request, session, stream_with_context
+from flask import current_app, render_template, request, stream_with_context
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -28,7 +28,8 @@ from . import bp
 from .pages import page_actions, referral_or_404
 from .roles import current_actor, role_required
 from . import streams
-from .security import closed_event, session_still_valid
+from . import login_adapter
+from .security import closed_event, load_user, session_still_valid
 
 KEEP_ALIVE_SECONDS = 15
 RECHECK_SECONDS = 60  # a stream re-checks its user this often (STREAM_RECHECK_SECONDS overrides)
@@ -50,7 +51,7 @@ def stream_still_allowed(session_user_id, allowed=access.may_use_queue) -> bool:
         # wait behind a transaction this thread's db.session already holds (BEGIN IMMEDIATE).
         if not session_still_valid():
             return False
-        return allowed(current_app.login_manager._user_callback(session_user_id))
+        return allowed(load_user(session_user_id))
     except SQLAlchemyError:  # the database is away: say nothing more until it can be asked
         return False
     finally:
@@ -172,7 +173,7 @@ def queue_actions(referral_id):
 @supervisors_only
 def queue_events():
     db.session.remove()  # the session check's read: not held open for the stream's life
-    session_user_id = session.get("_user_id")  # as the user loader is given it
+    session_user_id = login_adapter.session_user_id()  # as the user loader is given it
     recheck = float(current_app.config.get("STREAM_RECHECK_SECONDS", RECHECK_SECONDS))
     hub = broadcaster()
     inbox = hub.register()

@@ -21,7 +21,8 @@ from ..clocks import now
 from ..extensions import db
 from ..models import User
 from ..models.user import same_token
-from . import form_stash, streams
+from . import csrf_adapter, form_stash, login_adapter, streams
+from .login_adapter import has_session_user, session_user_id
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -43,7 +44,7 @@ def start_session(user: User) -> None:
     """Sign ``user`` in on a fresh session: nothing put in it before (by anyone) survives."""
     kept = session.get(form_stash.KEY)  # a form kept for whoever typed it: form_stash shows it to them alone
     session.clear()
-    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)  # the cleared session's token
+    csrf_adapter.forget_token()  # the cleared session's
     login_user(user)
     session[SIGNED_IN_AT] = session[SEEN_AT] = _now()
     if kept:
@@ -53,7 +54,7 @@ def start_session(user: User) -> None:
 def end_session() -> None:
     logout_user()
     session.clear()
-    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    csrf_adapter.forget_token()
     g.pop("session_seen_at", None)
 
 
@@ -99,6 +100,20 @@ def _split(alternative_id) -> tuple[int, str] | None:
     return int(user_id), token
 
 
+def load_user(alternative_id) -> User | None:
+    """Flask-Login's user loader: the active user holding this session token, else None.
+    An event stream calls it too, to load its user again as it runs. None, without
+    reading, once this request has found the database away (web/unavailable.py): its
+    page is then shown as to no one in particular rather than failing again."""
+    if login_adapter.loading_no_user():
+        return None
+    parts = _split(alternative_id)
+    if parts is None:
+        return None
+    user = db.session.get(User, parts[0])
+    return user if user is not None and user.is_active and user.holds_session(parts[1]) else None
+
+
 def session_ended_because() -> str | None:
     """Why the session this request came with no longer holds now ("idle", "max" or
     "ended": its user gone, deactivated or holding another session token), or None.
@@ -111,7 +126,7 @@ def session_ended_because() -> str | None:
     leaves the caller's database session as it was."""
     if (why := _expired(_now())) is not None:
         return why
-    if (parts := _split(session.get("_user_id"))) is None:
+    if (parts := _split(session_user_id())) is None:
         return "ended"
     user_id, token = parts
     with db.engine.connect() as connection:
@@ -171,13 +186,11 @@ def init_app(app) -> None:
     login_manager.login_message = "Please sign in to see that page."
     csrf.init_app(app)
 
-    @login_manager.user_loader
-    def load_user(alternative_id):
-        parts = _split(alternative_id)
-        if parts is None:
-            return None
-        user = db.session.get(User, parts[0])
-        return user if user is not None and user.is_active and user.holds_session(parts[1]) else None
+    login_manager.user_loader(load_user)
+
+    @app.teardown_request
+    def _user_loader_back(_exc):
+        login_adapter.load_users_again()  # load_no_user lasts one request, however the app context is shared
 
     @app.before_request
     def _require_session():
@@ -189,15 +202,15 @@ def init_app(app) -> None:
             # Sign-in itself, reached with a session that has run out (a page's "Sign in
             # again"): end it first, so the page is no longer shown as to that person and
             # its form's token is not bound to a session the next request will end.
-            if request.endpoint == "web.login" and "_user_id" in session and (reason := _expired(_now())):
+            if request.endpoint == "web.login" and has_session_user() and (reason := _expired(_now())):
                 end_session()
                 flash(_signed_out_because(reason))
             return None
-        if "_user_id" in session:
+        if has_session_user():
             at = _now()
             reason = _expired(at) or (None if current_user.is_authenticated else "ended")
             if reason:
-                typed_by = _split(session.get("_user_id"))  # the ended session's user, signed in its cookie
+                typed_by = _split(session_user_id())  # the ended session's user, signed in its cookie
                 end_session()
                 flash(_signed_out_because(reason))
                 if (kind := _keeps_typing()) and form_stash.keep(kind, request.form, form_stash.SESSION_ENDED,
@@ -240,7 +253,7 @@ def init_app(app) -> None:
     @app.after_request
     def _record_activity(response):
         at = g.pop("session_seen_at", None)
-        if at is not None and "_user_id" in session and _is_activity(response):
+        if at is not None and has_session_user() and _is_activity(response):
             session[SEEN_AT] = at
         return response
 

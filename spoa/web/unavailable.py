@@ -6,24 +6,19 @@ so nothing needs the database) and says plainly it was not saved. Its hidden
 submission_id comes back too, so sending it again later cannot store it twice.
 """
 from flask import g, render_template, request
-from flask_login import AnonymousUserMixin
 
 from ..database import RETRY_AFTER_SECONDS
+from .login_adapter import load_no_user
 
 FORM_NOT_SAVED = ("This referral has NOT been saved yet: the system cannot reach its database just now. "
                   "Everything you typed is still below. Try saving again in a minute; if it still fails, "
                   "phone the duty supervisor with the details.")
 
 
-def _without_the_user_loader() -> None:
-    """The user loader reads the database too, and the page's header asks for the user:
-    if it has not been loaded, show the page as to no one in particular rather than fail again."""
-    if "_login_user" not in g:
-        g._login_user = AnonymousUserMixin()
-
-
 def database_down_page():
-    _without_the_user_loader()
+    # The user loader reads the database too, and the page's header asks for the user:
+    # if it has not been loaded, the page is shown as to no one rather than failing again.
+    load_no_user()
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     from .referrals import FORM_OF_VIEW, _form
 

@@ -218,12 +218,12 @@ def test_every_admin_form_never_fails(client, staff, db, form, data):
 @FORM_FUZZ
 @given(username=TEXT, password=TEXT, next_=st.none() | TEXT)
 def test_the_sign_in_form_never_fails(app, db, redis, username, password, next_):
-    from flask import g
+    from spoa.web import csrf_adapter, login_adapter
 
     # A fresh browser each time; the tests share one app context, so what
     # Flask-Login and Flask-WTF keep in g for a request is dropped first.
-    g.pop("_login_user", None)
-    g.pop("csrf_token", None)
+    login_adapter.forget_loaded_user()
+    csrf_adapter.forget_token()
     browser = app.test_client()
     token = csrf_token(browser)
     query = {"next": next_} if next_ is not None else {}

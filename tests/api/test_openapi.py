@@ -151,6 +151,25 @@ def test_only_our_schemas_are_in_the_document(spec):
     assert all("default" not in op["responses"] for op in operations(spec).values())
 
 
+def test_every_schema_in_the_document_is_one_something_refers_to(spec):
+    document = {**spec, "components": {**spec["components"], "schemas": dict(spec["components"]["schemas"])}}
+    assert openapi.used_only(document)["components"]["schemas"] == spec["components"]["schemas"]
+    assert set(openapi.COMPONENTS) <= set(spec["components"]["schemas"])  # every one we name is used
+
+
+def test_flask_smorest_answers_no_error(client):
+    """flask-smorest registers an HTTP error handler of its own on the app as it starts
+    (its error format): whichever Flask keeps, the answer is ours, on the API and on pages."""
+    missing = client.get("/api/v1/nowhere")
+    assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
+    assert missing.get_json()["title"] == "Not Found"
+    wrong_method = client.delete(INTAKE)
+    assert wrong_method.status_code == 405 and wrong_method.mimetype == "application/problem+json"
+    assert "POST" in wrong_method.headers["Allow"]
+    page = client.get("/nowhere")
+    assert page.status_code == 404 and page.mimetype == "text/html"
+
+
 @pytest.fixture
 def crisis_service(db):
     """The service whose own system (a client bound to crisis_response) declares its capacity."""

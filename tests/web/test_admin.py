@@ -4,11 +4,11 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask import g
 from flask.testing import FlaskClient
 
 from spoa.clocks import now
 from spoa.models import ApiClient, AuditEvent, Service, SignInFailures, User
+from spoa.web import csrf_adapter, login_adapter
 
 from .conftest import csrf_token, inline_scripts
 
@@ -29,8 +29,8 @@ class Browser(FlaskClient):
 
 
 def _forget_request_state():
-    g.pop("_login_user", None)
-    g.pop("csrf_token", None)
+    login_adapter.forget_loaded_user()
+    csrf_adapter.forget_token()
 
 
 def other_browser(app):

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from spoa import create_app
 from spoa import config
 from spoa.models import AuditEvent, Clock, Referral
+from spoa.web import login_adapter
 from .conftest import csrf_token
 from .test_referral_form import GOOD
 
@@ -39,8 +40,7 @@ def signed_in(app, user_id=1):
 
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = f"{user_id}:a-session-token"  # as User.get_id gives it
-        session["_fresh"] = True
+        session[login_adapter.SESSION_KEY] = f"{user_id}:a-session-token"  # as User.get_id gives it
         session[security.SIGNED_IN_AT] = session[security.SEEN_AT] = int(time.time())
     return client
 

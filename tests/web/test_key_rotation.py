@@ -1,7 +1,8 @@
 """Rotating SECRET_KEY signs nobody out: the old key, kept in SECRET_KEY_FALLBACKS,
 still reads the sessions it signed (Flask 3.1), until it is dropped."""
 import pytest
-from flask import g
+
+from spoa.web import login_adapter
 
 
 @pytest.fixture
@@ -15,7 +16,7 @@ def _get(client, path):
     """A request that reads its session afresh: the db fixture's app context outlives
     requests here, and Flask-Login keeps the user it loaded in g (a new request in
     production starts with none)."""
-    g.pop("_login_user", None)
+    login_adapter.forget_loaded_user()
     return client.get(path)
 
 

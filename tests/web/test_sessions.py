@@ -5,12 +5,11 @@ import html
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from flask import g
 from flask.testing import FlaskClient
 
 from spoa.models import User
 from spoa.services import users
-from spoa.web import security
+from spoa.web import csrf_adapter, login_adapter, security
 
 from .conftest import csrf_token
 
@@ -25,13 +24,13 @@ class Browser(FlaskClient):
     it does in production."""
 
     def open(self, *args, **kwargs):
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)
+        login_adapter.forget_loaded_user()
+        csrf_adapter.forget_token()
         try:
             return super().open(*args, **kwargs)
         finally:
-            g.pop("_login_user", None)
-            g.pop("csrf_token", None)
+            login_adapter.forget_loaded_user()
+            csrf_adapter.forget_token()
 
 
 @pytest.fixture
@@ -214,11 +213,11 @@ def test_nothing_put_in_the_session_before_sign_in_is_there_after_it(db, browser
     mine.get("/login")
     with mine.session_transaction() as session:
         session["planted"] = "by someone who handed you this cookie"
-        session["_user_id"] = "999:guessed"
+        session[login_adapter.SESSION_KEY] = "999:guessed"
     sign_in(mine)
     with mine.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"].startswith(f"{db.session.query(User).one().id}:")
+        assert session[login_adapter.SESSION_KEY].startswith(f"{db.session.query(User).one().id}:")
 
 
 def test_an_open_event_stream_is_not_activity(frozen_now, app, db, browser):
@@ -261,8 +260,7 @@ def test_a_legacy_cookie_holding_only_the_user_id_is_refused(app, db, browser):
     mine = browser()
     mine.get("/login")
     with mine.session_transaction() as session:
-        session["_user_id"] = str(sam.id)  # what Flask-Login kept before session tokens
-        session["_fresh"] = True
+        session[login_adapter.SESSION_KEY] = str(sam.id)  # what Flask-Login kept before session tokens
     assert not signed_in(mine)
 
 

@@ -4,13 +4,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import redis as redis_lib
-from flask import g, has_app_context
+from flask import has_app_context
 from marshmallow import ValidationError
 
 from spoa.models import AuditEvent, SignInFailures, User
 from spoa.schemas.users import NewUserSchema
 from spoa.services import users
 from spoa.services.accounts import ACCOUNT_CAP, LOCK_FOR, MAX_FAILURES, MAX_WAIT, SLOW_AFTER
+from spoa.web import csrf_adapter
 from tests.concurrently import at_once
 
 from tests.people import PASSWORD
@@ -29,7 +30,7 @@ def handler(db):
 
 def csrf_token(client, path="/login"):
     if has_app_context():  # made now, not cached from earlier (the tests share one app context; time moves)
-        g.pop("csrf_token", None)
+        csrf_adapter.forget_token()
     page = client.get(path).get_data(as_text=True)
     return re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
 
@@ -316,7 +317,7 @@ def test_too_many_failed_sign_ins_from_one_address_are_answered_429(app, client,
     assert "Too many failed sign-ins from this computer" in page and "Wait" in page
     # Having failed on this account from here lately, even its right password waits out the window...
     assert sign_in(client).status_code == 429
-    g.pop("csrf_token", None)  # another browser: not this one's token (the tests share one app context)
+    csrf_adapter.forget_token()  # another browser: not this one's token (the tests share one app context)
     from_elsewhere = app.test_client()
     from_elsewhere.environ_base["REMOTE_ADDR"] = "10.0.0.9"
     assert sign_in(from_elsewhere).status_code == 302  # ...but only from here
