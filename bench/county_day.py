@@ -78,7 +78,7 @@ import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
-from datetime import datetime, timedelta, timezone  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 
 import psycopg2  # noqa: E402
 import redis  # noqa: E402
@@ -455,7 +455,7 @@ class Driver:
         rng = random.Random(rng_seed)
         # A FHIR message's source_reference is its X-Request-ID, a UUID in BaRS.
         ref = str(uuid.uuid4()) if kind.startswith("fhir") else f"CTY-{kind}-{i}-{secrets.token_hex(3)}"
-        received_at = (datetime.now(timezone.utc) - timedelta(minutes=self.args.backdate)).isoformat()
+        received_at = (datetime.now(UTC) - timedelta(minutes=self.args.backdate)).isoformat()
         late = False
         with self.lock:
             self.sent[ref] = kind
@@ -842,7 +842,7 @@ def main():
         # Let the workers finish what fell due (reconcile each second; deliveries), then check.
         time.sleep(8)
         procs.supervise()
-        end_time = datetime.now(timezone.utc)
+        end_time = datetime.now(UTC)
         fresh = set(Page.ROW.findall(requests.get(f"{base}/queue", cookies=copy.deepcopy(cookies["sup00"]),
                                                   headers={"User-Agent": USER_AGENT}, timeout=60).text))
         time.sleep(2)

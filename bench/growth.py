@@ -47,12 +47,12 @@ import random  # noqa: E402
 import re  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
-from datetime import datetime, timedelta, timezone  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 
 import psycopg2  # noqa: E402
+import redis  # noqa: E402
 
 from bench import servers  # noqa: E402
-import redis  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 DB_NAME = "spoa_growth_bench"
@@ -177,13 +177,13 @@ def grow_history(app, n_new: int, start: int, now: datetime) -> dict:
 
 def add_people_and_open_set(app, count: int) -> dict:
     """The users, the sending system, and the open set through the intake service."""
+    from bench.load import variants
     from spoa.clocks import now
     from spoa.extensions import db
     from spoa.lifecycle import Actor
     from spoa.models import ApiClient, Referral, User
     from spoa.schemas.intake import IntakeSchema
     from spoa.services.intake import receive_referral
-    from bench.load import variants
 
     rng = random.Random(16)
     with app.app_context():
@@ -375,7 +375,7 @@ def main():
     if args.reuse:
         sizes = [counts()["referrals"]]
     figures = {"sizes": sizes, "open": args.open, "reps": args.reps, "at": {}, "load": {}}
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     next_start, plans = 1, {}
     try:
         for n, size in enumerate(sizes):

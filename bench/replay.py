@@ -21,7 +21,7 @@ import tempfile
 import time
 import tracemalloc
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path[0] = str(Path(__file__).resolve().parents[1])  # the checkout, not bench/ (its queue.py would hide the stdlib's)
@@ -76,7 +76,7 @@ def _fill(app, rows: int, rederive: int) -> None:
         referrals = db.session.execute(select(Referral.__table__)).mappings().all()
         decisions = {d["referral_id"]: d for d in db.session.execute(
             select(TriageDecision.__table__).where(TriageDecision.kind == "rules")).mappings()}
-        start = datetime.combine(FIRST, datetime.min.time(), tzinfo=timezone.utc)
+        start = datetime.combine(FIRST, datetime.min.time(), tzinfo=UTC)
         step = timedelta(days=30) / rows
         new_referrals, new_decisions = [], []
         for n in range(rows):

@@ -33,7 +33,7 @@ import io
 import json
 import random
 import uuid
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from rules.calendar import UK
 
@@ -145,7 +145,7 @@ def build_templates(seed: int = 14) -> tuple[list[dict], list[dict]]:
 
     policy = current_policy()
     # A Tuesday 10:00 UK, the instant durations are measured from (working hours included).
-    ref = datetime(2026, 3, 3, 10, 0, tzinfo=UK).astimezone(timezone.utc)
+    ref = datetime(2026, 3, 3, 10, 0, tzinfo=UK).astimezone(UTC)
     ref_day = ref.astimezone(UK).date()
     rng = random.Random(seed + 1)
     templates, clocks = [], []

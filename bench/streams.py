@@ -46,7 +46,7 @@ import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
-from datetime import datetime, timedelta, timezone  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 
 import redis  # noqa: E402
 import requests  # noqa: E402
@@ -147,7 +147,7 @@ def pages_process(port, cookie, count, control, replies):
 def post_steadily(port, headers, rate, seconds, senders, tag):
     """`rate` referrals a second for `seconds`, each at its own send time, by `senders`
     keep-alive connections taking turns; latency is from the send time to the response."""
-    received_at = (datetime.now(timezone.utc) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    received_at = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     bodies = [json.dumps({**variants()[name], "received_at": received_at, "source_reference": "@REF@"}).encode()
               for name in MIX]
     total = int(rate * seconds)

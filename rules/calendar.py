@@ -17,15 +17,15 @@ Weekdays are ISO numbers everywhere, 1 = Monday to 7 = Sunday
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import lru_cache
-from typing import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-UTC = timezone.utc
+UTC = UTC
 UK = ZoneInfo("Europe/London")
 
 TWENTY_FOUR_SEVEN = "24/7"

@@ -15,10 +15,10 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
+from . import audit
 from .clocks import now, uk_date
 from .extensions import db
 from .lifecycle import Actor, allowed_events
-from . import audit
 from .models import ApiClient, Referral, Service, User
 from .policy import current_policy
 from .schemas.intake import IntakeSchema

@@ -3,7 +3,6 @@ import pytest
 
 from spoa.models import AuditEvent, DutyShift, User
 from spoa.services.admin_change import CLI_ACTOR
-
 from tests.people import PASSWORD
 from tests.rota_data import on_duty, person
 

@@ -12,8 +12,16 @@ from spoa.replay import run
 from spoa.replay.output import COLUMNS, csv_lines
 from spoa.replay.read_only import read_only_connection
 from spoa.reports.period import Period
-from tests.replay_data import (AFTER, BEFORE, REHAB_AT_HOME, committed_policy, fingerprint, git, policy_copy,
-                               receive)  # noqa: F401 (receive: a fixture)
+from tests.replay_data import (
+    AFTER,
+    BEFORE,
+    REHAB_AT_HOME,
+    committed_policy,
+    fingerprint,
+    git,
+    policy_copy,
+    receive,  # noqa: F401 (receive: a fixture)
+)
 
 PERIOD = Period(date(2026, 11, 2), date(2026, 11, 4))
 

@@ -10,7 +10,6 @@ from spoa.models import AuditEvent, DutyShift
 from spoa.schemas.rota import NewShiftSchema
 from spoa.services import rota
 from spoa.uk_time import parse_uk
-
 from tests.rota_data import on_duty, person
 
 LEAD = "service_duty_lead:crisis_response"

@@ -8,9 +8,9 @@ from .duty_shift import DutyShift
 from .fhir_endpoint import FhirEndpoint
 from .fhir_message import FhirMessage
 from .form_stash import FormStash
-from .patient_lookup import PatientLookup
 from .notification import ClockEffect, DeliveryAttempt, Notification, NotificationChannel
 from .outbound_host import OutboundHost
+from .patient_lookup import PatientLookup
 from .referral import Referral
 from .service import Service
 from .user import ApiClient, SignInFailures, User

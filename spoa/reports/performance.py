@@ -24,7 +24,6 @@ from .received import received_in
 from .sql import percentile, seconds_between
 from .table import Chart, Column, Section, Table, one_place
 
-
 # The tables section() builds, in its order: sections.table finds a CSV's section by these.
 TABLES = ("performance_clocks", "performance_first_contact")
 

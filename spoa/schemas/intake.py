@@ -15,8 +15,19 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 
 from ..clocks import now, uk_date
 from . import vocab
-from .fields import (AsciiDate, Disposition, FreeText, Name, NhsNumber, OdsCode, Postcode, StrictBoolean,
-                     StrictInteger, UtcDateTime, printable)
+from .fields import (
+    AsciiDate,
+    Disposition,
+    FreeText,
+    Name,
+    NhsNumber,
+    OdsCode,
+    Postcode,
+    StrictBoolean,
+    StrictInteger,
+    UtcDateTime,
+    printable,
+)
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 OLDEST_BIRTH = date(1890, 1, 1)

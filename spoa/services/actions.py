@@ -4,12 +4,12 @@ import logging
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..clocks import now
 from ..extensions import db
 from ..lifecycle import Actor, LifecycleError, check_event
 from ..models import Referral, User
 from ..policy import current_policy
 from ..safe_log import bound
-from ..clocks import now
 from . import chasing, deadlines, delays, discharge, duty, flags
 from .events import record_event
 from .triage import reapply_flags, route_by_person, set_route

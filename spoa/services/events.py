@@ -1,8 +1,8 @@
 """The one place a referral changes state: lifecycle event, audit row, clocks,
 and the outcome its sender is told (services/outcomes.py)."""
 from .. import audit
-from ..lifecycle import CLOSED_STATES, Actor, fire_event
 from ..clocks import now
+from ..lifecycle import CLOSED_STATES, Actor, fire_event
 from . import chasing, deadlines, outcomes
 
 

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .. import audit
 from ..clocks import now, receipt
 from ..extensions import db
-from .. import audit
 from ..lifecycle import Actor
 from ..metrics.events import TRIAGE_SECONDS
-from ..safe_log import bound
 from ..models import Referral
+from ..safe_log import bound
 from ..schemas.intake import DischargeSchema, receipt_max_age
 from .triage import triage_by_rules
 

@@ -13,21 +13,20 @@ from flask import current_app, render_template, request, session, stream_with_co
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..clocks import now
 from .. import access
+from ..clocks import now
 from ..extensions import db
+from ..lifecycle import OPEN_STATES
 from ..live import queue_view
 from ..live.broadcast import RESYNC, Broadcaster, of_app
 from ..live.row_html import Link, RowContext, capacity_words, pathway_words, rows_html
-from ..lifecycle import OPEN_STATES
 from ..models import Service
 from ..policy import current_policy
 from ..schemas import vocab
 from ..services import capacity, rota
-from . import bp
+from . import bp, streams
 from .pages import page_actions, referral_or_404
 from .roles import current_actor, role_required
-from . import streams
 from .security import closed_event, session_still_valid
 
 KEEP_ALIVE_SECONDS = 15

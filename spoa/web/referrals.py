@@ -20,10 +20,10 @@ from ..services.intake import IntakeConflict, receive_referral
 from ..services.lookups import look_up, next_place
 from ..services.triage import preview
 from . import bp
-from .pages import page_actions, referral_or_404
 from .discharge_form import DISCHARGE
 from .form_stash import kept, take
 from .intake_form import COMMUNITY, IntakeForm, error_summary, friendly_errors, iso_date, to_intake
+from .pages import page_actions, referral_or_404
 from .roles import current_actor, role_required
 
 INTAKE = IntakeSchema()

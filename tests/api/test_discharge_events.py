@@ -8,7 +8,15 @@ import pytest
 from spoa.models import AuditEvent, DelayedDay
 from tests.concurrently import at_once
 from tests.discharges import (  # noqa: F401 (fixtures)
-    clock, clocks_named, events_url, hospital_fires, post_discharge, reread, row, uk, when,
+    clock,
+    clocks_named,
+    events_url,
+    hospital_fires,
+    post_discharge,
+    reread,
+    row,
+    uk,
+    when,
 )
 
 RECEIVED = uk(2026, 11, 23, 10, 0)  # Monday 23 November 2026, GMT

@@ -3,6 +3,7 @@ every route of the api blueprint is in it (and nothing else), with the schema it
 loads, its answers and its problem+json errors; and what the API answers, it documents."""
 import re
 import uuid
+from datetime import UTC
 
 import pytest
 from openapi_schema_validator import OAS30Validator
@@ -245,7 +246,7 @@ def test_the_answers_are_what_the_document_says(client, spec, sender, payload, m
 def test_a_notifications_person_and_nobody_on_duty_are_as_documented(client, spec, sender, payload,
                                                                       make_api_client, db):
     """Who each notification went to (issue 15), in the full view and the document alike."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from spoa.models import Notification, User
     from tests.people import PASSWORD
@@ -257,7 +258,7 @@ def test_a_notifications_person_and_nobody_on_duty_are_as_documented(client, spe
     sue.set_password(PASSWORD)
     db.session.add(sue)
     db.session.flush()
-    taken = datetime(2026, 11, 23, 10, 5, tzinfo=timezone.utc)
+    taken = datetime(2026, 11, 23, 10, 5, tzinfo=UTC)
     db.session.add_all([
         Notification(referral_id=uuid.UUID(created["id"]), alert="waiting-for-bed", recipient="spoa_supervisor",
                      channel="in_app", subject="s", status="delivered", user_id=sue.id,

@@ -7,10 +7,8 @@ import re
 import pytest
 
 from spoa.models import User
-
-from tests.people import PASSWORD
-
 from tests.browser.keyboard import focused, tab_to, type_into
+from tests.people import PASSWORD
 
 
 @pytest.fixture

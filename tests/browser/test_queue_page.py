@@ -10,9 +10,8 @@ import requests
 
 from spoa.clocks import now
 from spoa.models import ApiClient, User
-from tests.referral_data import VALID_REFERRAL
-
 from tests.people import PASSWORD
+from tests.referral_data import VALID_REFERRAL
 
 
 @pytest.fixture

@@ -1,17 +1,18 @@
 """Decisions: the first matching row decides, with the facts it used, a plain
 sentence and the rules version; and the clock targets of each route."""
 import dataclasses
-from datetime import date, datetime, time as clock_time, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 
 import pytest
 
 from rules.clock_policy import ClockTarget
 from rules.errors import DecisionError
-from rules.loader import load_policy
 from rules.facts import FactError, derive_facts
+from rules.loader import load_policy
 
 POLICY = load_policy()
-RECEIVED = datetime(2026, 11, 22, 9, 41, tzinfo=timezone.utc)
+RECEIVED = datetime(2026, 11, 22, 9, 41, tzinfo=UTC)
 
 
 def decide(**changes):

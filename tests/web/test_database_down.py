@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
-from spoa import create_app
-from spoa import config
+from spoa import config, create_app
 from spoa.models import AuditEvent, Clock, Referral
+
 from .conftest import csrf_token
 from .test_referral_form import GOOD
 
@@ -149,7 +149,6 @@ def test_a_session_holds_a_connection_from_its_first_statement_to_its_end(db):
     # object added) holds no connection, so the header gives back the one its count took.
     from spoa.database import holds_a_connection
     from spoa.models import User
-
     from tests.people import PASSWORD
 
     db.session.remove()

@@ -10,7 +10,6 @@ from flask import g
 from spoa.clocks import now
 from spoa.models import PatientLookup, Referral
 from spoa.schemas.fields import is_valid_nhs_number
-
 from tests.concurrently import at_once
 
 from .conftest import csrf_token

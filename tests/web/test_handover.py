@@ -2,7 +2,7 @@
 import html
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event
@@ -10,12 +10,11 @@ from sqlalchemy import event
 from spoa.clocks import format_uk
 from spoa.models import Referral
 from spoa.services import chasing
-
 from tests.rota_data import on_duty
 
 from .conftest import csrf_token
 
-T0 = datetime(2026, 12, 1, 18, 0, tzinfo=timezone.utc)  # 18:00 Tue 1 Dec, UK time too (GMT)
+T0 = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)  # 18:00 Tue 1 Dec, UK time too (GMT)
 
 
 @pytest.fixture

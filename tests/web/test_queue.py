@@ -58,7 +58,7 @@ def test_open_referrals_are_listed_nearest_breach_first_with_review_in_its_own_l
     assert "rag--red" in row[:200] and "Red (breached)" in row[:3000]
     assert "Breached 60 min ago" in row[:3000]
     assert 'id="count-total">4<' in page and 'id="count-breached">1<' in page
-    assert f'data-key="crisis_response">Crisis response (2-hour urgent community response) <strong>3</strong>' in page
+    assert 'data-key="crisis_response">Crisis response (2-hour urgent community response) <strong>3</strong>' in page
 
 
 def test_amber_from_three_quarters_of_the_window(client, login_as, post):

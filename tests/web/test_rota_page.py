@@ -7,7 +7,6 @@ import pytest
 from spoa.models import AuditEvent, DutyShift
 from spoa.services import rota
 from spoa.uk_time import parse_uk
-
 from tests.rota_data import on_duty, person
 
 from .conftest import csrf_token

@@ -3,7 +3,7 @@
 delay reason. A refused input is said beside its field, with what was typed."""
 import html
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,7 +13,7 @@ from tests.ward_data import post_discharge
 
 from .conftest import csrf_token
 
-WINTER_NOON = datetime(2026, 12, 1, 12, tzinfo=timezone.utc)  # 12:00 UK (GMT)
+WINTER_NOON = datetime(2026, 12, 1, 12, tzinfo=UTC)  # 12:00 UK (GMT)
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_a_ward_records_the_time_the_patient_left_in_uk_time(client, ward_user, 
     response = post(client, delayed, "discharged", at="2026-12-01T10:30")
     assert response.status_code == 302
     db.session.refresh(delayed)
-    assert delayed.discharged_at == datetime(2026, 12, 1, 10, 30, tzinfo=timezone.utc)  # GMT in winter
+    assert delayed.discharged_at == datetime(2026, 12, 1, 10, 30, tzinfo=UTC)  # GMT in winter
     page = page_of(client, delayed)
     assert "Discharged from hospital" in page and "Left 2 days after the ready date" in page
     assert 'name="event" value="discharged"' not in page  # once

@@ -1,5 +1,5 @@
 """Clocks warn, breach and escalate once each, whoever chases them and how often."""
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 import sqlalchemy.exc
@@ -145,12 +145,12 @@ def test_acknowledging_with_nothing_breached_is_a_409(post_referral, client, mak
 
 
 def test_voluntary_sector_clocks_skip_christmas_and_the_boxing_day_substitute(post_referral, db):
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
 
     from tests.duty_data import add_org
 
     add_org(db, "good_neighbours", total=3, declared_for=date(2026, 12, 24))  # on duty, a place free
-    thursday_24_dec_15h = datetime(2026, 12, 24, 15, 0, tzinfo=timezone.utc)
+    thursday_24_dec_15h = datetime(2026, 12, 24, 15, 0, tzinfo=UTC)
     body = post_referral(at=thursday_24_dec_15h, presenting_need="social_support")
     assert (body["route"], body["assigned_service"]) == ("voluntary_sector", "good_neighbours")
     # 2 working hours on Thursday, then Fri 25 (Christmas), Mon 28 (Boxing Day substitute) skipped.

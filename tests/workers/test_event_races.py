@@ -2,7 +2,6 @@
 success or a 409, never a 500, and no threshold is recorded twice."""
 from datetime import timedelta
 
-
 from spoa.extensions import db as database
 from spoa.models import ClockEffect
 
