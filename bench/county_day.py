@@ -901,10 +901,12 @@ def report(args, driver, pages, procs, facts, problems, fresh_rows, arrivals, st
     if shadows:
         for name, pairs in (
                 ("intake, calm", [(x, w) for k in driver.lat if k.startswith("intake")
-                                  for x, w in zip(driver.lat[k], driver.when[k])]),
+                                  for x, w in zip(driver.lat[k], driver.when[k], strict=True)]),
                 ("pages, calm", [(x, w) for k in driver.lat if k.startswith("page ")
-                                 for x, w in zip(driver.lat[k], driver.when[k])]),
-                ("events -> pages, calm", [(x, w) for p in pages for x, w in zip(p.latencies, p.arrived)])):
+                                 for x, w in zip(driver.lat[k], driver.when[k], strict=True)]),
+                # A page still streaming may be between its two appends: pair what both have.
+                ("events -> pages, calm", [(x, w) for p in pages
+                                           for x, w in zip(p.latencies, p.arrived, strict=False)])):
             s = summary([x for x, w in pairs if calm(w)])
             figures[name] = s
             if s["n"]:

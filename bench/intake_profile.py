@@ -91,7 +91,7 @@ def run(args):
     statements.clear()
     pings.clear()
     per_kind = {}
-    for i, name in enumerate(variants()):
+    for name in variants():
         before = len(statements)
         n[0] = n[0] - n[0] % len(bodies) + len(bodies) + list(variants()).index(name) - 1  # next post is this kind
         post()

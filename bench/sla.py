@@ -139,7 +139,7 @@ def wait_ready(procs, r, logs, timeout=60):
 
     deadline = time.time() + timeout
     while time.time() < deadline:
-        for proc, log in zip(procs, logs):
+        for proc, log in zip(procs, logs, strict=True):
             if proc.poll() is not None:
                 raise RuntimeError(f"worker exited ({proc.returncode}):\n{Path(log).read_text()[-3000:]}")
         if Worker.count(connection=r) >= len(procs) and r.keys("spoa:periodic:reconcile:*"):

@@ -1,7 +1,7 @@
 """referrals, decisions, clocks, audit, users, api clients, services
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 08:39:45.431030
 
 """

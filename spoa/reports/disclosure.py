@@ -150,7 +150,7 @@ class Groups:
 
     def _number(self, day: date, *codes: int) -> int:
         number = day.toordinal()
-        for code, width in zip(codes, self._WIDTHS):
+        for code, width in zip(codes, self._WIDTHS, strict=True):
             number = (number << width) | code
         return number
 

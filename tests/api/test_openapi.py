@@ -397,21 +397,21 @@ def _every_route(spec, client, headers=None, query=""):
         yield path, method, op, client.open(url, method=method.upper(), json={}, headers=headers or {})
 
 
-def _documented_problem(response, op, status):
-    assert response.status_code == status and response.mimetype == "application/problem+json"
-    assert op["responses"][str(status)]["content"] == PROBLEM
+def _documented_problem(response, op, status, route):
+    assert response.status_code == status and response.mimetype == "application/problem+json", route
+    assert op["responses"][str(status)]["content"] == PROBLEM, route
 
 
 def test_every_route_wants_a_token_and_documents_it(client, spec):
     for path, method, op, response in _every_route(spec, client):
-        _documented_problem(response, op, 401)
+        _documented_problem(response, op, 401, (path, method))
         assert response.headers["WWW-Authenticate"].startswith("Bearer"), (path, method)
 
 
 def test_a_nul_anywhere_is_a_documented_400_on_every_route(client, spec, sender):
     _, headers = sender
     for path, method, op, response in _every_route(spec, client, headers=headers, query="?q=%00"):
-        _documented_problem(response, op, 400)
+        _documented_problem(response, op, 400, (path, method))
 
 
 def test_the_database_down_is_a_documented_503_on_every_route(client, spec, monkeypatch):
@@ -420,5 +420,5 @@ def test_the_database_down_is_a_documented_503_on_every_route(client, spec, monk
 
     monkeypatch.setattr(auth, "_client_from_token", unreachable)
     for path, method, op, response in _every_route(spec, client, headers=_bearer("spoa_x")):
-        _documented_problem(response, op, 503)
+        _documented_problem(response, op, 503, (path, method))
         assert "Retry-After" in response.headers and "Retry-After" in op["responses"]["503"]["headers"]

@@ -66,8 +66,8 @@ def test_amber_from_three_quarters_of_the_window(client, login_as, post):
     green = post(at=now() - timedelta(minutes=80))  # 67%
     login_as("supervisor")
     page = client.get("/queue").get_data(as_text=True)
-    assert 'class="queue-row rag--amber" data-id="%s"' % amber["id"] in page
-    assert 'class="queue-row rag--green" data-id="%s"' % green["id"] in page
+    assert f'class="queue-row rag--amber" data-id="{amber["id"]}"' in page
+    assert f'class="queue-row rag--green" data-id="{green["id"]}"' in page
 
 
 def test_filters_hide_what_they_exclude_without_javascript(client, login_as, post):

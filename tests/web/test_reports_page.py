@@ -387,7 +387,7 @@ def test_the_extract_holds_no_identifier_in_any_column(client, login_as, db, min
     header, *rows = rows_of(response)
     assert tuple(header) == extract.COLUMNS
     assert len(rows) == 3  # the one received before the period is not in it
-    by_id = [dict(zip(header, r)) for r in rows]
+    by_id = [dict(zip(header, r, strict=True)) for r in rows]
     # Each column, every row: only codes, bands, districts and figures (a new column needs a check here).
     codes = re.compile(r"[a-z][a-z0-9_]*")
     checks = {
@@ -422,7 +422,7 @@ def test_the_extract_s_figures_for_each_referral(client, login_as, db, min_cell)
     min_cell(1)
     login_as("analyst")
     header, *rows = rows_of(client.get("/reports/extract.csv"))
-    rows = [dict(zip(header, r)) for r in rows]
+    rows = [dict(zip(header, r, strict=True)) for r in rows]
     assert [r["received"] for r in rows] == ["2026-11-19", "2026-11-20", "2026-11-22"]  # in order received
     birthday_row, discharge_row, community_row = rows
     # 23:30 UTC on 22 Nov is still 22 Nov in the UK in winter (GMT).
