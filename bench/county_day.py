@@ -466,7 +466,10 @@ class Driver:
         elif kind.startswith("fhir"):
             from tests.fhir.messages import own_message
 
-            bundle = own_message(conditions=[("1912002", "Fall at home")]) if rng.random() < 0.6 else own_message(dx="Dx05")
+            if rng.random() < 0.6:
+                bundle = own_message(conditions=[("1912002", "Fall at home")])
+            else:
+                bundle = own_message(dx="Dx05")
             headers = {"X-Request-ID": ref, "X-Correlation-ID": str(uuid.uuid4())}
             if kind == "fhir-xml":
                 from fhir.resources.R4B.bundle import Bundle
@@ -763,7 +766,10 @@ def main():
     args = parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     rng = random.Random(args.seed)
-    start_hour = args.start_hour if args.start_hour is not None else (0 if args.hours >= 24 else busiest_start(args.hours))
+    if args.start_hour is not None:
+        start_hour = args.start_hour
+    else:
+        start_hour = 0 if args.hours >= 24 else busiest_start(args.hours)
     window = (3600 * start_hour, 3600 * min(24, start_hour + args.hours))
     arrivals = [t for t in day_offsets(args.referrals, rng) if window[0] <= t < window[1]]
     run_seconds = (window[1] - window[0]) / args.speed
@@ -913,8 +919,9 @@ def report(args, driver, pages, procs, facts, problems, fresh_rows, arrivals, st
                 print(f"{name:<28}{s['n']:>7}{ms(s['p50'])}{ms(s['p95'])}{ms(s['p99'])}{ms(s['max'])}")
     for name, ok in checks:
         print(f"  {name:<32}{'PASS' if ok else 'MISS'}")
-    print(f"actions: {sum(driver.counts.get(k, 0) for k in driver.counts if not k.startswith(('refused', 'closed', 'steps', 'no ')))}"
-          f" done; {json.dumps({k: v for k, v in driver.counts.items() if k.startswith(('refused', 'closed', 'steps', 'no '))})}")
+    not_done = ('refused', 'closed', 'steps', 'no ')
+    done = sum(n for k, n in driver.counts.items() if not k.startswith(not_done))
+    print(f"actions: {done} done; {json.dumps({k: n for k, n in driver.counts.items() if k.startswith(not_done)})}")
     # Whether a slow tail is every page a little or some pages a lot (a page is served
     # by one web process for its life: a backed-up process shows as its pages' medians).
     medians = sorted(percentile(sorted(p.latencies), 0.5) for p in pages if p.latencies)

@@ -171,7 +171,8 @@ def grow_history(app, n_new: int, start: int, now: datetime) -> dict:
     seconds = round(time.perf_counter() - started, 1)
     say(f"  history +{n_new:,} closed, {effects:,} clock effects, "
         f"{notifications:,} notifications, in {seconds} s")
-    return {"seconds": seconds, "next_start": start + int(n_new * 1.12) + 30, "load_seconds": loaded["seconds"], "rows": loaded["rows"],
+    return {"seconds": seconds, "next_start": start + int(n_new * 1.12) + 30,
+            "load_seconds": loaded["seconds"], "rows": loaded["rows"],
             "effects": effects, "notifications": notifications}
 
 
@@ -390,7 +391,8 @@ def main():
             if n == 0 and not args.reuse:
                 people = add_people_and_open_set(app, args.open)
             figures["at"][size] = {"rows": counts(), "pages": time_pages(app, people, args.reps, f"S{n}")}
-            say(f"at {size:,}: " + ", ".join(f"{k} {v['median_ms']} ms" for k, v in figures["at"][size]["pages"].items())
+            pages = figures["at"][size]["pages"]
+            say(f"at {size:,}: " + ", ".join(f"{k} {v['median_ms']} ms" for k, v in pages.items())
                 + f"; rows {figures['at'][size]['rows']}")
             if args.explain:
                 plans[size] = explain(capture(app, people, f"X{n}"))
@@ -421,7 +423,8 @@ def new_sender(app) -> dict:
     from spoa.models import ApiClient
 
     with app.app_context():
-        client, token = ApiClient.issue(name=f"bench-growth-sender-{int(time.time())}", sources=["emas", "gp", "nhs111"])
+        client, token = ApiClient.issue(name=f"bench-growth-sender-{int(time.time())}",
+                                        sources=["emas", "gp", "nhs111"])
         db.session.add(client)
         db.session.commit()
     body = variants()["ucr-condition"]

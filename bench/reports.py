@@ -175,7 +175,8 @@ def time_figures(app, reps: int) -> dict:
         for days in (7, 365):
             period = Period.last_days(days)
             sections.build(period)  # warm: the first call imports and plans
-            out[f"sections_{days}"] = median_ms(lambda p=period: sections.build(p), reps if days == 7 else max(2, reps // 2))
+            runs = reps if days == 7 else max(2, reps // 2)
+            out[f"sections_{days}"] = median_ms(lambda p=period: sections.build(p), runs)
             out[f"two_hour_{days}"] = median_ms(lambda p=period: two_hour.headline(p), reps)
             out[f"two_hour_{days}"]["value"] = two_hour.headline(period).value
             out[f"sections_{days}"]["tables"] = sum(len(s.tables) for s in sections.build(period))

@@ -268,7 +268,8 @@ def main():
                                         f"(HTTP {opened['statuses']})")
                 holding = f" with {opened['open']} pages open" if opened else ""
                 print(f"  {name}: {args.rate:g}/s for {args.seconds:g} s{holding} ...", flush=True)
-                lat, errors = post_steadily(port, headers, args.rate, args.seconds, args.senders, f"B{run}-{r}-{int(with_pages)}")
+                lat, errors = post_steadily(port, headers, args.rate, args.seconds, args.senders,
+                                            f"B{run}-{r}-{int(with_pages)}")
                 phase = {"phase": name, "pages": opened["open"] if opened else 0, "lat": lat, "errors": errors}
                 if with_pages:
                     expected = len(lat)  # every referral stored while the pages were open reaches every page
@@ -319,7 +320,8 @@ def report(args, phases, problems):
     worker = args.worker_class or "gunicorn.conf.py's (gevent)"
     print(f"\nSPOA streams bench: worker class {worker}, {args.workers} workers; {args.rate:g} referrals/s, "
           f"{args.senders} senders; {args.pages} pages; PostgreSQL; {os.cpu_count()} CPUs")
-    print(f"{'phase':<10}{'pages':>6}{'posted':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}{'deliveries':>12}")
+    print(f"{'phase':<10}{'pages':>6}{'posted':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+          f"{'errors':>8}{'deliveries':>12}")
     for p in phases:
         s = summarise(p["lat"])
         print(f"{p['phase']:<10}{p['pages']:>6}{s['count']:>8}{s['p50_ms']:>9.1f}{s['p99_ms']:>9.1f}{s['max_ms']:>9.1f}"

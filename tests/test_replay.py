@@ -172,7 +172,8 @@ def test_the_csv_is_the_changed_list_one_row_each(db, a_mixed_period, tmp_path):
 # --- where a candidate comes from ------------------------------------------------------
 
 def test_an_invalid_candidate_names_its_file_and_the_rule_s_line(tmp_path):
-    where = policy_copy(tmp_path / "bad", ("route: home_rehab\n    urgency: routine", "route: nowhere\n    urgency: routine"))
+    where = policy_copy(tmp_path / "bad",
+                        ("route: home_rehab\n    urgency: routine", "route: nowhere\n    urgency: routine"))
     with pytest.raises(candidates.CandidateError) as bad:
         candidates.from_directory(where)
     line = next(n for n, text in enumerate((where / "routing.yaml").read_text().splitlines(), 1)

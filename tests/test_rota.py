@@ -95,7 +95,8 @@ def test_an_overlapping_shift_is_refused_naming_the_clash_and_nothing_is_stored(
 
 
 @pytest.mark.parametrize("recipient, who, says", [
-    ("service_duty_lead:crisis_response", ("rex", "clinician", "home_rehab"), "a service's duty lead is one of its clinicians"),
+    ("service_duty_lead:crisis_response", ("rex", "clinician", "home_rehab"),
+     "a service's duty lead is one of its clinicians"),
     ("spoa_supervisor", ("hal", "call_handler", None), "held by supervisors"),
     ("on_call_manager", ("meg", "manager", None), "held by supervisors"),
 ])

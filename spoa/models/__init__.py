@@ -16,7 +16,8 @@ from .service import Service
 from .user import ApiClient, SignInFailures, User
 
 __all__ = [
-    "AccessEvent", "ApiClient", "AuditEvent", "CapacityDeclaration", "Clock", "ClockEffect", "DelayedDay", "DeliveryAttempt", "DutyShift", "FhirEndpoint", "FhirMessage", "FormStash", "Notification",
+    "AccessEvent", "ApiClient", "AuditEvent", "CapacityDeclaration", "Clock", "ClockEffect", "DelayedDay",
+    "DeliveryAttempt", "DutyShift", "FhirEndpoint", "FhirMessage", "FormStash", "Notification",
     "NotificationChannel", "OutboundHost", "PatientLookup", "Referral", "Service", "SignInFailures", "TriageDecision",
     "User",
 ]

@@ -66,7 +66,8 @@ def _add_to_existing(choice: str, duplicates, data) -> Referral | None:
     referrer = data.get("referrer") or {}
     who = ", ".join(v for v in (referrer.get("name"), referrer.get("role"), referrer.get("organisation"),
                                 referrer.get("phone")) if v)
-    note = f"Further call from {who or vocab.SOURCES[data['source']]}: {data.get('description') or '(no details given)'}"
+    caller = who or vocab.SOURCES[data["source"]]
+    note = f"Further call from {caller}: {data.get('description') or '(no details given)'}"
     apply_event(chosen, "add_information", current_actor(), reason=note[:2000],
                 expected_version=chosen.version)
     return chosen

@@ -342,7 +342,8 @@ def test_a_community_preview_has_no_pathway(client, login_as):
     login_as("call_handler")
     from .test_referral_form import GOOD
 
-    data = client.post("/referrals/preview", data={**GOOD, "csrf_token": csrf_token(client, "/referrals/new")}).get_json()
+    token = csrf_token(client, "/referrals/new")
+    data = client.post("/referrals/preview", data={**GOOD, "csrf_token": token}).get_json()
     assert data["ready"] and (data["pathway"], data["pathway_name"], data["pathway_note"]) == (None, None, None)
     assert [c["name"] for c in data["clocks"]] == ["first_contact"]  # the community clocks, unchanged
 

@@ -222,4 +222,5 @@ def test_a_supervisor_routes_a_review_referral_from_the_queue(client, login_as, 
     stored = db.session.get(Referral, uuid.UUID(review["id"]))
     db.session.refresh(stored)
     assert (stored.route, stored.state) == ("reablement", "offered")
-    assert [(d.kind, d.route) for d in stored.decisions] == [("rules", "supervisor_review"), ("supervisor", "reablement")]
+    decisions = [(d.kind, d.route) for d in stored.decisions]
+    assert decisions == [("rules", "supervisor_review"), ("supervisor", "reablement")]

@@ -282,7 +282,8 @@ def test_the_real_sections_render_and_keep_staff_free_text_from_managers(client,
     _crisis(met=3, breached=1)
     row = referral(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
     row.history.append(AuditEvent(at=NOW, actor_kind="user", actor_name="Colin", event="decline",
-                                  reason="Zebedee Quargleton's daughter is with him", detail={"service": "crisis_response"},
+                                  reason="Zebedee Quargleton's daughter is with him",
+                                  detail={"service": "crisis_response"},
                                   from_state="offered", to_state="in_review"))
     db.session.commit()
     built = sections.build(load_query({})[0])

@@ -83,7 +83,8 @@ def test_a_discharge_time_refused_is_said_beside_its_field(client, ward_user, de
 def test_a_ward_records_todays_delay_reason_from_its_list(client, ward_user, delayed, db):
     listed = html.unescape(client.get("/ward").get_data(as_text=True))
     assert f'id="reason-delay-{delayed.id}"' in listed and f'id="at-discharged-{delayed.id}"' in listed
-    assert 'name="event" value="readiness_withdrawn"' not in listed  # from the referral page, with the whole referral in view
+    # Withdrawn from the referral page, with the whole referral in view.
+    assert 'name="event" value="readiness_withdrawn"' not in listed
     response = client.post(f"/referrals/{delayed.id}/events", data={
         "event": "delay", "version": str(delayed.version), "next": "/ward", "reason": "awaiting_care_package",
         "csrf_token": csrf_token(client, "/ward")})

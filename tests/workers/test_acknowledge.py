@@ -34,7 +34,8 @@ def test_acknowledging_with_escalations_overdue_answers_200_and_records_them(fro
     assert "first_contact" in row.detail["clocks"]
 
 
-def test_acknowledging_from_the_page_with_escalations_overdue(frozen_now, post_referral, reconcile_at, client, login_as):
+def test_acknowledging_from_the_page_with_escalations_overdue(frozen_now, post_referral, reconcile_at, client,
+                                                               login_as):
     body = post_referral(at=T0)
     reconcile_at(T0 + timedelta(hours=2, seconds=1))
     with frozen_now(T0 + timedelta(hours=3)):  # signed cookies need one clock

@@ -10,7 +10,8 @@ from .conftest import T0
 REFERRALS = 4
 
 
-def test_events_racing_reconcile_passes_answer_200_or_409(frozen_now, app, post_referral, reconcile_at, make_api_client, sender):
+def test_events_racing_reconcile_passes_answer_200_or_409(frozen_now, app, post_referral, reconcile_at,
+                                                           make_api_client, sender):
     from workers.jobs import reconcile
 
     ids = [post_referral(at=T0)["id"] for _ in range(REFERRALS)]
