@@ -1,4 +1,4 @@
-"""How long a /metrics scrape takes as the years of data grow (issue 14, item 4).
+"""How long a /metrics scrape takes as the years of data grow.
 
 Bulk-loads N referrals (each with its rules decision, two clocks, two warnings
 and a breach on one in five, a failed delivery attempt on one in fifty) into a

@@ -1,4 +1,4 @@
-"""The CLI contract outside scripts rely on (issue 3, point 6)."""
+"""The CLI contract outside scripts rely on."""
 from datetime import timedelta
 
 import pytest

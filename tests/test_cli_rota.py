@@ -1,4 +1,4 @@
-"""The duty rota from the CLI (issue 15): add-duty, remove-duty, list-duties, team leads."""
+"""The duty rota from the CLI: add-duty, remove-duty, list-duties, team leads."""
 import pytest
 
 from spoa.models import AuditEvent, DutyShift, User

@@ -1,4 +1,4 @@
-"""The duty rota (issue 15): duty words, UK local times, adding and removing
+"""The duty rota: duty words, UK local times, adding and removing
 shifts, who may edit, and the gaps a queue warns about."""
 from datetime import datetime, timedelta
 

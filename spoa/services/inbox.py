@@ -1,4 +1,4 @@
-"""A person's inbox (issue 15): the in-app notifications that still need someone.
+"""A person's inbox: the in-app notifications that still need someone.
 
 One definition, used by the badge, /notifications and the handover page. A
 notification is OPEN when all of these hold:

@@ -1,4 +1,4 @@
-"""A person's inbox (issue 15): the badge on every page, /notifications, "I have it",
+"""A person's inbox: the badge on every page, /notifications, "I have it",
 and the badge's live count (/notifications/events).
 
 What is open and whose is spoa/services/inbox.py; this module only shows it. The

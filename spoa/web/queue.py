@@ -1,4 +1,4 @@
-"""The supervisors' live queue (issue 6): every open referral in the county with its
+"""The supervisors' live queue: every open referral in the county with its
 next clock, updated live through Server-Sent Events, with capacity beside it.
 
 The first render is plain HTML (filters work without JavaScript). The page's

@@ -1,4 +1,4 @@
-"""Input that cannot hurt (issue 10, item 5): what a sender can send gets a
+"""Input that cannot hurt: what a sender can send gets a
 definite 4xx in problem+json, never a 500, and nothing that would defeat the
 duplicate check or display as something it is not is stored as sent."""
 import uuid

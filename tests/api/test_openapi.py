@@ -246,7 +246,7 @@ def test_the_answers_are_what_the_document_says(client, spec, sender, payload, m
 
 def test_a_notifications_person_and_nobody_on_duty_are_as_documented(client, spec, sender, payload,
                                                                       make_api_client, db):
-    """Who each notification went to (issue 15), in the full view and the document alike."""
+    """Who each notification went to, in the full view and the document alike."""
     from datetime import datetime
 
     from spoa.models import Notification, User

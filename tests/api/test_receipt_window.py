@@ -1,4 +1,4 @@
-"""received_at is bounded (issue 10, item 4): a sender may date a referral back a
+"""received_at is bounded: a sender may date a referral back a
 day at most (RECEIPT_MAX_AGE_HOURS), and no instant it sends reaches a clock
 unless it is a usable one."""
 from datetime import UTC, datetime, timedelta

@@ -1,4 +1,4 @@
-"""Two supervisors watch the live queue in real browsers (issue 6): a referral
+"""Two supervisors watch the live queue in real browsers: a referral
 posted through the API appears on both within a second, a breach turns its row
 red, and one supervisor's override shows on the other's page."""
 import threading

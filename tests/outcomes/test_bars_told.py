@@ -1,4 +1,4 @@
-"""The referrer is told the outcome (issue 12 item 6, BaRS senders): a
+"""The referrer is told the outcome (BaRS senders): a
 servicerequest-response message POSTed to the sender's own $process-message,
 registered against its source.endpoint, through the notification outbox; a real
 HTTP server on the loopback receives it and reads it with fhir.resources."""

@@ -1,4 +1,4 @@
-"""The referrer is told the outcome (issue 12 item 6, JSON API senders): each
+"""The referrer is told the outcome (JSON API senders): each
 outcome event is one signed Standard Webhooks delivery to the sender's callback,
 through the notification outbox, shown on the referral's timeline."""
 import json

@@ -1,4 +1,4 @@
-"""The database down (issue 10, point 10): the API answers 503 problem+json with
+"""The database down: the API answers 503 problem+json with
 Retry-After, never a 500, and nothing is half-stored; the new-referral form comes
 back with everything typed and says it was NOT saved."""
 import socket

@@ -1,4 +1,4 @@
-"""The hub coordinator's discharge form (issue 13): a ward's call, typed in, loads
+"""The hub coordinator's discharge form: a ward's call, typed in, loads
 through the same IntakeSchema as a hospital system's post; the rules D1-D9 pick
 the pathway; messages sit beside the fields; not known stays unknown."""
 import html

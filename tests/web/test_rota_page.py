@@ -1,4 +1,4 @@
-"""The /rota page (issue 15): a week by duty, editors' forms, refusals, and the
+"""The /rota page: a week by duty, editors' forms, refusals, and the
 queue's warning when a duty has nobody on it."""
 import html
 

@@ -1,5 +1,5 @@
-"""A clock far behind (a long worker outage) records where it stands in one step
-(issue 10, item 4): the breach and the escalation level it has reached (at most
+"""A clock far behind (a long worker outage) records where it stands in one step:
+the breach and the escalation level it has reached (at most
 the final reminder's), one notification for that level, never a backlog; and a
 pass costs the same however late it runs."""
 import time

@@ -25,7 +25,7 @@ from tests.referral_data import full_view
 from tests.servers import keys_env
 
 ROOT = Path(__file__).resolve().parents[2]
-BREACH_WITHIN = 5.0  # seconds from deadline to breach recorded (issue 4)
+BREACH_WITHIN = 5.0  # seconds from deadline to breach recorded, with room for a loaded machine
 
 
 class PrivateRedis:
