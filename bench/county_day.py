@@ -78,7 +78,7 @@ import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
-from datetime import datetime, timedelta, timezone  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 
 import psycopg2  # noqa: E402
 import redis  # noqa: E402
@@ -455,7 +455,7 @@ class Driver:
         rng = random.Random(rng_seed)
         # A FHIR message's source_reference is its X-Request-ID, a UUID in BaRS.
         ref = str(uuid.uuid4()) if kind.startswith("fhir") else f"CTY-{kind}-{i}-{secrets.token_hex(3)}"
-        received_at = (datetime.now(timezone.utc) - timedelta(minutes=self.args.backdate)).isoformat()
+        received_at = (datetime.now(UTC) - timedelta(minutes=self.args.backdate)).isoformat()
         late = False
         with self.lock:
             self.sent[ref] = kind
@@ -466,7 +466,10 @@ class Driver:
         elif kind.startswith("fhir"):
             from tests.fhir.messages import own_message
 
-            bundle = own_message(conditions=[("1912002", "Fall at home")]) if rng.random() < 0.6 else own_message(dx="Dx05")
+            if rng.random() < 0.6:
+                bundle = own_message(conditions=[("1912002", "Fall at home")])
+            else:
+                bundle = own_message(dx="Dx05")
             headers = {"X-Request-ID": ref, "X-Correlation-ID": str(uuid.uuid4())}
             if kind == "fhir-xml":
                 from fhir.resources.R4B.bundle import Bundle
@@ -763,7 +766,10 @@ def main():
     args = parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     rng = random.Random(args.seed)
-    start_hour = args.start_hour if args.start_hour is not None else (0 if args.hours >= 24 else busiest_start(args.hours))
+    if args.start_hour is not None:
+        start_hour = args.start_hour
+    else:
+        start_hour = 0 if args.hours >= 24 else busiest_start(args.hours)
     window = (3600 * start_hour, 3600 * min(24, start_hour + args.hours))
     arrivals = [t for t in day_offsets(args.referrals, rng) if window[0] <= t < window[1]]
     run_seconds = (window[1] - window[0]) / args.speed
@@ -842,7 +848,7 @@ def main():
         # Let the workers finish what fell due (reconcile each second; deliveries), then check.
         time.sleep(8)
         procs.supervise()
-        end_time = datetime.now(timezone.utc)
+        end_time = datetime.now(UTC)
         fresh = set(Page.ROW.findall(requests.get(f"{base}/queue", cookies=copy.deepcopy(cookies["sup00"]),
                                                   headers={"User-Agent": USER_AGENT}, timeout=60).text))
         time.sleep(2)
@@ -901,18 +907,21 @@ def report(args, driver, pages, procs, facts, problems, fresh_rows, arrivals, st
     if shadows:
         for name, pairs in (
                 ("intake, calm", [(x, w) for k in driver.lat if k.startswith("intake")
-                                  for x, w in zip(driver.lat[k], driver.when[k])]),
+                                  for x, w in zip(driver.lat[k], driver.when[k], strict=True)]),
                 ("pages, calm", [(x, w) for k in driver.lat if k.startswith("page ")
-                                 for x, w in zip(driver.lat[k], driver.when[k])]),
-                ("events -> pages, calm", [(x, w) for p in pages for x, w in zip(p.latencies, p.arrived)])):
+                                 for x, w in zip(driver.lat[k], driver.when[k], strict=True)]),
+                # A page still streaming may be between its two appends: pair what both have.
+                ("events -> pages, calm", [(x, w) for p in pages
+                                           for x, w in zip(p.latencies, p.arrived, strict=False)])):
             s = summary([x for x, w in pairs if calm(w)])
             figures[name] = s
             if s["n"]:
                 print(f"{name:<28}{s['n']:>7}{ms(s['p50'])}{ms(s['p95'])}{ms(s['p99'])}{ms(s['max'])}")
     for name, ok in checks:
         print(f"  {name:<32}{'PASS' if ok else 'MISS'}")
-    print(f"actions: {sum(driver.counts.get(k, 0) for k in driver.counts if not k.startswith(('refused', 'closed', 'steps', 'no ')))}"
-          f" done; {json.dumps({k: v for k, v in driver.counts.items() if k.startswith(('refused', 'closed', 'steps', 'no '))})}")
+    not_done = ('refused', 'closed', 'steps', 'no ')
+    done = sum(n for k, n in driver.counts.items() if not k.startswith(not_done))
+    print(f"actions: {done} done; {json.dumps({k: n for k, n in driver.counts.items() if k.startswith(not_done)})}")
     # Whether a slow tail is every page a little or some pages a lot (a page is served
     # by one web process for its life: a backed-up process shows as its pages' medians).
     medians = sorted(percentile(sorted(p.latencies), 0.5) for p in pages if p.latencies)

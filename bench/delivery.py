@@ -34,7 +34,7 @@ import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
-from datetime import datetime, timedelta, timezone  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 
 import redis  # noqa: E402
 
@@ -89,7 +89,7 @@ class Bench:
 
     def post(self, headers, **fields) -> str:
         body = {**VALID_REFERRAL, "source_reference": f"BENCH-{uuid.uuid4().hex[:12]}",
-                "received_at": datetime.now(timezone.utc).isoformat(), **fields}
+                "received_at": datetime.now(UTC).isoformat(), **fields}
         answer = self.http.post("/api/v1/referrals", json=body, headers=headers)
         assert answer.status_code == 201, answer.get_json()
         return answer.get_json()["id"]
@@ -130,7 +130,7 @@ class Bench:
             told, breached = self.post(fourth_sender), None
             started = time.monotonic()
             self.accept(told)  # the fourth sender's outcome is queued (committed) here
-            breached = self.post(quiet_sender, received_at=(datetime.now(timezone.utc)
+            breached = self.post(quiet_sender, received_at=(datetime.now(UTC)
                                                              - timedelta(hours=2, seconds=5)).isoformat())
             alerted = time.monotonic()  # the breach (and its alert) committed with the intake
             outcome_at = fourth.wait_for(lambda b: b["data"]["referral_id"] == told, WAIT_S)

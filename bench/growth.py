@@ -47,12 +47,12 @@ import random  # noqa: E402
 import re  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
-from datetime import datetime, timedelta, timezone  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 
 import psycopg2  # noqa: E402
+import redis  # noqa: E402
 
 from bench import servers  # noqa: E402
-import redis  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 DB_NAME = "spoa_growth_bench"
@@ -171,19 +171,20 @@ def grow_history(app, n_new: int, start: int, now: datetime) -> dict:
     seconds = round(time.perf_counter() - started, 1)
     say(f"  history +{n_new:,} closed, {effects:,} clock effects, "
         f"{notifications:,} notifications, in {seconds} s")
-    return {"seconds": seconds, "next_start": start + int(n_new * 1.12) + 30, "load_seconds": loaded["seconds"], "rows": loaded["rows"],
+    return {"seconds": seconds, "next_start": start + int(n_new * 1.12) + 30,
+            "load_seconds": loaded["seconds"], "rows": loaded["rows"],
             "effects": effects, "notifications": notifications}
 
 
 def add_people_and_open_set(app, count: int) -> dict:
     """The users, the sending system, and the open set through the intake service."""
+    from bench.load import variants
     from spoa.clocks import now
     from spoa.extensions import db
     from spoa.lifecycle import Actor
     from spoa.models import ApiClient, Referral, User
     from spoa.schemas.intake import IntakeSchema
     from spoa.services.intake import receive_referral
-    from bench.load import variants
 
     rng = random.Random(16)
     with app.app_context():
@@ -375,7 +376,7 @@ def main():
     if args.reuse:
         sizes = [counts()["referrals"]]
     figures = {"sizes": sizes, "open": args.open, "reps": args.reps, "at": {}, "load": {}}
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     next_start, plans = 1, {}
     try:
         for n, size in enumerate(sizes):
@@ -390,7 +391,8 @@ def main():
             if n == 0 and not args.reuse:
                 people = add_people_and_open_set(app, args.open)
             figures["at"][size] = {"rows": counts(), "pages": time_pages(app, people, args.reps, f"S{n}")}
-            say(f"at {size:,}: " + ", ".join(f"{k} {v['median_ms']} ms" for k, v in figures["at"][size]["pages"].items())
+            pages = figures["at"][size]["pages"]
+            say(f"at {size:,}: " + ", ".join(f"{k} {v['median_ms']} ms" for k, v in pages.items())
                 + f"; rows {figures['at'][size]['rows']}")
             if args.explain:
                 plans[size] = explain(capture(app, people, f"X{n}"))
@@ -421,7 +423,8 @@ def new_sender(app) -> dict:
     from spoa.models import ApiClient
 
     with app.app_context():
-        client, token = ApiClient.issue(name=f"bench-growth-sender-{int(time.time())}", sources=["emas", "gp", "nhs111"])
+        client, token = ApiClient.issue(name=f"bench-growth-sender-{int(time.time())}",
+                                        sources=["emas", "gp", "nhs111"])
         db.session.add(client)
         db.session.commit()
     body = variants()["ucr-condition"]

@@ -31,12 +31,11 @@ import signal
 import subprocess
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 
-import psycopg2  # noqa: E402
 import redis  # noqa: E402
 
 from bench import servers  # noqa: E402
@@ -59,7 +58,7 @@ def percentile(sorted_values, q):
 
 def run_phase(name, server, args, jobs_qs, results, headers, tag, kind="api"):
     now = time.time()
-    received_at = (datetime.now(timezone.utc) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    received_at = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     job = {"port": server["port"], "headers": headers, "tag": tag, "received_at": received_at, "mix": args.mix,
            "kind": kind,
            "start": now + 0.5, "warm_end": now + 0.5 + args.warmup,
@@ -105,13 +104,13 @@ def rate(fn, items, seconds) -> float:
 def bench_rules(seconds, mix) -> dict:
     """Decisions per second in-process, on the app's own input shape (IntakeSchema
     -> triage.rules_input -> derive_facts), over the same mix as the load."""
-    from rules.loader import load_policy
     from rules.facts import derive_facts
+    from rules.loader import load_policy
     from spoa.schemas.intake import IntakeSchema
     from spoa.services.triage import rules_input
 
     policy = load_policy(None)
-    received_at = datetime.now(timezone.utc) - timedelta(minutes=1)
+    received_at = datetime.now(UTC) - timedelta(minutes=1)
     inputs = []
     for name in mix:
         # Without the fixture's received_at: a fixed date falls out of the receipt window as days pass.

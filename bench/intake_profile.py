@@ -21,13 +21,12 @@ import pstats  # noqa: E402
 import secrets  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
-from datetime import datetime, timedelta, timezone  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 
-
-from bench import servers  # noqa: E402
 import redis  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
+from bench import servers  # noqa: E402
 from bench.load import variants  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432"
@@ -75,7 +74,7 @@ def run(args):
     event.listen(engine, "before_cursor_execute",
                  lambda conn, cur, stmt, params, ctx, many: statements.append((stmt, many)))
     event.listen(engine.pool, "checkout", lambda *a: pings.update(checkout=1))
-    received_at = (datetime.now(timezone.utc) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    received_at = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     bodies = [{**v, "received_at": received_at} for v in variants().values()]
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
@@ -92,7 +91,7 @@ def run(args):
     statements.clear()
     pings.clear()
     per_kind = {}
-    for i, name in enumerate(variants()):
+    for name in variants():
         before = len(statements)
         n[0] = n[0] - n[0] % len(bodies) + len(bodies) + list(variants()).index(name) - 1  # next post is this kind
         post()

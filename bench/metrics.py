@@ -1,4 +1,4 @@
-"""How long a /metrics scrape takes as the years of data grow (issue 14, item 4).
+"""How long a /metrics scrape takes as the years of data grow.
 
 Bulk-loads N referrals (each with its rules decision, two clocks, two warnings
 and a breach on one in five, a failed delivery attempt on one in fifty) into a
@@ -28,12 +28,15 @@ LOAD = [
        FROM generate_series(1, :n) AS i""",
     """INSERT INTO triage_decisions (referral_id, kind, rule_id, route, urgency, rules_version, facts, explanation,
          decided_by, created_at)
-       SELECT id, 'rules', 'r1', route, 'urgent', 'v1', '{}', 'x', 'system', created_at FROM referrals ORDER BY created_at""",
+       SELECT id, 'rules', 'r1', route, 'urgent', 'v1', '{}', 'x', 'system', created_at
+       FROM referrals ORDER BY created_at""",
     """INSERT INTO clocks (referral_id, name, counts, met_by, started_at, deadline, status, met_at, escalation_level,
          next_due_at, created_at)
        SELECT r.id, c.name, '24/7', '[]', r.received_at, r.received_at + interval '2 hours',
-         CASE WHEN r.state = 'offered' THEN 'running' WHEN abs(hashtext(r.reference)) % 5 = 0 THEN 'breached' ELSE 'met' END,
-         CASE WHEN r.state = 'offered' OR abs(hashtext(r.reference)) % 5 = 0 THEN NULL ELSE r.received_at + interval '1 hour' END,
+         CASE WHEN r.state = 'offered' THEN 'running'
+              WHEN abs(hashtext(r.reference)) % 5 = 0 THEN 'breached' ELSE 'met' END,
+         CASE WHEN r.state = 'offered' OR abs(hashtext(r.reference)) % 5 = 0 THEN NULL
+              ELSE r.received_at + interval '1 hour' END,
          0, CASE WHEN r.state = 'offered' THEN r.received_at + interval '90 minutes' END, r.created_at
        FROM referrals r CROSS JOIN (VALUES ('triage'), ('first_contact')) AS c(name) ORDER BY r.created_at""",
     """INSERT INTO clock_effects (clock_id, referral_id, kind, level, due_at, recorded_at)
@@ -41,7 +44,8 @@ LOAD = [
        FROM clocks c CROSS JOIN (VALUES ('warning', 75, interval '90 minutes'), ('warning', 90, interval '108 minutes'),
                                         ('breach', 1, interval '2 hours')) AS e(kind, level, after)
        WHERE c.status = 'breached' AND (e.kind = 'breach' OR c.name = 'first_contact') ORDER BY c.id""",
-    """INSERT INTO notifications (effect_id, referral_id, recipient, channel, target, subject, status, attempts, created_at)
+    """INSERT INTO notifications (effect_id, referral_id, recipient, channel, target, subject, status, attempts,
+         created_at)
        SELECT e.id, e.referral_id, 'spoa_supervisor', 'email', 'x@example.org', 's',
          CASE WHEN e.id % 50 = 0 THEN 'failed' ELSE 'delivered' END, 1, e.recorded_at
        FROM clock_effects e WHERE e.kind = 'breach'""",

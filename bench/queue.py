@@ -191,8 +191,8 @@ def measure_events(base, token, pages, changes):
     for i in range(changes):
         if i % 3 == 2 and made:  # every third change: a withdrawal (a row leaves the queue)
             referral_id = made.pop(0)
-            r = requests.post(f"{base}/api/v1/referrals/{referral_id}/events", json={"event": "withdraw", "reason": "Sent twice"},
-                              headers=headers, timeout=10)
+            r = requests.post(f"{base}/api/v1/referrals/{referral_id}/events",
+                              json={"event": "withdraw", "reason": "Sent twice"}, headers=headers, timeout=10)
             assert r.status_code == 200, r.text
             expected.append(f"gone:{referral_id}")
         else:
@@ -263,21 +263,25 @@ def main():
     server_p50 = statistics.median(r["server_ms"][i] for r in renders.values() for i in range(len(r["server_ms"])))
     figures["render_server_ms_p50"] = server_p50
     render_ok = server_p50 < TARGET_RENDER_MS
-    print(f"first render of /queue with {rows} open referrals ({size / 1e6:.2f} MB decoded), {args.renders} renders each:")
+    print(f"first render of /queue with {rows} open referrals ({size / 1e6:.2f} MB decoded),"
+          f" {args.renders} renders each:")
     print(f"  {'encoding':<9} {'on the wire':>12} {'server p50':>11} {'p99':>6} {'compress p50':>13}"
           f" {'client p50':>11}  target < {TARGET_WIRE_BYTES // 1000} KB")
     for encoding, r in figures["render"].items():
         wire_ok = r["wire_bytes"] < TARGET_WIRE_BYTES
-        print(f"  {encoding:<9} {r['wire_bytes'] / 1000:>9.0f} KB {r['server_ms']['p50']:>8.0f} ms {r['server_ms']['p99']:>3.0f} ms"
+        print(f"  {encoding:<9} {r['wire_bytes'] / 1000:>9.0f} KB"
+              f" {r['server_ms']['p50']:>8.0f} ms {r['server_ms']['p99']:>3.0f} ms"
               f" {r['compress_ms']['p50']:>10.0f} ms {r['client_ms']['p50']:>8.0f} ms"
               f"  {'PASS' if wire_ok else ('MISS' if encoding != 'identity' else '(uncompressed)')}")
     print(f"  server time (the view, every render) p50 {server_p50:.0f} ms"
           f" (target < {TARGET_RENDER_MS:.0f} ms: {'PASS' if render_ok else 'MISS'})")
     if latencies:
         latency_ok = figures["event_latency_s"]["p99"] < TARGET_P99_S
-        print(f"event latency, commit -> page, {args.pages} pages x {args.changes} changes = {len(latencies)} deliveries:")
-        print(f"  p50 {figures['event_latency_s']['p50'] * 1000:.0f} ms, p99 {figures['event_latency_s']['p99'] * 1000:.0f} ms,"
-              f" max {figures['event_latency_s']['max'] * 1000:.0f} ms (target p99 < {TARGET_P99_S * 1000:.0f} ms:"
+        lat = figures["event_latency_s"]
+        print(f"event latency, commit -> page, {args.pages} pages x {args.changes} changes"
+              f" = {len(latencies)} deliveries:")
+        print(f"  p50 {lat['p50'] * 1000:.0f} ms, p99 {lat['p99'] * 1000:.0f} ms,"
+              f" max {lat['max'] * 1000:.0f} ms (target p99 < {TARGET_P99_S * 1000:.0f} ms:"
               f" {'PASS' if latency_ok else 'MISS'}); missing deliveries: {missing};"
               f" the snapshot event {snapshot_bytes / 1000:.0f} KB a page (streams are not compressed)")
     print(json.dumps(figures))

@@ -21,16 +21,18 @@ import tempfile
 import time
 import tracemalloc
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-sys.path[0] = str(Path(__file__).resolve().parents[1])  # the checkout, not bench/ (its queue.py would hide the stdlib's)
+# The checkout, not bench/ (its queue.py would hide the stdlib's).
+sys.path[0] = str(Path(__file__).resolve().parents[1])
 
 PG_ADMIN = os.environ.get("SPOA_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 DB_NAME = "spoa_replay_bench"
 REDIS = "redis://127.0.0.1:6379/13"
 MIX = [{}, {"presenting_need": "rehabilitation"}, {"presenting_need": "other"}, {"red_flags": ["chest_pain"]},
-       {"presenting_need": "mental_health_crisis"}, {"presenting_need": "personal_care_support"}, {"presenting_need": "social_support"}]
+       {"presenting_need": "mental_health_crisis"}, {"presenting_need": "personal_care_support"},
+       {"presenting_need": "social_support"}]
 FIRST = date(2026, 10, 1)
 
 
@@ -76,7 +78,7 @@ def _fill(app, rows: int, rederive: int) -> None:
         referrals = db.session.execute(select(Referral.__table__)).mappings().all()
         decisions = {d["referral_id"]: d for d in db.session.execute(
             select(TriageDecision.__table__).where(TriageDecision.kind == "rules")).mappings()}
-        start = datetime.combine(FIRST, datetime.min.time(), tzinfo=timezone.utc)
+        start = datetime.combine(FIRST, datetime.min.time(), tzinfo=UTC)
         step = timedelta(days=30) / rows
         new_referrals, new_decisions = [], []
         for n in range(rows):
@@ -86,7 +88,8 @@ def _fill(app, rows: int, rederive: int) -> None:
                                   "source_reference": f"C-{n}", "received_at": start + step * n,
                                   "idempotency_key": None})
             decision = {k: v for k, v in decisions[source["id"]].items() if k != "id"}
-            new_decisions.append({**decision, "referral_id": rid, "inputs": None if n < rederive else decision["inputs"]})
+            inputs = None if n < rederive else decision["inputs"]
+            new_decisions.append({**decision, "referral_id": rid, "inputs": inputs})
             if len(new_referrals) == 5000 or n == rows - 1:
                 db.session.execute(Referral.__table__.insert(), new_referrals)
                 db.session.execute(TriageDecision.__table__.insert(), new_decisions)

@@ -67,7 +67,8 @@ def main():
                 wall, cpu = statistics.median(walls), statistics.median(cpus)
                 total_wall.append(wall)
                 total_cpu.append(cpu)
-                print(f"  {module.__name__.rsplit('.', 1)[1]:14s} wall {wall * 1000:7.0f} ms   db cpu {cpu * 1000:7.0f} ms")
+                name = module.__name__.rsplit('.', 1)[1]
+                print(f"  {name:14s} wall {wall * 1000:7.0f} ms   db cpu {cpu * 1000:7.0f} ms")
                 if args.queries:
                     queries.clear()
                     module.section(period, filters)

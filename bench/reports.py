@@ -41,12 +41,12 @@ import re  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
-from datetime import datetime, timedelta, timezone  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 
 import psycopg2  # noqa: E402
+import redis  # noqa: E402
 
 from bench import servers  # noqa: E402
-import redis  # noqa: E402
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 DB_NAME = os.environ.get("SPOA_BENCH_REPORTS_DB", "spoa_bench_reports")
@@ -118,7 +118,7 @@ def create_database(args) -> dict:
         f"over {args.days} days")
     conn = psycopg2.connect(f"{PG}/{DB_NAME}", application_name="spoa_bench_reports_load")
     started = time.perf_counter()
-    loaded = reports_data.load(conn, app, args.referrals, args.days, datetime.now(timezone.utc), say=say)
+    loaded = reports_data.load(conn, app, args.referrals, args.days, datetime.now(UTC), say=say)
     conn.close()
     loaded["load_s"] = round(time.perf_counter() - started, 1)
     say(f"loaded in {loaded['load_s']} s: " + ", ".join(f"{k} {v:,}" for k, v in loaded["rows"].items()))
@@ -175,7 +175,8 @@ def time_figures(app, reps: int) -> dict:
         for days in (7, 365):
             period = Period.last_days(days)
             sections.build(period)  # warm: the first call imports and plans
-            out[f"sections_{days}"] = median_ms(lambda p=period: sections.build(p), reps if days == 7 else max(2, reps // 2))
+            runs = reps if days == 7 else max(2, reps // 2)
+            out[f"sections_{days}"] = median_ms(lambda p=period: sections.build(p), runs)
             out[f"two_hour_{days}"] = median_ms(lambda p=period: two_hour.headline(p), reps)
             out[f"two_hour_{days}"]["value"] = two_hour.headline(period).value
             out[f"sections_{days}"]["tables"] = sum(len(s.tables) for s in sections.build(period))

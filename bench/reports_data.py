@@ -33,7 +33,7 @@ import io
 import json
 import random
 import uuid
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from rules.calendar import UK
 
@@ -145,7 +145,7 @@ def build_templates(seed: int = 14) -> tuple[list[dict], list[dict]]:
 
     policy = current_policy()
     # A Tuesday 10:00 UK, the instant durations are measured from (working hours included).
-    ref = datetime(2026, 3, 3, 10, 0, tzinfo=UK).astimezone(timezone.utc)
+    ref = datetime(2026, 3, 3, 10, 0, tzinfo=UK).astimezone(UTC)
     ref_day = ref.astimezone(UK).date()
     rng = random.Random(seed + 1)
     templates, clocks = [], []
@@ -275,7 +275,8 @@ WITH base AS (
 ), worked AS (
     SELECT d.*,
            CASE WHEN d.discharged_planned <= %(now)s THEN d.discharged_planned END AS discharged_at,
-           d.t_triage + make_interval(secs => coalesce(d.accept_s, least(14400, d.first_s * 0.25), 14400) * d.pace * 0.8)
+           d.t_triage
+               + make_interval(secs => coalesce(d.accept_s, least(14400, d.first_s * 0.25), 14400) * d.pace * 0.8)
                AS t_accept_raw
     FROM discharge d
 ), paced AS (
@@ -419,7 +420,8 @@ FROM timed ORDER BY started_at, name
 """
 
 AUDIT = """
-INSERT INTO audit_events (referral_id, at, actor_kind, actor_id, actor_name, event, from_state, to_state, reason, detail)
+INSERT INTO audit_events (referral_id, at, actor_kind, actor_id, actor_name, event, from_state, to_state, reason,
+                          detail)
 SELECT g.id, g.received_at, 'api_client', NULL::int, 'bench-' || tp.source, 'receive', NULL, 'received', NULL,
        json_build_object('channel', 'api', 'source', tp.source)
 FROM bench_gen g JOIN bench_templates tp ON tp.t = g.t
@@ -464,7 +466,8 @@ UNION ALL
 SELECT g.id, g.t_done, 'user', NULL, 'bench-' || g.route, 'complete', 'in_progress', 'completed', NULL, NULL
 FROM bench_gen g WHERE g.state = 'completed' AND g.route <> 'discharge_simple'
 UNION ALL
-SELECT g.id, g.t_close, 'user', NULL, 'bench-supervisor', CASE g.state WHEN 'withdrawn' THEN 'withdraw' ELSE 'cancel' END,
+SELECT g.id, g.t_close, 'user', NULL, 'bench-supervisor',
+       CASE g.state WHEN 'withdrawn' THEN 'withdraw' ELSE 'cancel' END,
        NULL, g.state, CASE g.state WHEN 'withdrawn' THEN (ARRAY[%(withdraw_reasons)s])[1 + g.i %% 3]
                                    ELSE (ARRAY[%(cancel_reasons)s])[1 + g.i %% 3] END, NULL
 FROM bench_gen g WHERE g.state IN ('withdrawn', 'cancelled')
@@ -520,8 +523,8 @@ def insert_services(cur, rows, now: datetime) -> None:
 
     today = now.astimezone(UK).date()
     for code, name, kind, total, duty in rows:
-        cur.execute("""INSERT INTO services (code, name, is_active, kind, capacity_unit, capacity_total, capacity_in_use,
-                           capacity_for, capacity_updated_at, capacity_updated_by, duty_days)
+        cur.execute("""INSERT INTO services (code, name, is_active, kind, capacity_unit, capacity_total,
+                           capacity_in_use, capacity_for, capacity_updated_at, capacity_updated_by, duty_days)
                        VALUES (%s, %s, true, %s, %s, %s, %s, %s, %s, %s, %s)""",
                     (code, name, kind, VOLUNTARY_UNIT if kind == "voluntary" else UNITS.get(code, "places"), total,
                      total // 2, today, now, f"bench-lead-{code}", json.dumps(duty) if duty else None))
@@ -584,7 +587,8 @@ def load(conn, app, n: int, days: int, now: datetime, say=print, start: int = 1,
               "far": now + timedelta(days=3650),
               "decline_reasons": None, "override_reasons": None}
     arrays = {"decline_reasons": _array(DECLINE_REASONS), "override_reasons": _array(OVERRIDE_REASONS),
-              "withdraw_reasons": _array(CLOSE_REASONS["withdrawn"]), "cancel_reasons": _array(CLOSE_REASONS["cancelled"]),
+              "withdraw_reasons": _array(CLOSE_REASONS["withdrawn"]),
+              "cancel_reasons": _array(CLOSE_REASONS["cancelled"]),
               "delay_reasons": _array(reasons)}
     counts = {"n_decline": len(DECLINE_REASONS), "n_override": len(OVERRIDE_REASONS), "n_delay": len(reasons)}
     timings = {}

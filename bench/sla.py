@@ -44,7 +44,7 @@ import statistics
 import subprocess
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,7 +57,7 @@ from bench.intake import PG, admin, flask, percentile  # noqa: E402
 DB_NAME = "spoa_sla_bench"
 REDIS_URL = "redis://127.0.0.1:6379/15"  # the bench's own db; tests use 13, intake bench 14, the app 0
 TARGET_LAG_P99_S, TARGET_RATIO = 2.0, 1.5
-UTC = timezone.utc
+UTC = UTC
 START = time.time()
 
 
@@ -139,7 +139,7 @@ def wait_ready(procs, r, logs, timeout=60):
 
     deadline = time.time() + timeout
     while time.time() < deadline:
-        for proc, log in zip(procs, logs):
+        for proc, log in zip(procs, logs, strict=True):
             if proc.poll() is not None:
                 raise RuntimeError(f"worker exited ({proc.returncode}):\n{Path(log).read_text()[-3000:]}")
         if Worker.count(connection=r) >= len(procs) and r.keys("spoa:periodic:reconcile:*"):
@@ -286,9 +286,9 @@ def explain(conn, captured):
 
 
 def pass_phase(args, apps, conns, probes, warn_at):
+    import spoa.services.delivery
     import workers.reconciler
     import workers.scheduling
-    import spoa.services.delivery
 
     timers = {"advance_due": Timed(workers.reconciler, "advance_due"),
               "upcoming": Timed(workers.reconciler, "upcoming"),

@@ -46,7 +46,7 @@ import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
-from datetime import datetime, timedelta, timezone  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 
 import redis  # noqa: E402
 import requests  # noqa: E402
@@ -147,7 +147,7 @@ def pages_process(port, cookie, count, control, replies):
 def post_steadily(port, headers, rate, seconds, senders, tag):
     """`rate` referrals a second for `seconds`, each at its own send time, by `senders`
     keep-alive connections taking turns; latency is from the send time to the response."""
-    received_at = (datetime.now(timezone.utc) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    received_at = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     bodies = [json.dumps({**variants()[name], "received_at": received_at, "source_reference": "@REF@"}).encode()
               for name in MIX]
     total = int(rate * seconds)
@@ -268,7 +268,8 @@ def main():
                                         f"(HTTP {opened['statuses']})")
                 holding = f" with {opened['open']} pages open" if opened else ""
                 print(f"  {name}: {args.rate:g}/s for {args.seconds:g} s{holding} ...", flush=True)
-                lat, errors = post_steadily(port, headers, args.rate, args.seconds, args.senders, f"B{run}-{r}-{int(with_pages)}")
+                lat, errors = post_steadily(port, headers, args.rate, args.seconds, args.senders,
+                                            f"B{run}-{r}-{int(with_pages)}")
                 phase = {"phase": name, "pages": opened["open"] if opened else 0, "lat": lat, "errors": errors}
                 if with_pages:
                     expected = len(lat)  # every referral stored while the pages were open reaches every page
@@ -319,7 +320,8 @@ def report(args, phases, problems):
     worker = args.worker_class or "gunicorn.conf.py's (gevent)"
     print(f"\nSPOA streams bench: worker class {worker}, {args.workers} workers; {args.rate:g} referrals/s, "
           f"{args.senders} senders; {args.pages} pages; PostgreSQL; {os.cpu_count()} CPUs")
-    print(f"{'phase':<10}{'pages':>6}{'posted':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}{'deliveries':>12}")
+    print(f"{'phase':<10}{'pages':>6}{'posted':>8}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+          f"{'errors':>8}{'deliveries':>12}")
     for p in phases:
         s = summarise(p["lat"])
         print(f"{p['phase']:<10}{p['pages']:>6}{s['count']:>8}{s['p50_ms']:>9.1f}{s['p99_ms']:>9.1f}{s['max_ms']:>9.1f}"

@@ -17,15 +17,14 @@ Weekdays are ISO numbers everywhere, 1 = Monday to 7 = Sunday
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-UTC = timezone.utc
 UK = ZoneInfo("Europe/London")
 
 TWENTY_FOUR_SEVEN = "24/7"
@@ -310,7 +309,7 @@ def point_in_window(
     if fraction == 1:
         return deadline
     if counts == TWENTY_FOUR_SEVEN:  # the common case, worked out directly (the live queue asks 2,000 times a render)
-        return (start + (deadline - start) * fraction).astimezone(timezone.utc)
+        return (start + (deadline - start) * fraction).astimezone(UTC)
     window = elapsed(start, deadline, counts, hours)
     return add_duration(start, window * fraction, counts, hours)
 

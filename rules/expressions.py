@@ -96,4 +96,4 @@ def probe_cases(rule: rule_engine.Rule, facts_read, lists: dict, fact_types=None
     names = sorted(facts_read)
     options = [_candidates(name, rule_literals, list_items, fact_types) for name in names]
     for values in itertools.islice(itertools.product(*options), PROBE_LIMIT):
-        yield dict(zip(names, values))
+        yield dict(zip(names, values, strict=True))

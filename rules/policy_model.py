@@ -9,8 +9,8 @@ with a new version.
 """
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import ClassVar
@@ -19,8 +19,8 @@ import rule_engine
 from rule_engine import ast as re_ast
 from rule_engine import errors as re_errors
 
-from .clock_policy import KIND_SECTIONS, URGENCIES, ClockPolicy, ClockTarget
 from .calendar import WORKING_HOURS, WorkingHours
+from .clock_policy import KIND_SECTIONS, URGENCIES, ClockPolicy, ClockTarget
 from .discharge_policy import DischargePolicy
 from .errors import DecisionError
 from .facts import check_facts

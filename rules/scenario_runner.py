@@ -19,10 +19,10 @@ from pathlib import Path
 
 import yaml
 
-from .policy_model import Decision, Policy
-from .errors import DecisionError
 from .calendar import uk_date
+from .errors import DecisionError
 from .facts import FactError, check_facts, derive_facts, normalise_disposition
+from .policy_model import Decision, Policy
 
 DEFAULT_DIRECTORY = Path(__file__).parent / "scenarios"
 

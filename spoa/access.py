@@ -47,11 +47,11 @@ from sqlalchemy import and_, exists, false, or_, select, true
 
 from . import lifecycle
 from .actor import Actor
-from .relations import own_service, relations_of  # noqa: F401 (the policy's; callers ask here)
 from .clocks import now
 from .extensions import db
 from .models import AccessEvent, AuditEvent, Referral
 from .models.user import STATUS_SCOPE
+from .relations import own_service, relations_of  # noqa: F401 (the policy's; callers ask here)
 
 # A call handler who opened a match the duplicate check showed them may read it for
 # one shift: long enough to take the call back, add to it or ring the service about

@@ -116,7 +116,7 @@ class Config:
         self.API_CLIENT_CACHE_SECONDS = float(env.get("API_CLIENT_CACHE_SECONDS", "10"))
         # Default per-client rate (requests a minute) when a client has none of its own.
         self.API_RATE_LIMIT_PER_MINUTE = int(env.get("API_RATE_LIMIT_PER_MINUTE", "600"))
-        self.RULES_DIR = env.get("RULES_DIR")
+        self.RULES_DIR = env.get("RULES_DIR")  # None: rules/policy in the repo
         # SPOA's own Directory of Services ids: a BaRS message must be addressed to one of
         # them (MessageHeader.destination.endpoint), or it is refused as not for us.
         self.SPOA_DOS_SERVICE_IDS = tuple(
@@ -158,7 +158,7 @@ class Config:
         self.SCHEDULE_AHEAD_SECONDS = int(env.get("SCHEDULE_AHEAD_SECONDS", "60"))
         # How often the delayed-days sweep looks for discharges with no reason for
         # today (it alerts only from discharge.yaml's delay_alert_at, each once a day).
-        self.DELAY_SWEEP_EVERY_SECONDS = int(env.get("DELAY_SWEEP_EVERY_SECONDS", "60"))  # None: rules/policy in the repo
+        self.DELAY_SWEEP_EVERY_SECONDS = int(env.get("DELAY_SWEEP_EVERY_SECONDS", "60"))
         # Log lines: json (one JSON object a line, with request_id, job_id and referral_id
         # fields; the default, as production wants) or text (a person reading a terminal).
         self.LOG_FORMAT = env.get("LOG_FORMAT", "json")

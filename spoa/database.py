@@ -12,7 +12,6 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 
-
 # A pooled connection unused this long is pinged before it is handed out (see below).
 IDLE_PING_SECONDS = 10.0
 # Connections are replaced after this long whatever happens (SQLALCHEMY_ENGINE_OPTIONS,

@@ -43,7 +43,8 @@ DEMO_USERS = (
     ("volunteer", "clinician", "good_neighbours"),  # a voluntary organisation's own worklist
     ("ward", "ward", None),  # Talbot Butler ward at the demo hospital (DEMO_HOSPITAL)
     ("manager", "manager", None),  # the county's figures (/reports), and no patient's details
-    ("oncall", "supervisor", None),  # the on-call manager on the duty rota (a supervisor: reads what they are called about)
+    # The on-call manager on the duty rota (a supervisor: reads what they are called about).
+    ("oncall", "supervisor", None),
     ("analyst", "analyst", None),  # the generalised, pseudonymised extract, under a data-sharing agreement
 )
 # The duty rota: who holds each duty, day (08:00-20:00) and night
@@ -171,7 +172,8 @@ def _rota() -> str:
                 continue
             for duty, service, username in DEMO_ROTA:
                 taken = db.session.scalar(select(DutyShift.id).where(
-                    DutyShift.duty == duty, DutyShift.service.is_(None) if service is None else DutyShift.service == service,
+                    DutyShift.duty == duty,
+                    DutyShift.service.is_(None) if service is None else DutyShift.service == service,
                     DutyShift.starts_at < ends, DutyShift.ends_at > starts))
                 if taken is None:
                     rota.add_shift(duty=duty, service=service, user=users[username], starts_at=starts, ends_at=ends,
@@ -288,5 +290,7 @@ def seed() -> list[str]:
     _contacted(client)
     _discharges(_demo_client("demo-ngh", ["acute", "community_hospital"], "hospital_token", creds, out,
                              hospital_ods=DEMO_HOSPITAL[0]))
-    out.append(f"{len(DEMO_REFERRALS) + len(DEMO_CONTACTED)} demo referrals and {len(DEMO_DISCHARGES)} discharges present; database {current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
+    database = current_app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1]  # no user or password
+    out.append(f"{len(DEMO_REFERRALS) + len(DEMO_CONTACTED)} demo referrals and {len(DEMO_DISCHARGES)} discharges"
+               f" present; database {database}")
     return out

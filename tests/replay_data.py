@@ -4,7 +4,7 @@ a replay must not touch."""
 import hashlib
 import shutil
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,9 +14,9 @@ from rules.loader import DEFAULT_DIRECTORY, FILES
 
 # The period the tests replay: 2-4 November 2026 (UK days; GMT, so UTC days too).
 SINCE, UNTIL = "2026-11-02", "2026-11-04"
-IN_PERIOD = datetime(2026, 11, 3, 10, 0, tzinfo=timezone.utc)
-BEFORE = datetime(2026, 11, 1, 23, 59, tzinfo=timezone.utc)  # the day before the first
-AFTER = datetime(2026, 11, 5, 0, 0, tzinfo=timezone.utc)  # UK midnight after the last: outside
+IN_PERIOD = datetime(2026, 11, 3, 10, 0, tzinfo=UTC)
+BEFORE = datetime(2026, 11, 1, 23, 59, tzinfo=UTC)  # the day before the first
+AFTER = datetime(2026, 11, 5, 0, 0, tzinfo=UTC)  # UK midnight after the last: outside
 REHAB_AT_HOME = {"presenting_need": "rehabilitation",
                  "function": {"medically_stable": True, "rehab_potential": True, "needs_overnight_care": False}}
 UCR_ROUTE = ("route: crisis_response\n    urgency: urgent", "route: home_rehab\n    urgency: urgent")

@@ -9,7 +9,7 @@ before building the report.
     commit()
 """
 import itertools
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from spoa.extensions import db
 from spoa.models import AuditEvent, Clock, Referral, TriageDecision
@@ -21,7 +21,7 @@ def utc(value) -> datetime | None:
     """An instant from ISO text ("2026-10-24T23:30Z") or an aware datetime."""
     if value is None or isinstance(value, datetime):
         return value
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def referral(received_at, *, source="gp", route="crisis_response", state="triaged", urgency="urgent",

@@ -5,7 +5,7 @@ made. The caller commits (``db.session.commit()``).
 Instants are UTC (``utc(...)``) or UK wall time (``uk(...)``), so a test says which
 it means at a clock change."""
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from spoa.clocks import UK, uk_date
 from spoa.extensions import db
@@ -13,12 +13,12 @@ from spoa.models import AuditEvent, CapacityDeclaration, Clock, DelayedDay, Refe
 
 
 def utc(*parts) -> datetime:
-    return datetime(*parts, tzinfo=timezone.utc)
+    return datetime(*parts, tzinfo=UTC)
 
 
 def uk(*parts) -> datetime:
     """A UK wall-clock time (GMT or BST, as that day is), as its UTC instant."""
-    return datetime(*parts, tzinfo=UK).astimezone(timezone.utc)
+    return datetime(*parts, tzinfo=UK).astimezone(UTC)
 
 
 def referral(received_at: datetime, *, source: str = "gp", route: str | None = "crisis_response",

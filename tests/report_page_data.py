@@ -60,7 +60,8 @@ def _section(period, filters) -> Section:
               rows=(("crisis_response", 3, 75.0), ("home_rehab", 0, None)), chart=Chart("line", "route", ("share",))),
         Table(id="test_stack", title="Outcomes (test)",
               columns=(Column("route", "Route", "text"), Column("met", "Met"), Column("breached", "Breached")),
-              rows=(("Crisis response", 3, 1), ("=HYPERLINK(1)", 0, 2)), chart=Chart("stacked_bar", "route", ("met", "breached"))),
+              rows=(("Crisis response", 3, 1), ("=HYPERLINK(1)", 0, 2)),
+              chart=Chart("stacked_bar", "route", ("met", "breached"))),
         _free_text_table(period, filters),
     ))
 

@@ -5,7 +5,6 @@ from datetime import datetime
 from spoa.models import User
 from spoa.services import rota
 from spoa.uk_time import parse_uk
-
 from tests.people import PASSWORD
 
 

@@ -1,4 +1,4 @@
-"""The CLI contract outside scripts rely on (issue 3, point 6)."""
+"""The CLI contract outside scripts rely on."""
 from datetime import timedelta
 
 import pytest
@@ -76,7 +76,8 @@ def test_seed_demo_makes_services_users_and_referrals_and_can_run_twice(cli, db)
     assert (tally["met"], tally["breached"]) == (4, 1)
     db.session.expire_all()
     services = {s.code: s for s in db.session.query(Service)}
-    assert services["good_neighbours"].kind == "voluntary" and services["good_neighbours"].duty_days == list(range(1, 8))
+    neighbours = services["good_neighbours"]
+    assert neighbours.kind == "voluntary" and neighbours.duty_days == list(range(1, 8))
     assert services["age_concern_north"].duty_days == [1, 2, 3, 4, 5]
     assert (services["bed_rehab"].capacity_total, services["bed_rehab"].capacity_free) == (10, 0)
     assert (services["crisis_response"].capacity_total, services["crisis_response"].capacity_in_use) == (8, 3)

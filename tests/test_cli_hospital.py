@@ -1,8 +1,7 @@
-"""The CLI for a hospital: its ward users and its own system (issue 13)."""
+"""The CLI for a hospital: its ward users and its own system."""
 import pytest
 
 from spoa.models import ApiClient, AuditEvent, User
-
 from tests.people import PASSWORD
 
 

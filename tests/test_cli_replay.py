@@ -74,10 +74,12 @@ def test_a_revision_is_replayed_from_the_checkout_the_app_runs_from(cli, app, db
 
 
 def test_an_invalid_candidate_names_file_and_line_without_a_traceback(cli, db, tmp_path):
-    bad = policy_copy(tmp_path / "bad", ("route: home_rehab\n    urgency: routine", "route: nowhere\n    urgency: routine"))
+    bad = policy_copy(tmp_path / "bad",
+                      ("route: home_rehab\n    urgency: routine", "route: nowhere\n    urgency: routine"))
     result = replay(cli, "--rules", str(bad), "--since", SINCE)
     assert result.exit_code == 2
-    assert "--rules: routing.yaml, line " in result.output and "rule rehab-home: unknown route 'nowhere'" in result.output
+    assert "--rules: routing.yaml, line " in result.output
+    assert "rule rehab-home: unknown route 'nowhere'" in result.output
     assert "Traceback" not in result.output and isinstance(result.exception, (SystemExit, type(None)))
 
 

@@ -1,9 +1,8 @@
-"""The duty rota from the CLI (issue 15): add-duty, remove-duty, list-duties, team leads."""
+"""The duty rota from the CLI: add-duty, remove-duty, list-duties, team leads."""
 import pytest
 
 from spoa.models import AuditEvent, DutyShift, User
 from spoa.services.admin_change import CLI_ACTOR
-
 from tests.people import PASSWORD
 from tests.rota_data import on_duty, person
 
@@ -24,7 +23,8 @@ def test_add_duty_puts_a_named_person_on_a_service_duty_lead_shift(cli, db):
     assert result.exit_code == 0, result.output
     shift = db.session.query(DutyShift).one()
     assert f"Added shift {shift.id}: Crisis response duty lead, Tue 1 Dec 08:00 – 20:00 sam." in result.output
-    assert db.session.query(AuditEvent).filter_by(event="duty_shift_added").one().actor_name == CLI_ACTOR == shift.created_by
+    added = db.session.query(AuditEvent).filter_by(event="duty_shift_added").one()
+    assert added.actor_name == CLI_ACTOR == shift.created_by
 
 
 def test_a_spoa_duty_needs_no_service_and_takes_a_space_for_the_t(cli, db):
@@ -66,7 +66,8 @@ def test_remove_duty_and_list_duties(cli, db):
     shift = on_duty(db, "spoa_supervisor", sue, "2026-12-01T20:00", "2026-12-02T08:00")
     listed = cli.invoke(args=["spoa", "list-duties", "--from", "2026-12-01", "--days", "1"])
     assert listed.exit_code == 0, listed.output
-    assert f"SPOA supervisor (spoa_supervisor):\n  [{shift.id}] Tue 1 Dec 20:00 – Wed 2 Dec 08:00 sue\n" in listed.output
+    assert (f"SPOA supervisor (spoa_supervisor):\n"
+            f"  [{shift.id}] Tue 1 Dec 20:00 – Wed 2 Dec 08:00 sue\n") in listed.output
     assert "  nobody Tue 1 Dec 00:00 – 20:00\n" in listed.output
     assert "On-call manager (on_call_manager):\n  nobody Tue 1 Dec 00:00 – Wed 2 Dec 00:00" in listed.output
     removed = cli.invoke(args=["spoa", "remove-duty", "--id", str(shift.id)])

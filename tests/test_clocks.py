@@ -1,6 +1,6 @@
 """spoa.clocks: the app's one clock, and the calendar (rules.calendar) re-exported
 where the app imports time from. The calendar itself is tests/rules/test_calendar.py."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import time_machine
 
@@ -8,7 +8,7 @@ from rules import calendar
 from spoa import clocks
 from spoa.clocks import age_in_years, now
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def utc(*args) -> datetime:

@@ -1,6 +1,6 @@
 """Delayed days, the one definition (spoa/services/delays.py): (the UK date discharged,
 or today) minus the DRD, never below 0, counted in UK days."""
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -28,10 +28,10 @@ def test_a_discharged_patients_delayed_days_stop_at_the_uk_day_they_left(dischar
 def test_the_day_is_the_uks_in_summer_too():
     summer = date(2026, 7, 1)
     # 23:30 UTC on 1 July is 00:30 BST on 2 July: the day after the DRD.
-    assert delayed_days(discharge(summer, datetime(2026, 7, 1, 23, 30, tzinfo=timezone.utc)), today=summer) == 0
-    assert delayed_days(discharge(summer, datetime(2026, 7, 1, 23, 30, tzinfo=timezone.utc)),
+    assert delayed_days(discharge(summer, datetime(2026, 7, 1, 23, 30, tzinfo=UTC)), today=summer) == 0
+    assert delayed_days(discharge(summer, datetime(2026, 7, 1, 23, 30, tzinfo=UTC)),
                         today=date(2026, 7, 9)) == 1
-    assert delayed_days(discharge(summer, datetime(2026, 7, 1, 22, 59, tzinfo=timezone.utc)),
+    assert delayed_days(discharge(summer, datetime(2026, 7, 1, 22, 59, tzinfo=UTC)),
                         today=date(2026, 7, 9)) == 0
 
 
@@ -53,7 +53,7 @@ def test_no_drd_or_no_discharge_has_no_delayed_days():
 
 
 def test_today_defaults_to_the_uk_date_now(frozen_now):
-    frozen_now(datetime(2026, 11, 25, 0, 30, tzinfo=timezone.utc))
+    frozen_now(datetime(2026, 11, 25, 0, 30, tzinfo=UTC))
     assert delayed_days(discharge()) == 1
 
 

@@ -1,6 +1,6 @@
 """A hospital discharge's own events in the transition table, without a database:
 who may record them, on which referrals, and when."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -9,7 +9,7 @@ from spoa.lifecycle import LifecycleError, allowed_events, fire_event
 
 DISCHARGE_EVENTS = ("discharged", "readiness_withdrawn", "ready_again", "delay")
 TODAY = date(2026, 11, 24)
-NOON = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+NOON = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
 class Discharge:
@@ -126,7 +126,7 @@ def test_a_delay_is_recorded_only_after_the_drd_while_ready_and_in_hospital():
 
 
 def test_the_drd_day_is_the_uk_day(frozen_now):
-    frozen_now(datetime(2026, 7, 1, 23, 30, tzinfo=timezone.utc))  # 00:30 BST on 2 July
+    frozen_now(datetime(2026, 7, 1, 23, 30, tzinfo=UTC))  # 00:30 BST on 2 July
     assert "delay" in allowed_events(Discharge(drd=date(2026, 7, 1)), WARD)
 
 

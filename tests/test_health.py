@@ -1,7 +1,6 @@
 """/health tells an operator whether SPOA is taking referrals and chasing clocks."""
 from datetime import timedelta
 
-
 from tests.workers.conftest import T0
 
 

@@ -78,12 +78,11 @@ def test_a_chase_as_an_rq_job_carries_job_and_referral_ids(client, post_referral
     """A referral received three hours ago (its 2-hour clock breached), chased by the
     reconcile job a worker runs: the chase's line names the job and the referral."""
     from spoa.clocks import now
+    from spoa.extensions import db
     from workers.context import use_app
     from workers.jobs import reconcile
     from workers.queues import RECONCILE_QUEUE, SERIALIZER, queue
     from workers.runner import InProcessWorker
-
-    from spoa.extensions import db
 
     posted = post_referral(at=now() - timedelta(hours=3))
     db.session.remove()  # the test's session holds no lock while the job runs in its own (SQLite)

@@ -2,7 +2,7 @@
 
 rules/ is the pure policy (no Flask, no app); spoa/ is the app and its domain;
 workers/ runs spoa's work in RQ; wsgi.py puts them together. An import against
-the direction is how the cycles of issue 11 came about (spoa/cli.py importing the
+the direction is how import cycles came about (spoa/cli.py importing the
 worker, /health importing the reconciler), usually hidden inside a function: so
 every import statement counts here, at module level or not.
 """

@@ -136,9 +136,9 @@ def test_chase_lag_of_the_last_hour(client, post_referral, reconcile_at):
 
 
 def test_met_clock_and_failed_delivery_attempts(client, post_referral, reconcile_at, db):
-    from spoa.models import Clock, DeliveryAttempt, Notification
-
     import uuid
+
+    from spoa.models import Clock, DeliveryAttempt, Notification
 
     posted = post_referral(at=T0)
     clocks = {c.name: c for c in db.session.query(Clock).filter_by(referral_id=uuid.UUID(posted["id"]))}

@@ -12,8 +12,16 @@ from spoa.replay import run
 from spoa.replay.output import COLUMNS, csv_lines
 from spoa.replay.read_only import read_only_connection
 from spoa.reports.period import Period
-from tests.replay_data import (AFTER, BEFORE, REHAB_AT_HOME, committed_policy, fingerprint, git, policy_copy,
-                               receive)  # noqa: F401 (receive: a fixture)
+from tests.replay_data import (
+    AFTER,
+    BEFORE,
+    REHAB_AT_HOME,
+    committed_policy,
+    fingerprint,
+    git,
+    policy_copy,
+    receive,  # noqa: F401 (receive: a fixture)
+)
 
 PERIOD = Period(date(2026, 11, 2), date(2026, 11, 4))
 
@@ -164,7 +172,8 @@ def test_the_csv_is_the_changed_list_one_row_each(db, a_mixed_period, tmp_path):
 # --- where a candidate comes from ------------------------------------------------------
 
 def test_an_invalid_candidate_names_its_file_and_the_rule_s_line(tmp_path):
-    where = policy_copy(tmp_path / "bad", ("route: home_rehab\n    urgency: routine", "route: nowhere\n    urgency: routine"))
+    where = policy_copy(tmp_path / "bad",
+                        ("route: home_rehab\n    urgency: routine", "route: nowhere\n    urgency: routine"))
     with pytest.raises(candidates.CandidateError) as bad:
         candidates.from_directory(where)
     line = next(n for n, text in enumerate((where / "routing.yaml").read_text().splitlines(), 1)

@@ -3,7 +3,7 @@ transaction; what is recent, open, or still needed for an outcome stays; a
 second run removes nothing; what was removed is counted, never named."""
 import logging
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from spoa.models import AccessEvent, AuditEvent, DeliveryAttempt, FhirMessage, N
 from spoa.services.retention import prune
 from tests.report_page_data import referral
 
-NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 

@@ -1,4 +1,4 @@
-"""The duty rota (issue 15): duty words, UK local times, adding and removing
+"""The duty rota: duty words, UK local times, adding and removing
 shifts, who may edit, and the gaps a queue warns about."""
 from datetime import datetime, timedelta
 
@@ -10,7 +10,6 @@ from spoa.models import AuditEvent, DutyShift
 from spoa.schemas.rota import NewShiftSchema
 from spoa.services import rota
 from spoa.uk_time import parse_uk
-
 from tests.rota_data import on_duty, person
 
 LEAD = "service_duty_lead:crisis_response"
@@ -96,7 +95,8 @@ def test_an_overlapping_shift_is_refused_naming_the_clash_and_nothing_is_stored(
 
 
 @pytest.mark.parametrize("recipient, who, says", [
-    ("service_duty_lead:crisis_response", ("rex", "clinician", "home_rehab"), "a service's duty lead is one of its clinicians"),
+    ("service_duty_lead:crisis_response", ("rex", "clinician", "home_rehab"),
+     "a service's duty lead is one of its clinicians"),
     ("spoa_supervisor", ("hal", "call_handler", None), "held by supervisors"),
     ("on_call_manager", ("meg", "manager", None), "held by supervisors"),
 ])

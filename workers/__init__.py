@@ -1,1 +1,1 @@
-"""RQ jobs, the reconciler and the scheduler (issue 4)."""
+"""RQ jobs, the reconciler and the scheduler."""

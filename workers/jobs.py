@@ -13,8 +13,13 @@ import threading
 from datetime import timedelta
 
 from .context import job_app
-from .queues import DELIVERY_QUEUE, QUEUE, RECONCILE_QUEUE  # noqa: F401  (named from here too)
-from .queues import JOBS, job  # noqa: F401  (the allow-list, filled by @job below)
+from .queues import (  # noqa: F401  (named from here too)  # noqa: F401  (the allow-list, filled by @job below)
+    DELIVERY_QUEUE,
+    JOBS,
+    QUEUE,
+    RECONCILE_QUEUE,
+    job,
+)
 
 log = logging.getLogger(__name__)
 DELIVERY_JOB_ID = "deliver"

@@ -1,13 +1,12 @@
 """referrals, decisions, clocks, audit, users, api clients, services
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 08:39:45.431030
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0001'
@@ -183,7 +182,8 @@ def _audit_is_append_only():
 
 
 def downgrade():
-    op.execute("DROP TRIGGER IF EXISTS audit_events_no_update" + (" ON audit_events" if op.get_bind().dialect.name == "postgresql" else ""))
+    on_table = " ON audit_events" if op.get_bind().dialect.name == "postgresql" else ""
+    op.execute("DROP TRIGGER IF EXISTS audit_events_no_update" + on_table)
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS audit_events_append_only()")
     with op.batch_alter_table('triage_decisions', schema=None) as batch_op:

@@ -5,9 +5,8 @@ Revises: 0001
 Create Date: 2026-11-23 09:20:00.122090
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0002'
@@ -25,7 +24,8 @@ def upgrade():
     sa.Column('target', sa.String(length=500), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notification_channels')),
-    sa.UniqueConstraint('recipient', 'channel', 'target', name=op.f('uq_notification_channels_recipient_channel_target'))
+    sa.UniqueConstraint('recipient', 'channel', 'target',
+                        name=op.f('uq_notification_channels_recipient_channel_target'))
     )
     op.create_table('clock_effects',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -72,7 +72,8 @@ def upgrade():
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('ok', sa.Boolean(), nullable=False),
     sa.Column('error', sa.String(length=500), nullable=True),
-    sa.ForeignKeyConstraint(['notification_id'], ['notifications.id'], name=op.f('fk_delivery_attempts_notification_id_notifications')),
+    sa.ForeignKeyConstraint(['notification_id'], ['notifications.id'],
+                            name=op.f('fk_delivery_attempts_notification_id_notifications')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_delivery_attempts'))
     )
     with op.batch_alter_table('delivery_attempts', schema=None) as batch_op:
@@ -81,7 +82,9 @@ def upgrade():
     with op.batch_alter_table('clocks', schema=None) as batch_op:
         batch_op.add_column(sa.Column('next_due_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('acknowledged_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_index('ix_clocks_next_due_at', ['next_due_at'], unique=False, sqlite_where=sa.text('next_due_at IS NOT NULL'), postgresql_where=sa.text('next_due_at IS NOT NULL'))
+        batch_op.create_index('ix_clocks_next_due_at', ['next_due_at'], unique=False,
+                              sqlite_where=sa.text('next_due_at IS NOT NULL'),
+                              postgresql_where=sa.text('next_due_at IS NOT NULL'))
 
 
 
@@ -89,7 +92,8 @@ def upgrade():
 def downgrade():
 
     with op.batch_alter_table('clocks', schema=None) as batch_op:
-        batch_op.drop_index('ix_clocks_next_due_at', sqlite_where=sa.text('next_due_at IS NOT NULL'), postgresql_where=sa.text('next_due_at IS NOT NULL'))
+        batch_op.drop_index('ix_clocks_next_due_at', sqlite_where=sa.text('next_due_at IS NOT NULL'),
+                            postgresql_where=sa.text('next_due_at IS NOT NULL'))
         batch_op.drop_column('acknowledged_at')
         batch_op.drop_column('next_due_at')
 

@@ -5,9 +5,8 @@ Revises: 0005
 Create Date: 2026-11-23 11:40:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0006'
@@ -27,7 +26,8 @@ def upgrade():
         batch_op.add_column(sa.Column('capacity_updated_by', sa.String(length=120), nullable=True))
         batch_op.add_column(sa.Column('duty_days', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('last_offered_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_check_constraint('capacity_in_use_not_negative', 'capacity_in_use >= 0')  # the naming convention adds ck_services_
+        # The naming convention adds ck_services_ to these names.
+        batch_op.create_check_constraint('capacity_in_use_not_negative', 'capacity_in_use >= 0')
         batch_op.create_check_constraint('capacity_total_not_negative', 'capacity_total >= 0')
     with op.batch_alter_table('referrals', schema=None) as batch_op:
         batch_op.add_column(sa.Column('assigned_service', sa.String(length=32), nullable=True))

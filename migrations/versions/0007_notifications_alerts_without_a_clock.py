@@ -7,9 +7,8 @@ Create Date: 2026-11-23 14:10:00
 """
 from contextlib import contextmanager
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0007'

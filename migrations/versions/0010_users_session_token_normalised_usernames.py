@@ -8,9 +8,8 @@ Create Date: 2026-12-01 09:30:00
 import secrets
 import unicodedata
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0010'

@@ -9,9 +9,8 @@ Create Date: 2026-12-01 10:40:00
 """
 from contextlib import contextmanager
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0012'

@@ -7,9 +7,8 @@ Revises: 0013
 Create Date: 2026-12-01 12:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0014'

@@ -8,9 +8,10 @@ Revises: 0014
 Create Date: 2026-12-01 15:00:00
 
 """
-from alembic import op
-import sqlalchemy as sa
+from datetime import UTC
 
+import sqlalchemy as sa
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0015'
@@ -50,7 +51,6 @@ def upgrade():
 def _backfill_declarations():
     """The declarations made before 0015, from their audit events (detail.after)."""
     from zoneinfo import ZoneInfo
-    from datetime import timezone
     bind = op.get_bind()
     events = sa.table('audit_events', sa.column('at', sa.DateTime(timezone=True)), sa.column('actor_name', sa.String),
                       sa.column('event', sa.String), sa.column('detail', sa.JSON))
@@ -65,7 +65,7 @@ def _backfill_declarations():
         after = (detail or {}).get('after') or {}
         if not detail or after.get('total') is None:
             continue
-        aware = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+        aware = at if at.tzinfo else at.replace(tzinfo=UTC)
         rows.append({'service_code': detail.get('service'), 'at': aware, 'day': aware.astimezone(uk).date(),
                      'total': after['total'], 'in_use': after.get('in_use') or 0, 'declared_by': by,
                      'via': detail.get('via')})

@@ -10,7 +10,6 @@ Create Date: 2026-12-01 16:40:00
 """
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0018'
 down_revision = '0017'

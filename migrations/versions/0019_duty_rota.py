@@ -1,4 +1,4 @@
-"""the duty rota (issue 15): duty_shifts (who holds each duty role, for each
+"""the duty rota: duty_shifts (who holds each duty role, for each
 service and for the SPOA, from when to when); users.team_lead (a service's team
 lead edits its rota); notifications.user_id (the person on duty it went to),
 .nobody_on_duty (the duties passed over because nobody held them), .taken_at and
@@ -10,9 +10,8 @@ Revises: 0018
 Create Date: 2026-12-01 17:40:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0019'

@@ -10,9 +10,8 @@ Revises: 0019
 Create Date: 2026-12-01 19:35:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0020'

@@ -9,9 +9,8 @@ Revises: 0020
 Create Date: 2026-12-07 23:00:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0021'

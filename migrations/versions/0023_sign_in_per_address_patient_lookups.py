@@ -18,9 +18,8 @@ Revises: 0022
 Create Date: 2026-12-07 22:55:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0023'

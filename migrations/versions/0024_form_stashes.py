@@ -7,9 +7,8 @@ Revises: 0023
 Create Date: 2026-12-07 23:15:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0024'

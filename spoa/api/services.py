@@ -11,7 +11,6 @@ from .openapi import answer, named, operation
 from .problems import Problem
 from .requests import json_body, load
 
-
 LINE = CapacityLineSchema()
 LINES = CapacityLineSchema(many=True)
 DECLARATION = CapacitySchema()

@@ -272,7 +272,7 @@ def translate(bundle, *, source: str, dos_service_ids, mapping, accept_version: 
             _arp(coding.code, f"{sp}.category", body, where)
 
     # A presenting complaint (GP messages): a Condition with SNOMED category 33962009.
-    for i, entry in enumerate(bundle.entry or []):
+    for entry in bundle.entry or []:
         resource = entry.resource
         if resource is None or resource.get_resource_type() != "Condition":
             continue

@@ -109,7 +109,8 @@ def process_message():
     if not result.created:
         raise _duplicate()
     referral = result.referral
-    route = current_policy().routes[referral.route].name if referral.route in current_policy().routes else referral.route
+    routes = current_policy().routes
+    route = routes[referral.route].name if referral.route in routes else referral.route
     text = (f"Referral received as {referral.reference}; route: {route} ({referral.route}), "
             f"urgency: {referral.urgency}.")
     body = outcome_body(200, [("informational", text, None)], severity="information")

@@ -140,8 +140,9 @@ def _head(row, ctx, rid: str, rag: str, filters, extra: str = "") -> str:
     if row.waiting_for:
         label = ctx.flag_labels.get(row.waiting_for) or flags.label(ctx.policy, row.waiting_for)
         tag = f' <strong class="tag tag--alert">{ctx.word(label)}</strong>'
-    return (f'<tr id="row-{rid}" class="queue-row rag--{_RAG_CLASS[rag]}" data-id="{rid}" data-lane="{ctx.word(row.lane)}"'
-            f' data-route="{ctx.word(row.route)}" data-state="{ctx.word(row.state)}" data-source="{ctx.word(row.source)}"'
+    return (f'<tr id="row-{rid}" class="queue-row rag--{_RAG_CLASS[rag]}" data-id="{rid}"'
+            f' data-lane="{ctx.word(row.lane)}" data-route="{ctx.word(row.route)}"'
+            f' data-state="{ctx.word(row.state)}" data-source="{ctx.word(row.source)}"'
             f'{extra}{timing}{hidden}>'
             f'<td><a href="{ctx.referral_link.for_escaped(rid)}">{cell(row.reference)}</a>{tag}</td>')
 

@@ -152,7 +152,8 @@ class Figures(Collector):
             received.add_metric([_label(source), _label(route)], n)
         yield received
 
-        warnings = CounterMetricFamily("spoa_clock_warnings", "Clock warnings recorded, by clock and percent of its time gone.",
+        warnings = CounterMetricFamily("spoa_clock_warnings",
+                                       "Clock warnings recorded, by clock and percent of its time gone.",
                                        labels=["clock", "level"])
         breaches = CounterMetricFamily("spoa_clocks_breached", "Clocks whose breach was recorded, by clock.",
                                        labels=["clock"])

@@ -18,8 +18,8 @@ spoa_metrics_source_up says so).
 import json
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import redis as redis_lib
 

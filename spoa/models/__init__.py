@@ -8,15 +8,16 @@ from .duty_shift import DutyShift
 from .fhir_endpoint import FhirEndpoint
 from .fhir_message import FhirMessage
 from .form_stash import FormStash
-from .patient_lookup import PatientLookup
 from .notification import ClockEffect, DeliveryAttempt, Notification, NotificationChannel
 from .outbound_host import OutboundHost
+from .patient_lookup import PatientLookup
 from .referral import Referral
 from .service import Service
 from .user import ApiClient, SignInFailures, User
 
 __all__ = [
-    "AccessEvent", "ApiClient", "AuditEvent", "CapacityDeclaration", "Clock", "ClockEffect", "DelayedDay", "DeliveryAttempt", "DutyShift", "FhirEndpoint", "FhirMessage", "FormStash", "Notification",
+    "AccessEvent", "ApiClient", "AuditEvent", "CapacityDeclaration", "Clock", "ClockEffect", "DelayedDay",
+    "DeliveryAttempt", "DutyShift", "FhirEndpoint", "FhirMessage", "FormStash", "Notification",
     "NotificationChannel", "OutboundHost", "PatientLookup", "Referral", "Service", "SignInFailures", "TriageDecision",
     "User",
 ]

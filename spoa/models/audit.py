@@ -2,8 +2,8 @@
 from sqlalchemy import JSON
 
 from ..clocks import now
-from ..outcomes import told_line
 from ..extensions import db
+from ..outcomes import told_line
 from .types import UTCDateTime
 
 

@@ -1,4 +1,4 @@
-"""Who holds a duty role, from when to when (issue 15): the rota. A row is one
+"""Who holds a duty role, from when to when: the rota. A row is one
 named person's shift on one duty: a service's duty lead (``service`` set), or
 the SPOA's own supervisor or on-call manager (``service`` None). Instants are
 stored in UTC; the rota is written and shown in UK time (spoa/services/rota.py).

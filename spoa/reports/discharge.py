@@ -223,9 +223,10 @@ def _welfare(period: Period, filters: Filters) -> tuple[Table, Headline]:
                  Column("share_met", "Share made within 24 hours (%)", "percent")),
         rows=tuple(rows),
         note="The welfare-check clock of each patient who left hospital in the period, by the route it was "
-             "started for (routes that run one: clocks.yaml): met when the service made contact within 24 hours of the time the ward gave, "
-             "exactly 24 hours included; breached when not, even if nobody has recorded it yet; running "
-             "while the 24 hours are not over. Share made = met / (met + breached). " + FILTERS_NOTE)
+             "started for (routes that run one: clocks.yaml): met when the service made contact within 24 hours "
+             "of the time the ward gave, exactly 24 hours included; breached when not, even if nobody has "
+             "recorded it yet; running while the 24 hours are not over. Share made = met / (met + breached). "
+             + FILTERS_NOTE)
     decided = total["met"] + total["breached"]
     headline = Headline(id="discharge_welfare_checks", label="Welfare checks made within 24 hours",
                         value=share_met(total["met"], total["breached"]),

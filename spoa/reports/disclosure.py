@@ -18,7 +18,7 @@ mean the same thing all the way down a file.
 """
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 SMALL = 7      # 1..SMALL shown as SUPPRESSED
 ROUND_TO = 5
@@ -150,7 +150,7 @@ class Groups:
 
     def _number(self, day: date, *codes: int) -> int:
         number = day.toordinal()
-        for code, width in zip(codes, self._WIDTHS):
+        for code, width in zip(codes, self._WIDTHS, strict=True):
             number = (number << width) | code
         return number
 

@@ -24,7 +24,6 @@ from .received import received_in
 from .sql import percentile, seconds_between
 from .table import Chart, Column, Section, Table, one_place
 
-
 # The tables section() builds, in its order: sections.table finds a CSV's section by these.
 TABLES = ("performance_clocks", "performance_first_contact")
 
@@ -83,7 +82,8 @@ def clock_outcomes(period: Period, filters: Filters, tally: dict[tuple, Counter]
         chart=Chart("stacked_bar", "label", OUTCOMES, title="Clocks by outcome"),
         note=("The clocks of referrals received in the period, as they stand now, under the route each "
               "clock was started for (a clock stopped by a re-route stays under the route it ran for; a "
-              "route filter narrows to that route's clocks). Met at or before the deadline is met (exactly at it included); a deadline "
+              "route filter narrows to that route's clocks). Met at or before the deadline is met (exactly at it "
+              "included); a deadline "
               "passed unmet is breached whether or not it has been recorded yet. Share met is met out of met "
               "and breached: running and cancelled clocks are not in it."))
 
@@ -118,6 +118,7 @@ def first_contact(period: Period, filters: Filters) -> Table:
                  Column("median_hours", "Median hours", "hours"),
                  Column("p90_hours", "90th percentile hours", "hours")),
         rows=rows, chart=Chart("bar", "route_name", ("median_hours", "p90_hours"), title="Hours to first contact"),
-        note=("Hours from receipt to the first contact (when the worker said it happened), for referrals received in the period "
+        note=("Hours from receipt to the first contact (when the worker said it happened), for referrals "
+              "received in the period "
               "(under the route each is on now), median and 90th percentile (interpolated); referrals not "
               "yet contacted are counted but not in the times. Routes no service works are left out."))

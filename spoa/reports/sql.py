@@ -29,7 +29,7 @@ interpolation, so one query serves several groupings and their total.
 """
 from collections import Counter
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import Date, Float, Integer, case, literal
@@ -119,7 +119,7 @@ def _pg_utc_hour(element, compiler, **kw):
     return f"CAST(floor(EXTRACT(EPOCH FROM {col}) / 3600) AS INTEGER)"
 
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EPOCH_DAY = EPOCH.date()  # a Thursday
 
 
@@ -191,7 +191,7 @@ def _sqlite(element, compiler, **kw):
 
 def _utc(text):
     value = datetime.fromisoformat(str(text))
-    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _instant(text):

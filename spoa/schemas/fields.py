@@ -1,7 +1,7 @@
 """Strict wire-format fields and validators shared by every intake channel."""
 import re
 import unicodedata
-from datetime import date, timezone
+from datetime import UTC, date
 
 import nhs_number as nhs
 from marshmallow import ValidationError, fields
@@ -200,7 +200,7 @@ class UtcDateTime(fields.AwareDateTime):
             raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
         parsed = super()._deserialize(value, attr, data, **kwargs)
         try:
-            return parsed.astimezone(timezone.utc)
+            return parsed.astimezone(UTC)
         except (OverflowError, ValueError):
             raise self.make_error("range") from None
 

@@ -15,8 +15,19 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 
 from ..clocks import now, uk_date
 from . import vocab
-from .fields import (AsciiDate, Disposition, FreeText, Name, NhsNumber, OdsCode, Postcode, StrictBoolean,
-                     StrictInteger, UtcDateTime, printable)
+from .fields import (
+    AsciiDate,
+    Disposition,
+    FreeText,
+    Name,
+    NhsNumber,
+    OdsCode,
+    Postcode,
+    StrictBoolean,
+    StrictInteger,
+    UtcDateTime,
+    printable,
+)
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 OLDEST_BIRTH = date(1890, 1, 1)
@@ -57,7 +68,8 @@ class ReferrerSchema(StrictSchema):
     name = Name(validate=validate.Length(max=100))
     role = _text(100)
     organisation = _text(200)
-    ods_code = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9]{3,10}$", error="An ODS code is 3 to 10 letters or digits."))
+    ods_code = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9]{3,10}$",
+                                                      error="An ODS code is 3 to 10 letters or digits."))
     phone = _text(32)
 
 
@@ -71,7 +83,8 @@ class PatientSchema(StrictSchema):
     address = _text(500)
     phone = _text(32)
     lives_alone = StrictBoolean(allow_none=True)
-    gp_practice_ods = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9]{3,10}$", error="An ODS code is 3 to 10 letters or digits."))
+    gp_practice_ods = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9]{3,10}$",
+                                                             error="An ODS code is 3 to 10 letters or digits."))
 
     @validates("date_of_birth")
     def _born(self, value, **_):

@@ -41,7 +41,8 @@ class ServiceCapacitySchema(Schema):
     unit = fields.String(metadata={"description": "What is counted, e.g. visits this shift"})
     total = fields.Integer(allow_none=True, metadata={"description": "Declared; null: never declared"})
     in_use = fields.Integer()
-    free = fields.Integer(allow_none=True, metadata={"description": "total - in_use, never below 0; null: not declared"})
+    free = fields.Integer(allow_none=True,
+                          metadata={"description": "total - in_use, never below 0; null: not declared"})
     open_referrals = fields.Integer(metadata={"description": "Open referrals routed to it now"})
     declared_at = fields.AwareDateTime(attribute="updated_at", allow_none=True)
 

@@ -33,10 +33,10 @@ from functools import lru_cache
 from sqlalchemy import and_, delete, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..clocks import now
-from ..extensions import db
 from .. import audit
 from ..actor import Actor
+from ..clocks import now
+from ..extensions import db
 from ..models import SignInFailures, User
 from ..models.user import username_key
 

@@ -10,7 +10,6 @@ from ..lifecycle import LifecycleError, check_event
 from ..models import Referral, User
 from ..policy import current_policy
 from ..safe_log import bound
-from ..clocks import now
 from . import chasing, deadlines, delays, discharge, duty, flags
 from .events import record_event
 from .triage import reapply_flags, route_by_person, set_route

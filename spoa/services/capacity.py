@@ -11,10 +11,10 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from ..clocks import now, uk_date
-from ..extensions import db
 from .. import audit
 from ..actor import Actor
+from ..clocks import now, uk_date
+from ..extensions import db
 from ..lifecycle import OPEN_STATES
 from ..models import CapacityDeclaration, Referral, Service
 

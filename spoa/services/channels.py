@@ -1,4 +1,4 @@
-"""Adding a notification channel: a duty role's, or a person's own (issue 15).
+"""Adding a notification channel: a duty role's, or a person's own.
 
 A person's channel is stored with recipient "user:<id>" (and user_id), the
 recipient its notifications carry (services/chasing.py). A notification goes to

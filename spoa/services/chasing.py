@@ -12,7 +12,7 @@ warning and the breach passed, and the escalation level reached (worked out, so
 a clock days behind costs one step and one notification, not a backlog).
 Execution is at-least-once; the unique (clock, kind, level) makes each effect once.
 
-Who is told (issue 15): a threshold or an alert is addressed to a link of the
+Who is told: a threshold or an alert is addressed to a link of the
 chain (a duty role) and goes to the person on duty as it at the instant the
 notification is made (the rota, services/rota.py): in the app, through the
 role's channels, and through the person's own. With nobody on that duty it goes

@@ -40,7 +40,8 @@ def _new_clock(referral, target, start, route: str | None = None) -> Clock:
     """``route``: the route the clock runs for (default the referral's), kept on the
     clock so a report counts it under that route even after a re-route."""
     clock = Clock(
-        name=target.name, route=route or referral.route, received_at=referral.received_at, counts=target.counts, met_by=list(target.met_by),
+        name=target.name, route=route or referral.route, received_at=referral.received_at,
+        counts=target.counts, met_by=list(target.met_by),
         started_at=start, deadline=_deadline(referral, target, start), status="running",
         effects=[],  # known empty: answering for a new clock costs no query
     )

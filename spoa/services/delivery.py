@@ -212,7 +212,8 @@ def any_due() -> bool:
 
 
 # Duty alerts (a clock's thresholds, a flag's alert) before senders' outcomes; then the longest due first.
-# coalesce: an outcome queued before its next_attempt_at was set has none (NULL sorts first on SQLite, last on PostgreSQL).
+# coalesce: an outcome queued before its next_attempt_at was set has none (NULL sorts first on
+# SQLite, last on PostgreSQL).
 PRIORITY = (case((Notification.audit_event_id.is_(None), 0), else_=1),
             func.coalesce(Notification.next_attempt_at, Notification.created_at), Notification.id)
 

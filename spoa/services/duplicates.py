@@ -1,4 +1,4 @@
-"""Open referrals that may be for the same patient as a new call (issue 5).
+"""Open referrals that may be for the same patient as a new call.
 
 Same NHS number; or, where either side has no NHS number, the same names, date
 of birth and postcode. Two different NHS numbers are two different people, even

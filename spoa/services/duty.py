@@ -14,7 +14,7 @@ recently goes first (never offered first, then by code): round robin. Callers
 lock here before they change the referral, so the referral's own row is always
 locked after the organisations'.
 """
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select
 
@@ -26,7 +26,7 @@ from . import capacity
 
 NONE_ON_DUTY = "No voluntary organisation is on duty today"
 NONE_WITH_CAPACITY = "No voluntary organisation on duty has spare capacity today"
-_NEVER = datetime.min.replace(tzinfo=timezone.utc)
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 class NoOrganisation(Exception):

@@ -4,6 +4,7 @@ from ..actor import Actor
 from .. import audit
 from ..lifecycle import CLOSED_STATES, fire_event
 from ..clocks import now
+from ..lifecycle import CLOSED_STATES, Actor, fire_event
 from . import chasing, deadlines, outcomes
 
 

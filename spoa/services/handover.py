@@ -1,4 +1,4 @@
-"""What an incoming supervisor is handed (issue 15): for a window (their shift),
+"""What an incoming supervisor is handed: for a window (their shift),
 the breached clocks of open referrals and who took each, the clocks falling due
 in the window, the open alerts, and who holds each duty (and where nobody does).
 

@@ -1,4 +1,4 @@
-"""A person's inbox (issue 15): the in-app notifications that still need someone.
+"""A person's inbox: the in-app notifications that still need someone.
 
 One definition, used by the badge, /notifications and the handover page. A
 notification is OPEN when all of these hold:
@@ -24,9 +24,9 @@ from .. import access
 from ..actor import Actor
 from ..extensions import db
 from ..lifecycle import OPEN_STATES
+from ..live.publish import inbox_changed
 from ..models import Clock, ClockEffect, Notification, Referral, User
 from ..models.clock import RUNNING_STATUSES
-from ..live.publish import inbox_changed
 from . import rota
 
 RECENTLY_TAKEN = timedelta(hours=12)  # how far back /notifications shows who took what

@@ -21,8 +21,8 @@ from ..clocks import now, receipt
 from ..extensions import db
 from .. import audit
 from ..metrics.events import TRIAGE_SECONDS
-from ..safe_log import bound
 from ..models import Referral
+from ..safe_log import bound
 from ..schemas.intake import DischargeSchema, receipt_max_age
 from .triage import triage_by_rules
 

@@ -23,9 +23,10 @@ endpoint was removed or given to another client, is told nothing more, and
 one re-pointed is told at its new address.
 """
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
-from sqlalchemy import event as sa_event, inspect
+from sqlalchemy import event as sa_event
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from ..clocks import now

@@ -1,4 +1,4 @@
-"""The duty rota: who holds each duty role at an instant (issue 15).
+"""The duty rota: who holds each duty role at an instant.
 
 A shift is [starts_at, ends_at): at a boundary the incoming holder has the duty,
 so a breach at 20:00 goes to the night shift, never to the day shift going home.

@@ -12,6 +12,9 @@ from ..lifecycle import LifecycleError, check_event
 from ..pathways import pathway_note
 from ..models import TriageDecision
 from ..clocks import format_uk, now, receipt
+from ..lifecycle import Actor, LifecycleError, check_event
+from ..models import TriageDecision
+from ..pathways import pathway_note
 from ..policy import current_policy
 from ..schemas import vocab
 from . import capacity, deadlines, duty, flags

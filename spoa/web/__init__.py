@@ -7,4 +7,20 @@ from ..clocks import format_uk
 bp = Blueprint("web", __name__)
 bp.add_app_template_global(format_uk, "format_uk")  # every page shows times in UK time
 
-from . import actions, admin, auth, capacity, discharges, handover, idle, notifications, queue, referrals, replay, reports, rota, ward, worklist  # noqa: E402,F401  (routes register on import)
+from . import (  # noqa: E402,F401  (routes register on import)
+    actions,
+    admin,
+    auth,
+    capacity,
+    discharges,
+    handover,
+    idle,
+    notifications,
+    queue,
+    referrals,
+    replay,
+    reports,
+    rota,
+    ward,
+    worklist,
+)

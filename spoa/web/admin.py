@@ -14,15 +14,19 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from ..clocks import now
+from ..clocks import WEEKDAY_NAMES, days_in_words, now
 from ..extensions import db
 from ..models import ApiClient, FhirEndpoint, Service, User
 from ..models.user import ROLES, SCOPES
 from ..schemas.api_clients import NewApiClientSchema
 from ..schemas.fhir_endpoints import ClientSchema, NewFhirEndpointSchema
-from ..clocks import WEEKDAY_NAMES, days_in_words
-from ..schemas.services import (DutyDaysSchema, NewServiceSchema, NewVoluntaryOrgSchema, assignable_services,
-                                service_codes)
+from ..schemas.services import (
+    DutyDaysSchema,
+    NewServiceSchema,
+    NewVoluntaryOrgSchema,
+    assignable_services,
+    service_codes,
+)
 from ..schemas.users import NewPasswordSchema, NewUserSchema
 from ..schemas.vocab import SOURCES
 from ..services import accounts, api_clients, fhir_endpoints, service_setup, users

@@ -38,7 +38,8 @@ def readiness(referral) -> Readiness:
     late = delays.delayed_days(referral, today)
     state = delays.standing(referral.discharged_at, referral.discharge_ready_date, today)
     if state == "discharged":
-        return Readiness(f"Left {pathways.days(late)} after the ready date" if late else "Left by the ready date", late > 0)
+        left = f"Left {pathways.days(late)} after the ready date" if late else "Left by the ready date"
+        return Readiness(left, late > 0)
     if state == "withdrawn":
         return Readiness("Readiness withdrawn", False)
     if state == "delayed":

@@ -1,4 +1,4 @@
-"""The handover page (/handover, issue 15): what an incoming supervisor takes on
+"""The handover page (/handover): what an incoming supervisor takes on
 for their shift, printable. The supervisors' (the queue's refusal for everyone
 else). The window is the query string's (?start=&end=, UK local time, loaded by
 spoa/schemas/handover.py, each message beside its field, 422) or, with neither,

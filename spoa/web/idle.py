@@ -20,7 +20,8 @@ def warn_seconds() -> int:
 @bp.app_template_global()
 def idle_settings() -> dict:
     """For base.html: what session.js needs to know when to ask."""
-    return {"left": seconds_left(active=True), "warn": warn_seconds(), "idle_minutes": current_app.config["SESSION_IDLE_MINUTES"]}
+    return {"left": seconds_left(active=True), "warn": warn_seconds(),
+            "idle_minutes": current_app.config["SESSION_IDLE_MINUTES"]}
 
 
 @bp.get("/session")

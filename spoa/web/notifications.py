@@ -1,4 +1,4 @@
-"""A person's inbox (issue 15): the badge on every page, /notifications, "I have it",
+"""A person's inbox: the badge on every page, /notifications, "I have it",
 and the badge's live count (/notifications/events).
 
 What is open and whose is spoa/services/inbox.py; this module only shows it. The
@@ -23,12 +23,12 @@ from ..live.broadcast import RESYNC, Broadcaster, of_app
 from ..models import Notification
 from ..services import inbox, rota
 from ..services.actions import apply_event
-from . import bp
-from . import streams
+from . import bp, streams
 from .queue import KEEP_ALIVE_SECONDS, RECHECK_SECONDS, stream_still_allowed
 from . import login_adapter
 from .security import closed_event, load_user
 from .roles import current_actor
+from .security import closed_event
 
 COUNT_SECONDS = 60  # duties change at shift boundaries: a badge recounts at least this often
 

@@ -1,4 +1,4 @@
-"""The supervisors' live queue (issue 6): every open referral in the county with its
+"""The supervisors' live queue: every open referral in the county with its
 next clock, updated live through Server-Sent Events, with capacity beside it.
 
 The first render is plain HTML (filters work without JavaScript). The page's
@@ -13,18 +13,18 @@ from flask import current_app, render_template, request, stream_with_context
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..clocks import now
 from .. import access
+from ..clocks import now
 from ..extensions import db
+from ..lifecycle import OPEN_STATES
 from ..live import queue_view
 from ..live.broadcast import RESYNC, Broadcaster, of_app
 from ..live.row_html import Link, RowContext, capacity_words, pathway_words, rows_html
-from ..lifecycle import OPEN_STATES
 from ..models import Service
 from ..policy import current_policy
 from ..schemas import vocab
 from ..services import capacity, rota
-from . import bp
+from . import bp, streams
 from .pages import page_actions, referral_or_404
 from .roles import current_actor, role_required
 from . import streams

@@ -20,10 +20,10 @@ from ..services.intake import IntakeConflict, receive_referral
 from ..services.lookups import look_up, next_place
 from ..services.triage import preview
 from . import bp
-from .pages import page_actions, referral_or_404
 from .discharge_form import DISCHARGE
 from .form_stash import kept, take
 from .intake_form import COMMUNITY, IntakeForm, error_summary, friendly_errors, iso_date, to_intake
+from .pages import page_actions, referral_or_404
 from .roles import current_actor, role_required
 
 INTAKE = IntakeSchema()
@@ -66,7 +66,8 @@ def _add_to_existing(choice: str, duplicates, data) -> Referral | None:
     referrer = data.get("referrer") or {}
     who = ", ".join(v for v in (referrer.get("name"), referrer.get("role"), referrer.get("organisation"),
                                 referrer.get("phone")) if v)
-    note = f"Further call from {who or vocab.SOURCES[data['source']]}: {data.get('description') or '(no details given)'}"
+    caller = who or vocab.SOURCES[data["source"]]
+    note = f"Further call from {caller}: {data.get('description') or '(no details given)'}"
     apply_event(chosen, "add_information", current_actor(), reason=note[:2000],
                 expected_version=chosen.version)
     return chosen

@@ -1,4 +1,4 @@
-"""What a staff page says when the database cannot be reached (issue 10, point 10).
+"""What a staff page says when the database cannot be reached.
 
 The new-referral forms (community and discharge) are the ones that matter: a call handler has just typed a
 caller's details. The form comes back with everything typed (from request.form,

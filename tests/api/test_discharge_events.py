@@ -8,7 +8,15 @@ import pytest
 from spoa.models import AuditEvent, DelayedDay
 from tests.concurrently import at_once
 from tests.discharges import (  # noqa: F401 (fixtures)
-    clock, clocks_named, events_url, hospital_fires, post_discharge, reread, row, uk, when,
+    clock,
+    clocks_named,
+    events_url,
+    hospital_fires,
+    post_discharge,
+    reread,
+    row,
+    uk,
+    when,
 )
 
 RECEIVED = uk(2026, 11, 23, 10, 0)  # Monday 23 November 2026, GMT
@@ -109,7 +117,8 @@ def test_withdrawn_readiness_stops_the_drd_clock_and_a_new_drd_restarts_it(home,
     assert (referral.discharge_ready_date, referral.readiness_withdrawn_at) == (None, uk(2026, 11, 23, 18, 0))
     event = body["history"][-1]
     assert (event["event"], event["reason"]) == ("readiness_withdrawn", "Chest infection")
-    assert event["detail"]["discharge_ready_date"] == "2026-11-24" and event["detail"]["clocks_stopped"] == ["discharge"]
+    assert event["detail"]["discharge_ready_date"] == "2026-11-24"
+    assert event["detail"]["clocks_stopped"] == ["discharge"]
     # A day later the ward says she is ready again from Friday.
     ready = hospital_fires(home, "ready_again", uk(2026, 11, 25, 9, 0), discharge_ready_date="2026-11-27")
     assert ready.status_code == 200, ready.get_json()

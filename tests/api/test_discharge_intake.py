@@ -2,7 +2,7 @@
 v1.1): a ward's referral reaches its row D1-D9 and the pathway its route is on; bad
 input is a 422 naming the field; a hospital's system refers only its own patients."""
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -10,13 +10,13 @@ from hypothesis import strategies as st
 
 from spoa.models import Referral
 from spoa.services.triage import facts_of
+from tests.api.test_fuzz import JSON_VALUES, _check
 from tests.discharge_data import discharge_body
 from tests.duty_data import add_org
-from tests.api.test_fuzz import JSON_VALUES, _check
 from tests.referral_data import full_view
 
 URL = "/api/v1/referrals"
-AT = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)  # a Monday, 10:00 UK time
+AT = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday, 10:00 UK time
 TODAY = date(2026, 11, 23)
 NOTHING_NEW = {"personal_care": False, "night_care": False, "two_carers": False, "rehab_goals": False}
 

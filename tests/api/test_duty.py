@@ -1,7 +1,7 @@
 """Voluntary-sector referrals go to an organisation on the duty rota with a place
 free, in turn; with none, to a supervisor, saying why. Places are counted under
 row locks: concurrent referrals never take more than were declared."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -12,8 +12,8 @@ from tests.concurrently import at_once
 from tests.duty_data import add_org
 from tests.referral_data import full_view
 
-MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
-SATURDAY = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
+MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+SATURDAY = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 WEEKDAYS = (1, 2, 3, 4, 5)
 
 
@@ -134,7 +134,7 @@ def offered(db, post, make_api_client):
     """A referral offered to good_neighbours (3 places, 1 taken by it) and both organisations' systems."""
     add_org(db, "good_neighbours", total=3)
     add_org(db, "age_concern_north", total=2, in_use=2)  # full: everything goes to good_neighbours
-    body = post(at=datetime.now(timezone.utc))
+    body = post(at=datetime.now(UTC))
     _, own = make_api_client(sources=None, service="good_neighbours")
     _, other = make_api_client(sources=None, service="age_concern_north")
     return body, {"Authorization": f"Bearer {own}"}, {"Authorization": f"Bearer {other}"}
@@ -178,7 +178,7 @@ def test_handing_back_releases_the_place_and_goes_to_a_supervisor(client, db, of
 
 def test_a_hand_back_the_day_after_keeps_todays_count(frozen_now, client, db, offered):
     referral, own, _ = offered
-    tomorrow = datetime.now(timezone.utc) + timedelta(days=1)
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
     with frozen_now(tomorrow):
         org = db.session.query(Service).filter_by(code="good_neighbours").one()
         org.capacity_for, org.capacity_in_use = uk_date(tomorrow), 2  # the new day's declaration and count

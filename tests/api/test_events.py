@@ -1,5 +1,5 @@
 """Lifecycle events through the API: who may fire what, and when."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -41,7 +41,7 @@ def test_the_routed_service_accepts_and_records_first_contact(client, crisis_tea
 
 def test_the_crisis_episode_ends_48_hours_after_first_contact(frozen_now, client, crisis_team, referral):
     fire(client, crisis_team, referral, "accept")
-    at = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(minutes=30)
+    at = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=30)
     with frozen_now(at):
         data = fire(client, crisis_team, referral, "first_contact").get_json()
     episode = next(c for c in data["clocks"] if c["name"] == "episode_end")

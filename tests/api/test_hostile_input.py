@@ -1,15 +1,14 @@
-"""Input that cannot hurt (issue 10, item 5): what a sender can send gets a
+"""Input that cannot hurt: what a sender can send gets a
 definite 4xx in problem+json, never a 500, and nothing that would defeat the
 duplicate check or display as something it is not is stored as sent."""
 import uuid
 
 import pytest
 
-from tests.referral_data import full_view
-
 from spoa.models import Referral
 from spoa.schemas.intake import IntakeSchema
 from spoa.services.duplicates import open_duplicates
+from tests.referral_data import full_view
 
 URL = "/api/v1/referrals"
 ARABIC_NHS = "٩٤٣٤٧٦٥٩١٩"       # 9434765919 in Arabic-Indic digits: int() takes it

@@ -1,4 +1,4 @@
-"""A sender's references are its own (issue 10, item 3): two GP systems that
+"""A sender's references are its own: two GP systems that
 number their referrals alike each get their own, and never see the other's."""
 import uuid
 

@@ -1,7 +1,6 @@
 """POST /api/v1/referrals: what a sending system sees (intake-contract.md)."""
 import re
-from datetime import datetime, timezone
-
+from datetime import UTC, datetime
 
 from spoa.models import Referral
 from tests.referral_data import full_view
@@ -16,7 +15,7 @@ def post(client, headers, body, **extra):
 def test_a_valid_referral_is_stored_triaged_and_given_clocks(frozen_now, client, sender, payload):
     _, headers = sender
     body = payload(received_at="2026-11-22T09:41:00Z")
-    with frozen_now(datetime(2026, 11, 22, 9, 42, tzinfo=timezone.utc)):
+    with frozen_now(datetime(2026, 11, 22, 9, 42, tzinfo=UTC)):
         response = post(client, headers, body)
     assert response.status_code == 201
     data = response.get_json()
@@ -38,7 +37,7 @@ def test_a_valid_referral_is_stored_triaged_and_given_clocks(frozen_now, client,
 
 def test_receipt_is_server_time_when_sender_gives_none(frozen_now, client, sender, payload):
     _, headers = sender
-    with frozen_now(datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)):
+    with frozen_now(datetime(2026, 11, 23, 14, 0, tzinfo=UTC)):
         data = post(client, headers, payload()).get_json()
     assert data["received_at"] == "2026-11-23T14:00:00+00:00"
     first_contact = next(c for c in data["clocks"] if c["name"] == "first_contact")
@@ -47,7 +46,7 @@ def test_receipt_is_server_time_when_sender_gives_none(frozen_now, client, sende
 
 def test_received_at_a_little_in_the_future_counts_from_server_time(frozen_now, client, sender, payload):
     _, headers = sender
-    with frozen_now(datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)):
+    with frozen_now(datetime(2026, 11, 23, 14, 0, tzinfo=UTC)):
         data = post(client, headers, payload(received_at="2026-11-23T14:03:00+00:00")).get_json()
     assert data["received_at"] == "2026-11-23T14:00:00+00:00"
     assert data["sender_received_at"] == "2026-11-23T14:03:00+00:00"
@@ -55,7 +54,7 @@ def test_received_at_a_little_in_the_future_counts_from_server_time(frozen_now, 
 
 def test_received_at_over_five_minutes_ahead_is_refused(frozen_now, client, sender, payload):
     _, headers = sender
-    with frozen_now(datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)):
+    with frozen_now(datetime(2026, 11, 23, 14, 0, tzinfo=UTC)):
         response = post(client, headers, payload(received_at="2026-11-23T14:06:00+00:00"))
     assert response.status_code == 422
     assert "received_at" in response.get_json()["errors"]
@@ -122,7 +121,7 @@ def test_a_red_flag_is_redirected_to_emergency_at_once(client, sender, payload):
 
 def test_an_unknown_need_goes_to_a_person_with_a_30_minute_triage_clock(frozen_now, client, sender, payload):
     _, headers = sender
-    with frozen_now(datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)):
+    with frozen_now(datetime(2026, 11, 23, 14, 0, tzinfo=UTC)):
         data = post(client, headers, payload(presenting_need="other")).get_json()
     assert (data["state"], data["route"]) == ("in_review", "supervisor_review")
     triage = next(c for c in data["clocks"] if c["name"] == "triage")

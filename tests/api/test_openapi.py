@@ -3,6 +3,7 @@ every route of the api blueprint is in it (and nothing else), with the schema it
 loads, its answers and its problem+json errors; and what the API answers, it documents."""
 import re
 import uuid
+from datetime import UTC
 
 import pytest
 from openapi_schema_validator import OAS30Validator
@@ -252,7 +253,8 @@ def test_the_answers_are_what_the_document_says(client, spec, sender, payload, m
     assert listed.get_json()["total"] == 1
     assert _errors_against(spec, schema(INTAKE, "get", 200), listed.get_json()) == []
     declared = client.put(CRISIS, json={"total": 5, "in_use": 1}, headers=crisis_team)
-    assert declared.status_code == 200 and _errors_against(spec, schema(CAPACITY, "put", 200), declared.get_json()) == []
+    assert declared.status_code == 200
+    assert _errors_against(spec, schema(CAPACITY, "put", 200), declared.get_json()) == []
     board = client.get("/api/v1/services", headers=headers)
     assert board.get_json()["services"]
     assert _errors_against(spec, schema("/api/v1/services", "get", 200), board.get_json()) == []
@@ -263,8 +265,8 @@ def test_the_answers_are_what_the_document_says(client, spec, sender, payload, m
 
 def test_a_notifications_person_and_nobody_on_duty_are_as_documented(client, spec, sender, payload,
                                                                       make_api_client, db):
-    """Who each notification went to (issue 15), in the full view and the document alike."""
-    from datetime import datetime, timezone
+    """Who each notification went to, in the full view and the document alike."""
+    from datetime import datetime
 
     from spoa.models import Notification, User
     from tests.people import PASSWORD
@@ -276,7 +278,7 @@ def test_a_notifications_person_and_nobody_on_duty_are_as_documented(client, spe
     sue.set_password(PASSWORD)
     db.session.add(sue)
     db.session.flush()
-    taken = datetime(2026, 11, 23, 10, 5, tzinfo=timezone.utc)
+    taken = datetime(2026, 11, 23, 10, 5, tzinfo=UTC)
     db.session.add_all([
         Notification(referral_id=uuid.UUID(created["id"]), alert="waiting-for-bed", recipient="spoa_supervisor",
                      channel="in_app", subject="s", status="delivered", user_id=sue.id,
@@ -415,21 +417,21 @@ def _every_route(spec, client, headers=None, query=""):
         yield path, method, op, client.open(url, method=method.upper(), json={}, headers=headers or {})
 
 
-def _documented_problem(response, op, status):
-    assert response.status_code == status and response.mimetype == "application/problem+json"
-    assert op["responses"][str(status)]["content"] == PROBLEM
+def _documented_problem(response, op, status, route):
+    assert response.status_code == status and response.mimetype == "application/problem+json", route
+    assert op["responses"][str(status)]["content"] == PROBLEM, route
 
 
 def test_every_route_wants_a_token_and_documents_it(client, spec):
     for path, method, op, response in _every_route(spec, client):
-        _documented_problem(response, op, 401)
+        _documented_problem(response, op, 401, (path, method))
         assert response.headers["WWW-Authenticate"].startswith("Bearer"), (path, method)
 
 
 def test_a_nul_anywhere_is_a_documented_400_on_every_route(client, spec, sender):
     _, headers = sender
     for path, method, op, response in _every_route(spec, client, headers=headers, query="?q=%00"):
-        _documented_problem(response, op, 400)
+        _documented_problem(response, op, 400, (path, method))
 
 
 def test_the_database_down_is_a_documented_503_on_every_route(client, spec, monkeypatch):
@@ -438,5 +440,5 @@ def test_the_database_down_is_a_documented_503_on_every_route(client, spec, monk
 
     monkeypatch.setattr(auth, "_client_from_token", unreachable)
     for path, method, op, response in _every_route(spec, client, headers=_bearer("spoa_x")):
-        _documented_problem(response, op, 503)
+        _documented_problem(response, op, 503, (path, method))
         assert "Retry-After" in response.headers and "Retry-After" in op["responses"]["503"]["headers"]

@@ -1,12 +1,12 @@
-"""received_at is bounded (issue 10, item 4): a sender may date a referral back a
+"""received_at is bounded: a sender may date a referral back a
 day at most (RECEIPT_MAX_AGE_HOURS), and no instant it sends reaches a clock
 unless it is a usable one."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 URL = "/api/v1/referrals"
-NOW = datetime(2026, 11, 23, 14, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def test_the_window_comes_from_the_environment():
 def test_receipt_never_starts_a_clock_before_the_window():
     from spoa.clocks import receipt
 
-    assert receipt(datetime(1970, 1, 1, tzinfo=timezone.utc), NOW, timedelta(hours=24)) == NOW - timedelta(hours=24)
+    assert receipt(datetime(1970, 1, 1, tzinfo=UTC), NOW, timedelta(hours=24)) == NOW - timedelta(hours=24)
     assert receipt(NOW - timedelta(hours=1), NOW, timedelta(hours=24)) == NOW - timedelta(hours=1)
     assert receipt(NOW + timedelta(minutes=3), NOW, timedelta(hours=24)) == NOW
     assert receipt(None, NOW, timedelta(hours=24)) == NOW

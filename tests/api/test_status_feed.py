@@ -3,7 +3,7 @@ client given the "status" scope reads it; its figures are counted by hand here
 from rows built for the purpose; and nothing in it names a patient."""
 import json
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from openapi_schema_validator import OAS30Validator
@@ -14,7 +14,7 @@ from tests.duty_data import add_org
 
 FEED = "/api/v1/status"
 # Wednesday 10 June 2026, 10:00 in the UK (BST): the week so far began Monday 8 June.
-NOW = datetime(2026, 6, 10, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 10, 9, 0, tzinfo=UTC)
 TODAY = date(2026, 6, 10)
 PATIENT = {"given_name": "Zebedee", "family_name": "Quixotic", "nhs_number": "9434765919",
            "date_of_birth": date(1931, 2, 3), "postcode": "NN7 4XY", "address": "1 Larkspur Lane, Duston",
@@ -22,7 +22,7 @@ PATIENT = {"given_name": "Zebedee", "family_name": "Quixotic", "nhs_number": "94
 
 
 def utc(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 6, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(2026, 6, day, hour, minute, tzinfo=UTC)
 
 
 def bearer(token: str) -> dict:

@@ -5,7 +5,8 @@ presses keys (never clicks), so a field it reaches is reachable in the page's or
 def focused(page) -> str:
     """The focused element: its id, or name=value for radios and checkboxes (and
     "=" for a button with neither)."""
-    return page.evaluate("document.activeElement.id || document.activeElement.name + '=' + document.activeElement.value")
+    return page.evaluate("document.activeElement.id"
+                         " || document.activeElement.name + '=' + document.activeElement.value")
 
 
 def tab_to(page, target: str, limit: int = 120) -> None:

@@ -35,14 +35,17 @@ BEYOND_AXE = r"""() => {
   const name = el => el.id ? "#" + el.id : el.tagName.toLowerCase() + (el.name ? "[name=" + el.name + "]" : "");
   for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
     if (onScreen(el) && ![...el.labels].some(onScreen)) {
-      add("label-visible", "WCAG 3.3.2: a form control needs a label on screen (not only a placeholder or a hidden label)", name(el));
+      add("label-visible",
+          "WCAG 3.3.2: a form control needs a label on screen (not only a placeholder or a hidden label)", name(el));
     }
   }
   const described = new Set([...document.querySelectorAll("[aria-describedby]")]
     .flatMap(el => el.getAttribute("aria-describedby").trim().split(/\s+/)));
   for (const m of document.querySelectorAll(".error-message")) {
     if (!m.id || !described.has(m.id) || document.querySelectorAll(`[id="${m.id}"]`).length > 1) {
-      add("error-described", "WCAG 1.3.1, 3.3.1: an error message is one element, named by aria-describedby of its field or group", m.id || m.textContent);
+      add("error-described",
+          "WCAG 1.3.1, 3.3.1: an error message is one element, named by aria-describedby of its field or group",
+          m.id || m.textContent);
     }
   }
   const before = document.activeElement;

@@ -2,16 +2,15 @@
 out (a one-minute idle limit here, the server's clock moved by the test) is kept when
 Save is pressed, shown again after signing in with what was typed and a message that it
 was not saved, and saving it then stores exactly one referral."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 
 from spoa.models import FormStash, Referral, User
-
 from tests.people import PASSWORD
 
-T0 = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 NOT_SAVED = "Your referral was not saved: your session had ended. Check the details and press Save."
 
 

@@ -5,18 +5,17 @@ An open page listens to streams (the inbox badge on every page) which reopen by
 themselves after any blip: that must never keep a session alive. A few minutes before
 the idle limit the page warns, with a way to stay signed in; at the limit it says the
 session has ended, with the way to sign in again."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 import time_machine
 
 from spoa.models import User
-
 from tests.browser.relay import Relay
 from tests.people import PASSWORD
 
-T0 = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 STREAM = "GET /notifications/events"
 
 

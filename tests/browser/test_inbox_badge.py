@@ -1,4 +1,4 @@
-"""The inbox badge in a real browser (issue 15): it counts up live on a page already
+"""The inbox badge in a real browser: it counts up live on a page already
 open, without a reload, when a notification for that person is committed; and a
 notification is taken in two key presses from the badge."""
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""The whole telephone journey in a real browser (issue 5): a call handler enters a
+"""The whole telephone journey in a real browser: a call handler enters a
 referral by keyboard, watches the preview react to a red flag, saves it; a
 clinician finds it on the service worklist, accepts it, records first contact and
 sees the timeline. And the refusals: a form without its CSRF token, a wrong role."""
@@ -7,10 +7,8 @@ import re
 import pytest
 
 from spoa.models import User
-
-from tests.people import PASSWORD
-
 from tests.browser.keyboard import focused, tab_to, type_into
+from tests.people import PASSWORD
 
 
 @pytest.fixture

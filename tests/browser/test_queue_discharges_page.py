@@ -1,8 +1,8 @@
-"""The discharges' lane in a real browser (issue 13): a supervisor has the queue open
+"""The discharges' lane in a real browser: a supervisor has the queue open
 while a ward records a discharge, and the row and the lane's counts change without a
 reload; the hospital and pathway filters apply at once, to rows that arrive later too."""
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 import requests

@@ -1,4 +1,4 @@
-"""Two supervisors watch the live queue in real browsers (issue 6): a referral
+"""Two supervisors watch the live queue in real browsers: a referral
 posted through the API appears on both within a second, a breach turns its row
 red, and one supervisor's override shows on the other's page."""
 import threading
@@ -10,9 +10,8 @@ import requests
 
 from spoa.clocks import now
 from spoa.models import ApiClient, User
-from tests.referral_data import VALID_REFERRAL
-
 from tests.people import PASSWORD
+from tests.referral_data import VALID_REFERRAL
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 import pytest
 
 from spoa.models import User
-
 from tests.people import PASSWORD
 
 

@@ -2,7 +2,7 @@
 import pytest
 
 from spoa.extensions import db as database
-from spoa.models import FhirMessage, Referral
+from spoa.models import Referral
 
 from .conftest import JSON_TYPE, XML_TYPE, issue
 
@@ -28,6 +28,7 @@ def test_xml_reads_exactly_as_json_does():
     from fhir.resources.R4B.bundle import Bundle
 
     import spoa.fhir.adapter  # noqa: F401  (applies the cache)
+
     from .conftest import example, own_message, to_xml
 
     for message in (example(), own_message(arp="C3", conditions=[("1912002", "Fall")])):

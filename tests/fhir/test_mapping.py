@@ -1,5 +1,7 @@
 """What a BaRS message becomes: the same referral the JSON API would create,
 decided by the same rules (the adapter produces facts; the policy decides)."""
+from datetime import UTC
+
 import pytest
 
 from spoa.extensions import db as database
@@ -36,9 +38,9 @@ def test_the_example_maps_patient_referrer_triage_flags_and_text(post, bundle, d
 
 
 def test_receipt_is_when_spoa_received_it_and_authored_on_is_kept(post, bundle, db, frozen_now):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    at = datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
     frozen_now(at)
     post(bundle)
     r = only_referral()

@@ -6,6 +6,7 @@ import uuid
 import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from spoa import create_app
 from spoa.config import TestConfig
@@ -44,7 +45,7 @@ def test_sqlite_keeps_every_row_and_foreign_key_through_0009(tmp_path, redis_url
                               "'running', 0, :now)"), {"r": rid, "now": NOW})
             conn.execute(text("INSERT INTO audit_events (referral_id, at, actor_kind, actor_name, event) "
                               "VALUES (:r, :now, 'system', 'test', 'receive')"), {"r": rid, "now": NOW})
-            with pytest.raises(Exception):  # before 0009: the other client's same reference is refused
+            with pytest.raises(IntegrityError):  # before 0009: the other client's same reference is refused
                 with conn.begin_nested():
                     _referral(conn, 2, "GP-1")
         upgrade()
@@ -53,7 +54,7 @@ def test_sqlite_keeps_every_row_and_foreign_key_through_0009(tmp_path, redis_url
             assert conn.execute(text("SELECT count(*) FROM clocks WHERE referral_id = :r"), {"r": rid}).scalar() == 1
             assert conn.execute(text("SELECT count(*) FROM audit_events")).scalar() == 1
             _referral(conn, 2, "GP-1")  # now the second client's own
-            with pytest.raises(Exception):
+            with pytest.raises(IntegrityError):
                 with conn.begin_nested():
                     _referral(conn, 1, "GP-1")  # but one client cannot reuse its own
         with db.engine.begin() as conn:

@@ -10,7 +10,6 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 
 
-
 @pytest.fixture
 def old_app(unmigrated_db):
     return unmigrated_db[1]

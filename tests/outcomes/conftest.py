@@ -14,8 +14,18 @@ from spoa.models import Notification, Referral
 from tests.referral_data import full_view
 from tests.servers import serve_in_background
 
-from .bars import (cli, dos_ids, fhir_client, fhir_sender, make_receiver, post_fhir,  # noqa: F401 (BaRS fixtures)
-                   receiver, register, registered, sender_token)
+from .bars import (  # noqa: F401 (BaRS fixtures)
+    cli,
+    dos_ids,
+    fhir_client,
+    fhir_sender,
+    make_receiver,
+    post_fhir,
+    receiver,
+    register,
+    registered,
+    sender_token,
+)
 
 
 class Callback:

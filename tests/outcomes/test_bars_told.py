@@ -1,8 +1,8 @@
-"""The referrer is told the outcome (issue 12 item 6, BaRS senders): a
+"""The referrer is told the outcome (BaRS senders): a
 servicerequest-response message POSTed to the sender's own $process-message,
 registered against its source.endpoint, through the notification outbox; a real
 HTTP server on the loopback receives it and reads it with fhir.resources."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -93,7 +93,7 @@ def test_a_failed_attempt_is_retried_with_the_same_message_and_x_request_id(
         frozen_now, registered, post_fhir, fire, crisis_team, deliver):
     from spoa.services.delivery import backoff
 
-    at = datetime(2026, 11, 23, 9, 14, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 23, 9, 14, tzinfo=UTC)
     clock = frozen_now(at)
     referral, _, _ = post_fhir(falls_referral())
     fire(crisis_team, referral, "accept")

@@ -3,7 +3,7 @@ at intake, outcomes go only to the posting client's own endpoint, an endpoint
 nobody owns (registered before endpoints had owners) is never used, and what is
 queued is re-read when delivery claims it (revoked client, removed or re-pointed
 endpoint). Real HTTP receivers on the loopback say what was sent."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -148,7 +148,7 @@ def test_a_revoked_json_clients_queued_callback_is_not_sent(callback, make_sende
 
 def test_a_retried_outcome_stops_once_its_client_is_revoked(frozen_now, registered, fhir_sender, post_fhir, fire,
                                                             crisis_team, deliver):
-    at = datetime(2026, 11, 23, 9, 14, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 23, 9, 14, tzinfo=UTC)
     clock = frozen_now(at)
     referral, _, _ = post_fhir(falls_referral())
     fire(crisis_team, referral, "accept")

@@ -1,9 +1,10 @@
-"""The referrer is told the outcome (issue 12 item 6, JSON API senders): each
+"""The referrer is told the outcome (JSON API senders): each
 outcome event is one signed Standard Webhooks delivery to the sender's callback,
 through the notification outbox, shown on the referral's timeline."""
 import json
 import re
 import uuid
+from datetime import UTC
 
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -13,7 +14,6 @@ from spoa.clocks import to_uk
 from spoa.extensions import db as database
 from spoa.models import Notification
 from tests.referral_data import full_view
-
 from tests.web.conftest import login_as  # noqa: F401 (fixture)
 
 from .conftest import outcome_rows, told
@@ -130,12 +130,12 @@ def test_a_sender_with_no_callback_gets_nothing_and_the_timeline_says_so(make_se
 
 def test_a_failed_delivery_is_retried_after_its_backoff_with_the_same_webhook_id(
         frozen_now, sender, callback, post, fire, crisis_team, deliver):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from spoa.services.delivery import backoff
 
     _, headers, secret = sender
-    at = datetime(2026, 11, 23, 9, 14, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 23, 9, 14, tzinfo=UTC)
     clock = frozen_now(at)
     referral = post(headers)
     fire(crisis_team, referral, "accept")

@@ -15,7 +15,7 @@ def tables(period, filters=Filters()):
 
 def rows(table):
     keys = [c.key for c in table.columns]
-    return [dict(zip(keys, row)) for row in table.rows]
+    return [dict(zip(keys, row, strict=True)) for row in table.rows]
 
 
 def autumn_referrals():

@@ -31,7 +31,7 @@ def table(table_id, filters=Filters()):
 
 def rows(found):
     keys = [c.key for c in found.columns]
-    return [dict(zip(keys, row)) for row in found.rows]
+    return [dict(zip(keys, row, strict=True)) for row in found.rows]
 
 
 def outcomes(filters=Filters()):

@@ -1,6 +1,6 @@
 """The SQL pieces the reports are built from give the same answers on both databases,
 across midnight UK time and both clock changes."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import bindparam, func, literal, select, union_all
@@ -12,7 +12,7 @@ from spoa.reports.sql import UKHours, days_between, percentile, seconds_between,
 
 
 def utc(*parts):
-    return datetime(*parts, tzinfo=timezone.utc)
+    return datetime(*parts, tzinfo=UTC)
 
 
 def one(expression, **binds):

@@ -7,7 +7,7 @@ UK times below are written as UK wall time and converted with ``uk()``;
 """
 import subprocess
 import sys
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -29,7 +29,7 @@ from rules.calendar import (
     uk_date,
 )
 
-UTC = timezone.utc
+UTC = UTC
 H = timedelta(hours=1)
 WH = WorkingHours()
 

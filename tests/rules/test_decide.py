@@ -1,17 +1,18 @@
 """Decisions: the first matching row decides, with the facts it used, a plain
 sentence and the rules version; and the clock targets of each route."""
 import dataclasses
-from datetime import date, datetime, time as clock_time, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 
 import pytest
 
 from rules.clock_policy import ClockTarget
 from rules.errors import DecisionError
-from rules.loader import load_policy
 from rules.facts import FactError, derive_facts
+from rules.loader import load_policy
 
 POLICY = load_policy()
-RECEIVED = datetime(2026, 11, 22, 9, 41, tzinfo=timezone.utc)
+RECEIVED = datetime(2026, 11, 22, 9, 41, tzinfo=UTC)
 
 
 def decide(**changes):
@@ -128,8 +129,10 @@ def names(route, urgency="urgent"):
 
 def test_crisis_response_has_a_two_hour_first_contact_and_48_hour_episode():
     clocks = names("crisis_response")
-    assert clocks["first_contact"] == ClockTarget("first_contact", timedelta(hours=2), "24/7", "receipt", ("first_contact",))
-    assert clocks["episode_end"] == ClockTarget("episode_end", timedelta(hours=48), "24/7", "first_contact", ("complete", "hand_on"))
+    assert clocks["first_contact"] == ClockTarget("first_contact", timedelta(hours=2), "24/7", "receipt",
+                                                  ("first_contact",))
+    assert clocks["episode_end"] == ClockTarget("episode_end", timedelta(hours=48), "24/7", "first_contact",
+                                                ("complete", "hand_on"))
 
 
 def test_mental_health_first_contact_is_four_hours_in_an_emergency_and_24_when_urgent():
@@ -155,8 +158,10 @@ def test_rehab_and_reablement_clocks_follow_the_policy_table():
 
 def test_voluntary_sector_clocks_count_working_hours():
     clocks = names("voluntary_sector", "routine")
-    assert clocks["acknowledge"] == ClockTarget("acknowledge", timedelta(hours=4), "working_hours", "receipt", ("acknowledge", "accept"))
-    assert clocks["contact"] == ClockTarget("contact", timedelta(hours=16), "working_hours", "receipt", ("first_contact",))
+    assert clocks["acknowledge"] == ClockTarget("acknowledge", timedelta(hours=4), "working_hours", "receipt",
+                                                ("acknowledge", "accept"))
+    assert clocks["contact"] == ClockTarget("contact", timedelta(hours=16), "working_hours", "receipt",
+                                            ("first_contact",))
 
 
 def test_automatic_triage_meets_the_triage_clock_at_once_except_for_supervisor_review():

@@ -102,7 +102,8 @@ def replace(old, new):
 
 
 HOME_DRD = "    - {name: discharge,     target: end of DRD, after_drd: 24h, from: receipt, met_by: [discharged]}\n"
-HOME_WELFARE = "    - {name: welfare_check, target: 24h,        from: discharged, met_by: [first_contact, start_episode]}\n"
+HOME_WELFARE = ("    - {name: welfare_check, target: 24h,        from: discharged, "
+                "met_by: [first_contact, start_episode]}\n")
 CRISIS_EPISODE = "    - {name: episode_end,   target: 48h,     from: first_contact, met_by: [complete, hand_on]}\n"
 
 
@@ -159,7 +160,8 @@ BROKEN = [
                  id="unknown start"),
     pytest.param("clocks.yaml", in_discharge_home_rehab("met_by: [discharged]", "met_by: [discharge]"),
                  D + "discharge: unknown met_by event ['discharge']", id="unknown event"),
-    pytest.param("clocks.yaml", replace(CRISIS_EPISODE, CRISIS_EPISODE.replace("from: first_contact", "from: discharged")),
+    pytest.param("clocks.yaml",
+                 replace(CRISIS_EPISODE, CRISIS_EPISODE.replace("from: first_contact", "from: discharged")),
                  "clocks.yaml: route crisis_response, clock episode_end: only a hospital discharge is discharged",
                  id="a community clock from discharged"),
     pytest.param("clocks.yaml", replace("met_by: [complete, hand_on]}", "met_by: [complete, discharged]}"),
@@ -185,7 +187,8 @@ BROKEN = [
                  id="a code with capitals"),
     pytest.param("discharge.yaml", replace("  transport:                Awaiting transport",
                                            "  transport:                yes"),
-                 "discharge.yaml: delay_reasons: transport: label should be a few words", id="a label YAML reads as true"),
+                 "discharge.yaml: delay_reasons: transport: label should be a few words",
+                 id="a label YAML reads as true"),
     pytest.param("discharge.yaml", replace("  transport:  ", "  awaiting_care_home:  "),
                  "discharge.yaml: not valid YAML", id="a code listed twice"),
     pytest.param("discharge.yaml", lambda text: text.split("delay_reasons:")[0] + "delay_reasons: {}\n"

@@ -1,13 +1,13 @@
 """Facts derived from a validated referral: the values the rules read."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 import rule_engine
 
-from rules.loader import load_policy
 from rules.facts import FACT_TYPES, FactError, check_facts, derive_facts
+from rules.loader import load_policy
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def referral(**changes):

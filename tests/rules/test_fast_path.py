@@ -1,7 +1,7 @@
 """The compiled fast path (rules/compiler.py) must decide exactly as
 rule-engine does, for any facts, not only the probe cases checked at load."""
 import shutil
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 import rule_engine
@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rules.compiler import Unsupported, compile_rule
-from rules.loader import DEFAULT_DIRECTORY, load_policy
 from rules.expressions import build_context
 from rules.facts import derive_facts
+from rules.loader import DEFAULT_DIRECTORY, load_policy
 
 POLICY = load_policy()
 NEEDS = ["fall_no_injury", "carer_breakdown", "mental_health_crisis", "rehabilitation",
@@ -106,5 +106,5 @@ def test_a_rule_the_fast_path_cannot_compile_still_loads_and_decides(tmp_path):
     assert not reablement.is_fast
     facts = derive_facts({"source": "gp", "presenting_need": "personal_care_support", "consent": True,
                           "patient": {"date_of_birth": date(1950, 6, 1), "postcode": "NN1 5BD"}},
-                         received_at=datetime(2026, 1, 5, 10, tzinfo=timezone.utc))
+                         received_at=datetime(2026, 1, 5, 10, tzinfo=UTC))
     assert policy.decide(facts).rule_id == "reablement"

@@ -85,7 +85,8 @@ WHEN_FAILS = ("; a fact that was not recorded is null, so compare it with null f
 # edit flags.yaml are the routing cases' twins and read the same.
 BROKEN = [
     # routing.yaml: the rules and their fields
-    pytest.param("routing.yaml", replace("    route: crisis_response\n", "    route: crisis_response\n    priority: 1\n"),
+    pytest.param("routing.yaml",
+                 replace("    route: crisis_response\n", "    route: crisis_response\n    priority: 1\n"),
                  "routing.yaml: rule ucr-condition: unknown field 'priority' (known: id, description, when, "
                  "route, urgency, explain, row)", id="unknown rule field"),
     pytest.param("routing.yaml", replace('    when: "presenting_need == \'personal_care_support\'"',
@@ -96,7 +97,8 @@ BROKEN = [
     pytest.param("routing.yaml", replace("route: crisis_response", "route: crisis_responce"),
                  f"routing.yaml: rule ucr-condition: unknown route 'crisis_responce' (known: {ROUTES})",
                  id="unknown route, known ones listed"),
-    pytest.param("routing.yaml", replace("route: reablement\n    urgency: routine", "route: reablement\n    urgency: soon"),
+    pytest.param("routing.yaml",
+                 replace("route: reablement\n    urgency: routine", "route: reablement\n    urgency: soon"),
                  "routing.yaml: rule reablement: unknown urgency 'soon' (known: emergency, urgent, routine)",
                  id="unknown urgency"),
     pytest.param("routing.yaml", replace("route: voluntary_sector\n    urgency: routine\n    explain: \"Social",
@@ -104,7 +106,8 @@ BROKEN = [
                  "routing.yaml: rule vcs-duty: unknown route 'voluntary_sector_duty'",
                  id="a route used in routing must be declared with clocks"),
     pytest.param("routing.yaml", replace("- id: rehab-home", "- id: rehab-bed"),
-                 "routing.yaml: rule rehab-bed: duplicate rule id (also row 12)", id="duplicate rule id names both rows"),
+                 "routing.yaml: rule rehab-bed: duplicate rule id (also row 12)",
+                 id="duplicate rule id names both rows"),
     pytest.param("routing.yaml", replace("- id: rehab-home", "- id: Rehab_Home"),
                  "routing.yaml: rule Rehab_Home: id should be lower-case words joined by -, e.g. red-flag",
                  id="badly written rule id"),
@@ -143,7 +146,8 @@ BROKEN = [
     pytest.param("routing.yaml", replace("    row: D2\n", "    row: d2\n"),
                  "routing.yaml: rule discharge-p3: row should be letters then digits", id="a lower-case row label"),
     # routing.yaml: explain and lists
-    pytest.param("routing.yaml", replace("Postcode district {postcode_district}", "Postcode district {postcode_distrct}"),
+    pytest.param("routing.yaml",
+                 replace("Postcode district {postcode_district}", "Postcode district {postcode_distrct}"),
                  "routing.yaml: rule out-of-area: unknown placeholder {postcode_distrct} in explain (a placeholder "
                  "is a fact name: source, ", id="unknown placeholder in explain"),
     pytest.param("routing.yaml", replace('explain: "Personal care support, so reablement."',

@@ -1,5 +1,5 @@
 """scripts/run and scripts/test share one venv: each must know whether its own
-requirements file is installed (issue 10, point 12). The real bash function runs
+requirements file is installed. The real bash function runs
 in a temporary copy of the repo, with a fake pip that records what it was asked."""
 import os
 import shutil

@@ -4,7 +4,6 @@ import re
 import pytest
 
 from spoa.models import User
-
 from tests.people import PASSWORD  # noqa: F401 (fixtures import it from here too)
 
 

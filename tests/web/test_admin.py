@@ -148,7 +148,7 @@ def test_unlock_ends_every_addresss_lock_on_the_account(app, client, admin, db):
     db.session.commit()
     browser = other_browser(app)
     assert sign_in(browser, "sam", NEW_PASSWORD).status_code == 401  # locked from this address
-    row = re.search(r'<tr id="user-%d">.*?</tr>' % sam.id, text(client.get("/admin/users")), re.S).group(0)
+    row = re.search(rf'<tr id="user-{sam.id}">.*?</tr>', text(client.get("/admin/users")), re.S).group(0)
     assert "Unlock" in row and "–" not in row.split("</td>")[5]  # when the last lock ends, and the button
     assert post(client, f"/admin/users/{sam.id}/unlock", "/admin/users").status_code == 303
     assert db.session.query(SignInFailures).count() == 0

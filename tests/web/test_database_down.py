@@ -1,4 +1,4 @@
-"""The database down (issue 10, point 10): the API answers 503 problem+json with
+"""The database down: the API answers 503 problem+json with
 Retry-After, never a 500, and nothing is half-stored; the new-referral form comes
 back with everything typed and says it was NOT saved."""
 import socket
@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
-from spoa import create_app
-from spoa import config
+from spoa import config, create_app
 from spoa.models import AuditEvent, Clock, Referral
 from spoa.web import login_adapter
 from .conftest import csrf_token
@@ -149,7 +148,6 @@ def test_a_session_holds_a_connection_from_its_first_statement_to_its_end(db):
     # object added) holds no connection, so the header gives back the one its count took.
     from spoa.database import holds_a_connection
     from spoa.models import User
-
     from tests.people import PASSWORD
 
     db.session.remove()

@@ -27,7 +27,8 @@ def test_a_supervisor_records_a_discharge_and_a_delay(home, client, login_as, db
     assert fire(client, home, "delay", reason="awaiting_care_package").status_code == 302
     assert fire(client, home, "discharged").status_code == 302
     assert row(db, home).discharged_at == uk(2026, 11, 25, 10, 0)
-    assert [(d.reason, d.recorded_by) for d in db.session.query(DelayedDay)] == [("awaiting_care_package", "supervisor")]
+    delays = [(d.reason, d.recorded_by) for d in db.session.query(DelayedDay)]
+    assert delays == [("awaiting_care_package", "supervisor")]
     assert [(h["event"], h["actor_kind"]) for h in reread(home)["history"][-2:]] == [
         ("delay", "user"), ("discharged", "user")]
 

@@ -1,9 +1,9 @@
-"""The hub coordinator's discharge form (issue 13): a ward's call, typed in, loads
+"""The hub coordinator's discharge form: a ward's call, typed in, loads
 through the same IntakeSchema as a hospital system's post; the rules D1-D9 pick
 the pathway; messages sit beside the fields; not known stays unknown."""
 import html
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from werkzeug.datastructures import MultiDict
@@ -13,7 +13,6 @@ from spoa.models import Referral
 from spoa.services.triage import facts_of
 from spoa.web.discharge_form import DISCHARGE
 from spoa.web.intake_form import to_intake
-
 from tests.discharge_data import discharge_body
 from tests.duty_data import add_org
 
@@ -343,7 +342,8 @@ def test_a_community_preview_has_no_pathway(client, login_as):
     login_as("call_handler")
     from .test_referral_form import GOOD
 
-    data = client.post("/referrals/preview", data={**GOOD, "csrf_token": csrf_token(client, "/referrals/new")}).get_json()
+    token = csrf_token(client, "/referrals/new")
+    data = client.post("/referrals/preview", data={**GOOD, "csrf_token": token}).get_json()
     assert data["ready"] and (data["pathway"], data["pathway_name"], data["pathway_note"]) == (None, None, None)
     assert [c["name"] for c in data["clocks"]] == ["first_contact"]  # the community clocks, unchanged
 
@@ -351,14 +351,14 @@ def test_a_community_preview_has_no_pathway(client, login_as):
 def test_the_preview_gives_a_discharge_s_own_clocks_the_ward_s_one_by_the_end_of_the_ready_date(
         client, login_as, frozen_now):
     login_as("call_handler")
-    frozen_now(datetime(2026, 11, 24, 10, 30, tzinfo=timezone.utc))  # 10:30 UK time
+    frozen_now(datetime(2026, 11, 24, 10, 30, tzinfo=UTC))  # 10:30 UK time
     data = preview_of(client, ward_call(date(2026, 11, 24), drd_in_days=2))
-    assert data["clocks"] == [{"name": "accept", "deadline": format_uk(datetime(2026, 11, 24, 14, 30, tzinfo=timezone.utc))},
+    assert data["clocks"] == [{"name": "accept", "deadline": format_uk(datetime(2026, 11, 24, 14, 30, tzinfo=UTC))},
                               {"name": "discharge", "deadline": format_uk(end_of_uk_day(date(2026, 11, 26)))}]
     # Ready yesterday: a day from the call to leave, not a deadline already gone.
     late = preview_of(client, ward_call(date(2026, 11, 24), drd_in_days=-1))
     assert late["clocks"][1] == {"name": "discharge",
-                                 "deadline": format_uk(datetime(2026, 11, 25, 10, 30, tzinfo=timezone.utc))}
+                                 "deadline": format_uk(datetime(2026, 11, 25, 10, 30, tzinfo=UTC))}
 
 
 # The duplicate check, as on the community form.

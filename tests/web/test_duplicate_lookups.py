@@ -79,7 +79,8 @@ def test_the_same_patient_again_counts_once_and_the_hour_rolls_on(frozen_now, ap
         assert preview(client, {**GOOD, "patient.nhs_number": second}).status_code == 200
         assert preview(client, {**GOOD, "patient.nhs_number": third}).status_code == 429
     with frozen_now(start + timedelta(minutes=40)):
-        assert preview(client, {**GOOD, "patient.nhs_number": first}).status_code == 200  # looked up again: its hour restarts
+        # Looked up again: its hour restarts.
+        assert preview(client, {**GOOD, "patient.nhs_number": first}).status_code == 200
     with frozen_now(start + timedelta(minutes=61)):
         assert preview(client, {**GOOD, "patient.nhs_number": third}).status_code == 429  # first is still in the hour
     with frozen_now(start + timedelta(minutes=81)):

@@ -1,5 +1,5 @@
 """A second call about a patient with an open referral: warned before saving,
-and the handler adds to it or goes on (issue 5)."""
+and the handler adds to it or goes on."""
 import html
 import re
 

@@ -2,20 +2,19 @@
 import html
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from spoa.clocks import format_uk
 from spoa.models import Referral
 from spoa.services import chasing
-
 from tests.rota_data import on_duty
 from tests.statements import statements
 
 from .conftest import csrf_token
 
-T0 = datetime(2026, 12, 1, 18, 0, tzinfo=timezone.utc)  # 18:00 Tue 1 Dec, UK time too (GMT)
+T0 = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)  # 18:00 Tue 1 Dec, UK time too (GMT)
 
 
 @pytest.fixture
@@ -64,7 +63,8 @@ def test_the_window_is_the_supervisors_own_shift(client, world, login_as, db):
 
 def test_without_a_shift_the_window_is_the_next_12_hours(client, world, login_as, db):
     sam = login_as("supervisor", username="sam")
-    on_duty(db, "spoa_supervisor", sam, T0 + timedelta(hours=13), T0 + timedelta(hours=20))  # too far ahead to be this handover
+    # Too far ahead to be this handover.
+    on_duty(db, "spoa_supervisor", sam, T0 + timedelta(hours=13), T0 + timedelta(hours=20))
     _, page = page_text(client)
     assert f"Handover for {format_uk(T0)} to {format_uk(T0 + timedelta(hours=12))}," in page
 
@@ -163,7 +163,7 @@ def test_open_alerts_are_listed_until_someone_takes_them(client, world, login_as
 
 def test_who_is_on_duty_and_where_nobody_is(client, world, login_as, db):
     sam = login_as("supervisor", username="sam")
-    on_duty(db, "spoa_supervisor", sam, T0 - timedelta(hours=10), T0 + timedelta(hours=2))  # on until 20:00, then nobody
+    on_duty(db, "spoa_supervisor", sam, T0 - timedelta(hours=10), T0 + timedelta(hours=2))  # until 20:00, then nobody
     nina = login_as("supervisor", username="nina")
     on_duty(db, "spoa_supervisor", nina, T0 + timedelta(hours=4), T0 + timedelta(hours=16))  # from 22:00
     _, page = page_text(client, "?start=2026-12-01T18:00&end=2026-12-02T06:00")

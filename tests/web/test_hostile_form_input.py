@@ -1,5 +1,5 @@
 """What a person can type into a staff form is answered beside the field, never
-with a 500 (issue 10, item 5): number boxes take the digits 0-9 only."""
+with a 500: number boxes take the digits 0-9 only."""
 import html
 
 import pytest

@@ -1,4 +1,4 @@
-"""The inbox's live count (issue 15): committed notifications, new or taken, are
+"""The inbox's live count: committed notifications, new or taken, are
 announced with "inbox": true on the queue's channel; /notifications/events sends its
 own person's count on each, once a minute, and stops for a user who lost the session."""
 import time

@@ -1,4 +1,4 @@
-"""The inbox on every page (issue 15): the badge, /notifications, "I have it".
+"""The inbox on every page: the badge, /notifications, "I have it".
 
 Notifications come from real clocks chased by the reconciler; most tests then address
 one to the signed-in person directly (tests/test_inbox.py: to_person) rather than build

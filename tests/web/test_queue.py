@@ -58,7 +58,7 @@ def test_open_referrals_are_listed_nearest_breach_first_with_review_in_its_own_l
     assert "rag--red" in row[:200] and "Red (breached)" in row[:3000]
     assert "Breached 60 min ago" in row[:3000]
     assert 'id="count-total">4<' in page and 'id="count-breached">1<' in page
-    assert f'data-key="crisis_response">Crisis response (2-hour urgent community response) <strong>3</strong>' in page
+    assert 'data-key="crisis_response">Crisis response (2-hour urgent community response) <strong>3</strong>' in page
 
 
 def test_amber_from_three_quarters_of_the_window(client, login_as, post):
@@ -66,8 +66,8 @@ def test_amber_from_three_quarters_of_the_window(client, login_as, post):
     green = post(at=now() - timedelta(minutes=80))  # 67%
     login_as("supervisor")
     page = client.get("/queue").get_data(as_text=True)
-    assert 'class="queue-row rag--amber" data-id="%s"' % amber["id"] in page
-    assert 'class="queue-row rag--green" data-id="%s"' % green["id"] in page
+    assert f'class="queue-row rag--amber" data-id="{amber["id"]}"' in page
+    assert f'class="queue-row rag--green" data-id="{green["id"]}"' in page
 
 
 def test_filters_hide_what_they_exclude_without_javascript(client, login_as, post):
@@ -222,4 +222,5 @@ def test_a_supervisor_routes_a_review_referral_from_the_queue(client, login_as, 
     stored = db.session.get(Referral, uuid.UUID(review["id"]))
     db.session.refresh(stored)
     assert (stored.route, stored.state) == ("reablement", "offered")
-    assert [(d.kind, d.route) for d in stored.decisions] == [("rules", "supervisor_review"), ("supervisor", "reablement")]
+    decisions = [(d.kind, d.route) for d in stored.decisions]
+    assert decisions == [("rules", "supervisor_review"), ("supervisor", "reablement")]

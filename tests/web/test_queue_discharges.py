@@ -1,4 +1,4 @@
-"""The live queue's "Hospital discharges" lane (issue 13): one row per open discharge,
+"""The live queue's "Hospital discharges" lane: one row per open discharge,
 where the patient is, the pathway reached and the ward's, the ready date and how it
 stands, the service and its capacity; filters by hospital and pathway; counts at the top."""
 import html

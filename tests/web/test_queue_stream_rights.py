@@ -1,4 +1,4 @@
-"""An open live-queue stream re-checks its user (issue 10, point 9): a supervisor
+"""An open live-queue stream re-checks its user: a supervisor
 deactivated or demoted while the page is open stops receiving the county's queue
 within the re-check interval (60 s in production; a fraction of a second here)."""
 import time

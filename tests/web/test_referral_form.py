@@ -1,8 +1,7 @@
 """The call handler's form: the API's validation, messages beside the fields, values kept."""
 import html
 import re
-from datetime import datetime, timezone
-
+from datetime import UTC, datetime
 
 from spoa.models import Referral
 
@@ -93,9 +92,9 @@ def test_a_uk_style_date_of_birth_is_understood_and_the_age_shown(frozen_now, cl
     response = post_form(client, {**GOOD, "patient.date_of_birth": "14/03/1938"})
     referral = db.session.query(Referral).one()
     assert str(referral.date_of_birth) == "1938-03-14"
-    with frozen_now(datetime(2027, 3, 13, 12, tzinfo=timezone.utc)):
+    with frozen_now(datetime(2027, 3, 13, 12, tzinfo=UTC)):
         assert "(age 88)" in client.get(response.headers["Location"]).get_data(as_text=True)
-    with frozen_now(datetime(2027, 3, 14, 12, tzinfo=timezone.utc)):  # the birthday
+    with frozen_now(datetime(2027, 3, 14, 12, tzinfo=UTC)):  # the birthday
         assert "(age 89)" in client.get(response.headers["Location"]).get_data(as_text=True)
 
 

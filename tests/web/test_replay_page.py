@@ -87,12 +87,14 @@ def test_a_git_revision_is_replayed(client, admin, app, db, received, tmp_path, 
 
 
 def test_an_invalid_file_is_refused_beside_its_field_naming_its_line(client, admin, db, received, tmp_path):
-    bad = moved_routing(tmp_path).replace(b"route: home_rehab\n    urgency: routine", b"route: nowhere\n    urgency: routine")
+    bad = moved_routing(tmp_path).replace(b"route: home_rehab\n    urgency: routine",
+                                          b"route: nowhere\n    urgency: routine")
     response = post(client, files={"file-routing": bad})
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     message = re.search(r'id="file-routing-error">Error: ([^<]+)<', page).group(1)
-    assert html.unescape(message).startswith("routing.yaml, line ") and "unknown route 'nowhere'" in html.unescape(message)
+    message = html.unescape(message)
+    assert message.startswith("routing.yaml, line ") and "unknown route 'nowhere'" in message
     assert 'href="#file-routing"' in page and 'aria-describedby="file-routing-hint file-routing-error"' in page
     assert "Would change route" not in page
 

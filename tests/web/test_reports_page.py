@@ -9,7 +9,7 @@ with a section is checked whatever the sections hold."""
 import csv
 import io
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -24,7 +24,7 @@ from .conftest import PASSWORD, csrf_token, inline_scripts
 
 REAL_SECTIONS = sections.SECTIONS  # (before any test puts REPORT in their place)
 # Tuesday 24 November 2026, noon in the UK (GMT): "today" for every test here.
-NOW = datetime(2026, 11, 24, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 # A patient whose every identifier is distinctive, planted in every column that holds one.
 PLANTED = {
     "given_name": "Zebedee", "family_name": "Quargleton", "nhs_number": "9434765005",
@@ -202,7 +202,7 @@ def test_the_longest_period_allowed_is_shown(client, login_as):
 
 def _crisis(met: int, breached: int, running: int = 0, source="emas"):
     """Crisis response referrals received on 23 Nov, each with its 2-hour clock."""
-    at = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     for _ in range(met):
         two_hour_clock(referral(at, source=source), met_after=timedelta(minutes=90))
     for _ in range(breached):
@@ -261,7 +261,7 @@ def test_each_table_is_an_html_table_with_its_chart_beside_it(client, login_as):
 
 
 def test_free_text_tables_are_for_supervisors_and_admins_never_managers(client, login_as, db):
-    row = referral(datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc))
+    row = referral(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     row.history.append(AuditEvent(at=NOW, actor_kind="user", actor_name="Colin", event="decline",
                                   reason="Zebedee Quargleton's daughter is with him"))
     db.session.commit()
@@ -280,9 +280,10 @@ def test_free_text_tables_are_for_supervisors_and_admins_never_managers(client, 
 def test_the_real_sections_render_and_keep_staff_free_text_from_managers(client, login_as, db, monkeypatch):
     monkeypatch.setattr(sections, "SECTIONS", REAL_SECTIONS)
     _crisis(met=3, breached=1)
-    row = referral(datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc))
+    row = referral(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
     row.history.append(AuditEvent(at=NOW, actor_kind="user", actor_name="Colin", event="decline",
-                                  reason="Zebedee Quargleton's daughter is with him", detail={"service": "crisis_response"},
+                                  reason="Zebedee Quargleton's daughter is with him",
+                                  detail={"service": "crisis_response"},
                                   from_state="offered", to_state="in_review"))
     db.session.commit()
     built = sections.build(load_query({})[0])
@@ -337,21 +338,21 @@ def test_a_table_that_does_not_exist_is_a_404(client, login_as):
 
 def _planted_world():
     """The planted patient twice (a community referral and a discharge), and one outside the period."""
-    community = referral(datetime(2026, 11, 22, 23, 30, tzinfo=timezone.utc), **{
+    community = referral(datetime(2026, 11, 22, 23, 30, tzinfo=UTC), **{
         k: v for k, v in PLANTED.items() if k != "ward"}, sex="male", emas_category=3, pathways_disposition="Dx05",
         source="emas")
     two_hour_clock(community, met_after=timedelta(minutes=84))
     community.history.append(AuditEvent(at=NOW, actor_kind="user", actor_name="Colin", event="decline",
                                         reason="Zebedee Quargleton lives at 42 Marigold Crescent"))
-    discharge = referral(datetime(2026, 11, 20, 10, 5, tzinfo=timezone.utc), **PLANTED, kind="discharge",
+    discharge = referral(datetime(2026, 11, 20, 10, 5, tzinfo=UTC), **PLANTED, kind="discharge",
                          source="acute", route="home_rehab", hospital_ods="RNS01", pathway=1, sex="male",
                          admitted_on=date(2026, 11, 10), discharge_ready_date=date(2026, 11, 21))
     discharge.delayed_days.extend([DelayedDay(day=date(2026, 11, 22), reason="awaiting_care_package"),
                                    DelayedDay(day=date(2026, 11, 23), reason=None)])
     # 18 on the day it was received (17 the day before): banded on that day.
-    birthday = referral(datetime(2026, 11, 19, 8, 0, tzinfo=timezone.utc), date_of_birth=date(2008, 11, 19),
+    birthday = referral(datetime(2026, 11, 19, 8, 0, tzinfo=UTC), date_of_birth=date(2008, 11, 19),
                      postcode="NN1 5BD", sex="female", source="gp")
-    referral(datetime(2026, 11, 1, 8, 0, tzinfo=timezone.utc))  # before the period
+    referral(datetime(2026, 11, 1, 8, 0, tzinfo=UTC))  # before the period
     _db.session.commit()
     return community, discharge, birthday
 
@@ -387,7 +388,7 @@ def test_the_extract_holds_no_identifier_in_any_column(client, login_as, db, min
     header, *rows = rows_of(response)
     assert tuple(header) == extract.COLUMNS
     assert len(rows) == 3  # the one received before the period is not in it
-    by_id = [dict(zip(header, r)) for r in rows]
+    by_id = [dict(zip(header, r, strict=True)) for r in rows]
     # Each column, every row: only codes, bands, districts and figures (a new column needs a check here).
     codes = re.compile(r"[a-z][a-z0-9_]*")
     checks = {
@@ -422,7 +423,7 @@ def test_the_extract_s_figures_for_each_referral(client, login_as, db, min_cell)
     min_cell(1)
     login_as("analyst")
     header, *rows = rows_of(client.get("/reports/extract.csv"))
-    rows = [dict(zip(header, r)) for r in rows]
+    rows = [dict(zip(header, r, strict=True)) for r in rows]
     assert [r["received"] for r in rows] == ["2026-11-19", "2026-11-20", "2026-11-22"]  # in order received
     birthday_row, discharge_row, community_row = rows
     # 23:30 UTC on 22 Nov is still 22 Nov in the UK in winter (GMT).
@@ -520,11 +521,11 @@ def _a_generated_week(rng):
     """A week of ordinary referrals (a few districts, sexes, ages and sources, any hour)
     and one patient unlike any other: 101 years old, from a district nobody else is, at 03:00."""
     for _ in range(150):
-        day = datetime(2026, 11, rng.randint(18, 24), rng.randint(0, 23), rng.randint(0, 59), tzinfo=timezone.utc)
+        day = datetime(2026, 11, rng.randint(18, 24), rng.randint(0, 23), rng.randint(0, 59), tzinfo=UTC)
         referral(day, postcode=rng.choice(["NN1 1AA", "NN3 2BB", "NN4 7CD"]), sex=rng.choice(["female", "male"]),
                  date_of_birth=date(rng.choice([1935, 1940, 1948, 1958, 1990]), 3, 1),
                  source=rng.choice(["emas", "gp", "nhs111"]))
-    lone = referral(datetime(2026, 11, 21, 3, 10, tzinfo=timezone.utc), postcode="PE9 9ZZ", sex="male",
+    lone = referral(datetime(2026, 11, 21, 3, 10, tzinfo=UTC), postcode="PE9 9ZZ", sex="male",
                     date_of_birth=date(1925, 6, 1), source="care_home", presenting_need="mental_health_crisis")
     _db.session.commit()
     return lone
@@ -567,11 +568,11 @@ def test_every_extract_download_is_recorded(client, login_as, db, min_cell):
 
 def test_managers_get_counts_under_the_small_number_rule_and_it_is_recorded(client, login_as, db):
     for i in range(13):
-        referral(datetime(2026, 11, 20, 9, i, tzinfo=timezone.utc), source="emas")
+        referral(datetime(2026, 11, 20, 9, i, tzinfo=UTC), source="emas")
     for i in range(8):
-        referral(datetime(2026, 11, 21, 9, i, tzinfo=timezone.utc), source="gp", sex="female")
+        referral(datetime(2026, 11, 21, 9, i, tzinfo=UTC), source="gp", sex="female")
     for i in range(3):
-        referral(datetime(2026, 11, 22, 9, i, tzinfo=timezone.utc), source="nhs111", sex="male",
+        referral(datetime(2026, 11, 22, 9, i, tzinfo=UTC), source="nhs111", sex="male",
                  presenting_need="mental_health_crisis")
     _db.session.commit()
     login_as("manager", username="mona")

@@ -1,4 +1,4 @@
-"""The /rota page (issue 15): a week by duty, editors' forms, refusals, and the
+"""The /rota page: a week by duty, editors' forms, refusals, and the
 queue's warning when a duty has nobody on it."""
 import html
 
@@ -7,7 +7,6 @@ import pytest
 from spoa.models import AuditEvent, DutyShift
 from spoa.services import rota
 from spoa.uk_time import parse_uk
-
 from tests.rota_data import on_duty, person
 
 from .conftest import csrf_token

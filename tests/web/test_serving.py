@@ -1,4 +1,4 @@
-"""Production serving (gunicorn.conf.py, issue 10 point 9): open live-queue pages
+"""Production serving (gunicorn.conf.py): open live-queue pages
 cannot take what intake needs. A real gunicorn, as scripts/run starts it, on SQLite,
 with fewer threads than open streams: under the old gthread settings the streams
 held every thread and the referral below waited for ever."""

@@ -2,7 +2,7 @@
 of the user (a copied cookie too); an idle timeout and a shift-long lifetime,
 checked on the server; nothing from before sign-in survives it."""
 import html
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -13,8 +13,7 @@ from spoa.web import csrf_adapter, login_adapter, security
 
 from .conftest import csrf_token
 
-from tests.people import NEW_PASSWORD, PASSWORD
-T0 = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 
 
 class Browser(FlaskClient):

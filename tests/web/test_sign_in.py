@@ -1,6 +1,6 @@
 """Signing in: sessions, lockout, CSRF, and pages closed to anyone not signed in."""
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis as redis_lib
@@ -13,10 +13,10 @@ from spoa.services import users
 from spoa.services.accounts import ACCOUNT_CAP, LOCK_FOR, MAX_FAILURES, MAX_WAIT, SLOW_AFTER
 from spoa.web import csrf_adapter
 from tests.concurrently import at_once
-
 from tests.people import PASSWORD
 from tests.servers import keys_env
-T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture

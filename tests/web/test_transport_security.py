@@ -6,7 +6,6 @@ import pytest
 from spoa import create_app
 from spoa.config import Config, TestConfig
 from spoa.models import User
-
 from tests.people import PASSWORD
 
 LAPTOP = {"DATABASE_URL": "sqlite:///x.sqlite3", "SECRET_KEY": "k"}

@@ -2,7 +2,7 @@
 else, on every page that shows referrals; a refused read is a 404, recorded."""
 import html
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 
@@ -172,7 +172,7 @@ def test_the_ward_page_costs_the_same_queries_for_two_discharges_or_six(client, 
 
 
 def test_where_a_discharge_stands_turns_delayed_the_day_after_its_ready_date():
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
 
     from spoa.services.delays import standing
 
@@ -181,7 +181,7 @@ def test_where_a_discharge_stands_turns_delayed_the_day_after_its_ready_date():
     assert standing(None, date(2026, 11, 25), today) == "ready"
     assert standing(None, date(2026, 11, 23), today) == "delayed"
     assert standing(None, None, today) == "withdrawn"
-    assert standing(datetime(2026, 11, 24, 9, tzinfo=timezone.utc), date(2026, 11, 20), today) == "discharged"
+    assert standing(datetime(2026, 11, 24, 9, tzinfo=UTC), date(2026, 11, 20), today) == "discharged"
 
 
 def test_the_worklist_costs_the_same_queries_for_two_delayed_discharges_or_six(client, login_as, hospital_sender, db):

@@ -3,7 +3,7 @@
 delay reason. A refused input is said beside its field, with what was typed."""
 import html
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,7 +13,7 @@ from tests.ward_data import post_discharge
 
 from .conftest import csrf_token
 
-WINTER_NOON = datetime(2026, 12, 1, 12, tzinfo=timezone.utc)  # 12:00 UK (GMT)
+WINTER_NOON = datetime(2026, 12, 1, 12, tzinfo=UTC)  # 12:00 UK (GMT)
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def test_a_ward_records_the_time_the_patient_left_in_uk_time(client, ward_user, 
     response = post(client, delayed, "discharged", at="2026-12-01T10:30")
     assert response.status_code == 302
     db.session.refresh(delayed)
-    assert delayed.discharged_at == datetime(2026, 12, 1, 10, 30, tzinfo=timezone.utc)  # GMT in winter
+    assert delayed.discharged_at == datetime(2026, 12, 1, 10, 30, tzinfo=UTC)  # GMT in winter
     page = page_of(client, delayed)
     assert "Discharged from hospital" in page and "Left 2 days after the ready date" in page
     assert 'name="event" value="discharged"' not in page  # once
@@ -115,7 +115,8 @@ def test_a_discharge_time_the_uk_clocks_skip_or_repeat_is_refused(client, ward_u
 def test_a_ward_records_todays_delay_reason_from_its_list(client, ward_user, delayed, db):
     listed = html.unescape(client.get("/ward").get_data(as_text=True))
     assert f'id="reason-delay-{delayed.id}"' in listed and f'id="at-discharged-{delayed.id}"' in listed
-    assert 'name="event" value="readiness_withdrawn"' not in listed  # from the referral page, with the whole referral in view
+    # Withdrawn from the referral page, with the whole referral in view.
+    assert 'name="event" value="readiness_withdrawn"' not in listed
     response = client.post(f"/referrals/{delayed.id}/events", data={
         "event": "delay", "version": str(delayed.version), "next": "/ward", "reason": "awaiting_care_package",
         "csrf_token": csrf_token(client, "/ward")})

@@ -1,7 +1,7 @@
 """A clinician's worklist: their service's referrals, nearest deadline first, and the actions on them."""
 import html
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -9,7 +9,7 @@ from spoa.models import AccessEvent, Referral
 
 from .conftest import csrf_token
 
-T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture

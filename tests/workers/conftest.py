@@ -1,5 +1,5 @@
 """Helpers for the chasing tests: referrals posted at a chosen time, passes run at another."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -7,7 +7,7 @@ from spoa.extensions import db as database
 from spoa.models import Clock
 from tests.referral_data import full_view
 
-T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture

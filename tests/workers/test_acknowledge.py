@@ -1,7 +1,6 @@
 """Acknowledging an escalation answers when it matters most: with thresholds overdue."""
 from datetime import timedelta
 
-
 from spoa.extensions import db as database
 from spoa.models import AuditEvent
 from tests.web.conftest import csrf_token, login_as  # noqa: F401 (fixture)
@@ -17,7 +16,7 @@ def _ack_rows(referral_id):
         referral_id=uuid.UUID(referral_id), event="acknowledge_escalation").all()
 
 
-def test_acknowledging_with_escalations_overdue_answers_200_and_records_them(frozen_now, 
+def test_acknowledging_with_escalations_overdue_answers_200_and_records_them(frozen_now,
         post_referral, reconcile_at, client, make_api_client, get_referral):
     body = post_referral(at=T0)
     reconcile_at(T0 + timedelta(hours=2, seconds=1))  # breached; no pass since
@@ -35,7 +34,8 @@ def test_acknowledging_with_escalations_overdue_answers_200_and_records_them(fro
     assert "first_contact" in row.detail["clocks"]
 
 
-def test_acknowledging_from_the_page_with_escalations_overdue(frozen_now, post_referral, reconcile_at, client, login_as):
+def test_acknowledging_from_the_page_with_escalations_overdue(frozen_now, post_referral, reconcile_at, client,
+                                                               login_as):
     body = post_referral(at=T0)
     reconcile_at(T0 + timedelta(hours=2, seconds=1))
     with frozen_now(T0 + timedelta(hours=3)):  # signed cookies need one clock

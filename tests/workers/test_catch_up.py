@@ -1,9 +1,9 @@
-"""A clock far behind (a long worker outage) records where it stands in one step
-(issue 10, item 4): the breach and the escalation level it has reached (at most
+"""A clock far behind (a long worker outage) records where it stands in one step:
+the breach and the escalation level it has reached (at most
 the final reminder's), one notification for that level, never a backlog; and a
 pass costs the same however late it runs."""
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -80,7 +80,7 @@ def test_the_current_level_is_what_stepping_interval_by_interval_would_reach(app
 
     with app.app_context():
         hours = current_working_hours()
-        start = datetime(2026, 12, 21, 10, 7, tzinfo=timezone.utc)  # a week with Christmas in it
+        start = datetime(2026, 12, 21, 10, 7, tzinfo=UTC)  # a week with Christmas in it
         clock = SimpleNamespace(started_at=start, counts=counts,
                                 deadline=add_duration(start, window, counts, hours))
         rechase = _rechase(clock)
@@ -101,8 +101,8 @@ def test_a_working_hours_clock_behind_over_christmas_records_the_level_it_reache
     from tests.duty_data import add_org
 
     add_org(db, "good_neighbours", total=3, declared_for=date(2026, 12, 24))
-    body = post_referral(at=datetime(2026, 12, 24, 15, 0, tzinfo=timezone.utc), presenting_need="social_support")
-    reconcile_at(datetime(2027, 1, 8, 12, 0, tzinfo=timezone.utc))  # two weeks of outage
+    body = post_referral(at=datetime(2026, 12, 24, 15, 0, tzinfo=UTC), presenting_need="social_support")
+    reconcile_at(datetime(2027, 1, 8, 12, 0, tzinfo=UTC))  # two weeks of outage
     clock = clock_of(body["id"], "acknowledge")
     kinds = effects(clock)
     assert kinds[:3] == [("warning", 75), ("warning", 90), ("breach", 1)] and len(kinds) == 4

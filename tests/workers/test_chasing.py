@@ -1,5 +1,5 @@
 """Clocks warn, breach and escalate once each, whoever chases them and how often."""
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 import sqlalchemy.exc
@@ -50,7 +50,8 @@ def test_a_breach_escalates_one_link_per_rechase_interval(post_referral, reconci
         ("escalation", 3, "on_call_manager"), ("escalation", 4, "on_call_manager")]
 
 
-def test_chasing_the_same_moment_again_and_again_records_nothing_twice(frozen_now, post_referral, reconcile_at, clock_of, app):
+def test_chasing_the_same_moment_again_and_again_records_nothing_twice(frozen_now, post_referral, reconcile_at,
+                                                                        clock_of, app):
     from workers.jobs import chase_clock
 
     body = post_referral(at=T0)
@@ -79,7 +80,8 @@ def test_the_database_refuses_a_second_identical_effect(post_referral, reconcile
     database.session.rollback()
 
 
-def test_a_clock_met_in_time_is_never_breached(frozen_now, post_referral, reconcile_at, client, make_api_client, get_referral):
+def test_a_clock_met_in_time_is_never_breached(frozen_now, post_referral, reconcile_at, client, make_api_client,
+                                               get_referral):
     body = post_referral(at=T0)
     _, token = make_api_client(sources=None, service="crisis_response")
     team = {"Authorization": f"Bearer {token}"}
@@ -121,7 +123,8 @@ def test_a_pass_days_late_stops_at_the_final_reminder(post_referral, reconcile_a
     assert len([n for n in get_referral(body["id"])["notifications"] if n["kind"] == "escalation"]) == 1
 
 
-def test_an_acknowledged_escalation_pauses_the_chain(frozen_now, post_referral, reconcile_at, client, make_api_client, get_referral):
+def test_an_acknowledged_escalation_pauses_the_chain(frozen_now, post_referral, reconcile_at, client, make_api_client,
+                                                     get_referral):
     body = post_referral(at=T0)
     reconcile_at(T0 + timedelta(hours=2, seconds=1))
     _, token = make_api_client(sources=None, service="crisis_response")
@@ -145,12 +148,12 @@ def test_acknowledging_with_nothing_breached_is_a_409(post_referral, client, mak
 
 
 def test_voluntary_sector_clocks_skip_christmas_and_the_boxing_day_substitute(post_referral, db):
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
 
     from tests.duty_data import add_org
 
     add_org(db, "good_neighbours", total=3, declared_for=date(2026, 12, 24))  # on duty, a place free
-    thursday_24_dec_15h = datetime(2026, 12, 24, 15, 0, tzinfo=timezone.utc)
+    thursday_24_dec_15h = datetime(2026, 12, 24, 15, 0, tzinfo=UTC)
     body = post_referral(at=thursday_24_dec_15h, presenting_need="social_support")
     assert (body["route"], body["assigned_service"]) == ("voluntary_sector", "good_neighbours")
     # 2 working hours on Thursday, then Fri 25 (Christmas), Mon 28 (Boxing Day substitute) skipped.

@@ -58,7 +58,8 @@ def test_a_delayed_discharge_with_no_reason_alerts_the_supervisor_once_a_day(del
     assert sweep_at(uk(2026, 11, 26, 12, 0))["alerted"] == 1  # the next day is another delayed day
     assert alerts(db)[-1][3].endswith("delayed 2 days, no delay reason recorded today")
     days = [(d.day, d.reason, d.alerted_at) for d in db.session.query(DelayedDay).order_by(DelayedDay.day)]
-    assert days == [(date(2026, 11, 25), None, uk(2026, 11, 25, 12, 0)), (date(2026, 11, 26), None, uk(2026, 11, 26, 12, 0))]
+    assert days == [(date(2026, 11, 25), None, uk(2026, 11, 25, 12, 0)),
+                    (date(2026, 11, 26), None, uk(2026, 11, 26, 12, 0))]
 
 
 def test_a_reason_recorded_that_morning_means_no_alert(delayed, hospital_fires, sweep_at, db):
@@ -72,7 +73,8 @@ def test_a_reason_given_after_the_alert_fills_in_the_day(delayed, hospital_fires
     assert hospital_fires(delayed, "delay", uk(2026, 11, 25, 14, 0), reason="transport").status_code == 200
     db.session.expire_all()
     day = db.session.query(DelayedDay).one()
-    assert (day.reason, day.alerted_at, day.recorded_at) == ("transport", uk(2026, 11, 25, 12, 0), uk(2026, 11, 25, 14, 0))
+    assert (day.reason, day.alerted_at, day.recorded_at) == ("transport", uk(2026, 11, 25, 12, 0),
+                                                             uk(2026, 11, 25, 14, 0))
     assert hospital_fires(delayed, "delay", uk(2026, 11, 25, 15, 0), reason="transport").status_code == 409
 
 

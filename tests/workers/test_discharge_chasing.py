@@ -6,7 +6,14 @@ from datetime import date, timedelta
 import pytest
 
 from tests.discharges import (  # noqa: F401 (fixtures)
-    BED_REHAB, clock, clocks_named, hospital_fires, post_discharge, reread, uk, when,
+    BED_REHAB,
+    clock,
+    clocks_named,
+    hospital_fires,
+    post_discharge,
+    reread,
+    uk,
+    when,
 )
 
 from .conftest import effects

@@ -2,7 +2,6 @@
 success or a 409, never a 500, and no threshold is recorded twice."""
 from datetime import timedelta
 
-
 from spoa.extensions import db as database
 from spoa.models import ClockEffect
 
@@ -11,7 +10,8 @@ from .conftest import T0
 REFERRALS = 4
 
 
-def test_events_racing_reconcile_passes_answer_200_or_409(frozen_now, app, post_referral, reconcile_at, make_api_client, sender):
+def test_events_racing_reconcile_passes_answer_200_or_409(frozen_now, app, post_referral, reconcile_at,
+                                                           make_api_client, sender):
     from workers.jobs import reconcile
 
     ids = [post_referral(at=T0)["id"] for _ in range(REFERRALS)]

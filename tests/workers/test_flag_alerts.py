@@ -92,8 +92,8 @@ def test_handed_back_to_a_supervisor_it_is_no_longer_waiting_for_a_bed(beds, pos
 
 
 def test_a_supervisor_routing_to_bed_rehab_with_no_bed_raises_it_once(beds, post_referral, client, db):
-    from tests.web.conftest import PASSWORD, csrf_token
     from spoa.models import User
+    from tests.web.conftest import PASSWORD, csrf_token
 
     beds(4, 4)
     body = post_referral(at=T0, presenting_need="other")  # to a supervisor

@@ -1,4 +1,4 @@
-"""Notifications reach the person on duty (issue 15): the rota's holder at the
+"""Notifications reach the person on duty: the rota's holder at the
 instant the notification is made, through the app and their own channels; with
 nobody on a duty, the next link of the chain at once, saying so; with nobody
 anywhere, the role as before. Shifts are DutyShift rows written directly."""

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import time
 import zlib
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -80,9 +81,9 @@ def test_jobs_cross_redis_as_json_and_a_planted_pickle_is_never_run(app, db, loc
     worker_app = _app_on(app, url)
     r = redis_lib.Redis.from_url(url)
     with worker_app.app_context():
-        from datetime import datetime, timedelta, timezone
+        from datetime import datetime, timedelta
 
-        assert schedule_chases([(12345, datetime.now(timezone.utc) + timedelta(minutes=5))]) == 1
+        assert schedule_chases([(12345, datetime.now(UTC) + timedelta(minutes=5))]) == 1
     [job_key] = [k for k in r.keys("rq:job:chase-*")]
     func, _, args, kwargs = json.loads(zlib.decompress(r.hget(job_key, "data")))
     assert (func, args, kwargs) == ("workers.jobs.chase_clock", [12345], {})

@@ -1,7 +1,6 @@
 """`flask --app wsgi spoa reconcile`: the command the entry point adds (workers/cli.py)."""
 from datetime import timedelta
 
-
 from spoa.models import ClockEffect
 
 from .conftest import T0
