@@ -15,11 +15,11 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
+from . import audit
 from .actor import Actor
 from .clocks import now, uk_date
 from .extensions import db
 from .lifecycle import allowed_events
-from . import audit
 from .models import ApiClient, Referral, Service, User
 from .policy import current_policy
 from .schemas.intake import IntakeSchema

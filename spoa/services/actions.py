@@ -5,6 +5,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..actor import Actor
+from ..clocks import now
 from ..extensions import db
 from ..lifecycle import LifecycleError, check_event
 from ..models import Referral, User

@@ -1,10 +1,9 @@
 """The one place a referral changes state: lifecycle event, audit row, clocks,
 and the outcome its sender is told (services/outcomes.py)."""
-from ..actor import Actor
 from .. import audit
-from ..lifecycle import CLOSED_STATES, fire_event
+from ..actor import Actor
 from ..clocks import now
-from ..lifecycle import CLOSED_STATES, Actor, fire_event
+from ..lifecycle import CLOSED_STATES, fire_event
 from . import chasing, deadlines, outcomes
 
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from .. import audit
 from ..actor import Actor
 from ..clocks import now, receipt
 from ..extensions import db
-from .. import audit
 from ..metrics.events import TRIAGE_SECONDS
 from ..models import Referral
 from ..safe_log import bound

@@ -8,11 +8,8 @@ policy's flags (flags.yaml, e.g. waiting for a bed) are raised (flags.py).
 from rules.facts import derive_facts
 
 from ..actor import Actor
-from ..lifecycle import LifecycleError, check_event
-from ..pathways import pathway_note
-from ..models import TriageDecision
 from ..clocks import format_uk, now, receipt
-from ..lifecycle import Actor, LifecycleError, check_event
+from ..lifecycle import LifecycleError, check_event
 from ..models import TriageDecision
 from ..pathways import pathway_note
 from ..policy import current_policy

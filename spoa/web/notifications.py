@@ -10,8 +10,7 @@ so the queue's renders and the badges' counts do not make each other's work.
 import queue
 import time
 
-from flask import abort, current_app, flash, redirect, render_template, request, \
-    stream_with_context, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -23,12 +22,10 @@ from ..live.broadcast import RESYNC, Broadcaster, of_app
 from ..models import Notification
 from ..services import inbox, rota
 from ..services.actions import apply_event
-from . import bp, streams
+from . import bp, login_adapter, streams
 from .queue import KEEP_ALIVE_SECONDS, RECHECK_SECONDS, stream_still_allowed
-from . import login_adapter
-from .security import closed_event, load_user
 from .roles import current_actor
-from .security import closed_event
+from .security import closed_event, load_user
 
 COUNT_SECONDS = 60  # duties change at shift boundaries: a badge recounts at least this often
 

@@ -24,11 +24,9 @@ from ..models import Service
 from ..policy import current_policy
 from ..schemas import vocab
 from ..services import capacity, rota
-from . import bp, streams
+from . import bp, login_adapter, streams
 from .pages import page_actions, referral_or_404
 from .roles import current_actor, role_required
-from . import streams
-from . import login_adapter
 from .security import closed_event, load_user, session_still_valid
 
 KEEP_ALIVE_SECONDS = 15

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from spoa import config, create_app
 from spoa.models import AuditEvent, Clock, Referral
 from spoa.web import login_adapter
+
 from .conftest import csrf_token
 from .test_referral_form import GOOD
 

@@ -9,7 +9,6 @@ from spoa.clocks import now
 from spoa.models import PatientLookup, Referral
 from spoa.schemas.fields import is_valid_nhs_number
 from spoa.web import csrf_adapter
-
 from tests.concurrently import at_once
 
 from .conftest import csrf_token

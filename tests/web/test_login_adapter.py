@@ -7,7 +7,6 @@ from flask_login import current_user, login_user, logout_user
 
 from spoa.models import User
 from spoa.web import login_adapter, security
-
 from tests.people import PASSWORD
 
 

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from spoa.models import User
 from spoa.services import users
 from spoa.web import csrf_adapter, login_adapter, security
+from tests.people import NEW_PASSWORD, PASSWORD
 
 from .conftest import csrf_token
 

@@ -84,15 +84,15 @@ def test_a_discharge_time_typed_as_people_write_it_is_uk_time(client, ward_user,
     # The message's own example form is taken, as the rota's and the handover's fields take it.
     assert post(client, delayed, "discharged", at="01/12/2026 10:30").status_code == 302
     db.session.refresh(delayed)
-    assert delayed.discharged_at == datetime(2026, 12, 1, 10, 30, tzinfo=timezone.utc)
+    assert delayed.discharged_at == datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("frozen_at, typed, message", [
     # 29 March 2026: 01:00 GMT becomes 02:00 BST, so 01:30 is no time at all in the UK.
-    (datetime(2026, 3, 29, 12, tzinfo=timezone.utc), "2026-03-29T01:30",
+    (datetime(2026, 3, 29, 12, tzinfo=UTC), "2026-03-29T01:30",
      "01:30 on 29 Mar 2026 does not exist in the UK (the clocks go forward)"),
     # 25 October 2026: 01:00-01:59 happens in BST and then again in GMT: which one is a guess.
-    (datetime(2026, 10, 25, 12, tzinfo=timezone.utc), "2026-10-25T01:30",
+    (datetime(2026, 10, 25, 12, tzinfo=UTC), "2026-10-25T01:30",
      "01:30 on 25 Oct 2026 happens twice in the UK (the clocks go back)"),
 ])
 def test_a_discharge_time_the_uk_clocks_skip_or_repeat_is_refused(client, ward_user, hospital_sender, db, frozen_now,
