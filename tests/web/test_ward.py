@@ -123,7 +123,7 @@ def test_a_supervisors_hospital_that_is_no_code_is_said_beside_the_box(client, l
 
 def test_discharged_patients_are_listed_apart_with_their_delay(client, ward_user, discharges, db):
     left = discharges["ours_delayed"]
-    left.discharged_at = now() - timedelta(hours=1)
+    left.discharged_at = now()  # today in UK time whatever the hour (an hour ago is yesterday just after midnight)
     long_ago = discharges["ours_today"]
     long_ago.discharged_at = now() - timedelta(days=8)
     db.session.commit()
