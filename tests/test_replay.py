@@ -15,6 +15,8 @@ from spoa.reports.period import Period
 from tests.replay_data import (AFTER, BEFORE, REHAB_AT_HOME, committed_policy, fingerprint, git, policy_copy,
                                receive)  # noqa: F401 (receive: a fixture)
 
+pytestmark = pytest.mark.both_databases
+
 PERIOD = Period(date(2026, 11, 2), date(2026, 11, 4))
 
 

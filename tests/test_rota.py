@@ -13,6 +13,8 @@ from spoa.uk_time import parse_uk
 
 from tests.rota_data import on_duty, person
 
+pytestmark = pytest.mark.both_databases
+
 LEAD = "service_duty_lead:crisis_response"
 
 

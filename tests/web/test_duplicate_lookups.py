@@ -5,6 +5,7 @@ import html
 import queue
 from datetime import timedelta
 
+import pytest
 from flask import g
 
 from spoa.clocks import now
@@ -15,6 +16,8 @@ from tests.concurrently import at_once
 
 from .conftest import csrf_token
 from .test_referral_form import GOOD, post_form
+
+pytestmark = pytest.mark.both_databases
 
 
 def nhs_numbers(count: int, start: int = 400000000) -> list[str]:

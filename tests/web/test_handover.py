@@ -15,6 +15,8 @@ from tests.rota_data import on_duty
 
 from .conftest import csrf_token
 
+pytestmark = pytest.mark.both_databases
+
 T0 = datetime(2026, 12, 1, 18, 0, tzinfo=timezone.utc)  # 18:00 Tue 1 Dec, UK time too (GMT)
 
 
