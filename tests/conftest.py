@@ -1,8 +1,11 @@
-"""Fixtures: every app test runs on SQLite and on PostgreSQL, with the schema
-built by the migrations, against a real Redis on a db number of its own.
+"""Fixtures: app tests run on PostgreSQL (production's database), with the schema
+built by the migrations, against a real Redis on a db number of its own. Tests whose
+subject is the database (SQL, constraints, locks, migrations: the ``both_databases``
+marker, on a module or in BOTH_DATABASES_DIRS) run on SQLite too, as the demo and a
+laptop use it; ``--all-databases`` (scripts/test --all-databases) runs every test on both.
 
-On a machine without PostgreSQL the PostgreSQL half skips with a message;
-under CI (CI=true) a missing PostgreSQL or Redis fails the run instead.
+On a machine without PostgreSQL the PostgreSQL runs skip with a message and every
+test runs on SQLite; under CI (CI=true) a missing PostgreSQL or Redis fails the run instead.
 """
 import os
 import uuid
@@ -33,6 +36,47 @@ PG_TEST_DB = os.environ.get("SPOA_TEST_PG_DB", "spoa_test") + (f"_{_WORKER}" if 
 _REDIS_BASE = os.environ.get("SPOA_TEST_REDIS", "redis://127.0.0.1:6379/8")
 REDIS_TEST_URL = (_REDIS_BASE.rsplit("/", 1)[0] + f"/{int(_REDIS_BASE.rsplit('/', 1)[1]) + _WORKER_N}"
                   if _WORKER_N else _REDIS_BASE)
+# Folders (under tests/) whose every test depends on the database it runs on.
+BOTH_DATABASES_DIRS = ("migrations", "reports")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--all-databases", action="store_true", default=False,
+                     help="run every app test on SQLite and PostgreSQL, not only those marked both_databases")
+
+
+def _postgres_reachable() -> bool:
+    import psycopg2
+
+    try:
+        psycopg2.connect(PG_ADMIN_URL, connect_timeout=3).close()
+    except psycopg2.OperationalError:
+        return False
+    return True
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect the SQLite run of each test not marked both_databases. The `app` fixture
+    keeps both params (rather than a per-test parametrization) so that pytest orders
+    tests by database and each process builds each database once."""
+    tests_dir = config.rootpath / "tests"
+    for item in items:
+        parts = item.path.relative_to(tests_dir).parts if item.path.is_relative_to(tests_dir) else ()
+        if len(parts) > 1 and parts[0] in BOTH_DATABASES_DIRS:
+            item.add_marker(pytest.mark.both_databases)
+    # Without PostgreSQL (a laptop) the SQLite runs are all there is; under CI its absence fails.
+    if config.getoption("--all-databases") or not (IN_CI or _postgres_reachable()):
+        return
+    keep, once = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_sqlite = callspec is not None and callspec.params.get("app") == "sqlite"
+        (once if on_sqlite and item.get_closest_marker("both_databases") is None else keep).append(item)
+    if once:
+        config.hook.pytest_deselected(items=once)
+        items[:] = keep
+
+
 def _unavailable(what: str, exc: Exception):
     message = f"{what} is not reachable ({type(exc).__name__}: {exc})"
     if IN_CI:
@@ -40,7 +84,8 @@ def _unavailable(what: str, exc: Exception):
     pytest.skip(message)
 
 
-def _postgres_url() -> str:
+def _postgres_url(name: str = PG_TEST_DB) -> str:
+    """A new, empty PostgreSQL database called ``name`` (dropped first if it is there)."""
     import psycopg2
 
     try:
@@ -49,10 +94,17 @@ def _postgres_url() -> str:
         _unavailable("PostgreSQL", exc)
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{PG_TEST_DB}" WITH (FORCE)')
-        cur.execute(f'CREATE DATABASE "{PG_TEST_DB}"')
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cur.execute(f'CREATE DATABASE "{name}"')
     conn.close()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_TEST_DB}"
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture
+def empty_postgres():
+    """The URL of a new, empty PostgreSQL database of this process's own, for a test that
+    builds its schema step by step (the migration tests)."""
+    return _postgres_url(f"{PG_TEST_DB}_empty")
 
 
 class NoServerErrors(FlaskClient):

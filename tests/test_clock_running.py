@@ -1,9 +1,13 @@
 """models.clock.running(): the SQL form of Clock.is_running that ix_clocks_unstopped
 can answer (the queue's clock query uses it; bench/growth.py). It must pick exactly
 the clocks is_running says, met, cancelled and running ones alike."""
+import pytest
+
 from spoa.extensions import db as database
 from spoa.models import Clock
 from spoa.models.clock import running
+
+pytestmark = pytest.mark.both_databases
 
 
 def test_running_picks_exactly_the_clocks_is_running_says(client, sender, payload):

@@ -8,6 +8,8 @@ import pytest
 from spoa.services.delays import delayed_days
 from tests.discharges import hospital_fires, post_discharge, uk  # noqa: F401 (fixtures)
 
+pytestmark = pytest.mark.both_databases
+
 DRD = date(2026, 11, 24)
 
 

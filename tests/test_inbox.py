@@ -15,6 +15,8 @@ from spoa.services import inbox
 from tests.people import PASSWORD
 from tests.workers.conftest import T0, post_referral, reconcile_at  # noqa: F401 (fixtures)
 
+pytestmark = pytest.mark.both_databases
+
 WARNED = T0 + timedelta(minutes=91)          # 75% of first contact's 2 h
 WARNED_TWICE = T0 + timedelta(minutes=109)   # 90%
 BREACHED = T0 + timedelta(hours=2, seconds=1)

@@ -17,6 +17,8 @@ from spoa import create_app, database
 from spoa.config import TestConfig
 from tests.servers import keys_env
 
+pytestmark = pytest.mark.both_databases
+
 
 class _NamedConnections(TestConfig):
     def __init__(self, env, name):

@@ -23,6 +23,8 @@ from tests.replay_data import (
     receive,  # noqa: F401 (receive: a fixture)
 )
 
+pytestmark = pytest.mark.both_databases
+
 PERIOD = Period(date(2026, 11, 2), date(2026, 11, 4))
 
 

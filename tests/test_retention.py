@@ -11,6 +11,8 @@ from spoa.models import AccessEvent, AuditEvent, DeliveryAttempt, FhirMessage, N
 from spoa.services.retention import prune
 from tests.report_page_data import referral
 
+pytestmark = pytest.mark.both_databases
+
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 

@@ -12,6 +12,8 @@ from spoa.services import rota
 from spoa.uk_time import parse_uk
 from tests.rota_data import on_duty, person
 
+pytestmark = pytest.mark.both_databases
+
 LEAD = "service_duty_lead:crisis_response"
 
 

@@ -1,6 +1,10 @@
 """Concurrent senders and concurrent actors: the database decides, exactly once."""
+import pytest
+
 from spoa.models import AuditEvent, Referral
 from tests.concurrently import at_once
+
+pytestmark = pytest.mark.both_databases
 
 
 def test_twenty_identical_posts_at_once_create_exactly_one_referral(app, client, sender, payload, db):

@@ -15,6 +15,8 @@ from tests.discharge_data import discharge_body
 from tests.duty_data import add_org
 from tests.referral_data import full_view
 
+pytestmark = pytest.mark.both_databases
+
 URL = "/api/v1/referrals"
 AT = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday, 10:00 UK time
 TODAY = date(2026, 11, 23)

@@ -12,6 +12,8 @@ from tests.concurrently import at_once
 from tests.duty_data import add_org
 from tests.referral_data import full_view
 
+pytestmark = pytest.mark.both_databases
+
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 SATURDAY = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 WEEKDAYS = (1, 2, 3, 4, 5)

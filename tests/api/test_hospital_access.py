@@ -7,6 +7,8 @@ import pytest
 from spoa.models import AccessEvent, Referral
 from tests.ward_data import post_discharge
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def discharges(client, sender, make_api_client, payload, db):

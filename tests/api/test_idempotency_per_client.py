@@ -2,8 +2,12 @@
 number their referrals alike each get their own, and never see the other's."""
 import uuid
 
+import pytest
+
 from spoa.models import Referral
 from tests.referral_data import full_view
+
+pytestmark = pytest.mark.both_databases
 
 URL = "/api/v1/referrals"
 

@@ -2,8 +2,12 @@
 import re
 from datetime import UTC, datetime
 
+import pytest
+
 from spoa.models import Referral
 from tests.referral_data import full_view
+
+pytestmark = pytest.mark.both_databases
 
 URL = "/api/v1/referrals"
 

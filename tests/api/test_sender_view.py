@@ -11,6 +11,8 @@ from spoa.models import AccessEvent, ClockEffect, Notification
 from ..web.conftest import PASSWORD, csrf_token
 from ..web.test_referral_form import GOOD
 
+pytestmark = pytest.mark.both_databases
+
 SENDER_FIELDS = {"id", "reference", "version", "state", "route", "assigned_service", "waiting_for", "urgency",
                  "source", "source_reference", "received_at", "sender_received_at", "updated_at", "decision", "clocks",
                  "kind", "discharge"}  # intake 1.1: a community referral's discharge is null

@@ -12,6 +12,8 @@ from spoa.models import ApiClient, Clock, Referral, Service
 from spoa.policy import current_policy
 from tests.duty_data import add_org
 
+pytestmark = pytest.mark.both_databases
+
 FEED = "/api/v1/status"
 # Wednesday 10 June 2026, 10:00 in the UK (BST): the week so far began Monday 8 June.
 NOW = datetime(2026, 6, 10, 9, 0, tzinfo=UTC)

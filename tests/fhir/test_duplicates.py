@@ -4,11 +4,15 @@ arrive at once. Bundle.id is reused across messages, so it is not the key."""
 import json
 import uuid
 
+import pytest
+
 from spoa.extensions import db as database
 from spoa.models import FhirMessage, Referral
 from tests.concurrently import at_once
 
 from .conftest import JSON_TYPE, issue, own_message, rec_code
+
+pytestmark = pytest.mark.both_databases
 
 
 def counts():

@@ -1,5 +1,6 @@
-"""An app on an empty SQLite file of its own, migrated no further than a test says:
-for migrations run over data written by the schema before them."""
+"""An app on an empty database of its own, migrated no further than a test says: for
+migrations run over data written by the schema before them. On SQLite (the demo's, and
+where batch mode rebuilds tables) and on PostgreSQL (where production runs them)."""
 import uuid
 
 import pytest
@@ -7,9 +8,11 @@ import pytest
 from spoa import config, create_app
 
 
-@pytest.fixture
-def unmigrated_db(tmp_path, redis_url):
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'old.sqlite3'}", "REDIS_URL": redis_url,
+@pytest.fixture(params=["sqlite", "postgresql"])
+def unmigrated_db(request, tmp_path, redis_url):
+    url = (f"sqlite:///{tmp_path / 'old.sqlite3'}" if request.param == "sqlite"
+           else request.getfixturevalue("empty_postgres"))
+    env = {"DATABASE_URL": url, "REDIS_URL": redis_url,
            "SECRET_KEY": "tests-" + uuid.uuid4().hex, "LIVE_CHANNEL": f"spoa:queue:test:{uuid.uuid4().hex}",
            "DEMO_CREDENTIALS": str(tmp_path / "demo-credentials.json")}
     app = create_app(config.TestConfig(env))

@@ -34,7 +34,8 @@ def test_0015_recovers_each_capacity_declaration_on_its_uk_day(old_app):
     upgrade(revision="0015")
     rows = db.session.execute(text("SELECT service_code, day, total, in_use, declared_by, via"
                                    " FROM capacity_declarations")).all()
-    assert [tuple(r) for r in rows] == [("crisis_response", "2026-10-25", 12, 3, "lead-nurse", "page")]
+    # SQLite gives the day as its text, PostgreSQL as a date: compared as text.
+    assert [(r[0], str(r[1]), *r[2:]) for r in rows] == [("crisis_response", "2026-10-25", 12, 3, "lead-nurse", "page")]
 
 
 def test_0017_gives_clocks_their_route_and_receipt_and_referrals_their_first_contact(old_app):
@@ -47,8 +48,8 @@ def test_0017_gives_clocks_their_route_and_receipt_and_referrals_their_first_con
         " presenting_need, red_flags, consent, nhs_number_check_failed, kind)"
         " VALUES (:id, 'SPOA-1', 1, 'emas', 'x1', 'h', 'api', '2026-11-02 08:00:00.000000',"
         " '2026-11-02 08:00:00.000000', '2026-11-02 08:00:00.000000', 'in_progress', 'crisis_response',"
-        " 'A', 'B', :dob, 'NN1 1AA', 'fall_no_injury', '[]', 1, 0, 'community')"),
-        {"id": referral, "dob": date(1940, 1, 1)})
+        " 'A', 'B', :dob, 'NN1 1AA', 'fall_no_injury', '[]', :yes, :no, 'community')"),
+        {"id": referral, "dob": date(1940, 1, 1), "yes": True, "no": False})
     db.session.execute(text(
         "INSERT INTO clocks (referral_id, name, counts, met_by, started_at, deadline, status, escalation_level,"
         " created_at) VALUES (:r, 'first_contact', '24/7', '[]', '2026-11-02 08:00:00.000000',"
@@ -58,6 +59,7 @@ def test_0017_gives_clocks_their_route_and_receipt_and_referrals_their_first_con
     db.session.commit()
     upgrade(revision="0017")
     clock = db.session.execute(text("SELECT route, received_at FROM clocks")).one()
-    assert clock.route == "crisis_response" and clock.received_at.startswith("2026-11-02 08:00:00")
+    # Timestamps are text on SQLite and datetimes on PostgreSQL: compared as text.
+    assert clock.route == "crisis_response" and str(clock.received_at).startswith("2026-11-02 08:00:00")
     first = db.session.execute(text("SELECT first_contact_at FROM referrals")).scalar_one()
-    assert first.startswith("2026-11-02 09:40:00")
+    assert str(first).startswith("2026-11-02 09:40:00")

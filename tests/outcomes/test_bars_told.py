@@ -14,7 +14,7 @@ from tests.fhir.conftest import SPOA_DOS_ID
 from .bars import GUID, SENDER_ID, falls_referral, resources
 from .conftest import outcome_rows, told
 
-pytestmark = pytest.mark.usefixtures("dos_ids")
+pytestmark = [pytest.mark.both_databases, pytest.mark.usefixtures("dos_ids")]
 
 def test_an_accepted_referral_is_told_to_the_sender_as_a_bars_servicerequest_response(
         registered, post_fhir, fire, crisis_team, deliver):

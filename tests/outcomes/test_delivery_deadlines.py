@@ -15,6 +15,8 @@ from tests.servers import Healthy, Trickle
 
 from .conftest import outcome_rows
 
+pytestmark = pytest.mark.both_databases
+
 ARRIVE_WITHIN = 10.0
 
 

@@ -14,7 +14,7 @@ from spoa.services.delivery import backoff
 from .bars import SENDER_ID, falls_referral, send_message
 from .conftest import outcome_rows, told
 
-pytestmark = pytest.mark.usefixtures("dos_ids")
+pytestmark = [pytest.mark.both_databases, pytest.mark.usefixtures("dos_ids")]
 
 OTHER_ID = "https://fhir.nhs.uk/Id/dos-service-id|3333333333"
 

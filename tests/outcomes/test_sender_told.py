@@ -18,6 +18,8 @@ from tests.web.conftest import login_as  # noqa: F401 (fixture)
 
 from .conftest import outcome_rows, told
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def sender(make_sender, callback):

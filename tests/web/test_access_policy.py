@@ -14,6 +14,8 @@ from spoa.models import AccessEvent, Referral
 from .conftest import csrf_token
 from .test_referral_form import GOOD
 
+pytestmark = pytest.mark.both_databases
+
 REHAB = {"presenting_need": "rehabilitation",
          "function": {"medically_stable": True, "rehab_potential": True, "needs_overnight_care": False}}
 

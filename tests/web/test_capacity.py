@@ -8,6 +8,8 @@ from spoa.models import AuditEvent, Service
 
 from .conftest import csrf_token
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def services(db):

@@ -16,6 +16,8 @@ from spoa.web import login_adapter
 from .conftest import csrf_token
 from .test_referral_form import GOOD
 
+pytestmark = pytest.mark.both_databases
+
 
 def closed_port() -> int:
     with socket.socket() as s:  # bound then closed: nothing listens there

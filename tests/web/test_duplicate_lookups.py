@@ -5,6 +5,8 @@ import html
 import queue
 from datetime import timedelta
 
+import pytest
+
 from spoa.clocks import now
 from spoa.models import PatientLookup, Referral
 from spoa.schemas.fields import is_valid_nhs_number
@@ -13,6 +15,8 @@ from tests.concurrently import at_once
 
 from .conftest import csrf_token
 from .test_referral_form import GOOD, post_form
+
+pytestmark = pytest.mark.both_databases
 
 
 def nhs_numbers(count: int, start: int = 400000000) -> list[str]:

@@ -3,10 +3,14 @@ and the handler adds to it or goes on."""
 import html
 import re
 
+import pytest
+
 from spoa.models import Referral
 
 from .conftest import csrf_token
 from .test_referral_form import GOOD, post_form
+
+pytestmark = pytest.mark.both_databases
 
 
 def referral_count(db):

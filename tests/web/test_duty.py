@@ -10,6 +10,8 @@ from tests.duty_data import add_org
 
 from .conftest import csrf_token
 
+pytestmark = pytest.mark.both_databases
+
 
 def text(response) -> str:
     return html.unescape(response.get_data(as_text=True))

@@ -14,6 +14,8 @@ from tests.statements import statements
 
 from .conftest import csrf_token
 
+pytestmark = pytest.mark.both_databases
+
 T0 = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)  # 18:00 Tue 1 Dec, UK time too (GMT)
 
 

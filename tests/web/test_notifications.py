@@ -16,6 +16,8 @@ from tests.test_inbox import BREACHED, WARNED, in_app, person, to_person
 from tests.web.conftest import csrf_token, login_as  # noqa: F401 (fixture)
 from tests.workers.conftest import T0, post_referral, reconcile_at  # noqa: F401 (fixtures)
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def signed_in(frozen_now, login_as):

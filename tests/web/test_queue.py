@@ -16,6 +16,8 @@ from spoa.services.actions import apply_event
 
 from .conftest import csrf_token
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def post(frozen_now, client, sender, payload):

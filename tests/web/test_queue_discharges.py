@@ -15,6 +15,8 @@ from tests.statements import statements
 
 from .test_queue import post, rows_in  # noqa: F401  (a fixture)
 
+pytestmark = pytest.mark.both_databases
+
 AT = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday, 10:00 UK time (GMT)
 
 

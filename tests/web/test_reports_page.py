@@ -22,6 +22,8 @@ from tests.report_page_data import REPORT, referral, two_hour_clock
 
 from .conftest import PASSWORD, csrf_token, inline_scripts
 
+pytestmark = pytest.mark.both_databases
+
 REAL_SECTIONS = sections.SECTIONS  # (before any test puts REPORT in their place)
 # Tuesday 24 November 2026, noon in the UK (GMT): "today" for every test here.
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

@@ -16,6 +16,8 @@ from tests.concurrently import at_once
 from tests.people import PASSWORD
 from tests.servers import keys_env
 
+pytestmark = pytest.mark.both_databases
+
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 

@@ -13,6 +13,8 @@ from tests.ward_data import NEEDS_P2, post_discharge
 from .conftest import csrf_token
 from .test_access_policy import fire, refusals
 
+pytestmark = pytest.mark.both_databases
+
 
 @pytest.fixture
 def discharges(client, hospital_sender, make_api_client, sender, payload, db):

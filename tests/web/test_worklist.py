@@ -9,6 +9,8 @@ from spoa.models import AccessEvent, Referral
 
 from .conftest import csrf_token
 
+pytestmark = pytest.mark.both_databases
+
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 

@@ -1,11 +1,15 @@
 """Acknowledging an escalation answers when it matters most: with thresholds overdue."""
 from datetime import timedelta
 
+import pytest
+
 from spoa.extensions import db as database
 from spoa.models import AuditEvent
 from tests.web.conftest import csrf_token, login_as  # noqa: F401 (fixture)
 
 from .conftest import T0
+
+pytestmark = pytest.mark.both_databases
 
 
 def _ack_rows(referral_id):

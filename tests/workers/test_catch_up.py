@@ -14,6 +14,8 @@ from spoa.models import Notification
 
 from .conftest import T0, effects, minutes
 
+pytestmark = pytest.mark.both_databases
+
 FORTY_DAYS = timedelta(days=40)
 
 

@@ -9,6 +9,8 @@ from spoa.models import ClockEffect, Notification
 
 from .conftest import T0, effects, minutes
 
+pytestmark = pytest.mark.both_databases
+
 
 def _clock(body, name):
     return next(c for c in body["clocks"] if c["name"] == name)

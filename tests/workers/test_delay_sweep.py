@@ -10,6 +10,8 @@ from spoa.extensions import db as database
 from spoa.models import DelayedDay, Notification
 from tests.discharges import hospital_fires, post_discharge, reread, uk  # noqa: F401 (fixtures)
 
+pytestmark = pytest.mark.both_databases
+
 DRD = date(2026, 11, 24)
 
 

@@ -13,6 +13,8 @@ from tests.servers import serve_in_background
 
 from .conftest import T0
 
+pytestmark = pytest.mark.both_databases
+
 
 class Receiver(BaseHTTPRequestHandler):
     status = 200

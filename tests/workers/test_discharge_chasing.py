@@ -18,6 +18,8 @@ from tests.discharges import (  # noqa: F401 (fixtures)
 
 from .conftest import effects
 
+pytestmark = pytest.mark.both_databases
+
 MS = timedelta(milliseconds=1)
 
 

@@ -2,10 +2,14 @@
 success or a 409, never a 500, and no threshold is recorded twice."""
 from datetime import timedelta
 
+import pytest
+
 from spoa.extensions import db as database
 from spoa.models import ClockEffect
 
 from .conftest import T0
+
+pytestmark = pytest.mark.both_databases
 
 REFERRALS = 4
 

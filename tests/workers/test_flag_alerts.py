@@ -13,6 +13,8 @@ from tests.servers import serve_in_background
 
 from .conftest import T0
 
+pytestmark = pytest.mark.both_databases
+
 BED = {"presenting_need": "rehabilitation",
        "function": {"medically_stable": True, "rehab_potential": True, "needs_overnight_care": True}}
 

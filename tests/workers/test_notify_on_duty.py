@@ -20,6 +20,8 @@ from .conftest import T0, minutes
 from .test_delivery import Receiver, SmtpSink
 from .test_flag_alerts import BED, beds  # noqa: F401 (a fixture)
 
+pytestmark = pytest.mark.both_databases
+
 DEADLINE = T0 + timedelta(hours=2)  # the crisis referral's first-contact clock
 LEAD = "service_duty_lead:crisis_response"
 

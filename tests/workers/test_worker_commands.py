@@ -1,9 +1,13 @@
 """`flask --app wsgi spoa reconcile`: the command the entry point adds (workers/cli.py)."""
 from datetime import timedelta
 
+import pytest
+
 from spoa.models import ClockEffect
 
 from .conftest import T0
+
+pytestmark = pytest.mark.both_databases
 
 
 def test_reconcile_from_the_command_line_records_what_fell_due(frozen_now, app, db, post_referral):
