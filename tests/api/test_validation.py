@@ -59,6 +59,7 @@ CASES = [
     ("pathways_disposition", "Dx12345", "pathways_disposition"),
     ("red_flags", ["chest_pain", "bad_vibes"], "red_flags.1"),
     ("red_flags", "chest_pain", "red_flags"),
+    ("red_flags", ["chest_pain", "chest_pain"], "red_flags"),
     ("observations.news2", 21, "observations.news2"),
     ("observations.news2", 4.5, "observations.news2"),
     ("observations.clinical_frailty_scale", 0, "observations.clinical_frailty_scale"),
