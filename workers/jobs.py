@@ -13,7 +13,7 @@ import threading
 from datetime import timedelta
 
 from .context import job_app
-from .queues import (  # noqa: F401  (named from here too)  # noqa: F401  (the allow-list, filled by @job below)
+from .queues import (  # noqa: F401  (named from here too; JOBS is the allow-list @job fills below)
     DELIVERY_QUEUE,
     JOBS,
     QUEUE,

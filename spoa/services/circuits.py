@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import case, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..database import is_postgresql
@@ -56,18 +56,19 @@ class Gate:
 
 
 def record(key: str, error: str | None, at: datetime) -> None:
-    """An attempt's result, in the caller's transaction."""
+    """An attempt's result, in the caller's transaction. A host that never failed has no row:
+    a success writes only to clear one that did."""
     failures, open_for = _settings()
+    row = OutboundHost.__table__.c
+    if error is None:
+        db.session.execute(update(OutboundHost).where(row.origin == key, row.consecutive_failures > 0).values(
+            consecutive_failures=0, open_until=None, last_error=None, updated_at=at))
+        return
     insert = (postgresql if is_postgresql(db.session) else sqlite).insert
     db.session.execute(insert(OutboundHost).values(origin=key, consecutive_failures=0, updated_at=at)
                        .on_conflict_do_nothing(index_elements=["origin"]))
-    row = OutboundHost.__table__.c
-    if error is None:
-        db.session.execute(update(OutboundHost).where(row.origin == key).values(
-            consecutive_failures=0, open_until=None, last_error=None, updated_at=at))
-        return
-    count = db.session.execute(update(OutboundHost).where(row.origin == key).values(
-        consecutive_failures=row.consecutive_failures + 1, last_error=error[:500], updated_at=at)
-        .returning(row.consecutive_failures)).scalar_one()
-    if count >= failures:
-        db.session.execute(update(OutboundHost).where(row.origin == key).values(open_until=at + open_for))
+    # SET reads the row as it was: this failure is the count's + 1.
+    db.session.execute(update(OutboundHost).where(row.origin == key).values(
+        consecutive_failures=row.consecutive_failures + 1, last_error=error[:500], updated_at=at,
+        open_until=case((row.consecutive_failures + 1 >= failures, literal(at + open_for, row.open_until.type)),
+                        else_=row.open_until)))

@@ -89,11 +89,8 @@ def all_endpoints() -> list[FhirEndpoint]:
 def named_by_another(source_endpoint: str | None, client_id: int) -> bool:
     """Whether a message's source.endpoint is registered to an API client other than its poster's.
     An unowned endpoint is no other client's: its message is taken, and its sender not told."""
-    key = endpoint_key(source_endpoint) if source_endpoint else None
-    if key is None:
-        return False
-    owner = db.session.scalar(select(FhirEndpoint.api_client_id).where(FhirEndpoint.endpoint == key))
-    return owner is not None and owner != client_id
+    row = registered(source_endpoint) if source_endpoint else None
+    return row is not None and row.api_client_id is not None and row.api_client_id != client_id
 
 
 def original_message(referral) -> FhirMessage | None:
