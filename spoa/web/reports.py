@@ -104,14 +104,14 @@ def extract_csv():
     if period is None:
         return _refused(form)
     try:
-        extract.pseudonyms()
+        pseudonym = extract.pseudonyms()
     except extract.Unavailable as exc:
         return render_template("error.html", title="The row-level extract is not available",
                                detail=str(exc)), 503
     choice = extract.generalisation(period, filters, current_app.config["EXTRACT_MIN_CELL"])
     _recorded("rows", period, filters, rows=choice.kept, left_out=choice.left_out,
               generalisation=choice.rung.name, min_cell=choice.k)
-    return _csv(stream_with_context(extract.csv_lines(period, filters, choice)),
+    return _csv(stream_with_context(extract.csv_lines(period, filters, choice, pseudonym)),
                 downloads.filename("referral-extract", period, filters))
 
 
