@@ -32,6 +32,9 @@ from .forms import Form
 from .roles import current_actor
 
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
+# The home page's link and the reports page's extract link: the access policy's own answers.
+reports_bp.add_app_template_global(access.may_see_reports, "may_see_reports")
+reports_bp.add_app_template_global(access.may_download_rows, "may_download_rows")
 
 
 @reports_bp.before_request
@@ -155,16 +158,6 @@ def report_cell(value, kind: str) -> str:
     if isinstance(value, date):
         return f"{value:%a %-d %b %Y}"
     return str(value)
-
-
-@reports_bp.app_template_global()
-def may_see_reports(user) -> bool:
-    return access.may_see_reports(user)
-
-
-@reports_bp.app_template_global()
-def may_download_rows(user) -> bool:
-    return access.may_download_rows(user)
 
 
 @reports_bp.app_template_global()
