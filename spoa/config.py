@@ -210,15 +210,15 @@ class Config:
         # long for the person who typed it, to be shown again when they sign in (web/form_stash.py).
         self.FORM_STASH_MINUTES = int(env.get("FORM_STASH_MINUTES", "30"))
         self.PERMANENT_SESSION_LIFETIME = timedelta(hours=self.SESSION_MAX_HOURS)
-        # Failed sign-ins allowed from one address in a window, before 429 (the per-account lockout is apart).
         # Patients (distinct NHS numbers, or names + birth date + postcode) one person may look up
         # with the new-referral form's duplicate check in a rolling hour (spoa/services/lookups.py);
         # beyond it the preview answers 429, and Save still works.
         self.DUPLICATE_LOOKUPS_PER_HOUR = int(env.get("DUPLICATE_LOOKUPS_PER_HOUR", "30"))
+        # Failed sign-ins allowed from one address in a window, before 429 (the per-account lockout is apart).
         self.SIGN_IN_ATTEMPTS_PER_ADDRESS = int(env.get("SIGN_IN_ATTEMPTS_PER_ADDRESS", "20"))
         self.SIGN_IN_THROTTLE_MINUTES = int(env.get("SIGN_IN_THROTTLE_MINUTES", "5"))
         # Responses compressed by the app (spoa/wire.py); 0 where a proxy in front compresses them instead.
-        self.COMPRESS_RESPONSES = env.get("COMPRESS_RESPONSES", "1").lower() in ("1", "true", "yes")
+        self.COMPRESS_RESPONSES = _yes(env, "COMPRESS_RESPONSES", True)
 
     def _keys(self, env) -> None:
         """One key for each job, each rotatable (docs/security.md, "Keys and their rotation"):

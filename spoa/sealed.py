@@ -20,6 +20,7 @@ new secret.
 """
 import base64
 import secrets
+from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
@@ -34,6 +35,7 @@ class Unreadable(Exception):
     """Sealed under a key no longer listed (or altered)."""
 
 
+@lru_cache(maxsize=16)  # every delivery unseals: derive each listed key once, not once a webhook
 def _derived(key: str) -> Fernet:
     raw = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_PURPOSE).derive(key.encode())
     return Fernet(base64.urlsafe_b64encode(raw))

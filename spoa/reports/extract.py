@@ -169,10 +169,9 @@ def generalisation(period: Period, filters: Filters, k: int) -> disclosure.Choic
     return groups.choose(k)
 
 
-def rows(period: Period, filters: Filters, choice: disclosure.Choice) -> Iterator[tuple]:
+def rows(period: Period, filters: Filters, choice: disclosure.Choice, pseudonym) -> Iterator[tuple]:
     """Pass two: the extract's rows in COLUMNS' order, generalised to the chosen
-    rung, without those in groups smaller than k."""
-    pseudonym = pseudonyms()
+    rung, without those in groups smaller than k; ``pseudonym`` is pseudonyms()'s."""
     for r in records(period, filters):
         identifying = r.identifying
         if not choice.keeps(identifying):
@@ -183,5 +182,5 @@ def rows(period: Period, filters: Filters, choice: disclosure.Choice) -> Iterato
                r.first_contact_clock, r.hours_to_first_contact, r.delayed_days)
 
 
-def csv_lines(period: Period, filters: Filters, choice: disclosure.Choice) -> Iterator[str]:
-    return downloads.lines(COLUMNS, rows(period, filters, choice))
+def csv_lines(period: Period, filters: Filters, choice: disclosure.Choice, pseudonym) -> Iterator[str]:
+    return downloads.lines(COLUMNS, rows(period, filters, choice, pseudonym))

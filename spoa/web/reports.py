@@ -32,6 +32,9 @@ from .forms import Form
 from .roles import current_actor
 
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
+# The home page's link and the reports page's extract link: the access policy's own answers.
+reports_bp.add_app_template_global(access.may_see_reports, "may_see_reports")
+reports_bp.add_app_template_global(access.may_download_rows, "may_download_rows")
 
 
 @reports_bp.before_request
@@ -104,14 +107,14 @@ def extract_csv():
     if period is None:
         return _refused(form)
     try:
-        extract.pseudonyms()
+        pseudonym = extract.pseudonyms()
     except extract.Unavailable as exc:
         return render_template("error.html", title="The row-level extract is not available",
                                detail=str(exc)), 503
     choice = extract.generalisation(period, filters, current_app.config["EXTRACT_MIN_CELL"])
     _recorded("rows", period, filters, rows=choice.kept, left_out=choice.left_out,
               generalisation=choice.rung.name, min_cell=choice.k)
-    return _csv(stream_with_context(extract.csv_lines(period, filters, choice)),
+    return _csv(stream_with_context(extract.csv_lines(period, filters, choice, pseudonym)),
                 downloads.filename("referral-extract", period, filters))
 
 
@@ -155,16 +158,6 @@ def report_cell(value, kind: str) -> str:
     if isinstance(value, date):
         return f"{value:%a %-d %b %Y}"
     return str(value)
-
-
-@reports_bp.app_template_global()
-def may_see_reports(user) -> bool:
-    return access.may_see_reports(user)
-
-
-@reports_bp.app_template_global()
-def may_download_rows(user) -> bool:
-    return access.may_download_rows(user)
 
 
 @reports_bp.app_template_global()
