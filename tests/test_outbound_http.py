@@ -130,3 +130,44 @@ def test_a_handshake_that_never_comes_ends_at_the_deadline(certificates):
         assert time.monotonic() - started < DEADLINE + 1.0
     finally:
         hole.close()
+
+
+def test_an_smtp_greeting_trickled_a_byte_at_a_time_ends_at_the_deadline():
+    """smtplib reads its greeting line by line with a per-read timeout: a relay that sends
+    a byte every 0.2 s would hold it for ever. The deadline watches the socket smtplib
+    opens (spoa/outbound/smtp.py's hook), so the send ends at the deadline."""
+    from email.message import EmailMessage
+
+    from spoa.outbound import smtp
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def trickle():
+        conn, _ = listener.accept()
+        with conn:
+            for byte in b"220 relay.example ESMTP " + b"x" * 10_000:
+                if stop.wait(0.2):
+                    return
+                conn.sendall(bytes([byte]))
+
+    threading.Thread(target=trickle, daemon=True).start()
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "spoa@example.nhs.uk", "duty@example.nhs.uk", "test"
+    raised = []
+
+    def send():
+        try:
+            smtp.send(message, "127.0.0.1", listener.getsockname()[1], DEADLINE)
+        except OSError as exc:  # DeadlinePassed, or smtplib's own error for the cut socket
+            raised.append(exc)
+
+    sender = threading.Thread(target=send, daemon=True)
+    try:
+        sender.start()
+        sender.join(DEADLINE + 1.0)
+        assert not sender.is_alive(), "the trickled greeting held the send past its deadline"
+        assert raised, "a greeting never finished was taken as an answer"
+    finally:
+        stop.set()
+        listener.close()

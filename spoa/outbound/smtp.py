@@ -6,6 +6,9 @@ from .deadline import Deadline
 
 
 class _SMTP(smtplib.SMTP):
+    # _get_socket is where smtplib opens its connection: the hook its own SMTP_SSL and LMTP
+    # override, and the only place to watch the socket before the server's greeting is read.
+    # tests/test_outbound_http.py's SMTP cases fail if a smtplib release moves it.
     def __init__(self, deadline: Deadline):
         self._deadline = deadline
         super().__init__(timeout=deadline.remaining())
