@@ -18,18 +18,18 @@ def count(name: str, who, window_seconds: int) -> int:
     return optional(lambda r: int(r.get(key) or 0), default=0)
 
 
-def take(name: str, who, window_seconds: int) -> tuple[int, str]:
-    """Count one more for ``who`` in the current window: (the count so far, its key).
-    The count is 0 when Redis is down."""
+def take(name: str, who, window_seconds: int) -> int:
+    """Count one more for ``who`` in the current window: the count so far, this one
+    included (0 when Redis is down)."""
     key = _key(name, who, window_seconds)
 
-    def count(r):
+    def incr(r):
         pipe = r.pipeline()
         pipe.incr(key)
         pipe.expire(key, window_seconds * 2)
         return pipe.execute()[0]
 
-    return optional(count, default=0), key
+    return optional(incr, default=0)
 
 
 def retry_after(window_seconds: int) -> int:

@@ -10,7 +10,7 @@ WINDOW_SECONDS = 60
 
 def enforce(client) -> None:
     limit = client.rate_limit_per_minute or current_app.config["API_RATE_LIMIT_PER_MINUTE"]
-    used, _key = throttle.take("ratelimit", client.id, WINDOW_SECONDS)
+    used = throttle.take("ratelimit", client.id, WINDOW_SECONDS)
     if used > limit:
         retry_after = throttle.retry_after(WINDOW_SECONDS)
         raise Problem(429, f"Over this client's rate of {limit} requests a minute; retry after {retry_after} s.",

@@ -1,5 +1,5 @@
 """Patients a member of staff looked up with the duplicate check, for its hourly
-allowance (spoa/lookups.py). The patient is a keyed hash, never the NHS number."""
+allowance (spoa/services/lookups.py). The patient is a keyed hash, never the NHS number."""
 from ..extensions import db
 from .types import UTCDateTime
 

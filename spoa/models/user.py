@@ -79,6 +79,9 @@ class User(UserMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
 
+ADDRESS_CHARS = 64
+
+
 class SignInFailures(db.Model):
     """Failed sign-ins to one account from one address, and that address's lock
     (services/accounts.py): only the address the failures came from is locked out."""
@@ -86,7 +89,7 @@ class SignInFailures(db.Model):
     __tablename__ = "sign_in_failures"
 
     user_id = db.Column(db.Integer, db.ForeignKey("users.id"), primary_key=True)
-    address = db.Column(db.String(64), primary_key=True)  # after ProxyFix; IPv6 is at most 45
+    address = db.Column(db.String(ADDRESS_CHARS), primary_key=True)  # after ProxyFix; IPv6 is at most 45
     failures = db.Column(db.Integer, nullable=False, default=0)
     first_failed_at = db.Column(UTCDateTime, nullable=False)  # start of the count's window
     locked_until = db.Column(UTCDateTime, nullable=True)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import delete, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import audit
@@ -147,13 +147,12 @@ def _forget_spent(user_id: int, at: datetime) -> None:
 
 
 def held_until(at: datetime) -> dict[int, datetime]:
-    """user id -> when the last of its address locks ends, for accounts locked from
-    somewhere now (the admin's users page)."""
-    rows = db.session.execute(select(SignInFailures.user_id, SignInFailures.locked_until)
-                              .where(and_(SignInFailures.locked_until.is_not(None),
-                                          SignInFailures.locked_until > at)))
+    """user id -> when the last of its holds ends (a lock from some address, or the
+    account's own wait), for accounts held now (the admin's users page)."""
+    locks = select(SignInFailures.user_id, SignInFailures.locked_until).where(SignInFailures.locked_until > at)
+    waits = select(User.id, User.locked_until).where(User.locked_until > at)
     held: dict[int, datetime] = {}
-    for user_id, until in rows:
+    for user_id, until in db.session.execute(locks.union_all(waits)):
         held[user_id] = max(until, held.get(user_id, until))
     return held
 

@@ -27,11 +27,6 @@
     box.appendChild(control);
   }
 
-  function idleText() {
-    return "You were signed out after " + data.idleMinutes + (data.idleMinutes === "1" ? " minute" : " minutes") +
-           " without activity. Sign in again to carry on.";
-  }
-
   function end(reason) {
     if (ended) { return; }
     ended = true;
@@ -96,9 +91,9 @@
   // 401: the session has ended (the answer says why); anything else not JSON: ask again soon.
   function answered(response) {
     if (response.status === 401) {
-      return response.json().then(function (d) { end(d.reason || idleText()); });
+      return response.json().then(function (d) { end(d.reason || data.idleText); });
     }
-    if (response.type === "opaqueredirect") { end(idleText()); return null; }
+    if (response.type === "opaqueredirect") { end(data.idleText); return null; }
     if (!response.ok) { throw new Error(String(response.status)); }
     return response.json().then(function (d) { schedule(d.seconds_left); });
   }
@@ -114,6 +109,6 @@
   }
 
   // A live stream (the inbox badge, the queue) found the session ended.
-  document.addEventListener("spoa:signed-out", function (e) { end(e.detail || idleText()); });
+  document.addEventListener("spoa:signed-out", function (e) { end(e.detail || data.idleText); });
   schedule(Number(data.left));
 }());

@@ -90,11 +90,7 @@ def _users_page(form=None, reset=None, reset_user=None, notice=None, status=422)
     form = form or _user_form()
     reset = reset or _reset_form(None)
     rows = db.session.scalars(select(User).order_by(User.username)).all()
-    at = now()
-    held = accounts.held_until(at)  # locked from some address; an account's own wait is users.locked_until
-    for user in rows:
-        if user.locked_until and user.locked_until > at:
-            held[user.id] = max(user.locked_until, held.get(user.id, user.locked_until))
+    held = accounts.held_until(now())
     return render_template("admin_users.html", users=rows, form=form, reset=reset, reset_user=reset_user,
                            summary=_summary(form, reset, notice), held=held, services=assignable_services()), status
 

@@ -8,6 +8,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from .. import throttle
+from ..models.user import ADDRESS_CHARS
 from ..services import accounts
 from . import bp
 from .roles import landing_url
@@ -42,8 +43,9 @@ def safe_path(target: str | None, default: str) -> str:
 
 def _address() -> str:
     """Where the attempt comes from: the client's address as ProxyFix gives it
-    (PROXY_FIX_HOPS), so behind a proxy each person's, not the proxy's."""
-    return request.remote_addr or "unknown"
+    (PROXY_FIX_HOPS), so behind a proxy each person's, not the proxy's. Cut to what is
+    stored: a proxy that passes on the client's own header makes it any text."""
+    return (request.remote_addr or "unknown")[:ADDRESS_CHARS]
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -7,7 +7,7 @@ Asking is not activity (a page left open must still end); staying signed in is.
 from flask import current_app, jsonify
 
 from . import bp
-from .security import passive, seconds_left
+from .security import passive, seconds_left, signed_out
 
 WARN_SECONDS = 5 * 60  # ahead of the end: time to finish a sentence on the phone and press the button
 
@@ -21,7 +21,7 @@ def warn_seconds() -> int:
 def idle_settings() -> dict:
     """For base.html: what session.js needs to know when to ask."""
     return {"left": seconds_left(active=True), "warn": warn_seconds(),
-            "idle_minutes": current_app.config["SESSION_IDLE_MINUTES"]}
+            "idle_text": signed_out("idle")["reason"]}  # the server's words, never a copy in the script
 
 
 @bp.get("/session")

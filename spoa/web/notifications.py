@@ -171,8 +171,8 @@ def _count_event(session_user_id) -> str | None:
         # the count as it was, and must still be news (the badge announces it).
         newest = inbox.open_for(user, at, limit=1) if count else []
         return streams.sse("count", {"count": count, "rest": badge_rest(count), "words": badge_words(count),
-                              "newest": newest[0].id if newest else None,
-                              "newest_words": newest[0].subject if newest else None})
+                                     "newest": newest[0].id if newest else None,
+                                     "newest_words": newest[0].subject if newest else None})
     except SQLAlchemyError:
         return None
     finally:

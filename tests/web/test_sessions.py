@@ -321,3 +321,13 @@ def test_the_page_can_ask_how_long_is_left_and_stay_signed_in(frozen_now, db, br
         ended = mine.get("/session", headers=asks)
         assert ended.status_code == 401 and ended.get_json()["signed_out"] is True
         assert "after 30 minutes without activity" in ended.get_json()["reason"]
+
+
+def test_the_page_script_is_given_the_servers_words_for_an_idle_end(app, db, browser, monkeypatch):
+    # static/session.js says them when it finds the session ended without being told why.
+    monkeypatch.setitem(app.config, "SESSION_IDLE_MINUTES", 1)
+    make_user(db)
+    mine = browser()
+    sign_in(mine)
+    assert ('data-idle-text="You were signed out after 1 minute without activity. Sign in again to carry on."'
+            in mine.get("/").get_data(as_text=True))

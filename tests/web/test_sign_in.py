@@ -396,3 +396,14 @@ def test_sign_in_never_sends_you_off_the_site(client, handler, target):
     response = client.post(f"/login?next={target}", data={
         "username": "handler", "password": PASSWORD, "csrf_token": csrf_token(client)})
     assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_a_forwarded_address_longer_than_any_ip_is_counted_not_a_500(app, db, handler, redis):
+    """Only a misconfigured proxy passes on what the client wrote, but then the address is
+    anything: it is still counted (cut to the column's size), never a database error."""
+    client = _app_behind_proxy(app, "1").test_client()
+    long_one = "2001:db8::" + "f" * 90
+    assert client.post("/login", data={"username": "handler", "password": "wrong"},
+                       headers={"X-Forwarded-For": long_one}).status_code == 401
+    db.session.rollback()
+    assert [row.address for row in db.session.query(SignInFailures)] == [long_one[:64]]
