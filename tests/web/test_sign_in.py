@@ -335,8 +335,9 @@ def test_the_right_password_gets_through_the_address_throttle_after_others_faile
         colleague.set_password(PASSWORD)
         db.session.add(colleague)
     db.session.commit()
-    for name in ("colleague1", "colleague2", "colleague3", "colleague1", "nobody", "nobody"):
-        assert sign_in(client, username=name, password="typo").status_code in (401, 429)
+    statuses = [sign_in(client, username=name, password="typo").status_code
+                for name in ("colleague1", "colleague2", "colleague3", "colleague1", "nobody", "nobody")]
+    assert statuses == [401, 401, 401, 429, 429, 429]  # the address's allowance: three failures
     assert sign_in(client, username="colleague2", password="typo").status_code == 429
     assert sign_in(client).status_code == 302  # handler had not failed from here
 
