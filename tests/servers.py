@@ -17,6 +17,17 @@ def keys_env(app) -> dict:
             "EXTRACT_PSEUDONYM_KEY": app.config["EXTRACT_PSEUDONYM_KEY"]}
 
 
+def another_app(app, **env):
+    """A second app on the test app's database, Redis, keys and live channel, with ``env``
+    on top: what another process of it (behind a proxy, on another Redis) would be."""
+    from spoa import create_app
+    from spoa.config import TestConfig
+
+    return create_app(TestConfig({
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"], **keys_env(app),
+        "LIVE_CHANNEL": app.config["LIVE_CHANNEL"], "DEMO_CREDENTIALS": app.config["DEMO_CREDENTIALS"], **env}))
+
+
 def make_certificates(where: Path, common_name: str) -> Path:
     """A CA (ca.crt) and a server certificate and key (server.crt, server.key) it signed for
     127.0.0.1 and localhost, made in ``where`` with openssl; skips the test without openssl."""

@@ -14,7 +14,7 @@ from spoa.services.accounts import ACCOUNT_CAP, LOCK_FOR, MAX_FAILURES, MAX_WAIT
 from spoa.web import csrf_adapter
 from tests.concurrently import at_once
 from tests.people import PASSWORD
-from tests.servers import keys_env
+from tests.servers import another_app
 
 pytestmark = pytest.mark.both_databases
 
@@ -361,14 +361,7 @@ def test_with_redis_down_sign_in_works_and_the_lockout_still_holds(app, client, 
 
 
 def _app_behind_proxy(app, hops: str):
-    from spoa import create_app
-    from spoa.config import TestConfig
-
-    env = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
-           **keys_env(app), "LIVE_CHANNEL": app.config["LIVE_CHANNEL"],
-           "DEMO_CREDENTIALS": app.config["DEMO_CREDENTIALS"], "PROXY_FIX_HOPS": hops,
-           "SIGN_IN_ATTEMPTS_PER_ADDRESS": "2"}
-    other = create_app(TestConfig(env))
+    other = another_app(app, PROXY_FIX_HOPS=hops, SIGN_IN_ATTEMPTS_PER_ADDRESS="2")
     other.config["WTF_CSRF_ENABLED"] = False  # the token is not what is tested
     return other
 

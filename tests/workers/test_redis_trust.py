@@ -14,9 +14,7 @@ from pathlib import Path
 import pytest
 import redis as redis_lib
 
-from spoa import create_app
-from spoa.config import TestConfig
-from tests.servers import keys_env, make_certificates
+from tests.servers import another_app, make_certificates
 
 PASSWORD = "s3cret-for-tests"  # noqa: S105 (a test fixture)
 
@@ -54,10 +52,7 @@ def locked_redis(tmp_path):
 
 
 def _app_on(app, redis_url):
-    env = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], **keys_env(app),
-           "REDIS_URL": redis_url, "LIVE_CHANNEL": app.config["LIVE_CHANNEL"],
-           "DEMO_CREDENTIALS": app.config["DEMO_CREDENTIALS"]}
-    return create_app(TestConfig(env))
+    return another_app(app, REDIS_URL=redis_url)
 
 
 def test_a_password_in_redis_url_is_used_and_a_wrong_one_fails_open(app, db, locked_redis):
