@@ -4,9 +4,11 @@ Answers carrying patient data (pages, the API, FHIR) are never cached."""
 import pytest
 
 from spoa.config import Config
-from spoa.models import User
 from tests.people import PASSWORD
 from tests.servers import another_app
+
+from .conftest import csrf_token
+from .test_sessions import make_user
 
 LAPTOP = {"DATABASE_URL": "sqlite:///x.sqlite3", "SECRET_KEY": "k"}
 
@@ -31,15 +33,8 @@ def _behind_a_proxy(app):
     return proxied
 
 
-def _handler(db):
-    user = User(username="handler", role="call_handler")
-    user.set_password(PASSWORD)
-    db.session.add(user)
-    db.session.commit()
-
-
 def test_behind_a_tls_proxy_the_session_cookie_is_secure_host_only_and_hsts_is_sent(app, db, redis):
-    _handler(db)
+    make_user(db, username="handler")
     client = _behind_a_proxy(app).test_client()
     https = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
     response = client.post("/login", data={"username": "handler", "password": PASSWORD}, headers=https)
@@ -56,19 +51,13 @@ def test_behind_a_tls_proxy_the_session_cookie_is_secure_host_only_and_hsts_is_s
 
 
 def test_the_laptop_sends_no_hsts_and_a_plain_cookie(client, db):
-    _handler(db)
+    make_user(db, username="handler")
     page = client.get("/login")
     assert "Strict-Transport-Security" not in page.headers
     response = client.post("/login", data={"username": "handler", "password": PASSWORD,
-                                           "csrf_token": _token(page)})
+                                           "csrf_token": csrf_token(client)})
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("session=") and "Secure" not in cookie
-
-
-def _token(page) -> str:
-    import re
-
-    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True)).group(1)
 
 
 def test_api_and_fhir_answers_with_patient_data_are_never_cached(client, sender, payload):
