@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from spoa.models import FormStash, Referral, User
+from spoa.models import FormStash, Referral
 from tests.browser.conftest import type_a_referral
-from tests.people import PASSWORD
+from tests.people import PASSWORD, make_user
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 NOT_SAVED = "Your referral was not saved: your session had ended. Check the details and press Save."
@@ -26,10 +26,7 @@ def clock():
 @pytest.fixture
 def handler_page(page, app, db, monkeypatch):
     monkeypatch.setitem(app.config, "SESSION_IDLE_MINUTES", 1)
-    user = User(username="cara", role="call_handler")
-    user.set_password(PASSWORD)
-    db.session.add(user)
-    db.session.commit()
+    make_user(db, username="cara")
     db.session.remove()
     return page
 

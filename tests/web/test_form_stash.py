@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 
 from spoa.models import FormStash, Referral
+from tests.people import make_user
 
 from .test_referral_form import GOOD
-from .test_sessions import T0, browser, make_user, sign_in, text  # noqa: F401 (browser: a fixture)
+from .test_sessions import T0, browser, sign_in, text  # noqa: F401 (browser: a fixture)
 
 NOT_SAVED = "Your referral was not saved: your session had ended. Check the details and press Save."
 

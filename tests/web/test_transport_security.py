@@ -4,11 +4,10 @@ Answers carrying patient data (pages, the API, FHIR) are never cached."""
 import pytest
 
 from spoa.config import Config
-from tests.people import PASSWORD
+from tests.people import PASSWORD, make_user
 from tests.servers import another_app
 
 from .conftest import csrf_token
-from .test_sessions import make_user
 
 LAPTOP = {"DATABASE_URL": "sqlite:///x.sqlite3", "SECRET_KEY": "k"}
 
