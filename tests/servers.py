@@ -1,6 +1,9 @@
 """Test servers (the live app, senders' callbacks, webhooks, SMTP sinks) served in a thread."""
+import shutil
+import subprocess
 import threading
 import time
+from pathlib import Path
 
 # socketserver's serve_forever looks for shutdown() every poll_interval: at its default
 # 0.5 s, every test's teardown waited a quarter of a second on average for it.
@@ -12,6 +15,38 @@ def keys_env(app) -> dict:
     given them: without the same seal key it could not read the senders' signing secrets."""
     return {"SECRET_KEY": app.config["SECRET_KEY"], "SEAL_KEYS": ",".join(app.config["SEAL_KEYS"]),
             "EXTRACT_PSEUDONYM_KEY": app.config["EXTRACT_PSEUDONYM_KEY"]}
+
+
+def another_app(app, **env):
+    """A second app on the test app's database, Redis, keys and live channel, with ``env``
+    on top: what another process of it (behind a proxy, on another Redis) would be."""
+    from spoa import create_app
+    from spoa.config import TestConfig
+
+    return create_app(TestConfig({
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"], **keys_env(app),
+        "LIVE_CHANNEL": app.config["LIVE_CHANNEL"], "DEMO_CREDENTIALS": app.config["DEMO_CREDENTIALS"], **env}))
+
+
+def make_certificates(where: Path, common_name: str) -> Path:
+    """A CA (ca.crt) and a server certificate and key (server.crt, server.key) it signed for
+    127.0.0.1 and localhost, made in ``where`` with openssl; skips the test without openssl."""
+    import pytest
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed")
+
+    def run(*args):
+        subprocess.run(["openssl", *args], cwd=where, check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
+        "-subj", "/CN=spoa-test-ca")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+        "-subj", f"/CN={common_name}")
+    (where / "ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "server.crt", "-days", "2", "-extfile", "ext")
+    return where
 
 
 def serve_in_background(server) -> threading.Thread:

@@ -3,10 +3,8 @@
 vetted address with the URL's name still in the Host header and SNI and the
 certificate checked against it; one deadline ends an answer trickled over TLS
 and a handshake that never comes."""
-import shutil
 import socket
 import ssl
-import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,7 +13,7 @@ import pytest
 
 from spoa.outbound import DeadlinePassed, Policy, post
 from spoa.outbound.policy import parse_networks
-from tests.servers import serve_in_background
+from tests.servers import make_certificates, serve_in_background
 
 LOCAL = Policy(parse_networks("127.0.0.0/8,::1/128"))
 DEADLINE = 1.5
@@ -23,20 +21,7 @@ DEADLINE = 1.5
 
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory):
-    if not shutil.which("openssl"):
-        pytest.skip("openssl is not installed")
-    where = tmp_path_factory.mktemp("tls")
-
-    def run(*args):
-        subprocess.run(["openssl", *args], cwd=where, check=True, capture_output=True)
-
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
-        "-subj", "/CN=spoa-test-ca")
-    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
-    (where / "ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-        "-out", "server.crt", "-days", "2", "-extfile", "ext")
-    return where
+    return make_certificates(tmp_path_factory.mktemp("tls"), "localhost")
 
 
 def _client_context(certificates):

@@ -19,6 +19,7 @@ from axe_playwright_python.base import AXE_SCRIPT
 
 from spoa.clocks import now, uk_date
 from spoa.models import ApiClient, Referral, Service, User
+from tests.browser.conftest import type_a_referral
 from tests.discharge_rows import HttpHospitals, make_discharge
 from tests.people import PASSWORD
 from tests.referral_data import VALID_REFERRAL
@@ -200,15 +201,7 @@ def test_the_new_referral_form_blank_with_errors_and_with_the_preview(signed_in,
     audit.check(page, "new referral, saved with errors")
 
     page.goto("/referrals/new")
-    page.select_option("[id='source']", "gp")
-    page.fill("[id='referrer.name']", "Dr A Khan")
-    page.fill("[id='patient.given_name']", "Ada")
-    page.fill("[id='patient.family_name']", "Lovelace")
-    page.fill("[id='patient.date_of_birth']", "14/03/1938")
-    page.fill("[id='patient.postcode']", "NN1 5BD")
-    page.select_option("[id='presenting_need']", "fall_no_injury")
-    page.check("input[name=consent][value=yes]")
-    page.locator(".preview__route", has_text="Crisis response").wait_for()
+    type_a_referral(page)
     page.locator("#patient-age", has_text="Age").wait_for()
     audit.check(page, "new referral, preview filled")
 

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
-from spoa.models import FormStash, Referral, User
-from tests.people import PASSWORD
+from spoa.models import FormStash, Referral
+from tests.browser.conftest import type_a_referral
+from tests.people import PASSWORD, make_user
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 NOT_SAVED = "Your referral was not saved: your session had ended. Check the details and press Save."
@@ -25,10 +26,7 @@ def clock():
 @pytest.fixture
 def handler_page(page, app, db, monkeypatch):
     monkeypatch.setitem(app.config, "SESSION_IDLE_MINUTES", 1)
-    user = User(username="cara", role="call_handler")
-    user.set_password(PASSWORD)
-    db.session.add(user)
-    db.session.commit()
+    make_user(db, username="cara")
     db.session.remove()
     return page
 
@@ -39,17 +37,7 @@ def sign_in(page):
     page.locator("form:not(.header__signout) button[type=submit]").click()
 
 
-def type_a_referral(page):
-    page.select_option("[id='source']", "gp")
-    page.fill("[id='referrer.name']", "Dr A Khan")
-    page.fill("[id='patient.given_name']", "Ada")
-    page.fill("[id='patient.family_name']", "Lovelace")
-    page.fill("[id='patient.date_of_birth']", "14/03/1938")
-    page.fill("[id='patient.postcode']", "NN1 5BD")
-    page.select_option("[id='presenting_need']", "fall_no_injury")
-    page.fill("#description", "Fell in the kitchen; on the floor an hour before her daughter came.")
-    page.check("input[name=consent][value=yes]")
-    page.locator(".preview__route", has_text="Crisis response").wait_for()
+DESCRIPTION = "Fell in the kitchen; on the floor an hour before her daughter came."
 
 
 def test_a_referral_saved_after_the_session_idled_out_comes_back_after_sign_in_and_saves_once(
@@ -58,7 +46,7 @@ def test_a_referral_saved_after_the_session_idled_out_comes_back_after_sign_in_a
     page.goto("/login?next=/referrals/new")
     sign_in(page)
     page.wait_for_url("**/referrals/new")
-    type_a_referral(page)
+    type_a_referral(page, description=DESCRIPTION)
     clock.move_to(T0 + timedelta(minutes=2))  # on the phone, nothing pressed, past the one-minute limit
     page.click("text=Save referral")
     page.wait_for_url("**/login?next=/referrals/new")
@@ -91,7 +79,7 @@ def test_when_the_page_says_the_session_ended_its_button_keeps_the_form(handler_
     page.goto("/login?next=/referrals/new")
     sign_in(page)
     page.wait_for_url("**/referrals/new")
-    type_a_referral(page)
+    type_a_referral(page, description=DESCRIPTION)
     clock.move_to(T0 + timedelta(minutes=2))
     alert = page.locator("#session-alert[role=alert]")
     alert.filter(has_text="You were signed out after 1 minute without activity").wait_for()

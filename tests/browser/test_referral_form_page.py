@@ -2,6 +2,7 @@
 import pytest
 
 from spoa.models import User
+from tests.browser.conftest import type_a_referral
 from tests.people import PASSWORD
 
 
@@ -23,13 +24,7 @@ def handler_page(page, db):
 def test_the_preview_changes_when_a_red_flag_is_ticked_and_the_referral_saves(handler_page, db):
     page = handler_page
     page.goto("/referrals/new")
-    page.select_option("[id='source']", "gp")
-    page.fill("[id='patient.given_name']", "Ada")
-    page.fill("[id='patient.family_name']", "Lovelace")
-    page.fill("[id='patient.date_of_birth']", "1938-03-14")
-    page.fill("[id='patient.postcode']", "NN1 5BD")
-    page.select_option("[id='presenting_need']", "fall_no_injury")
-    page.check("input[name=consent][value=yes]")
+    type_a_referral(page, referrer=None, date_of_birth="1938-03-14")
     route = page.locator(".preview__route")
     route.filter(has_text="Crisis response").wait_for()
     page.keyboard.press("Tab")
@@ -52,14 +47,7 @@ def test_a_match_opens_from_the_panel_and_past_the_hours_allowance_the_panel_say
     monkeypatch.setitem(app.config, "DUPLICATE_LOOKUPS_PER_HOUR", 1)
     page = handler_page
     page.goto("/referrals/new")
-    page.select_option("[id='source']", "gp")
-    page.fill("[id='patient.nhs_number']", "943 476 5919")
-    page.fill("[id='patient.given_name']", "Ada")
-    page.fill("[id='patient.family_name']", "Lovelace")
-    page.fill("[id='patient.date_of_birth']", "1938-03-14")
-    page.fill("[id='patient.postcode']", "NN1 5BD")
-    page.select_option("[id='presenting_need']", "fall_no_injury")
-    page.check("input[name=consent][value=yes]")
+    type_a_referral(page, nhs_number="943 476 5919", referrer=None, date_of_birth="1938-03-14")
     match = page.get_by_role("button", name=f"Open {sent['reference']} in a new tab")
     match.wait_for()
     with page.context.expect_page() as opened:
@@ -82,14 +70,7 @@ def test_the_save_panels_match_opens_in_a_new_tab_and_the_form_stays(handler_pag
     sent = client.post("/api/v1/referrals", json=payload(), headers=sender[1]).get_json()
     page = handler_page
     page.goto("/referrals/new")
-    page.select_option("[id='source']", "gp")
-    page.fill("[id='patient.nhs_number']", "943 476 5919")
-    page.fill("[id='patient.given_name']", "Ada")
-    page.fill("[id='patient.family_name']", "Lovelace")
-    page.fill("[id='patient.date_of_birth']", "1938-03-14")
-    page.fill("[id='patient.postcode']", "NN1 5BD")
-    page.select_option("[id='presenting_need']", "fall_no_injury")
-    page.check("input[name=consent][value=yes]")
+    type_a_referral(page, nhs_number="943 476 5919", referrer=None, date_of_birth="1938-03-14")
     page.click("text=Save referral")
     panel = page.locator(".duplicate")
     panel.wait_for()

@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 
 from spoa.models import FormStash, Referral
+from tests.people import make_user
 
 from .test_referral_form import GOOD
-from .test_sessions import T0, browser, make_user, sign_in, text  # noqa: F401 (browser: a fixture)
+from .test_sessions import T0, browser, sign_in, text  # noqa: F401 (browser: a fixture)
 
 NOT_SAVED = "Your referral was not saved: your session had ended. Check the details and press Save."
 
@@ -28,15 +29,21 @@ def typed(form: dict, **more) -> dict:
     return {**GOOD, **form, "description": "Fell in the kitchen, on the floor an hour", **more}
 
 
+def save_after_the_session_idled_out(mine, clock) -> tuple[dict, object]:
+    """Sign in, open the new-referral form, type, and press Save 31 minutes later (past the
+    idle limit): the form's hidden fields and the answer to the Save."""
+    sign_in(mine)
+    form = open_form(mine)
+    clock.move_to(T0 + timedelta(minutes=31))
+    response = mine.post("/referrals/new", data=typed(form), headers={"Referer": "http://localhost/referrals/new"})
+    return form, response
+
+
 def test_a_save_after_the_session_idled_out_is_shown_again_after_sign_in_and_saves_once(frozen_now, db, browser):
     make_user(db)
     mine = browser()
     with frozen_now(T0) as clock:
-        sign_in(mine)
-        form = open_form(mine)
-        clock.move_to(T0 + timedelta(minutes=31))
-        response = mine.post("/referrals/new", data=typed(form),
-                             headers={"Referer": "http://localhost/referrals/new"})
+        form, response = save_after_the_session_idled_out(mine, clock)
         assert response.status_code == 302 and response.headers["Location"] == "/login?next=/referrals/new"
         assert db.session.query(Referral).count() == 0
         login = text(mine.get(response.headers["Location"]))
@@ -63,10 +70,7 @@ def test_the_kept_form_is_sealed_and_never_shown_to_someone_else_signing_in_on_t
     make_user(db, username="ben")
     mine = browser()
     with frozen_now(T0) as clock:
-        sign_in(mine)
-        form = open_form(mine)
-        clock.move_to(T0 + timedelta(minutes=31))
-        mine.post("/referrals/new", data=typed(form))
+        save_after_the_session_idled_out(mine, clock)
         row = db.session.query(FormStash).one()
         assert "Lovelace" not in row.sealed and "943" not in row.sealed  # sealed at rest
         sign_in(mine, username="ben")
@@ -82,10 +86,7 @@ def test_a_kept_form_is_gone_after_its_time(frozen_now, app, db, browser):
     make_user(db)
     mine = browser()
     with frozen_now(T0) as clock:
-        sign_in(mine)
-        form = open_form(mine)
-        clock.move_to(T0 + timedelta(minutes=31))
-        mine.post("/referrals/new", data=typed(form))
+        save_after_the_session_idled_out(mine, clock)
         clock.move_to(T0 + timedelta(minutes=31 + app.config["FORM_STASH_MINUTES"], seconds=1))
         sign_in(mine)
         assert "Lovelace" not in text(mine.get("/referrals/new"))

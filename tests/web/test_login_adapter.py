@@ -5,17 +5,8 @@ An upgrade that changes any of these fails here, not in production."""
 from flask import g, session
 from flask_login import current_user, login_user, logout_user
 
-from spoa.models import User
 from spoa.web import login_adapter, security
-from tests.people import PASSWORD
-
-
-def make_user(db, username="sam"):
-    user = User(username=username, role="call_handler")
-    user.set_password(PASSWORD)
-    db.session.add(user)
-    db.session.commit()
-    return user
+from tests.people import make_user
 
 
 def test_sign_in_keeps_the_user_id_where_the_adapter_reads_it(app, db):

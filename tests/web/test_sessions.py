@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from spoa.models import User
 from spoa.services import users
 from spoa.web import csrf_adapter, login_adapter, security
-from tests.people import NEW_PASSWORD, PASSWORD
+from tests.people import NEW_PASSWORD, PASSWORD, make_user
 
 from .conftest import csrf_token
 
@@ -39,14 +39,6 @@ def browser(app, db, redis):
         return Browser(app, app.response_class)
 
     return open_one
-
-
-def make_user(db, username="sam", role="call_handler", password=PASSWORD):
-    user = User(username=username, role=role)
-    user.set_password(password)
-    db.session.add(user)
-    db.session.commit()
-    return user
 
 
 def sign_in(client, username="sam", password=PASSWORD, next_path=None):

@@ -2,14 +2,17 @@
 jobs (workers/jobs.py's allow-list), fails any other unrun, logs its name and never
 its arguments, and goes on with the next job."""
 import json
-import time
 import zlib
 
 import pytest
 import redis as redis_lib
 from rq.job import Callback, Job
 
-from tests.workers.test_worker_process import private_redis, worker_factory  # noqa: F401  (fixtures)
+from tests.workers.test_worker_process import (  # noqa: F401  (fixtures)
+    assert_eventually,
+    private_redis,
+    worker_factory,
+)
 from workers.jobs import JOBS, chase_clock
 from workers.queues import QUEUE, SERIALIZER, RefusedJob, queue
 from workers.runner import InProcessWorker
@@ -29,13 +32,6 @@ def status(r, job_id: str) -> str:
     return Job.fetch(job_id, connection=r, serializer=SERIALIZER).get_status()
 
 
-def wait_for_status(r, job_id: str, wanted: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while (found := status(r, job_id)) != wanted:
-        assert time.monotonic() < deadline, f"job {job_id} is {found}, not {wanted}, after {timeout:.0f} s"
-        time.sleep(0.1)
-
-
 @pytest.mark.slow
 def test_a_worker_fails_a_planted_os_system_job_unrun_and_runs_the_next(worker_factory, private_redis, tmp_path):
     marker = tmp_path / "pwned-by-planted-job"
@@ -43,7 +39,7 @@ def test_a_worker_fails_a_planted_os_system_job_unrun_and_runs_the_next(worker_f
     worker_factory()
     plant(r, "planted", "os.system", [f"touch {marker}"])
     after = queue(QUEUE, r).enqueue(chase_clock, 0, job_id="legitimate-after")  # clock 0: nothing to do
-    wait_for_status(r, after.id, "finished")  # the worker went on: the job behind the planted one ran
+    assert_eventually(lambda: status(r, after.id) == "finished", "the job behind the planted one never ran")
 
     assert not marker.exists()
     assert status(r, "planted") == "failed"

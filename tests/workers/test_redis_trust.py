@@ -14,9 +14,7 @@ from pathlib import Path
 import pytest
 import redis as redis_lib
 
-from spoa import create_app
-from spoa.config import TestConfig
-from tests.servers import keys_env
+from tests.servers import another_app, make_certificates
 
 PASSWORD = "s3cret-for-tests"  # noqa: S105 (a test fixture)
 
@@ -27,15 +25,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def locked_redis(tmp_path):
-    if not shutil.which("redis-server"):
-        pytest.skip("redis-server is not installed")
+def _redis_server(tmp_path, options: list, **credentials):
+    """A plain (not TLS) redis-server on a free loopback port with ``options``: yields its
+    port once a client with ``credentials`` gets a PING through; stopped after."""
     port = _free_port()
     proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp_path), "--requirepass", PASSWORD],
+                             "--appendonly", "no", "--dir", str(tmp_path), *options],
                             stdout=subprocess.DEVNULL)
-    client = redis_lib.Redis(port=port, password=PASSWORD, socket_connect_timeout=0.2)
+    client = redis_lib.Redis(port=port, socket_connect_timeout=0.2, **credentials)
     for _ in range(100):
         try:
             client.ping()
@@ -47,11 +44,15 @@ def locked_redis(tmp_path):
     proc.wait(5)
 
 
+@pytest.fixture
+def locked_redis(tmp_path):
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server is not installed")
+    yield from _redis_server(tmp_path, ["--requirepass", PASSWORD], password=PASSWORD)
+
+
 def _app_on(app, redis_url):
-    env = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], **keys_env(app),
-           "REDIS_URL": redis_url, "LIVE_CHANNEL": app.config["LIVE_CHANNEL"],
-           "DEMO_CREDENTIALS": app.config["DEMO_CREDENTIALS"]}
-    return create_app(TestConfig(env))
+    return another_app(app, REDIS_URL=redis_url)
 
 
 def test_a_password_in_redis_url_is_used_and_a_wrong_one_fails_open(app, db, locked_redis):
@@ -100,18 +101,9 @@ def test_jobs_cross_redis_as_json_and_a_planted_pickle_is_never_run(app, db, loc
 def tls_redis(tmp_path):
     """redis-server speaking only TLS (a CA and a certificate for 127.0.0.1 made
     here with openssl), with a password. Yields (port, CA file)."""
-    if not shutil.which("redis-server") or not shutil.which("openssl"):
-        pytest.skip("redis-server or openssl is not installed")
-
-    def run(*args):
-        subprocess.run(["openssl", *args], cwd=tmp_path, check=True, capture_output=True)
-
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
-        "-subj", "/CN=spoa-test-ca")
-    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
-    (tmp_path / "ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-        "-out", "server.crt", "-days", "2", "-extfile", "ext")
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server is not installed")
+    make_certificates(tmp_path, "127.0.0.1")
     port = _free_port()
     proc = subprocess.Popen(["redis-server", "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
                              "--tls-cert-file", "server.crt", "--tls-key-file", "server.key",
@@ -173,20 +165,7 @@ def acl_redis(tmp_path):
     acl.write_text("\n".join(line for line in ACL_FILE.read_text().replace("WEB_PASSWORD", "web-pw")
                              .replace("WORKER_PASSWORD", "worker-pw").splitlines()
                              if line and not line.startswith("#")) + "\n")
-    port = _free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp_path), "--aclfile", str(acl)],
-                            stdout=subprocess.DEVNULL)
-    client = redis_lib.Redis(port=port, username="spoa-worker", password="worker-pw", socket_connect_timeout=0.2)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis_lib.RedisError:
-            time.sleep(0.05)
-    yield port
-    proc.terminate()
-    proc.wait(5)
+    yield from _redis_server(tmp_path, ["--aclfile", str(acl)], username="spoa-worker", password="worker-pw")
 
 
 def test_the_documented_acl_users_let_the_web_read_but_never_plant_jobs(app, db, acl_redis):
