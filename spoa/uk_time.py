@@ -9,7 +9,7 @@ or a discharge's clocks an hour out.
 import re
 from datetime import date, datetime
 
-from .clocks import UK, UTC, to_uk
+from spoa.platform.timekeeping import UK, UTC, to_uk
 
 # ASCII digits only ([0-9], never \d: other scripts' digits are not a time anyone typed).
 _ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::[0-9]{2})?")

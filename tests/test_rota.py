@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 import pytest
 from marshmallow import ValidationError
 
-from spoa.clocks import UTC
 from spoa.models import AuditEvent, DutyShift
+from spoa.platform.timekeeping import UTC
 from spoa.schemas.rota import NewShiftSchema
 from spoa.services import rota
 from spoa.uk_time import parse_uk

@@ -12,13 +12,13 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from ..clocks import age_in_years, now, point_in_window, uk_date
-from ..extensions import db
-from ..lifecycle import OPEN_STATES
-from ..models import Clock, DelayedDay, Referral
-from ..models.clock import running
-from ..policy import current_policy, current_working_hours
-from ..services.delays import delayed_days, standing
+from spoa.domain.lifecycle import OPEN_STATES
+from spoa.domain.policy import current_policy, current_working_hours
+from spoa.extensions import db
+from spoa.models import Clock, DelayedDay, Referral
+from spoa.models.clock import running
+from spoa.platform.timekeeping import age_in_years, now, point_in_window, uk_date
+from spoa.services.delays import delayed_days, standing
 
 REVIEW_LANE = "review"
 MAIN_LANE = "main"

@@ -1,10 +1,10 @@
 """The append-only history: every state change, who did it, when and why."""
 from sqlalchemy import JSON
 
-from ..clocks import now
-from ..extensions import db
-from ..outcomes import told_line
-from .types import UTCDateTime
+from spoa.domain.sender_outcomes import told_line
+from spoa.extensions import db
+from spoa.platform.column_types import UTCDateTime
+from spoa.platform.timekeeping import now
 
 
 class AuditEvent(db.Model):
@@ -46,7 +46,7 @@ class AccessEvent(db.Model):
     Apart from the state-change history, so the timeline stays readable."""
 
     __tablename__ = "access_events"
-    # The duplicate grant (spoa/access.py) looks up one person's recent showings.
+    # The duplicate grant (spoa/domain/access.py) looks up one person's recent showings.
     __table_args__ = (db.Index("ix_access_events_user_id_at", "user_id", "at"),)
 
     id = db.Column(db.Integer, primary_key=True)
@@ -55,7 +55,7 @@ class AccessEvent(db.Model):
     actor_name = db.Column(db.String(120), nullable=False)
     at = db.Column(UTCDateTime, nullable=False, default=now)
     # page | action | queue | api | duplicate_shown (a match the duplicate check showed) |
-    # duplicate (a match opened from the duplicate panel: spoa/access.py)
+    # duplicate (a match opened from the duplicate panel: spoa/domain/access.py)
     via = db.Column(db.String(16), nullable=False)
     # A read the access policy refused (answered 404): kept, so probing is seen.
     refused = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())

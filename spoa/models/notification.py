@@ -2,9 +2,9 @@
 notifications they send, with every delivery attempt."""
 from sqlalchemy import JSON
 
-from ..clocks import now
-from ..extensions import db
-from .types import UTCDateTime
+from spoa.extensions import db
+from spoa.platform.column_types import UTCDateTime
+from spoa.platform.timekeeping import now
 
 
 class ClockEffect(db.Model):

@@ -12,16 +12,16 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select
 
-from ..clocks import now, uk_date
-from ..extensions import db
-from ..lifecycle import OPEN_STATES
-from ..models import Clock, Referral
-from ..policy import current_policy
-from ..services import capacity, delays
-from . import two_hour
-from .clock_outcome import outcome, share_met
-from .labels import route_name
-from .period import Period
+from spoa.domain.labels import route_name
+from spoa.domain.lifecycle import OPEN_STATES
+from spoa.domain.period import Period
+from spoa.domain.policy import current_policy
+from spoa.extensions import db
+from spoa.models import Clock, Referral
+from spoa.platform.timekeeping import now, uk_date
+from spoa.reports import two_hour
+from spoa.reports.clock_outcome import outcome, share_met
+from spoa.services import capacity, delays
 
 
 @dataclass(frozen=True)

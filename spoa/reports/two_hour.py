@@ -7,12 +7,12 @@ beside the figure, not in it). Shown on the reports page and in the coordination
 centre's feed, from this one computation."""
 from sqlalchemy import func, select
 
-from ..clocks import now
-from ..extensions import db
-from ..models import Clock, Referral
-from .clock_outcome import outcome, share_met
-from .period import Filters, Period
-from .table import Headline
+from spoa.domain.period import Filters, Period
+from spoa.extensions import db
+from spoa.models import Clock, Referral
+from spoa.platform.timekeeping import now
+from spoa.reports.clock_outcome import outcome, share_met
+from spoa.reports.table import Headline
 
 ROUTE = "crisis_response"
 CLOCK = "first_contact"

@@ -5,9 +5,9 @@ from urllib.parse import urlsplit
 
 from marshmallow import ValidationError, validate, validates
 
-from ..models.fhir_endpoint import endpoint_key
-from .form_input import FormSchema, Trimmed
-from .outbound_url import OutboundUrl
+from spoa.models.fhir_endpoint import endpoint_key
+from spoa.schemas.form_input import FormSchema, Trimmed
+from spoa.schemas.outbound_url import OutboundUrl
 
 BASE_URL_MAX = 480  # fhir_endpoints.base_url; "/$process-message" is added to it
 EXAMPLE = "https://fhir.nhs.uk/Id/dos-service-id|2222222222"

@@ -1,19 +1,18 @@
-"""How a referral is shown through the API, one view per audience (spoa/access.py:
+"""How a referral is shown through the API, one view per audience (spoa/domain/access.py:
 audience): the full view for staff and the service's own systems; the sender's
 view for the system that referred it. (Callers only ever see referrals they may
-read at all: spoa/access.py.)"""
+read at all: spoa/domain/access.py.)"""
 from datetime import date
 
 from marshmallow import Schema, fields, missing, validate
 
 from rules.clock_policy import URGENCIES
-
-from ..lifecycle import PUBLIC_EVENTS, STATES
-from ..pathways import pathway_note
-from ..services import delays
-from . import vocab
-from .fields import AsciiDate, AsciiInteger, FreeText, UtcDateTime, printable
-from .intake import CarerSchema, NeedsSchema
+from spoa.domain import vocab
+from spoa.domain.lifecycle import PUBLIC_EVENTS, STATES
+from spoa.domain.pathways import pathway_note
+from spoa.schemas.fields import AsciiDate, AsciiInteger, FreeText, UtcDateTime, printable
+from spoa.schemas.intake import CarerSchema, NeedsSchema
+from spoa.services import delays
 
 
 class ClockEffectSchema(Schema):
@@ -87,7 +86,7 @@ class HistorySchema(Schema):
     reason = fields.String(allow_none=True)
     detail = fields.Dict(allow_none=True)
     sender_told = fields.String(allow_none=True, metadata={
-        "description": "for an outcome the sender is told of (spoa/outcomes.py): whether and when it was, "
+        "description": "for an outcome the sender is told of (spoa/domain/sender_outcomes.py): whether and when it was, "
                        "e.g. 'sender told: accepted, 09:14', 'sender not told: no callback registered'"})
 
 

@@ -4,7 +4,7 @@ name a patient, a referral or a member of staff (tests/api/test_status_feed.py
 walks every key of a real answer)."""
 from marshmallow import Schema, fields
 
-from ..reports.two_hour import AMBITION
+from spoa.reports.two_hour import AMBITION
 
 
 class RouteNowSchema(Schema):

@@ -19,16 +19,17 @@ from datetime import date, datetime
 from sqlalchemy import Date, exists, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..actor import Actor
-from ..clocks import now, to_uk, uk_date
-from ..database import is_postgresql
-from ..extensions import db
-from ..lifecycle import OPEN_STATES, LifecycleError, check_event
-from ..models import DelayedDay, Referral
-from ..policy import current_policy
-from ..reports.sql import days_between
-from . import chasing, flags
-from .events import record_event
+from spoa.domain.actor import Actor
+from spoa.domain.lifecycle import OPEN_STATES, LifecycleError, check_event
+from spoa.domain.policy import current_policy
+from spoa.extensions import db
+from spoa.models import DelayedDay, Referral
+from spoa.notifications import chasing
+from spoa.platform.database import is_postgresql
+from spoa.platform.sql import days_between
+from spoa.platform.timekeeping import now, to_uk, uk_date
+from spoa.services import flags
+from spoa.services.events import record_event
 
 log = logging.getLogger(__name__)
 # The alert's id on its notifications (as a flags.yaml id is a flag's).

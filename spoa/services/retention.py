@@ -23,12 +23,12 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, exists, select, update
 
-from .. import audit
-from ..actor import Actor
-from ..clocks import now
-from ..extensions import db
-from ..lifecycle import CLOSED_STATES
-from ..models import AccessEvent, AuditEvent, DeliveryAttempt, FhirMessage, Notification, Referral
+from spoa.domain import audit
+from spoa.domain.actor import Actor
+from spoa.domain.lifecycle import CLOSED_STATES
+from spoa.extensions import db
+from spoa.models import AccessEvent, AuditEvent, DeliveryAttempt, FhirMessage, Notification, Referral
+from spoa.platform.timekeeping import now
 
 log = logging.getLogger(__name__)
 BATCH = 500

@@ -2,12 +2,12 @@
 and their actions, administration. Every page but sign-in and /health needs a session."""
 from flask import Blueprint
 
-from ..clocks import format_uk
+from spoa.platform.timekeeping import format_uk
 
 bp = Blueprint("web", __name__)
 bp.add_app_template_global(format_uk, "format_uk")  # every page shows times in UK time
 
-from . import (  # noqa: E402,F401  (routes register on import)
+from spoa.web import (  # noqa: E402,F401  (routes register on import)
     actions,
     admin,
     auth,

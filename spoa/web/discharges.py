@@ -1,16 +1,15 @@
 """How a hospital discharge reads to people, on the ward's list and the referral
 page alike: where it stands against its discharge ready date ("Ready today",
 "Delayed 2 days"), the pathway reached beside the ward's proposal, and the
-discharge section in plain English (spoa/schemas/vocab.py's labels).
+discharge section in plain English (spoa/domain/vocab.py's labels).
 Template globals, so every page words a discharge the same way."""
 from dataclasses import dataclass
 
-from .. import pathways
-from ..clocks import now, uk_date
-from ..policy import current_policy
-from ..schemas import vocab
-from ..services import delays
-from . import bp
+from spoa.domain import pathways, vocab
+from spoa.domain.policy import current_policy
+from spoa.platform.timekeeping import now, uk_date
+from spoa.services import delays
+from spoa.web import bp
 
 # The yes/no needs a ward describes (intake-contract.md, discharge.needs), as a
 # question a reader answers with Yes, No or Not known (absent: not known).
@@ -58,7 +57,7 @@ def pathway_reached(referral) -> str:
 
 @bp.app_template_global()
 def pathway_note(referral) -> str | None:
-    """The ward's proposal beside the pathway: where the route's differs (spoa/pathways.py's
+    """The ward's proposal beside the pathway: where the route's differs (spoa/domain/pathways.py's
     words, as the API answers them), or while a person is still to decide it."""
     if referral.pathway is None and referral.proposed_pathway is not None:
         return f"Ward proposed {pathways.pathway_label(referral.proposed_pathway)}; a person decides."

@@ -6,8 +6,8 @@ from datetime import UTC, timedelta
 
 import pytest
 
-from spoa.clocks import now
 from spoa.models import Referral
+from spoa.platform.timekeeping import now
 from tests.ward_data import NEEDS_P2, post_discharge
 
 from .conftest import csrf_token
