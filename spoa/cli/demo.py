@@ -15,18 +15,17 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from spoa.domain import audit
+from spoa.domain import audit, discharge_days
 from spoa.domain.actor import Actor
 from spoa.domain.lifecycle import allowed_events
 from spoa.domain.policy import current_policy
 from spoa.extensions import db
 from spoa.models import ApiClient, Referral, Service, User
-from spoa.platform.timekeeping import now, uk_date
+from spoa.platform.timekeeping import now, parse_uk, uk_date
 from spoa.schemas.intake import IntakeSchema
-from spoa.services import capacity, delays
+from spoa.services import capacity
 from spoa.services.actions import apply_event
 from spoa.services.intake import receive_referral
-from spoa.uk_time import parse_uk
 
 
 def _credentials_file() -> Path:
@@ -262,7 +261,7 @@ def _discharges(client: ApiClient) -> None:
             data = IntakeSchema().load(_discharge_payload(*row))
             referral = receive_referral(data, actor=actor, client_id=client.id).referral
         reason = row[-1]
-        if reason and "delay" in allowed_events(referral, actor) and delays.reason_on(referral) is None:
+        if reason and "delay" in allowed_events(referral, actor) and discharge_days.reason_on(referral) is None:
             apply_event(referral, "delay", actor, reason=reason)
 
 
@@ -294,3 +293,15 @@ def seed() -> list[str]:
     out.append(f"{len(DEMO_REFERRALS) + len(DEMO_CONTACTED)} demo referrals and {len(DEMO_DISCHARGES)} discharges"
                f" present; database {database}")
     return out
+
+
+import click  # noqa: E402
+
+from spoa.cli import spoa_cli  # noqa: E402
+
+
+@spoa_cli.command("seed-demo")
+def seed_demo():
+    """Demo services, users and referrals for a laptop (idempotent)."""
+    for line in seed():
+        click.echo(line)

@@ -5,19 +5,13 @@ midnight at the end of ``last``; across a clock change a day is 23 or 25 hours l
 which is why the bounds are computed from UK dates, never by adding hours to UTC.
 """
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
-from rules.calendar import UK
 from spoa.models import Referral
-from spoa.platform.timekeeping import now, uk_date
+from spoa.platform.timekeeping import now, uk_date, uk_midnight
 
 DEFAULT_DAYS = 7
 LONGEST_DAYS = 732  # two years: beyond that, a period is a mistake rather than a question
-
-
-def uk_midnight(day: date) -> datetime:
-    """The UTC instant a UK day starts."""
-    return datetime.combine(day, time(0), tzinfo=UK).astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,6 @@
 """The append-only history: every state change, who did it, when and why."""
 from sqlalchemy import JSON
 
-from spoa.domain.sender_outcomes import told_line
 from spoa.extensions import db
 from spoa.platform.column_types import UTCDateTime
 from spoa.platform.timekeeping import now
@@ -34,11 +33,6 @@ class AuditEvent(db.Model):
     outcome_notifications = db.relationship("Notification", back_populates="audit_event", order_by="Notification.id",
                                             cascade="all, delete-orphan")
 
-    @property
-    def sender_told(self) -> str | None:
-        """The timeline's word on what the sender heard of this event ("sender told: accepted, 09:14"),
-        or None when it is not an outcome for them."""
-        return told_line(self)
 
 
 class AccessEvent(db.Model):

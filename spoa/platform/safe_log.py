@@ -13,9 +13,8 @@ import re
 import traceback
 from contextvars import ContextVar
 
+import nhs_number
 import sqlalchemy
-
-from spoa.schemas.fields import is_valid_nhs_number
 
 log = logging.getLogger("spoa.errors")
 
@@ -70,7 +69,7 @@ _POSTCODE = re.compile(r"\b(GIR ?0AA|[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2})\b", re.IGN
 
 
 def redact(text: str) -> str:
-    text = _NHS.sub(lambda m: "[nhs-number]" if is_valid_nhs_number("".join(m.groups())) else m.group(0), text)
+    text = _NHS.sub(lambda m: "[nhs-number]" if nhs_number.is_valid("".join(m.groups())) else m.group(0), text)
     return _POSTCODE.sub("[postcode]", text)
 
 

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select
 
+from rules.clock_policy import TWO_HOUR_AMBITION
 from spoa.domain.labels import route_name
 from spoa.domain.lifecycle import OPEN_STATES
 from spoa.domain.period import Period
@@ -96,8 +97,8 @@ def two_hour_in(period: Period) -> TwoHour:
     tally = two_hour.counts(period)
     share = share_met(tally["met"], tally["breached"])
     return TwoHour(first=period.first, last=period.last, met=tally["met"], breached=tally["breached"],
-                   running=tally["running"], share_met=share, ambition=two_hour.AMBITION,
-                   meets_ambition=None if share is None else share >= two_hour.AMBITION)
+                   running=tally["running"], share_met=share, ambition=TWO_HOUR_AMBITION,
+                   meets_ambition=None if share is None else share >= TWO_HOUR_AMBITION)
 
 
 def delayed_discharges(today: date) -> dict:

@@ -8,7 +8,7 @@ from marshmallow import ValidationError, fields
 
 from rules.digits import ascii_int, is_ascii_digits
 from rules.facts import disposition_code
-from spoa.uk_time import parse_uk
+from spoa.platform.timekeeping import parse_uk
 
 # Outward code AN, ANN, ANA, AAN, AANN, AANA; inward digit + two letters, never
 # C I K M O V; Q V X never first, I J Z never second (standards.md section 5).
@@ -207,7 +207,7 @@ class UtcDateTime(fields.AwareDateTime):
 class UkLocalTime(fields.String):
     """A UK wall-clock date and time as typed (01/12/2026 20:00) or as a
     datetime-local box and a link carry it (2026-12-01T20:00) -> the UTC instant;
-    a time the clocks skip or pass twice refused saying so (spoa/uk_time.py)."""
+    a time the clocks skip or pass twice refused saying so (spoa/platform/timekeeping.py)."""
 
     def __init__(self, what: str = "time", **kwargs):
         super().__init__(**kwargs)

@@ -12,10 +12,11 @@ again. The caller (services/actions.apply_event) commits.
 """
 from datetime import date, datetime
 
+from spoa.domain import discharge_days
 from spoa.domain.actor import Actor
 from spoa.domain.lifecycle import LifecycleError, check_event
 from spoa.platform.timekeeping import now, uk_date
-from spoa.services import deadlines, delays
+from spoa.services import deadlines
 from spoa.services.events import record_event
 
 
@@ -26,7 +27,7 @@ def discharged(referral, actor: Actor, at: datetime | None) -> None:
     record_event(referral, "discharged", actor, at=at, detail={
         "at": at.isoformat(), "route": referral.route,
         "discharge_ready_date": _iso(referral.discharge_ready_date),
-        "delayed_days": delays.delayed_days(referral, today=uk_date(at))})
+        "delayed_days": discharge_days.delayed_days(referral, today=uk_date(at))})
     referral.discharged_at = at
 
 

@@ -16,10 +16,9 @@ from spoa.domain.policy import current_policy
 from spoa.extensions import db
 from spoa.models import DutyShift, User
 from spoa.models.duty_shift import DUTIES, ON_CALL_MANAGER, SERVICE_DUTY_LEAD, SPOA_SUPERVISOR
-from spoa.platform.timekeeping import to_uk
+from spoa.platform.timekeeping import day_words, span_words, to_uk
 from spoa.schemas.form_input import one_error
 from spoa.services.admin_change import CLI_ACTOR, record
-from spoa.uk_time import day_words, span_words
 
 
 def split_recipient(recipient: str) -> tuple[str, str | None]:

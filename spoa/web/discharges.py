@@ -5,10 +5,9 @@ discharge section in plain English (spoa/domain/vocab.py's labels).
 Template globals, so every page words a discharge the same way."""
 from dataclasses import dataclass
 
-from spoa.domain import pathways, vocab
+from spoa.domain import discharge_days, pathways, vocab
 from spoa.domain.policy import current_policy
 from spoa.platform.timekeeping import now, uk_date
-from spoa.services import delays
 from spoa.web import bp
 
 # The yes/no needs a ward describes (intake-contract.md, discharge.needs), as a
@@ -34,15 +33,15 @@ def readiness(referral) -> Readiness:
     """Where a discharge stands against its DRD today (UK). The delayed days are
     services/delays.py's, the one count the alerts and answers use too."""
     today = uk_date(now())
-    late = delays.delayed_days(referral, today)
-    state = delays.standing(referral.discharged_at, referral.discharge_ready_date, today)
+    late = discharge_days.delayed_days(referral, today)
+    state = discharge_days.standing(referral.discharged_at, referral.discharge_ready_date, today)
     if state == "discharged":
         left = f"Left {pathways.days(late)} after the ready date" if late else "Left by the ready date"
         return Readiness(left, late > 0)
     if state == "withdrawn":
         return Readiness("Readiness withdrawn", False)
     if state == "delayed":
-        code = delays.reason_on(referral, today)
+        code = discharge_days.reason_on(referral, today)
         reason = current_policy().discharge.reason_label(code) if code else "No delay reason recorded today"
         return Readiness(f"Delayed {pathways.days(late)}", True, reason)
     ahead = (referral.discharge_ready_date - today).days

@@ -3,11 +3,11 @@ and the action they all post to): the referral a person may open, the lifecycle
 buttons they see on it, and the choices those buttons offer."""
 from flask import abort, g
 
-from spoa.domain import access
+from spoa.domain import access, discharge_days
 from spoa.domain.lifecycle import BY_EVENT, allowed_events
 from spoa.domain.policy import current_policy
 from spoa.models import Referral
-from spoa.services import capacity, delays, duty, flags
+from spoa.services import capacity, duty, flags
 from spoa.services.actions import routes_a_person_may_choose
 from spoa.web import bp
 from spoa.web.action_fields import EXTRA_INPUTS, delay_reasons
@@ -73,7 +73,7 @@ def _worth_offering(referral, event: str) -> bool:
     if event == "acknowledge_escalation":
         return referral.has_unacknowledged_breach
     if event == "delay":  # once a day: today's reason, once recorded, is recorded
-        return delays.reason_on(referral) is None
+        return discharge_days.reason_on(referral) is None
     return True
 
 

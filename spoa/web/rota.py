@@ -10,11 +10,10 @@ from marshmallow import ValidationError
 from spoa.domain.policy import current_working_hours
 from spoa.extensions import db
 from spoa.models import DutyShift
-from spoa.platform.timekeeping import now, uk_date
+from spoa.platform.timekeeping import now, span_words, uk_date, uk_midnight
 from spoa.schemas.errors import named_errors
 from spoa.schemas.rota import NewShiftSchema
 from spoa.services import rota
-from spoa.uk_time import span_words, uk_midnight
 from spoa.web import bp
 
 FIELDS = ("duty", "username", "starts_at", "ends_at")
