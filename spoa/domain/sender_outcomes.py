@@ -1,5 +1,5 @@
 """Which lifecycle events a referral's sender is told of, and how each reads:
-data, one row an event (services/outcomes.py queues them, the timeline shows them).
+data, one row an event (notifications/outcomes.py queues them, the timeline shows them).
 
 A clinical or service lead changes what senders hear here, not in the code that
 fires the events.
@@ -68,7 +68,7 @@ def told_line(row) -> str | None:
             lines.append(f"sender told: {reads}, {to_uk(n.delivered_at):%H:%M}")
         elif n.status == "failed":
             lines.append(f"sender not told: sending failed after {n.attempts} attempts")
-        elif n.status == "cancelled":  # services/outcomes.py still_to_tell: why, in last_error
+        elif n.status == "cancelled":  # notifications/outcomes.py still_to_tell: why, in last_error
             lines.append(f"sender not told: {n.last_error}")
         elif n.attempts:
             lines.append("sending failed, retrying")

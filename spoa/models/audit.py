@@ -29,7 +29,7 @@ class AuditEvent(db.Model):
     detail = db.Column(JSON, nullable=True)
 
     referral = db.relationship("Referral", back_populates="history")
-    # What the referral's sender was sent about this event (services/outcomes.py), if anything.
+    # What the referral's sender was sent about this event (notifications/outcomes.py), if anything.
     outcome_notifications = db.relationship("Notification", back_populates="audit_event", order_by="Notification.id",
                                             cascade="all, delete-orphan")
 

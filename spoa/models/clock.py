@@ -62,7 +62,7 @@ class Clock(db.Model):
     @property
     def awaits_acknowledgement(self) -> bool:
         """Breached, and no person has taken the escalation yet: its chain goes on
-        climbing until someone acknowledges it (services/chasing.py)."""
+        climbing until someone acknowledges it (notifications/chasing.py)."""
         return self.status == "breached" and self.acknowledged_at is None
 
 

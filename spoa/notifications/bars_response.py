@@ -8,7 +8,7 @@ ServiceRequest (its fullUrl, id and identifiers, as it sent them) with its new
 status and a note; response.details is an OperationOutcome saying what happened.
 Nothing about the patient leaves but the sender's own reference to its Patient.
 
-Built when it is sent (services/delivery.py), from what was fixed when the
+Built when it is sent (notifications/delivery.py), from what was fixed when the
 outcome happened (the notification's payload) and the original message as
 received: the same bytes on every retry, and a message that cannot be built is a
 failed attempt (recorded, retried, alerted), never a lost lifecycle event.

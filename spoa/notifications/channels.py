@@ -1,7 +1,7 @@
 """Adding a notification channel: a duty role's, or a person's own.
 
 A person's channel is stored with recipient "user:<id>" (and user_id), the
-recipient its notifications carry (services/chasing.py). A notification goes to
+recipient its notifications carry (notifications/chasing.py). A notification goes to
 one email and one webhook of a recipient (chasing._channels: one copy a recipient and
 channel), so a second of the same kind, a person's or a role's, is refused rather
 than silently never used."""

@@ -2,7 +2,7 @@
 re-pointed), claimed and removed by an administrator (`flask spoa
 add-fhir-endpoint --client`, remove-fhir-endpoint, list-fhir-endpoints, or the
 admin page), each change audited; looked up by the source.endpoint of a
-referral's original message when its outcome is told (services/outcomes.py).
+referral's original message when its outcome is told (notifications/outcomes.py).
 
 An endpoint is its client's alone: a message from another client naming it is
 refused at intake (fhir/routes.py), and an outcome goes to it only for a

@@ -3,15 +3,15 @@
 
 record_event (services/events.py) calls ``on_event`` for every state change, in
 the same transaction: an outcome and the event it reports commit together or
-not at all. Sending is the outbox's job (services/delivery.py: retries with
+not at all. Sending is the outbox's job (notifications/delivery.py: retries with
 backoff, each attempt recorded, never inside a transaction), so a dead callback
 never slows intake or chasing. The unique (audit_event_id, channel) constraint
 makes one outcome one message a channel.
 
 Channels, each a function from the referral to its target (or None when it has
 nowhere to go): ``bars`` (a FHIR referral's sender, at the $process-message
-registered for its source.endpoint: services/fhir_endpoints.py, a
-servicerequest-response built by services/bars_response.py) and
+registered for its source.endpoint: notifications/fhir_endpoints.py, a
+servicerequest-response built by notifications/bars_response.py) and
 ``sender_webhook`` (a JSON API client's callback URL, Standard Webhooks). A
 sender is told once: on the first channel in CHANNELS it has, so a FHIR sender
 whose API client also has a callback hears through BaRS, and through the

@@ -30,7 +30,7 @@ class NewApiClientSchema(FormSchema):
         validate=validate.Range(min=1, max=RATE_MAX,
                                 error=f"The rate must be a whole number from 1 to {RATE_MAX:,} requests a minute"))
 
-    # Where a sending system is told its referrals' outcomes (services/outcomes.py).
+    # Where a sending system is told its referrals' outcomes (notifications/outcomes.py).
     # No user or password in it: the URL is shown on the admin page, and the
     # signature is what proves a delivery came from SPOA.
     callback_url = Trimmed(load_default=None, metadata={"label": "Callback URL for outcomes (optional)"}, validate=[

@@ -1,7 +1,7 @@
 """A notification channel as an administrator adds it (`flask spoa add-channel`):
 a duty role's (--recipient, every holder's copy) or one person's own (--username,
 used whenever a notification goes to them on duty). Whether the person exists
-and already has such a channel needs the database: services/channels.py asks."""
+and already has such a channel needs the database: notifications/channels.py asks."""
 from urllib.parse import urlsplit
 
 from marshmallow import ValidationError, fields, validate, validates_schema

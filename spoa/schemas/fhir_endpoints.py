@@ -1,6 +1,6 @@
 """A BaRS sender's endpoint as an administrator registers it for its API client
 (`flask spoa add-fhir-endpoint --client NAME --endpoint ID --url URL`, or the
-admin page), loaded here; the registration itself is services/fhir_endpoints.py."""
+admin page), loaded here; the registration itself is notifications/fhir_endpoints.py."""
 from urllib.parse import urlsplit
 
 from marshmallow import ValidationError, validate, validates

@@ -28,7 +28,7 @@ def _changes(session) -> dict:
 
 
 def inbox_changed(session) -> None:
-    """Notifications were taken by a bulk UPDATE (services/inbox.py: mark_taken), which no
+    """Notifications were taken by a bulk UPDATE (notifications/inbox.py: mark_taken), which no
     flush sees: say so, so the commit announces it like a Notification row flushed."""
     _changes(session)["inbox"] = True
 

@@ -1,5 +1,5 @@
 """The one place a referral changes state: lifecycle event, audit row, clocks,
-and the outcome its sender is told (services/outcomes.py)."""
+and the outcome its sender is told (notifications/outcomes.py)."""
 from spoa.domain import audit
 from spoa.domain.actor import Actor
 from spoa.domain.lifecycle import CLOSED_STATES, fire_event

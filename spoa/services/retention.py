@@ -3,7 +3,7 @@ once its period (spoa/config.py, docs/security.md, "Retention") has passed.
 
   raw BaRS bodies      RETAIN_FHIR_BODY_DAYS after the referral closed (its last
                        recorded event). The body is what an outcome response is
-                       built from (services/bars_response.py), so an open
+                       built from (notifications/bars_response.py), so an open
                        referral's, or one with an outcome still to send, is
                        never touched. The message's row stays (its ids de-duplicate
                        a late retry, and say where replies went); only the bytes go.
