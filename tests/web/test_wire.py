@@ -12,7 +12,7 @@ from spoa.reports import extract
 
 from .test_queue import EventStream, post, signed_in_session  # noqa: F401 (post: a fixture)
 
-CSS = wire.Path(wire.__file__).resolve().parent / "static" / "spoa.css"
+CSS = wire.Path(wire.__file__).resolve().parents[1] / "static" / "spoa.css"
 
 
 def _hash_of(path) -> str:
