@@ -627,7 +627,8 @@ def seed(env, pages):
     os.environ.update(env)
     from sqlalchemy import select
 
-    from spoa import create_app, demo
+    from spoa import create_app
+    from spoa.cli import demo
     from spoa.config import Config
     from spoa.extensions import db
     from spoa.models import ApiClient, Service, User
@@ -652,7 +653,7 @@ def seed(env, pages):
             user.set_password(PASSWORD)
             db.session.add(user)
         db.session.commit()
-        from spoa.policy import current_policy
+        from spoa.domain.policy import current_policy
 
         reasons = current_policy().discharge.delay_reasons
     names = {key: user.username for key, user in users}

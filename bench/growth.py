@@ -179,10 +179,10 @@ def grow_history(app, n_new: int, start: int, now: datetime) -> dict:
 def add_people_and_open_set(app, count: int) -> dict:
     """The users, the sending system, and the open set through the intake service."""
     from bench.load import variants
-    from spoa.clocks import now
+    from spoa.domain.lifecycle import Actor
     from spoa.extensions import db
-    from spoa.lifecycle import Actor
     from spoa.models import ApiClient, Referral, User
+    from spoa.platform.timekeeping import now
     from spoa.schemas.intake import IntakeSchema
     from spoa.services.intake import receive_referral
 

@@ -64,11 +64,11 @@ def seed(env, count):
     from flask_migrate import upgrade
 
     from spoa import create_app
-    from spoa.clocks import now
     from spoa.config import Config
+    from spoa.domain.lifecycle import Actor
     from spoa.extensions import db
-    from spoa.lifecycle import Actor
     from spoa.models import ApiClient, User
+    from spoa.platform.timekeeping import now
     from spoa.schemas.intake import IntakeSchema
     from spoa.services.intake import receive_referral
 

@@ -102,9 +102,9 @@ def _fill(app, rows: int, rederive: int) -> None:
 
 
 def _measure(app, candidate_dir: Path) -> dict:
+    from spoa.domain.period import Period
     from spoa.replay.candidate import from_directory
     from spoa.replay.run import replay
-    from spoa.reports.period import Period
 
     policy = from_directory(candidate_dir).policy
     period = Period(FIRST, FIRST + timedelta(days=29))

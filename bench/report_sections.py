@@ -19,9 +19,9 @@ import time  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
 
 from spoa import create_app  # noqa: E402
+from spoa.domain.period import Filters, Period  # noqa: E402
 from spoa.extensions import db  # noqa: E402
 from spoa.reports import sections  # noqa: E402
-from spoa.reports.period import Filters, Period  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 

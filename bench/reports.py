@@ -159,7 +159,7 @@ def has_route(app, path: str) -> bool:
 
 def period_query(days: int) -> str:
     """The reports page's own period fields (helper C's filters schema), from/to as UK dates."""
-    from spoa.reports.period import Period
+    from spoa.domain.period import Period
 
     period = Period.last_days(days)
     return f"from={period.first.isoformat()}&to={period.last.isoformat()}"
@@ -167,8 +167,8 @@ def period_query(days: int) -> str:
 
 # ------------------------------------------------------------------ measuring
 def time_figures(app, reps: int) -> dict:
+    from spoa.domain.period import Filters, Period
     from spoa.reports import sections, two_hour
-    from spoa.reports.period import Filters, Period
 
     out = {}
     with app.app_context():
@@ -286,8 +286,8 @@ def time_replay(app) -> dict:
         from spoa.replay.run import replay
     except ImportError:
         return {"available": False}
-    from spoa.policy import current_policy
-    from spoa.reports.period import Period
+    from spoa.domain.period import Period
+    from spoa.domain.policy import current_policy
 
     with app.app_context():
         started, cpu = time.perf_counter(), time.process_time()

@@ -139,7 +139,7 @@ def _seconds(delta: timedelta) -> float:
 def build_templates(seed: int = 14) -> tuple[list[dict], list[dict]]:
     """(templates, their clocks): in an app context (the policy, the intake schema)."""
     from rules.facts import derive_facts
-    from spoa.policy import current_policy
+    from spoa.domain.policy import current_policy
     from spoa.schemas.intake import IntakeSchema
     from spoa.services.deadlines import deadline_of
 
@@ -575,7 +575,7 @@ def load(conn, app, n: int, days: int, now: datetime, say=print, start: int = 1,
     first = start == 1
     import time as _time
 
-    from spoa.policy import current_policy
+    from spoa.domain.policy import current_policy
 
     with app.app_context():
         policy = current_policy()
@@ -626,7 +626,7 @@ def load(conn, app, n: int, days: int, now: datetime, say=print, start: int = 1,
             if statement.strip():
                 cur.execute(statement, params)
         if closed_only is not None:
-            from spoa.lifecycle import CLOSED_STATES
+            from spoa.domain.lifecycle import CLOSED_STATES
 
             cur.execute("""DELETE FROM bench_gen WHERE i NOT IN (
                                SELECT i FROM bench_gen WHERE state = ANY(%(closed)s) ORDER BY i LIMIT %(keep)s)""",

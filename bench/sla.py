@@ -89,7 +89,7 @@ def check_rows(app, ids) -> list[str]:
     recorded effects: the rows are what the app would have written."""
     from spoa.extensions import db
     from spoa.models import Clock
-    from spoa.services.chasing import next_threshold
+    from spoa.notifications.chasing import next_threshold
 
     wrong = []
     with app.app_context():
@@ -286,14 +286,14 @@ def explain(conn, captured):
 
 
 def pass_phase(args, apps, conns, probes, warn_at):
-    import spoa.services.delivery
+    import spoa.notifications.delivery
     import workers.reconciler
     import workers.scheduling
 
     timers = {"advance_due": Timed(workers.reconciler, "advance_due"),
               "upcoming": Timed(workers.reconciler, "upcoming"),
               "schedule_chases": Timed(workers.scheduling, "schedule_chases"),
-              "deliver_due": Timed(spoa.services.delivery, "deliver_due")}
+              "deliver_due": Timed(spoa.notifications.delivery, "deliver_due")}
     sizes = list(apps)
     runs = {n: {"idle": [], "due": []} for n in sizes}
     captured, plans = {}, {}

@@ -8,7 +8,7 @@ holidays, for the voluntary sector's 4 and 16 working-hour targets).
 
 Pure functions on aware datetimes: stdlib, ``holidays`` and ``zoneinfo`` only,
 so the rules, the app, workers and tests share one calendar with no Flask. It
-never reads the time itself: ``spoa.clocks.now()`` is the app's one clock.
+never reads the time itself: ``spoa.platform.timekeeping.now()`` is the app's one clock.
 Results are always aware UTC; a naive datetime is refused, because guessing its
 zone is how a deadline ends up an hour out twice a year.
 

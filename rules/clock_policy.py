@@ -16,7 +16,9 @@ STARTS_FROM = ("receipt", "first_contact", "start", "discharged")
 # The lifecycle event that starts a clock counted from each anchor but receipt.
 STARTED_BY = {"first_contact": "first_contact", "start": "start_episode", "discharged": "discharged"}
 PATHWAYS = (0, 1, 2, 3)  # national discharge pathways (standards.md §2)
-# The lifecycle events a clock may be met by (spoa/lifecycle.py's names); a
+# Percent of 2-hour urgent community response referrals seen within 2 hours: the national ambition.
+TWO_HOUR_AMBITION = 70.0
+# The lifecycle events a clock may be met by (spoa/domain/lifecycle.py's names); a
 # misspelt one would leave a clock that nothing can ever meet.
 EVENTS = ("triage", "override", "redirect", "accept", "acknowledge", "first_contact", "start_episode",
           "review_episode", "complete", "hand_on", "discharged")

@@ -99,8 +99,8 @@ class Config:
         # keep them out of SQLAlchemy's own error messages and logs.
         # No pool_pre_ping (a round trip on every checkout, so on every request): a connection
         # is pinged only after sitting idle, and recycled after POOL_RECYCLE_SECONDS
-        # (spoa/database.py, _ping_when_idle, says how a dropped connection is recovered).
-        from .database import POOL_RECYCLE_SECONDS
+        # (spoa/platform/database.py, _ping_when_idle, says how a dropped connection is recovered).
+        from spoa.platform.database import POOL_RECYCLE_SECONDS
 
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": POOL_RECYCLE_SECONDS, "hide_parameters": True}
         if env.get("SPOA_COOPERATIVE") == "1" and self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
@@ -142,13 +142,13 @@ class Config:
         if self.DELIVERY_CONCURRENCY < 1 or self.DELIVERY_PASSES < 1:
             raise ValueError("DELIVERY_CONCURRENCY and DELIVERY_PASSES must be at least 1")
         # A receiver that fails this many times running is left alone for this long (its
-        # circuit is open), then tried with one notification (spoa/services/circuits.py).
+        # circuit is open), then tried with one notification (spoa/notifications/circuits.py).
         self.DELIVERY_CIRCUIT_FAILURES = int(env.get("DELIVERY_CIRCUIT_FAILURES", "5"))
         self.DELIVERY_CIRCUIT_OPEN_SECONDS = float(env.get("DELIVERY_CIRCUIT_OPEN_SECONDS", "60"))
         # Where callbacks, BaRS endpoints and webhooks may be besides the public internet
         # (comma-separated CIDRs, e.g. 10.20.0.0/16): loopback, private, link-local and other
         # non-public addresses, and plain http://, are refused outside them (spoa/outbound).
-        from .outbound.policy import parse_networks
+        from spoa.platform.outbound.policy import parse_networks
 
         self.OUTBOUND_ALLOW_NETWORKS = env.get("OUTBOUND_ALLOW_NETWORKS", "")
         parse_networks(self.OUTBOUND_ALLOW_NETWORKS)  # a mistyped network stops the start, with its name
@@ -217,13 +217,13 @@ class Config:
         # Failed sign-ins allowed from one address in a window, before 429 (the per-account lockout is apart).
         self.SIGN_IN_ATTEMPTS_PER_ADDRESS = int(env.get("SIGN_IN_ATTEMPTS_PER_ADDRESS", "20"))
         self.SIGN_IN_THROTTLE_MINUTES = int(env.get("SIGN_IN_THROTTLE_MINUTES", "5"))
-        # Responses compressed by the app (spoa/wire.py); 0 where a proxy in front compresses them instead.
+        # Responses compressed by the app (spoa/platform/wire.py); 0 where a proxy in front compresses them instead.
         self.COMPRESS_RESPONSES = _yes(env, "COMPRESS_RESPONSES", True)
 
     def _keys(self, env) -> None:
         """One key for each job, each rotatable (docs/security.md, "Keys and their rotation"):
         SECRET_KEY signs sessions (an old one kept in SECRET_KEY_FALLBACKS still reads
-        them), SEAL_KEYS seal webhook secrets (spoa/sealed.py: the first seals, all read),
+        them), SEAL_KEYS seal webhook secrets (spoa/platform/sealed.py: the first seals, all read),
         EXTRACT_PSEUDONYM_KEY keys the analyst extract's pseudonyms. A laptop makes
         its own in instance/; with PostgreSQL they come from the environment, and
         every key given must be long enough."""

@@ -263,7 +263,7 @@ class _Frozen:
 
 @pytest.fixture
 def frozen_now():
-    """frozen_now(at): the app's now() (spoa/clocks.py), and every other clock, is ``at``
+    """frozen_now(at): the app's now() (spoa/platform/timekeeping.py), and every other clock, is ``at``
     and stands still, for the ``with`` block or until the test ends."""
     running = []
     yield lambda at: _Frozen(time_machine.travel(at, tick=False), running)

@@ -13,7 +13,7 @@ def discharge_body(today: date | None = None, *, drd_in_days: int = 1, needs: di
     """A discharge referral from a ward. ``needs`` replaces the whole needs object;
     other keyword arguments replace fields of the discharge section (None removes one)."""
     if today is None:
-        from spoa.clocks import now, uk_date
+        from spoa.platform.timekeeping import now, uk_date
         today = uk_date(now())
     section = {
         "hospital_ods": hospital_ods, "hospital_name": "Northampton General Hospital", "ward": "Talbot Butler",

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from spoa.actor import Actor
-from spoa.clocks import now, uk_date
+from spoa.domain.actor import Actor
 from spoa.models import Referral
+from spoa.platform.timekeeping import now, uk_date
 from tests.discharge_data import discharge_body
 
 _NOTHING_NEW = {"personal_care": False, "night_care": False, "two_carers": False, "rehab_goals": False}

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from spoa.clocks import UK, UTC, uk_date
+from spoa.platform.timekeeping import UK, UTC, uk_date
 from tests.discharge_data import discharge_body
 from tests.referral_data import full_view
 

@@ -1,8 +1,8 @@
 """Voluntary organisations on the duty rota, for tests: add_org(db, "good_neighbours", total=3)."""
 from datetime import date
 
-from spoa.clocks import now, uk_date
 from spoa.models import Service
+from spoa.platform.timekeeping import now, uk_date
 
 EVERY_DAY = (1, 2, 3, 4, 5, 6, 7)
 

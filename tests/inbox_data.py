@@ -3,8 +3,8 @@ clinicians of crisis response, the first on duty as its duty lead now, a sending
 and a referral whose first contact clock warns as it is stored."""
 from datetime import timedelta
 
-from spoa.clocks import now
 from spoa.models import ApiClient, DutyShift, User
+from spoa.platform.timekeeping import now
 from tests.browser.test_queue_page import post_referral
 from tests.people import PASSWORD
 

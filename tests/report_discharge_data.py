@@ -7,9 +7,9 @@ it means at a clock change."""
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from spoa.clocks import UK, uk_date
 from spoa.extensions import db
 from spoa.models import AuditEvent, CapacityDeclaration, Clock, DelayedDay, Referral, Service
+from spoa.platform.timekeeping import UK, uk_date
 
 
 def utc(*parts) -> datetime:

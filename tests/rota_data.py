@@ -3,8 +3,8 @@
 from datetime import datetime
 
 from spoa.models import User
+from spoa.platform.timekeeping import parse_uk
 from spoa.services import rota
-from spoa.uk_time import parse_uk
 from tests.people import PASSWORD
 
 

@@ -14,7 +14,7 @@ from rules.digits import ascii_int, is_ascii_digits
 from rules.facts import disposition_code, normalise_disposition
 from spoa import create_app
 from spoa.config import Config, TestConfig
-from spoa.fhir.adapter import loose_nhs_number
+from spoa.schemas.fhir.adapter import loose_nhs_number
 from spoa.schemas.fields import AsciiInteger, Disposition, NhsNumber, whole_number
 from spoa.web.security import _split
 

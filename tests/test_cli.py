@@ -48,7 +48,7 @@ def test_a_clinician_needs_a_service(cli):
 
 
 def test_seed_demo_makes_services_users_and_referrals_and_can_run_twice(cli, db):
-    from spoa.demo import DEMO_CONTACTED, DEMO_DISCHARGES, DEMO_REFERRALS, DEMO_USERS
+    from spoa.cli.demo import DEMO_CONTACTED, DEMO_DISCHARGES, DEMO_REFERRALS, DEMO_USERS
 
     first = cli.invoke(args=["spoa", "seed-demo"])
     second = cli.invoke(args=["spoa", "seed-demo"])
@@ -57,8 +57,8 @@ def test_seed_demo_makes_services_users_and_referrals_and_can_run_twice(cli, db)
     assert db.session.query(Referral).count() == len(DEMO_REFERRALS) + len(DEMO_CONTACTED) + len(DEMO_DISCHARGES) == 18
     # The demo's rota, made once: a named person holds each of its duties now and
     # all night, and the second run added nothing.
-    from spoa.clocks import now
-    from spoa.demo import DEMO_ROTA
+    from spoa.cli.demo import DEMO_ROTA
+    from spoa.platform.timekeeping import now
     from spoa.services import rota
 
     assert "; 0 added)" in second.output and "; 0 added)" not in first.output
@@ -67,7 +67,7 @@ def test_seed_demo_makes_services_users_and_referrals_and_can_run_twice(cli, db)
             held = rota.holder(duty, service, now() + timedelta(hours=hours))
             assert held is not None and held.username == username, (duty, service, hours)
     # The crisis team's contacts, made once: the reports' 2-hour figure has 4 of 5 within 2 hours.
-    from spoa.reports.period import Period
+    from spoa.domain.period import Period
     from spoa.reports.two_hour import counts
 
     contacted = db.session.query(Referral).filter(Referral.source_reference.like("DEMO-01%")).all()

@@ -1,12 +1,12 @@
-"""spoa.clocks: the app's one clock, and the calendar (rules.calendar) re-exported
+"""spoa.platform.timekeeping: the app's one clock, and the calendar (rules.calendar) re-exported
 where the app imports time from. The calendar itself is tests/rules/test_calendar.py."""
 from datetime import UTC, date, datetime, timedelta
 
 import time_machine
 
 from rules import calendar
-from spoa import clocks
-from spoa.clocks import age_in_years, now
+from spoa.platform import timekeeping as clocks
+from spoa.platform.timekeeping import age_in_years, now
 
 UTC = UTC
 

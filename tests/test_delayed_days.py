@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from spoa.services.delays import delayed_days
+from spoa.domain.discharge_days import delayed_days
 from tests.discharges import hospital_fires, post_discharge, uk  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.both_databases

@@ -4,8 +4,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from spoa.actor import Actor
-from spoa.lifecycle import LifecycleError, allowed_events, fire_event
+from spoa.domain.actor import Actor
+from spoa.domain.lifecycle import LifecycleError, allowed_events, fire_event
 
 DISCHARGE_EVENTS = ("discharged", "readiness_withdrawn", "ready_again", "delay")
 TODAY = date(2026, 11, 24)

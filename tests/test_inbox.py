@@ -1,4 +1,4 @@
-"""The inbox's one definition (spoa/services/inbox.py): what is open, and whose.
+"""The inbox's one definition (spoa/notifications/inbox.py): what is open, and whose.
 
 Notifications come from real clocks chased by the reconciler (tests/workers/conftest.py).
 A notification reaches a person here by setting its user_id (``to_person``), as the
@@ -11,7 +11,7 @@ import pytest
 
 from spoa.extensions import db as database
 from spoa.models import DutyShift, Notification, User
-from spoa.services import inbox
+from spoa.notifications import inbox
 from tests.people import PASSWORD
 from tests.workers.conftest import T0, post_referral, reconcile_at  # noqa: F401 (fixtures)
 

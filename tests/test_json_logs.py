@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from spoa import logs
+from spoa.platform import logs
 from tests.referral_data import VALID_REFERRAL
 from tests.workers.conftest import post_referral  # noqa: F401  (a fixture)
 
@@ -77,8 +77,8 @@ def test_an_unusable_request_id_is_replaced(client, bad, json_lines):
 def test_a_chase_as_an_rq_job_carries_job_and_referral_ids(client, post_referral, redis, app, json_lines):
     """A referral received three hours ago (its 2-hour clock breached), chased by the
     reconcile job a worker runs: the chase's line names the job and the referral."""
-    from spoa.clocks import now
     from spoa.extensions import db
+    from spoa.platform.timekeeping import now
     from workers.context import use_app
     from workers.jobs import reconcile
     from workers.queues import RECONCILE_QUEUE, SERIALIZER, queue
@@ -137,10 +137,10 @@ def test_identifiers_that_slip_into_a_message_are_redacted(json_lines):
 RUN = textwrap.dedent("""
     import logging
     from spoa import create_app
-    from spoa.safe_log import bound
+    from spoa.platform.safe_log import bound
     create_app()
     with bound(referral_id="6f1c0d7e-0000-4000-8000-000000000001"):
-        logging.getLogger("spoa.demo").info("hello")
+        logging.getLogger("spoa.cli.demo").info("hello")
 """)
 
 
@@ -155,7 +155,7 @@ def test_a_process_logs_in_the_configured_format(tmp_path, fmt):
     assert done.returncode == 0, done.stderr
     last = done.stderr.strip().splitlines()[-1]
     if fmt == "text":
-        assert last.endswith("INFO spoa.demo hello [referral_id=6f1c0d7e-0000-4000-8000-000000000001]")
+        assert last.endswith("INFO spoa.cli.demo hello [referral_id=6f1c0d7e-0000-4000-8000-000000000001]")
     else:
         line = json.loads(last)
         assert (line["message"], line["referral_id"], line["level"]) == (

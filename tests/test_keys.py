@@ -1,5 +1,5 @@
 """One key for each job, each rotatable with the old one still read (spoa/config.py,
-spoa/sealed.py): SECRET_KEY (+ SECRET_KEY_FALLBACKS) for sessions, SEAL_KEYS for
+spoa/platform/sealed.py): SECRET_KEY (+ SECRET_KEY_FALLBACKS) for sessions, SEAL_KEYS for
 webhook signing secrets, EXTRACT_PSEUDONYM_KEY for the analyst's pseudonyms
 (tests/web/test_reports_page.py checks those are not SECRET_KEY's; tests/web/test_key_rotation.py
 the sessions)."""
@@ -8,9 +8,9 @@ import stat
 import pytest
 
 from spoa import config as spoa_config
-from spoa import sealed
 from spoa.config import Config
 from spoa.models import ApiClient
+from spoa.platform import sealed
 from spoa.services.api_clients import create_api_client
 
 PG = "postgresql://spoa@db.example/spoa"

@@ -2,7 +2,7 @@
 
 rules/ is the pure policy (no Flask, no app); spoa/ is the app and its domain;
 workers/ runs spoa's work in RQ; wsgi.py puts them together. An import against
-the direction is how import cycles came about (spoa/cli.py importing the
+the direction is how import cycles came about (the CLI importing the
 worker, /health importing the reconciler), usually hidden inside a function: so
 every import statement counts here, at module level or not.
 """
@@ -62,7 +62,8 @@ def test_rules_never_imports_spoa_workers_or_flask():
 
 def test_actor_is_imported_from_its_own_module_only():
     # One home for who is acting: a re-export is a second name that drifts.
-    found = {module: sorted(n for n in _imports(module, path) if n.endswith(".Actor") and n != "spoa.actor.Actor")
+    found = {module: sorted(n for n in _imports(module, path)
+                                 if n.endswith(".Actor") and n != "spoa.domain.actor.Actor")
              for module, path in _modules("spoa", "workers", "tests").items()}
     assert {m: names for m, names in found.items() if names} == {}
 
@@ -147,3 +148,82 @@ def test_the_entry_point_adds_the_worker_commands(tmp_path):
                             capture_output=True, text=True, check=True)
     commands = {line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line.strip()}
     assert {"worker", "reconcile", "create-user", "seed-demo"} <= commands
+
+
+# spoa's layers, lowest first: a module imports its own layer and those below, never above.
+# platform is plumbing (nothing of referrals); models the tables; domain the referral's rules
+# (never commits, never reads the request); schemas the wire formats in and out (JSON and
+# FHIR); services the units of work and notifications the outbox they fill; then the read
+# side; live pages; the surfaces; and the wiring at the root (create_app, errors, the CLI).
+LAYERS = (
+    ("spoa.extensions",),
+    ("spoa.platform",),
+    ("spoa.models",),
+    ("spoa.domain",),
+    ("spoa.schemas",),
+    ("spoa.services", "spoa.notifications"),
+    ("spoa.reports", "spoa.replay", "spoa.metrics"),
+    ("spoa.live",),
+    ("spoa.api", "spoa.fhir", "spoa.web"),
+    ("spoa.cli", "spoa.config", "spoa.errors", "spoa"),
+)
+# Surfaces share a layer but not their insides, except: FHIR is the API's second dialect, so
+# its clients authenticate and are rate-limited as the API's are.
+SURFACE_EDGES = {("spoa.fhir", "spoa.api")}
+SURFACES = LAYERS[-2]
+
+
+def _home(module: str) -> tuple[int, str] | None:
+    """The layer and package a spoa module belongs to (the longest listed prefix)."""
+    best = None
+    for rank, packages in enumerate(LAYERS):
+        for package in packages:
+            if _is(module, package) and (best is None or len(package) > len(best[1])):
+                best = (rank, package)
+    return best
+
+
+def test_every_package_and_root_module_of_spoa_has_a_layer():
+    spoa_dir = ROOT / "spoa"
+    listed = {p for packages in LAYERS for p in packages}
+    packages = {f"spoa.{p.name}" for p in spoa_dir.iterdir() if (p / "__init__.py").exists()}
+    root_modules = {f"spoa.{p.stem}" for p in spoa_dir.glob("*.py") if p.stem != "__init__"}
+    assert packages | root_modules <= listed, sorted((packages | root_modules) - listed)
+    assert sorted(listed - packages - root_modules - {"spoa"}) == []
+
+
+def test_the_root_of_spoa_holds_the_wiring_only():
+    assert len(list((ROOT / "spoa").glob("*.py"))) <= 10
+
+
+def test_imports_between_spoa_packages_follow_the_layers():
+    wrong = []
+    for module, path in _modules("spoa").items():
+        mine = _home(module)
+        for name in _imports(module, path):
+            theirs = _home(name) if _is(name, "spoa") else None
+            if theirs is None or theirs[1] == mine[1]:
+                continue
+            if theirs[0] > mine[0]:
+                wrong.append(f"{module} -> {name}")
+            elif theirs[0] == mine[0] and mine[1] in SURFACES and (mine[1], theirs[1]) not in SURFACE_EDGES:
+                wrong.append(f"{module} -> {name}")
+    assert wrong == []
+
+
+def test_the_layer_check_sees_an_import_upwards():
+    assert _home("spoa.platform.database")[0] < _home("spoa.services.intake")[0] < _home("spoa.web.queue")[0]
+    assert _home("spoa") == (len(LAYERS) - 1, "spoa")
+
+
+def test_the_domain_never_commits_nor_reads_the_request():
+    found = []
+    for module, path in _modules("spoa/domain").items():
+        text = path.read_text()
+        tree = ast.parse(text)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "commit":
+                found.append(f"{module}:{node.lineno} commit")
+        if any(_is(n, "flask.request") or n == "flask.request" for n in _imports(module, path)):
+            found.append(f"{module} reads flask.request")
+    assert found == []

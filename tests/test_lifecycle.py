@@ -1,8 +1,8 @@
 """The transition table and its guards, without a database."""
 import pytest
 
-from spoa.actor import Actor
-from spoa.lifecycle import CLOSED_STATES, TRANSITIONS, LifecycleError, allowed_events, fire_event
+from spoa.domain.actor import Actor
+from spoa.domain.lifecycle import CLOSED_STATES, TRANSITIONS, LifecycleError, allowed_events, fire_event
 
 
 class Row:
@@ -46,7 +46,7 @@ def test_the_sender_may_withdraw_only_its_own_referral():
 
 
 def test_the_machine_has_no_unguarded_to_state_shortcuts():
-    from spoa.lifecycle import LIFECYCLE
+    from spoa.domain.lifecycle import LIFECYCLE
 
     assert not any(name.startswith("to_") for name in LIFECYCLE.events)
     assert set(LIFECYCLE.events) == {t.event for t in TRANSITIONS}  # every event is one from the table
@@ -89,7 +89,7 @@ def test_only_a_supervisor_reassigns_and_only_a_voluntary_referral():
 
 
 def test_a_flag_is_internal_and_never_a_button():
-    from spoa.lifecycle import PUBLIC_EVENTS
+    from spoa.domain.lifecycle import PUBLIC_EVENTS
 
     assert "flag" not in PUBLIC_EVENTS
     row = Row("offered", route="bed_rehab")

@@ -120,7 +120,7 @@ def test_figures_after_an_intake_and_a_breach(client, post_referral, reconcile_a
 
 
 def test_chase_lag_of_the_last_hour(client, post_referral, reconcile_at):
-    from spoa.clocks import now
+    from spoa.platform.timekeeping import now
 
     at = now().replace(microsecond=0)
     posted = post_referral(at=at - timedelta(hours=3))  # its 2-hour deadline passed an hour ago
@@ -206,7 +206,7 @@ def test_http_request_durations_by_endpoint(client):
 # --- multiprocess mode ------------------------------------------------------------
 
 OBSERVE = textwrap.dedent("""
-    from spoa.metrics.events import HTTP_SECONDS, TRIAGE_SECONDS
+    from spoa.platform.instruments import HTTP_SECONDS, TRIAGE_SECONDS
     for seconds in {seconds!r}:
         TRIAGE_SECONDS.labels("crisis_response").observe(seconds)
     HTTP_SECONDS.labels("GET", "health.health", "200").observe(0.02)

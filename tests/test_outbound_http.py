@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from spoa.outbound import DeadlinePassed, Policy, post
-from spoa.outbound.policy import parse_networks
+from spoa.platform.outbound import DeadlinePassed, Policy, post
+from spoa.platform.outbound.policy import parse_networks
 from tests.servers import make_certificates, serve_in_background
 
 LOCAL = Policy(parse_networks("127.0.0.0/8,::1/128"))
@@ -120,10 +120,10 @@ def test_a_handshake_that_never_comes_ends_at_the_deadline(certificates):
 def test_an_smtp_greeting_trickled_a_byte_at_a_time_ends_at_the_deadline():
     """smtplib reads its greeting line by line with a per-read timeout: a relay that sends
     a byte every 0.2 s would hold it for ever. The deadline watches the socket smtplib
-    opens (spoa/outbound/smtp.py's hook), so the send ends at the deadline."""
+    opens (spoa/platform/outbound/smtp.py's hook), so the send ends at the deadline."""
     from email.message import EmailMessage
 
-    from spoa.outbound import smtp
+    from spoa.platform.outbound import smtp
 
     listener = socket.create_server(("127.0.0.1", 0))
     stop = threading.Event()

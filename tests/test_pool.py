@@ -1,4 +1,4 @@
-"""Pooled connections without a ping on every checkout (spoa/database.py,
+"""Pooled connections without a ping on every checkout (spoa/platform/database.py,
 _ping_when_idle): one that the database dropped while it sat idle is replaced before
 any request uses it; one dropped while busy costs one request a 503, and the pool
 then recovers by itself.
@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from spoa import create_app, database
+from spoa import create_app
 from spoa.config import TestConfig
+from spoa.platform import database
 from tests.servers import keys_env
 
 pytestmark = pytest.mark.both_databases

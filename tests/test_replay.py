@@ -6,12 +6,12 @@ import pytest
 from sqlalchemy import select, text, update
 
 from rules.loader import load_policy
+from spoa.domain.period import Period
 from spoa.models import Referral, TriageDecision
 from spoa.replay import candidate as candidates
 from spoa.replay import run
 from spoa.replay.output import COLUMNS, csv_lines
 from spoa.replay.read_only import read_only_connection
-from spoa.reports.period import Period
 from tests.replay_data import (
     AFTER,
     BEFORE,

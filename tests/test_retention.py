@@ -129,9 +129,9 @@ def test_the_periods_are_settings(db, app):
 
 def test_the_workers_prune_as_a_periodic_job_through_redis(app, db, redis):
     from workers.context import use_app
+    from workers.periodic import PERIODIC
     from workers.queues import queue
     from workers.runner import run_worker
-    from workers.schedule import PERIODIC
 
     prune_job = next(p for p in PERIODIC if p.id == "prune")
     assert (prune_job.func, app.config[prune_job.every]) == ("workers.jobs.prune", 3600)

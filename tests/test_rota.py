@@ -5,11 +5,10 @@ from datetime import datetime, timedelta
 import pytest
 from marshmallow import ValidationError
 
-from spoa.clocks import UTC
 from spoa.models import AuditEvent, DutyShift
+from spoa.platform.timekeeping import UTC, parse_uk
 from spoa.schemas.rota import NewShiftSchema
 from spoa.services import rota
-from spoa.uk_time import parse_uk
 from tests.rota_data import on_duty, person
 
 pytestmark = pytest.mark.both_databases

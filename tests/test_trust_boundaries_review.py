@@ -9,10 +9,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from spoa import outbound
 from spoa.extensions import db as database
 from spoa.models import AuditEvent, FhirMessage, Notification, Referral
-from spoa.outbound.policy import Policy, url_refusal
+from spoa.platform import outbound
+from spoa.platform.outbound.policy import Policy, url_refusal
 from tests.outcomes.bars import (  # noqa: F401
     SENDER_ID,
     cli,

@@ -12,7 +12,7 @@ from flask import current_app
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then exit (for tests and one-off catch-up).")
 def worker(burst):
     """Run an RQ worker with the scheduler and the reconciler (SIGTERM stops it cleanly)."""
-    from .runner import run_worker
+    from workers.runner import run_worker
 
     run_worker(current_app._get_current_object(), burst=burst)
 
@@ -22,9 +22,9 @@ def reconcile():
     """One reconciler pass now, straight against the database (no Redis needed),
     then one delivery pass (email, webhooks) in this process; and the delayed-days
     sweep (after the day's alert time, alerts any discharge with no reason for today)."""
-    from .context import use_app
-    from .jobs import reconcile as run
-    from .jobs import sweep_delays
+    from workers.context import use_app
+    from workers.jobs import reconcile as run
+    from workers.jobs import sweep_delays
 
     use_app(current_app._get_current_object())
     click.echo(run(deliver_here=True))

@@ -12,8 +12,8 @@ import logging
 import threading
 from datetime import timedelta
 
-from .context import job_app
-from .queues import (  # noqa: F401  (named from here too; JOBS is the allow-list @job fills below)
+from workers.context import job_app
+from workers.queues import (  # noqa: F401  (named from here too; JOBS is the allow-list @job fills below)
     DELIVERY_QUEUE,
     JOBS,
     QUEUE,
@@ -33,7 +33,7 @@ def _in_job():
     worker: the command line's pass, the ticker's without Redis)."""
     from rq import get_current_job
 
-    from spoa.safe_log import bound
+    from spoa.platform.safe_log import bound
 
     job = get_current_job()
     return bound(job_id=job.id if job is not None else None)
@@ -42,7 +42,7 @@ def _in_job():
 @job
 def chase_clock(clock_id: int) -> int:
     """Warn, breach or escalate one clock at its due instant."""
-    from .reconciler import advance_one
+    from workers.reconciler import advance_one
 
     with _in_job(), job_app().app_context():
         return advance_one(clock_id)
@@ -51,7 +51,7 @@ def chase_clock(clock_id: int) -> int:
 @job
 def deliver() -> int:
     """One delivery pass (claim, send outside any transaction, record each attempt)."""
-    from spoa.services.delivery import deliver_due
+    from spoa.notifications.delivery import deliver_due
 
     with _in_job(), job_app().app_context():
         return deliver_due()
@@ -64,10 +64,9 @@ def reconcile(deliver_here: bool = False) -> dict:
     far end must not hold up the next pass). ``deliver_here`` (a one-off pass
     from the command line): deliver in this process afterwards, outside the
     pass's transaction, and return when done."""
-    from spoa.services.delivery import any_due, deliver_due
-
-    from . import scheduling
-    from .reconciler import advance_due, upcoming
+    from spoa.notifications.delivery import any_due, deliver_due
+    from workers import scheduling
+    from workers.reconciler import advance_due, upcoming
 
     app = job_app()
     with _in_job(), app.app_context():
@@ -89,8 +88,8 @@ def sweep_delays(deliver_here: bool = False) -> dict:
     one supervisor alert per discharge past its DRD with no reason for today. The
     database makes each once, however many workers run it; then, as the reconciler
     does, a delivery pass if an alert waits to go by email or webhook."""
+    from spoa.notifications.delivery import any_due, deliver_due
     from spoa.services.delays import sweep
-    from spoa.services.delivery import any_due, deliver_due
 
     app = job_app()
     with _in_job(), app.app_context():
@@ -121,7 +120,7 @@ def request_delivery(app) -> str:
     ids not already running. Several passes run at once on several workers, each
     claiming its own notifications. Fails open: with Redis down, a bounded pass in
     a thread of this process, outside the reconciler's transaction and its timing."""
-    from spoa.redis_store import optional
+    from spoa.platform.redis_store import optional
 
     cfg = app.config
     # RQ's own job timeout never ends a pass: its budget, then the sends begun by then, end it first.
@@ -141,7 +140,7 @@ def delivery_job_ids(passes: int) -> list[str]:
 def _queue_a_pass(connection, passes: int, job_timeout: int) -> str:
     from rq.job import JobStatus
 
-    from .queues import enqueue_once, status_of
+    from workers.queues import enqueue_once, status_of
 
     ids = delivery_job_ids(passes)
     statuses = {job_id: status_of(connection, job_id) for job_id in ids}
@@ -154,13 +153,13 @@ def _queue_a_pass(connection, passes: int, job_timeout: int) -> str:
 
 
 def _deliver_here(app) -> None:
-    from spoa.services.delivery import deliver_due
+    from spoa.notifications.delivery import deliver_due
 
     try:
         with app.app_context():
             deliver_due(budget_seconds=FALLBACK_BUDGET_SECONDS)
     except Exception as exc:  # noqa: BLE001  (a thread of its own: nothing above it to tell)
-        from spoa.safe_log import log_unexpected
+        from spoa.platform.safe_log import log_unexpected
 
         log_unexpected(exc, "the delivery pass without Redis")
     finally:

@@ -20,7 +20,7 @@ from rq.exceptions import DeserializationError, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-from .rq_adapter import callback_names
+from workers.rq_adapter import callback_names
 
 log = logging.getLogger(__name__)
 

@@ -11,11 +11,11 @@ from datetime import timedelta
 
 from sqlalchemy.exc import DBAPIError
 
-from spoa.clocks import now
 from spoa.extensions import db
+from spoa.notifications.chasing import advance
+from spoa.platform.timekeeping import now
 from spoa.services import due_clocks
 from spoa.services.actions import is_concurrent_change
-from spoa.services.chasing import advance
 
 log = logging.getLogger(__name__)
 BATCH = 200

@@ -15,14 +15,13 @@ import redis as redis_lib
 from rq.exceptions import StopRequested
 from rq.timeouts import TimerDeathPenalty
 
-from spoa.redis_store import get_redis
-from spoa.safe_log import log_unexpected
-
-from . import jobs  # noqa: F401  (importing the jobs puts them on the allow-list)
-from .context import use_app
-from .queues import DELIVERY_QUEUE, QUEUE, RECONCILE_QUEUE, SERIALIZER, SpoaJob, queue, refusal
-from .rq_adapter import Worker
-from .schedule import PERIODIC
+from spoa.platform.redis_store import get_redis
+from spoa.platform.safe_log import log_unexpected
+from workers import jobs  # noqa: F401  (importing the jobs puts them on the allow-list)
+from workers.context import use_app
+from workers.periodic import PERIODIC
+from workers.queues import DELIVERY_QUEUE, QUEUE, RECONCILE_QUEUE, SERIALIZER, SpoaJob, queue, refusal
+from workers.rq_adapter import Worker
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 30.0

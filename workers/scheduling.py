@@ -1,9 +1,8 @@
 """Putting chases into RQ at their instants, with stable job ids (so the same
 threshold scheduled by many passes, or many machines, is one job)."""
-from spoa.redis_store import optional
-
-from .queues import QUEUE
-from .queues import queue as make_queue
+from spoa.platform.redis_store import optional
+from workers.queues import QUEUE
+from workers.queues import queue as make_queue
 
 # By name, as RQ stores it (JSON): the jobs module imports this one, not the reverse.
 CHASE_CLOCK = "workers.jobs.chase_clock"

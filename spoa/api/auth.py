@@ -1,11 +1,11 @@
 """Who is calling the API: a bearer token's client (or, later, a signed-in user)."""
 from flask import g, request
 
-from ..actor import Actor
-from ..models import ApiClient
-from ..models.user import hash_token
-from .client_cache import cache
-from .problems import Problem
+from spoa.api.client_cache import cache
+from spoa.api.problems import Problem
+from spoa.domain.actor import Actor
+from spoa.models import ApiClient
+from spoa.models.user import hash_token
 
 UNAUTHORISED_HEADERS = {"WWW-Authenticate": 'Bearer realm="spoa"'}
 

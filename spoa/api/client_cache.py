@@ -5,7 +5,7 @@ Why it is correct across many processes:
 
 - Every commit that changes an ApiClient row through the ORM (the admin page, the
   CLI, a test) is seen by a session hook, as the live queue's changes are
-  (spoa/live/publish.py): after the commit this process drops its own cache at
+  (spoa/services/announce.py): after the commit this process drops its own cache at
   once, then publishes on the clients channel; every other process's listener
   hears it and drops its cache.
 - The cache is used only while this process's listener is subscribed. Redis away,
@@ -31,9 +31,9 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
-from ..extensions import db
-from ..models import ApiClient
-from ..redis_store import optional
+from spoa.extensions import db
+from spoa.models import ApiClient
+from spoa.platform.redis_store import optional
 
 log = logging.getLogger(__name__)
 _CHANGED = "spoa_api_clients_changed"

@@ -10,14 +10,14 @@ from flask import current_app, jsonify
 from flask_smorest import Api
 from flask_smorest import Blueprint as DocumentedBlueprint
 
-from ..schemas.problem import ProblemSchema
-from ..schemas.referral import ReferralSchema, SenderReferralSchema
-from . import bp, problems
+from spoa.api import bp, problems
+from spoa.schemas.problem import ProblemSchema
+from spoa.schemas.referral import ReferralSchema, SenderReferralSchema
 
 SECURITY = [{"bearer": []}]
 SCHEMA_REF = "#/components/schemas/"
 # The system that sent a referral gets the sender's view; the service's own systems
-# and staff the full one (spoa/access.py: audience).
+# and staff the full one (spoa/domain/access.py: audience).
 REFERRAL_VIEW = {"oneOf": ["SenderReferral", "Referral"]}
 REFERRAL_HEADERS = {
     "ETag": {"description": 'The referral\'s version, for If-Match ("3")', "schema": {"type": "string"}},
@@ -34,7 +34,7 @@ PROBLEMS = {
     503: "Database unreachable: nothing stored, retry after Retry-After seconds",
 }
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
-# Every route: a NUL in the address or query (spoa/input_guard.py), the bearer token
+# Every route: a NUL in the address or query (spoa/platform/input_guard.py), the bearer token
 # (auth.require_actor), and the database.
 EVERY_ROUTE = (400, 401, 503)
 READS_BODY = (400, 413, 415, 422)  # requests.json_body, then requests.load

@@ -6,8 +6,8 @@ from flask import jsonify, render_template, request
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
-from ..database import RETRY_AFTER_SECONDS, database_unavailable
-from ..safe_log import log_unexpected
+from spoa.platform.database import RETRY_AFTER_SECONDS, database_unavailable
+from spoa.platform.safe_log import log_unexpected
 
 PROBLEM_TYPES = {
     422: "/api/problems/validation-error",
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def _database_down(exc: Exception):
-    from ..extensions import db
+    from spoa.extensions import db
 
     # The class only: a database error's text may carry a statement, or the server's echo of values.
     log.warning("database unavailable during %s %s: %s", request.method, request.path,
@@ -30,7 +30,7 @@ def _database_down(exc: Exception):
     except Exception:  # noqa: BLE001  (it is the database that is down: nothing more to do here)
         pass
     if not is_api_request():
-        from ..web.unavailable import database_down_page
+        from spoa.web.unavailable import database_down_page
 
         return database_down_page()
     return problem_response(503, "The database cannot be reached just now; nothing was stored. "

@@ -3,19 +3,19 @@ from flask import g, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from .. import access
-from ..extensions import db
-from ..lifecycle import LifecycleError
-from ..models import Clock, ClockEffect, Notification, Referral
-from ..schemas.intake import CommunityReferralIntakeSchema, DischargeReferralIntakeSchema, IntakeSchema
-from ..schemas.referral import VIEWS, EventSchema, ReferralPageSchema, ReferralQuerySchema
-from ..services.actions import VersionMismatch, apply_event
-from ..services.intake import IntakeConflict, receive_referral
-from . import bp, rate_limit
-from .auth import require_actor
-from .openapi import REFERRAL_HEADERS, REFERRAL_VIEW, answer, header, named, operation, path_parameter
-from .problems import Problem
-from .requests import idempotency_key, if_match_version, json_body, load
+from spoa.api import bp, rate_limit
+from spoa.api.auth import require_actor
+from spoa.api.openapi import REFERRAL_HEADERS, REFERRAL_VIEW, answer, header, named, operation, path_parameter
+from spoa.api.problems import Problem
+from spoa.api.requests import idempotency_key, if_match_version, json_body, load
+from spoa.domain import access
+from spoa.domain.lifecycle import LifecycleError
+from spoa.extensions import db
+from spoa.models import Clock, ClockEffect, Notification, Referral
+from spoa.schemas.intake import CommunityReferralIntakeSchema, DischargeReferralIntakeSchema, IntakeSchema
+from spoa.schemas.referral import VIEWS, EventSchema, ReferralPageSchema, ReferralQuerySchema
+from spoa.services.actions import VersionMismatch, apply_event
+from spoa.services.intake import IntakeConflict, receive_referral
 
 # Schemas hold no per-request state: build each once, not on every request.
 INTAKE, EVENT, QUERY = IntakeSchema(), EventSchema(), ReferralQuerySchema()

@@ -6,9 +6,8 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest
 
 from rules.digits import ascii_int
-
-from ..schemas.fields import flatten_errors
-from .problems import Problem
+from spoa.api.problems import Problem
+from spoa.schemas.fields import flatten_errors
 
 
 def json_body() -> object:

@@ -2,14 +2,14 @@
 service's own system (a client bound to that service)."""
 from marshmallow import ValidationError
 
-from .. import access
-from ..schemas.capacity import CapacityLineSchema, CapacitySchema, complete_declaration
-from ..services import capacity
-from . import bp
-from .auth import require_actor
-from .openapi import answer, named, operation
-from .problems import Problem
-from .requests import json_body, load
+from spoa.api import bp
+from spoa.api.auth import require_actor
+from spoa.api.openapi import answer, named, operation
+from spoa.api.problems import Problem
+from spoa.api.requests import json_body, load
+from spoa.domain import access
+from spoa.schemas.capacity import CapacityLineSchema, CapacitySchema, complete_declaration
+from spoa.services import capacity
 
 LINE = CapacityLineSchema()
 LINES = CapacityLineSchema(many=True)

@@ -1,14 +1,14 @@
 """/api/v1/status: the coordination centre's feed of today's figures (SHREWD),
-read-only, for a client given the "status" scope (spoa/access.py)."""
+read-only, for a client given the "status" scope (spoa/domain/access.py)."""
 from flask import g
 
-from .. import access
-from ..reports.status_feed import status
-from ..schemas.status import StatusFeedSchema
-from . import bp, rate_limit
-from .auth import require_actor
-from .openapi import answer, named, operation
-from .problems import Problem
+from spoa.api import bp, rate_limit
+from spoa.api.auth import require_actor
+from spoa.api.openapi import answer, named, operation
+from spoa.api.problems import Problem
+from spoa.domain import access
+from spoa.reports.status_feed import status
+from spoa.schemas.status import StatusFeedSchema
 
 FEED = StatusFeedSchema()
 

@@ -8,13 +8,12 @@ from flask import Blueprint
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 
-from . import errors, routes  # noqa: E402,F401  (handlers and routes register on import)
+from spoa.fhir import errors, routes  # noqa: E402,F401  (handlers and routes register on import)
 
 
 def init_app(app) -> None:
     from rules.fhir_mapping import load_fhir_mapping
-
-    from ..schemas import vocab
+    from spoa.domain import vocab
 
     # Loaded at start: a bad edit of rules/fhir_mapping.yaml stops the app, never an intake.
     app.extensions["spoa_fhir_mapping"] = load_fhir_mapping(vocab.PRESENTING_NEEDS, vocab.RED_FLAGS)

@@ -6,12 +6,12 @@ from flask import g, request
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
-from ..api.problems import Problem
-from ..database import RETRY_AFTER_SECONDS, database_unavailable
-from ..extensions import db
-from ..safe_log import log_unexpected
-from . import bp
-from .outcome import ISSUE_TYPES, FhirError, error_response
+from spoa.api.problems import Problem
+from spoa.extensions import db
+from spoa.fhir import bp
+from spoa.platform.database import RETRY_AFTER_SECONDS, database_unavailable
+from spoa.platform.safe_log import log_unexpected
+from spoa.schemas.fhir.outcome import ISSUE_TYPES, FhirError, error_response
 
 log = logging.getLogger(__name__)
 

@@ -4,17 +4,18 @@ import re
 from flask import current_app, g, request
 from sqlalchemy import select
 
-from ..api import rate_limit
-from ..api.auth import require_actor
-from ..clocks import now
-from ..extensions import db
-from ..models import FhirMessage
-from ..policy import current_policy
-from ..services.fhir_endpoints import named_by_another
-from ..services.intake import IntakeConflict, receive_referral
-from . import adapter, bp, validation
-from .errors import echoed
-from .outcome import JSON, XML, FhirError, answer_format, outcome_body, render, request_format
+from spoa.api import rate_limit
+from spoa.api.auth import require_actor
+from spoa.domain.policy import current_policy
+from spoa.extensions import db
+from spoa.fhir import bp
+from spoa.fhir.errors import echoed
+from spoa.models import FhirMessage
+from spoa.notifications.fhir_endpoints import named_by_another
+from spoa.platform.timekeeping import now
+from spoa.schemas.fhir import adapter, validation
+from spoa.schemas.fhir.outcome import JSON, XML, FhirError, answer_format, outcome_body, render, request_format
+from spoa.services.intake import IntakeConflict, receive_referral
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _ECHOABLE = re.compile(r"^[\x21-\x7e]{1,64}$")  # echoed only if harmless in a header

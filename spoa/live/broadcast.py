@@ -17,8 +17,8 @@ import time
 import redis
 from flask import current_app
 
-from ..extensions import db
-from ..safe_log import log_unexpected
+from spoa.extensions import db
+from spoa.platform.safe_log import log_unexpected
 
 log = logging.getLogger(__name__)
 RESYNC = "resync"  # the listener lost Redis for a while: every page takes a fresh snapshot

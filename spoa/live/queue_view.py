@@ -12,13 +12,13 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from ..clocks import age_in_years, now, point_in_window, uk_date
-from ..extensions import db
-from ..lifecycle import OPEN_STATES
-from ..models import Clock, DelayedDay, Referral
-from ..models.clock import running
-from ..policy import current_policy, current_working_hours
-from ..services.delays import delayed_days, standing
+from spoa.domain.discharge_days import delayed_days, standing
+from spoa.domain.lifecycle import OPEN_STATES
+from spoa.domain.policy import current_policy, current_working_hours
+from spoa.extensions import db
+from spoa.models import Clock, DelayedDay, Referral
+from spoa.models.clock import running
+from spoa.platform.timekeeping import age_in_years, now, point_in_window, uk_date
 
 REVIEW_LANE = "review"
 MAIN_LANE = "main"
@@ -58,7 +58,7 @@ class DischargeInfo:
     reason: str | None          # the latest delay reason recorded (a code), if any
     reason_day: date | None     # the day it was recorded for
     welfare_due: datetime | None  # the running welfare check's deadline, after discharge
-    readiness: str              # discharged | withdrawn | delayed | ready: services/delays.standing's
+    readiness: str              # discharged | withdrawn | delayed | ready: domain/discharge_days.standing's
 
     @property
     def delayed_in_hospital(self) -> int:
@@ -113,7 +113,7 @@ _REFERRAL_COLUMNS = (Referral.id, Referral.reference, Referral.date_of_birth, Re
                      Referral.kind)
 # A discharge's own, read by the lane's query for discharges only: a queue of community
 # referrals pays nothing for them. One value of the discharge section, not its whole JSON.
-# (kind, the DRD and discharged_at are what services/delays.delayed_days reads of a referral.)
+# (kind, the DRD and discharged_at are what domain/discharge_days.delayed_days reads of a referral.)
 _DISCHARGE_COLUMNS = (Referral.id, Referral.kind, Referral.hospital_ods, Referral.ward, Referral.discharge_ready_date,
                       Referral.pathway, Referral.proposed_pathway, Referral.discharged_at,
                       Referral.discharge["hospital_name"].as_string().label("hospital_name"))

@@ -20,10 +20,10 @@ from urllib.parse import quote
 from flask import current_app, has_request_context, url_for
 from markupsafe import Markup
 
-from ..clocks import UK, format_uk, to_uk, uk_date
-from ..pathways import days, pathway_label, ready_words
-from ..services import flags
-from .queue_view import pathway_key
+from spoa.domain.pathways import days, pathway_label, ready_words
+from spoa.live.queue_view import pathway_key
+from spoa.platform.timekeeping import UK, format_uk, to_uk, uk_date
+from spoa.services import flags
 
 RAG_WORDS = {"red": "Red (breached)", "amber": "Amber", "green": "Green", "none": "No clock"}
 _ID = "__value__"  # stands in for the value a Link fills in (URL-safe as it is: url_for leaves it alone)
@@ -177,7 +177,7 @@ def row_html(row, ctx: RowContext, filters: dict | None = None) -> str:
 
 def pathway_words(pathway: int | None, proposed: int | None) -> str:
     """"P2", "P2 (ward proposed P1)", "A person decides (ward proposed P1)": the lane's
-    short form of spoa/pathways.py's note (a table cell, not a sentence)."""
+    short form of spoa/domain/pathways.py's note (a table cell, not a sentence)."""
     reached = pathway_label(pathway) or "A person decides"
     if proposed is not None and proposed != pathway:
         reached += f" (ward proposed {pathway_label(proposed)})"

@@ -11,9 +11,9 @@ from flask import Blueprint, Response, abort, g, request
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
-from . import events
-from .figures import Figures
-from .guard import may_scrape
+from spoa.metrics.figures import Figures
+from spoa.metrics.guard import may_scrape
+from spoa.platform import instruments as events
 
 bp = Blueprint("metrics", __name__)
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

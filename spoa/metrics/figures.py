@@ -21,13 +21,13 @@ from rq import Worker
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from sqlalchemy import func, select
 
-from ..clocks import now
-from ..extensions import db
-from ..lifecycle import OPEN_STATES
-from ..models import Clock, ClockEffect, DeliveryAttempt, Notification, Referral, TriageDecision
-from ..redis_store import get_redis
-from ..services.due_clocks import oldest_due
-from . import tally
+from spoa.domain.lifecycle import OPEN_STATES
+from spoa.extensions import db
+from spoa.metrics import tally
+from spoa.models import Clock, ClockEffect, DeliveryAttempt, Notification, Referral, TriageDecision
+from spoa.platform.redis_store import get_redis
+from spoa.platform.timekeeping import now
+from spoa.services.due_clocks import oldest_due
 
 log = logging.getLogger(__name__)
 # The RQ queues by name (the names workers/queues.py gives them; spoa never imports workers).

@@ -16,7 +16,7 @@ import ipaddress
 
 from flask import current_app, request
 
-from ..models.user import same_token
+from spoa.models.user import same_token
 
 FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-Host")
 

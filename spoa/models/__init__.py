@@ -1,19 +1,19 @@
 """The database rows, one aggregate a module. Import from here."""
-from .audit import AccessEvent, AuditEvent
-from .capacity_declaration import CapacityDeclaration
-from .clock import Clock
-from .decision import TriageDecision
-from .delayed_day import DelayedDay
-from .duty_shift import DutyShift
-from .fhir_endpoint import FhirEndpoint
-from .fhir_message import FhirMessage
-from .form_stash import FormStash
-from .notification import ClockEffect, DeliveryAttempt, Notification, NotificationChannel
-from .outbound_host import OutboundHost
-from .patient_lookup import PatientLookup
-from .referral import Referral
-from .service import Service
-from .user import ApiClient, SignInFailures, User
+from spoa.models.audit import AccessEvent, AuditEvent
+from spoa.models.capacity_declaration import CapacityDeclaration
+from spoa.models.clock import Clock
+from spoa.models.decision import TriageDecision
+from spoa.models.delayed_day import DelayedDay
+from spoa.models.duty_shift import DutyShift
+from spoa.models.fhir_endpoint import FhirEndpoint
+from spoa.models.fhir_message import FhirMessage
+from spoa.models.form_stash import FormStash
+from spoa.models.notification import ClockEffect, DeliveryAttempt, Notification, NotificationChannel
+from spoa.models.outbound_host import OutboundHost
+from spoa.models.patient_lookup import PatientLookup
+from spoa.models.referral import Referral
+from spoa.models.service import Service
+from spoa.models.user import ApiClient, SignInFailures, User
 
 __all__ = [
     "AccessEvent", "ApiClient", "AuditEvent", "CapacityDeclaration", "Clock", "ClockEffect", "DelayedDay",

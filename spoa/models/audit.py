@@ -1,10 +1,9 @@
 """The append-only history: every state change, who did it, when and why."""
 from sqlalchemy import JSON
 
-from ..clocks import now
-from ..extensions import db
-from ..outcomes import told_line
-from .types import UTCDateTime
+from spoa.extensions import db
+from spoa.platform.column_types import UTCDateTime
+from spoa.platform.timekeeping import now
 
 
 class AuditEvent(db.Model):
@@ -30,15 +29,10 @@ class AuditEvent(db.Model):
     detail = db.Column(JSON, nullable=True)
 
     referral = db.relationship("Referral", back_populates="history")
-    # What the referral's sender was sent about this event (services/outcomes.py), if anything.
+    # What the referral's sender was sent about this event (notifications/outcomes.py), if anything.
     outcome_notifications = db.relationship("Notification", back_populates="audit_event", order_by="Notification.id",
                                             cascade="all, delete-orphan")
 
-    @property
-    def sender_told(self) -> str | None:
-        """The timeline's word on what the sender heard of this event ("sender told: accepted, 09:14"),
-        or None when it is not an outcome for them."""
-        return told_line(self)
 
 
 class AccessEvent(db.Model):
@@ -46,7 +40,7 @@ class AccessEvent(db.Model):
     Apart from the state-change history, so the timeline stays readable."""
 
     __tablename__ = "access_events"
-    # The duplicate grant (spoa/access.py) looks up one person's recent showings.
+    # The duplicate grant (spoa/domain/access.py) looks up one person's recent showings.
     __table_args__ = (db.Index("ix_access_events_user_id_at", "user_id", "at"),)
 
     id = db.Column(db.Integer, primary_key=True)
@@ -55,7 +49,7 @@ class AccessEvent(db.Model):
     actor_name = db.Column(db.String(120), nullable=False)
     at = db.Column(UTCDateTime, nullable=False, default=now)
     # page | action | queue | api | duplicate_shown (a match the duplicate check showed) |
-    # duplicate (a match opened from the duplicate panel: spoa/access.py)
+    # duplicate (a match opened from the duplicate panel: spoa/domain/access.py)
     via = db.Column(db.String(16), nullable=False)
     # A read the access policy refused (answered 404): kept, so probing is seen.
     refused = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())

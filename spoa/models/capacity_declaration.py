@@ -1,7 +1,7 @@
 """A capacity declaration as it was made: the history the reports read (use against
 declared capacity per service per day). The service row holds only the latest."""
-from ..extensions import db
-from .types import UTCDateTime
+from spoa.extensions import db
+from spoa.platform.column_types import UTCDateTime
 
 
 class CapacityDeclaration(db.Model):

@@ -1,9 +1,9 @@
 """A clock: one target of one referral (triage, first contact, episode end...)."""
 from sqlalchemy import JSON
 
-from ..clocks import now
-from ..extensions import db
-from .types import UTCDateTime
+from spoa.extensions import db
+from spoa.platform.column_types import UTCDateTime
+from spoa.platform.timekeeping import now
 
 RUNNING_STATUSES = ("running", "warned", "breached")
 # A clock leaves those statuses only by being met or cancelled, and met_at or
@@ -62,7 +62,7 @@ class Clock(db.Model):
     @property
     def awaits_acknowledgement(self) -> bool:
         """Breached, and no person has taken the escalation yet: its chain goes on
-        climbing until someone acknowledges it (services/chasing.py)."""
+        climbing until someone acknowledges it (notifications/chasing.py)."""
         return self.status == "breached" and self.acknowledged_at is None
 
 

@@ -1,9 +1,9 @@
 """Why a referral has its route: the rules' decision, and any person's override beside it."""
 from sqlalchemy import JSON
 
-from ..clocks import now
-from ..extensions import db
-from .types import UTCDateTime
+from spoa.extensions import db
+from spoa.platform.column_types import UTCDateTime
+from spoa.platform.timekeeping import now
 
 
 class TriageDecision(db.Model):

@@ -1,8 +1,8 @@
 """A delayed day: one UK day a patient stayed in hospital past the discharge ready
 date, with the reason a person recorded (rules/policy/discharge.yaml lists them)."""
-from ..clocks import now
-from ..extensions import db
-from .types import UTCDateTime
+from spoa.extensions import db
+from spoa.platform.column_types import UTCDateTime
+from spoa.platform.timekeeping import now
 
 
 class DelayedDay(db.Model):

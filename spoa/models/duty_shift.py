@@ -3,9 +3,9 @@ named person's shift on one duty: a service's duty lead (``service`` set), or
 the SPOA's own supervisor or on-call manager (``service`` None). Instants are
 stored in UTC; the rota is written and shown in UK time (spoa/services/rota.py).
 A shift holds [starts_at, ends_at): at its end the next one's holder has it."""
-from ..clocks import now
-from ..extensions import db
-from .types import UTCDateTime
+from spoa.extensions import db
+from spoa.platform.column_types import UTCDateTime
+from spoa.platform.timekeeping import now
 
 # The duty roles of the escalation chain (rules/policy/clocks.yaml escalation_chain).
 SERVICE_DUTY_LEAD = "service_duty_lead"
@@ -38,5 +38,5 @@ class DutyShift(db.Model):
 
     @property
     def recipient(self) -> str:
-        """The notification recipient this duty is (services/chasing.py's words)."""
+        """The notification recipient this duty is (notifications/chasing.py's words)."""
         return f"{self.duty}:{self.service}" if self.service else self.duty

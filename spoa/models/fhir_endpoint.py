@@ -5,9 +5,9 @@ for the one API client it belongs to: only that client may name it, and only
 outcomes of that client's referrals go there."""
 import re
 
-from ..clocks import now
-from ..extensions import db
-from .types import UTCDateTime
+from spoa.extensions import db
+from spoa.platform.column_types import UTCDateTime
+from spoa.platform.timekeeping import now
 
 
 class FhirEndpoint(db.Model):

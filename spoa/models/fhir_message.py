@@ -2,9 +2,9 @@
 reply to its sender needs (its endpoint, bundle id and correlation id)."""
 import uuid
 
-from ..clocks import now
-from ..extensions import db
-from .types import UTCDateTime
+from spoa.extensions import db
+from spoa.platform.column_types import UTCDateTime
+from spoa.platform.timekeeping import now
 
 
 class FhirMessage(db.Model):

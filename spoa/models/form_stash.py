@@ -5,8 +5,8 @@ It holds patient details, so it is sealed under a key that only the browser hold
 (in its signed session cookie); the row is found by that key's hash. A copy of the
 database alone opens none of them. It lives minutes, not days (FORM_STASH_MINUTES).
 """
-from ..extensions import db
-from .types import UTCDateTime
+from spoa.extensions import db
+from spoa.platform.column_types import UTCDateTime
 
 
 class FormStash(db.Model):

@@ -2,9 +2,9 @@
 notifications they send, with every delivery attempt."""
 from sqlalchemy import JSON
 
-from ..clocks import now
-from ..extensions import db
-from .types import UTCDateTime
+from spoa.extensions import db
+from spoa.platform.column_types import UTCDateTime
+from spoa.platform.timekeeping import now
 
 
 class ClockEffect(db.Model):
@@ -35,7 +35,7 @@ class Notification(db.Model):
     """One message to one recipient on one channel (the outbox row): from a
     clock's effect, an alert no clock produced (``alert``: the flag that
     raised it, e.g. waiting-for-bed), or an outcome the referral's sender is
-    told (``audit_event_id``: the lifecycle event it reports, services/outcomes.py).
+    told (``audit_event_id``: the lifecycle event it reports, notifications/outcomes.py).
     Each goes through the same channels and delivery, and has no effect on any clock."""
 
     __tablename__ = "notifications"

@@ -1,7 +1,7 @@
 """A receiver's circuit: the far ends SPOA posts to, one row an origin
 (scheme://host:port, or the SMTP relay), so every worker backs off the same one."""
-from ..extensions import db
-from .types import UTCDateTime
+from spoa.extensions import db
+from spoa.platform.column_types import UTCDateTime
 
 
 class OutboundHost(db.Model):

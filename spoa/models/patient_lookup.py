@@ -1,7 +1,7 @@
 """Patients a member of staff looked up with the duplicate check, for its hourly
 allowance (spoa/services/lookups.py). The patient is a keyed hash, never the NHS number."""
-from ..extensions import db
-from .types import UTCDateTime
+from spoa.extensions import db
+from spoa.platform.column_types import UTCDateTime
 
 
 class PatientLookup(db.Model):

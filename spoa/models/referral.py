@@ -3,9 +3,9 @@ import uuid
 
 from sqlalchemy import JSON, Index, UniqueConstraint, text
 
-from ..clocks import now
-from ..extensions import db
-from .types import UTCDateTime
+from spoa.extensions import db
+from spoa.platform.column_types import UTCDateTime
+from spoa.platform.timekeeping import now
 
 
 class Referral(db.Model):

@@ -8,8 +8,8 @@ each referral it offers one to its use, under a row lock.
 """
 from sqlalchemy import JSON, CheckConstraint
 
-from ..extensions import db
-from .types import UTCDateTime
+from spoa.extensions import db
+from spoa.platform.column_types import UTCDateTime
 
 KINDS = ("clinical", "voluntary")
 

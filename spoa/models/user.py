@@ -8,9 +8,9 @@ from flask_login import UserMixin
 from sqlalchemy import JSON
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..clocks import now
-from ..extensions import db
-from .types import UTCDateTime
+from spoa.extensions import db
+from spoa.platform.column_types import UTCDateTime
+from spoa.platform.timekeeping import now
 
 ROLES = ("call_handler", "clinician", "supervisor", "admin", "ward", "manager", "analyst")
 TOKEN_PREFIX = "spoa_"
@@ -116,7 +116,7 @@ class ApiClient(db.Model):
     # centre's feed (GET /api/v1/status). None: nothing more (migration 0015).
     scopes = db.Column(JSON, nullable=True)
     # Where the sender is told its referrals' outcomes (Standard Webhooks), and the
-    # secret they are signed with, sealed (spoa/sealed.py): SPOA must sign with it,
+    # secret they are signed with, sealed (spoa/platform/sealed.py): SPOA must sign with it,
     # so it cannot be hashed like the token; it is shown once, when issued.
     callback_url = db.Column(db.String(500), nullable=True)
     webhook_secret_sealed = db.Column(db.String(255), nullable=True)

@@ -2,9 +2,9 @@
 CSV the CLI writes and the page serves, and the page's table), and the CLI's text."""
 from collections.abc import Iterable, Iterator
 
-from ..clocks import format_uk
-from ..reports import downloads
-from .run import Change, Result
+from spoa.platform.timekeeping import format_uk
+from spoa.replay.run import Change, Result
+from spoa.reports import downloads
 
 # (heading, the value of a Change): the CSV's columns, in order.
 COLUMNS = (

@@ -4,7 +4,7 @@ A replay must change nothing, and must not stop intake either. So it reads on a
 connection of its own (never the request's session, which may hold a user's
 changes), in a transaction the database refuses writes in:
 PostgreSQL: REPEATABLE READ, READ ONLY (one snapshot for the whole replay);
-SQLite: PRAGMA query_only, and a deferred BEGIN (spoa/database.py), which
+SQLite: PRAGMA query_only, and a deferred BEGIN (spoa/platform/database.py), which
 takes no write lock, so writers carry on meanwhile in WAL mode.
 """
 from collections.abc import Iterator
@@ -12,8 +12,8 @@ from contextlib import contextmanager
 
 from sqlalchemy.engine import Connection
 
-from ..database import READ_ONLY
-from ..extensions import db
+from spoa.extensions import db
+from spoa.platform.database import READ_ONLY
 
 
 @contextmanager
@@ -22,7 +22,7 @@ def read_only_connection() -> Iterator[Connection]:
         conn.execution_options(**{READ_ONLY: True})
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:
-            # Outside any transaction (pysqlite's autocommit mode, spoa/database.py), on
+            # Outside any transaction (pysqlite's autocommit mode, spoa/platform/database.py), on
             # this connection only; set back before the pool hands it to anyone else.
             conn.connection.dbapi_connection.execute("PRAGMA query_only = ON")
         try:

@@ -20,11 +20,10 @@ from sqlalchemy.orm import Session, aliased
 from rules.errors import DecisionError
 from rules.facts import FactError
 from rules.policy_model import Policy
-
-from ..models import Referral, TriageDecision
-from ..reports.period import Period
-from ..services.triage import facts_of
-from .read_only import read_only_connection
+from spoa.domain.period import Period
+from spoa.models import Referral, TriageDecision
+from spoa.replay.read_only import read_only_connection
+from spoa.services.triage import facts_of
 
 BATCH = 2000  # rows fetched at a time; a batch's pre-0015 referrals are loaded in one query
 FAILURES_KEPT = 100  # a policy that cannot decide many will say so on the first ones

@@ -11,10 +11,10 @@ are answered from it. The analyst's row-level extract is apart (extract.py).
 from collections import Counter
 from collections.abc import Iterator
 
-from . import downloads
-from .disclosure import suppressed
-from .extract import records
-from .period import Filters, Period
+from spoa.domain.period import Filters, Period
+from spoa.reports import downloads
+from spoa.reports.disclosure import suppressed
+from spoa.reports.extract import records
 
 COLUMNS = ("measure", "value", "referrals")
 # The measures, in the file's order: each a Record attribute.

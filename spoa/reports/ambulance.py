@@ -11,17 +11,17 @@ from collections import Counter
 
 from sqlalchemy import case, exists, func, or_, select
 
-from ..extensions import db
-from ..models import AuditEvent, Referral
-from ..schemas.vocab import EMAS_CATEGORIES
-from .labels import route_name
-from .period import Filters, Period
-from .received import received_in
-from .sql import UKHours, uk_hours
-from .table import Chart, Column, Section, Table, percent
+from spoa.domain.labels import route_name
+from spoa.domain.period import Filters, Period
+from spoa.domain.vocab import EMAS_CATEGORIES
+from spoa.extensions import db
+from spoa.models import AuditEvent, Referral
+from spoa.platform.sql import UKHours, uk_hours
+from spoa.reports.received import received_in
+from spoa.reports.table import Chart, Column, Section, Table, percent
 
 SOURCE = "emas"
-# spoa/lifecycle.py: a community referral reaches these only through accept (a simple
+# spoa/domain/lifecycle.py: a community referral reaches these only through accept (a simple
 # discharge closes to completed unaccepted, but EMAS sends no discharges).
 ACCEPTED_OR_LATER = ("accepted", "in_progress", "completed")
 FILTERS_NOTE = "The route filter narrows it to that route (now); the source filter does not apply (these are EMAS's)."

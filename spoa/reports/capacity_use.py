@@ -12,12 +12,12 @@ from collections import Counter
 
 from sqlalchemy import Text, case, cast, func, select
 
-from ..extensions import db
-from ..models import AuditEvent, CapacityDeclaration, Referral, Service
-from ..services.capacity import UNITS, unit_of
-from .period import Filters, Period
-from .sql import UKHours, uk_hours
-from .table import Chart, Column, Section, Table, one_place, percent
+from spoa.domain.period import Filters, Period
+from spoa.extensions import db
+from spoa.models import AuditEvent, CapacityDeclaration, Referral, Service
+from spoa.platform.sql import UKHours, uk_hours
+from spoa.reports.table import Chart, Column, Section, Table, one_place, percent
+from spoa.services.capacity import UNITS, unit_of
 
 OFFERS = ("offer", "reassign")  # a place taken at the service named
 TAKEN = ("accept", "decline")   # what an organisation did with one

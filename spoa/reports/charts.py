@@ -17,7 +17,7 @@ from math import floor, log10
 
 from markupsafe import Markup, escape
 
-from .table import Table
+from spoa.reports.table import Table
 
 WIDTH, PLOT_HEIGHT = 720, 230
 LEFT, RIGHT, TOP = 56, 12, 12

@@ -16,9 +16,9 @@ from datetime import datetime
 
 from sqlalchemy import and_, case, literal
 
-from ..models import Clock
-from ..models.types import UTCDateTime
-from .table import percent
+from spoa.models import Clock
+from spoa.platform.column_types import UTCDateTime
+from spoa.reports.table import percent
 
 OUTCOMES = ("met", "breached", "running", "cancelled")
 

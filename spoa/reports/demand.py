@@ -13,13 +13,13 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from ..extensions import db
-from ..models import Referral
-from . import labels
-from .period import Filters, Period
-from .received import received_in
-from .sql import UKHours, uk_hours
-from .table import Chart, Column, Section, Table, percent
+from spoa.domain import labels
+from spoa.domain.period import Filters, Period
+from spoa.extensions import db
+from spoa.models import Referral
+from spoa.platform.sql import UKHours, uk_hours
+from spoa.reports.received import received_in
+from spoa.reports.table import Chart, Column, Section, Table, percent
 
 HOURS = range(24)
 DAY, HOUR = Column("day", "Day", "date"), Column("hour", "Hour (UK)", "text")

@@ -16,16 +16,16 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
-from ..clocks import now
-from ..extensions import db
-from ..models import Clock, DelayedDay, Referral
-from ..pathways import pathway_label
-from ..policy import current_policy
-from .clock_outcome import OUTCOMES, outcome, share_met
-from .labels import route_name, route_order
-from .period import Filters, Period
-from .sql import days_between, percentile_of_counts, uk_date, uk_hour
-from .table import Chart, Column, Headline, Section, Table, one_place, percent
+from spoa.domain.labels import route_name, route_order
+from spoa.domain.pathways import pathway_label
+from spoa.domain.period import Filters, Period
+from spoa.domain.policy import current_policy
+from spoa.extensions import db
+from spoa.models import Clock, DelayedDay, Referral
+from spoa.platform.sql import days_between, percentile_of_counts, uk_date, uk_hour
+from spoa.platform.timekeeping import now
+from spoa.reports.clock_outcome import OUTCOMES, outcome, share_met
+from spoa.reports.table import Chart, Column, Headline, Section, Table, one_place, percent
 
 PATHWAYS = (0, 1, 2, 3, None)  # None: the route has no pathway, a person decides
 HOME_PATHWAYS = (0, 1)

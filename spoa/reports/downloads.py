@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from numbers import Number
 
-from .period import Filters, Period
-from .table import Table
+from spoa.domain.period import Filters, Period
+from spoa.reports.table import Table
 
 _FORMULA_START = frozenset("=+-@\t\r")
 ROWS_PER_CHUNK = 500  # rows written to the response at a time: small, and not a line each

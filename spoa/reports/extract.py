@@ -9,7 +9,7 @@ stands. Never a name, NHS number, address, phone number, date of birth, GP
 practice, full postcode, the SPOA reference or the sender's, nor any free text
 (the description, reasons, notes, the referrer's details): free text may name
 anyone. Even so a row is personal data (pseudonymised, not anonymous: UK GDPR
-Recital 26), so the extract is the analyst role's only (spoa/access.py), every
+Recital 26), so the extract is the analyst role's only (spoa/domain/access.py), every
 download is recorded (web/reports.py), and rows are generalised until each
 combination of quasi-identifiers is shared by at least EXTRACT_MIN_CELL rows
 (spoa/reports/disclosure.py says how).
@@ -38,14 +38,13 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from rules.facts import postcode_parts
-
-from ..clocks import age_in_years, now, to_uk
-from ..extensions import db
-from ..models import Clock, DelayedDay, Referral
-from . import disclosure, downloads
-from .clock_outcome import outcome
-from .period import Filters, Period
-from .received import received_in
+from spoa.domain.period import Filters, Period
+from spoa.extensions import db
+from spoa.models import Clock, DelayedDay, Referral
+from spoa.platform.timekeeping import age_in_years, now, to_uk
+from spoa.reports import disclosure, downloads
+from spoa.reports.clock_outcome import outcome
+from spoa.reports.received import received_in
 
 COLUMNS = (
     "pseudonymous_id", "received", "received_hours", "kind", "source", "presenting_need",

@@ -13,14 +13,14 @@ from collections import Counter
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from ..extensions import db
-from ..lifecycle import STATES
-from ..models import AuditEvent, Referral, TriageDecision
-from ..policy import current_policy
-from . import labels
-from .period import Filters, Period
-from .received import received_in
-from .table import Chart, Column, Headline, Section, Table
+from spoa.domain import labels
+from spoa.domain.lifecycle import STATES
+from spoa.domain.period import Filters, Period
+from spoa.domain.policy import current_policy
+from spoa.extensions import db
+from spoa.models import AuditEvent, Referral, TriageDecision
+from spoa.reports.received import received_in
+from spoa.reports.table import Chart, Column, Headline, Section, Table
 
 ROUTE, ROUTE_NAME = Column("route", "Route code", "text"), Column("route_name", "Route", "text")
 RULE, RULE_DESCRIPTION = Column("rule_id", "Rule", "text"), Column("rule", "What the rule says", "text")

@@ -13,16 +13,17 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from ..clocks import now
-from ..extensions import db
-from ..models import Clock, Referral
-from ..policy import current_policy
-from . import labels, two_hour
-from .clock_outcome import OUTCOMES, outcome, share_met
-from .period import Filters, Period
-from .received import received_in
-from .sql import percentile, seconds_between
-from .table import Chart, Column, Section, Table, one_place
+from spoa.domain import labels
+from spoa.domain.period import Filters, Period
+from spoa.domain.policy import current_policy
+from spoa.extensions import db
+from spoa.models import Clock, Referral
+from spoa.platform.sql import percentile, seconds_between
+from spoa.platform.timekeeping import now
+from spoa.reports import two_hour
+from spoa.reports.clock_outcome import OUTCOMES, outcome, share_met
+from spoa.reports.received import received_in
+from spoa.reports.table import Chart, Column, Section, Table, one_place
 
 # The tables section() builds, in its order: sections.table finds a CSV's section by these.
 TABLES = ("performance_clocks", "performance_first_contact")

@@ -1,7 +1,7 @@
 """Which referrals a table counts: those received in the period (COMMON14's one
 definition), narrowed by the report's filters (Filters.on_referrals)."""
-from ..models import Referral
-from .period import Filters, Period
+from spoa.domain.period import Filters, Period
+from spoa.models import Referral
 
 
 def received_in(period: Period, filters: Filters, *, route: bool = True, source: bool = True) -> list:

@@ -1,10 +1,10 @@
 """The report's sections, in the page's order, and the one place a report is built."""
 from sqlalchemy import text
 
-from ..extensions import db
-from . import ambulance, capacity_use, demand, discharge, flow, performance
-from .period import Filters, Period
-from .table import Section, Table
+from spoa.domain.period import Filters, Period
+from spoa.extensions import db
+from spoa.reports import ambulance, capacity_use, demand, discharge, flow, performance
+from spoa.reports.table import Section, Table
 
 SECTIONS = (demand, performance, flow, capacity_use, discharge, ambulance)
 

@@ -12,16 +12,17 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select
 
-from ..clocks import now, uk_date
-from ..extensions import db
-from ..lifecycle import OPEN_STATES
-from ..models import Clock, Referral
-from ..policy import current_policy
-from ..services import capacity, delays
-from . import two_hour
-from .clock_outcome import outcome, share_met
-from .labels import route_name
-from .period import Period
+from rules.clock_policy import TWO_HOUR_AMBITION
+from spoa.domain.labels import route_name
+from spoa.domain.lifecycle import OPEN_STATES
+from spoa.domain.period import Period
+from spoa.domain.policy import current_policy
+from spoa.extensions import db
+from spoa.models import Clock, Referral
+from spoa.platform.timekeeping import now, uk_date
+from spoa.reports import two_hour
+from spoa.reports.clock_outcome import outcome, share_met
+from spoa.services import capacity, delays
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,8 @@ def two_hour_in(period: Period) -> TwoHour:
     tally = two_hour.counts(period)
     share = share_met(tally["met"], tally["breached"])
     return TwoHour(first=period.first, last=period.last, met=tally["met"], breached=tally["breached"],
-                   running=tally["running"], share_met=share, ambition=two_hour.AMBITION,
-                   meets_ambition=None if share is None else share >= two_hour.AMBITION)
+                   running=tally["running"], share_met=share, ambition=TWO_HOUR_AMBITION,
+                   meets_ambition=None if share is None else share >= TWO_HOUR_AMBITION)
 
 
 def delayed_discharges(today: date) -> dict:

@@ -7,16 +7,16 @@ beside the figure, not in it). Shown on the reports page and in the coordination
 centre's feed, from this one computation."""
 from sqlalchemy import func, select
 
-from ..clocks import now
-from ..extensions import db
-from ..models import Clock, Referral
-from .clock_outcome import outcome, share_met
-from .period import Filters, Period
-from .table import Headline
+from rules.clock_policy import TWO_HOUR_AMBITION
+from spoa.domain.period import Filters, Period
+from spoa.extensions import db
+from spoa.models import Clock, Referral
+from spoa.platform.timekeeping import now
+from spoa.reports.clock_outcome import outcome, share_met
+from spoa.reports.table import Headline
 
 ROUTE = "crisis_response"
 CLOCK = "first_contact"
-AMBITION = 70.0  # percent: the national ambition for 2-hour urgent community response
 
 
 def counts(period: Period, filters: Filters | None = None) -> dict[str, int]:
@@ -47,5 +47,5 @@ def headline(period: Period, filters: Filters | None = None, label: str = "2-hou
     detail = (f"{tally['met']} of {decided} met within 2 hours" if decided else "none decided yet")
     if tally["running"]:
         detail += f"; {tally['running']} still within their 2 hours"
-    return Headline(id="two_hour", label=label, value=value, kind="percent", target=AMBITION,
+    return Headline(id="two_hour", label=label, value=value, kind="percent", target=TWO_HOUR_AMBITION,
                     target_label="national ambition 70%", detail=detail)

@@ -5,11 +5,11 @@ from urllib.parse import urlsplit
 
 from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
-from ..models.user import SCOPES
-from .form_input import FormSchema, HospitalCode, Trimmed, WholeNumber, name_field
-from .outbound_url import OutboundUrl
-from .services import assignable_services, unknown_service
-from .vocab import DISCHARGE_SOURCES, SOURCES
+from spoa.domain.vocab import DISCHARGE_SOURCES, SOURCES
+from spoa.models.user import SCOPES
+from spoa.schemas.form_input import FormSchema, HospitalCode, Trimmed, WholeNumber, name_field
+from spoa.schemas.outbound_url import OutboundUrl
+from spoa.schemas.services import assignable_services, unknown_service
 
 RATE_MAX = 100_000  # requests a minute; a 4-byte integer column in PostgreSQL
 CALLBACK_MAX = 500  # api_clients.callback_url
@@ -20,7 +20,7 @@ class NewApiClientSchema(FormSchema):
     sources = fields.List(fields.String(), load_default=list, metadata={"label": "Sources it may post as"})
     service = fields.String(load_default=None, metadata={"label": "Service whose own system it is"})
     # A hospital's own system: it reads and acts on its hospital's discharges
-    # (spoa/access.py), and sends discharges only (as acute or community_hospital).
+    # (spoa/domain/access.py), and sends discharges only (as acute or community_hospital).
     hospital_ods = HospitalCode(load_default=None, metadata={"label": "Hospital ODS code (a hospital's own system)"})
     # What it may read besides its own referrals: "status", the coordination centre's
     # feed. A scope gives no right to post: that is still its sources.
@@ -30,7 +30,7 @@ class NewApiClientSchema(FormSchema):
         validate=validate.Range(min=1, max=RATE_MAX,
                                 error=f"The rate must be a whole number from 1 to {RATE_MAX:,} requests a minute"))
 
-    # Where a sending system is told its referrals' outcomes (services/outcomes.py).
+    # Where a sending system is told its referrals' outcomes (notifications/outcomes.py).
     # No user or password in it: the URL is shown on the admin page, and the
     # signature is what proves a delivery came from SPOA.
     callback_url = Trimmed(load_default=None, metadata={"label": "Callback URL for outcomes (optional)"}, validate=[

@@ -2,7 +2,7 @@
 send it (loaded the same way), and its line of the board as the API answers."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ..models import Service
+from spoa.models import Service
 
 
 class CapacitySchema(Schema):

@@ -1,15 +1,15 @@
 """A notification channel as an administrator adds it (`flask spoa add-channel`):
 a duty role's (--recipient, every holder's copy) or one person's own (--username,
 used whenever a notification goes to them on duty). Whether the person exists
-and already has such a channel needs the database: services/channels.py asks."""
+and already has such a channel needs the database: notifications/channels.py asks."""
 from urllib.parse import urlsplit
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from ..models.duty_shift import DUTIES, SERVICE_DUTY_LEAD
-from ..policy import current_policy
-from .form_input import FormSchema, Trimmed
-from .outbound_url import OutboundUrl
+from spoa.domain.policy import current_policy
+from spoa.models.duty_shift import DUTIES, SERVICE_DUTY_LEAD
+from spoa.schemas.form_input import FormSchema, Trimmed
+from spoa.schemas.outbound_url import OutboundUrl
 
 TARGET_MAX = 500  # notification_channels.target
 WEBHOOK_URL = "Enter the full https:// address of the webhook (an SMS gateway's, say)"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from marshmallow import ValidationError
 
-from .fields import flatten_errors
+from spoa.schemas.fields import flatten_errors
 
 
 def named_errors(error: ValidationError, name_for: Callable[[str], str]) -> dict[str, list[str]]:

@@ -1,13 +1,13 @@
 """A BaRS sender's endpoint as an administrator registers it for its API client
 (`flask spoa add-fhir-endpoint --client NAME --endpoint ID --url URL`, or the
-admin page), loaded here; the registration itself is services/fhir_endpoints.py."""
+admin page), loaded here; the registration itself is notifications/fhir_endpoints.py."""
 from urllib.parse import urlsplit
 
 from marshmallow import ValidationError, validate, validates
 
-from ..models.fhir_endpoint import endpoint_key
-from .form_input import FormSchema, Trimmed
-from .outbound_url import OutboundUrl
+from spoa.models.fhir_endpoint import endpoint_key
+from spoa.schemas.form_input import FormSchema, Trimmed
+from spoa.schemas.outbound_url import OutboundUrl
 
 BASE_URL_MAX = 480  # fhir_endpoints.base_url; "/$process-message" is added to it
 EXAMPLE = "https://fhir.nhs.uk/Id/dos-service-id|2222222222"

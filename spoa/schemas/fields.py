@@ -8,8 +8,7 @@ from marshmallow import ValidationError, fields
 
 from rules.digits import ascii_int, is_ascii_digits
 from rules.facts import disposition_code
-
-from ..uk_time import parse_uk
+from spoa.platform.timekeeping import parse_uk
 
 # Outward code AN, ANN, ANA, AAN, AANN, AANA; inward digit + two letters, never
 # C I K M O V; Q V X never first, I J Z never second (standards.md section 5).
@@ -92,7 +91,7 @@ def is_valid_nhs_number(digits: str) -> bool:
 class OdsCode(fields.String):
     """An ODS organisation code of ``min_len`` to ``max_len`` ASCII letters and digits,
     stored upper case: "rns01" and "RNS01" are one hospital, whose ward users and
-    system are matched to its referrals by this code (spoa/relations.py)."""
+    system are matched to its referrals by this code (spoa/domain/relations.py)."""
 
     # Not "invalid": String raises that, unformatted, for a value that is not text.
     default_error_messages = {"ods": "An ODS code is {min} to {max} letters or digits (for example RNS01)."}
@@ -208,7 +207,7 @@ class UtcDateTime(fields.AwareDateTime):
 class UkLocalTime(fields.String):
     """A UK wall-clock date and time as typed (01/12/2026 20:00) or as a
     datetime-local box and a link carry it (2026-12-01T20:00) -> the UTC instant;
-    a time the clocks skip or pass twice refused saying so (spoa/uk_time.py)."""
+    a time the clocks skip or pass twice refused saying so (spoa/platform/timekeeping.py)."""
 
     def __init__(self, what: str = "time", **kwargs):
         super().__init__(**kwargs)

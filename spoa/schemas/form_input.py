@@ -7,7 +7,7 @@ the field and the CLI after the option's name (errors.py).
 """
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
-from .fields import OdsCode, whole_number
+from spoa.schemas.fields import OdsCode, whole_number
 
 NAME_MAX = 120  # api_clients.name and services.name
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from marshmallow import Schema, ValidationError, post_load, pre_load, validates_schema
 
-from .fields import UkLocalTime
+from spoa.schemas.fields import UkLocalTime
 
 LONGEST = timedelta(hours=24)  # one shift and its overlap; a longer list is not a handover
 

@@ -13,9 +13,9 @@ from datetime import date, timedelta
 from flask import current_app, has_app_context
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates, validates_schema
 
-from ..clocks import now, uk_date
-from . import vocab
-from .fields import (
+from spoa.domain import vocab
+from spoa.platform.timekeeping import now, uk_date
+from spoa.schemas.fields import (
     AsciiDate,
     Disposition,
     FreeText,

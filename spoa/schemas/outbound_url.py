@@ -1,12 +1,12 @@
 """The one check of a URL SPOA will post to (an API client's callback, a BaRS
 endpoint, a webhook channel), as an administrator sets it: its syntax, then the
-outbound policy (spoa/outbound/policy.py) on its host as written. The name is
+outbound policy (spoa/platform/outbound/policy.py) on its host as written. The name is
 checked again, resolved, every time a worker connects."""
 from urllib.parse import urlsplit
 
 from marshmallow import ValidationError, validate
 
-from ..outbound.policy import PLAIN_HTTP, current_policy, url_refusal
+from spoa.platform.outbound.policy import PLAIN_HTTP, current_policy, url_refusal
 
 
 class OutboundUrl(validate.Validator):

@@ -1,19 +1,18 @@
-"""How a referral is shown through the API, one view per audience (spoa/access.py:
+"""How a referral is shown through the API, one view per audience (spoa/domain/access.py:
 audience): the full view for staff and the service's own systems; the sender's
 view for the system that referred it. (Callers only ever see referrals they may
-read at all: spoa/access.py.)"""
+read at all: spoa/domain/access.py.)"""
 from datetime import date
 
 from marshmallow import Schema, fields, missing, validate
 
 from rules.clock_policy import URGENCIES
-
-from ..lifecycle import PUBLIC_EVENTS, STATES
-from ..pathways import pathway_note
-from ..services import delays
-from . import vocab
-from .fields import AsciiDate, AsciiInteger, FreeText, UtcDateTime, printable
-from .intake import CarerSchema, NeedsSchema
+from spoa.domain import discharge_days, vocab
+from spoa.domain.lifecycle import PUBLIC_EVENTS, STATES
+from spoa.domain.pathways import pathway_note
+from spoa.domain.sender_outcomes import told_line
+from spoa.schemas.fields import AsciiDate, AsciiInteger, FreeText, UtcDateTime, printable
+from spoa.schemas.intake import CarerSchema, NeedsSchema
 
 
 class ClockEffectSchema(Schema):
@@ -86,8 +85,10 @@ class HistorySchema(Schema):
     actor_kind = fields.String()
     reason = fields.String(allow_none=True)
     detail = fields.Dict(allow_none=True)
-    sender_told = fields.String(allow_none=True, metadata={
-        "description": "for an outcome the sender is told of (spoa/outcomes.py): whether and when it was, "
+    sender_told = fields.Function(told_line, allow_none=True, metadata={
+        "type": "string",
+        "description": "for an outcome the sender is told of (spoa/domain/sender_outcomes.py): whether and when "
+                       "it was, "
                        "e.g. 'sender told: accepted, 09:14', 'sender not told: no callback registered'"})
 
 
@@ -137,7 +138,8 @@ class DischargeViewSchema(Schema):
     carer = fields.Nested(CarerSchema, allow_none=True)
     readiness_withdrawn_at = fields.AwareDateTime(allow_none=True)
     discharged_at = fields.AwareDateTime(allow_none=True)
-    delayed_days = fields.Integer(metadata={"description": "UK days in hospital past the DRD (services/delays.py)"})
+    delayed_days = fields.Integer(metadata={
+        "description": "UK days in hospital past the DRD (domain/discharge_days.py)"})
     delay_reason_today = fields.String(allow_none=True, metadata={
         "description": "today's delay reason, a code of rules/policy/discharge.yaml (null: none recorded)"})
 
@@ -161,7 +163,7 @@ class DischargeOf(fields.Nested):
             "proposed_pathway": obj.proposed_pathway, "pathway": obj.pathway,
             "pathway_note": pathway_note(obj.proposed_pathway, obj.pathway),
             "readiness_withdrawn_at": obj.readiness_withdrawn_at, "discharged_at": obj.discharged_at,
-            "delayed_days": delays.delayed_days(obj), "delay_reason_today": delays.reason_on(obj),
+            "delayed_days": discharge_days.delayed_days(obj), "delay_reason_today": discharge_days.reason_on(obj),
         }
 
 

@@ -1,10 +1,10 @@
 """The period of a rules replay, as the CLI's options and the admin page's form give it."""
 from marshmallow import ValidationError, post_load, validates_schema
 
-from ..clocks import now, uk_date
-from ..reports.period import LONGEST_DAYS, Period
-from .fields import AsciiDate, iso_date
-from .form_input import FormSchema, Trimmed
+from spoa.domain.period import LONGEST_DAYS, Period
+from spoa.platform.timekeeping import now, uk_date
+from spoa.schemas.fields import AsciiDate, iso_date
+from spoa.schemas.form_input import FormSchema, Trimmed
 
 
 class UkDay(AsciiDate):

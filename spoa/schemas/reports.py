@@ -12,11 +12,11 @@ from datetime import date, timedelta
 
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validates_schema
 
-from ..clocks import now, uk_date
-from ..policy import current_policy
-from ..reports.period import DEFAULT_DAYS, LONGEST_DAYS, Filters, Period
-from .fields import AsciiDate, iso_date
-from .vocab import SOURCES
+from spoa.domain.period import DEFAULT_DAYS, LONGEST_DAYS, Filters, Period
+from spoa.domain.policy import current_policy
+from spoa.domain.vocab import SOURCES
+from spoa.platform.timekeeping import now, uk_date
+from spoa.schemas.fields import AsciiDate, iso_date
 
 # Dates outside these are typing mistakes (a year 2206), and beyond them the UTC
 # bounds of a UK day would not exist at all (9999-12-31 has no day after it).

@@ -7,13 +7,13 @@ from datetime import timedelta
 from marshmallow import ValidationError, fields, validates, validates_schema
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import User
-from ..models.duty_shift import DUTIES, SERVICE_DUTY_LEAD
-from ..models.user import username_key
-from ..policy import current_policy
-from .fields import UkLocalTime
-from .form_input import FormSchema, Trimmed
+from spoa.domain.policy import current_policy
+from spoa.extensions import db
+from spoa.models import User
+from spoa.models.duty_shift import DUTIES, SERVICE_DUTY_LEAD
+from spoa.models.user import username_key
+from spoa.schemas.fields import UkLocalTime
+from spoa.schemas.form_input import FormSchema, Trimmed
 
 # A shift is at most a week: long enough for a manager's week of on-call (or a
 # Friday-to-Monday weekend), short enough that a year or month typed wrong

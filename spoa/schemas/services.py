@@ -10,11 +10,11 @@ import re
 from marshmallow import ValidationError, fields, validate, validates
 from sqlalchemy import select
 
-from ..clocks import parse_weekdays
-from ..extensions import db
-from ..models import Service
-from ..policy import current_policy
-from .form_input import FormSchema, Trimmed, name_field
+from spoa.domain.policy import current_policy
+from spoa.extensions import db
+from spoa.models import Service
+from spoa.platform.timekeeping import parse_weekdays
+from spoa.schemas.form_input import FormSchema, Trimmed, name_field
 
 ORG_CODE_MAX = 32  # services.code
 _ORG_CODE = re.compile(r"^[a-z0-9_]+$")

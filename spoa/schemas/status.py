@@ -4,7 +4,7 @@ name a patient, a referral or a member of staff (tests/api/test_status_feed.py
 walks every key of a real answer)."""
 from marshmallow import Schema, fields
 
-from ..reports.two_hour import AMBITION
+from rules.clock_policy import TWO_HOUR_AMBITION
 
 
 class RouteNowSchema(Schema):
@@ -25,7 +25,7 @@ class TwoHourSchema(Schema):
     running = fields.Integer(metadata={"description": "... still within their 2 hours"})
     share_met = fields.Float(allow_none=True, metadata={
         "description": "Percent met of met + breached, 1 decimal place; null when none is decided yet"})
-    ambition = fields.Float(metadata={"description": f"The national ambition, percent ({AMBITION:g})"})
+    ambition = fields.Float(metadata={"description": f"The national ambition, percent ({TWO_HOUR_AMBITION:g})"})
     meets_ambition = fields.Boolean(allow_none=True)
 
 

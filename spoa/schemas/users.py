@@ -6,9 +6,9 @@ import re
 
 from marshmallow import ValidationError, fields, validates, validates_schema
 
-from ..models.user import ROLES, username_key
-from .form_input import FormSchema, HospitalCode, Password, Trimmed
-from .services import assignable_services, unknown_service
+from spoa.models.user import ROLES, username_key
+from spoa.schemas.form_input import FormSchema, HospitalCode, Password, Trimmed
+from spoa.schemas.services import assignable_services, unknown_service
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 200  # the sign-in form takes at most 200 characters
 USERNAME_MAX = 80  # users.username
@@ -87,7 +87,7 @@ class NewUserSchema(FormSchema):
     def _role_and_hospital(self, data, original, **_):
         """A ward user reads their hospital's discharges and nothing else, so they
         must have one; no one else has one, since a hospital gives its holder the
-        ward's reading and actions on every discharge from it (spoa/access.py).
+        ward's reading and actions on every discharge from it (spoa/domain/access.py).
         (What was given decides: a code refused is said beside its own field.)"""
         role, hospital = data.get("role"), original.get("hospital_ods")
         if role is None:

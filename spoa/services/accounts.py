@@ -21,7 +21,7 @@ or which are locked. That includes the right password while a lock or wait holds
 if it alone were told, the answer would confirm a guessed password.
 
 The counts are kept atomically: the user's row is read FOR UPDATE (on SQLite every
-transaction begins IMMEDIATE, spoa/database.py), and the address's row only under
+transaction begins IMMEDIATE, spoa/platform/database.py), and the address's row only under
 it, so concurrent wrong passwords count one after another and lock exactly once.
 The slow hash check runs before that transaction, never holding the row (or
 SQLite's write lock). An unknown username writes nothing: no row for a name.
@@ -33,12 +33,12 @@ from functools import lru_cache
 from sqlalchemy import delete, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import audit
-from ..actor import Actor
-from ..clocks import now
-from ..extensions import db
-from ..models import SignInFailures, User
-from ..models.user import username_key
+from spoa.domain import audit
+from spoa.domain.actor import Actor
+from spoa.extensions import db
+from spoa.models import SignInFailures, User
+from spoa.models.user import username_key
+from spoa.platform.timekeeping import now
 
 # One account from one address.
 MAX_FAILURES = 5

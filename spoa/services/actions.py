@@ -4,16 +4,17 @@ import logging
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..actor import Actor
-from ..clocks import now
-from ..extensions import db
-from ..lifecycle import LifecycleError, check_event
-from ..models import Referral, User
-from ..policy import current_policy
-from ..safe_log import bound
-from . import chasing, deadlines, delays, discharge, duty, flags
-from .events import record_event
-from .triage import reapply_flags, route_by_person, set_route
+from spoa.domain.actor import Actor
+from spoa.domain.lifecycle import LifecycleError, check_event
+from spoa.domain.policy import current_policy
+from spoa.extensions import db
+from spoa.models import Referral, User
+from spoa.notifications import chasing
+from spoa.platform.safe_log import bound
+from spoa.platform.timekeeping import now
+from spoa.services import deadlines, delays, discharge, duty, flags
+from spoa.services.events import record_event
+from spoa.services.triage import reapply_flags, route_by_person, set_route
 
 log = logging.getLogger(__name__)
 

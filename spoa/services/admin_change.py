@@ -4,11 +4,11 @@ from contextlib import contextmanager
 
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
-from ..actor import CLI_NAME, Actor
-from ..extensions import db
-from ..models import User
-from ..schemas.form_input import one_error
+from spoa.domain import audit
+from spoa.domain.actor import CLI_NAME, Actor
+from spoa.extensions import db
+from spoa.models import User
+from spoa.schemas.form_input import one_error
 
 CLI_ACTOR = CLI_NAME  # the name accounts.unlock already records for the CLI
 

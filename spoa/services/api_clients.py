@@ -2,10 +2,10 @@
 the CLI, from data loaded by schemas/api_clients.py."""
 from sqlalchemy import select
 
-from .. import sealed
-from ..extensions import db
-from ..models import ApiClient, User
-from .admin_change import record, refuse_if_taken, saving
+from spoa.extensions import db
+from spoa.models import ApiClient, User
+from spoa.platform import sealed
+from spoa.services.admin_change import record, refuse_if_taken, saving
 
 
 def create_api_client(*, name: str, sources: list[str], service: str | None, rate_limit_per_minute: int | None,
@@ -14,7 +14,7 @@ def create_api_client(*, name: str, sources: list[str], service: str | None, rat
                       scopes: list[str] | None = None) -> tuple[ApiClient, str, str | None]:
     """A new client, its token and (with a callback URL) its webhook signing secret:
     both returned this once. The token is stored hashed, the secret sealed
-    (spoa/sealed.py); neither is ever recorded or logged."""
+    (spoa/platform/sealed.py); neither is ever recorded or logged."""
     taken = f"There is already an API client called {name}"
     refuse_if_taken(db.session.scalar(select(ApiClient.id).where(ApiClient.name == name)) is not None, "name", taken)
     sources, scopes = list(sources), list(scopes or ())

@@ -11,12 +11,12 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from .. import audit
-from ..actor import Actor
-from ..clocks import now, uk_date
-from ..extensions import db
-from ..lifecycle import OPEN_STATES
-from ..models import CapacityDeclaration, Referral, Service
+from spoa.domain import audit
+from spoa.domain.actor import Actor
+from spoa.domain.lifecycle import OPEN_STATES
+from spoa.extensions import db
+from spoa.models import CapacityDeclaration, Referral, Service
+from spoa.platform.timekeeping import now, uk_date
 
 UNITS = {
     "crisis_response": "visits this shift",

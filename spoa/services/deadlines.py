@@ -4,14 +4,13 @@ kept, recomputed or cancelled when a referral is re-routed.
 A referral runs its route's clocks for its kind (rules/policy/clocks.yaml:
 ``clocks`` for community referrals, ``discharge_clocks`` for hospital
 discharges). The arithmetic (24/7, working hours, the end of a UK day) is
-spoa.clocks.
+spoa.platform.timekeeping.
 """
 from rules.clock_policy import STARTED_BY
-
-from ..clocks import add_duration, by_end_of_day, now
-from ..models import Clock
-from ..policy import current_policy, current_working_hours
-from . import chasing
+from spoa.domain.policy import current_policy, current_working_hours
+from spoa.models import Clock
+from spoa.notifications import chasing
+from spoa.platform.timekeeping import add_duration, by_end_of_day, now
 
 # Which lifecycle event sets the anchor a later clock counts from (clocks.yaml `from`).
 ANCHOR_OF_EVENT = {event: anchor for anchor, event in STARTED_BY.items()}

@@ -19,16 +19,18 @@ from datetime import date, datetime
 from sqlalchemy import Date, exists, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..actor import Actor
-from ..clocks import now, to_uk, uk_date
-from ..database import is_postgresql
-from ..extensions import db
-from ..lifecycle import OPEN_STATES, LifecycleError, check_event
-from ..models import DelayedDay, Referral
-from ..policy import current_policy
-from ..reports.sql import days_between
-from . import chasing, flags
-from .events import record_event
+from spoa.domain.actor import Actor
+from spoa.domain.discharge_days import delayed_days
+from spoa.domain.lifecycle import OPEN_STATES, LifecycleError, check_event
+from spoa.domain.policy import current_policy
+from spoa.extensions import db
+from spoa.models import DelayedDay, Referral
+from spoa.notifications import chasing
+from spoa.platform.database import is_postgresql
+from spoa.platform.sql import days_between
+from spoa.platform.timekeeping import now, to_uk, uk_date
+from spoa.services import flags
+from spoa.services.events import record_event
 
 log = logging.getLogger(__name__)
 # The alert's id on its notifications (as a flags.yaml id is a flag's).
@@ -36,32 +38,7 @@ ALERT_ID = "delay-reason-missing"
 BATCH = 500
 
 
-def delayed_days(referral, today: date | None = None) -> int:
-    """This referral's delayed days, as of ``today`` (default: today in the UK)."""
-    drd = referral.discharge_ready_date
-    if referral.kind != "discharge" or drd is None:
-        return 0
-    last = today or uk_date(now())
-    if referral.discharged_at is not None:
-        last = min(last, uk_date(referral.discharged_at))
-    return max(0, (last - drd).days)
 
-
-def standing(discharged_at: datetime | None, ready_date: date | None, today: date) -> str:
-    """Where a discharge stands today: "discharged", "withdrawn" (no DRD), "delayed"
-    (still in hospital past its DRD: today is one of its delayed days) or "ready".
-    The one definition, for the ward's list, the referral page and the queue's lane."""
-    if discharged_at is not None:
-        return "discharged"
-    if ready_date is None:
-        return "withdrawn"
-    return "delayed" if ready_date < today else "ready"
-
-
-def reason_on(referral, day: date | None = None) -> str | None:
-    """The delay reason recorded for ``day`` (default today, UK): a discharge.yaml code, or None."""
-    day = day or uk_date(now())
-    return next((d.reason for d in referral.delayed_days if d.day == day), None)
 
 
 def delayed_on(today: date) -> tuple:
@@ -83,7 +60,7 @@ def delayed_today(hospital_ods: str | None = None, today: date | None = None) ->
 
 def delayed_now(today: date | None = None) -> list[tuple[str | None, int, int]]:
     """Per hospital, the patients for whom today is a delayed day and the delayed
-    days they have between them so far (today - DRD each, as delayed_days above):
+    days they have between them so far (today - DRD each, as domain/discharge_days.delayed_days):
     [(hospital_ods, patients, delayed days)], by hospital. One aggregate."""
     today = today or uk_date(now())
     days = days_between(literal(today, Date), Referral.discharge_ready_date)

@@ -3,7 +3,7 @@ records them: the patient left hospital (``discharged``), is no longer ready
 (``readiness_withdrawn``), is ready again with a new discharge ready date
 (``ready_again``). The delayed days and their reasons are delays.py.
 
-Each is one lifecycle event (spoa/lifecycle.py: who may, and when) with its
+Each is one lifecycle event (spoa/domain/lifecycle.py: who may, and when) with its
 audit row; its clocks follow (services/deadlines.py): discharged meets the
 discharge and placement clocks at the time the patient left and starts the
 welfare check from then, on a simple discharge it closes the referral;
@@ -12,11 +12,12 @@ again. The caller (services/actions.apply_event) commits.
 """
 from datetime import date, datetime
 
-from ..actor import Actor
-from ..clocks import now, uk_date
-from ..lifecycle import LifecycleError, check_event
-from . import deadlines, delays
-from .events import record_event
+from spoa.domain import discharge_days
+from spoa.domain.actor import Actor
+from spoa.domain.lifecycle import LifecycleError, check_event
+from spoa.platform.timekeeping import now, uk_date
+from spoa.services import deadlines
+from spoa.services.events import record_event
 
 
 def discharged(referral, actor: Actor, at: datetime | None) -> None:
@@ -26,7 +27,7 @@ def discharged(referral, actor: Actor, at: datetime | None) -> None:
     record_event(referral, "discharged", actor, at=at, detail={
         "at": at.isoformat(), "route": referral.route,
         "discharge_ready_date": _iso(referral.discharge_ready_date),
-        "delayed_days": delays.delayed_days(referral, today=uk_date(at))})
+        "delayed_days": discharge_days.delayed_days(referral, today=uk_date(at))})
     referral.discharged_at = at
 
 

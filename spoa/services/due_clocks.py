@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from ..clocks import now
-from ..database import skip_locked
-from ..extensions import db
-from ..models import Clock
+from spoa.extensions import db
+from spoa.models import Clock
+from spoa.platform.database import skip_locked
+from spoa.platform.timekeeping import now
 
 
 def _due_by(at: datetime):

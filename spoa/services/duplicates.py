@@ -14,9 +14,9 @@ import unicodedata
 
 from sqlalchemy import and_, or_, select
 
-from ..extensions import db
-from ..lifecycle import OPEN_STATES
-from ..models import Referral
+from spoa.domain.lifecycle import OPEN_STATES
+from spoa.extensions import db
+from spoa.models import Referral
 
 LIMIT = 5
 # Open referrals sharing a date of birth and postcode are a handful; this bounds

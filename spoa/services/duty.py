@@ -2,7 +2,7 @@
 referral is offered to, and the places it takes and gives back.
 
 An organisation (a Service of kind voluntary) is on duty on its ``duty_days``
-(UK dates, spoa.clocks) and declares each day how many referrals it can take
+(UK dates, spoa.platform.timekeeping) and declares each day how many referrals it can take
 (capacity.py). Offering one takes a place: ``capacity_in_use`` goes up by one,
 in the caller's transaction. The rows are locked first (SELECT ... FOR UPDATE,
 in id order, so every transaction takes them in the same order), so concurrent
@@ -18,11 +18,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select
 
-from ..clocks import now, uk_date
-from ..extensions import db
-from ..lifecycle import LifecycleError
-from ..models import Service
-from . import capacity
+from spoa.domain.lifecycle import LifecycleError
+from spoa.extensions import db
+from spoa.models import Service
+from spoa.platform.timekeeping import now, uk_date
+from spoa.services import capacity
 
 NONE_ON_DUTY = "No voluntary organisation is on duty today"
 NONE_WITH_CAPACITY = "No voluntary organisation on duty has spare capacity today"

@@ -1,10 +1,11 @@
 """The one place a referral changes state: lifecycle event, audit row, clocks,
-and the outcome its sender is told (services/outcomes.py)."""
-from .. import audit
-from ..actor import Actor
-from ..clocks import now
-from ..lifecycle import CLOSED_STATES, fire_event
-from . import chasing, deadlines, outcomes
+and the outcome its sender is told (notifications/outcomes.py)."""
+from spoa.domain import audit
+from spoa.domain.actor import Actor
+from spoa.domain.lifecycle import CLOSED_STATES, fire_event
+from spoa.notifications import chasing, outcomes
+from spoa.platform.timekeeping import now
+from spoa.services import deadlines
 
 
 def record_event(referral, event: str, actor: Actor, reason: str | None = None,

@@ -12,14 +12,15 @@ referral closes (events.py).
 """
 from sqlalchemy import select
 
-from ..actor import Actor
-from ..clocks import now
-from ..extensions import db
-from ..lifecycle import CLOSED_STATES
-from ..models import Service
-from ..policy import current_policy
-from . import capacity, chasing
-from .events import record_event
+from spoa.domain.actor import Actor
+from spoa.domain.lifecycle import CLOSED_STATES
+from spoa.domain.policy import current_policy
+from spoa.extensions import db
+from spoa.models import Service
+from spoa.notifications import chasing
+from spoa.platform.timekeeping import now
+from spoa.services import capacity
+from spoa.services.events import record_event
 
 # Who each flags.yaml alert tells (a recipient of chasing's notifications).
 RECIPIENTS = {"supervisor": "spoa_supervisor"}

@@ -13,15 +13,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from .. import access
-from ..actor import Actor
-from ..clocks import now
-from ..extensions import db
-from ..lifecycle import OPEN_STATES
-from ..models import AuditEvent, Clock, ClockEffect, DutyShift, Notification, Referral, User
-from ..models.duty_shift import SPOA_SUPERVISOR
-from ..policy import current_policy
-from . import inbox, rota
+from spoa.domain import access
+from spoa.domain.actor import Actor
+from spoa.domain.lifecycle import OPEN_STATES
+from spoa.domain.policy import current_policy
+from spoa.extensions import db
+from spoa.models import AuditEvent, Clock, ClockEffect, DutyShift, Notification, Referral, User
+from spoa.models.duty_shift import SPOA_SUPERVISOR
+from spoa.notifications import inbox
+from spoa.platform.timekeeping import now
+from spoa.services import rota
 
 LOOK_AHEAD = timedelta(hours=12)  # a shift starting later than this is not the one being handed over
 

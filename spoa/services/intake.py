@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
-from ..actor import Actor
-from ..clocks import now, receipt
-from ..extensions import db
-from ..metrics.events import TRIAGE_SECONDS
-from ..models import Referral
-from ..safe_log import bound
-from ..schemas.intake import DischargeSchema, receipt_max_age
-from .triage import triage_by_rules
+from spoa.domain import audit
+from spoa.domain.actor import Actor
+from spoa.extensions import db
+from spoa.models import Referral
+from spoa.platform.instruments import TRIAGE_SECONDS
+from spoa.platform.safe_log import bound
+from spoa.platform.timekeeping import now, receipt
+from spoa.schemas.intake import DischargeSchema, receipt_max_age
+from spoa.services.triage import triage_by_rules
 
 log = logging.getLogger(__name__)
 

@@ -22,11 +22,11 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, func, select
 
-from ..actor import Actor
-from ..clocks import now
-from ..extensions import db
-from ..models import PatientLookup, User
-from .duplicates import name_key
+from spoa.domain.actor import Actor
+from spoa.extensions import db
+from spoa.models import PatientLookup, User
+from spoa.platform.timekeeping import now
+from spoa.services.duplicates import name_key
 
 PERIOD = timedelta(hours=1)
 _PURPOSE = b"spoa patient look-up allowance v1"

@@ -3,7 +3,7 @@ once its period (spoa/config.py, docs/security.md, "Retention") has passed.
 
   raw BaRS bodies      RETAIN_FHIR_BODY_DAYS after the referral closed (its last
                        recorded event). The body is what an outcome response is
-                       built from (services/bars_response.py), so an open
+                       built from (notifications/bars_response.py), so an open
                        referral's, or one with an outcome still to send, is
                        never touched. The message's row stays (its ids de-duplicate
                        a late retry, and say where replies went); only the bytes go.
@@ -23,12 +23,12 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, exists, select, update
 
-from .. import audit
-from ..actor import Actor
-from ..clocks import now
-from ..extensions import db
-from ..lifecycle import CLOSED_STATES
-from ..models import AccessEvent, AuditEvent, DeliveryAttempt, FhirMessage, Notification, Referral
+from spoa.domain import audit
+from spoa.domain.actor import Actor
+from spoa.domain.lifecycle import CLOSED_STATES
+from spoa.extensions import db
+from spoa.models import AccessEvent, AuditEvent, DeliveryAttempt, FhirMessage, Notification, Referral
+from spoa.platform.timekeeping import now
 
 log = logging.getLogger(__name__)
 BATCH = 500

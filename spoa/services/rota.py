@@ -11,15 +11,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, text
 
-from ..clocks import to_uk
-from ..extensions import db
-from ..models import DutyShift, User
-from ..models.duty_shift import DUTIES, ON_CALL_MANAGER, SERVICE_DUTY_LEAD, SPOA_SUPERVISOR
-from ..policy import current_policy
-from ..reports.labels import route_name, words
-from ..schemas.form_input import one_error
-from ..uk_time import day_words, span_words
-from .admin_change import CLI_ACTOR, record
+from spoa.domain.labels import route_name, words
+from spoa.domain.policy import current_policy
+from spoa.extensions import db
+from spoa.models import DutyShift, User
+from spoa.models.duty_shift import DUTIES, ON_CALL_MANAGER, SERVICE_DUTY_LEAD, SPOA_SUPERVISOR
+from spoa.platform.timekeeping import day_words, span_words, to_uk
+from spoa.schemas.form_input import one_error
+from spoa.services.admin_change import CLI_ACTOR, record
 
 
 def split_recipient(recipient: str) -> tuple[str, str | None]:

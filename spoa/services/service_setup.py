@@ -3,10 +3,10 @@ by an administrator (the Services page) or the CLI, from data loaded by
 schemas/services.py."""
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import Service, User
-from ..schemas.form_input import one_error
-from .admin_change import record, refuse_if_taken, saving
+from spoa.extensions import db
+from spoa.models import Service, User
+from spoa.schemas.form_input import one_error
+from spoa.services.admin_change import record, refuse_if_taken, saving
 
 
 def _code_taken(code: str) -> bool:

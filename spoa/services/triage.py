@@ -6,16 +6,15 @@ rules' referral goes to a supervisor instead. Once the route is set, the
 policy's flags (flags.yaml, e.g. waiting for a bed) are raised (flags.py).
 """
 from rules.facts import derive_facts
-
-from ..actor import Actor
-from ..clocks import format_uk, now, receipt
-from ..lifecycle import LifecycleError, check_event
-from ..models import TriageDecision
-from ..pathways import pathway_note
-from ..policy import current_policy
-from ..schemas import vocab
-from . import capacity, deadlines, duty, flags
-from .events import record_event
+from spoa.domain import vocab
+from spoa.domain.actor import Actor
+from spoa.domain.lifecycle import LifecycleError, check_event
+from spoa.domain.pathways import pathway_note
+from spoa.domain.policy import current_policy
+from spoa.models import TriageDecision
+from spoa.platform.timekeeping import format_uk, now, receipt
+from spoa.services import capacity, deadlines, duty, flags
+from spoa.services.events import record_event
 
 
 def rules_input(referral) -> dict:

@@ -2,12 +2,12 @@
 (the Users page) or the CLI, from data loaded by schemas/users.py."""
 from sqlalchemy import select
 
-from ..extensions import db
-from ..models import User
-from ..models.user import username_key
-from ..schemas.form_input import one_error
-from ..schemas.users import team_lead_refused
-from .admin_change import record, refuse_if_taken, saving
+from spoa.extensions import db
+from spoa.models import User
+from spoa.models.user import username_key
+from spoa.schemas.form_input import one_error
+from spoa.schemas.users import team_lead_refused
+from spoa.services.admin_change import record, refuse_if_taken, saving
 
 
 def create_user(*, username: str, role: str, service: str | None, password: str, by: User | None,

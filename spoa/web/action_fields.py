@@ -8,11 +8,11 @@ from datetime import date, datetime
 
 from flask import flash, get_flashed_messages
 
-from ..lifecycle import BY_EVENT, LifecycleError
-from ..policy import current_policy
-from ..schemas.fields import iso_date
-from ..uk_time import parse_uk
-from . import bp
+from spoa.domain.lifecycle import BY_EVENT, LifecycleError
+from spoa.domain.policy import current_policy
+from spoa.platform.timekeeping import parse_uk
+from spoa.schemas.fields import iso_date
+from spoa.web import bp
 
 # Which event takes which extra input (apply_event's keyword of the same name).
 EXTRA_INPUTS = {"discharged": "at", "ready_again": "discharge_ready_date"}

@@ -2,14 +2,14 @@
 queue); which buttons a person sees is spoa/web/pages.py."""
 from flask import abort, flash, redirect, request, url_for
 
-from ..lifecycle import BY_EVENT, LifecycleError
-from ..schemas.fields import whole_number
-from ..services.actions import VersionMismatch, apply_event
-from . import bp
-from .action_fields import FIELD_INPUTS, extra_inputs, remember_error
-from .auth import safe_path
-from .pages import referral_or_404
-from .roles import current_actor
+from spoa.domain.lifecycle import BY_EVENT, LifecycleError
+from spoa.schemas.fields import whole_number
+from spoa.services.actions import VersionMismatch, apply_event
+from spoa.web import bp
+from spoa.web.action_fields import FIELD_INPUTS, extra_inputs, remember_error
+from spoa.web.auth import safe_path
+from spoa.web.pages import referral_or_404
+from spoa.web.roles import current_actor
 
 
 @bp.post("/referrals/<referral_id>/events")

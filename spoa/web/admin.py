@@ -14,25 +14,26 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from ..clocks import WEEKDAY_NAMES, days_in_words, now
-from ..extensions import db
-from ..models import ApiClient, FhirEndpoint, Service, User
-from ..models.user import ROLES, SCOPES
-from ..schemas.api_clients import NewApiClientSchema
-from ..schemas.fhir_endpoints import ClientSchema, NewFhirEndpointSchema
-from ..schemas.services import (
+from spoa.domain.vocab import SOURCES
+from spoa.extensions import db
+from spoa.models import ApiClient, FhirEndpoint, Service, User
+from spoa.models.user import ROLES, SCOPES
+from spoa.notifications import fhir_endpoints
+from spoa.platform.timekeeping import WEEKDAY_NAMES, days_in_words, now
+from spoa.schemas.api_clients import NewApiClientSchema
+from spoa.schemas.fhir_endpoints import ClientSchema, NewFhirEndpointSchema
+from spoa.schemas.services import (
     DutyDaysSchema,
     NewServiceSchema,
     NewVoluntaryOrgSchema,
     assignable_services,
     service_codes,
 )
-from ..schemas.users import NewPasswordSchema, NewUserSchema
-from ..schemas.vocab import SOURCES
-from ..services import accounts, api_clients, fhir_endpoints, service_setup, users
-from . import bp
-from .forms import Form
-from .roles import check_role
+from spoa.schemas.users import NewPasswordSchema, NewUserSchema
+from spoa.services import accounts, api_clients, service_setup, users
+from spoa.web import bp
+from spoa.web.forms import Form
+from spoa.web.roles import check_role
 
 # Administration is a blueprint of its own, checked once for every page in it.
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")

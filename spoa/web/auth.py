@@ -7,12 +7,12 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from .. import throttle
-from ..models.user import ADDRESS_CHARS
-from ..services import accounts
-from . import bp
-from .roles import landing_url
-from .security import end_session, start_session
+from spoa.models.user import ADDRESS_CHARS
+from spoa.platform import throttle
+from spoa.services import accounts
+from spoa.web import bp
+from spoa.web.roles import landing_url
+from spoa.web.security import end_session, start_session
 
 # One answer for every refusal, whoever asks (see services/accounts.py): it names
 # the lock and the wait as possibilities without saying whether either applies.

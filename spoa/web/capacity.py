@@ -2,13 +2,13 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from .. import access
-from ..schemas.capacity import load_declaration
-from ..schemas.errors import named_errors
-from ..schemas.fields import whole_number
-from ..services import capacity
-from . import bp
-from .roles import current_actor
+from spoa.domain import access
+from spoa.schemas.capacity import load_declaration
+from spoa.schemas.errors import named_errors
+from spoa.schemas.fields import whole_number
+from spoa.services import capacity
+from spoa.web import bp
+from spoa.web.roles import current_actor
 
 
 def _numbers(form) -> dict:

@@ -7,7 +7,7 @@ the patient and the rules (D1-D9) pick the service. Each need is yes / no / not
 known, and not known is left out of the body, never sent as false: rules that
 need a fact the ward did not give send the referral to a person (D2 -> D4).
 """
-from .intake_form import COMMUNITY, IntakeForm
+from spoa.web.intake_form import COMMUNITY, IntakeForm
 
 _PATIENT = {path: label for path, label in COMMUNITY.labels.items() if path.startswith("patient.")}
 _DATE_EXAMPLE = "as day/month/year, for example 24/11/2026"

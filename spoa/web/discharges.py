@@ -1,16 +1,14 @@
 """How a hospital discharge reads to people, on the ward's list and the referral
 page alike: where it stands against its discharge ready date ("Ready today",
 "Delayed 2 days"), the pathway reached beside the ward's proposal, and the
-discharge section in plain English (spoa/schemas/vocab.py's labels).
+discharge section in plain English (spoa/domain/vocab.py's labels).
 Template globals, so every page words a discharge the same way."""
 from dataclasses import dataclass
 
-from .. import pathways
-from ..clocks import now, uk_date
-from ..policy import current_policy
-from ..schemas import vocab
-from ..services import delays
-from . import bp
+from spoa.domain import discharge_days, pathways, vocab
+from spoa.domain.policy import current_policy
+from spoa.platform.timekeeping import now, uk_date
+from spoa.web import bp
 
 # The yes/no needs a ward describes (intake-contract.md, discharge.needs), as a
 # question a reader answers with Yes, No or Not known (absent: not known).
@@ -35,15 +33,15 @@ def readiness(referral) -> Readiness:
     """Where a discharge stands against its DRD today (UK). The delayed days are
     services/delays.py's, the one count the alerts and answers use too."""
     today = uk_date(now())
-    late = delays.delayed_days(referral, today)
-    state = delays.standing(referral.discharged_at, referral.discharge_ready_date, today)
+    late = discharge_days.delayed_days(referral, today)
+    state = discharge_days.standing(referral.discharged_at, referral.discharge_ready_date, today)
     if state == "discharged":
         left = f"Left {pathways.days(late)} after the ready date" if late else "Left by the ready date"
         return Readiness(left, late > 0)
     if state == "withdrawn":
         return Readiness("Readiness withdrawn", False)
     if state == "delayed":
-        code = delays.reason_on(referral, today)
+        code = discharge_days.reason_on(referral, today)
         reason = current_policy().discharge.reason_label(code) if code else "No delay reason recorded today"
         return Readiness(f"Delayed {pathways.days(late)}", True, reason)
     ahead = (referral.discharge_ready_date - today).days
@@ -58,7 +56,7 @@ def pathway_reached(referral) -> str:
 
 @bp.app_template_global()
 def pathway_note(referral) -> str | None:
-    """The ward's proposal beside the pathway: where the route's differs (spoa/pathways.py's
+    """The ward's proposal beside the pathway: where the route's differs (spoa/domain/pathways.py's
     words, as the API answers them), or while a person is still to decide it."""
     if referral.pathway is None and referral.proposed_pathway is not None:
         return f"Ward proposed {pathways.pathway_label(referral.proposed_pathway)}; a person decides."

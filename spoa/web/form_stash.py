@@ -28,10 +28,10 @@ from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.datastructures import MultiDict
 
-from ..clocks import now
-from ..extensions import db
-from ..models import FormStash
-from . import bp
+from spoa.extensions import db
+from spoa.models import FormStash
+from spoa.platform.timekeeping import now
+from spoa.web import bp
 
 KEY = "form_stash"  # in the session: this browser's key to its stash
 OWNER_FIELD = "form_owner"

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from marshmallow import Schema, ValidationError, fields
 from werkzeug.datastructures import MultiDict
 
-from ..schemas.errors import named_errors
-from ..schemas.form_input import Password, WholeNumber
+from spoa.schemas.errors import named_errors
+from spoa.schemas.form_input import Password, WholeNumber
 
 
 @dataclass

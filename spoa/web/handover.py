@@ -7,13 +7,13 @@ from flask import render_template, request
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from ..clocks import now, to_uk
-from ..reports.labels import route_name
-from ..schemas.handover import HandoverWindowSchema
-from ..services import handover, rota
-from . import bp
-from .forms import Form
-from .queue import supervisors_only
+from spoa.domain.labels import route_name
+from spoa.platform.timekeeping import now, to_uk
+from spoa.schemas.handover import HandoverWindowSchema
+from spoa.services import handover, rota
+from spoa.web import bp
+from spoa.web.forms import Form
+from spoa.web.queue import supervisors_only
 
 
 @bp.route("/handover")

@@ -6,8 +6,8 @@ Asking is not activity (a page left open must still end); staying signed in is.
 """
 from flask import current_app, jsonify
 
-from . import bp
-from .security import passive, seconds_left, signed_out
+from spoa.web import bp
+from spoa.web.security import passive, seconds_left, signed_out
 
 WARN_SECONDS = 5 * 60  # ahead of the end: time to finish a sentence on the phone and press the button
 

@@ -1,7 +1,7 @@
 """A person's inbox: the badge on every page, /notifications, "I have it",
 and the badge's live count (/notifications/events).
 
-What is open and whose is spoa/services/inbox.py; this module only shows it. The
+What is open and whose is spoa/notifications/inbox.py; this module only shows it. The
 badge is counted once a request, and only when a page's header asks for it
 (base.html): anonymous pages and fragments run no query. The live count follows the
 queue's stream (spoa/web/queue.py): a Broadcaster of its own on the same channel,
@@ -14,18 +14,19 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..clocks import format_uk, now
-from ..database import database_unavailable, holds_a_connection
-from ..extensions import db
-from ..lifecycle import LifecycleError
-from ..live.broadcast import RESYNC, Broadcaster, of_app
-from ..models import Notification
-from ..services import inbox, rota
-from ..services.actions import apply_event
-from . import bp, login_adapter, streams
-from .queue import KEEP_ALIVE_SECONDS, RECHECK_SECONDS, stream_still_allowed
-from .roles import current_actor
-from .security import closed_event, load_user
+from spoa.domain.lifecycle import LifecycleError
+from spoa.extensions import db
+from spoa.live.broadcast import RESYNC, Broadcaster, of_app
+from spoa.models import Notification
+from spoa.notifications import inbox
+from spoa.platform.database import database_unavailable, holds_a_connection
+from spoa.platform.timekeeping import format_uk, now
+from spoa.services import rota
+from spoa.services.actions import apply_event
+from spoa.web import bp, login_adapter, streams
+from spoa.web.queue import KEEP_ALIVE_SECONDS, RECHECK_SECONDS, stream_still_allowed
+from spoa.web.roles import current_actor
+from spoa.web.security import closed_event, load_user
 
 COUNT_SECONDS = 60  # duties change at shift boundaries: a badge recounts at least this often
 

@@ -3,15 +3,15 @@ and the action they all post to): the referral a person may open, the lifecycle
 buttons they see on it, and the choices those buttons offer."""
 from flask import abort, g
 
-from .. import access
-from ..lifecycle import BY_EVENT, allowed_events
-from ..models import Referral
-from ..policy import current_policy
-from ..services import capacity, delays, duty, flags
-from ..services.actions import routes_a_person_may_choose
-from . import bp
-from .action_fields import EXTRA_INPUTS, delay_reasons
-from .roles import current_actor
+from spoa.domain import access, discharge_days
+from spoa.domain.lifecycle import BY_EVENT, allowed_events
+from spoa.domain.policy import current_policy
+from spoa.models import Referral
+from spoa.services import capacity, duty, flags
+from spoa.services.actions import routes_a_person_may_choose
+from spoa.web import bp
+from spoa.web.action_fields import EXTRA_INPUTS, delay_reasons
+from spoa.web.roles import current_actor
 
 BUTTONS = {
     "acknowledge": "Acknowledge",
@@ -44,7 +44,7 @@ NOT_ON_LISTS = frozenset({"withdraw", "add_information", "redirect", "readiness_
 
 def referral_or_404(referral_id: str, via: str) -> Referral:
     """The referral, if the signed-in person may read it; else 404, as for one that
-    does not exist (the refusal is recorded: spoa/access.py)."""
+    does not exist (the refusal is recorded: spoa/domain/access.py)."""
     referral = access.readable_referral(current_actor(), referral_id, via)
     if referral is None:
         abort(404)
@@ -73,7 +73,7 @@ def _worth_offering(referral, event: str) -> bool:
     if event == "acknowledge_escalation":
         return referral.has_unacknowledged_breach
     if event == "delay":  # once a day: today's reason, once recorded, is recorded
-        return delays.reason_on(referral) is None
+        return discharge_days.reason_on(referral) is None
     return True
 
 

@@ -13,28 +13,27 @@ from flask import current_app, render_template, request, stream_with_context
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import access
-from ..clocks import now
-from ..extensions import db
-from ..lifecycle import OPEN_STATES
-from ..live import queue_view
-from ..live.broadcast import RESYNC, Broadcaster, of_app
-from ..live.row_html import Link, RowContext, capacity_words, pathway_words, rows_html
-from ..models import Service
-from ..policy import current_policy
-from ..schemas import vocab
-from ..services import capacity, rota
-from . import bp, login_adapter, streams
-from .pages import page_actions, referral_or_404
-from .roles import current_actor, role_required
-from .security import closed_event, load_user, session_still_valid
+from spoa.domain import access, vocab
+from spoa.domain.lifecycle import OPEN_STATES
+from spoa.domain.policy import current_policy
+from spoa.extensions import db
+from spoa.live import queue_view
+from spoa.live.broadcast import RESYNC, Broadcaster, of_app
+from spoa.live.row_html import Link, RowContext, capacity_words, pathway_words, rows_html
+from spoa.models import Service
+from spoa.platform.timekeeping import now
+from spoa.services import capacity, rota
+from spoa.web import bp, login_adapter, streams
+from spoa.web.pages import page_actions, referral_or_404
+from spoa.web.roles import current_actor, role_required
+from spoa.web.security import closed_event, load_user, session_still_valid
 
 KEEP_ALIVE_SECONDS = 15
 RECHECK_SECONDS = 60  # a stream re-checks its user this often (STREAM_RECHECK_SECONDS overrides)
 FILTERS = ("route", "state", "source", "hospital", "pathway")  # hospital, pathway: the discharges' lane
 
 
-# The queue is the supervisors' (spoa/access.py: may_use_queue); a stream that
+# The queue is the supervisors' (spoa/domain/access.py: may_use_queue); a stream that
 # outlives its request re-checks its user with stream_still_allowed.
 supervisors_only = role_required("supervisor")
 

@@ -7,24 +7,23 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from .. import access
-from ..clocks import age_in_years, now
-from ..lifecycle import LifecycleError
-from ..models import Referral
-from ..schemas import vocab
-from ..schemas.fields import flatten_errors
-from ..schemas.intake import IntakeSchema
-from ..services.actions import VersionMismatch, apply_event
-from ..services.duplicates import open_duplicates
-from ..services.intake import IntakeConflict, receive_referral
-from ..services.lookups import look_up, next_place
-from ..services.triage import preview
-from . import bp
-from .discharge_form import DISCHARGE
-from .form_stash import kept, take
-from .intake_form import COMMUNITY, IntakeForm, error_summary, friendly_errors, iso_date, to_intake
-from .pages import page_actions, referral_or_404
-from .roles import current_actor, role_required
+from spoa.domain import access, vocab
+from spoa.domain.lifecycle import LifecycleError
+from spoa.models import Referral
+from spoa.platform.timekeeping import age_in_years, now
+from spoa.schemas.fields import flatten_errors
+from spoa.schemas.intake import IntakeSchema
+from spoa.services.actions import VersionMismatch, apply_event
+from spoa.services.duplicates import open_duplicates
+from spoa.services.intake import IntakeConflict, receive_referral
+from spoa.services.lookups import look_up, next_place
+from spoa.services.triage import preview
+from spoa.web import bp
+from spoa.web.discharge_form import DISCHARGE
+from spoa.web.form_stash import kept, take
+from spoa.web.intake_form import COMMUNITY, IntakeForm, error_summary, friendly_errors, iso_date, to_intake
+from spoa.web.pages import page_actions, referral_or_404
+from spoa.web.roles import current_actor, role_required
 
 INTAKE = IntakeSchema()
 MAY_ENTER = ("call_handler", "supervisor")

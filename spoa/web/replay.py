@@ -10,15 +10,14 @@ from flask import Response, render_template, request, stream_with_context
 from marshmallow import ValidationError
 
 from rules.loader import CLOCKS, DISCHARGE, FLAGS, ROUTING
-
-from ..extensions import db
-from ..policy import current_policy
-from ..replay import candidate as candidates
-from ..replay.output import csv_lines, earlier_versions
-from ..replay.run import replay, replayed
-from ..schemas.replay import ReplaySchema
-from .admin import admin_bp
-from .forms import Form
+from spoa.domain.policy import current_policy
+from spoa.extensions import db
+from spoa.replay import candidate as candidates
+from spoa.replay.output import csv_lines, earlier_versions
+from spoa.replay.run import replay, replayed
+from spoa.schemas.replay import ReplaySchema
+from spoa.web.admin import admin_bp
+from spoa.web.forms import Form
 
 # Each policy file's input: (its input's name and id, what it holds), in the order the page lists them.
 UPLOADS = {ROUTING: ("file-routing", "the routing rules"), CLOCKS: ("file-clocks", "routes and clock targets"),

@@ -1,5 +1,5 @@
 """The reports page (/reports) and its downloads, for the report roles
-(spoa/access.py: REPORT_ROLES): for a period, and optionally one route and one
+(spoa/domain/access.py: REPORT_ROLES): for a period, and optionally one route and one
 source, each section's headline figures, its tables as accessible HTML tables
 with a chart beside them where the table has one, and every table as CSV; the
 period's counts by each measure under the small-number rule (aggregates.csv);
@@ -21,15 +21,15 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from .. import access, audit
-from ..extensions import db
-from ..reports import aggregate, charts, downloads, extract, labels, sections
-from ..reports.period import LONGEST_DAYS, Filters, Period
-from ..reports.table import Section
-from ..schemas.reports import ReportQuerySchema, query_args, route_choices, source_choices
-from . import bp
-from .forms import Form
-from .roles import current_actor
+from spoa.domain import access, audit, labels
+from spoa.domain.period import LONGEST_DAYS, Filters, Period
+from spoa.extensions import db
+from spoa.reports import aggregate, charts, downloads, extract, sections
+from spoa.reports.table import Section
+from spoa.schemas.reports import ReportQuerySchema, query_args, route_choices, source_choices
+from spoa.web import bp
+from spoa.web.forms import Form
+from spoa.web.roles import current_actor
 
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
 # The home page's link and the reports page's extract link: the access policy's own answers.

@@ -1,12 +1,12 @@
 """The one role check for pages: ``@role_required("supervisor")`` on a view, or
 ``check_role(...)`` in a blueprint's before_request. Which referral a person may
-read is the access policy's question (spoa/access.py), not a role's."""
+read is the access policy's question (spoa/domain/access.py), not a role's."""
 from functools import wraps
 
 from flask import abort, url_for
 from flask_login import current_user
 
-from ..actor import Actor
+from spoa.domain.actor import Actor
 
 
 def check_role(*roles: str) -> None:

@@ -7,15 +7,14 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from ..clocks import now, uk_date
-from ..extensions import db
-from ..models import DutyShift
-from ..policy import current_working_hours
-from ..schemas.errors import named_errors
-from ..schemas.rota import NewShiftSchema
-from ..services import rota
-from ..uk_time import span_words, uk_midnight
-from . import bp
+from spoa.domain.policy import current_working_hours
+from spoa.extensions import db
+from spoa.models import DutyShift
+from spoa.platform.timekeeping import now, span_words, uk_date, uk_midnight
+from spoa.schemas.errors import named_errors
+from spoa.schemas.rota import NewShiftSchema
+from spoa.services import rota
+from spoa.web import bp
 
 FIELDS = ("duty", "username", "starts_at", "ends_at")
 LABELS = {"duty": "Duty", "username": "Who (username)", "starts_at": "Starts (UK time)",

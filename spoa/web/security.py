@@ -15,14 +15,13 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import select
 
 from rules.digits import is_ascii_digits
-
-from ..api.problems import page_for_error
-from ..clocks import now
-from ..extensions import db
-from ..models import User
-from ..models.user import same_token
-from . import csrf_adapter, form_stash, login_adapter, streams
-from .login_adapter import has_session_user, session_user_id
+from spoa.api.problems import page_for_error
+from spoa.extensions import db
+from spoa.models import User
+from spoa.models.user import same_token
+from spoa.platform.timekeeping import now
+from spoa.web import csrf_adapter, form_stash, login_adapter, streams
+from spoa.web.login_adapter import has_session_user, session_user_id
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -37,7 +36,7 @@ SIGNED_IN_AT, SEEN_AT = "signed_in_at", "seen_at"  # whole seconds since the epo
 
 
 def _now() -> int:
-    return int(now().timestamp())  # the app's one clock (spoa/clocks.py), in whole seconds
+    return int(now().timestamp())  # the app's one clock (spoa/platform/timekeeping.py), in whole seconds
 
 
 def start_session(user: User) -> None:
@@ -272,8 +271,8 @@ def init_app(app) -> None:
         return response
 
     # The API takes bearer tokens, not cookies: CSRF does not apply to it.
-    from ..api import bp as api_bp
-    from ..fhir import bp as fhir_bp
+    from spoa.api import bp as api_bp
+    from spoa.fhir import bp as fhir_bp
 
     csrf.exempt(api_bp)
     csrf.exempt(fhir_bp)

@@ -7,8 +7,8 @@ submission_id comes back too, so sending it again later cannot store it twice.
 """
 from flask import g, render_template, request
 
-from ..database import RETRY_AFTER_SECONDS
-from .login_adapter import load_no_user
+from spoa.platform.database import RETRY_AFTER_SECONDS
+from spoa.web.login_adapter import load_no_user
 
 FORM_NOT_SAVED = ("This referral has NOT been saved yet: the system cannot reach its database just now. "
                   "Everything you typed is still below. Try saving again in a minute; if it still fails, "
@@ -20,7 +20,7 @@ def database_down_page():
     # if it has not been loaded, the page is shown as to no one rather than failing again.
     load_no_user()
     headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
-    from .referrals import FORM_OF_VIEW, _form
+    from spoa.web.referrals import FORM_OF_VIEW, _form
 
     form = FORM_OF_VIEW.get(request.endpoint)
     if form is not None and request.method == "POST":

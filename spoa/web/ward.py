@@ -1,6 +1,6 @@
 """The ward's page: its hospital's patients awaiting discharge (soonest ready date
 first, so the longest delayed lead), and those discharged in the last week.
-What a ward user may read is the access policy's (spoa/access.py): this page
+What a ward user may read is the access policy's (spoa/domain/access.py): this page
 only orders it. A supervisor sees every hospital's, or one's (?hospital=RNS01)."""
 from datetime import timedelta
 
@@ -9,15 +9,15 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import access
-from ..clocks import now
-from ..extensions import db
-from ..lifecycle import OPEN_STATES
-from ..models import Referral
-from ..schemas.form_input import HospitalCode
-from . import bp
-from .pages import page_actions
-from .roles import current_actor, role_required
+from spoa.domain import access
+from spoa.domain.lifecycle import OPEN_STATES
+from spoa.extensions import db
+from spoa.models import Referral
+from spoa.platform.timekeeping import now
+from spoa.schemas.form_input import HospitalCode
+from spoa.web import bp
+from spoa.web.pages import page_actions
+from spoa.web.roles import current_actor, role_required
 
 # Long enough to see the week's discharges through to their welfare checks.
 RECENTLY = timedelta(days=7)

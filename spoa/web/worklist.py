@@ -5,14 +5,14 @@ from flask import abort, render_template, request
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from .. import access
-from ..clocks import now
-from ..extensions import db
-from ..lifecycle import OPEN_STATES
-from ..models import Referral
-from . import bp
-from .pages import page_actions
-from .roles import current_actor, role_required
+from spoa.domain import access
+from spoa.domain.lifecycle import OPEN_STATES
+from spoa.extensions import db
+from spoa.models import Referral
+from spoa.platform.timekeeping import now
+from spoa.web import bp
+from spoa.web.pages import page_actions
+from spoa.web.roles import current_actor, role_required
 
 
 def _next_deadline(referral):

@@ -295,7 +295,7 @@ def test_a_discharge_received_after_its_drd_is_still_routed(send):
 
 @pytest.fixture
 def supervisor(db):
-    from spoa.actor import Actor
+    from spoa.domain.actor import Actor
     from spoa.models import User
 
     user = User(username="sue.supervisor", role="supervisor")
@@ -337,7 +337,7 @@ def test_a_supervisor_may_route_a_discharge_home_with_no_new_service(db, send, f
 
 def test_a_community_referral_is_not_routed_to_a_simple_discharge(db, client, sender, payload, frozen_now,
                                                                   supervisor):
-    from spoa.lifecycle import LifecycleError
+    from spoa.domain.lifecycle import LifecycleError
 
     _, headers = sender
     answer = client.post(URL, json=payload(presenting_need="other"), headers=headers).get_json()

@@ -5,8 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from spoa.clocks import uk_date
 from spoa.models import Referral, Service
+from spoa.platform.timekeeping import uk_date
 from spoa.services.duty import NONE_ON_DUTY, NONE_WITH_CAPACITY
 from tests.concurrently import at_once
 from tests.duty_data import add_org

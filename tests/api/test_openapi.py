@@ -398,7 +398,7 @@ def test_what_the_api_refuses_it_documents(client, spec, make_api_client, payloa
 
 
 # What every route refuses alike: no token (auth.require_actor), a NUL in the query
-# (spoa/input_guard.py), the database down.
+# (spoa/platform/input_guard.py), the database down.
 EVERYWHERE = (401, 400, 503)
 
 

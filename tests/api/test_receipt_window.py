@@ -69,7 +69,7 @@ def test_the_window_comes_from_the_environment():
 
 
 def test_receipt_never_starts_a_clock_before_the_window():
-    from spoa.clocks import receipt
+    from spoa.platform.timekeeping import receipt
 
     assert receipt(datetime(1970, 1, 1, tzinfo=UTC), NOW, timedelta(hours=24)) == NOW - timedelta(hours=24)
     assert receipt(NOW - timedelta(hours=1), NOW, timedelta(hours=24)) == NOW - timedelta(hours=1)

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from openapi_schema_validator import OAS30Validator
 
+from spoa.domain.policy import current_policy
 from spoa.models import ApiClient, Clock, Referral, Service
-from spoa.policy import current_policy
 from tests.duty_data import add_org
 
 pytestmark = pytest.mark.both_databases

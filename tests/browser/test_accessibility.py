@@ -17,8 +17,8 @@ import pytest
 import requests
 from axe_playwright_python.base import AXE_SCRIPT
 
-from spoa.clocks import now, uk_date
 from spoa.models import ApiClient, Referral, Service, User
+from spoa.platform.timekeeping import now, uk_date
 from tests.browser.conftest import type_a_referral
 from tests.discharge_rows import HttpHospitals, make_discharge
 from tests.people import PASSWORD

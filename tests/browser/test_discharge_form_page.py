@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from spoa.clocks import now, uk_date
 from spoa.models import Referral, User
+from spoa.platform.timekeeping import now, uk_date
 from tests.browser.keyboard import choose, tab_to, type_into
 from tests.people import PASSWORD
 

@@ -12,7 +12,7 @@ from tests.people import PASSWORD
 @pytest.fixture
 def sam(browser, live_server, db):
     """sam, the crisis response duty lead now (a notification nobody was named for reaches
-    whoever holds its duty: spoa/services/inbox.py), signed in; and a sending system's token."""
+    whoever holds its duty: spoa/notifications/inbox.py), signed in; and a sending system's token."""
     _, token = crisis_staff(db, "sam")
     context = browser.new_context(base_url=live_server)
     page = context.new_page()
@@ -68,7 +68,7 @@ def test_a_breach_superseding_its_warning_is_news_though_the_count_stays(sam, li
     """The clock's breach replaces its warning in the inbox (one item a clock), so the
     count stays 1: the badge must still say something new came, and what."""
     from spoa.models import Clock
-    from spoa.services import chasing
+    from spoa.notifications import chasing
 
     page, token = sam
     page.locator("#inbox-badge[data-live=on]").wait_for()

@@ -7,8 +7,8 @@ from datetime import datetime
 import pytest
 import requests
 
-from spoa.clocks import UK, now, to_uk
 from spoa.models import ApiClient, User
+from spoa.platform.timekeeping import UK, now, to_uk
 from tests.discharge_rows import HttpHospitals, make_discharge
 from tests.people import PASSWORD
 from tests.referral_data import VALID_REFERRAL

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 import requests
 
-from spoa.clocks import now
 from spoa.models import ApiClient, User
+from spoa.platform.timekeeping import now
 from tests.people import PASSWORD
 from tests.referral_data import VALID_REFERRAL
 

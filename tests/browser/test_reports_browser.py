@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from spoa.clocks import now, uk_date
 from spoa.models import User
+from spoa.platform.timekeeping import now, uk_date
 from spoa.reports import sections
 from tests.people import PASSWORD
 from tests.report_page_data import REPORT, referral, two_hour_clock

@@ -27,7 +27,7 @@ def test_xml_reads_exactly_as_json_does():
     # The XML reader's cached type lookup (adapter._cache_xml_type_lookup) changes nothing read.
     from fhir.resources.R4B.bundle import Bundle
 
-    import spoa.fhir.adapter  # noqa: F401  (applies the cache)
+    import spoa.schemas.fhir.adapter  # noqa: F401  (applies the cache)
 
     from .conftest import example, own_message, to_xml
 

@@ -17,7 +17,7 @@ def test_0021_leaves_existing_endpoints_unowned_and_downgrades(unmigrated_db):
     upgrade(revision="0021")
     rows = db.session.execute(text("SELECT endpoint, base_url, api_client_id FROM fhir_endpoints")).all()
     assert [tuple(r) for r in rows] == [(ENDPOINT, "https://old.example/fhir", None)]
-    from spoa.services.fhir_endpoints import all_endpoints
+    from spoa.notifications.fhir_endpoints import all_endpoints
 
     [row] = all_endpoints()
     assert row.client is None

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from spoa.actor import Actor
+from spoa.domain.actor import Actor
 from spoa.extensions import db as database
 from spoa.models import Notification, Referral
 from tests.referral_data import full_view
@@ -129,7 +129,7 @@ def supervisor_does(db):
 @pytest.fixture
 def deliver(app):
     """deliver() -> attempts made: one delivery pass in its own session, as a worker runs it."""
-    from spoa.services.delivery import deliver_due
+    from spoa.notifications.delivery import deliver_due
 
     def run(**options):
         database.session.remove()

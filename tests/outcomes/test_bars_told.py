@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from spoa.clocks import to_uk
 from spoa.extensions import db as database
 from spoa.models import AuditEvent, FhirEndpoint
+from spoa.platform.timekeeping import to_uk
 from tests.fhir.conftest import SPOA_DOS_ID
 
 from .bars import GUID, SENDER_ID, falls_referral, resources
@@ -91,7 +91,7 @@ def test_each_outcome_is_one_message_with_the_service_requests_new_status(
 
 def test_a_failed_attempt_is_retried_with_the_same_message_and_x_request_id(
         frozen_now, registered, post_fhir, fire, crisis_team, deliver):
-    from spoa.services.delivery import backoff
+    from spoa.notifications.delivery import backoff
 
     at = datetime(2026, 11, 23, 9, 14, tzinfo=UTC)
     clock = frozen_now(at)

@@ -25,7 +25,7 @@ def black_hole():
 
 @pytest.mark.slow
 def test_intake_and_events_are_unaffected_by_a_dead_callback(app, black_hole, make_sender, post, fire, crisis_team):
-    from spoa.services.delivery import deliver_due
+    from spoa.notifications.delivery import deliver_due
 
     app.config["DELIVERY_TIMEOUT_SECONDS"], saved = TIMEOUT, app.config["DELIVERY_TIMEOUT_SECONDS"]
     try:

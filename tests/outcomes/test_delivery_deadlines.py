@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from spoa.clocks import now
 from spoa.extensions import db as database
 from spoa.models import Notification, NotificationChannel
+from spoa.platform.timekeeping import now
 from tests.servers import Healthy, Trickle
 
 from .conftest import outcome_rows
@@ -139,7 +139,7 @@ def test_a_receiver_that_keeps_failing_is_left_alone_until_its_circuit_closes(
 
 def test_duty_alerts_are_claimed_before_senders_outcomes_on_both_databases(
         app, receivers, make_sender, post, fire, crisis_team):
-    from spoa.services.delivery import _release, claim
+    from spoa.notifications.delivery import _release, claim
 
     callback, sms = receivers(Healthy), receivers(Healthy)
     _sms_channel(sms.url)
@@ -187,7 +187,7 @@ def test_a_pass_is_queued_beside_one_already_running_never_beside_one_waiting(ap
 def test_rq_ending_the_job_is_not_recorded_as_the_receivers_failure():
     from rq.timeouts import JobTimeoutException
 
-    from spoa.services.delivery import _attempt
+    from spoa.notifications.delivery import _attempt
 
     def ended_by_rq():
         raise JobTimeoutException("Task exceeded maximum timeout value (180 seconds)")

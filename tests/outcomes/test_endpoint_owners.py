@@ -9,7 +9,7 @@ import pytest
 
 from spoa.extensions import db as database
 from spoa.models import ApiClient, AuditEvent, FhirEndpoint, FhirMessage, Notification, Referral
-from spoa.services.delivery import backoff
+from spoa.notifications.delivery import backoff
 
 from .bars import SENDER_ID, falls_referral, send_message
 from .conftest import outcome_rows, told

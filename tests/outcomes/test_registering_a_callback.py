@@ -6,9 +6,9 @@ import re
 import pytest
 from standardwebhooks import Webhook
 
-from spoa import sealed
 from spoa.models import ApiClient, AuditEvent
 from spoa.models.user import hash_token
+from spoa.platform import sealed
 from tests.web.conftest import csrf_token, login_as  # noqa: F401 (fixture)
 
 

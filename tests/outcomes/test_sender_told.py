@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from spoa.clocks import to_uk
 from spoa.extensions import db as database
 from spoa.models import Notification
+from spoa.platform.timekeeping import to_uk
 from tests.referral_data import full_view
 from tests.web.conftest import login_as  # noqa: F401 (fixture)
 
@@ -97,7 +97,7 @@ JOURNEYS = {
 @pytest.mark.parametrize("journey", JOURNEYS)
 def test_each_outcome_event_is_exactly_one_delivery(journey, app, sender, callback, post, fire, crisis_team,
                                                     supervisor_does, deliver):
-    from spoa.policy import current_policy
+    from spoa.domain.policy import current_policy
 
     _, headers, secret = sender
     referral = post(headers)
@@ -134,7 +134,7 @@ def test_a_failed_delivery_is_retried_after_its_backoff_with_the_same_webhook_id
         frozen_now, sender, callback, post, fire, crisis_team, deliver):
     from datetime import datetime, timedelta
 
-    from spoa.services.delivery import backoff
+    from spoa.notifications.delivery import backoff
 
     _, headers, secret = sender
     at = datetime(2026, 11, 23, 9, 14, tzinfo=UTC)
@@ -171,7 +171,7 @@ def test_running_delivery_again_sends_nothing_twice(sender, callback, post, fire
 def test_concurrent_delivery_workers_send_one_outcome_once(app, sender, callback, post, fire, crisis_team):
     import threading
 
-    from spoa.services.delivery import deliver_due
+    from spoa.notifications.delivery import deliver_due
 
     _, headers, _ = sender
     referral = post(headers)

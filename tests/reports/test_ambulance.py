@@ -14,9 +14,9 @@ from datetime import date
 
 import pytest
 
+from spoa.domain.period import Filters, Period
 from spoa.extensions import db as _db
 from spoa.reports import ambulance as report
-from spoa.reports.period import Filters, Period
 from tests.report_discharge_data import emas, event, referral, utc
 
 WEEKS = Period(date(2026, 6, 29), date(2026, 7, 12))

@@ -4,8 +4,8 @@ from datetime import date
 
 import time_machine
 
+from spoa.domain.period import Filters, Period
 from spoa.reports import demand, flow, performance
-from spoa.reports.period import Filters, Period
 from tests.report_data import commit, decline, due_in, first_contact, override, referral, review, utc
 
 PLAIN = (str, int, float, date, type(None))

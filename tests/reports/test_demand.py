@@ -1,8 +1,8 @@
 """Demand: referrals per UK day and UK hour, by source and by route, counted by hand."""
 from datetime import date
 
+from spoa.domain.period import Filters, Period
 from spoa.reports import demand
-from spoa.reports.period import Filters, Period
 from tests.report_data import commit, referral
 
 # The clocks go back at 01:00 UTC on Sunday 25 October 2026: that day is 25 hours long.

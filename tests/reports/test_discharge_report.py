@@ -18,9 +18,9 @@ from datetime import date
 import pytest
 import time_machine
 
+from spoa.domain.period import Filters, Period
 from spoa.extensions import db as _db
 from spoa.reports import discharge as report
-from spoa.reports.period import Filters, Period
 from tests.report_discharge_data import clock, delayed, discharge, uk, utc
 
 WEEK = Period(date(2026, 10, 19), date(2026, 10, 25))

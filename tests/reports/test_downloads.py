@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from markupsafe import Markup
 
+from spoa.domain.period import Filters, Period
 from spoa.reports import downloads
-from spoa.reports.period import Filters, Period
 
 
 def test_cells_as_a_spreadsheet_opens_them():

@@ -2,10 +2,10 @@
 rule sent to a supervisor, and overrides of the rules' decision, counted by hand."""
 from datetime import date
 
-from spoa.lifecycle import STATES
-from spoa.policy import current_policy
+from spoa.domain.lifecycle import STATES
+from spoa.domain.period import Filters, Period
+from spoa.domain.policy import current_policy
 from spoa.reports import flow
-from spoa.reports.period import Filters, Period
 from tests.report_data import commit, decision, decline, override, referral, review
 
 WEEK = Period(date(2026, 10, 19), date(2026, 10, 25))

@@ -6,9 +6,9 @@ from datetime import date, datetime
 
 import pytest
 
+from spoa.domain.period import Filters, Period
 from spoa.extensions import db as _db
 from spoa.reports import ambulance, capacity_use, discharge
-from spoa.reports.period import Filters, Period
 from tests.report_discharge_data import declaration, delayed, emas, event, service, uk
 from tests.report_discharge_data import discharge as a_discharge
 

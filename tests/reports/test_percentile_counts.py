@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import literal, select, union_all
 
 from spoa.extensions import db as _db
-from spoa.reports.sql import percentile, percentile_of_counts
+from spoa.platform.sql import percentile, percentile_of_counts
 
 VALUES = [0, 0, 0, 0, 0, 1, 3, 4, 4, 9, 12]
 

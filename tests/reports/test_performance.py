@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 import time_machine
 
+from spoa.domain.period import Filters, Period
 from spoa.reports import performance, two_hour
-from spoa.reports.period import Filters, Period
 from tests.report_data import commit, due_in, first_contact, override, referral, utc
 
 WEEK = Period(date(2026, 10, 19), date(2026, 10, 25))

@@ -2,8 +2,8 @@
 names its tables (TABLES), and that list must be what its section builds."""
 from datetime import date
 
+from spoa.domain.period import Filters, Period
 from spoa.reports import sections
-from spoa.reports.period import Filters, Period
 
 WEEK = Period(date(2026, 10, 19), date(2026, 10, 25))
 

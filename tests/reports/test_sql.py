@@ -5,10 +5,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import bindparam, func, literal, select, union_all
 
+from spoa.domain.period import Period
 from spoa.extensions import db
-from spoa.models.types import UTCDateTime
-from spoa.reports.period import Period
-from spoa.reports.sql import UKHours, days_between, percentile, seconds_between, uk_date, uk_hour, uk_hours
+from spoa.platform.column_types import UTCDateTime
+from spoa.platform.sql import UKHours, days_between, percentile, seconds_between, uk_date, uk_hour, uk_hours
 
 
 def utc(*parts):

@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 import time_machine
 
+from spoa.domain.period import Filters, Period
 from spoa.reports import two_hour
-from spoa.reports.period import Filters, Period
 from tests.report_data import commit, due_in, override, referral, utc
 
 WEEK = Period(date(2026, 10, 19), date(2026, 10, 25))  # Mon-Sun, the clocks go back on the Sunday

@@ -5,7 +5,7 @@ import pytest
 
 from rules.errors import PolicyError
 from rules.fhir_mapping import load_fhir_mapping, normalise_code
-from spoa.schemas import vocab
+from spoa.domain import vocab
 
 
 def load(tmp_path, text):

@@ -1,4 +1,4 @@
-"""One access policy (spoa/access.py) on every surface, role by role: a refused
+"""One access policy (spoa/domain/access.py) on every surface, role by role: a refused
 read is a 404, as for a referral that does not exist, and is recorded."""
 import html
 import uuid
@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from spoa import access
-from spoa.actor import Actor
-from spoa.clocks import now
+from spoa.domain import access
+from spoa.domain.actor import Actor
 from spoa.models import AccessEvent, Referral
+from spoa.platform.timekeeping import now
 
 from .conftest import csrf_token
 from .test_referral_form import GOOD

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from flask.testing import FlaskClient
 
-from spoa.clocks import now
 from spoa.models import ApiClient, AuditEvent, Service, SignInFailures, User
+from spoa.platform.timekeeping import now
 from spoa.web import csrf_adapter, login_adapter
 
 from .conftest import csrf_token, inline_scripts

@@ -137,7 +137,7 @@ def test_what_counts_as_the_database_being_down():
 
     from sqlalchemy.exc import ProgrammingError, TimeoutError
 
-    from spoa.database import database_unavailable
+    from spoa.platform.database import database_unavailable
 
     assert database_unavailable(TimeoutError("QueuePool limit of size 5 overflow 10 reached"))  # no connection to give
     assert database_unavailable(OperationalError("SELECT 1", None, sqlite3.OperationalError("database is locked")))
@@ -149,8 +149,8 @@ def test_what_counts_as_the_database_being_down():
 def test_a_session_holds_a_connection_from_its_first_statement_to_its_end(db):
     # What the header's reads go by (spoa/web/notifications.py): a session only begun (an
     # object added) holds no connection, so the header gives back the one its count took.
-    from spoa.database import holds_a_connection
     from spoa.models import User
+    from spoa.platform.database import holds_a_connection
     from tests.people import PASSWORD
 
     db.session.remove()

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from spoa.clocks import end_of_uk_day, format_uk, now, uk_date
 from spoa.models import Referral
+from spoa.platform.timekeeping import end_of_uk_day, format_uk, now, uk_date
 from spoa.services.triage import facts_of
 from spoa.web.discharge_form import DISCHARGE
 from spoa.web.intake_form import to_intake

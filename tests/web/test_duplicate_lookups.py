@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from spoa.clocks import now
 from spoa.models import PatientLookup, Referral
+from spoa.platform.timekeeping import now
 from spoa.schemas.fields import is_valid_nhs_number
 from spoa.web import csrf_adapter
 from tests.concurrently import at_once

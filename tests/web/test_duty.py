@@ -81,7 +81,7 @@ def test_the_organisations_clinician_sees_it_on_their_worklist_and_accepts_it(cl
 def test_a_clinician_of_another_organisation_neither_sees_it_nor_may_act(client, offered, login_as, db):
     login_as("clinician", service="good_neighbours", username="gail")
     assert offered["reference"] not in text(client.get("/worklist"))
-    # Not theirs to read: answered as if there were no such referral (spoa/access.py).
+    # Not theirs to read: answered as if there were no such referral (spoa/domain/access.py).
     assert fire(client, offered, "accept", offered["version"]).status_code == 404
     assert client.get(f"/referrals/{offered['id']}").status_code == 404
     assert referral_row(db, offered).state == "offered"

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from spoa.clocks import format_uk
 from spoa.models import Referral
-from spoa.services import chasing
+from spoa.notifications import chasing
+from spoa.platform.timekeeping import format_uk
 from tests.rota_data import on_duty
 from tests.statements import statements
 

@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 
-from spoa.clocks import now
 from spoa.models import DutyShift, Notification, User
-from spoa.services import inbox
+from spoa.notifications import inbox
+from spoa.platform.timekeeping import now
 from tests.inbox_data import crisis_staff, warned_referral
 
 from .test_live_updates import next_message, subscribe

@@ -167,7 +167,7 @@ def test_the_second_to_press_is_told_who_has_it(post_referral, reconcile_at, sig
     signed_in(BREACHED + timedelta(minutes=1), role="supervisor", service=None, username="pat")
     token = csrf_token(client, "/notifications")
     # sam pressed a moment before pat: the acknowledgement is committed when pat's arrives.
-    from spoa.actor import Actor
+    from spoa.domain.actor import Actor
     from spoa.models import Referral, User
     from spoa.services.actions import apply_event
 

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from spoa.actor import Actor
-from spoa.clocks import now
+from spoa.domain.actor import Actor
 from spoa.models import Referral
+from spoa.platform.timekeeping import now
 from spoa.services.actions import apply_event
 
 from .conftest import csrf_token

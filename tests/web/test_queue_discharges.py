@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from spoa.clocks import UTC
 from spoa.live import queue_view
 from spoa.models import DelayedDay, Service
+from spoa.platform.timekeeping import UTC
 from tests.discharge_rows import day, make_discharge, send_discharge  # noqa: F401  (a fixture)
 from tests.duty_data import add_org
 from tests.statements import statements

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from spoa.actor import Actor
+from spoa.domain.actor import Actor
 from spoa.models import Referral, Service
 from spoa.services.actions import apply_event
 from tests.discharge_rows import make_discharge, record_delay, record_discharge, send_discharge  # noqa: F401

@@ -13,10 +13,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from spoa.domain.period import LONGEST_DAYS
 from spoa.extensions import db as _db
 from spoa.models import AccessEvent, AuditEvent, DelayedDay, Service, User
 from spoa.reports import extract, sections
-from spoa.reports.period import LONGEST_DAYS
 from spoa.schemas.reports import load_query
 from tests.report_page_data import REPORT, referral, two_hour_clock
 

@@ -5,8 +5,8 @@ import html
 import pytest
 
 from spoa.models import AuditEvent, DutyShift
+from spoa.platform.timekeeping import parse_uk
 from spoa.services import rota
-from spoa.uk_time import parse_uk
 from tests.rota_data import on_duty, person
 
 from .conftest import csrf_token

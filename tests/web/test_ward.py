@@ -6,8 +6,8 @@ from datetime import UTC, timedelta
 
 import pytest
 
-from spoa.clocks import now
 from spoa.models import Referral
+from spoa.platform.timekeeping import now
 from tests.ward_data import NEEDS_P2, post_discharge
 
 from .conftest import csrf_token
@@ -176,7 +176,7 @@ def test_the_ward_page_costs_the_same_queries_for_two_discharges_or_six(client, 
 def test_where_a_discharge_stands_turns_delayed_the_day_after_its_ready_date():
     from datetime import date, datetime
 
-    from spoa.services.delays import standing
+    from spoa.domain.discharge_days import standing
 
     today = date(2026, 11, 24)
     assert standing(None, today, today) == "ready"

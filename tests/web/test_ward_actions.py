@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from spoa.clocks import now
 from spoa.models import AuditEvent, DelayedDay
+from spoa.platform.timekeeping import now
 from tests.ward_data import post_discharge
 
 from .conftest import csrf_token

@@ -1,4 +1,4 @@
-"""What goes on the wire (spoa/wire.py): responses compressed, never a stream; static
+"""What goes on the wire (spoa/platform/wire.py): responses compressed, never a stream; static
 files at URLs carrying their content's hash, cached for a year, the bare URL still served."""
 import gzip
 import hashlib
@@ -7,12 +7,12 @@ import re
 import brotli
 import pytest
 
-from spoa import wire
+from spoa.platform import wire
 from spoa.reports import extract
 
 from .test_queue import EventStream, post, signed_in_session  # noqa: F401 (post: a fixture)
 
-CSS = wire.Path(wire.__file__).resolve().parent / "static" / "spoa.css"
+CSS = wire.Path(wire.__file__).resolve().parents[1] / "static" / "spoa.css"
 
 
 def _hash_of(path) -> str:
@@ -50,7 +50,7 @@ def test_every_static_link_on_the_pages_carries_its_hash(client, login_as):
     links = {link for page in pages for link in _static_links(page)}
     assert {link.split("?")[0] for link in links} >= {
         "/static/spoa.css", "/static/queue.js", "/static/inbox.js", "/static/handover.js", "/static/preview.js"}
-    static = wire.Path(wire.__file__).resolve().parent / "static"
+    static = wire.Path(wire.__file__).resolve().parents[1] / "static"
     for link in links:
         path, _, version = link.partition("?v=")
         assert version == _hash_of(static / path.removeprefix("/static/")), link
@@ -146,7 +146,7 @@ def test_a_stream_is_gzipped_chunk_by_chunk_and_closed_with_the_response():
 
 
 def test_the_session_cookie_stays_same_site(client, login_as):
-    """Compressing pages with tokens in them relies on this (spoa/wire.py: BREACH)."""
+    """Compressing pages with tokens in them relies on this (spoa/platform/wire.py: BREACH)."""
     login_as("supervisor")
     cookie = client.get_cookie("session")
     assert cookie is not None and cookie.same_site == "Lax"

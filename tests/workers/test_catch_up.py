@@ -8,9 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from spoa.clocks import add_duration
 from spoa.extensions import db as database
 from spoa.models import Notification
+from spoa.platform.timekeeping import add_duration
 
 from .conftest import T0, effects, minutes
 
@@ -77,8 +77,8 @@ def _stepped_level(clock, at, rechase, hours):
                                             ("working_hours", timedelta(hours=4)),
                                             ("working_hours", timedelta(hours=16))])
 def test_the_current_level_is_what_stepping_interval_by_interval_would_reach(app, counts, window):
-    from spoa.policy import current_working_hours
-    from spoa.services.chasing import _rechase, current_level, level_reached
+    from spoa.domain.policy import current_working_hours
+    from spoa.notifications.chasing import _rechase, current_level, level_reached
 
     with app.app_context():
         hours = current_working_hours()

@@ -127,7 +127,7 @@ def test_two_workers_sweeping_at_once_alert_once(app, delayed, post_discharge, f
 
 def test_the_worker_runs_the_sweep_on_its_own_period_and_the_one_off_pass_too(app, delayed, frozen_now, db):
     from workers.cli import register_worker_commands
-    from workers.schedule import PERIODIC
+    from workers.periodic import PERIODIC
 
     sweep = next(p for p in PERIODIC if p.id == "delay-sweep")
     assert (sweep.func, app.config[sweep.every]) == ("workers.jobs.sweep_delays", 60)

@@ -8,7 +8,7 @@ import pytest
 
 from spoa.extensions import db as database
 from spoa.models import Notification, NotificationChannel
-from spoa.services.delivery import MAX_ATTEMPTS, backoff
+from spoa.notifications.delivery import MAX_ATTEMPTS, backoff
 from tests.servers import serve_in_background
 
 from .conftest import T0

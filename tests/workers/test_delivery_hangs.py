@@ -11,10 +11,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from spoa.clocks import now
 from spoa.extensions import db as database
 from spoa.models import Clock, DeliveryAttempt, Notification, NotificationChannel
-from spoa.services.delivery import MAX_ATTEMPTS
+from spoa.notifications.delivery import MAX_ATTEMPTS
+from spoa.platform.timekeeping import now
 from tests.referral_data import full_view
 from tests.web.conftest import csrf_token, login_as  # noqa: F401 (fixture)
 
@@ -154,7 +154,7 @@ def test_a_pass_stops_at_its_budget_and_gives_back_what_it_did_not_try(app, dead
 
 
 def test_a_claim_whose_worker_died_is_taken_again_after_its_lease(app, dead_ends, post_now):
-    from spoa.services.delivery import deliver_due
+    from spoa.notifications.delivery import deliver_due
 
     post_now(-5)
     database.session.remove()
@@ -170,7 +170,7 @@ def test_a_claim_whose_worker_died_is_taken_again_after_its_lease(app, dead_ends
 
 
 def test_the_retry_limit_ends_it_and_the_supervisor_is_told(app, dead_ends, post_now, client, login_as):
-    from spoa.services.delivery import deliver_due
+    from spoa.notifications.delivery import deliver_due
 
     body, _ = post_now(-5)
     app.config["DELIVERY_TIMEOUT_SECONDS"] = 0.2

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from spoa.clocks import now
 from spoa.extensions import db as database
 from spoa.models import Notification, NotificationChannel
+from spoa.platform.timekeeping import now
 from tests.outcomes.conftest import crisis_team, fire, make_sender, post  # noqa: F401 (fixtures)
 from tests.servers import Healthy, Trickle
 

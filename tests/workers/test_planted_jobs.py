@@ -14,9 +14,9 @@ from tests.workers.test_worker_process import (  # noqa: F401  (fixtures)
     worker_factory,
 )
 from workers.jobs import JOBS, chase_clock
+from workers.periodic import PERIODIC
 from workers.queues import QUEUE, SERIALIZER, RefusedJob, queue
 from workers.runner import InProcessWorker
-from workers.schedule import PERIODIC
 from workers.scheduling import CHASE_CLOCK
 
 

@@ -56,7 +56,7 @@ def _app_on(app, redis_url):
 
 
 def test_a_password_in_redis_url_is_used_and_a_wrong_one_fails_open(app, db, locked_redis):
-    from spoa.redis_store import optional
+    from spoa.platform.redis_store import optional
 
     good = _app_on(app, f"redis://:{PASSWORD}@127.0.0.1:{locked_redis}/0")
     with good.app_context():
@@ -129,7 +129,7 @@ def tls_redis(tmp_path):
 def test_rediss_with_a_password_carries_the_app_and_its_jobs(app, db, tls_redis):
     from rq.job import Job
 
-    from spoa.redis_store import optional
+    from spoa.platform.redis_store import optional
     from workers.context import use_app
     from workers.jobs import QUEUE, chase_clock
     from workers.queues import SERIALIZER, queue
@@ -172,8 +172,8 @@ def test_the_documented_acl_users_let_the_web_read_but_never_plant_jobs(app, db,
     from rq.job import Job
 
     from spoa.metrics.figures import Figures
-    from spoa.redis_store import get_redis
-    from spoa.throttle import take
+    from spoa.platform.redis_store import get_redis
+    from spoa.platform.throttle import take
     from workers.context import use_app
     from workers.jobs import QUEUE, chase_clock
     from workers.queues import SERIALIZER, queue

@@ -18,9 +18,9 @@ import pytest
 import redis as redis_lib
 from sqlalchemy import select
 
-from spoa.clocks import now
 from spoa.extensions import db as database
 from spoa.models import Clock, ClockEffect, Notification
+from spoa.platform.timekeeping import now
 from tests.referral_data import full_view
 from tests.servers import keys_env
 
