@@ -1,7 +1,8 @@
 """Delivering the notification outbox: email (SMTP), webhooks (SMS gateways and
 any other system) and outcomes to a referral's sender (sender_webhook: signed
 as Standard Webhooks say; bars: a BaRS servicerequest-response to the sender's
-$process-message), with a recorded attempt each time and backoff between them.
+$process-message: each is transports.py), with a recorded attempt each time and
+backoff between them.
 
 No network I/O ever happens inside a transaction. A delivery pass (its own RQ
 job, workers/jobs.py deliver; several may run at once on several workers) first
@@ -21,27 +22,22 @@ Delivery is at-least-once: a worker killed after sending but before recording
 sends again after the lease. Receivers get a stable notification id to dedupe on.
 A notification that fails for good raises a supervisor alert ('delivery-failed').
 """
-import base64
-import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
 from datetime import timedelta
-from email.message import EmailMessage
 
 from flask import current_app
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import selectinload
-from standardwebhooks import Webhook
 
 from spoa.extensions import db
 from spoa.models import ClockEffect, DeliveryAttempt, Notification
 from spoa.notifications import circuits
+from spoa.notifications.transports import SENDERS, NotSent, Way
 from spoa.platform import outbound, sealed
 from spoa.platform.database import is_postgresql, skip_locked
-from spoa.platform.outbound import smtp
 from spoa.platform.safe_log import bound
 from spoa.platform.timekeeping import now
 
@@ -69,101 +65,6 @@ def _payload(n: Notification) -> dict:
         return {**body, "kind": "alert", "alert": n.alert}
     return {**body, "clock": effect.clock.name, "kind": effect.kind, "level": effect.level,
             "deadline": effect.clock.deadline.isoformat(), "due_at": effect.due_at.isoformat()}
-
-
-class NotSent(Exception):
-    """Nothing went out: what the message needs is missing here (a secret, the
-    original message). A failed attempt like any other, but no fault of the receiver's."""
-
-
-@dataclass(frozen=True)
-class _Way:
-    """How this pass reaches far ends: plain values, read in the app, used by the sending threads."""
-    seconds: float
-    policy: outbound.Policy
-    smtp: tuple
-
-    def post(self, url: str, body: bytes, headers: dict) -> tuple[int, bytes]:
-        return outbound.post(url, body, headers, self.seconds, self.policy)
-
-
-def _answered(what: str, status: int) -> None:
-    if 300 <= status < 400:  # never followed: a POST must not become a GET to wherever the receiver says
-        raise OSError(f"{what} answered {status}, a redirect (not followed)")
-    if not 200 <= status < 300:
-        raise OSError(f"{what} answered {status}")
-
-
-def _email(c: dict, way: _Way):
-    sender, host, port = way.smtp
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = sender, c["target"], "SPOA: " + c["subject"]
-    msg["X-SPOA-Notification"] = str(c["id"])
-    msg.set_content(json.dumps(c["payload"], indent=2))
-    return lambda: smtp.send(msg, host, port, way.seconds)
-
-
-def _webhook(c: dict, way: _Way):
-    body = json.dumps(c["payload"]).encode()
-    headers = {"Content-Type": "application/json", "Idempotency-Key": f"spoa-notification-{c['id']}"}
-    return lambda: _answered("webhook", way.post(c["target"], body, headers)[0])
-
-
-def _signed_webhook(c: dict, way: _Way):
-    """An outcome to a JSON API sender's callback, signed as Standard Webhooks say:
-    the same webhook-id on every retry (the receiver dedupes on it), the
-    timestamp of this attempt, the signature over id, timestamp and these bytes."""
-    if c.get("secret") is None:
-        raise NotSent(c.get("secret_problem") or "no signing secret")
-    at = now()
-    body = json.dumps({"type": c["payload"]["type"], "timestamp": at.isoformat(), "data": c["payload"]["data"]},
-                      separators=(",", ":"))
-    message_id = f"spoa-outcome-{c['id']}"
-    signature = Webhook(c["secret"]).sign(msg_id=message_id, timestamp=at, data=body)
-    headers = {"Content-Type": "application/json", "webhook-id": message_id,
-               "webhook-timestamp": str(int(at.timestamp())), "webhook-signature": signature}
-    return lambda: _answered("callback", way.post(c["target"], body.encode(), headers)[0])
-
-
-def _bars(c: dict, way: _Way):
-    """An outcome to a BaRS sender: the servicerequest-response POSTed to its
-    $process-message. X-Request-ID was fixed with the outcome, so it is the same
-    on every retry of this message (and new for each message): the receiver
-    de-duplicates on it, as BaRS receivers do. X-Correlation-ID is the original
-    message's. A 409 duplicate answer means an earlier attempt got there
-    (the standard's Failure-Scenarios): delivered, not an error."""
-    from spoa.models.fhir_endpoint import endpoint_key
-    from spoa.notifications import bars_response
-
-    if c.get("original") is None:
-        raise NotSent(c.get("bars_problem") or "the original message is missing")
-    body = bars_response.build(c["payload"], c["original"], current_app.config["SPOA_DOS_SERVICE_IDS"])
-    system, _, value = (endpoint_key(c["original"]["source_endpoint"]) or "").rpartition("|")
-    target_identifier = base64.b64encode(json.dumps({"value": value, "system": system}).encode()).decode()
-    headers = {"Content-Type": bars_response.JSON_TYPE, "Accept": bars_response.JSON_TYPE,
-               "X-Request-ID": c["payload"]["bars"]["request_id"], "X-Correlation-ID": c["original"]["correlation_id"],
-               "NHSD-Target-Identifier": target_identifier}
-
-    def send():
-        status, answer = way.post(c["target"], body, headers)
-        if status == 409 and _is_duplicate(answer):
-            return
-        _answered("$process-message", status)
-    return send
-
-
-def _is_duplicate(answer: bytes) -> bool:
-    """A 409 whose OperationOutcome has an issue of code duplicate (the code BaRS keeps for that)."""
-    try:
-        outcome = json.loads(answer or b"{}")
-    except ValueError:
-        return False
-    issues = outcome.get("issue") if isinstance(outcome, dict) else None
-    return any(isinstance(i, dict) and i.get("code") == "duplicate" for i in issues or [])
-
-
-# Each makes, in the pass's thread (the app's), what a sending thread runs: the network part only.
-SENDERS = {"email": _email, "webhook": _webhook, "sender_webhook": _signed_webhook, "bars": _bars}
 
 
 def _original_message(n: Notification) -> dict:
@@ -353,7 +254,7 @@ def deliver_due(limit: int = BATCH, budget_seconds: float | None = None) -> int:
     db.session.commit()  # nothing of the caller's is held while the network is slow
     ends = time.monotonic() + budget_seconds
     claims = claim(limit)
-    way = _Way(_timeout(), outbound.current_policy(), (cfg["SMTP_FROM"], cfg["SMTP_HOST"], int(cfg["SMTP_PORT"])))
+    way = Way(_timeout(), outbound.current_policy(), (cfg["SMTP_FROM"], cfg["SMTP_HOST"], int(cfg["SMTP_PORT"])))
     ready, done = [], 0
     for claimed in claims:
         try:
