@@ -15,7 +15,8 @@ from rules.facts import disposition_code, normalise_disposition
 from spoa import create_app
 from spoa.config import Config, TestConfig
 from spoa.schemas.fhir.adapter import loose_nhs_number
-from spoa.schemas.fields import AsciiInteger, Disposition, NhsNumber, whole_number
+from spoa.schemas.fields import AsciiInteger, Disposition, NhsNumber
+from spoa.schemas.form_input import whole_number
 from spoa.web.security import _split
 
 NOT_ASCII = ["١٢", "²", "１２", "1٢", "۱۲", "१२"]  # Arabic-Indic, superscript, full-width, mixed, Persian, Devanagari

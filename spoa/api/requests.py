@@ -7,7 +7,7 @@ from werkzeug.exceptions import BadRequest
 
 from rules.digits import ascii_int
 from spoa.api.problems import Problem
-from spoa.schemas.fields import flatten_errors
+from spoa.schemas.errors import flatten_errors
 
 
 def json_body() -> object:

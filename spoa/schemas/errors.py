@@ -8,8 +8,6 @@ from collections.abc import Callable
 
 from marshmallow import ValidationError
 
-from spoa.schemas.fields import flatten_errors
-
 
 def named_errors(error: ValidationError, name_for: Callable[[str], str]) -> dict[str, list[str]]:
     """{field: [message]} -> {what the field is called where it was typed: [message]}."""
@@ -18,3 +16,21 @@ def named_errors(error: ValidationError, name_for: Callable[[str], str]) -> dict
         named.setdefault(name_for(field), []).extend(messages)
     return named
 
+
+def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested error dict -> {"patient.nhs_number": [...]} as the contract asks."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = prefix if key == "_schema" else (f"{prefix}.{key}" if prefix else str(key))
+            for path, msgs in flatten_errors(value, name).items():
+                flat.setdefault(path, []).extend(msgs)
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        flat[prefix or "_body"] = list(messages)
+    elif isinstance(messages, list):
+        for item in messages:
+            for path, msgs in flatten_errors(item, prefix).items():
+                flat.setdefault(path, []).extend(msgs)
+    else:
+        flat[prefix or "_body"] = [str(messages)]
+    return flat

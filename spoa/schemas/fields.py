@@ -1,7 +1,7 @@
 """Strict wire-format fields and validators shared by every intake channel."""
 import re
 import unicodedata
-from datetime import UTC, date
+from datetime import UTC
 
 import nhs_number as nhs
 from marshmallow import ValidationError, fields
@@ -234,49 +234,6 @@ class AsciiInteger(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-def whole_number(text: str):
-    """What a person typed into a number box: an int if it is one in ASCII digits
-    (rules/digits.py), else the text itself, for the schema to refuse beside the field."""
-    text = text.strip()
-    number = ascii_int(text, signed=True)
-    return text if number is None else number
-
-
-_UK_DATE = re.compile(r"^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})$")  # ASCII digits only
-
-
-def iso_date(text: str) -> str:
-    """A date as people in the UK type it (14/03/1938) -> ISO; anything else as typed,
-    for the schema to judge (the referral forms and the reports page's period)."""
-    match = _UK_DATE.match(text.strip())
-    if not match:
-        return text.strip()
-    day, month, year = (int(g) for g in match.groups())
-    try:
-        return date(year, month, day).isoformat()
-    except ValueError:
-        return text.strip()
-
-
 def printable(value: str) -> None:
     if not _PRINTABLE.match(value):
         raise ValidationError("Use printable characters only (letters, digits, punctuation, spaces).")
-
-
-def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
-    """marshmallow's nested error dict -> {"patient.nhs_number": [...]} as the contract asks."""
-    flat: dict[str, list[str]] = {}
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            name = prefix if key == "_schema" else (f"{prefix}.{key}" if prefix else str(key))
-            for path, msgs in flatten_errors(value, name).items():
-                flat.setdefault(path, []).extend(msgs)
-    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        flat[prefix or "_body"] = list(messages)
-    elif isinstance(messages, list):
-        for item in messages:
-            for path, msgs in flatten_errors(item, prefix).items():
-                flat.setdefault(path, []).extend(msgs)
-    else:
-        flat[prefix or "_body"] = [str(messages)]
-    return flat

@@ -5,9 +5,38 @@ api_clients.py, services.py), so a blank box and an absent option are the same
 thing here: not given. Messages say what to do, as the page shows them beside
 the field and the CLI after the option's name (errors.py).
 """
+import re
+from datetime import date
+
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
-from spoa.schemas.fields import OdsCode, whole_number
+from rules.digits import ascii_int
+from spoa.schemas.fields import OdsCode
+
+
+def whole_number(text: str):
+    """What a person typed into a number box: an int if it is one in ASCII digits
+    (rules/digits.py), else the text itself, for the schema to refuse beside the field."""
+    text = text.strip()
+    number = ascii_int(text, signed=True)
+    return text if number is None else number
+
+
+_UK_DATE = re.compile(r"^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})$")  # ASCII digits only
+
+
+def iso_date(text: str) -> str:
+    """A date as people in the UK type it (14/03/1938) -> ISO; anything else as typed,
+    for the schema to judge (the referral forms and the reports page's period)."""
+    match = _UK_DATE.match(text.strip())
+    if not match:
+        return text.strip()
+    day, month, year = (int(g) for g in match.groups())
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return text.strip()
+
 
 NAME_MAX = 120  # api_clients.name and services.name
 

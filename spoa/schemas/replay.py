@@ -3,8 +3,8 @@ from marshmallow import ValidationError, post_load, validates_schema
 
 from spoa.domain.period import LONGEST_DAYS, Period
 from spoa.platform.timekeeping import now, uk_date
-from spoa.schemas.fields import AsciiDate, iso_date
-from spoa.schemas.form_input import FormSchema, Trimmed
+from spoa.schemas.fields import AsciiDate
+from spoa.schemas.form_input import FormSchema, Trimmed, iso_date
 
 
 class UkDay(AsciiDate):

@@ -16,9 +16,9 @@ from spoa.domain.period import DEFAULT_DAYS, LONGEST_DAYS, Filters, Period
 from spoa.domain.policy import current_policy
 from spoa.domain.vocab import SOURCES
 from spoa.platform.timekeeping import now, uk_date
-from spoa.schemas.fields import AsciiDate, iso_date
+from spoa.schemas.fields import AsciiDate
+from spoa.schemas.form_input import iso_date
 
-# Dates outside these are typing mistakes (a year 2206), and beyond them the UTC
 # bounds of a UK day would not exist at all (9999-12-31 has no day after it).
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
 _DATE_MESSAGE = "Enter the {what} as day/month/year, for example {example}"

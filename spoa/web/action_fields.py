@@ -11,7 +11,7 @@ from flask import flash, get_flashed_messages
 from spoa.domain.lifecycle import BY_EVENT, LifecycleError
 from spoa.domain.policy import current_policy
 from spoa.platform.timekeeping import parse_uk
-from spoa.schemas.fields import iso_date
+from spoa.schemas.form_input import iso_date
 from spoa.web import bp
 
 # Which event takes which extra input (apply_event's keyword of the same name).

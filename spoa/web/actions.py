@@ -3,7 +3,7 @@ queue); which buttons a person sees is spoa/web/pages.py."""
 from flask import abort, flash, redirect, request, url_for
 
 from spoa.domain.lifecycle import BY_EVENT, LifecycleError
-from spoa.schemas.fields import whole_number
+from spoa.schemas.form_input import whole_number
 from spoa.services.actions import VersionMismatch, apply_event
 from spoa.web import bp
 from spoa.web.action_fields import FIELD_INPUTS, extra_inputs, remember_error

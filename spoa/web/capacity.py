@@ -5,7 +5,7 @@ from marshmallow import ValidationError
 from spoa.domain import access
 from spoa.schemas.capacity import load_declaration
 from spoa.schemas.errors import named_errors
-from spoa.schemas.fields import whole_number
+from spoa.schemas.form_input import whole_number
 from spoa.services import capacity
 from spoa.web import bp
 from spoa.web.roles import current_actor

@@ -13,7 +13,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from spoa.schemas.fields import iso_date, whole_number  # noqa: F401 (iso_date: the pages import it from here)
+from spoa.schemas.form_input import iso_date, whole_number
 
 MISSING = "Missing data for required field."
 

@@ -11,7 +11,8 @@ from spoa.domain import access, vocab
 from spoa.domain.lifecycle import LifecycleError
 from spoa.models import Referral
 from spoa.platform.timekeeping import age_in_years, now
-from spoa.schemas.fields import flatten_errors
+from spoa.schemas.errors import flatten_errors
+from spoa.schemas.form_input import iso_date
 from spoa.schemas.intake import IntakeSchema
 from spoa.services.actions import VersionMismatch, apply_event
 from spoa.services.duplicates import open_duplicates
@@ -21,7 +22,7 @@ from spoa.services.triage import preview
 from spoa.web import bp
 from spoa.web.discharge_form import DISCHARGE
 from spoa.web.form_stash import kept, take
-from spoa.web.intake_form import COMMUNITY, IntakeForm, error_summary, friendly_errors, iso_date, to_intake
+from spoa.web.intake_form import COMMUNITY, IntakeForm, error_summary, friendly_errors, to_intake
 from spoa.web.pages import page_actions, referral_or_404
 from spoa.web.roles import current_actor, role_required
 

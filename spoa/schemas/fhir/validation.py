@@ -2,9 +2,10 @@
 (IntakeSchema), with each refusal pointed at the place in the bundle it came from."""
 from marshmallow import ValidationError, validates_schema
 
+from spoa.schemas.errors import flatten_errors
 from spoa.schemas.fhir.adapter import Translation, loose_nhs_number
 from spoa.schemas.fhir.outcome import FhirError
-from spoa.schemas.fields import flatten_errors, is_valid_nhs_number
+from spoa.schemas.fields import is_valid_nhs_number
 from spoa.schemas.intake import IntakeSchema
 
 
