@@ -26,8 +26,7 @@ def create_app(config=None) -> Flask:
 
     logs.configure(app.config["LOG_FORMAT"])  # json lines or text, each with the ids in hand
 
-    from . import api, database, policy, redis_store, request_ids
-    from .api import problems
+    from . import api, database, errors, policy, redis_store, request_ids
     from .cli import register_cli
     from .extensions import db, migrate
 
@@ -48,7 +47,7 @@ def create_app(config=None) -> Flask:
     from .live import publish
 
     publish.init_app(app)
-    problems.init_app(app)
+    errors.init_app(app)  # every surface's errors: problem+json, OperationOutcome, a page
     from . import input_guard
 
     input_guard.init_app(app)  # before any view or sign-in check reads a value

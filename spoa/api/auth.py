@@ -2,10 +2,10 @@
 from flask import g, request
 
 from ..actor import Actor
+from ..errors import Problem
 from ..models import ApiClient
 from ..models.user import hash_token
 from .client_cache import cache
-from .problems import Problem
 
 UNAUTHORISED_HEADERS = {"WWW-Authenticate": 'Bearer realm="spoa"'}
 

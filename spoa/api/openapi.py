@@ -3,16 +3,17 @@ paths, methods and path parameters) and what each view declares with `operation`
 very schema objects it loads with requests.load, and the answers it gives.
 
 flask-smorest only writes the document here. Validation stays in requests.load and
-errors in problems.py, so its @arguments (webargs' error format) and its error handler
+errors in spoa/errors.py, so its @arguments (webargs' error format) and its error handler
 are not used: one validation path, one error shape."""
 from flask import Blueprint as FlaskBlueprint
 from flask import current_app, jsonify
 from flask_smorest import Api
 from flask_smorest import Blueprint as DocumentedBlueprint
 
+from .. import errors
 from ..schemas.problem import ProblemSchema
 from ..schemas.referral import ReferralSchema, SenderReferralSchema
-from . import bp, problems
+from . import bp
 
 SECURITY = [{"bearer": []}]
 SCHEMA_REF = "#/components/schemas/"
@@ -99,13 +100,13 @@ def path_parameter(name: str, **schema) -> dict:
 class DocumentOnlyApi(Api):
     """flask-smorest, writing the document and answering nothing, by its public settings:
     no "default" answer in its own error format, and the HTTP errors it would answer
-    answered as every other error here (problems.py), whichever handler Flask keeps."""
+    answered as every other error here (spoa/errors.py), whichever handler Flask keeps."""
 
     DEFAULT_ERROR_RESPONSE_NAME = None
 
     @staticmethod
     def handle_http_exception(error):
-        return problems.http_error(error)
+        return errors.http_error(error)
 
 
 def used_only(document: dict) -> dict:

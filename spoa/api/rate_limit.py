@@ -3,7 +3,7 @@ process. It fails open: a Redis outage must never stop referrals coming in."""
 from flask import current_app
 
 from .. import throttle
-from .problems import Problem
+from ..errors import Problem
 
 WINDOW_SECONDS = 60
 

@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from .. import access
+from ..errors import Problem
 from ..extensions import db
 from ..lifecycle import LifecycleError
 from ..models import Clock, ClockEffect, Notification, Referral
@@ -14,7 +15,6 @@ from ..services.intake import IntakeConflict, receive_referral
 from . import bp, rate_limit
 from .auth import require_actor
 from .openapi import REFERRAL_HEADERS, REFERRAL_VIEW, answer, header, named, operation, path_parameter
-from .problems import Problem
 from .requests import idempotency_key, if_match_version, json_body, load
 
 # Schemas hold no per-request state: build each once, not on every request.

@@ -7,8 +7,8 @@ from werkzeug.exceptions import BadRequest
 
 from rules.digits import ascii_int
 
+from ..errors import Problem
 from ..schemas.fields import flatten_errors
-from .problems import Problem
 
 
 def json_body() -> object:

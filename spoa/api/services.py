@@ -3,12 +3,12 @@ service's own system (a client bound to that service)."""
 from marshmallow import ValidationError
 
 from .. import access
+from ..errors import Problem
 from ..schemas.capacity import CapacityLineSchema, CapacitySchema, complete_declaration
 from ..services import capacity
 from . import bp
 from .auth import require_actor
 from .openapi import answer, named, operation
-from .problems import Problem
 from .requests import json_body, load
 
 LINE = CapacityLineSchema()

@@ -3,12 +3,12 @@ read-only, for a client given the "status" scope (spoa/access.py)."""
 from flask import g
 
 from .. import access
+from ..errors import Problem
 from ..reports.status_feed import status
 from ..schemas.status import StatusFeedSchema
 from . import bp, rate_limit
 from .auth import require_actor
 from .openapi import answer, named, operation
-from .problems import Problem
 
 FEED = StatusFeedSchema()
 

@@ -13,8 +13,7 @@ from ..policy import current_policy
 from ..services.fhir_endpoints import named_by_another
 from ..services.intake import IntakeConflict, receive_referral
 from . import adapter, bp, validation
-from .errors import echoed
-from .outcome import JSON, XML, FhirError, answer_format, outcome_body, render, request_format
+from .outcome import JSON, XML, FhirError, answer_format, echoed, outcome_body, render, request_format
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _ECHOABLE = re.compile(r"^[\x21-\x7e]{1,64}$")  # echoed only if harmless in a header

@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from rules.digits import is_ascii_digits
 
-from ..api.problems import page_for_error
 from ..clocks import now
+from ..errors import page_for_error
 from ..extensions import db
 from ..models import User
 from ..models.user import same_token
@@ -271,9 +271,7 @@ def init_app(app) -> None:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    # The API takes bearer tokens, not cookies: CSRF does not apply to it.
-    from ..api import bp as api_bp
-    from ..fhir import bp as fhir_bp
-
-    csrf.exempt(api_bp)
-    csrf.exempt(fhir_bp)
+    # The API and FHIR take bearer tokens, not cookies: CSRF does not apply to them
+    # (registered before this: spoa/__init__.py).
+    for name in BEARER_BLUEPRINTS:
+        csrf.exempt(app.blueprints[name])
