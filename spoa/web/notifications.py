@@ -3,14 +3,11 @@ and the badge's live count (/notifications/events).
 
 What is open and whose is spoa/services/inbox.py; this module only shows it. The
 badge is counted once a request, and only when a page's header asks for it
-(base.html): anonymous pages and fragments run no query. The live count follows the
-queue's stream (spoa/web/queue.py): a Broadcaster of its own on the same channel,
-so the queue's renders and the badges' counts do not make each other's work.
+(base.html): anonymous pages and fragments run no query. The live count is a stream
+like the queue's (web/streams.py): a Broadcaster of its own on the same channel, so
+the queue's renders and the badges' counts do not make each other's work.
 """
-import queue
-import time
-
-from flask import abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -23,9 +20,8 @@ from ..models import Notification
 from ..services import inbox, rota
 from ..services.actions import apply_event
 from . import bp, login_adapter, streams
-from .queue import KEEP_ALIVE_SECONDS, RECHECK_SECONDS, stream_still_allowed
 from .roles import current_actor
-from .security import closed_event, load_user
+from .security import load_user
 
 COUNT_SECONDS = 60  # duties change at shift boundaries: a badge recounts at least this often
 
@@ -185,49 +181,14 @@ def _any_staff(user) -> bool:
 
 @bp.get("/notifications/events")
 def notification_events():
-    db.session.remove()
     session_user_id = login_adapter.session_user_id()
-    recheck = float(current_app.config.get("STREAM_RECHECK_SECONDS", RECHECK_SECONDS))
-    every = float(current_app.config.get("INBOX_COUNT_SECONDS", COUNT_SECONDS))
-    hub = broadcaster()
-    pages = hub.register()
 
-    def stream():
-        try:
-            yield "retry: 2000\n\n"
-            first = _count_event(session_user_id)  # after register: no change falls between
-            if first:
-                yield first
-            check_at = count_at = sent_at = time.monotonic()
-            check_at += recheck
-            count_at += every
-            while True:
-                at = time.monotonic()
-                if at >= check_at:
-                    if not stream_still_allowed(session_user_id, _any_staff):
-                        yield streams.sse("closed", closed_event("Your session has ended: reload the page."))
-                        return
-                    check_at = at + recheck
-                if at >= count_at:
-                    count_at = at + every
-                    text = _count_event(session_user_id)
-                    if text:
-                        sent_at = time.monotonic()
-                        yield text
-                wait = min(check_at, count_at, sent_at + KEEP_ALIVE_SECONDS) - time.monotonic()
-                try:
-                    _ticket, name, _data = pages.get(timeout=max(wait, 0.01))
-                except queue.Empty:
-                    if time.monotonic() >= sent_at + KEEP_ALIVE_SECONDS:
-                        sent_at = time.monotonic()
-                        yield ": keep-alive\n\n"
-                    continue
-                if name in ("inbox", RESYNC):  # a notification made or taken, or news missed
-                    text = _count_event(session_user_id)
-                    if text:
-                        sent_at = time.monotonic()
-                        yield text
-        finally:
-            hub.unregister(pages)
+    def count() -> str | None:
+        return _count_event(session_user_id)
 
-    return streams.response(stream_with_context(stream()))
+    def on_message(_ticket, name, _data) -> str | None:
+        return count() if name in ("inbox", RESYNC) else None  # a notification made or taken, or news missed
+
+    return streams.serve(broadcaster(), allowed=_any_staff, closed_words="Your session has ended: reload the page.",
+                         first=count, on_message=on_message,
+                         every=float(current_app.config.get("INBOX_COUNT_SECONDS", COUNT_SECONDS)), on_tick=count)
