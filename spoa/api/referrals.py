@@ -56,9 +56,9 @@ def create_referral():
     rate_limit.enforce(g.api_client)
     data = load(INTAKE, json_body())
     key = idempotency_key()
-    if not g.api_client.may_post_as(data["source"]):
+    if not access.may_post_as(actor, data["source"]):
         raise Problem(403, f"This client may not post referrals as source '{data['source']}'.")
-    if data["kind"] == "discharge" and not g.api_client.may_refer_discharges_from(data["discharge"]["hospital_ods"]):
+    if data["kind"] == "discharge" and not access.may_refer_discharges_from(actor, data["discharge"]["hospital_ods"]):
         # Nothing said of the hospital named: whether it is known is not this client's business.
         raise Problem(403, "This client may send discharge referrals only for its own hospital.")
     try:

@@ -14,6 +14,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from .. import access
 from ..clocks import WEEKDAY_NAMES, days_in_words, now
 from ..extensions import db
 from ..models import ApiClient, FhirEndpoint, Service, User
@@ -32,15 +33,16 @@ from ..schemas.vocab import SOURCES
 from ..services import accounts, api_clients, fhir_endpoints, service_setup, users
 from . import bp
 from .forms import Form
-from .roles import check_role
+from .roles import allowed
 
 # Administration is a blueprint of its own, checked once for every page in it.
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @admin_bp.before_request
+@allowed(access.may_administer)
 def _administrators_only():
-    check_role("admin")
+    return None
 
 
 def _submit(form: Form, act, page):

@@ -7,17 +7,18 @@ from flask import render_template, request
 from flask_login import current_user
 from marshmallow import ValidationError
 
+from .. import access
 from ..clocks import now, to_uk
 from ..reports.labels import route_name
 from ..schemas.handover import HandoverWindowSchema
 from ..services import handover, rota
 from . import bp
 from .forms import Form
-from .queue import supervisors_only
+from .roles import allowed
 
 
 @bp.route("/handover")
-@supervisors_only
+@allowed(access.may_use_queue)
 def handover_page():
     form = Form(HandoverWindowSchema(), request.args)
     try:

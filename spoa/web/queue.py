@@ -24,14 +24,10 @@ from ..schemas import vocab
 from ..services import capacity, rota
 from . import bp, streams
 from .pages import page_actions, referral_or_404
-from .roles import current_actor, role_required
+from .roles import allowed, current_actor
 
 FILTERS = ("route", "state", "source", "hospital", "pathway")  # hospital, pathway: the discharges' lane
 
-
-# The queue is the supervisors' (spoa/access.py: may_use_queue); its stream, which
-# outlives its request, re-checks its user with the same predicate (web/streams.py).
-supervisors_only = role_required("supervisor")
 
 
 def _labels() -> dict:
@@ -112,7 +108,7 @@ def broadcaster() -> Broadcaster:
 
 
 @bp.get("/queue")
-@supervisors_only
+@allowed(access.may_use_queue)
 def live_queue():
     started = time.perf_counter()
     rows = queue_view.open_rows()
@@ -136,7 +132,7 @@ def live_queue():
 
 
 @bp.get("/queue/referrals/<referral_id>/actions")
-@supervisors_only
+@allowed(access.may_use_queue)
 def queue_actions(referral_id):
     """The action panel for one referral (the page's script loads it in place)."""
     referral = referral_or_404(referral_id, via="queue")
@@ -146,7 +142,7 @@ def queue_actions(referral_id):
 
 
 @bp.get("/queue/events")
-@supervisors_only
+@allowed(access.may_use_queue)
 def queue_events():
     hub = broadcaster()
     since = 0  # the snapshot's ticket: an event read before it says nothing the snapshot does not
@@ -164,5 +160,6 @@ def queue_events():
             return snapshot()
         return streams.sse(name, data) if ticket > since else None
 
+    # A stream outlives its request: it asks the page's own question again as it runs.
     return streams.serve(hub, allowed=access.may_use_queue, closed_words="Your access has changed: reload the page.",
                          first=snapshot, on_message=on_message)

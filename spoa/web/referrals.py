@@ -24,10 +24,9 @@ from .discharge_form import DISCHARGE
 from .form_stash import kept, take
 from .intake_form import COMMUNITY, IntakeForm, error_summary, friendly_errors, iso_date, to_intake
 from .pages import page_actions, referral_or_404
-from .roles import current_actor, role_required
+from .roles import allowed, current_actor
 
 INTAKE = IntakeSchema()
-MAY_ENTER = ("call_handler", "supervisor")
 FORMS = {form.kind: form for form in (COMMUNITY, DISCHARGE)}
 FORM_OF_VIEW = {"web.new_referral": COMMUNITY, "web.new_discharge_referral": DISCHARGE}
 
@@ -75,14 +74,14 @@ def _add_to_existing(choice: str, duplicates, data) -> Referral | None:
 
 @bp.route("/referrals/new", methods=["GET", "POST"])
 @kept(COMMUNITY.kind)
-@role_required(*MAY_ENTER)
+@allowed(access.may_enter_referrals)
 def new_referral():
     return _enter(COMMUNITY)
 
 
 @bp.route("/referrals/new/discharge", methods=["GET", "POST"])
 @kept(DISCHARGE.kind)
-@role_required(*MAY_ENTER)
+@allowed(access.may_enter_referrals)
 def new_discharge_referral():
     """A ward's call about a patient ready to leave hospital: the same steps as the
     community form (one schema, the duplicate check, one referral per form)."""
@@ -136,7 +135,7 @@ def _enter(form: IntakeForm):
 
 
 @bp.post("/referrals/preview")
-@role_required(*MAY_ENTER)
+@allowed(access.may_enter_referrals)
 def preview_referral():
     """Where the form's referral would go, and why, and any open referral for the
     same patient: the same rules and checks as Save, nothing stored but the record
@@ -163,7 +162,7 @@ def preview_referral():
 
 
 @bp.post("/referrals/<referral_id>/open-match")
-@role_required(*MAY_ENTER)
+@allowed(access.may_enter_referrals)
 def open_match(referral_id):
     """A match the duplicate panel showed, opened by choice: recorded, and only then the
     person's to read (a call handler's for access.DUPLICATE_GRANT)."""

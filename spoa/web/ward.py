@@ -17,14 +17,14 @@ from ..models import Referral
 from ..schemas.form_input import HospitalCode
 from . import bp
 from .pages import page_actions
-from .roles import current_actor, role_required
+from .roles import allowed, current_actor
 
 # Long enough to see the week's discharges through to their welfare checks.
 RECENTLY = timedelta(days=7)
 
 
 @bp.get("/ward")
-@role_required("ward", "supervisor")
+@allowed(access.may_see_ward)
 def ward_discharges():
     actor = current_actor()
     hospital, error = (actor.hospital, None) if actor.role == "ward" else _hospital_asked()
