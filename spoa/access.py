@@ -7,6 +7,11 @@ rule written once, as SQL (``readable``), so a list and a single page can never
 disagree; ``may_read`` runs it for one row. A refused read is answered as if the
 referral did not exist (404, never confirming it) and is recorded.
 
+The access log (who read or was refused which referral, via which surface) is
+added to the request's session here and never committed here: the surface commits
+it once, with its answer (a page once rendered, an API answer once built), so a
+read is never shown without its row, nor a row kept for a read that failed.
+
   supervisor      every referral
   clinician       (a service's or a voluntary organisation's user) what is routed or
                   assigned to their service now; read-only, what they themselves
@@ -119,7 +124,7 @@ def _parse_id(referral_id):
 
 def readable_referral(actor: Actor, referral_id, via: str) -> Referral | None:
     """The referral if ``actor`` may read it, else None (answer 404). A refusal of a
-    referral that exists is recorded (who, which, via which surface) and committed."""
+    referral that exists is recorded (who, which, via which surface): the caller commits it."""
     key = _parse_id(referral_id)
     if key is None:
         return None
@@ -127,14 +132,13 @@ def readable_referral(actor: Actor, referral_id, via: str) -> Referral | None:
     referral = db.session.scalar(select(Referral).where(Referral.id == key, readable(actor)))
     if referral is None and db.session.scalar(select(Referral.id).where(Referral.id == key)) is not None:
         _record(key, actor, via, refused=True)
-        db.session.commit()
     return referral
 
 
 def record_view(referral, actor: Actor, via: str) -> None:
-    """Who viewed which referral, when (product.md, data protection). Commits."""
+    """Who viewed which referral, when (product.md, data protection): the caller commits
+    it with its answer."""
     _record(referral.id, actor, via)
-    db.session.commit()
 
 
 def record_duplicates_shown(actor: Actor, referrals) -> None:
@@ -149,7 +153,6 @@ def record_duplicates_shown(actor: Actor, referrals) -> None:
     for referral in referrals:
         if referral.id not in recent:
             _record(referral.id, actor, SHOWN)
-    db.session.commit()
 
 
 def open_shown_match(actor: Actor, referral_id) -> Referral | None:
@@ -157,7 +160,7 @@ def open_shown_match(actor: Actor, referral_id) -> Referral | None:
     it to them within MATCH_OPEN_WINDOW and it is still open, the opening is recorded
     (via='duplicate', which is what lets a call handler read it) and it is returned.
     Otherwise None (answer 404), and an attempt on a referral that exists is recorded
-    as refused. Commits."""
+    as refused. The caller commits."""
     key = _parse_id(referral_id)
     if key is None or actor.kind != "user" or actor.id is None:
         return None
@@ -169,10 +172,8 @@ def open_shown_match(actor: Actor, referral_id) -> Referral | None:
     if referral is None:
         if db.session.scalar(select(Referral.id).where(Referral.id == key)) is not None:
             _record(key, actor, OPENED, refused=True)
-            db.session.commit()
         return None
     _record(referral.id, actor, OPENED)
-    db.session.commit()
     return referral
 
 

@@ -39,6 +39,7 @@ def _answer(actor, referral: Referral, status: int, audience: str | None = None)
 def _referral_or_404(actor, referral_id: str, via: str = "api") -> Referral:
     referral = access.readable_referral(actor, referral_id, via)
     if referral is None:
+        db.session.commit()  # a refusal of one that exists is recorded: this answer's one write
         raise Problem(404, "No such referral.")  # never confirm what a caller may not see
     return referral
 
@@ -79,7 +80,9 @@ def get_referral(referral_id):
     audience = access.audience(actor, referral)
     if audience == "full":
         _load_notifications(referral)
-    return _answer(actor, referral, 200, audience)
+    answer = _answer(actor, referral, 200, audience)
+    db.session.commit()  # the view's row, once its answer is built: never an answer without it
+    return answer
 
 
 def _load_notifications(referral: Referral) -> None:

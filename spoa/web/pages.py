@@ -4,6 +4,7 @@ buttons they see on it, and the choices those buttons offer."""
 from flask import abort, g
 
 from .. import access
+from ..extensions import db
 from ..lifecycle import BY_EVENT, allowed_events
 from ..models import Referral
 from ..policy import current_policy
@@ -44,9 +45,10 @@ NOT_ON_LISTS = frozenset({"withdraw", "add_information", "redirect", "readiness_
 
 def referral_or_404(referral_id: str, via: str) -> Referral:
     """The referral, if the signed-in person may read it; else 404, as for one that
-    does not exist (the refusal is recorded: spoa/access.py)."""
+    does not exist (the refusal is recorded, spoa/access.py: its row is this answer's one write)."""
     referral = access.readable_referral(current_actor(), referral_id, via)
     if referral is None:
+        db.session.commit()
         abort(404)
     return referral
 

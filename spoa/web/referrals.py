@@ -9,6 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from .. import access
 from ..clocks import age_in_years, now
+from ..extensions import db
 from ..lifecycle import LifecycleError
 from ..models import Referral
 from ..schemas import vocab
@@ -33,7 +34,8 @@ FORM_OF_VIEW = {"web.new_referral": COMMUNITY, "web.new_discharge_referral": DIS
 
 def shown_duplicates(data) -> list[Referral]:
     """Open referrals that may be the same patient's, recorded as shown to this person
-    (which lets them open one from the panel: access.open_shown_match)."""
+    (which lets them open one from the panel: access.open_shown_match). The record is
+    committed with the request's answer: the view commits it."""
     duplicates = open_duplicates(data)
     access.record_duplicates_shown(current_actor(), duplicates)
     return duplicates
@@ -107,15 +109,18 @@ def _enter(form: IntakeForm):
         duplicates = shown_duplicates(data)
         if duplicates:
             try:
-                chosen = _add_to_existing(choice, duplicates, data)
+                chosen = _add_to_existing(choice, duplicates, data)  # its commit records the showing too
             except (LifecycleError, VersionMismatch):
                 chosen = None  # it moved on while the handler decided: ask again with it as it is now
+                access.record_duplicates_shown(current_actor(), duplicates)  # unless still in hand, rolled back
             if chosen is not None:
                 flash(f"This call's information was added to {chosen.reference}.")
                 return redirect(url_for("web.show_referral", referral_id=chosen.id))
             errors = {"duplicate_choice": ["Choose whether to add this call to the open referral "
                                            "or save a new referral"]} if choice else {}
-            return _form(form, request.form, errors, 409 if choice else 200, duplicates=duplicates)
+            page = _form(form, request.form, errors, 409 if choice else 200, duplicates=duplicates)
+            db.session.commit()  # the showing: what lets the person open one from the panel
+            return page
     try:
         result = receive_referral(data, actor=current_actor(), user_id=current_user.id,
                                   channel="form")
@@ -127,6 +132,7 @@ def _enter(form: IntakeForm):
         return _form(form, request.form, {"source_reference": [message]}, 409)
     if not checked_first and result.created:
         others = [r.reference for r in shown_duplicates(data) if r.id != result.referral.id]
+        db.session.commit()
         if others:
             flash(f"This patient already has an open referral ({', '.join(others)}): this call was saved as a "
                   f"new referral, because your duplicate checks for the hour are used up. Tell the duty "
@@ -158,7 +164,9 @@ def preview_referral():
     duplicates = [{"reference": r.reference, "open_url": url_for("web.open_match", referral_id=r.id),
                    "state": r.state.replace("_", " "), "route": (r.route or "").replace("_", " ")}
                   for r in shown_duplicates(data)]
-    return jsonify(ready=True, duplicates=duplicates, **preview(data))
+    answer = jsonify(ready=True, duplicates=duplicates, **preview(data))
+    db.session.commit()  # the showing, with the answer that shows them
+    return answer
 
 
 @bp.post("/referrals/<referral_id>/open-match")
@@ -167,6 +175,7 @@ def open_match(referral_id):
     """A match the duplicate panel showed, opened by choice: recorded, and only then the
     person's to read (a call handler's for access.DUPLICATE_GRANT)."""
     referral = access.open_shown_match(current_actor(), referral_id)
+    db.session.commit()  # the opening, or a refused attempt: recorded whichever the answer
     if referral is None:
         abort(404)
     return redirect(url_for("web.show_referral", referral_id=referral.id), 303)
@@ -177,6 +186,8 @@ def show_referral(referral_id):
     referral = referral_or_404(referral_id, via="page")
     actor = current_actor()
     access.record_view(referral, actor, via="page")
-    return render_template("referral.html", referral=referral, saved=bool(request.args.get("saved")),
+    page = render_template("referral.html", referral=referral, saved=bool(request.args.get("saved")),
                            vocab=vocab, age=age_in_years(referral.date_of_birth),
                            items=page_actions(referral, actor))
+    db.session.commit()  # the view's row, once its page is rendered: never a page shown without it
+    return page
