@@ -32,9 +32,6 @@ from .forms import Form
 from .roles import allowed, check, current_actor
 
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
-# The home page's link and the reports page's extract link: the access policy's own answers.
-reports_bp.add_app_template_global(access.may_see_reports, "may_see_reports")
-reports_bp.add_app_template_global(access.may_download_rows, "may_download_rows")
 
 
 @reports_bp.before_request

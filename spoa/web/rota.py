@@ -23,7 +23,6 @@ FIELDS = ("duty", "username", "starts_at", "ends_at")
 LABELS = {"duty": "Duty", "username": "Who (username)", "starts_at": "Starts (UK time)",
           "ends_at": "Ends (UK time)"}
 TIME_HINT = "Date and time, for example 2026-12-01 08:00"
-bp.add_app_template_global(access.may_see_rota, "may_view_rota")  # the home page's link
 
 
 def _week_of(text: str | None) -> date:

@@ -36,3 +36,19 @@ def test_a_clinician_is_refused_another_services_worklist(client, login_as):
     login_as("clinician", service="crisis_response")
     assert client.get("/worklist?service=home_rehab").status_code == 403
     assert client.get("/worklist?service=crisis_response").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["call_handler", "clinician", "ward", "supervisor", "admin", "manager", "analyst"])
+def test_every_link_the_home_page_offers_answers_that_person(client, login_as, db, role):
+    import re
+
+    from spoa.models import Service
+
+    db.session.add(Service(code="crisis_response", name="Crisis response"))  # the clinician's capacity page
+    db.session.commit()
+    login_as(role, service="crisis_response" if role == "clinician" else None,
+             hospital="RNS01" if role == "ward" else None)
+    links = re.findall(r'class="nav-list__link" href="([^"]+)"', client.get("/").get_data(as_text=True))
+    assert links
+    for link in links:
+        assert client.get(link).status_code == 200, link
