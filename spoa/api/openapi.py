@@ -71,9 +71,10 @@ def answer(description: str, schema, headers: dict | None = None) -> dict:
 
 
 def operation(summary: str, *, answers: dict, errors=(), body=None, query=None, parameters=()):
-    """Describe a view to the document. ``body`` / ``query``: the schema the view loads
-    (with requests.load); ``answers``: {status: answer(...)}; ``errors``: the problem
-    statuses this route gives beyond those every route, a body or a query gives."""
+    """Describe a view to the document. ``body`` / ``query``: the schema the view loads,
+    stated here once (requests.body and requests.query load with it); ``answers``:
+    {status: answer(...)}; ``errors``: the problem statuses this route gives beyond
+    those every route, a body or a query gives."""
     statuses = set(EVERY_ROUTE) | set(errors)
     doc = {"summary": summary, "security": SECURITY, "parameters": list(parameters)}
     if query is not None:
@@ -84,7 +85,14 @@ def operation(summary: str, *, answers: dict, errors=(), body=None, query=None, 
         doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     doc["responses"] = {**{str(s): a for s, a in answers.items()},
                         **{str(s): problem(s) for s in sorted(statuses)}}
-    return DocumentedBlueprint.doc(**{k: v for k, v in doc.items() if v})
+    document = DocumentedBlueprint.doc(**{k: v for k, v in doc.items() if v})
+
+    def decorate(view):
+        view = document(view)
+        view.loads = {"body": body, "query": query}  # what requests.body and requests.query load with
+        return view
+
+    return decorate
 
 
 def header(name: str, description: str, **schema) -> dict:

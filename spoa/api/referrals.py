@@ -1,5 +1,5 @@
 """/api/v1/referrals: intake, read, list, lifecycle events (intake-contract.md)."""
-from flask import g, request, url_for
+from flask import g, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -12,10 +12,10 @@ from ..schemas.intake import CommunityReferralIntakeSchema, DischargeReferralInt
 from ..schemas.referral import VIEWS, EventSchema, ReferralPageSchema, ReferralQuerySchema
 from ..services.actions import VersionMismatch, apply_event
 from ..services.intake import IntakeConflict, receive_referral
-from . import bp, rate_limit
+from . import bp, rate_limit, requests
 from .auth import require_actor
 from .openapi import REFERRAL_HEADERS, REFERRAL_VIEW, answer, header, named, operation, path_parameter
-from .requests import idempotency_key, if_match_version, json_body, load
+from .requests import idempotency_key, if_match_version
 
 # Schemas hold no per-request state: build each once, not on every request.
 INTAKE, EVENT, QUERY = IntakeSchema(), EventSchema(), ReferralQuerySchema()
@@ -55,7 +55,7 @@ def _referral_or_404(actor, referral_id: str, via: str = "api") -> Referral:
 def create_referral():
     actor = require_actor()
     rate_limit.enforce(g.api_client)
-    data = load(INTAKE, json_body())
+    data = requests.body()
     key = idempotency_key()
     if not access.may_post_as(actor, data["source"]):
         raise Problem(403, f"This client may not post referrals as source '{data['source']}'.")
@@ -100,7 +100,7 @@ def _load_notifications(referral: Referral) -> None:
            answers={200: answer("A page of referrals", named("ReferralPage", PAGE))})
 def list_referrals():
     actor = require_actor()
-    query = load(QUERY, request.args.to_dict())
+    query = requests.query()
     stmt = select(Referral).where(access.readable(actor))
     for name in ("state", "route", "source"):
         if name in query:
@@ -123,7 +123,7 @@ def list_referrals():
 def post_event(referral_id):
     actor = require_actor()
     referral = _referral_or_404(actor, referral_id, via="api_event")
-    data = load(EVENT, json_body())
+    data = requests.body()
     # Answered in the view the caller had when it asked: a service that declines
     # or hands a referral on gets its own event's answer, though it no longer holds it.
     audience = access.audience(actor, referral)

@@ -6,10 +6,9 @@ from .. import access
 from ..errors import Problem
 from ..schemas.capacity import CapacityLineSchema, CapacitySchema, complete_declaration
 from ..services import capacity
-from . import bp
+from . import bp, requests
 from .auth import require_actor
 from .openapi import answer, named, operation
-from .requests import json_body, load
 
 LINE = CapacityLineSchema()
 LINES = CapacityLineSchema(many=True)
@@ -38,7 +37,7 @@ def declare_capacity(code):
     if not access.may_declare_capacity(actor, service.code):
         raise Problem(403, "Only the service's own system may declare its capacity.")
     try:
-        data = complete_declaration(service, load(DECLARATION, json_body()))
+        data = complete_declaration(service, requests.body())
     except ValidationError as exc:
         raise Problem(422, "Invalid capacity.", errors=exc.messages) from None
     capacity.declare(service, data["total"], data["in_use"], by=actor, via="api")
