@@ -4,8 +4,8 @@ and the badge's live count (/notifications/events).
 What is open and whose is spoa/services/inbox.py; this module only shows it. The
 badge is counted once a request, and only when a page's header asks for it
 (base.html): anonymous pages and fragments run no query. The live count is a stream
-like the queue's (web/streams.py): a Broadcaster of its own on the same channel, so
-the queue's renders and the badges' counts do not make each other's work.
+run as the queue's is (web/streams.py), with a Broadcaster of its own on the same
+channel, so the queue's renders and the badges' counts do not make each other's work.
 """
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -15,6 +15,7 @@ from ..clocks import format_uk, now
 from ..database import database_unavailable, holds_a_connection
 from ..extensions import db
 from ..lifecycle import LifecycleError
+from ..live import stream
 from ..live.broadcast import RESYNC, Broadcaster, of_app
 from ..models import Notification
 from ..services import inbox, rota
@@ -166,7 +167,7 @@ def _count_event(session_user_id) -> str | None:
         # The newest open one too: a breach that supersedes its clock's warning leaves
         # the count as it was, and must still be news (the badge announces it).
         newest = inbox.open_for(user, at, limit=1) if count else []
-        return streams.sse("count", {"count": count, "rest": badge_rest(count), "words": badge_words(count),
+        return stream.sse("count", {"count": count, "rest": badge_rest(count), "words": badge_words(count),
                                      "newest": newest[0].id if newest else None,
                                      "newest_words": newest[0].subject if newest else None})
     except SQLAlchemyError:

@@ -15,7 +15,7 @@ from .. import access
 from ..clocks import now
 from ..extensions import db
 from ..lifecycle import OPEN_STATES
-from ..live import queue_view
+from ..live import queue_view, stream
 from ..live.broadcast import RESYNC, Broadcaster, of_app
 from ..live.row_html import Link, RowContext, capacity_words, pathway_words, rows_html
 from ..models import Service
@@ -151,14 +151,14 @@ def queue_events():
         nonlocal since
         since = hub.ticket()  # taken before the read: events read earlier are in it
         try:
-            return streams.sse("snapshot", snapshot_event())
+            return stream.sse("snapshot", snapshot_event())
         finally:
             db.session.remove()
 
     def on_message(ticket, name, data) -> str | None:
         if name == RESYNC:
             return snapshot()
-        return streams.sse(name, data) if ticket > since else None
+        return stream.sse(name, data) if ticket > since else None
 
     # A stream outlives its request: it asks the page's own question again as it runs.
     return streams.serve(hub, allowed=access.may_use_queue, closed_words="Your access has changed: reload the page.",

@@ -19,9 +19,10 @@ from rules.digits import is_ascii_digits
 from ..clocks import now
 from ..errors import page_for_error
 from ..extensions import db
+from ..live import stream
 from ..models import User
 from ..models.user import same_token
-from . import csrf_adapter, form_stash, login_adapter, streams
+from . import csrf_adapter, form_stash, login_adapter
 from .login_adapter import has_session_user, session_user_id
 
 login_manager = LoginManager()
@@ -67,7 +68,7 @@ def passive(view):
 
 def _is_activity(response) -> bool:
     view = current_app.view_functions.get(request.endpoint)
-    return not getattr(view, "passive", False) and not streams.is_stream(response)
+    return not getattr(view, "passive", False) and not stream.is_stream(response)
 
 
 def seconds_left(active: bool = False) -> int:
@@ -244,8 +245,8 @@ def init_app(app) -> None:
     def _to_sign_in(reason):
         # An EventSource, or a page's script asking for JSON, cannot follow a redirect to
         # a page: tell the page instead, which says so (static/session.js).
-        if streams.is_stream():
-            return streams.response(streams.sse("closed", signed_out(reason)))
+        if stream.is_stream():
+            return stream.response(stream.sse("closed", signed_out(reason)))
         if request.accept_mimetypes.best == "application/json":
             return jsonify(signed_out(reason)), 401
         return redirect(url_for("web.login", next=_come_back_to()))
