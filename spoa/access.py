@@ -238,6 +238,11 @@ def _active_in(user, roles) -> bool:
     return user is not None and bool(user.is_active) and user.role in roles
 
 
+def may_use_inbox(user) -> bool:
+    """A person's own inbox and its badge: everyone signed in (what is in it is theirs alone)."""
+    return user is not None and bool(user.is_active)
+
+
 def may_use_queue(user) -> bool:
     """The live queue (page, action panel, event stream) and the shift's handover are the supervisors'."""
     return _active_in(user, ("supervisor",))

@@ -11,6 +11,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import access
 from ..clocks import format_uk, now
 from ..database import database_unavailable, holds_a_connection
 from ..extensions import db
@@ -176,10 +177,6 @@ def _count_event(session_user_id) -> str | None:
         db.session.remove()  # not held open for the stream's life
 
 
-def _any_staff(user) -> bool:
-    return user is not None and bool(user.is_active)
-
-
 @bp.get("/notifications/events")
 def notification_events():
     session_user_id = login_adapter.session_user_id()
@@ -190,6 +187,6 @@ def notification_events():
     def on_message(_ticket, name, _data) -> str | None:
         return count() if name in ("inbox", RESYNC) else None  # a notification made or taken, or news missed
 
-    return streams.serve(broadcaster(), allowed=_any_staff, closed_words="Your session has ended: reload the page.",
-                         first=count, on_message=on_message,
+    return streams.serve(broadcaster(), allowed=access.may_use_inbox,
+                         closed_words="Your session has ended: reload the page.", first=count, on_message=on_message,
                          every=float(current_app.config.get("INBOX_COUNT_SECONDS", COUNT_SECONDS)), on_tick=count)
