@@ -129,6 +129,3 @@ class ApiClient(db.Model):
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         client = cls(token_hash=hash_token(token), token_hint=token[:10], **fields)
         return client, token
-
-    def has_scope(self, scope: str) -> bool:
-        return bool(self.scopes) and scope in self.scopes
