@@ -26,8 +26,7 @@ def create_app(config=None) -> Flask:
 
     logs.configure(app.config["LOG_FORMAT"])  # json lines or text, each with the ids in hand
 
-    from spoa import api
-    from spoa.api import problems
+    from spoa import api, errors
     from spoa.cli import register_cli
     from spoa.domain import policy
     from spoa.extensions import db, migrate
@@ -50,7 +49,6 @@ def create_app(config=None) -> Flask:
     from spoa.services import announce as publish
 
     publish.init_app(app)
-    problems.init_app(app)
     from spoa.platform import input_guard
 
     input_guard.init_app(app)  # before any view or sign-in check reads a value
@@ -63,6 +61,9 @@ def create_app(config=None) -> Flask:
 
     app.register_blueprint(web_bp)
     security.init_app(app)
+    # Every surface's errors (problem+json, OperationOutcome, a page): registered last, so
+    # its handlers, not a library's (flask-smorest registers one for HTTP errors), answer.
+    errors.init_app(app)
     register_cli(app)
 
     from spoa.metrics.health import bp as health_bp

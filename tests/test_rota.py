@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 from marshmallow import ValidationError
 
+from spoa.domain import access
 from spoa.models import AuditEvent, DutyShift
 from spoa.platform.timekeeping import UTC, parse_uk
 from spoa.schemas.rota import NewShiftSchema
@@ -142,11 +143,11 @@ def test_who_may_edit_which_duty(db):
     crisis_lead = person(db, "cal", "clinician", "crisis_response", team_lead=True)
     crisis_clinician = person(db, "sam", "clinician", "crisis_response")
     spoa_lead = person(db, "sue", "supervisor", team_lead=True)
-    assert all(rota.may_edit(admin, *rota.split_recipient(r)) for r in rota.covered_duties())
+    assert all(access.may_edit_duty(admin, *rota.split_recipient(r)) for r in rota.covered_duties())
     assert rota.editable_duties(crisis_lead) == [LEAD]
     assert rota.editable_duties(spoa_lead) == ["spoa_supervisor", "on_call_manager"]
     assert rota.editable_duties(crisis_clinician) == []
-    assert not rota.may_edit(crisis_lead, "service_duty_lead", "home_rehab")
+    assert not access.may_edit_duty(crisis_lead, "service_duty_lead", "home_rehab")
 
 
 def test_a_team_lead_of_another_service_is_refused_and_an_admin_may(db, crisis):

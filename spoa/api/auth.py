@@ -2,10 +2,10 @@
 from flask import g, request
 
 from spoa.api.client_cache import cache
-from spoa.api.problems import Problem
 from spoa.domain.actor import Actor
 from spoa.models import ApiClient
 from spoa.models.user import hash_token
+from spoa.platform.problem import Problem
 
 UNAUTHORISED_HEADERS = {"WWW-Authenticate": 'Bearer realm="spoa"'}
 

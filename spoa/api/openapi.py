@@ -3,14 +3,14 @@ paths, methods and path parameters) and what each view declares with `operation`
 very schema objects it loads with requests.load, and the answers it gives.
 
 flask-smorest only writes the document here. Validation stays in requests.load and
-errors in problems.py, so its @arguments (webargs' error format) and its error handler
+errors in spoa/errors.py, so its @arguments (webargs' error format) and its error handler
 are not used: one validation path, one error shape."""
 from flask import Blueprint as FlaskBlueprint
 from flask import current_app, jsonify
 from flask_smorest import Api
 from flask_smorest import Blueprint as DocumentedBlueprint
 
-from spoa.api import bp, problems
+from spoa.api import bp
 from spoa.schemas.problem import ProblemSchema
 from spoa.schemas.referral import ReferralSchema, SenderReferralSchema
 
@@ -70,9 +70,10 @@ def answer(description: str, schema, headers: dict | None = None) -> dict:
 
 
 def operation(summary: str, *, answers: dict, errors=(), body=None, query=None, parameters=()):
-    """Describe a view to the document. ``body`` / ``query``: the schema the view loads
-    (with requests.load); ``answers``: {status: answer(...)}; ``errors``: the problem
-    statuses this route gives beyond those every route, a body or a query gives."""
+    """Describe a view to the document. ``body`` / ``query``: the schema the view loads,
+    stated here once (requests.body and requests.query load with it); ``answers``:
+    {status: answer(...)}; ``errors``: the problem statuses this route gives beyond
+    those every route, a body or a query gives."""
     statuses = set(EVERY_ROUTE) | set(errors)
     doc = {"summary": summary, "security": SECURITY, "parameters": list(parameters)}
     if query is not None:
@@ -83,7 +84,14 @@ def operation(summary: str, *, answers: dict, errors=(), body=None, query=None, 
         doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
     doc["responses"] = {**{str(s): a for s, a in answers.items()},
                         **{str(s): problem(s) for s in sorted(statuses)}}
-    return DocumentedBlueprint.doc(**{k: v for k, v in doc.items() if v})
+    document = DocumentedBlueprint.doc(**{k: v for k, v in doc.items() if v})
+
+    def decorate(view):
+        view = document(view)
+        view.loads = {"body": body, "query": query}  # what requests.body and requests.query load with
+        return view
+
+    return decorate
 
 
 def header(name: str, description: str, **schema) -> dict:
@@ -98,14 +106,11 @@ def path_parameter(name: str, **schema) -> dict:
 
 class DocumentOnlyApi(Api):
     """flask-smorest, writing the document and answering nothing, by its public settings:
-    no "default" answer in its own error format, and the HTTP errors it would answer
-    answered as every other error here (problems.py), whichever handler Flask keeps."""
+    no "default" answer in its own error format. The HTTP error handler it registers is
+    replaced by spoa/errors.py's, registered after it (create_app), so every HTTP error is
+    answered as every other error here."""
 
     DEFAULT_ERROR_RESPONSE_NAME = None
-
-    @staticmethod
-    def handle_http_exception(error):
-        return problems.http_error(error)
 
 
 def used_only(document: dict) -> dict:

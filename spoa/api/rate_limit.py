@@ -2,8 +2,8 @@
 process. It fails open: a Redis outage must never stop referrals coming in."""
 from flask import current_app
 
-from spoa.api.problems import Problem
 from spoa.platform import throttle
+from spoa.platform.problem import Problem
 
 WINDOW_SECONDS = 60
 

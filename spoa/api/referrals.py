@@ -1,17 +1,17 @@
 """/api/v1/referrals: intake, read, list, lifecycle events (intake-contract.md)."""
-from flask import g, request, url_for
+from flask import g, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from spoa.api import bp, rate_limit
+from spoa.api import bp, rate_limit, requests
 from spoa.api.auth import require_actor
 from spoa.api.openapi import REFERRAL_HEADERS, REFERRAL_VIEW, answer, header, named, operation, path_parameter
-from spoa.api.problems import Problem
-from spoa.api.requests import idempotency_key, if_match_version, json_body, load
+from spoa.api.requests import idempotency_key, if_match_version
 from spoa.domain import access
 from spoa.domain.lifecycle import LifecycleError
 from spoa.extensions import db
 from spoa.models import Clock, ClockEffect, Notification, Referral
+from spoa.platform.problem import Problem
 from spoa.schemas.intake import CommunityReferralIntakeSchema, DischargeReferralIntakeSchema, IntakeSchema
 from spoa.schemas.referral import VIEWS, EventSchema, ReferralPageSchema, ReferralQuerySchema
 from spoa.services.actions import VersionMismatch, apply_event
@@ -39,6 +39,7 @@ def _answer(actor, referral: Referral, status: int, audience: str | None = None)
 def _referral_or_404(actor, referral_id: str, via: str = "api") -> Referral:
     referral = access.readable_referral(actor, referral_id, via)
     if referral is None:
+        db.session.commit()  # a refusal of one that exists is recorded: this answer's one write
         raise Problem(404, "No such referral.")  # never confirm what a caller may not see
     return referral
 
@@ -54,11 +55,11 @@ def _referral_or_404(actor, referral_id: str, via: str = "api") -> Referral:
 def create_referral():
     actor = require_actor()
     rate_limit.enforce(g.api_client)
-    data = load(INTAKE, json_body())
+    data = requests.body()
     key = idempotency_key()
-    if not g.api_client.may_post_as(data["source"]):
+    if not access.may_post_as(actor, data["source"]):
         raise Problem(403, f"This client may not post referrals as source '{data['source']}'.")
-    if data["kind"] == "discharge" and not g.api_client.may_refer_discharges_from(data["discharge"]["hospital_ods"]):
+    if data["kind"] == "discharge" and not access.may_refer_discharges_from(actor, data["discharge"]["hospital_ods"]):
         # Nothing said of the hospital named: whether it is known is not this client's business.
         raise Problem(403, "This client may send discharge referrals only for its own hospital.")
     try:
@@ -79,7 +80,9 @@ def get_referral(referral_id):
     audience = access.audience(actor, referral)
     if audience == "full":
         _load_notifications(referral)
-    return _answer(actor, referral, 200, audience)
+    answer = _answer(actor, referral, 200, audience)
+    db.session.commit()  # the view's row, once its answer is built: never an answer without it
+    return answer
 
 
 def _load_notifications(referral: Referral) -> None:
@@ -97,7 +100,7 @@ def _load_notifications(referral: Referral) -> None:
            answers={200: answer("A page of referrals", named("ReferralPage", PAGE))})
 def list_referrals():
     actor = require_actor()
-    query = load(QUERY, request.args.to_dict())
+    query = requests.query()
     stmt = select(Referral).where(access.readable(actor))
     for name in ("state", "route", "source"):
         if name in query:
@@ -120,7 +123,7 @@ def list_referrals():
 def post_event(referral_id):
     actor = require_actor()
     referral = _referral_or_404(actor, referral_id, via="api_event")
-    data = load(EVENT, json_body())
+    data = requests.body()
     # Answered in the view the caller had when it asked: a service that declines
     # or hands a referral on gets its own event's answer, though it no longer holds it.
     audience = access.audience(actor, referral)

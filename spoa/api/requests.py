@@ -1,12 +1,12 @@
 """Reading a request body and headers into validated data, or a precise problem."""
 import re
 
-from flask import request
+from flask import current_app, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest
 
 from rules.digits import ascii_int
-from spoa.api.problems import Problem
+from spoa.platform.problem import Problem
 from spoa.schemas.errors import flatten_errors
 
 
@@ -32,6 +32,20 @@ def load(schema, payload) -> dict:
         errors = flatten_errors(exc.messages)
         fields = ", ".join(sorted(errors))
         raise Problem(422, f"Invalid or unexpected values at: {fields}.", errors=errors) from None
+
+
+def body() -> dict:
+    """The JSON body, loaded by the schema the view documents (openapi.operation's ``body``)."""
+    return load(_documented("body"), json_body())
+
+
+def query() -> dict:
+    """The query string, loaded by the schema the view documents (openapi.operation's ``query``)."""
+    return load(_documented("query"), request.args.to_dict())
+
+
+def _documented(part: str):
+    return current_app.view_functions[request.endpoint].loads[part]
 
 
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")

@@ -2,12 +2,11 @@
 service's own system (a client bound to that service)."""
 from marshmallow import ValidationError
 
-from spoa.api import bp
+from spoa.api import bp, requests
 from spoa.api.auth import require_actor
 from spoa.api.openapi import answer, named, operation
-from spoa.api.problems import Problem
-from spoa.api.requests import json_body, load
 from spoa.domain import access
+from spoa.platform.problem import Problem
 from spoa.schemas.capacity import CapacityLineSchema, CapacitySchema, complete_declaration
 from spoa.services import capacity
 
@@ -38,7 +37,7 @@ def declare_capacity(code):
     if not access.may_declare_capacity(actor, service.code):
         raise Problem(403, "Only the service's own system may declare its capacity.")
     try:
-        data = complete_declaration(service, load(DECLARATION, json_body()))
+        data = complete_declaration(service, requests.body())
     except ValidationError as exc:
         raise Problem(422, "Invalid capacity.", errors=exc.messages) from None
     capacity.declare(service, data["total"], data["in_use"], by=actor, via="api")

@@ -5,8 +5,8 @@ from flask import g
 from spoa.api import bp, rate_limit
 from spoa.api.auth import require_actor
 from spoa.api.openapi import answer, named, operation
-from spoa.api.problems import Problem
 from spoa.domain import access
+from spoa.platform.problem import Problem
 from spoa.reports.status_feed import status
 from spoa.schemas.status import StatusFeedSchema
 

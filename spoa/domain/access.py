@@ -7,6 +7,11 @@ rule written once, as SQL (``readable``), so a list and a single page can never
 disagree; ``may_read`` runs it for one row. A refused read is answered as if the
 referral did not exist (404, never confirming it) and is recorded.
 
+The access log (who read or was refused which referral, via which surface) is
+added to the request's session here and never committed here: the surface commits
+it once, with its answer (a page once rendered, an API answer once built), so a
+read is never shown without its row, nor a row kept for a read that failed.
+
   supervisor      every referral
   clinician       (a service's or a voluntary organisation's user) what is routed or
                   assigned to their service now; read-only, what they themselves
@@ -47,10 +52,12 @@ from sqlalchemy import and_, exists, false, or_, select, true
 
 from spoa.domain import lifecycle
 from spoa.domain.actor import Actor
+from spoa.domain.policy import current_policy
 from spoa.domain.relations import own_service, relations_of  # noqa: F401 (the policy's; callers ask here)
 from spoa.extensions import db
 from spoa.models import AccessEvent, AuditEvent, Referral
-from spoa.models.user import STATUS_SCOPE
+from spoa.models.duty_shift import DUTIES, SERVICE_DUTY_LEAD
+from spoa.models.user import STATUS_SCOPE, same_token
 from spoa.platform.timekeeping import now
 
 # A call handler who opened a match the duplicate check showed them may read it for
@@ -117,7 +124,7 @@ def _parse_id(referral_id):
 
 def readable_referral(actor: Actor, referral_id, via: str) -> Referral | None:
     """The referral if ``actor`` may read it, else None (answer 404). A refusal of a
-    referral that exists is recorded (who, which, via which surface) and committed."""
+    referral that exists is recorded (who, which, via which surface): the caller commits it."""
     key = _parse_id(referral_id)
     if key is None:
         return None
@@ -125,14 +132,13 @@ def readable_referral(actor: Actor, referral_id, via: str) -> Referral | None:
     referral = db.session.scalar(select(Referral).where(Referral.id == key, readable(actor)))
     if referral is None and db.session.scalar(select(Referral.id).where(Referral.id == key)) is not None:
         _record(key, actor, via, refused=True)
-        db.session.commit()
     return referral
 
 
 def record_view(referral, actor: Actor, via: str) -> None:
-    """Who viewed which referral, when (product.md, data protection). Commits."""
+    """Who viewed which referral, when (product.md, data protection): the caller commits
+    it with its answer."""
     _record(referral.id, actor, via)
-    db.session.commit()
 
 
 def record_duplicates_shown(actor: Actor, referrals) -> None:
@@ -147,7 +153,6 @@ def record_duplicates_shown(actor: Actor, referrals) -> None:
     for referral in referrals:
         if referral.id not in recent:
             _record(referral.id, actor, SHOWN)
-    db.session.commit()
 
 
 def open_shown_match(actor: Actor, referral_id) -> Referral | None:
@@ -155,7 +160,7 @@ def open_shown_match(actor: Actor, referral_id) -> Referral | None:
     it to them within MATCH_OPEN_WINDOW and it is still open, the opening is recorded
     (via='duplicate', which is what lets a call handler read it) and it is returned.
     Otherwise None (answer 404), and an attempt on a referral that exists is recorded
-    as refused. Commits."""
+    as refused. The caller commits."""
     key = _parse_id(referral_id)
     if key is None or actor.kind != "user" or actor.id is None:
         return None
@@ -167,10 +172,8 @@ def open_shown_match(actor: Actor, referral_id) -> Referral | None:
     if referral is None:
         if db.session.scalar(select(Referral.id).where(Referral.id == key)) is not None:
             _record(key, actor, OPENED, refused=True)
-            db.session.commit()
         return None
     _record(referral.id, actor, OPENED)
-    db.session.commit()
     return referral
 
 
@@ -205,19 +208,70 @@ def may_read_status_feed(actor: Actor) -> bool:
     return actor.kind == "api_client" and STATUS_SCOPE in actor.scopes
 
 
-def may_use_queue(user) -> bool:
-    """The live queue (page, action panel, event stream) is the supervisors'."""
-    return user is not None and bool(user.is_active) and user.role == "supervisor"
+# --- the API's senders: what a client may send (of its Actor) -----------------------------
 
+def may_post_as(actor: Actor, source: str) -> bool:
+    """A sending system posts as the sources it was registered with, no other."""
+    return source in actor.sources
+
+
+def may_refer_discharges_from(actor: Actor, hospital_ods: str) -> bool:
+    """A hospital's own system refers its own patients only: its discharges are what
+    its ward users and it may then read and act on (relation "hospital"), so one for
+    another hospital would be the other's to see."""
+    return actor.hospital is None or hospital_ods == actor.hospital
+
+
+# --- staff pages: what a signed-in person may use ----------------------------------------
+# Of the User (None for no one), not an Actor: whether the account is active, and
+# whether its holder leads a team, are part of the answer. Pages ask through one
+# decorator (web/roles.py: allowed); a stream asks again as it runs (web/streams.py).
 
 REPORT_ROLES = ("supervisor", "manager", "admin", "analyst")
 EXTRACT_ROLES = ("analyst",)
 FREE_TEXT_ROLES = ("supervisor", "admin")
 FREE_TEXT_SUFFIX = "_reasons"  # a report table holding free text says so in its id
+ENTER_ROLES = ("call_handler", "supervisor")
+
+
+def _active_in(user, roles) -> bool:
+    return user is not None and bool(user.is_active) and user.role in roles
+
+
+def may_use_inbox(user) -> bool:
+    """A person's own inbox and its badge: everyone signed in (what is in it is theirs alone)."""
+    return user is not None and bool(user.is_active)
+
+
+def may_use_queue(user) -> bool:
+    """The live queue (page, action panel, event stream) and the shift's handover are the supervisors'."""
+    return _active_in(user, ("supervisor",))
+
+
+def may_enter_referrals(user) -> bool:
+    """The new-referral forms, their preview and the duplicate panel: call handlers and supervisors."""
+    return _active_in(user, ENTER_ROLES)
+
+
+def may_see_worklist(user, service: str | None = None) -> bool:
+    """A service's worklist: a clinician their own service's (``service`` None: theirs),
+    a supervisor any service's."""
+    if _active_in(user, ("supervisor",)):
+        return True
+    return _active_in(user, ("clinician",)) and service in (None, user.service)
+
+
+def may_see_ward(user) -> bool:
+    """The ward's page: a ward's user (their hospital's), a supervisor (any hospital's)."""
+    return _active_in(user, ("ward", "supervisor"))
+
+
+def may_administer(user) -> bool:
+    return _active_in(user, ("admin",))
 
 
 def may_see_reports(user) -> bool:
-    return user is not None and bool(user.is_active) and user.role in REPORT_ROLES
+    return _active_in(user, REPORT_ROLES)
 
 
 def may_see_report_table(user, table_id: str) -> bool:
@@ -228,3 +282,45 @@ def may_see_report_table(user, table_id: str) -> bool:
 def may_download_rows(user) -> bool:
     """The row-level extract: pseudonymised personal data, never a manager's."""
     return may_see_reports(user) and user.role in EXTRACT_ROLES
+
+
+# --- the duty rota -------------------------------------------------------------------------
+
+def _of_the_duty(user, duty: str, service: str | None) -> bool:
+    """A service's duty lead comes from its clinicians; the SPOA's own duties from its
+    supervisors (an on-call manager must read the referral to act, and the manager
+    role reads none). The same people lead each part of the rota as team leads."""
+    if duty == SERVICE_DUTY_LEAD:
+        return (user.role == "clinician" and service is not None and user.service == service
+                and service != current_policy().duty_route)
+    return duty in DUTIES and user.role == "supervisor"
+
+
+def may_hold_duty(user, duty: str, service: str | None) -> bool:
+    return bool(user and user.is_active and _of_the_duty(user, duty, service))
+
+
+def may_edit_duty(user, duty: str, service: str | None) -> bool:
+    """Admins edit any duty; a team lead the duties of their own part (a clinician
+    their service's duty lead, a supervisor the SPOA supervisor and on-call manager)."""
+    if user is None or not user.is_active:
+        return False
+    return user.role == "admin" and duty in DUTIES or bool(user.team_lead) and _of_the_duty(user, duty, service)
+
+
+def may_see_rota(user) -> bool:
+    """The rota is seen by those who may hold a duty, supervisors and admins (every
+    editor of a part of it among them)."""
+    return _active_in(user, ("clinician", "supervisor", "admin"))
+
+
+# --- /metrics ------------------------------------------------------------------------------
+
+def may_scrape(metrics_token: str | None, bearer: str | None, direct_from_loopback: bool) -> bool:
+    """The operator's Prometheus only (metrics/guard.py says what the request showed):
+    with METRICS_TOKEN set, a request carrying it as its bearer token, from wherever
+    it comes (compared in constant time); without one, a request made straight to
+    this process from a loopback address."""
+    if metrics_token:
+        return bearer is not None and same_token(metrics_token, bearer)
+    return direct_from_loopback

@@ -2,13 +2,14 @@
 
 The adapter (adapter.py) turns a BaRS referral message into the intake
 contract's body; it then goes through the same validation, rules and clocks as
-the JSON API (services/intake.py). Every answer is an OperationOutcome (outcome.py).
+the JSON API (services/intake.py). Every answer is an OperationOutcome (outcome.py;
+errors are rendered so by spoa/errors.py).
 """
 from flask import Blueprint
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 
-from spoa.fhir import errors, routes  # noqa: E402,F401  (handlers and routes register on import)
+from spoa.fhir import routes  # noqa: E402,F401  (routes register on import; errors are spoa/errors.py's)
 
 
 def init_app(app) -> None:

@@ -9,12 +9,11 @@ from spoa.api.auth import require_actor
 from spoa.domain.policy import current_policy
 from spoa.extensions import db
 from spoa.fhir import bp
-from spoa.fhir.errors import echoed
 from spoa.models import FhirMessage
 from spoa.notifications.fhir_endpoints import named_by_another
 from spoa.platform.timekeeping import now
 from spoa.schemas.fhir import adapter, validation
-from spoa.schemas.fhir.outcome import JSON, XML, FhirError, answer_format, outcome_body, render, request_format
+from spoa.schemas.fhir.outcome import JSON, XML, FhirError, answer_format, echoed, outcome_body, render, request_format
 from spoa.services.intake import IntakeConflict, receive_referral
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

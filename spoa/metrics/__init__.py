@@ -2,7 +2,8 @@
 scrape time (figures.py), and each process's own events (events.py), summed
 over every gunicorn worker when PROMETHEUS_MULTIPROC_DIR is set.
 
-Who may scrape: guard.py (METRICS_TOKEN, or loopback without a proxy's header).
+Who may scrape: the access policy (spoa/domain/access.py: may_scrape), asked with what the
+request shows (guard.py: its bearer token, or loopback without a proxy's header).
 """
 import os
 import time

@@ -1,4 +1,5 @@
-"""Who may read /metrics: the operator's Prometheus, nobody else.
+"""What a request to /metrics shows of who sent it; whether that may read it is the
+access policy's (spoa/domain/access.py: may_scrape): the operator's Prometheus, nobody else.
 
 METRICS_TOKEN set: the request must carry ``Authorization: Bearer <token>``
 (compared in constant time), from wherever it comes. Unset: only a request made
@@ -16,7 +17,7 @@ import ipaddress
 
 from flask import current_app, request
 
-from spoa.models.user import same_token
+from spoa.domain import access
 
 FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-Host")
 
@@ -36,11 +37,19 @@ def _direct_address() -> str | None:
     return original.get("REMOTE_ADDR", request.environ.get("REMOTE_ADDR"))
 
 
-def may_scrape() -> bool:
-    token = current_app.config.get("METRICS_TOKEN")
-    if token:
-        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-        return scheme.lower() == "bearer" and same_token(token, given.strip())
+def _bearer() -> str | None:
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return given.strip() if scheme.lower() == "bearer" else None
+
+
+def _direct_from_loopback() -> bool:
+    """Made straight to this process from a loopback address: not through a proxy (whose
+    forwarding header says the request came from elsewhere, loopback or not)."""
     if any(name in request.headers for name in FORWARDING_HEADERS):
         return False
     return _is_loopback(_direct_address()) and _is_loopback(request.remote_addr)
+
+
+def may_scrape() -> bool:
+    """This request's answer from the access policy."""
+    return access.may_scrape(current_app.config.get("METRICS_TOKEN"), _bearer(), _direct_from_loopback())

@@ -129,15 +129,3 @@ class ApiClient(db.Model):
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         client = cls(token_hash=hash_token(token), token_hint=token[:10], **fields)
         return client, token
-
-    def may_post_as(self, source: str) -> bool:
-        return bool(self.sources) and source in self.sources
-
-    def has_scope(self, scope: str) -> bool:
-        return bool(self.scopes) and scope in self.scopes
-
-    def may_refer_discharges_from(self, hospital_ods: str) -> bool:
-        """A hospital's own system refers its own patients only: its discharges
-        are what its ward users and it may then read and act on (relation
-        "hospital"), so one for another hospital would be the other's to see."""
-        return self.hospital_ods is None or hospital_ods == self.hospital_ods

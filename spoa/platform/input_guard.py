@@ -5,11 +5,11 @@ PostgreSQL refuses it in any text (a ValueError from the driver, a 500), so a
 NUL anywhere in the path, the query string or a form is answered here, once,
 for every page and API route, rather than by each view's own checks.
 """
-from flask import render_template, request
+from flask import request
 from werkzeug.routing import IntegerConverter, ValidationError
 
 from rules.digits import DIGIT, is_ascii_digits
-from spoa.api.problems import Problem, is_api_request
+from spoa.platform.problem import Problem
 
 NUL = "\x00"
 
@@ -30,10 +30,8 @@ def init_app(app) -> None:
         where = _where_nul()
         if where is None:
             return None
-        detail = f"The request holds a NUL character (in {where}): remove it and send again."
-        if is_api_request() or request.blueprint == "fhir":  # the FHIR blueprint answers it as an OperationOutcome
-            raise Problem(400, detail)
-        return render_template("error.html", code=400, title="The form could not be sent", detail=detail), 400
+        # Each surface in its own words (spoa/errors.py): problem+json, an OperationOutcome, a page.
+        raise Problem(400, f"The request holds a NUL character (in {where}): remove it and send again.")
 
 
 class AsciiIntConverter(IntegerConverter):

@@ -5,7 +5,7 @@ window (the supervisor's own shift, else the next 12 hours: services/handover.py
 
 A local time the clock change skips (01:30 on the spring-forward Sunday) or
 passes twice (01:30 on the autumn Sunday) is refused with a message saying so
-(spoa/uk_time.parse_uk, the rota's too): a handover of the wrong hour is worse than a question."""
+(spoa/platform/timekeeping.parse_uk, the rota's too): a handover of the wrong hour is worse than a question."""
 from datetime import timedelta
 
 from marshmallow import Schema, ValidationError, post_load, pre_load, validates_schema

@@ -1,6 +1,6 @@
 """A shift on the duty rota as an editor types it: on the /rota page or with
 `flask spoa add-duty`, loaded here the same way. Times are UK wall time
-(spoa/uk_time.parse_uk, as the handover page's). Who may hold the duty, who may edit it and whether it
+(spoa/platform/timekeeping.parse_uk, as the handover page's). Who may hold the duty, who may edit it and whether it
 clashes with a shift already there need the database: services/rota.py asks."""
 from datetime import timedelta
 

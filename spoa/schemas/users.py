@@ -24,7 +24,7 @@ def _check_length(password: str) -> None:
 
 def team_lead_refused(role: str, username: str) -> str | None:
     """Why this person cannot be a team lead, or None. A team lead edits a duty rota
-    (services/rota.may_edit): a clinician their service's duty leads, a supervisor
+    (spoa/domain/access.py: may_edit_duty): a clinician their service's duty leads, a supervisor
     the SPOA's own duties. No other role has one."""
     if role in ("clinician", "supervisor"):
         return None
@@ -41,7 +41,7 @@ class NewUserSchema(FormSchema):
     hospital_ods = HospitalCode(load_default=None, metadata={"label": "Hospital ODS code (ward users only)"})
     password = Password(required=True, error_messages={"required": "Enter an initial password"},
                         metadata={"label": "Initial password"})
-    # A team lead edits a duty rota (services/rota.may_edit); set on the CLI
+    # A team lead edits a duty rota (spoa/domain/access.py: may_edit_duty); set on the CLI
     # (create-user --team-lead, set-team-lead), not on the admin page's form.
     team_lead = fields.Boolean(load_default=False, metadata={"label": "Team lead (edits the duty rota)"})
 

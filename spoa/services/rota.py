@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, text
 
+from spoa.domain import access
 from spoa.domain.labels import route_name, words
 from spoa.domain.policy import current_policy
 from spoa.extensions import db
 from spoa.models import DutyShift, User
-from spoa.models.duty_shift import DUTIES, ON_CALL_MANAGER, SERVICE_DUTY_LEAD, SPOA_SUPERVISOR
+from spoa.models.duty_shift import ON_CALL_MANAGER, SERVICE_DUTY_LEAD, SPOA_SUPERVISOR
 from spoa.platform.timekeeping import day_words, span_words, to_uk
 from spoa.schemas.form_input import one_error
 from spoa.services.admin_change import CLI_ACTOR, record
@@ -79,7 +80,7 @@ def nobody_words(recipients) -> str:
 
 
 
-# --- who may hold, edit and see a duty (COMMON15) ----------------------------------
+# --- the duties the rota covers (who may hold or edit each: spoa/domain/access.py) --------------
 
 def recipient_of(duty: str, service: str | None) -> str:
     return f"{duty}:{service}" if service else duty
@@ -94,36 +95,9 @@ def covered_duties() -> list[str]:
         SPOA_SUPERVISOR, ON_CALL_MANAGER]
 
 
-def _of_the_duty(user: User, duty: str, service: str | None) -> bool:
-    """A service's duty lead comes from its clinicians; the SPOA's own duties from its
-    supervisors (an on-call manager must read the referral to act, and the manager
-    role reads none). The same people lead each part of the rota as team leads."""
-    if duty == SERVICE_DUTY_LEAD:
-        return (user.role == "clinician" and service is not None and user.service == service
-                and service != current_policy().duty_route)
-    return duty in DUTIES and user.role == "supervisor"
-
-
-def may_hold(user: User | None, duty: str, service: str | None) -> bool:
-    return bool(user and user.is_active and _of_the_duty(user, duty, service))
-
-
-def may_edit(user: User | None, duty: str, service: str | None) -> bool:
-    """Admins edit any duty; a team lead the duties of their own part (a clinician
-    their service's duty lead, a supervisor the SPOA supervisor and on-call manager)."""
-    if user is None or not user.is_active:
-        return False
-    return user.role == "admin" and duty in DUTIES or bool(user.team_lead) and _of_the_duty(user, duty, service)
-
-
 def editable_duties(user: User | None) -> list[str]:
     """The duties (as recipients) ``user`` may add shifts to, in chain order."""
-    return [r for r in covered_duties() if may_edit(user, *split_recipient(r))]
-
-
-def may_view(user: User | None) -> bool:
-    """The rota is seen by those who may hold a duty, supervisors and admins."""
-    return bool(user and user.is_active and user.role in ("clinician", "supervisor", "admin"))
+    return [r for r in covered_duties() if access.may_edit_duty(user, *split_recipient(r))]
 
 
 def eligible_users(duty: str, service: str | None) -> list[User]:
@@ -167,9 +141,9 @@ def add_shift(*, duty: str, service: str | None, user: User, starts_at: datetime
     """A shift from schemas/rota.py's NewShiftSchema (duty, service and times checked
     there); by=None is the CLI. Refused beside its field: an editor who may not edit
     this duty, a person who may not hold it, a clash with a shift already there."""
-    if by is not None and not may_edit(by, duty, service):
+    if by is not None and not access.may_edit_duty(by, duty, service):
         raise one_error("duty", f"You may not edit the rota of the {duty_words(recipient_of(duty, service))}")
-    if not may_hold(user, duty, service):
+    if not access.may_hold_duty(user, duty, service):
         raise one_error("username", _not_eligible(user, duty, service))
     try:
         _lock(duty, service)
@@ -203,7 +177,7 @@ def remove_shift(shift_id: int, by: User | None) -> DutyShift:
     shift = db.session.get(DutyShift, shift_id)
     if shift is None:
         raise one_error("shift_id", f"There is no shift with id {shift_id}")
-    if by is not None and not may_edit(by, shift.duty, shift.service):
+    if by is not None and not access.may_edit_duty(by, shift.duty, shift.service):
         raise one_error("shift_id", f"You may not edit the rota of the {duty_words(shift.recipient)}")
     words_ = shift_words(shift)
     db.session.execute(delete(DutyShift).where(DutyShift.id == shift.id))

@@ -14,6 +14,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from spoa.domain import access
 from spoa.domain.vocab import SOURCES
 from spoa.extensions import db
 from spoa.models import ApiClient, FhirEndpoint, Service, User
@@ -33,15 +34,16 @@ from spoa.schemas.users import NewPasswordSchema, NewUserSchema
 from spoa.services import accounts, api_clients, service_setup, users
 from spoa.web import bp
 from spoa.web.forms import Form
-from spoa.web.roles import check_role
+from spoa.web.roles import allowed
 
 # Administration is a blueprint of its own, checked once for every page in it.
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @admin_bp.before_request
+@allowed(access.may_administer)
 def _administrators_only():
-    check_role("admin")
+    return None
 
 
 def _submit(form: Form, act, page):

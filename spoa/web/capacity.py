@@ -8,7 +8,7 @@ from spoa.schemas.errors import named_errors
 from spoa.schemas.form_input import whole_number
 from spoa.services import capacity
 from spoa.web import bp
-from spoa.web.roles import current_actor
+from spoa.web.roles import check, current_actor
 
 
 def _numbers(form) -> dict:
@@ -27,8 +27,7 @@ def service_capacity(code):
     if service is None:
         abort(404)
     actor = current_actor()
-    if not access.may_declare_capacity(actor, service.code):
-        abort(403)
+    check(lambda _user: access.may_declare_capacity(actor, service.code))
     errors, values = {}, {"total": service.capacity_total, "in_use": service.capacity_in_use}
     if request.method == "POST":
         values = request.form

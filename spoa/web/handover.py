@@ -7,17 +7,18 @@ from flask import render_template, request
 from flask_login import current_user
 from marshmallow import ValidationError
 
+from spoa.domain import access
 from spoa.domain.labels import route_name
 from spoa.platform.timekeeping import now, to_uk
 from spoa.schemas.handover import HandoverWindowSchema
 from spoa.services import handover, rota
 from spoa.web import bp
 from spoa.web.forms import Form
-from spoa.web.queue import supervisors_only
+from spoa.web.roles import allowed
 
 
 @bp.route("/handover")
-@supervisors_only
+@allowed(access.may_use_queue)
 def handover_page():
     form = Form(HandoverWindowSchema(), request.args)
     try:

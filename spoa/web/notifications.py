@@ -3,19 +3,18 @@ and the badge's live count (/notifications/events).
 
 What is open and whose is spoa/notifications/inbox.py; this module only shows it. The
 badge is counted once a request, and only when a page's header asks for it
-(base.html): anonymous pages and fragments run no query. The live count follows the
-queue's stream (spoa/web/queue.py): a Broadcaster of its own on the same channel,
-so the queue's renders and the badges' counts do not make each other's work.
+(base.html): anonymous pages and fragments run no query. The live count is a stream
+run as the queue's is (web/streams.py), with a Broadcaster of its own on the same
+channel, so the queue's renders and the badges' counts do not make each other's work.
 """
-import queue
-import time
-
-from flask import abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
+from spoa.domain import access
 from spoa.domain.lifecycle import LifecycleError
 from spoa.extensions import db
+from spoa.live import stream
 from spoa.live.broadcast import RESYNC, Broadcaster, of_app
 from spoa.models import Notification
 from spoa.notifications import inbox
@@ -24,9 +23,8 @@ from spoa.platform.timekeeping import format_uk, now
 from spoa.services import rota
 from spoa.services.actions import apply_event
 from spoa.web import bp, login_adapter, streams
-from spoa.web.queue import KEEP_ALIVE_SECONDS, RECHECK_SECONDS, stream_still_allowed
 from spoa.web.roles import current_actor
-from spoa.web.security import closed_event, load_user
+from spoa.web.security import load_user
 
 COUNT_SECONDS = 60  # duties change at shift boundaries: a badge recounts at least this often
 
@@ -171,7 +169,7 @@ def _count_event(session_user_id) -> str | None:
         # The newest open one too: a breach that supersedes its clock's warning leaves
         # the count as it was, and must still be news (the badge announces it).
         newest = inbox.open_for(user, at, limit=1) if count else []
-        return streams.sse("count", {"count": count, "rest": badge_rest(count), "words": badge_words(count),
+        return stream.sse("count", {"count": count, "rest": badge_rest(count), "words": badge_words(count),
                                      "newest": newest[0].id if newest else None,
                                      "newest_words": newest[0].subject if newest else None})
     except SQLAlchemyError:
@@ -180,55 +178,16 @@ def _count_event(session_user_id) -> str | None:
         db.session.remove()  # not held open for the stream's life
 
 
-def _any_staff(user) -> bool:
-    return user is not None and bool(user.is_active)
-
-
 @bp.get("/notifications/events")
 def notification_events():
-    db.session.remove()
     session_user_id = login_adapter.session_user_id()
-    recheck = float(current_app.config.get("STREAM_RECHECK_SECONDS", RECHECK_SECONDS))
-    every = float(current_app.config.get("INBOX_COUNT_SECONDS", COUNT_SECONDS))
-    hub = broadcaster()
-    pages = hub.register()
 
-    def stream():
-        try:
-            yield "retry: 2000\n\n"
-            first = _count_event(session_user_id)  # after register: no change falls between
-            if first:
-                yield first
-            check_at = count_at = sent_at = time.monotonic()
-            check_at += recheck
-            count_at += every
-            while True:
-                at = time.monotonic()
-                if at >= check_at:
-                    if not stream_still_allowed(session_user_id, _any_staff):
-                        yield streams.sse("closed", closed_event("Your session has ended: reload the page."))
-                        return
-                    check_at = at + recheck
-                if at >= count_at:
-                    count_at = at + every
-                    text = _count_event(session_user_id)
-                    if text:
-                        sent_at = time.monotonic()
-                        yield text
-                wait = min(check_at, count_at, sent_at + KEEP_ALIVE_SECONDS) - time.monotonic()
-                try:
-                    _ticket, name, _data = pages.get(timeout=max(wait, 0.01))
-                except queue.Empty:
-                    if time.monotonic() >= sent_at + KEEP_ALIVE_SECONDS:
-                        sent_at = time.monotonic()
-                        yield ": keep-alive\n\n"
-                    continue
-                if name in ("inbox", RESYNC):  # a notification made or taken, or news missed
-                    text = _count_event(session_user_id)
-                    if text:
-                        sent_at = time.monotonic()
-                        yield text
-        finally:
-            hub.unregister(pages)
+    def count() -> str | None:
+        return _count_event(session_user_id)
 
-    return streams.response(stream_with_context(stream()))
+    def on_message(_ticket, name, _data) -> str | None:
+        return count() if name in ("inbox", RESYNC) else None  # a notification made or taken, or news missed
+
+    return streams.serve(broadcaster(), allowed=access.may_use_inbox,
+                         closed_words="Your session has ended: reload the page.", first=count, on_message=on_message,
+                         every=float(current_app.config.get("INBOX_COUNT_SECONDS", COUNT_SECONDS)), on_tick=count)

@@ -6,6 +6,7 @@ from flask import abort, g
 from spoa.domain import access, discharge_days
 from spoa.domain.lifecycle import BY_EVENT, allowed_events
 from spoa.domain.policy import current_policy
+from spoa.extensions import db
 from spoa.models import Referral
 from spoa.services import capacity, duty, flags
 from spoa.services.actions import routes_a_person_may_choose
@@ -44,9 +45,10 @@ NOT_ON_LISTS = frozenset({"withdraw", "add_information", "redirect", "readiness_
 
 def referral_or_404(referral_id: str, via: str) -> Referral:
     """The referral, if the signed-in person may read it; else 404, as for one that
-    does not exist (the refusal is recorded: spoa/domain/access.py)."""
+    does not exist (the refusal is recorded, spoa/domain/access.py: its row is this answer's one write)."""
     referral = access.readable_referral(current_actor(), referral_id, via)
     if referral is None:
+        db.session.commit()
         abort(404)
     return referral
 

@@ -6,53 +6,27 @@ script then opens /queue/events: a snapshot first, then each change as it is
 committed anywhere in the county (see spoa.live). A page that loses its stream
 takes a fresh snapshot when it reconnects, so nothing is missed.
 """
-import queue
 import time
 
-from flask import current_app, render_template, request, stream_with_context
+from flask import current_app, render_template, request
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 
 from spoa.domain import access, vocab
 from spoa.domain.lifecycle import OPEN_STATES
 from spoa.domain.policy import current_policy
 from spoa.extensions import db
-from spoa.live import queue_view
+from spoa.live import queue_view, stream
 from spoa.live.broadcast import RESYNC, Broadcaster, of_app
 from spoa.live.row_html import Link, RowContext, capacity_words, pathway_words, rows_html
 from spoa.models import Service
 from spoa.platform.timekeeping import now
 from spoa.services import capacity, rota
-from spoa.web import bp, login_adapter, streams
+from spoa.web import bp, streams
 from spoa.web.pages import page_actions, referral_or_404
-from spoa.web.roles import current_actor, role_required
-from spoa.web.security import closed_event, load_user, session_still_valid
+from spoa.web.roles import allowed, current_actor
 
-KEEP_ALIVE_SECONDS = 15
-RECHECK_SECONDS = 60  # a stream re-checks its user this often (STREAM_RECHECK_SECONDS overrides)
 FILTERS = ("route", "state", "source", "hospital", "pathway")  # hospital, pathway: the discharges' lane
 
-
-# The queue is the supervisors' (spoa/domain/access.py: may_use_queue); a stream that
-# outlives its request re-checks its user with stream_still_allowed.
-supervisors_only = role_required("supervisor")
-
-
-def stream_still_allowed(session_user_id, allowed=access.may_use_queue) -> bool:
-    """May this stream go on? The user re-loaded as a new request would load it (Flask-Login's
-    user loader: gone, deactivated or a session token replaced is None), still ``allowed``
-    (the queue's: the access policy's may_use_queue), and the session not past its idle or absolute limit.
-    A stream outlives the request that checked it; this is asked again at least once a minute."""
-    try:
-        # The session first: it reads on a connection of its own, which on SQLite must not
-        # wait behind a transaction this thread's db.session already holds (BEGIN IMMEDIATE).
-        if not session_still_valid():
-            return False
-        return allowed(load_user(session_user_id))
-    except SQLAlchemyError:  # the database is away: say nothing more until it can be asked
-        return False
-    finally:
-        db.session.remove()  # not held open for the stream's life
 
 
 def _labels() -> dict:
@@ -133,7 +107,7 @@ def broadcaster() -> Broadcaster:
 
 
 @bp.get("/queue")
-@supervisors_only
+@allowed(access.may_use_queue)
 def live_queue():
     started = time.perf_counter()
     rows = queue_view.open_rows()
@@ -157,7 +131,7 @@ def live_queue():
 
 
 @bp.get("/queue/referrals/<referral_id>/actions")
-@supervisors_only
+@allowed(access.may_use_queue)
 def queue_actions(referral_id):
     """The action panel for one referral (the page's script loads it in place)."""
     referral = referral_or_404(referral_id, via="queue")
@@ -167,50 +141,24 @@ def queue_actions(referral_id):
 
 
 @bp.get("/queue/events")
-@supervisors_only
+@allowed(access.may_use_queue)
 def queue_events():
-    db.session.remove()  # the session check's read: not held open for the stream's life
-    session_user_id = login_adapter.session_user_id()  # as the user loader is given it
-    recheck = float(current_app.config.get("STREAM_RECHECK_SECONDS", RECHECK_SECONDS))
     hub = broadcaster()
-    inbox = hub.register()
+    since = 0  # the snapshot's ticket: an event read before it says nothing the snapshot does not
 
-    def snapshot() -> tuple[int, str]:
-        ticket = hub.ticket()  # taken before the read: events read earlier are in it
+    def snapshot() -> str:
+        nonlocal since
+        since = hub.ticket()  # taken before the read: events read earlier are in it
         try:
-            return ticket, streams.sse("snapshot", snapshot_event())
+            return stream.sse("snapshot", snapshot_event())
         finally:
             db.session.remove()
 
-    def stream():
-        try:
-            yield "retry: 2000\n\n"
-            since, text = snapshot()
-            yield text
-            check_at = sent_at = time.monotonic()
-            check_at += recheck
-            while True:
-                if time.monotonic() >= check_at:
-                    if not stream_still_allowed(session_user_id):
-                        # The page stops listening; a reload meets sign-in or a 403.
-                        yield streams.sse("closed", closed_event("Your access has changed: reload the page."))
-                        return
-                    check_at = time.monotonic() + recheck
-                wait = min(check_at, sent_at + KEEP_ALIVE_SECONDS) - time.monotonic()
-                try:
-                    ticket, name, data = inbox.get(timeout=max(wait, 0.01))
-                except queue.Empty:  # say something, so a connection that died is noticed
-                    if time.monotonic() >= sent_at + KEEP_ALIVE_SECONDS:
-                        sent_at = time.monotonic()
-                        yield ": keep-alive\n\n"
-                    continue
-                sent_at = time.monotonic()
-                if name == RESYNC:
-                    since, text = snapshot()
-                    yield text
-                elif ticket > since:
-                    yield streams.sse(name, data)
-        finally:
-            hub.unregister(inbox)
+    def on_message(ticket, name, data) -> str | None:
+        if name == RESYNC:
+            return snapshot()
+        return stream.sse(name, data) if ticket > since else None
 
-    return streams.response(stream_with_context(stream()))
+    # A stream outlives its request: it asks the page's own question again as it runs.
+    return streams.serve(hub, allowed=access.may_use_queue, closed_words="Your access has changed: reload the page.",
+                         first=snapshot, on_message=on_message)

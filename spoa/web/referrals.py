@@ -9,6 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from spoa.domain import access, vocab
 from spoa.domain.lifecycle import LifecycleError
+from spoa.extensions import db
 from spoa.models import Referral
 from spoa.platform.timekeeping import age_in_years, now
 from spoa.schemas.errors import flatten_errors
@@ -24,17 +25,17 @@ from spoa.web.discharge_form import DISCHARGE
 from spoa.web.form_stash import kept, take
 from spoa.web.intake_form import COMMUNITY, IntakeForm, error_summary, friendly_errors, to_intake
 from spoa.web.pages import page_actions, referral_or_404
-from spoa.web.roles import current_actor, role_required
+from spoa.web.roles import allowed, current_actor
 
 INTAKE = IntakeSchema()
-MAY_ENTER = ("call_handler", "supervisor")
 FORMS = {form.kind: form for form in (COMMUNITY, DISCHARGE)}
 FORM_OF_VIEW = {"web.new_referral": COMMUNITY, "web.new_discharge_referral": DISCHARGE}
 
 
 def shown_duplicates(data) -> list[Referral]:
     """Open referrals that may be the same patient's, recorded as shown to this person
-    (which lets them open one from the panel: access.open_shown_match)."""
+    (which lets them open one from the panel: access.open_shown_match). The record is
+    committed with the request's answer: the view commits it."""
     duplicates = open_duplicates(data)
     access.record_duplicates_shown(current_actor(), duplicates)
     return duplicates
@@ -75,14 +76,14 @@ def _add_to_existing(choice: str, duplicates, data) -> Referral | None:
 
 @bp.route("/referrals/new", methods=["GET", "POST"])
 @kept(COMMUNITY.kind)
-@role_required(*MAY_ENTER)
+@allowed(access.may_enter_referrals)
 def new_referral():
     return _enter(COMMUNITY)
 
 
 @bp.route("/referrals/new/discharge", methods=["GET", "POST"])
 @kept(DISCHARGE.kind)
-@role_required(*MAY_ENTER)
+@allowed(access.may_enter_referrals)
 def new_discharge_referral():
     """A ward's call about a patient ready to leave hospital: the same steps as the
     community form (one schema, the duplicate check, one referral per form)."""
@@ -108,15 +109,18 @@ def _enter(form: IntakeForm):
         duplicates = shown_duplicates(data)
         if duplicates:
             try:
-                chosen = _add_to_existing(choice, duplicates, data)
+                chosen = _add_to_existing(choice, duplicates, data)  # its commit records the showing too
             except (LifecycleError, VersionMismatch):
                 chosen = None  # it moved on while the handler decided: ask again with it as it is now
+                access.record_duplicates_shown(current_actor(), duplicates)  # unless still in hand, rolled back
             if chosen is not None:
                 flash(f"This call's information was added to {chosen.reference}.")
                 return redirect(url_for("web.show_referral", referral_id=chosen.id))
             errors = {"duplicate_choice": ["Choose whether to add this call to the open referral "
                                            "or save a new referral"]} if choice else {}
-            return _form(form, request.form, errors, 409 if choice else 200, duplicates=duplicates)
+            page = _form(form, request.form, errors, 409 if choice else 200, duplicates=duplicates)
+            db.session.commit()  # the showing: what lets the person open one from the panel
+            return page
     try:
         result = receive_referral(data, actor=current_actor(), user_id=current_user.id,
                                   channel="form")
@@ -128,6 +132,7 @@ def _enter(form: IntakeForm):
         return _form(form, request.form, {"source_reference": [message]}, 409)
     if not checked_first and result.created:
         others = [r.reference for r in shown_duplicates(data) if r.id != result.referral.id]
+        db.session.commit()
         if others:
             flash(f"This patient already has an open referral ({', '.join(others)}): this call was saved as a "
                   f"new referral, because your duplicate checks for the hour are used up. Tell the duty "
@@ -136,7 +141,7 @@ def _enter(form: IntakeForm):
 
 
 @bp.post("/referrals/preview")
-@role_required(*MAY_ENTER)
+@allowed(access.may_enter_referrals)
 def preview_referral():
     """Where the form's referral would go, and why, and any open referral for the
     same patient: the same rules and checks as Save, nothing stored but the record
@@ -159,15 +164,18 @@ def preview_referral():
     duplicates = [{"reference": r.reference, "open_url": url_for("web.open_match", referral_id=r.id),
                    "state": r.state.replace("_", " "), "route": (r.route or "").replace("_", " ")}
                   for r in shown_duplicates(data)]
-    return jsonify(ready=True, duplicates=duplicates, **preview(data))
+    answer = jsonify(ready=True, duplicates=duplicates, **preview(data))
+    db.session.commit()  # the showing, with the answer that shows them
+    return answer
 
 
 @bp.post("/referrals/<referral_id>/open-match")
-@role_required(*MAY_ENTER)
+@allowed(access.may_enter_referrals)
 def open_match(referral_id):
     """A match the duplicate panel showed, opened by choice: recorded, and only then the
     person's to read (a call handler's for access.DUPLICATE_GRANT)."""
     referral = access.open_shown_match(current_actor(), referral_id)
+    db.session.commit()  # the opening, or a refused attempt: recorded whichever the answer
     if referral is None:
         abort(404)
     return redirect(url_for("web.show_referral", referral_id=referral.id), 303)
@@ -178,6 +186,8 @@ def show_referral(referral_id):
     referral = referral_or_404(referral_id, via="page")
     actor = current_actor()
     access.record_view(referral, actor, via="page")
-    return render_template("referral.html", referral=referral, saved=bool(request.args.get("saved")),
+    page = render_template("referral.html", referral=referral, saved=bool(request.args.get("saved")),
                            vocab=vocab, age=age_in_years(referral.date_of_birth),
                            items=page_actions(referral, actor))
+    db.session.commit()  # the view's row, once its page is rendered: never a page shown without it
+    return page

@@ -29,18 +29,15 @@ from spoa.reports.table import Section
 from spoa.schemas.reports import ReportQuerySchema, query_args, route_choices, source_choices
 from spoa.web import bp
 from spoa.web.forms import Form
-from spoa.web.roles import current_actor
+from spoa.web.roles import allowed, check, current_actor
 
 reports_bp = Blueprint("reports", __name__, url_prefix="/reports")
-# The home page's link and the reports page's extract link: the access policy's own answers.
-reports_bp.add_app_template_global(access.may_see_reports, "may_see_reports")
-reports_bp.add_app_template_global(access.may_download_rows, "may_download_rows")
 
 
 @reports_bp.before_request
+@allowed(access.may_see_reports)
 def _report_roles_only():
-    if not access.may_see_reports(current_user):
-        abort(403)
+    return None
 
 
 def _form(args) -> Form:
@@ -100,9 +97,8 @@ def aggregates_csv():
 
 
 @reports_bp.get("/extract.csv")
+@allowed(access.may_download_rows)  # rows are the analyst's: a manager has the aggregates
 def extract_csv():
-    if not access.may_download_rows(current_user):
-        abort(403)  # rows are the analyst's: a manager has the aggregates
     form, period, filters = _question()
     if period is None:
         return _refused(form)
@@ -131,8 +127,7 @@ def table_csv(table_id):
     form, period, filters = _question()
     if period is None:
         return _refused(form)
-    if not access.may_see_report_table(current_user, table_id):
-        abort(404)  # not theirs: as if there were no such table
+    check(access.may_see_report_table, table_id, hidden=True)  # not theirs: as if there were no such table
     table = sections.table(table_id, period, filters)
     if table is None:
         abort(404)

@@ -1,6 +1,10 @@
-"""The one role check for pages: ``@role_required("supervisor")`` on a view, or
-``check_role(...)`` in a blueprint's before_request. Which referral a person may
-read is the access policy's question (spoa/domain/access.py), not a role's."""
+"""The one check for pages: ``@allowed(access.may_use_queue)`` on a view (or on a
+blueprint's before_request, for every page of it), with an access policy predicate
+of the signed-in user (spoa/domain/access.py). Refused: 403, or 404 with ``hidden=True``
+for a page whose very being is none of the person's business. A check that needs
+the page's own object (a table, a service's list) calls ``check`` in the view.
+Which referral a person may read is the access policy's question too, asked per
+referral (web/pages.py: referral_or_404)."""
 from functools import wraps
 
 from flask import abort, url_for
@@ -9,18 +13,19 @@ from flask_login import current_user
 from spoa.domain.actor import Actor
 
 
-def check_role(*roles: str) -> None:
-    """403 unless the signed-in person has one of ``roles`` (sign-in is already
-    required for every page but a few: web/security.py)."""
-    if not current_user.is_authenticated or current_user.role not in roles:
-        abort(403)
+def check(predicate, *args, hidden: bool = False) -> None:
+    """403 (404 if ``hidden``) unless ``predicate(user, *args)`` allows the signed-in person
+    (sign-in is already required for every page but a few: web/security.py)."""
+    if not (current_user.is_authenticated and predicate(current_user, *args)):
+        abort(404 if hidden else 403)
 
 
-def role_required(*roles: str):
+def allowed(predicate, *, hidden: bool = False):
+    """A view for those ``predicate`` allows (see ``check``)."""
     def decorate(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            check_role(*roles)
+            check(predicate, hidden=hidden)
             return view(*args, **kwargs)
 
         return wrapped

@@ -1,5 +1,5 @@
 """The duty rota page: a week at a time, by duty; editors add and remove shifts
-(services/rota.py says who may). Those who may neither see nor edit it get 404,
+(spoa/domain/access.py says who may). Those who may neither see nor edit it get 404,
 as a page they have no business with."""
 from datetime import date, timedelta
 
@@ -7,6 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import ValidationError
 
+from spoa.domain import access
 from spoa.domain.policy import current_working_hours
 from spoa.extensions import db
 from spoa.models import DutyShift
@@ -15,12 +16,12 @@ from spoa.schemas.errors import named_errors
 from spoa.schemas.rota import NewShiftSchema
 from spoa.services import rota
 from spoa.web import bp
+from spoa.web.roles import allowed, check
 
 FIELDS = ("duty", "username", "starts_at", "ends_at")
 LABELS = {"duty": "Duty", "username": "Who (username)", "starts_at": "Starts (UK time)",
           "ends_at": "Ends (UK time)"}
 TIME_HINT = "Date and time, for example 2026-12-01 08:00"
-bp.add_app_template_global(rota.may_view, "may_view_rota")  # the home page's link
 
 
 def _week_of(text: str | None) -> date:
@@ -39,14 +40,12 @@ def _days(monday: date) -> list[dict]:
 
 
 def _page(monday: date, errors=None, values=None, status=200):
-    if not (rota.may_view(current_user) or rota.editable_duties(current_user)):
-        abort(404)
     start, end = uk_midnight(monday), uk_midnight(monday + timedelta(days=7))
     shifts, gaps = rota.shifts_between(start, end), rota.gaps(start, end)
     days = {d["date"]: d for d in _days(monday)}
     duties = [{"recipient": r, "words": rota.duty_words(r),
                "shifts": [{"shift": s, "words": rota.shift_words(s), "day": days.get(uk_date(s.starts_at)),
-                           "editable": rota.may_edit(current_user, s.duty, s.service)}
+                           "editable": access.may_edit_duty(current_user, s.duty, s.service)}
                           for s in shifts if s.recipient == r],
                "gaps": [span_words(a, b) for a, b in gaps.get(r, [])]}
               for r in rota.covered_duties()]
@@ -62,6 +61,7 @@ def _page(monday: date, errors=None, values=None, status=200):
 
 
 @bp.route("/rota")
+@allowed(access.may_see_rota, hidden=True)
 def rota_page():
     return _page(_week_of(request.args.get("week")))
 
@@ -71,15 +71,18 @@ def _field(name: str) -> str:
     return {"service": "duty", "user": "username"}.get(name, name)
 
 
+def _edits_a_duty(user) -> bool:
+    """An editor of some part of the rota (access.may_edit_duty, for a duty it covers)."""
+    return bool(rota.editable_duties(user))
+
+
 @bp.route("/rota/shifts", methods=["POST"])
+@allowed(_edits_a_duty, hidden=True)
 def rota_add_shift():
-    editable = rota.editable_duties(current_user)
-    if not editable:
-        abort(404)
     values = {name: (request.form.get(name) or "").strip() for name in FIELDS}
     duty, service = rota.split_recipient(values["duty"])
-    if values["duty"] in rota.covered_duties() and values["duty"] not in editable:
-        abort(404)  # a duty of someone else's rota
+    if values["duty"] in rota.covered_duties():  # else not a duty: the schema says so, beside the field
+        check(access.may_edit_duty, duty, service, hidden=True)  # a duty of someone else's rota
     monday = _week_of(values["starts_at"][:10])
     try:
         data = NewShiftSchema().load({"duty": duty, "service": service, "username": values["username"],
@@ -94,8 +97,9 @@ def rota_add_shift():
 @bp.route("/rota/shifts/<int:shift_id>/remove", methods=["POST"])
 def rota_remove_shift(shift_id):
     shift = db.session.get(DutyShift, shift_id)
-    if shift is None or not rota.may_edit(current_user, shift.duty, shift.service):
+    if shift is None:
         abort(404)
+    check(access.may_edit_duty, shift.duty, shift.service, hidden=True)
     week = _week_of(uk_date(shift.starts_at).isoformat()).isoformat()
     words = f"{rota.duty_words(shift.recipient)}, {rota.shift_words(shift)}"
     rota.remove_shift(shift_id, by=current_user)

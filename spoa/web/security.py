@@ -15,12 +15,13 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy import select
 
 from rules.digits import is_ascii_digits
-from spoa.api.problems import page_for_error
 from spoa.extensions import db
+from spoa.live import stream
 from spoa.models import User
 from spoa.models.user import same_token
 from spoa.platform.timekeeping import now
-from spoa.web import csrf_adapter, form_stash, login_adapter, streams
+from spoa.web import csrf_adapter, form_stash, login_adapter
+from spoa.web.error_pages import page_for_error
 from spoa.web.login_adapter import has_session_user, session_user_id
 
 login_manager = LoginManager()
@@ -66,7 +67,7 @@ def passive(view):
 
 def _is_activity(response) -> bool:
     view = current_app.view_functions.get(request.endpoint)
-    return not getattr(view, "passive", False) and not streams.is_stream(response)
+    return not getattr(view, "passive", False) and not stream.is_stream(response)
 
 
 def seconds_left(active: bool = False) -> int:
@@ -243,8 +244,8 @@ def init_app(app) -> None:
     def _to_sign_in(reason):
         # An EventSource, or a page's script asking for JSON, cannot follow a redirect to
         # a page: tell the page instead, which says so (static/session.js).
-        if streams.is_stream():
-            return streams.response(streams.sse("closed", signed_out(reason)))
+        if stream.is_stream():
+            return stream.response(stream.sse("closed", signed_out(reason)))
         if request.accept_mimetypes.best == "application/json":
             return jsonify(signed_out(reason)), 401
         return redirect(url_for("web.login", next=_come_back_to()))
@@ -270,9 +271,7 @@ def init_app(app) -> None:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    # The API takes bearer tokens, not cookies: CSRF does not apply to it.
-    from spoa.api import bp as api_bp
-    from spoa.fhir import bp as fhir_bp
-
-    csrf.exempt(api_bp)
-    csrf.exempt(fhir_bp)
+    # The API and FHIR take bearer tokens, not cookies: CSRF does not apply to them
+    # (registered before this: spoa/__init__.py).
+    for name in BEARER_BLUEPRINTS:
+        csrf.exempt(app.blueprints[name])

@@ -1,28 +1,36 @@
-"""Server-Sent Events as every stream here writes them (the live queue, the inbox badge).
+"""A staff page's event stream (the live queue, the inbox badge): the one loop of
+spoa/live/stream.py, listening for as long as its signed-in person still may."""
+from sqlalchemy.exc import SQLAlchemyError
 
-A stream is never activity: an open page that listens (and reconnects by itself after
-a network blip, a proxy recycling its connection or a deploy) is not someone at the
-keyboard. web/security.py knows a stream by what it is, not by a list of names: a
-request an EventSource makes (it always asks for text/event-stream) or any answer
-that is one. A new stream needs nothing more to be left out of the idle count.
-"""
-import json
-
-from flask import Response, request
-
-MIMETYPE = "text/event-stream"
-HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}  # X-Accel: nginx must not buffer it
+from spoa.extensions import db
+from spoa.live import stream
+from spoa.web import login_adapter, security
 
 
-def sse(name: str, data: dict) -> str:
-    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+def still_allowed(session_user_id, allowed) -> bool:
+    """May this stream go on? The user re-loaded as a new request would load it (Flask-Login's
+    user loader: gone, deactivated or a session token replaced is None), still ``allowed``
+    (an access policy predicate of the user), and the session not past its idle or absolute
+    limit. A stream outlives the request that checked it: asked again at least once a minute."""
+    try:
+        # The session first: it reads on a connection of its own, which on SQLite must not
+        # wait behind a transaction this thread's db.session already holds (BEGIN IMMEDIATE).
+        if not security.session_still_valid():
+            return False
+        return allowed(security.load_user(session_user_id))
+    except SQLAlchemyError:  # the database is away: say nothing more until it can be asked
+        return False
+    finally:
+        db.session.remove()  # not held open for the stream's life
 
 
-def response(body) -> Response:
-    """An event stream answer for ``body`` (a generator, or the text of one event)."""
-    return Response(body, mimetype=MIMETYPE, headers=HEADERS)
-
-
-def is_stream(answer: Response | None = None) -> bool:
-    """Whether this request came from an EventSource, or ``answer`` is a stream."""
-    return request.accept_mimetypes.best == MIMETYPE or (answer is not None and answer.mimetype == MIMETYPE)
+def serve(hub, *, allowed, closed_words: str, **loop):
+    """This request's stream from ``hub``, for as long as ``allowed(user)`` holds; then the
+    page is told ``closed_words`` (or that the session ended) and stops listening. ``loop``:
+    first, on_message, every, on_tick (live/stream.py: serve)."""
+    db.session.remove()  # the request's own reads: not held open for the stream's life
+    session_user_id = login_adapter.session_user_id()  # as the user loader is given it
+    return stream.serve(
+        hub, still_allowed=lambda: still_allowed(session_user_id, allowed),
+        # The page stops listening; a reload meets sign-in or a refusal.
+        closed=lambda: stream.sse("closed", security.closed_event(closed_words)), **loop)

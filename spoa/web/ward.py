@@ -17,14 +17,14 @@ from spoa.platform.timekeeping import now
 from spoa.schemas.form_input import HospitalCode
 from spoa.web import bp
 from spoa.web.pages import page_actions
-from spoa.web.roles import current_actor, role_required
+from spoa.web.roles import allowed, current_actor
 
 # Long enough to see the week's discharges through to their welfare checks.
 RECENTLY = timedelta(days=7)
 
 
 @bp.get("/ward")
-@role_required("ward", "supervisor")
+@allowed(access.may_see_ward)
 def ward_discharges():
     actor = current_actor()
     hospital, error = (actor.hospital, None) if actor.role == "ward" else _hospital_asked()

@@ -1,7 +1,7 @@
 """A service's worklist: its open referrals (for a voluntary organisation, those
 offered to it), nearest deadline first, and the lifecycle events its clinicians
 may fire on each."""
-from flask import abort, render_template, request
+from flask import render_template, request
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -12,7 +12,7 @@ from spoa.models import Referral
 from spoa.platform.timekeeping import now
 from spoa.web import bp
 from spoa.web.pages import page_actions
-from spoa.web.roles import current_actor, role_required
+from spoa.web.roles import allowed, check, current_actor
 
 
 def _next_deadline(referral):
@@ -21,13 +21,12 @@ def _next_deadline(referral):
 
 
 @bp.get("/worklist")
-@role_required("clinician", "supervisor")
+@allowed(access.may_see_worklist)
 def worklist():
     actor = current_actor()
     service = request.args.get("service") or None
+    check(access.may_see_worklist, service)  # another service's list is not a clinician's to see
     if actor.role == "clinician":
-        if service not in (None, actor.service):
-            abort(403)  # another service's list is not theirs to see
         service = actor.service
     # Clocks and delayed days in one query each, not one per referral (the actions read
     # them too: "record a delay" is offered by a discharge's delayed days).

@@ -7,7 +7,7 @@ without reading English; `expression` says where in the bundle the problem is.
 import json
 import uuid
 
-from flask import Response, request
+from flask import Response, g, request
 
 ERROR_SYSTEM = "https://fhir.nhs.uk/Codesystem/http-error-codes"
 JSON, XML = "application/fhir+json", "application/fhir+xml"
@@ -25,6 +25,13 @@ REC_CODES = {
 ISSUE_TYPES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported",
                406: "not-supported", 409: "conflict", 413: "too-long", 415: "not-supported",
                422: "processing", 429: "throttled", 500: "exception", 503: "transient"}
+
+
+def echoed(headers: dict | None = None) -> dict:
+    """X-Request-ID and X-Correlation-ID go back on every answer (BaRS receiver rule)."""
+    out = dict(headers or {})
+    out.update(g.get("fhir_echo", {}))
+    return out
 
 
 class FhirError(Exception):
