@@ -85,17 +85,17 @@ def app_env(args, n, app_name):
 
 # ---------------------------------------------------------------- the app's view of the rows
 def check_rows(app, ids) -> list[str]:
-    """Every clock's next_due_at must be what chasing.next_threshold makes of its
+    """Every clock's next_due_at must be what Thresholds.next makes of its
     recorded effects: the rows are what the app would have written."""
     from spoa.extensions import db
     from spoa.models import Clock
-    from spoa.services.chasing import next_threshold
+    from spoa.services.chasing import thresholds_of
 
     wrong = []
     with app.app_context():
         for clock_id in ids:
             clock = db.session.get(Clock, clock_id)
-            following = next_threshold(clock, {(e.kind, e.level) for e in clock.effects})
+            following = thresholds_of(clock).next({(e.kind, e.level) for e in clock.effects})
             if following is None or following.at != clock.next_due_at:
                 wrong.append(f"clock {clock_id}: next_due_at {clock.next_due_at}, the app says {following}")
         db.session.rollback()

@@ -11,7 +11,7 @@ from ..lifecycle import LifecycleError, check_event
 from ..models import Referral, User
 from ..policy import current_policy
 from ..safe_log import bound
-from . import chasing, deadlines, delays, discharge, duty, flags
+from . import chasing, deadlines, delays, discharge, duty, flags, inbox
 from .events import record_event
 from .triage import reapply_flags, route_by_person, set_route
 
@@ -143,7 +143,7 @@ def _apply(referral, event, actor, reason, route, urgency, service, at=None, dis
         chasing.catch_up(referral, at)
         # The person who took it is named on every inbox of those clocks (a service's system: nobody).
         by_user = db.session.get(User, actor.id) if actor.kind == "user" and actor.id is not None else None
-        paused = chasing.acknowledge(referral, at, by_user)
+        paused = inbox.acknowledge(referral, at, by_user)
         record_event(referral, event, actor, reason=reason, detail={"clocks": paused})
     elif event in ("decline", "hand_on"):
         # Declined (handed back): the organisation's place is given back. Handed on

@@ -27,7 +27,7 @@ from ..lifecycle import OPEN_STATES, LifecycleError, check_event
 from ..models import DelayedDay, Referral
 from ..policy import current_policy
 from ..reports.sql import days_between
-from . import chasing, flags
+from . import flags, notifying
 from .events import record_event
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ def _alert(ids: list, today: date, at: datetime) -> int:
     claimed = db.session.scalars(stmt).all()
     for referral in db.session.scalars(select(Referral).where(Referral.id.in_(claimed))):
         days = delayed_days(referral, today)
-        chasing.alert(referral, flags.RECIPIENTS["supervisor"],
+        notifying.alert(referral, flags.RECIPIENTS["supervisor"],
                       f"{referral.reference}: delayed {days} day{'' if days == 1 else 's'}, "
                       "no delay reason recorded today", ALERT_ID, at)
     db.session.commit()

@@ -305,7 +305,7 @@ def _alert_failed(n: Notification, at) -> None:
     channels), and the referral page shows it. An alert about a failed alert is
     not raised again (no loop when the supervisor's own channel is down)."""
     from ..models import Referral
-    from .chasing import alert
+    from .notifying import alert
 
     if n.alert == FAILED_ALERT:
         return
