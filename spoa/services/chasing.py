@@ -12,6 +12,12 @@ inbox until a person has it (services/inbox.py's acknowledge pauses the chain).
 """
 import logging
 
+from sqlalchemy import event as sa_event
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session
+
+from ..clocks import now
+from ..extensions import db
 from ..models import ClockEffect
 from ..policy import current_policy
 from ..safe_log import bound
@@ -92,9 +98,36 @@ def _apply_status(clock, threshold: Threshold, at) -> None:
 
 def catch_up(referral, at) -> None:
     """Within a unit of work that changed ``referral``: record what is already due
-    (a back-dated referral shows its warnings in the answer to its own POST)."""
+    (a back-dated referral shows its warnings in the answer to its own POST).
+    A unit of work asks for it with catch_up_before_commit; called directly only
+    where the order matters (what was due before a person acknowledged it)."""
     for clock in referral.clocks:
         if clock.is_running and clock.next_due_at is not None and clock.next_due_at <= at:
             advance(clock, at)
         elif not clock.is_running:
             clock.next_due_at = None
+
+
+_CHANGED = "spoa_referrals_to_catch_up"
+
+
+def catch_up_before_commit(referral) -> None:
+    """Catch ``referral``'s clocks up once, as its unit of work commits, however many
+    events it recorded on the way (an intake records triage, then offer)."""
+    db.session.info.setdefault(_CHANGED, {})[id(referral)] = referral
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _catch_up_changed(session) -> None:
+    changed = session.info.pop(_CHANGED, None)
+    if not changed:
+        return
+    at = now()
+    for referral in changed.values():
+        if not inspect(referral).detached:  # not dropped from the session meanwhile
+            catch_up(referral, at)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _forget(session) -> None:
+    session.info.pop(_CHANGED, None)

@@ -23,4 +23,4 @@ def record_event(referral, event: str, actor: Actor, reason: str | None = None,
     if after in CLOSED_STATES:
         deadlines.cancel_all(referral)
         referral.waiting_for = None  # a closed referral waits for nothing (flags.py)
-    chasing.catch_up(referral, now())
+    chasing.catch_up_before_commit(referral)

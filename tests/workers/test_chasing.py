@@ -27,6 +27,18 @@ def test_a_back_dated_crisis_referral_shows_its_warnings_already_recorded(post_r
     assert sent == [("warning", 90, "service_duty_lead:crisis_response")]
 
 
+def test_an_intake_catches_its_clocks_up_once_though_it_records_two_events(post_referral, monkeypatch):
+    from spoa.services import chasing
+
+    caught = []
+    catch_up = chasing.catch_up
+    monkeypatch.setattr(chasing, "catch_up", lambda referral, at: caught.append(referral.id) or catch_up(referral, at))
+    body = post_referral(at=T0, received_at=(T0 - timedelta(hours=1, minutes=59, seconds=40)).isoformat())
+    assert [e["event"] for e in body["history"]][-2:] == ["triage", "offer"]
+    assert [str(referral_id) for referral_id in caught] == [body["id"]]
+    assert _clock(body, "first_contact")["status"] == "warned"  # and that once was at the commit
+
+
 def test_a_pass_at_the_deadline_records_the_breach_and_tells_the_duty_lead(post_referral, reconcile_at, get_referral):
     body = post_referral(at=T0)
     deadline = T0 + timedelta(hours=2)
