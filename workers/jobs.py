@@ -10,7 +10,6 @@ a job names is imported): a job planted in Redis naming any other function is
 failed unrun. A new job is one more ``@job`` function in this module."""
 import logging
 import threading
-from datetime import timedelta
 
 from .context import job_app
 from .queues import (  # noqa: F401  (named from here too; JOBS is the allow-list @job fills below)
@@ -40,15 +39,6 @@ def _in_job():
 
 
 @job
-def chase_clock(clock_id: int) -> int:
-    """Warn, breach or escalate one clock at its due instant."""
-    from .reconciler import advance_one
-
-    with _in_job(), job_app().app_context():
-        return advance_one(clock_id)
-
-
-@job
 def deliver() -> int:
     """One delivery pass (claim, send outside any transaction, record each attempt)."""
     from spoa.services.delivery import deliver_due
@@ -59,28 +49,25 @@ def deliver() -> int:
 
 @job
 def reconcile(deliver_here: bool = False) -> dict:
-    """Advance every due clock, schedule the next minute's chases, and ask for a
-    delivery pass if anything is waiting to be sent (never sends itself: a slow
-    far end must not hold up the next pass). ``deliver_here`` (a one-off pass
-    from the command line): deliver in this process afterwards, outside the
-    pass's transaction, and return when done."""
+    """Advance every due clock (the one chase path: each worker's ticker enqueues
+    this once a second, county-wide), and ask for a delivery pass if anything is
+    waiting to be sent (never sends itself: a slow far end must not hold up the
+    next pass). ``deliver_here`` (a one-off pass from the command line): deliver
+    in this process afterwards, outside the pass's transaction, and return when done."""
     from spoa.services.delivery import any_due, deliver_due
 
-    from . import scheduling
-    from .reconciler import advance_due, upcoming
+    from .reconciler import advance_due
 
     app = job_app()
     with _in_job(), app.app_context():
         advanced = advance_due()
-        ahead = upcoming(timedelta(seconds=app.config["SCHEDULE_AHEAD_SECONDS"]))
-        scheduled = scheduling.schedule_chases(ahead)
         if deliver_here:
             delivery = deliver_due()
         else:
             delivery = request_delivery(app) if any_due() else None
         if advanced:
-            log.info("reconcile advanced=%s scheduled=%s delivery=%s", advanced, scheduled, delivery)
-    return {"advanced": advanced, "scheduled": scheduled, "delivery": delivery}
+            log.info("reconcile advanced=%s delivery=%s", advanced, delivery)
+    return {"advanced": advanced, "delivery": delivery}
 
 
 @job

@@ -2,12 +2,11 @@
 
 Each pass takes the clocks whose next threshold has passed (FOR UPDATE SKIP
 LOCKED on PostgreSQL, so concurrent workers share them without waiting) and
-advances each; then it schedules RQ jobs for thresholds about to fall due, with
-stable job ids. Whatever Redis forgets (a flush, a restart, a killed worker),
-the next pass finds in the database.
+advances each. It is the one way a clock is chased: a pass runs every second
+(RECONCILE_EVERY_SECONDS), so nothing is scheduled in Redis, and whatever Redis
+forgets (a flush, a restart, a killed worker) loses no threshold.
 """
 import logging
-from datetime import timedelta
 
 from sqlalchemy.exc import DBAPIError
 
@@ -44,29 +43,3 @@ def advance_due(max_batches: int = 50) -> int:
         if len(clocks) < BATCH:
             break
     return total
-
-
-def advance_one(clock_id: int) -> int:
-    """The scheduled chase of one clock: a no-op if another worker has it, or if
-    it is not due (met, cancelled, already advanced)."""
-    at = now()
-    clock = due_clocks.claim_if_due(clock_id, at)
-    if clock is None:
-        db.session.rollback()
-        return 0
-    try:
-        effects = advance(clock, at)
-        db.session.commit()
-    except DBAPIError as exc:
-        db.session.rollback()
-        if not is_concurrent_change(exc):
-            raise
-        return 0  # raced an event; the reconciler's next pass has it
-    return len(effects)
-
-
-def upcoming(horizon: timedelta, limit: int = 5000) -> list[tuple[int, object]]:
-    """(clock id, due instant) for thresholds falling due within ``horizon``."""
-    rows = due_clocks.falling_due(now(), horizon, limit)
-    db.session.rollback()  # a read: hold no transaction while the chases are scheduled
-    return rows
