@@ -54,17 +54,12 @@ def reconcile(deliver_here: bool = False) -> dict:
     waiting to be sent (never sends itself: a slow far end must not hold up the
     next pass). ``deliver_here`` (a one-off pass from the command line): deliver
     in this process afterwards, outside the pass's transaction, and return when done."""
-    from spoa.services.delivery import any_due, deliver_due
-
     from .reconciler import advance_due
 
     app = job_app()
     with _in_job(), app.app_context():
         advanced = advance_due()
-        if deliver_here:
-            delivery = deliver_due()
-        else:
-            delivery = request_delivery(app) if any_due() else None
+        delivery = ensure_delivery(app, here=deliver_here)
         if advanced:
             log.info("reconcile advanced=%s delivery=%s", advanced, delivery)
     return {"advanced": advanced, "delivery": delivery}
@@ -77,15 +72,11 @@ def sweep_delays(deliver_here: bool = False) -> dict:
     database makes each once, however many workers run it; then, as the reconciler
     does, a delivery pass if an alert waits to go by email or webhook."""
     from spoa.services.delays import sweep
-    from spoa.services.delivery import any_due, deliver_due
 
     app = job_app()
     with _in_job(), app.app_context():
         alerted = sweep()
-        if deliver_here:
-            delivery = deliver_due()
-        else:
-            delivery = request_delivery(app) if alerted and any_due() else None
+        delivery = ensure_delivery(app, here=deliver_here) if alerted or deliver_here else None
         if alerted:
             log.info("delay sweep alerted=%s delivery=%s", alerted, delivery)
     return {"alerted": alerted, "delivery": delivery}
@@ -100,6 +91,19 @@ def prune() -> dict:
 
     with _in_job(), job_app().app_context():
         return prune_now()
+
+
+def ensure_delivery(app, *, here: bool = False) -> str | int | None:
+    """The one way a pass asks for what waits to be sent to go: ``here`` (the command
+    line's one-off pass), a delivery pass in this process now, returning how many it
+    sent; otherwise, if anything is due, request_delivery (a pass queued for the
+    delivery workers, or with Redis down one in a thread of this process), returning
+    how it was asked; None when nothing is due. Every path runs deliver_due."""
+    from spoa.services.delivery import any_due, deliver_due
+
+    if here:
+        return deliver_due()
+    return request_delivery(app) if any_due() else None
 
 
 def request_delivery(app) -> str:
