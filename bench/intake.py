@@ -32,7 +32,6 @@ import subprocess
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,11 +102,10 @@ def rate(fn, items, seconds) -> float:
 
 def bench_rules(seconds, mix) -> dict:
     """Decisions per second in-process, on the app's own input shape (IntakeSchema
-    -> triage.rules_input -> derive_facts), over the same mix as the load."""
-    from rules.facts import derive_facts
+    -> triage.intake_facts, as intake derives them), over the same mix as the load."""
     from rules.loader import load_policy
     from spoa.schemas.intake import IntakeSchema
-    from spoa.services.triage import rules_input
+    from spoa.services.triage import intake_facts
 
     policy = load_policy(None)
     received_at = datetime.now(UTC) - timedelta(minutes=1)
@@ -116,15 +114,12 @@ def bench_rules(seconds, mix) -> dict:
         # Without the fixture's received_at: a fixed date falls out of the receipt window as days pass.
         data = IntakeSchema().load({**{k: v for k, v in variants()[name].items() if k != "received_at"},
                                     "source_reference": "RULES-1"})
-        inputs.append(rules_input(SimpleNamespace(patient=data.pop("patient"), **{
-            k: data.get(k) for k in ("source", "kind", "discharge", "emas_category", "presenting_need",
-                                     "pathways_disposition", "red_flags", "observations", "mental_health",
-                                     "function", "consent")})))
-    facts = [derive_facts(i, received_at=received_at) for i in inputs]
+        inputs.append(data)
+    facts = [intake_facts(i, received_at) for i in inputs]
     rule_ids = sorted({policy.decide(f).rule_id for f in facts})
     return {"decide_per_s": rate(policy.decide, facts, seconds),
             "derive_and_decide_per_s": rate(
-                lambda i: policy.decide(derive_facts(i, received_at=received_at)), inputs, seconds / 2),
+                lambda i: policy.decide(intake_facts(i, received_at)), inputs, seconds / 2),
             "rules_fired": rule_ids}
 
 

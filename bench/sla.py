@@ -13,12 +13,12 @@ worker`, --workers processes, RECONCILE_EVERY_SECONDS=1) runs against the size's
 schema while the near clocks' deadlines pass; lag = clock_effects.recorded_at
 (the breach) - deadline, p50/p99/max, and every due clock must be breached.
 (2) Pass cost, in this process, the sizes interleaved (a noisy machine hits them
-alike): workers.jobs.reconcile() (advance_due + upcoming + schedule_chases +
-deliver_due) when nothing is due, and when --due clocks are due; medians, and
+alike): workers.jobs.reconcile() (advance_due, and a delivery pass asked for
+when anything waits to be sent) when nothing is due, and when --due clocks are due; medians, and
 the ratio largest/smallest size against the 1.5 target. Then EXPLAIN ANALYZE of
 the reconciler's own due-clock query at each size.
 
-Uses Redis db 15 (flushed before, between sizes and after; no other db is touched).
+Uses Redis db 15 (--redis; flushed before, between sizes and after; no other db is touched).
 Exit status 1 when the run is flagged (a due clock not breached, a clock chased
 that was not due, a worker that died, a row the app would not have written):
 such a run's figures are not to be quoted.
@@ -85,17 +85,17 @@ def app_env(args, n, app_name):
 
 # ---------------------------------------------------------------- the app's view of the rows
 def check_rows(app, ids) -> list[str]:
-    """Every clock's next_due_at must be what chasing.next_threshold makes of its
+    """Every clock's next_due_at must be what Thresholds.next makes of its
     recorded effects: the rows are what the app would have written."""
     from spoa.extensions import db
     from spoa.models import Clock
-    from spoa.notifications.chasing import next_threshold
+    from spoa.notifications.chasing import thresholds_of
 
     wrong = []
     with app.app_context():
         for clock_id in ids:
             clock = db.session.get(Clock, clock_id)
-            following = next_threshold(clock, {(e.kind, e.level) for e in clock.effects})
+            following = thresholds_of(clock).next({(e.kind, e.level) for e in clock.effects})
             if following is None or following.at != clock.next_due_at:
                 wrong.append(f"clock {clock_id}: next_due_at {clock.next_due_at}, the app says {following}")
         db.session.rollback()
@@ -187,7 +187,7 @@ def lag_phase(args, n, app, logdir, r, warn_at):
         conn.autocommit = False
     finally:
         clean_stops = [stop_worker(proc) for proc in procs]
-        r.flushdb()  # db 15 only: no scheduled chase of this schema's clock ids may reach the next one
+        r.flushdb()  # its own db only: nothing of this schema's workers may reach the next one
     say(f"n={n:,}: {len(ids) - len(remaining)}/{len(ids)} breaches seen; workers stopped "
         f"({sum(1 for c in clean_stops if c)}/{len(procs)} on SIGTERM)")
     lags = sla_data.breach_lags(conn, ids)
@@ -197,7 +197,6 @@ def lag_phase(args, n, app, logdir, r, warn_at):
     recorded = sorted(v[0] for v in lags.values() if v[0] is not None)
     visible = sorted(seen[i] - deadlines[i] for i in seen)
     text = "".join(Path(log).read_text(errors="replace") for log in logs)
-    by_reconcile = sum(int(m) for m in re.findall(r"reconcile advanced=(\d+)", text))
     problems = wrong[:5]
     if died:
         problems.append(f"a worker exited ({died.returncode}) during the run")
@@ -213,7 +212,6 @@ def lag_phase(args, n, app, logdir, r, warn_at):
             "max_s": recorded[-1] if recorded else float("nan"), "min_s": recorded[0] if recorded else float("nan"),
             "seen_p50_s": percentile(visible, 0.5), "seen_p99_s": percentile(visible, 0.99),
             "seen_max_s": visible[-1] if visible else float("nan"),
-            "by_reconcile": by_reconcile, "by_chase_job": max(0, len(recorded) - by_reconcile),
             "strays": stray, "stopped_on_sigterm": sum(1 for c in clean_stops if c),
             "problems": problems}
 
@@ -253,7 +251,7 @@ def one_pass(app, timers):
 
 def capture_sql(app):
     """The statements the app sends, by a listener on its engine: the due query
-    (FOR UPDATE SKIP LOCKED) and upcoming's, with their parameters."""
+    (FOR UPDATE SKIP LOCKED), with its parameters."""
     from sqlalchemy import event
 
     from spoa.extensions import db
@@ -262,7 +260,7 @@ def capture_sql(app):
 
     def listen(_conn, _cursor, statement, parameters, _context, _many):
         if "FROM clocks" in statement and "next_due_at" in statement:
-            key = "due" if "FOR UPDATE" in statement else "upcoming" if "next_due_at >" in statement else None
+            key = "due" if "FOR UPDATE" in statement else None
             if key and key not in seen:
                 seen[key] = (statement, dict(parameters), datetime.now(UTC))
 
@@ -288,11 +286,8 @@ def explain(conn, captured):
 def pass_phase(args, apps, conns, probes, warn_at):
     import spoa.notifications.delivery
     import workers.reconciler
-    import workers.scheduling
 
     timers = {"advance_due": Timed(workers.reconciler, "advance_due"),
-              "upcoming": Timed(workers.reconciler, "upcoming"),
-              "schedule_chases": Timed(workers.scheduling, "schedule_chases"),
               "deliver_due": Timed(spoa.notifications.delivery, "deliver_due")}
     sizes = list(apps)
     runs = {n: {"idle": [], "due": []} for n in sizes}
@@ -314,7 +309,7 @@ def pass_phase(args, apps, conns, probes, warn_at):
                 runs[n]["due"].append(one_pass(apps[n], timers))
         for n in sizes:
             sla_data.reset_probes(conns[n], probes[n], datetime.now(UTC) - timedelta(seconds=1), warn_at)
-            plans[n] = {k: explain(conns[n], captured[n][k]) for k in ("due", "upcoming") if k in captured[n]}
+            plans[n] = {k: explain(conns[n], captured[n][k]) for k in ("due",) if k in captured[n]}
             one_pass(apps[n], timers)  # leave them breached, as a pass would
     finally:
         for t in timers.values():
@@ -334,8 +329,6 @@ def pass_phase(args, apps, conns, probes, warn_at):
         row["due_index"] = "ix_clocks_next_due_at" in due_plan and "Seq Scan" not in due_plan
         m = re.search(r"Execution Time: ([\d.]+) ms", due_plan)
         row["due_query_ms"] = float(m.group(1)) if m else float("nan")
-        up_plan = "\n".join(plans[n].get("upcoming", []))
-        row["upcoming_index"] = "ix_clocks_next_due_at" in up_plan and "Seq Scan" not in up_plan
         out[n] = row
     return out
 
@@ -364,6 +357,11 @@ def parse_args():
     p.add_argument("--reps", type=int, default=25, help="timed passes of each kind at each size (default 25)")
     p.add_argument("--no-lag", action="store_true", help="skip the breach-lag phases (pass cost only)")
     p.add_argument("--json", help="also write the figures to this file")
+    p.add_argument("--database", default=DB_NAME,
+                   help="the throw-away database (dropped before and after; default %(default)s)")
+    p.add_argument("--redis", default=REDIS_URL,
+                   help="the Redis db the workers use (flushed before, between sizes and after; "
+                        "default %(default)s)")
     args = p.parse_args()
     try:
         args.sizes = sorted({int(s.replace("_", "").replace(",", "")) for s in args.sizes.split(",") if s.strip()})
@@ -386,7 +384,9 @@ def setup_logging(logdir):
 
 
 def main():
+    global DB_NAME, REDIS_URL
     args = parse_args()
+    DB_NAME, REDIS_URL = args.database, args.redis  # one bench beside another: each its own
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally below
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even if started with SIGINT ignored
     logdir = tempfile.mkdtemp(prefix="spoa-sla-bench-")
@@ -442,7 +442,7 @@ def main():
         try:
             admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
         finally:
-            r.flushdb()  # db 15 only
+            r.flushdb()  # its own db only
             logging.shutdown()
             if flagged:  # a problem or an exception: keep what the workers said
                 print(f"logs kept in {logdir}", file=sys.stderr)
@@ -470,23 +470,17 @@ def report(args, lag, passes, problems, elapsed):
         row("  lag max s", [f3(lag[n]["max_s"]) for n in sizes])
         row("  first seen committed p50 s", [f3(lag[n]["seen_p50_s"]) for n in sizes])
         row(f"  first seen committed p99 s (+{args.poll:g})", [f3(lag[n]["seen_p99_s"]) for n in sizes])
-        row("  breached by reconcile / chase job", [f"{lag[n]['by_reconcile']}/{lag[n]['by_chase_job']}"
-                                                     for n in sizes])
         row("  workers exited on SIGTERM (in 5 s)", [f"{lag[n]['stopped_on_sigterm']}/{args.workers}" for n in sizes])
     print(f"reconciler pass (workers.jobs.reconcile in-process, median of {args.reps}, ms)")
     row("  nothing due: pass", [f2(passes[n]["idle"]["ms"]) for n in sizes])
-    row("    advance_due + upcoming", [f2(passes[n]["idle"]["advance_due_ms"] + passes[n]["idle"]["upcoming_ms"])
-                                       for n in sizes])
+    row("    advance_due", [f2(passes[n]["idle"]["advance_due_ms"]) for n in sizes])
     row("    min pass", [f2(passes[n]["idle"]["min_ms"]) for n in sizes])
     row(f"  {args.due} due: pass", [f2(passes[n]["due"]["ms"]) for n in sizes])
-    row("    advance_due + upcoming", [f2(passes[n]["due"]["advance_due_ms"] + passes[n]["due"]["upcoming_ms"])
-                                       for n in sizes])
+    row("    advance_due", [f2(passes[n]["due"]["advance_due_ms"]) for n in sizes])
     row("    min pass", [f2(passes[n]["due"]["min_ms"]) for n in sizes])
     row("    per due clock", [f2((passes[n]["due"]["ms"] - passes[n]["idle"]["ms"]) / args.due) for n in sizes])
     row(f"  due query, {args.due} due (EXPLAIN ms)", [f3(passes[n]["due_query_ms"]) for n in sizes])
-    row("  due / upcoming use ix_clocks_next_due_at", [f"{'yes' if passes[n]['due_index'] else 'NO'}/"
-                                                      f"{'yes' if passes[n]['upcoming_index'] else 'NO'}"
-                                                      for n in sizes])
+    row("  due query uses ix_clocks_next_due_at", [f"{'yes' if passes[n]['due_index'] else 'NO'}" for n in sizes])
     for n in sizes:
         print(f"\nEXPLAIN ANALYZE, the reconciler's due-clock query, n={n:,}, {args.due} due:")
         for line in passes[n]["plans"].get("due", ["(not captured)"]):

@@ -13,13 +13,13 @@ the app itself would have written (spoa/services/deadlines.py, chasing.py):
 - probe clocks (for the pass cost): bulk clocks put into the near state with a
   deadline just past, then put back after each pass.
 
-bench/sla.py checks a sample of every kind against chasing.next_threshold.
+bench/sla.py checks a sample of every kind against Thresholds.next (spoa/notifications/thresholds.py).
 Patient details are synthetic: no NHS number, postcode NN1 5BD.
 """
 from datetime import timedelta
 
 WINDOW = timedelta(hours=2)          # the crisis first_contact target (rules/policy/clocks.yaml)
-RECIPIENT = "service_duty_lead:crisis_response"  # chasing.recipient_for: a service route, first link
+RECIPIENT = "service_duty_lead:crisis_response"  # addressing.recipient_for: a service route, first link
 
 _REFERRALS = """
 INSERT INTO referrals (id, reference, version, source, source_reference, content_hash, channel,

@@ -152,10 +152,9 @@ class Config:
 
         self.OUTBOUND_ALLOW_NETWORKS = env.get("OUTBOUND_ALLOW_NETWORKS", "")
         parse_networks(self.OUTBOUND_ALLOW_NETWORKS)  # a mistyped network stops the start, with its name
-        # How often each worker's scheduler runs the reconciler, and how far ahead
-        # it schedules RQ jobs for thresholds about to fall due.
+        # How often the reconciler runs (once a period, county-wide): a threshold is
+        # recorded at most this long after it falls due.
         self.RECONCILE_EVERY_SECONDS = int(env.get("RECONCILE_EVERY_SECONDS", "1"))
-        self.SCHEDULE_AHEAD_SECONDS = int(env.get("SCHEDULE_AHEAD_SECONDS", "60"))
         # How often the delayed-days sweep looks for discharges with no reason for
         # today (it alerts only from discharge.yaml's delay_alert_at, each once a day).
         self.DELAY_SWEEP_EVERY_SECONDS = int(env.get("DELAY_SWEEP_EVERY_SECONDS", "60"))

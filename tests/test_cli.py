@@ -176,7 +176,7 @@ def test_add_channel_still_adds_a_duty_roles_channel(cli, db):
     again = _add_channel(cli, "--recipient", "service_duty_lead:crisis_response", "--channel", "email",
                          "--target", "duty@example.nhs.uk")
     assert again.exit_code != 0 and "--target: service_duty_lead:crisis_response already gets email" in again.output
-    # One of each a role too: a second would never be sent (chasing._channels: one copy a channel).
+    # One of each a role too: a second would never be sent (channels.copies_for: one copy a channel).
     other = _add_channel(cli, "--recipient", "service_duty_lead:crisis_response", "--channel", "email",
                          "--target", "other@example.nhs.uk")
     assert other.exit_code != 0 and (

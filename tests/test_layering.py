@@ -118,7 +118,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_no_new_import_cycle():
     # Among them: spoa/web/actions.py <-> referrals.py (shared page helpers are in pages.py
-    # now), workers/jobs.py <-> scheduling.py (queue names are in queues.py).
+    # now), workers/jobs.py <-> the module that scheduled chases (queue names are in queues.py).
     assert _cycles(_graph()) == KNOWN_CYCLES
 
 

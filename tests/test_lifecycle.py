@@ -2,7 +2,17 @@
 import pytest
 
 from spoa.domain.actor import Actor
-from spoa.domain.lifecycle import CLOSED_STATES, TRANSITIONS, LifecycleError, allowed_events, fire_event
+from spoa.domain.lifecycle import (
+    CLOSED_STATES,
+    EVENTS,
+    PUBLIC_EVENTS,
+    STATES,
+    TRANSITIONS,
+    LifecycleError,
+    allowed_events,
+    check_event,
+    fire_event,
+)
 
 
 class Row:
@@ -119,3 +129,27 @@ def test_withdrawing_needs_a_reason_even_for_the_sender():
 def test_an_admin_is_nothing_to_a_referral():
     admin = Actor(kind="user", id=6, name="root", role="admin", service="crisis_response")
     assert allowed_events(Row("offered"), admin) == []
+
+
+def test_the_events_offered_are_exactly_those_that_would_not_be_refused():
+    # One list of refusals serves both questions: "may this happen?" and "what may happen?".
+    for state in STATES:
+        for route in ("crisis_response", "voluntary_sector", "home_rehab"):
+            for actor in (SERVICE, SUPERVISOR, SENDER):
+                row = Row(state, route=route, api_client_id=9)
+                allowed = allowed_events(row, actor)
+                for event in PUBLIC_EVENTS:
+                    try:
+                        check_event(row, event, actor, reason="a reason")
+                        refused = None
+                    except LifecycleError as exc:
+                        refused = exc.message
+                    assert (event in allowed) == (refused is None), (state, route, actor.name, event, refused)
+
+
+def test_every_event_has_one_entry_in_the_effects_table():
+    # What an event does (services/actions.py) beside what it is (the transition table):
+    # a new event in the table without its effects, or an effect of no event, fails here.
+    from spoa.services.actions import EFFECTS
+
+    assert set(EFFECTS) == set(EVENTS)

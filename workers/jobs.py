@@ -10,7 +10,6 @@ a job names is imported): a job planted in Redis naming any other function is
 failed unrun. A new job is one more ``@job`` function in this module."""
 import logging
 import threading
-from datetime import timedelta
 
 from workers.context import job_app
 from workers.queues import (  # noqa: F401  (named from here too; JOBS is the allow-list @job fills below)
@@ -40,15 +39,6 @@ def _in_job():
 
 
 @job
-def chase_clock(clock_id: int) -> int:
-    """Warn, breach or escalate one clock at its due instant."""
-    from workers.reconciler import advance_one
-
-    with _in_job(), job_app().app_context():
-        return advance_one(clock_id)
-
-
-@job
 def deliver() -> int:
     """One delivery pass (claim, send outside any transaction, record each attempt)."""
     from spoa.notifications.delivery import deliver_due
@@ -59,27 +49,20 @@ def deliver() -> int:
 
 @job
 def reconcile(deliver_here: bool = False) -> dict:
-    """Advance every due clock, schedule the next minute's chases, and ask for a
-    delivery pass if anything is waiting to be sent (never sends itself: a slow
-    far end must not hold up the next pass). ``deliver_here`` (a one-off pass
-    from the command line): deliver in this process afterwards, outside the
-    pass's transaction, and return when done."""
-    from spoa.notifications.delivery import any_due, deliver_due
-    from workers import scheduling
-    from workers.reconciler import advance_due, upcoming
+    """Advance every due clock (the one chase path: each worker's ticker enqueues
+    this once a second, county-wide), and ask for a delivery pass if anything is
+    waiting to be sent (never sends itself: a slow far end must not hold up the
+    next pass). ``deliver_here`` (a one-off pass from the command line): deliver
+    in this process afterwards, outside the pass's transaction, and return when done."""
+    from workers.reconciler import advance_due
 
     app = job_app()
     with _in_job(), app.app_context():
         advanced = advance_due()
-        ahead = upcoming(timedelta(seconds=app.config["SCHEDULE_AHEAD_SECONDS"]))
-        scheduled = scheduling.schedule_chases(ahead)
-        if deliver_here:
-            delivery = deliver_due()
-        else:
-            delivery = request_delivery(app) if any_due() else None
+        delivery = ensure_delivery(app, here=deliver_here)
         if advanced:
-            log.info("reconcile advanced=%s scheduled=%s delivery=%s", advanced, scheduled, delivery)
-    return {"advanced": advanced, "scheduled": scheduled, "delivery": delivery}
+            log.info("reconcile advanced=%s delivery=%s", advanced, delivery)
+    return {"advanced": advanced, "delivery": delivery}
 
 
 @job
@@ -88,16 +71,12 @@ def sweep_delays(deliver_here: bool = False) -> dict:
     one supervisor alert per discharge past its DRD with no reason for today. The
     database makes each once, however many workers run it; then, as the reconciler
     does, a delivery pass if an alert waits to go by email or webhook."""
-    from spoa.notifications.delivery import any_due, deliver_due
     from spoa.services.delays import sweep
 
     app = job_app()
     with _in_job(), app.app_context():
         alerted = sweep()
-        if deliver_here:
-            delivery = deliver_due()
-        else:
-            delivery = request_delivery(app) if alerted and any_due() else None
+        delivery = ensure_delivery(app, here=deliver_here) if alerted or deliver_here else None
         if alerted:
             log.info("delay sweep alerted=%s delivery=%s", alerted, delivery)
     return {"alerted": alerted, "delivery": delivery}
@@ -112,6 +91,19 @@ def prune() -> dict:
 
     with _in_job(), job_app().app_context():
         return prune_now()
+
+
+def ensure_delivery(app, *, here: bool = False) -> str | int | None:
+    """The one way a pass asks for what waits to be sent to go: ``here`` (the command
+    line's one-off pass), a delivery pass in this process now, returning how many it
+    sent; otherwise, if anything is due, request_delivery (a pass queued for the
+    delivery workers, or with Redis down one in a thread of this process), returning
+    how it was asked; None when nothing is due. Every path runs deliver_due."""
+    from spoa.notifications.delivery import any_due, deliver_due
+
+    if here:
+        return deliver_due()
+    return request_delivery(app) if any_due() else None
 
 
 def request_delivery(app) -> str:

@@ -26,11 +26,11 @@ log = logging.getLogger(__name__)
 
 SERIALIZER = JSONSerializer
 QUEUE = "spoa"
-# Listened to first: in a burst of due clocks, one reconcile pass does them all
-# in batches, faster than their individual chase jobs queued ahead of it.
+# Listened to first: a reconcile pass (every clock's chasing) never waits behind
+# the main queue's housekeeping (retention).
 RECONCILE_QUEUE = "spoa-reconcile"
 # Email and webhooks: slow far ends wait here, on a worker of their own, never
-# in front of a reconcile or a chase.
+# in front of a reconcile.
 DELIVERY_QUEUE = "spoa-delivery"
 # A refused job's name is logged, cut to this length (it is whatever the writer chose).
 NAME_SHOWN = 120

@@ -85,7 +85,7 @@ class InProcessWorker(Worker):
 class DeliveryWorker(InProcessWorker):
     """The delivery queue's own worker, a thread of `flask spoa worker`: a pass
     waiting on a dead endpoint's timeouts never stands in front of a reconcile
-    or a chase (the main worker's queues). Signals belong to the main thread:
+    (the main worker's queues). Signals belong to the main thread:
     run_worker stops this one when it stops."""
 
     death_penalty_class = TimerDeathPenalty  # SIGALRM works only in the main thread

@@ -222,23 +222,33 @@ LIFECYCLE = Machine(
 )
 
 
+def refusal(referral, transition: Transition, relations: frozenset) -> LifecycleError | None:
+    """Why ``transition`` may not happen to ``referral`` now, for someone with these
+    relations to it (spoa/domain/relations.py), or None when it may. The one list of
+    refusals: fire_event raises it, allowed_events lists the events with none."""
+    if not (relations & transition.allowed):
+        return LifecycleError(f"You may not {_doing(transition, 'this referral')}.", 403)
+    if not _of_kind(transition, referral):
+        return LifecycleError(f"Cannot {_doing(transition, f'a {_kind(referral)} referral')}.", 409)
+    if referral.state not in transition.sources:
+        return LifecycleError(
+            f"Cannot {_doing(transition, 'a referral that is ' + referral.state.replace('_', ' '))}.", 409)
+    if not _on_route(transition, referral):
+        routed = (referral.route or 'nowhere').replace('_', ' ')
+        return LifecycleError(f"Cannot {_doing(transition, 'a referral routed to ' + routed)}.", 409)
+    refused = transition.guard(referral) if transition.guard else None
+    if refused:
+        return LifecycleError(f"Cannot {_doing(transition, 'this referral')}: {refused}.", 409)
+    return None
+
+
 def _may_happen(referral, event: str, actor: Actor) -> Transition:
     transition = BY_EVENT.get(event)
     if transition is None:
         raise LifecycleError(f"Unknown event '{event}'.", 422, "event")
-    if not (relations_of(actor, referral) & transition.allowed):
-        raise LifecycleError(f"You may not {_doing(transition, 'this referral')}.", 403)
-    if not _of_kind(transition, referral):
-        raise LifecycleError(f"Cannot {_doing(transition, f'a {_kind(referral)} referral')}.", 409)
-    if referral.state not in transition.sources:
-        raise LifecycleError(
-            f"Cannot {_doing(transition, 'a referral that is ' + referral.state.replace('_', ' '))}.", 409)
-    if not _on_route(transition, referral):
-        routed = (referral.route or 'nowhere').replace('_', ' ')
-        raise LifecycleError(f"Cannot {_doing(transition, 'a referral routed to ' + routed)}.", 409)
-    refused = transition.guard(referral) if transition.guard else None
-    if refused:
-        raise LifecycleError(f"Cannot {_doing(transition, 'this referral')}: {refused}.", 409)
+    refused = refusal(referral, transition, relations_of(actor, referral))
+    if refused is not None:
+        raise refused
     return transition
 
 
@@ -280,9 +290,5 @@ def _of_kind(transition: Transition, referral) -> bool:
 
 def allowed_events(referral, actor: Actor) -> list[str]:
     """The public events this actor could fire on this referral now (for pages and the API)."""
-    rel = relations_of(actor, referral)
-    return [
-        e for e in PUBLIC_EVENTS
-        if referral.state in (t := BY_EVENT[e]).sources and rel & t.allowed and _on_route(t, referral)
-        and _of_kind(t, referral) and not (t.guard and t.guard(referral))
-    ]
+    relations = relations_of(actor, referral)
+    return [e for e in PUBLIC_EVENTS if refusal(referral, BY_EVENT[e], relations) is None]

@@ -38,5 +38,5 @@ class DutyShift(db.Model):
 
     @property
     def recipient(self) -> str:
-        """The notification recipient this duty is (notifications/chasing.py's words)."""
+        """The notification recipient this duty is (notifications/addressing.py's words)."""
         return f"{self.duty}:{self.service}" if self.service else self.duty

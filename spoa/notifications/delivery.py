@@ -206,7 +206,7 @@ def _alert_failed(n: Notification, at) -> None:
     channels), and the referral page shows it. An alert about a failed alert is
     not raised again (no loop when the supervisor's own channel is down)."""
     from spoa.models import Referral
-    from spoa.notifications.chasing import alert
+    from spoa.notifications.notifying import alert
 
     if n.alert == FAILED_ALERT:
         return

@@ -145,8 +145,27 @@ def take(notification: Notification, user: User, at) -> bool:
     """ "I have it" on a warning or an alert (nothing to pause): marked taken, committed.
     False if someone else took it first. A breach waiting for a person is not taken
     here: it is the lifecycle's acknowledge_escalation (services/actions.py), which
-    marks its clock's notifications through chasing.acknowledge."""
+    marks its clock's notifications through acknowledge below."""
     took = mark_taken(Notification.id == notification.id, at, user.id)
     db.session.commit()
     db.session.refresh(notification)
     return bool(took)
+
+
+def acknowledge(referral, at, by_user=None) -> list:
+    """A person has the escalation: pause the chain of each breached clock, and take
+    every open in-app notification of those clocks (by ``by_user``; None: a service's
+    system), so it leaves every inbox, whichever page it was acknowledged from.
+    Returns the names of the clocks paused."""
+    paused, clock_ids = [], []
+    for clock in referral.clocks:
+        if clock.awaits_acknowledgement:
+            clock.acknowledged_at, clock.next_due_at = at, None
+            paused.append(clock.name)
+            clock_ids.append(clock.id)
+    if clock_ids:
+        db.session.flush()  # the clocks' effects and notifications are rows before the UPDATE reads them
+        mark_taken(Notification.effect_id.in_(
+            select(ClockEffect.id).where(ClockEffect.clock_id.in_(clock_ids))), at,
+            by_user.id if by_user is not None else None)
+    return paused

@@ -7,6 +7,7 @@ transaction therefore begins IMMEDIATE: writers queue on the database lock
 PostgreSQL. WAL lets readers go on while one writer holds the lock.
 """
 import time
+from collections.abc import Callable
 
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
@@ -141,3 +142,36 @@ def database_unavailable(exc: BaseException) -> bool:
         return False
     return (isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError))
             or (isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated))
+
+
+# PostgreSQL SQLSTATEs of a transaction that lost a race: serialization failure,
+# deadlock, lock not available (lock_timeout), query cancelled (statement_timeout).
+_RACE_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57014"})
+
+
+def is_concurrent_change(exc: sa_exc.DBAPIError) -> bool:
+    """A database error meaning "another transaction got there first", not a bug."""
+    if isinstance(exc, sa_exc.IntegrityError):
+        return True  # a unique row (a clock's effect) another writer committed first
+    if getattr(exc.orig, "pgcode", None) in _RACE_SQLSTATES:
+        return True
+    return "database is locked" in str(exc.orig)  # SQLite's busy timeout ran out
+
+
+def commit_unless_raced(session, work: Callable[[], object]) -> sa_exc.DBAPIError | None:
+    """Do ``work`` and commit ``session``, as one unit: None once committed. When
+    another transaction got there first (is_concurrent_change) nothing is kept and
+    the error is returned: the caller retries on fresh rows, leaves it to the next
+    pass, or answers 409. Anything else is rolled back and raised."""
+    try:
+        work()
+        session.commit()
+    except sa_exc.DBAPIError as exc:
+        session.rollback()
+        if not is_concurrent_change(exc):
+            raise
+        return exc
+    except BaseException:
+        session.rollback()
+        raise
+    return None

@@ -1,15 +1,20 @@
-"""Lifecycle events on an existing referral, fired by people and service systems."""
+"""Lifecycle events on an existing referral, fired by people and service systems:
+what each event does beside moving the referral (EFFECTS, one entry an event of
+spoa/domain/lifecycle.py's table), committed as one unit of work."""
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from spoa.domain.actor import Actor
-from spoa.domain.lifecycle import LifecycleError, check_event
+from spoa.domain.lifecycle import LifecycleError
 from spoa.domain.policy import current_policy
 from spoa.extensions import db
 from spoa.models import Referral, User
-from spoa.notifications import chasing
+from spoa.notifications import chasing, inbox
+from spoa.platform.database import commit_unless_raced
 from spoa.platform.safe_log import bound
 from spoa.platform.timekeeping import now
 from spoa.services import deadlines, delays, discharge, duty, flags
@@ -20,18 +25,6 @@ log = logging.getLogger(__name__)
 
 
 SAME_MOMENT = "Someone else changed this referral at the same moment: reload it and try again."
-# PostgreSQL SQLSTATEs of a transaction that lost a race: serialization failure,
-# deadlock, lock not available (lock_timeout), query cancelled (statement_timeout).
-_RACE_SQLSTATES = frozenset({"40001", "40P01", "55P03", "57014"})
-
-
-def is_concurrent_change(exc: DBAPIError) -> bool:
-    """A database error meaning "another transaction got there first", not a bug."""
-    if isinstance(exc, IntegrityError):
-        return True  # a unique row (a clock's effect) another writer committed first
-    if getattr(exc.orig, "pgcode", None) in _RACE_SQLSTATES:
-        return True
-    return "database is locked" in str(exc.orig)  # SQLite's busy timeout ran out
 
 
 class VersionMismatch(Exception):
@@ -73,44 +66,45 @@ def apply_event(referral: Referral, event: str, actor: Actor, *, reason: str | N
     refused is rolled back whole: nothing it touched (an organisation's place
     included) is kept. ``service``: reassign's organisation; ``at``: when the
     patient left hospital (discharged); ``discharge_ready_date``: ready_again's new DRD."""
-    with bound(referral_id=referral.id):
-        return _apply_event(referral, event, actor, reason=reason, expected_version=expected_version,
-                            route=route, urgency=urgency, service=service, at=at,
-                            discharge_ready_date=discharge_ready_date)
-
-
-def _apply_event(referral, event, actor, *, reason, expected_version, route, urgency, service, at,
-                 discharge_ready_date) -> Referral:
     reason = reason.strip() if reason else None
     _only_for(event, at=(at, "discharged"), discharge_ready_date=(discharge_ready_date, "ready_again"))
-    extra = {"at": at, "discharge_ready_date": discharge_ready_date}
+    asked = Asked(reason, route, urgency, service, at, discharge_ready_date)
+    with bound(referral_id=referral.id):
+        return _apply_event(referral, event, actor, asked, expected_version)
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What the caller gave beside the event (each field only for the events that take it)."""
+    reason: str | None
+    route: str | None = None
+    urgency: str | None = None
+    service: str | None = None
+    at: datetime | None = None
+    discharge_ready_date: date | None = None
+
+
+def _apply_event(referral, event, actor, asked: Asked, expected_version) -> Referral:
+    effect = EFFECTS.get(event, _record)  # an unknown event: record_event refuses it (422)
     for attempt in (1, 2):
         if expected_version is not None and expected_version != referral.version:
             raise VersionMismatch(referral.version)
         try:
-            _apply(referral, event, actor, reason, route, urgency, service, **extra)
-            db.session.commit()
-            break
+            raced = commit_unless_raced(db.session, lambda: effect(referral, event, actor, asked))
         except StaleDataError:
             # Any flush (autoflush on a lazy load included) may find the row moved
             # on: another person's event won. Not retried: they decided first.
-            db.session.rollback()
             raise LifecycleError(SAME_MOMENT, 409) from None
-        except LifecycleError:
-            db.session.rollback()
-            raise
-        except DBAPIError as exc:
-            # The reconciler advancing this referral's clocks at the same moment:
-            # the same threshold recorded twice (unique clock effect), a deadlock,
-            # a serialization failure or a lock wait given up. Nothing was kept;
-            # once more on the fresh rows, then a 409, never a 500.
-            db.session.rollback()
-            if not is_concurrent_change(exc):
-                raise
-            log.info("referral event raced referral_id=%s event=%s attempt=%s error=%s",
-                     referral.id, event, attempt, type(exc.orig).__name__)
-            if attempt == 2:
-                raise LifecycleError(SAME_MOMENT, 409) from None
+        if raced is None:
+            break
+        # The reconciler advancing this referral's clocks at the same moment: the
+        # same threshold recorded twice (unique clock effect), a deadlock, a
+        # serialization failure or a lock wait given up. Nothing was kept; once
+        # more on the fresh rows, then a 409, never a 500.
+        log.info("referral event raced referral_id=%s event=%s attempt=%s error=%s",
+                 referral.id, event, attempt, type(raced.orig).__name__)
+        if attempt == 2:
+            raise LifecycleError(SAME_MOMENT, 409) from None
     log.info("referral event referral_id=%s event=%s", referral.id, event)
     return referral
 
@@ -123,58 +117,98 @@ def _only_for(event: str, **given) -> None:
             raise LifecycleError(f"{name} is given only with the {owner} event.", 422, name)
 
 
-# Events after which the referral is no longer with its voluntary organisation:
-# before acceptance is over (offered, accepted) its place is given back.
-_LEAVING = ("redirect", "cancel", "withdraw")
+# Each effect below runs inside the unit of work. Those that touch other rows do it
+# as record_event's ``effect``: after the lifecycle has said the event may happen
+# (checked once, there), before its audit row is written with what the effect says.
+
+def _record(referral, event, actor, asked: Asked) -> None:
+    record_event(referral, event, actor, reason=asked.reason)
 
 
-def _apply(referral, event, actor, reason, route, urgency, service, at=None, discharge_ready_date=None) -> None:
-    if event in ("override", "triage"):
-        route, urgency = _check_route(referral, route, urgency or referral.urgency)
-        route_by_person(referral, actor, route, urgency, reason, event)
-    elif event == "acknowledge_escalation":
-        check_event(referral, event, actor, reason)  # who may, before anything is said of its clocks
+def _route(referral, event, actor, asked: Asked) -> None:
+    """triage (from review) and override: a supervisor sets the route."""
+    route, urgency = _check_route(referral, asked.route, asked.urgency or referral.urgency)
+    route_by_person(referral, actor, route, urgency, asked.reason, event)
+
+
+def _acknowledge_escalation(referral, event, actor, asked: Asked) -> None:
+    def pause() -> dict:
         if not referral.has_unacknowledged_breach:
             raise LifecycleError("No breached clock on this referral is waiting to be acknowledged.", 409)
         # Audit rows are append-only (a trigger refuses UPDATE), so the row is
         # written once with its final detail: first record what was already due
-        # (the escalations reached before a person took it), then pause, then
-        # write the row naming the clocks paused.
+        # (the escalations reached before a person took it), then pause, naming
+        # the clocks paused.
         at = now()
         chasing.catch_up(referral, at)
         # The person who took it is named on every inbox of those clocks (a service's system: nobody).
         by_user = db.session.get(User, actor.id) if actor.kind == "user" and actor.id is not None else None
-        paused = chasing.acknowledge(referral, at, by_user)
-        record_event(referral, event, actor, reason=reason, detail={"clocks": paused})
-    elif event in ("decline", "hand_on"):
-        # Declined (handed back): the organisation's place is given back. Handed on
-        # after the work started: the place was used, but it is no longer theirs.
-        check_event(referral, event, actor, reason)
+        return {"clocks": inbox.acknowledge(referral, at, by_user)}
+
+    record_event(referral, event, actor, reason=asked.reason, effect=pause)
+
+
+def _give_back(referral, event, actor, asked: Asked) -> None:
+    """decline, hand_on: back to a supervisor. Declined (handed back): the
+    organisation's place is given back. Handed on after the work started: the
+    place was used, but it is no longer theirs."""
+    def release() -> dict:
         code = referral.assigned_service
         left = duty.release(referral) if event == "decline" else ({"organisation": code} if code else None)
-        record_event(referral, event, actor, reason=reason, detail={"service": referral.route, **(left or {})})
-        referral.assigned_service = None
-        set_route(referral, current_policy().review_route)
-        deadlines.start_review_clock(referral)
-        reapply_flags(referral, actor)
-    elif event == "reassign":
-        check_event(referral, event, actor, reason)
-        moved = duty.reassign(referral, service)
-        record_event(referral, event, actor, reason=reason, detail={"service": referral.route, **moved})
-    elif event == "discharged":
-        discharge.discharged(referral, actor, at)
-    elif event == "readiness_withdrawn":
-        discharge.readiness_withdrawn(referral, actor, reason)
-    elif event == "ready_again":
-        discharge.ready_again(referral, actor, discharge_ready_date)
-    elif event == "delay":
-        delays.record_delay(referral, actor, reason)
-    elif event == "accept" and referral.waiting_for:
-        check_event(referral, event, actor, reason)
-        record_event(referral, event, actor, reason=reason, detail={"waiting_for_cleared": flags.clear(referral)})
-    elif event in _LEAVING and referral.assigned_service and referral.state in ("offered", "accepted"):
-        check_event(referral, event, actor, reason)
-        # Closed: assigned_service stays, the record of who had it.
-        record_event(referral, event, actor, reason=reason, detail=duty.release(referral))
-    else:
-        record_event(referral, event, actor, reason=reason)
+        return {"service": referral.route, **(left or {})}
+
+    record_event(referral, event, actor, reason=asked.reason, effect=release)
+    referral.assigned_service = None
+    set_route(referral, current_policy().review_route)
+    deadlines.start_review_clock(referral)
+    reapply_flags(referral, actor)
+
+
+def _reassign(referral, event, actor, asked: Asked) -> None:
+    record_event(referral, event, actor, reason=asked.reason,
+                 effect=lambda: {"service": referral.route, **duty.reassign(referral, asked.service)})
+
+
+def _accept(referral, event, actor, asked: Asked) -> None:
+    if not referral.waiting_for:
+        return _record(referral, event, actor, asked)
+    record_event(referral, event, actor, reason=asked.reason,
+                 effect=lambda: {"waiting_for_cleared": flags.clear(referral)})
+
+
+def _leave(referral, event, actor, asked: Asked) -> None:
+    """redirect, cancel, withdraw: before acceptance is over (offered, accepted) the
+    voluntary organisation's place is given back. Closed: assigned_service stays,
+    the record of who had it."""
+    if not (referral.assigned_service and referral.state in ("offered", "accepted")):
+        return _record(referral, event, actor, asked)
+    record_event(referral, event, actor, reason=asked.reason, effect=lambda: duty.release(referral))
+
+
+EFFECTS: dict[str, Callable] = {
+    "triage": _route,
+    "override": _route,
+    "review": _record,
+    "offer": _record,
+    "flag": _record,
+    "acknowledge": _record,
+    "accept": _accept,
+    "decline": _give_back,
+    "hand_on": _give_back,
+    "reassign": _reassign,
+    "first_contact": _record,
+    "start_episode": _record,
+    "review_episode": _record,
+    "complete": _record,
+    "redirect": _leave,
+    "cancel": _leave,
+    "withdraw": _leave,
+    "acknowledge_escalation": _acknowledge_escalation,
+    "add_information": _record,
+    "discharged": lambda referral, event, actor, asked: discharge.discharged(referral, actor, asked.at),
+    "readiness_withdrawn": lambda referral, event, actor, asked: discharge.readiness_withdrawn(
+        referral, actor, asked.reason),
+    "ready_again": lambda referral, event, actor, asked: discharge.ready_again(
+        referral, actor, asked.discharge_ready_date),
+    "delay": lambda referral, event, actor, asked: delays.record_delay(referral, actor, asked.reason),
+}

@@ -21,11 +21,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from spoa.domain.actor import Actor
 from spoa.domain.discharge_days import delayed_days
-from spoa.domain.lifecycle import OPEN_STATES, LifecycleError, check_event
+from spoa.domain.lifecycle import OPEN_STATES, LifecycleError
 from spoa.domain.policy import current_policy
 from spoa.extensions import db
 from spoa.models import DelayedDay, Referral
-from spoa.notifications import chasing
+from spoa.notifications import notifying
 from spoa.platform.database import is_postgresql
 from spoa.platform.sql import days_between
 from spoa.platform.timekeeping import now, to_uk, uk_date
@@ -74,27 +74,30 @@ def record_delay(referral, actor: Actor, code: str | None) -> None:
     """Today's delayed day, with its reason: once a day (a second is 409; two at
     once, the database's unique (referral, day) or the referral's version refuses one).
     The caller (services/actions.apply_event) commits."""
-    check_event(referral, "delay", actor, code)
     policy = current_policy().discharge
-    if code not in policy.delay_reasons:
-        raise LifecycleError(f"Unknown delay reason '{code}': use one of {', '.join(policy.delay_reasons)}.",
-                             422, "reason")
-    at = now()
-    today = uk_date(at)
-    row = next((d for d in referral.delayed_days if d.day == today), None)
-    if row is not None and row.reason is not None:
-        raise LifecycleError(f"Today's delay reason is already recorded: {policy.reason_label(row.reason)}.", 409)
-    if row is None:  # else the daily alert made today's row, waiting for its reason
-        row = DelayedDay(day=today, created_at=at)
-        referral.delayed_days.append(row)
-    row.reason, row.recorded_by, row.recorded_at = code, actor.name, at
-    # The referral's own row changes too, so its version decides between this and a
-    # discharge recorded at the same moment: one wins, the other is a 409.
-    referral.updated_at = at
-    record_event(referral, "delay", actor, reason=code, detail={
-        "day": today.isoformat(), "reason_code": code, "label": policy.reason_label(code),
-        "discharge_ready_date": referral.discharge_ready_date.isoformat(),
-        "delayed_days": delayed_days(referral, today)})
+
+    def todays_reason() -> dict:
+        if code not in policy.delay_reasons:
+            raise LifecycleError(f"Unknown delay reason '{code}': use one of {', '.join(policy.delay_reasons)}.",
+                                 422, "reason")
+        at = now()
+        today = uk_date(at)
+        row = next((d for d in referral.delayed_days if d.day == today), None)
+        if row is not None and row.reason is not None:
+            raise LifecycleError(
+                f"Today's delay reason is already recorded: {policy.reason_label(row.reason)}.", 409)
+        if row is None:  # else the daily alert made today's row, waiting for its reason
+            row = DelayedDay(day=today, created_at=at)
+            referral.delayed_days.append(row)
+        row.reason, row.recorded_by, row.recorded_at = code, actor.name, at
+        # The referral's own row changes too, so its version decides between this and a
+        # discharge recorded at the same moment: one wins, the other is a 409.
+        referral.updated_at = at
+        return {"day": today.isoformat(), "reason_code": code, "label": policy.reason_label(code),
+                "discharge_ready_date": referral.discharge_ready_date.isoformat(),
+                "delayed_days": delayed_days(referral, today)}
+
+    record_event(referral, "delay", actor, reason=code, effect=todays_reason)
 
 
 def sweep(at: datetime | None = None) -> int:
@@ -131,7 +134,7 @@ def _alert(ids: list, today: date, at: datetime) -> int:
     claimed = db.session.scalars(stmt).all()
     for referral in db.session.scalars(select(Referral).where(Referral.id.in_(claimed))):
         days = delayed_days(referral, today)
-        chasing.alert(referral, flags.RECIPIENTS["supervisor"],
+        notifying.alert(referral, flags.RECIPIENTS["supervisor"],
                       f"{referral.reference}: delayed {days} day{'' if days == 1 else 's'}, "
                       "no delay reason recorded today", ALERT_ID, at)
     db.session.commit()

@@ -21,7 +21,8 @@ from spoa.services.events import record_event
 
 
 def discharged(referral, actor: Actor, at: datetime | None) -> None:
-    """The patient left hospital at ``at`` (default now)."""
+    """The patient left hospital at ``at`` (default now). Checked first: who may, and
+    when, come before what is wrong with the time (which the event needs)."""
     check_event(referral, "discharged", actor)
     at = _discharge_time(referral, at)
     record_event(referral, "discharged", actor, at=at, detail={
@@ -34,24 +35,27 @@ def discharged(referral, actor: Actor, at: datetime | None) -> None:
 def readiness_withdrawn(referral, actor: Actor, reason: str | None) -> None:
     """No longer ready for discharge (the patient's condition changed): the DRD is
     withdrawn, and with it the clocks due by it."""
-    check_event(referral, "readiness_withdrawn", actor, reason)
     at = now()
     drd = referral.discharge_ready_date
-    stopped = deadlines.stop_drd_clocks(referral)
-    record_event(referral, "readiness_withdrawn", actor, reason=reason, detail={
-        "at": at.isoformat(), "discharge_ready_date": _iso(drd), "clocks_stopped": stopped})
+    record_event(referral, "readiness_withdrawn", actor, reason=reason, effect=lambda: {
+        "at": at.isoformat(), "discharge_ready_date": _iso(drd),
+        "clocks_stopped": deadlines.stop_drd_clocks(referral)})
     referral.discharge_ready_date, referral.readiness_withdrawn_at = None, at
 
 
 def ready_again(referral, actor: Actor, discharge_ready_date: date | None) -> None:
     """Ready for discharge again, from a new DRD: the clocks due by it start again, from now."""
-    check_event(referral, "ready_again", actor)
-    drd = _new_drd(discharge_ready_date)
     withdrawn_at = referral.readiness_withdrawn_at
-    record_event(referral, "ready_again", actor, detail={
-        "at": now().isoformat(), "discharge_ready_date": drd.isoformat(),
-        "readiness_withdrawn_at": withdrawn_at.isoformat() if withdrawn_at else None,
-        "clocks_started": deadlines.drd_clock_names(referral)})
+    drd = None
+
+    def the_new_date() -> dict:
+        nonlocal drd
+        drd = _new_drd(discharge_ready_date)
+        return {"at": now().isoformat(), "discharge_ready_date": drd.isoformat(),
+                "readiness_withdrawn_at": withdrawn_at.isoformat() if withdrawn_at else None,
+                "clocks_started": deadlines.drd_clock_names(referral)}
+
+    record_event(referral, "ready_again", actor, effect=the_new_date)
     # After the event: its guard reads "withdrawn" from the DRD being None.
     referral.discharge_ready_date, referral.readiness_withdrawn_at = drd, None
     deadlines.start_drd_clocks(referral)

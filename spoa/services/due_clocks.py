@@ -4,7 +4,7 @@ and the chase lag /health reports. Here, in spoa, so /health needs no worker cod
 Every query reads ``next_due_at`` (indexed, NULL once a clock stops): a pass
 costs what is due, not what is open.
 """
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -28,24 +28,6 @@ def claim_due(at: datetime, limit: int) -> list[Clock]:
             .options(selectinload(Clock.effects), selectinload(Clock.referral))
             .order_by(Clock.next_due_at).limit(limit))
     return db.session.scalars(skip_locked(stmt, db.session, of=Clock)).all()
-
-
-def claim_if_due(clock_id: int, at: datetime) -> Clock | None:
-    """The clock, if it is due at ``at`` and no other worker holds it (PostgreSQL:
-    SKIP LOCKED); None if it is met, cancelled, already advanced or taken."""
-    clock = db.session.scalars(skip_locked(select(Clock).where(Clock.id == clock_id), db.session)).first()
-    if clock is None or clock.next_due_at is None or clock.next_due_at > at:
-        return None
-    return clock
-
-
-def falling_due(at: datetime, horizon: timedelta, limit: int = 5000) -> list[tuple[int, datetime]]:
-    """(clock id, due instant) for thresholds after ``at`` and within ``horizon`` of it."""
-    rows = db.session.execute(
-        select(Clock.id, Clock.next_due_at)
-        .where(Clock.next_due_at.is_not(None), Clock.next_due_at > at, Clock.next_due_at <= at + horizon)
-        .order_by(Clock.next_due_at).limit(limit)).all()
-    return [(r[0], r[1]) for r in rows]
 
 
 def oldest_due(at: datetime | None = None) -> datetime | None:

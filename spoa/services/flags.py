@@ -4,7 +4,7 @@ what a referral is waiting for, e.g. a bed. A flag never changes the route.
 Raising one sets ``referral.waiting_for``, puts a ``flag`` event on the
 timeline (through the state machine, an internal transition) and, when the
 flag says so, alerts the SPOA supervisor: a notification with no clock behind
-it, through the same channels and outbox as a clock's (chasing.alert). A
+it, through the same channels and outbox as a clock's (notifying.alert). A
 referral already waiting for the same thing is not flagged or alerted again.
 The flag is cleared when the service accepts the referral (actions.py), when
 its route changes to one where the flag no longer holds (here), and when the
@@ -17,12 +17,12 @@ from spoa.domain.lifecycle import CLOSED_STATES
 from spoa.domain.policy import current_policy
 from spoa.extensions import db
 from spoa.models import Service
-from spoa.notifications import chasing
+from spoa.notifications import notifying
 from spoa.platform.timekeeping import now
 from spoa.services import capacity
 from spoa.services.events import record_event
 
-# Who each flags.yaml alert tells (a recipient of chasing's notifications).
+# Who each flags.yaml alert tells (an addressee, notifications/addressing.py).
 RECIPIENTS = {"supervisor": "spoa_supervisor"}
 
 
@@ -67,7 +67,7 @@ def apply(referral, actor: Actor, facts: dict) -> str | None:
         "flag": flag.flag, "flag_id": flag.id, "label": flag.label, "facts": flag.facts_used,
         "alert": recipient})
     if recipient:
-        chasing.alert(referral, recipient, f"{referral.reference}: {flag.label}", flag.id, now())
+        notifying.alert(referral, recipient, f"{referral.reference}: {flag.label}", flag.id, now())
     return flag.flag
 
 

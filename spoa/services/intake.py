@@ -24,7 +24,7 @@ from spoa.platform.instruments import TRIAGE_SECONDS
 from spoa.platform.safe_log import bound
 from spoa.platform.timekeeping import now, receipt
 from spoa.schemas.intake import DischargeSchema, receipt_max_age
-from spoa.services.triage import triage_by_rules
+from spoa.services.triage import intake_facts, triage_by_rules
 
 log = logging.getLogger(__name__)
 
@@ -111,13 +111,14 @@ def _build(data: dict, *, referral_id, fingerprint, actor, client_id, user_id, i
            nhs_number_check_failed) -> Referral:
     at = now()
     sender_time = data.get("received_at")
+    received_at = receipt(sender_time, at, receipt_max_age())
     patient = dict(data["patient"])
     referral = Referral(
         id=referral_id,  # now, not at flush: clock effects made at intake carry it
         reference=new_reference(), source=data["source"], source_reference=data["source_reference"],
         api_client_id=client_id, created_by_user_id=user_id, idempotency_key=idempotency_key,
         content_hash=fingerprint, channel=channel, created_at=at, updated_at=at,
-        received_at=receipt(sender_time, at, receipt_max_age()),
+        received_at=received_at,
         sender_received_at=sender_time, state="received",
         emas_category=data.get("emas_category"), referrer=data.get("referrer"),
         nhs_number=patient.get("nhs_number"), nhs_number_check_failed=nhs_number_check_failed,
@@ -134,7 +135,7 @@ def _build(data: dict, *, referral_id, fingerprint, actor, client_id, user_id, i
     audit.record(actor, "receive", referral=referral, to_state="received",
                  detail={"channel": channel, "source": data["source"]})
     started = time.perf_counter()
-    triage_by_rules(referral, Actor.system())
+    triage_by_rules(referral, intake_facts(data, received_at, nhs_number_check_failed), Actor.system())
     TRIAGE_SECONDS.labels(referral.route or "none").observe(time.perf_counter() - started)
     return referral
 

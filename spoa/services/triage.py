@@ -18,9 +18,11 @@ from spoa.services.events import record_event
 
 
 def rules_input(referral) -> dict:
-    """The referral in the intake schema's loaded shape: what rules/facts.py reads.
-    The discharge section as received (its DRD, not a later one from ready_again):
-    the facts of a stored referral are those it was triaged on."""
+    """A stored referral in the intake schema's loaded shape: what rules/facts.py reads,
+    for a referral triaged again (by a person, or after a decline) and for replay;
+    intake derives its facts from the validated data itself. The discharge section
+    as received (its DRD, not a later one from ready_again): the facts of a stored
+    referral are those it was triaged on."""
     return {
         "source": referral.source,
         "kind": referral.kind or "community",
@@ -42,7 +44,7 @@ def preview(data: dict) -> dict:
     for a discharge, also the pathway reached (and its name) and the ward's proposed one."""
     policy = current_policy()
     received = receipt(data.get("received_at"), now())
-    facts = derive_facts(data, received_at=received)
+    facts = intake_facts(data, received)
     decision = policy.decide(facts)
     drd = (data.get("discharge") or {}).get("discharge_ready_date")
     clocks = [{"name": name, "deadline": format_uk(deadline)} for name, deadline in deadlines.from_receipt(
@@ -57,10 +59,17 @@ def preview(data: dict) -> dict:
 
 
 def facts_of(referral) -> dict:
+    """The facts of a stored referral (the same as intake derived from its data)."""
     return derive_facts(
         rules_input(referral), received_at=referral.received_at,
         nhs_number_check_failed=referral.nhs_number_check_failed,
     )
+
+
+def intake_facts(data: dict, received_at, nhs_number_check_failed: bool = False) -> dict:
+    """The facts of a validated referral, from the data as loaded: derived once, at
+    intake, not rebuilt from the row it has just been stored as."""
+    return derive_facts(data, received_at=received_at, nhs_number_check_failed=nhs_number_check_failed)
 
 
 def set_route(referral, route: str, urgency: str | None = None) -> None:
@@ -85,11 +94,11 @@ def _offer_detail(route: str, organisation) -> dict:
     return {"service": route, "organisation": organisation.code, "organisation_name": organisation.name}
 
 
-def triage_by_rules(referral, actor: Actor | None = None) -> None:
-    """Decide and apply the route of a newly received referral."""
+def triage_by_rules(referral, facts: dict, actor: Actor | None = None) -> None:
+    """Decide and apply the route of a newly received referral, from its ``facts``
+    (intake_facts)."""
     actor = actor or Actor.system()
     policy = current_policy()
-    facts = facts_of(referral)
     decision = policy.decide(facts)
     referral.decisions.append(TriageDecision(
         kind="rules", rule_id=decision.rule_id, route=decision.route, urgency=decision.urgency,

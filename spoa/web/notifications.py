@@ -120,7 +120,7 @@ def take_notification(notification_id):
         clock = notification.effect.clock if notification.effect is not None else None
         try:
             if clock is not None and clock.awaits_acknowledgement:
-                # As the referral page's button: the lifecycle, audited; chasing.acknowledge takes the inboxes.
+                # As the referral page's button: the lifecycle, audited; inbox.acknowledge takes the inboxes.
                 apply_event(notification.referral, "acknowledge_escalation", current_actor())
             else:
                 inbox.take(notification, current_user, now())

@@ -87,6 +87,8 @@ def test_a_stored_discharge_has_the_facts_it_was_triaged_on(db, send):
     assert (facts["kind"], facts["days_until_drd"], facts["rehab_goals"], facts["lives_alone"]) == (
         "discharge", 1, True, True)
     assert answer["decision"]["facts"] == {"kind": "discharge", "rehab_goals": True}
+    # Intake derived them from the validated data, once: the same as the stored row gives.
+    assert stored.rules_decision.inputs == facts
 
 
 def test_a_discharge_is_stored_with_its_section_and_columns(db, send):

@@ -1,10 +1,13 @@
 """POST /api/v1/referrals: what a sending system sees (intake-contract.md)."""
 import re
+import uuid
 from datetime import UTC, datetime
 
 import pytest
 
+from spoa.extensions import db as database
 from spoa.models import Referral
+from spoa.services.triage import facts_of
 from tests.referral_data import full_view
 
 pytestmark = pytest.mark.both_databases
@@ -37,6 +40,10 @@ def test_a_valid_referral_is_stored_triaged_and_given_clocks(frozen_now, client,
     stored = full_view(data["id"])  # the history and the patient are in the staff's view
     assert [h["event"] for h in stored["history"]] == ["receive", "triage", "offer"]
     assert stored["patient"]["postcode"] == "NN1 5BD"
+    # The facts intake derived from the validated data are those the stored row gives (replay's).
+    row = database.session.get(Referral, uuid.UUID(data["id"]))
+    database.session.expire(row)  # from the database, as replay reads it
+    assert row.rules_decision.inputs == facts_of(row)
 
 
 def test_receipt_is_server_time_when_sender_gives_none(frozen_now, client, sender, payload):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from spoa.models import Referral
-from spoa.notifications import chasing
+from spoa.notifications import chasing, notifying
 from spoa.platform.timekeeping import format_uk
 from tests.rota_data import on_duty
 from tests.statements import statements
@@ -150,7 +150,7 @@ def test_closed_referrals_are_not_listed(client, world, login_as, db):
 def test_open_alerts_are_listed_until_someone_takes_them(client, world, login_as, db):
     body = world()
     referral = db.session.get(Referral, uuid.UUID(body["id"]))
-    [note] = [n for n in chasing.alert(referral, "spoa_supervisor", f"{body['reference']}: waiting for a bed",
+    [note] = [n for n in notifying.alert(referral, "spoa_supervisor", f"{body['reference']}: waiting for a bed",
                                        "waiting_for_bed", T0) if n.channel == "in_app"]
     db.session.commit()
     login_as("supervisor")

@@ -135,7 +135,7 @@ def test_i_have_it_on_a_breach_acknowledges_it_and_the_next_escalation_does_not_
     [ack] = database.session.query(AuditEvent).filter_by(
         referral_id=uuid.UUID(body["id"]), event="acknowledge_escalation").all()
     assert ack.detail == {"clocks": ["first_contact"]}
-    # Every open notification of the clock is taken, by sam (the one place: chasing.acknowledge).
+    # Every open notification of the clock is taken, by sam (the one place: inbox.acknowledge).
     assert {(n.taken_by_user_id, n.taken_at is not None) for n in in_app(body["id"])} == {(sam.id, True)}
     reconcile_at(BREACHED + timedelta(minutes=40))  # past two re-chase intervals (15 min)
     database.session.expire_all()

@@ -4,13 +4,11 @@ the final reminder's), one notification for that level, never a backlog; and a
 pass costs the same however late it runs."""
 import time
 from datetime import UTC, date, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 
 from spoa.extensions import db as database
 from spoa.models import Notification
-from spoa.platform.timekeeping import add_duration
 
 from .conftest import T0, effects, minutes
 
@@ -63,39 +61,6 @@ def test_years_behind_costs_one_pass_like_any_other(post_referral, reconcile_at,
     reconcile_at(T0 + timedelta(days=5 * 365))
     assert time.monotonic() - started < 5
     assert len(clock_of(body["id"], "first_contact").effects) == 4
-
-
-def _stepped_level(clock, at, rechase, hours):
-    """The old way, one interval at a time: the oracle for the sum."""
-    level = 1
-    while add_duration(clock.deadline, rechase * level, clock.counts, hours) <= at:
-        level += 1
-    return level
-
-
-@pytest.mark.parametrize("counts, window", [("24/7", timedelta(hours=2)), ("24/7", timedelta(hours=48)),
-                                            ("working_hours", timedelta(hours=4)),
-                                            ("working_hours", timedelta(hours=16))])
-def test_the_current_level_is_what_stepping_interval_by_interval_would_reach(app, counts, window):
-    from spoa.domain.policy import current_working_hours
-    from spoa.notifications.chasing import _rechase, current_level, level_reached
-
-    with app.app_context():
-        hours = current_working_hours()
-        start = datetime(2026, 12, 21, 10, 7, tzinfo=UTC)  # a week with Christmas in it
-        clock = SimpleNamespace(started_at=start, counts=counts,
-                                deadline=add_duration(start, window, counts, hours))
-        rechase = _rechase(clock)
-        assert level_reached(clock, clock.deadline - timedelta(seconds=1)) == 0
-        assert level_reached(clock, clock.deadline) == 1
-        for offset in [minutes(1), minutes(15), minutes(15 * 7 + 3), timedelta(hours=4), timedelta(hours=31),
-                       timedelta(days=3, hours=5), timedelta(days=9, minutes=44), timedelta(days=20)]:
-            at = clock.deadline + offset
-            assert level_reached(clock, at) == _stepped_level(clock, at, rechase, hours), (counts, window, offset)
-            assert current_level(clock, at) == min(level_reached(clock, at), 7)  # the final reminder's level
-        # Exactly on a threshold: that level, not the one before.
-        third = add_duration(clock.deadline, rechase * 2, counts, hours)
-        assert level_reached(clock, third) == current_level(clock, third) == 3
 
 
 def test_a_working_hours_clock_behind_over_christmas_records_the_level_it_reached(

@@ -27,6 +27,18 @@ def test_a_back_dated_crisis_referral_shows_its_warnings_already_recorded(post_r
     assert sent == [("warning", 90, "service_duty_lead:crisis_response")]
 
 
+def test_an_intake_catches_its_clocks_up_once_though_it_records_two_events(post_referral, monkeypatch):
+    from spoa.notifications import chasing
+
+    caught = []
+    catch_up = chasing.catch_up
+    monkeypatch.setattr(chasing, "catch_up", lambda referral, at: caught.append(referral.id) or catch_up(referral, at))
+    body = post_referral(at=T0, received_at=(T0 - timedelta(hours=1, minutes=59, seconds=40)).isoformat())
+    assert [e["event"] for e in body["history"]][-2:] == ["triage", "offer"]
+    assert [str(referral_id) for referral_id in caught] == [body["id"]]
+    assert _clock(body, "first_contact")["status"] == "warned"  # and that once was at the commit
+
+
 def test_a_pass_at_the_deadline_records_the_breach_and_tells_the_duty_lead(post_referral, reconcile_at, get_referral):
     body = post_referral(at=T0)
     deadline = T0 + timedelta(hours=2)
@@ -52,18 +64,12 @@ def test_a_breach_escalates_one_link_per_rechase_interval(post_referral, reconci
         ("escalation", 3, "on_call_manager"), ("escalation", 4, "on_call_manager")]
 
 
-def test_chasing_the_same_moment_again_and_again_records_nothing_twice(frozen_now, post_referral, reconcile_at,
-                                                                        clock_of, app):
-    from workers.jobs import chase_clock
-
+def test_chasing_the_same_moment_again_and_again_records_nothing_twice(post_referral, reconcile_at, clock_of):
     body = post_referral(at=T0)
     late = T0 + timedelta(hours=2, minutes=20)
+    assert reconcile_at(late)["advanced"] == 1
     for _ in range(3):
-        reconcile_at(late)
-    clock_id = clock_of(body["id"], "first_contact").id
-    database.session.rollback()
-    with frozen_now(late):
-        assert chase_clock(clock_id) == 0
+        assert reconcile_at(late)["advanced"] == 0
     clock = clock_of(body["id"], "first_contact")
     assert effects(clock) == [("warning", 75), ("warning", 90), ("breach", 1), ("escalation", 2)]
     # One step, one notification: the escalation (75/90 and the breach were overtaken in it).

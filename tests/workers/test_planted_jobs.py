@@ -13,11 +13,10 @@ from tests.workers.test_worker_process import (  # noqa: F401  (fixtures)
     private_redis,
     worker_factory,
 )
-from workers.jobs import JOBS, chase_clock
+from workers.jobs import JOBS, deliver
 from workers.periodic import PERIODIC
 from workers.queues import QUEUE, SERIALIZER, RefusedJob, queue
 from workers.runner import InProcessWorker
-from workers.scheduling import CHASE_CLOCK
 
 
 def plant(r, job_id: str, func: str, args: list, **fields) -> None:
@@ -38,7 +37,7 @@ def test_a_worker_fails_a_planted_os_system_job_unrun_and_runs_the_next(worker_f
     r = redis_lib.Redis.from_url(private_redis.url)
     worker_factory()
     plant(r, "planted", "os.system", [f"touch {marker}"])
-    after = queue(QUEUE, r).enqueue(chase_clock, 0, job_id="legitimate-after")  # clock 0: nothing to do
+    after = queue(QUEUE, r).enqueue(deliver, job_id="legitimate-after")  # nothing to send: nothing to do
     assert_eventually(lambda: status(r, after.id) == "finished", "the job behind the planted one never ran")
 
     assert not marker.exists()
@@ -68,7 +67,7 @@ def work(app, db, redis):
 def test_a_planted_job_naming_one_of_ours_with_a_callback_is_refused(work, redis, capsys):
     """RQ imports callbacks by name as it imports the function: a real job with a
     success callback of the writer's choosing (print, to see it) is not run at all."""
-    plant(redis, "with-callback", "workers.jobs.chase_clock", [0], success_callback_name="builtins.print")
+    plant(redis, "with-callback", "workers.jobs.deliver", [], success_callback_name="builtins.print")
     work()
     assert status(redis, "with-callback") == "failed"
     assert "<Job with-callback" not in capsys.readouterr().out  # print(job, connection, result) never ran
@@ -76,10 +75,10 @@ def test_a_planted_job_naming_one_of_ours_with_a_callback_is_refused(work, redis
 
 def test_an_unreadable_job_hash_does_not_stop_the_worker(work, redis):
     """RQ reads a job's hash as it dequeues it; one it cannot read would otherwise end the worker."""
-    plant(redis, "garbled", "workers.jobs.chase_clock", [0], created_at="not a date")
-    plant(redis, "not-json", "workers.jobs.chase_clock", [0])
+    plant(redis, "garbled", "workers.jobs.deliver", [], created_at="not a date")
+    plant(redis, "not-json", "workers.jobs.deliver", [])
     redis.hset("rq:job:not-json", "data", zlib.compress(b"\x80\x04 a pickle, say"))
-    after = queue(QUEUE, redis).enqueue(chase_clock, 0, job_id="after-garbled")
+    after = queue(QUEUE, redis).enqueue(deliver, job_id="after-garbled")
     work()
     assert status(redis, after.id) == "finished"
     assert status(redis, "not-json") == "failed"
@@ -89,9 +88,14 @@ def test_only_jobs_on_the_list_can_be_enqueued(app, redis):
     with pytest.raises(RefusedJob):
         queue(QUEUE, redis).enqueue("os.system", "id")
     with pytest.raises(RefusedJob):
-        queue(QUEUE, redis).enqueue(chase_clock, 0, on_success=Callback(print))
+        queue(QUEUE, redis).enqueue(deliver, on_success=Callback(print))
     assert redis.llen(f"rq:queue:{QUEUE}") == 0
 
 
 def test_every_job_the_workers_enqueue_by_name_is_on_the_list():
-    assert {CHASE_CLOCK, *(p.func for p in PERIODIC)} <= JOBS
+    assert {p.func for p in PERIODIC} <= JOBS
+
+
+def test_the_list_is_the_jobs_the_workers_run():
+    # Chasing is the reconciler's alone: no job chases a single clock.
+    assert JOBS == {f"workers.jobs.{name}" for name in ("deliver", "reconcile", "sweep_delays", "prune")}

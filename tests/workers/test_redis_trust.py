@@ -8,7 +8,7 @@ import socket
 import subprocess
 import time
 import zlib
-from datetime import UTC
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -74,20 +74,16 @@ def test_jobs_cross_redis_as_json_and_a_planted_pickle_is_never_run(app, db, loc
     from rq import Queue
 
     from workers.context import use_app
-    from workers.jobs import QUEUE
+    from workers.jobs import QUEUE, sweep_delays
+    from workers.queues import queue
     from workers.runner import run_worker
-    from workers.scheduling import schedule_chases
 
     url = f"redis://:{PASSWORD}@127.0.0.1:{locked_redis}/0"
     worker_app = _app_on(app, url)
     r = redis_lib.Redis.from_url(url)
-    with worker_app.app_context():
-        from datetime import datetime, timedelta
-
-        assert schedule_chases([(12345, datetime.now(UTC) + timedelta(minutes=5))]) == 1
-    [job_key] = [k for k in r.keys("rq:job:chase-*")]
-    func, _, args, kwargs = json.loads(zlib.decompress(r.hget(job_key, "data")))
-    assert (func, args, kwargs) == ("workers.jobs.chase_clock", [12345], {})
+    queue(QUEUE, r).enqueue_in(timedelta(minutes=5), sweep_delays, True, job_id="json-sweep")
+    func, _, args, kwargs = json.loads(zlib.decompress(r.hget("rq:job:json-sweep", "data")))
+    assert (func, args, kwargs) == ("workers.jobs.sweep_delays", [True], {})
 
     # Whoever can write to Redis plants a pickled job that would touch a file.
     marker = tmp_path / "pwned"
@@ -131,7 +127,7 @@ def test_rediss_with_a_password_carries_the_app_and_its_jobs(app, db, tls_redis)
 
     from spoa.platform.redis_store import optional
     from workers.context import use_app
-    from workers.jobs import QUEUE, chase_clock
+    from workers.jobs import QUEUE, deliver
     from workers.queues import SERIALIZER, queue
     from workers.runner import run_worker
 
@@ -141,11 +137,11 @@ def test_rediss_with_a_password_carries_the_app_and_its_jobs(app, db, tls_redis)
     with tls_app.app_context():
         assert optional(lambda r: r.ping(), default="down") is True
         assert tls_app.test_client().get("/health").get_json()["redis"] == {"ok": True}
-        job = queue(QUEUE, redis_lib.Redis.from_url(url)).enqueue(chase_clock, 0, job_id="tls-chase")
+        job = queue(QUEUE, redis_lib.Redis.from_url(url)).enqueue(deliver, job_id="tls-deliver")
     use_app(tls_app)
     run_worker(tls_app, burst=True)
-    job = Job.fetch("tls-chase", connection=redis_lib.Redis.from_url(url), serializer=SERIALIZER)
-    assert job.get_status() == "finished" and job.return_value() == 0  # clock 0: nothing to do
+    job = Job.fetch("tls-deliver", connection=redis_lib.Redis.from_url(url), serializer=SERIALIZER)
+    assert job.get_status() == "finished" and job.return_value() == 0  # nothing waiting to be sent
 
     # Not TLS, or a certificate nobody vouched for: refused, and the app fails open.
     for wrong in (f"redis://:{PASSWORD}@127.0.0.1:{port}/0", f"rediss://:{PASSWORD}@127.0.0.1:{port}/0"):
@@ -175,7 +171,7 @@ def test_the_documented_acl_users_let_the_web_read_but_never_plant_jobs(app, db,
     from spoa.platform.redis_store import get_redis
     from spoa.platform.throttle import take
     from workers.context import use_app
-    from workers.jobs import QUEUE, chase_clock
+    from workers.jobs import QUEUE, deliver
     from workers.queues import SERIALIZER, queue
     from workers.runner import run_worker
 
@@ -191,10 +187,10 @@ def test_the_documented_acl_users_let_the_web_read_but_never_plant_jobs(app, db,
 
     worker_app = _app_on(app, worker_url)
     with worker_app.app_context():
-        queue(QUEUE, get_redis()).enqueue(chase_clock, 0, job_id="acl-chase")
+        queue(QUEUE, get_redis()).enqueue(deliver, job_id="acl-deliver")
     use_app(worker_app)
     run_worker(worker_app, burst=True)
-    job = Job.fetch("acl-chase", connection=redis_lib.Redis.from_url(worker_url), serializer=SERIALIZER)
+    job = Job.fetch("acl-deliver", connection=redis_lib.Redis.from_url(worker_url), serializer=SERIALIZER)
     assert job.get_status() == "finished"
 
     web_app = _app_on(app, web_url)
