@@ -28,11 +28,14 @@ password_cost.use(password_cost.generate_at_test_cost)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get("SPOA_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-# pytest-xdist runs the suite in several processes (scripts/test: one a core): each has a
-# PostgreSQL database and a Redis db of its own, so none empties what another is using.
+# pytest-xdist runs the suite in several processes (scripts/test: two lanes at once, each
+# of several): each has a PostgreSQL database and a Redis db of its own, so none empties what
+# another is using. A lane's processes are numbered from SPOA_TEST_WORKER_OFFSET.
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ... ("" without xdist)
-_WORKER_N = int(_WORKER[2:]) if _WORKER.startswith("gw") else 0
-PG_TEST_DB = os.environ.get("SPOA_TEST_PG_DB", "spoa_test") + (f"_{_WORKER}" if _WORKER else "")
+_WORKER_N = (int(_WORKER[2:]) + int(os.environ.get("SPOA_TEST_WORKER_OFFSET", "0"))
+             if _WORKER.startswith("gw") else 0)
+_PG_BASE = os.environ.get("SPOA_TEST_PG_DB", "spoa_test")
+PG_TEST_DB = _PG_BASE + (f"_gw{_WORKER_N}" if _WORKER else "")
 _REDIS_BASE = os.environ.get("SPOA_TEST_REDIS", "redis://127.0.0.1:6379/8")
 REDIS_TEST_URL = (_REDIS_BASE.rsplit("/", 1)[0] + f"/{int(_REDIS_BASE.rsplit('/', 1)[1]) + _WORKER_N}"
                   if _WORKER_N else _REDIS_BASE)

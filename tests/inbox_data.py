@@ -1,12 +1,12 @@
-"""The inbox's live tests' world (tests/web/test_inbox_live.py, tests/browser/test_inbox_badge.py):
+"""The inbox's live tests' world (tests/web/test_inbox_live.py, tests/system/browser/test_inbox_badge.py):
 clinicians of crisis response, the first on duty as its duty lead now, a sending system,
 and a referral whose first contact clock warns as it is stored."""
 from datetime import timedelta
 
 from spoa.clocks import now
 from spoa.models import ApiClient, DutyShift, User
-from tests.browser.test_queue_page import post_referral
 from tests.people import PASSWORD
+from tests.system.browser.test_queue_page import post_referral
 
 
 def crisis_staff(db, *usernames) -> tuple[dict, str]:

@@ -6,7 +6,7 @@ errors showing, with the live preview filled and the action panel open.
 axe-core comes inside axe-playwright-python (axe.min.js in the package): nothing is
 downloaded at test time. axe finds what a machine can (contrast, names, labels,
 landmarks, ids, headings, target size...); keyboard use is pinned by the journey
-tests (tests/browser/test_journey.py). On the same pages three checks axe leaves to a
+tests (tests/system/browser/test_journey.py). On the same pages three checks axe leaves to a
 person (BEYOND_AXE), and focus under the form's sticky preview. A failure lists, for
 each page, each rule broken, its impact, what it asks for and the elements that break it."""
 import time
@@ -19,10 +19,10 @@ from axe_playwright_python.base import AXE_SCRIPT
 
 from spoa.clocks import now, uk_date
 from spoa.models import ApiClient, Referral, Service, User
-from tests.browser.conftest import type_a_referral
 from tests.discharge_rows import HttpHospitals, make_discharge
 from tests.people import PASSWORD
 from tests.referral_data import VALID_REFERRAL
+from tests.system.browser.conftest import type_a_referral
 
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": WCAG_22_AA}, "resultTypes": ["violations"]}

@@ -8,8 +8,8 @@ import pytest
 import time_machine
 
 from spoa.models import FormStash, Referral
-from tests.browser.conftest import type_a_referral
 from tests.people import PASSWORD, make_user
+from tests.system.browser.conftest import type_a_referral
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 NOT_SAVED = "Your referral was not saved: your session had ended. Check the details and press Save."
@@ -17,7 +17,7 @@ NOT_SAVED = "Your referral was not saved: your session had ended. Check the deta
 
 @pytest.fixture
 def clock():
-    """The server's clock, running on from T0 (tests/browser/test_idle_session.py says why not frozen)."""
+    """The server's clock, running on from T0 (tests/system/browser/test_idle_session.py says why not frozen)."""
     traveller = time_machine.travel(T0, tick=True)
     yield traveller.start()
     traveller.stop()

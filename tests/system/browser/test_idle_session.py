@@ -12,8 +12,8 @@ import pytest
 import time_machine
 
 from spoa.models import User
-from tests.browser.relay import Relay
 from tests.people import PASSWORD
+from tests.system.browser.relay import Relay
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 STREAM = "GET /notifications/events"

@@ -6,12 +6,14 @@ import threading
 import time
 
 import pytest
+from sqlalchemy import select
 
 from spoa.extensions import db as database
+from spoa.models import Notification
+from tests.outcomes.conftest import crisis_team, fire, make_sender, outcome_rows, post, told  # noqa: F401 (fixtures)
 
-from .conftest import outcome_rows, told
-
-TIMEOUT = 2.0
+# Long enough that intake and an event (TIMEOUT / 2 below) fit in it on a busy machine.
+TIMEOUT = 1.0
 
 
 @pytest.fixture
@@ -21,6 +23,16 @@ def black_hole():
     s.listen(64)  # the kernel completes the handshake; nobody ever answers
     yield f"http://127.0.0.1:{s.getsockname()[1]}/outcomes"
     s.close()
+
+
+def _wait_until_sending(timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with database.engine.connect() as conn:
+            if conn.execute(select(Notification.id).where(Notification.status == "sending")).first():
+                return
+        time.sleep(0.02)
+    raise AssertionError("the delivery pass never claimed the outcome")
 
 
 @pytest.mark.slow
@@ -44,7 +56,7 @@ def test_intake_and_events_are_unaffected_by_a_dead_callback(app, black_hole, ma
         pass_ = threading.Thread(target=worker)
         pass_.start()
         started.wait()
-        time.sleep(0.3)  # the pass is waiting on the dead callback now
+        _wait_until_sending()  # the pass is waiting on the dead callback now
         t0 = time.monotonic()
         second = post(headers)
         fire(crisis_team, second, "accept")

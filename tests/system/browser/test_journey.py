@@ -7,8 +7,8 @@ import re
 import pytest
 
 from spoa.models import User
-from tests.browser.keyboard import focused, tab_to, type_into
 from tests.people import PASSWORD
+from tests.system.browser.keyboard import focused, tab_to, type_into
 
 
 @pytest.fixture

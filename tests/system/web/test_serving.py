@@ -16,12 +16,11 @@ import requests
 from spoa import create_app
 from spoa.config import Config
 from spoa.extensions import db as database
+from tests.people import PASSWORD
 from tests.referral_data import VALID_REFERRAL
+from tests.web.test_queue import EventStream, signed_in_session
 
-from .conftest import PASSWORD
-from .test_queue import EventStream, signed_in_session
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent
 
 

@@ -13,7 +13,7 @@ from spoa.models import Notification, NotificationChannel
 from tests.outcomes.conftest import crisis_team, fire, make_sender, post  # noqa: F401 (fixtures)
 from tests.servers import Healthy, Trickle
 
-from .test_worker_process import assert_eventually, private_redis, worker_factory  # noqa: F401 (fixtures)
+from .conftest import assert_eventually
 
 # The trickling sends' deadline: were passes one at a time, nothing queued after them
 # could arrive before it.

@@ -8,16 +8,13 @@ import pytest
 import redis as redis_lib
 from rq.job import Callback, Job
 
-from tests.workers.test_worker_process import (  # noqa: F401  (fixtures)
-    assert_eventually,
-    private_redis,
-    worker_factory,
-)
 from workers.jobs import JOBS, chase_clock
 from workers.queues import QUEUE, SERIALIZER, RefusedJob, queue
 from workers.runner import InProcessWorker
 from workers.schedule import PERIODIC
 from workers.scheduling import CHASE_CLOCK
+
+from .conftest import assert_eventually
 
 
 def plant(r, job_id: str, func: str, args: list, **fields) -> None:

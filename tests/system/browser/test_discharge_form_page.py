@@ -8,8 +8,8 @@ import pytest
 
 from spoa.clocks import now, uk_date
 from spoa.models import Referral, User
-from tests.browser.keyboard import choose, tab_to, type_into
 from tests.people import PASSWORD
+from tests.system.browser.keyboard import choose, tab_to, type_into
 
 
 @pytest.fixture

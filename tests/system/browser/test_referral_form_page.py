@@ -2,8 +2,8 @@
 import pytest
 
 from spoa.models import User
-from tests.browser.conftest import type_a_referral
 from tests.people import PASSWORD
+from tests.system.browser.conftest import type_a_referral
 
 
 @pytest.fixture
