@@ -87,8 +87,7 @@ def _unavailable(what: str, exc: Exception):
     pytest.skip(message)
 
 
-def _postgres_url(name: str = PG_TEST_DB) -> str:
-    """A new, empty PostgreSQL database called ``name`` (dropped first if it is there)."""
+def _admin_connection():
     import psycopg2
 
     try:
@@ -96,11 +95,64 @@ def _postgres_url(name: str = PG_TEST_DB) -> str:
     except psycopg2.OperationalError as exc:
         _unavailable("PostgreSQL", exc)
     conn.autocommit = True
+    return conn
+
+
+def _url_of(name: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _postgres_url(name: str = PG_TEST_DB, template: str | None = None) -> str:
+    """A new PostgreSQL database called ``name`` (dropped first if it is there): empty, or a
+    copy of ``template``."""
+    conn = _admin_connection()
     with conn.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cur.execute(f'CREATE DATABASE "{name}"')
+        cur.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     conn.close()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    return _url_of(name)
+
+
+def _migrated(url: str) -> None:
+    """The schema built in ``url`` by the migrations, as deployment builds it."""
+    from flask_migrate import upgrade
+
+    from spoa.extensions import db
+
+    key = "migrating-" + uuid.uuid4().hex
+    app = create_app(TestConfig({"DATABASE_URL": url, "SECRET_KEY": key, "SEAL_KEYS": key,
+                                 "EXTRACT_PSEUDONYM_KEY": key, "REDIS_URL": REDIS_TEST_URL}))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()  # a template must have no connections when it is copied
+
+
+def _migrated_postgres() -> str:
+    """This process's PostgreSQL database, migrated. Under xdist the processes of one run
+    (and lane) migrate one template database once, whoever comes first, and each copies it
+    (CREATE DATABASE ... TEMPLATE: a file copy, not two dozen migrations per process)."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if not run:
+        url = _postgres_url()
+        _migrated(url)
+        return url
+    template = f"{_PG_BASE}_template{os.environ.get('SPOA_TEST_WORKER_OFFSET', '0')}"
+    conn = _admin_connection()
+    with conn.cursor() as cur:
+        # One process at a time past here: the first builds the template, the rest find it.
+        cur.execute("SELECT pg_advisory_lock(hashtext(%s))", (template,))
+        try:
+            cur.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+                        (template,))
+            found = cur.fetchone()
+            if found is None or found[0] != run:  # none yet, or an earlier run's
+                _migrated(_postgres_url(template))
+                cur.execute(f'COMMENT ON DATABASE "{template}" IS %s', (run,))
+            url = _postgres_url(template=template)
+        finally:
+            cur.execute("SELECT pg_advisory_unlock(hashtext(%s))", (template,))
+    conn.close()
+    return url
 
 
 @pytest.fixture
@@ -146,17 +198,18 @@ def app(request, tmp_path_factory, redis_url):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'spoa.sqlite3'}"
     else:
-        url = _postgres_url()
+        url = _migrated_postgres()
     env = {"DATABASE_URL": url, "REDIS_URL": redis_url, "SECRET_KEY": "tests-" + uuid.uuid4().hex,
            "SEAL_KEYS": "seal-" + uuid.uuid4().hex, "EXTRACT_PSEUDONYM_KEY": "pseudonyms-" + uuid.uuid4().hex,
            "LIVE_CHANNEL": f"spoa:queue:test:{uuid.uuid4().hex}",  # pub/sub ignores db numbers
            "DEMO_CREDENTIALS": str(tmp_path_factory.mktemp("instance") / "demo-credentials.json")}
     app = create_app(TestConfig(env))
     app.test_client_class = NoServerErrors
-    from flask_migrate import upgrade
+    if request.param == "sqlite":
+        from flask_migrate import upgrade
 
-    with app.app_context():
-        upgrade()
+        with app.app_context():
+            upgrade()
     yield app
     from spoa.extensions import db
 
