@@ -19,11 +19,21 @@ from werkzeug.serving import make_server
 
 from spoa import create_app
 from spoa.config import TestConfig
-from tests import password_cost
-from tests.referral_data import VALID_REFERRAL
-from tests.servers import serve_in_background
+from tests.support import password_cost
+from tests.support.data.referral_data import VALID_REFERRAL
+from tests.support.people import PASSWORD
+from tests.support.servers import serve_in_background
+from tests.support.signing_in import sign_in
 
-# scrypt at a test cost (tests/password_cost.py says why, and what pins the real one).
+# Fixtures that tests in several folders use (the chasing passes, senders with callbacks,
+# BaRS receivers, discharges and their rows, replay's repositories), as plugins: found by
+# every test, imported by none.
+pytest_plugins = [
+    "tests.support.fixtures.chasing", "tests.support.fixtures.outcomes", "tests.support.fixtures.bars",
+    "tests.support.data.discharges", "tests.support.data.discharge_rows", "tests.support.data.replay_data",
+]
+
+# scrypt at a test cost (tests/support/password_cost.py says why, and what pins the real one).
 password_cost.use(password_cost.generate_at_test_cost)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -245,6 +255,23 @@ def redis(app):
 @pytest.fixture
 def client(app, db, redis):
     return app.test_client()
+
+
+@pytest.fixture
+def login_as(client, db):
+    """login_as(role, service=None, username=None, hospital=None) -> a new user, whom ``client``
+    is now signed in as (through the sign-in form)."""
+    from spoa.models import User
+
+    def sign_in_as(role, service=None, username=None, hospital=None):
+        user = User(username=username or role, role=role, service=service, hospital_ods=hospital)
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        db.session.commit()
+        assert sign_in(client, user.username).status_code == 302
+        return user
+
+    return sign_in_as
 
 
 @pytest.fixture

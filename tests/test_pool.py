@@ -15,7 +15,7 @@ from sqlalchemy.pool import NullPool
 
 from spoa import create_app, database
 from spoa.config import TestConfig
-from tests.servers import keys_env
+from tests.support.servers import keys_env
 
 pytestmark = pytest.mark.both_databases
 

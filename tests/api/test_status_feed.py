@@ -10,7 +10,7 @@ from openapi_schema_validator import OAS30Validator
 
 from spoa.models import ApiClient, Clock, Referral, Service
 from spoa.policy import current_policy
-from tests.duty_data import add_org
+from tests.support.data.duty_data import add_org
 
 pytestmark = pytest.mark.both_databases
 

@@ -6,7 +6,7 @@ from spoa.lifecycle import STATES
 from spoa.policy import current_policy
 from spoa.reports import flow
 from spoa.reports.period import Filters, Period
-from tests.report_data import commit, decision, decline, override, referral, review
+from tests.support.data.report_data import commit, decision, decline, override, referral, review
 
 WEEK = Period(date(2026, 10, 19), date(2026, 10, 25))
 CRISIS = "Crisis response (2-hour urgent community response)"

@@ -9,10 +9,9 @@ import pytest
 from spoa.clocks import format_uk
 from spoa.models import Referral
 from spoa.services import chasing
-from tests.rota_data import on_duty
-from tests.statements import statements
-
-from .conftest import csrf_token
+from tests.support.data.rota_data import on_duty
+from tests.support.signing_in import csrf_token
+from tests.support.statements import statements
 
 pytestmark = pytest.mark.both_databases
 

@@ -8,21 +8,7 @@ import redis as redis_lib
 
 from spoa.live.broadcast import RESYNC, Broadcaster
 from spoa.models import Referral
-
-
-def subscribe(app):
-    pubsub = redis_lib.Redis.from_url(app.config["REDIS_URL"]).pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe(app.config["LIVE_CHANNEL"])
-    return pubsub
-
-
-def next_message(pubsub, timeout=3.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        message = pubsub.get_message(timeout=0.2)
-        if message:
-            return json.loads(message["data"])
-    return None
+from tests.support.pubsub import next_message, subscribe
 
 
 def test_a_committed_change_is_announced_and_a_rolled_back_one_is_not(app, client, sender, payload, db):

@@ -19,9 +19,10 @@ from axe_playwright_python.base import AXE_SCRIPT
 
 from spoa.clocks import now, uk_date
 from spoa.models import ApiClient, Referral, Service, User
-from tests.discharge_rows import HttpHospitals, make_discharge
-from tests.people import PASSWORD
-from tests.referral_data import VALID_REFERRAL
+from tests.support.data.discharge_rows import HttpHospitals, make_discharge
+from tests.support.data.referral_data import VALID_REFERRAL
+from tests.support.people import PASSWORD
+from tests.support.signing_in import sign_in_page
 from tests.system.browser.conftest import type_a_referral
 
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -150,14 +151,7 @@ def signed_in(browser, live_server, world):
 
     def sign_in(username):
         if username not in contexts:
-            context = browser.new_context(base_url=live_server)
-            page = context.new_page()
-            page.goto("/login")
-            page.fill("#username", username)
-            page.fill("#password", PASSWORD)
-            page.press("#password", "Enter")
-            page.wait_for_url("**/")
-            contexts[username] = page
+            contexts[username] = sign_in_page(browser.new_context(base_url=live_server).new_page(), username)
         return contexts[username]
 
     yield sign_in
@@ -303,7 +297,7 @@ def _ward(db, live_server) -> dict:
     """RNS01's ward user (wren) and its discharges, sent by its own system: one
     delayed two days, one ready today (the ward proposed P1, the needs say P2), one
     discharged two hours ago."""
-    from tests.ward_data import NEEDS_P2, ward_body
+    from tests.support.data.ward_data import NEEDS_P2, ward_body
 
     user = User(username="wren", role="ward", hospital_ods="RNS01")
     user.set_password(PASSWORD)
@@ -518,7 +512,7 @@ def test_the_error_pages(signed_in, audit):
 
 
 def test_the_rules_replay_page_blank_with_errors_and_with_results(signed_in, live_server, world, audit, tmp_path):
-    from tests.replay_data import policy_copy
+    from tests.support.data.replay_data import policy_copy
 
     for _ in range(2):
         post_referral(live_server, world)  # urgent community response: the candidate moves them
@@ -610,7 +604,7 @@ def test_the_handover_page_printed_hides_the_header_and_buttons(signed_in, live_
 
 
 def test_the_duty_rota_with_shifts_and_with_errors(signed_in, world, db, audit):
-    from tests.rota_data import on_duty
+    from tests.support.data.rota_data import on_duty
 
     today = uk_date(now()).isoformat()
     sian = db.session.query(User).filter_by(username="sian").one()

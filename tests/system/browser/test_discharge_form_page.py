@@ -8,7 +8,7 @@ import pytest
 
 from spoa.clocks import now, uk_date
 from spoa.models import Referral, User
-from tests.people import PASSWORD
+from tests.support.people import PASSWORD
 from tests.system.browser.keyboard import choose, tab_to, type_into
 
 

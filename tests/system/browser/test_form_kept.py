@@ -8,7 +8,7 @@ import pytest
 import time_machine
 
 from spoa.models import FormStash, Referral
-from tests.people import PASSWORD, make_user
+from tests.support.people import PASSWORD, make_user
 from tests.system.browser.conftest import type_a_referral
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ import pytest
 import time_machine
 
 from spoa.models import User
-from tests.people import PASSWORD
+from tests.support.people import PASSWORD
 from tests.system.browser.relay import Relay
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.inbox_data import crisis_staff, warned_referral
-from tests.people import PASSWORD
+from tests.support.data.inbox_data import crisis_staff, warned_referral
+from tests.support.people import PASSWORD
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ import re
 import pytest
 
 from spoa.models import User
-from tests.people import PASSWORD
+from tests.support.people import PASSWORD
+from tests.support.signing_in import sign_in_page
 from tests.system.browser.keyboard import focused, tab_to, type_into
 
 
@@ -21,21 +22,13 @@ def staff(db):
     db.session.remove()  # the server's requests have their own sessions
 
 
-def sign_in(page, username):
-    page.goto("/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.press("#password", "Enter")
-    page.wait_for_url("**/")
-
-
 def sign_out(page):
     page.click("text=Sign out")
     page.wait_for_url("**/login")
 
 
 def test_a_referral_goes_from_the_phone_to_first_contact(page, staff):
-    sign_in(page, "cara")
+    sign_in_page(page, "cara")
     page.goto("/referrals/new")
     route = page.locator(".preview__route")
 
@@ -78,7 +71,7 @@ def test_a_referral_goes_from_the_phone_to_first_contact(page, staff):
     sign_out(page)
 
     # The crisis team's clinician finds it, accepts it, records first contact.
-    sign_in(page, "colin")
+    sign_in_page(page, "colin")
     page.goto("/worklist")
     row = page.locator("tr", has_text=reference)
     row.get_by_role("button", name="Accept").click()
@@ -94,7 +87,7 @@ def test_a_referral_goes_from_the_phone_to_first_contact(page, staff):
 
 def test_a_form_without_its_csrf_token_is_not_saved_and_comes_back_as_typed(page, staff, db):
     """The form still names who it was served to (signed): what was typed is kept for them."""
-    sign_in(page, "cara")
+    sign_in_page(page, "cara")
     page.goto("/referrals/new")
     page.evaluate("document.querySelector('#referral-form input[name=csrf_token]').remove()")
     page.select_option("[id='source']", "gp")
@@ -107,7 +100,7 @@ def test_a_form_without_its_csrf_token_is_not_saved_and_comes_back_as_typed(page
 
 
 def test_a_form_naming_neither_its_token_nor_its_owner_is_refused_and_nothing_saved(page, staff, db):
-    sign_in(page, "cara")
+    sign_in_page(page, "cara")
     page.goto("/referrals/new")
     page.evaluate("for (const name of ['csrf_token', 'form_owner'])"
                   " document.querySelector(`#referral-form input[name=${name}]`).remove()")
@@ -121,7 +114,7 @@ def test_a_form_naming_neither_its_token_nor_its_owner_is_refused_and_nothing_sa
 
 @pytest.mark.parametrize("path", ["/referrals/new", "/admin/users", "/admin/api-clients"])
 def test_a_clinician_is_refused_pages_outside_their_role(page, staff, path):
-    sign_in(page, "colin")
+    sign_in_page(page, "colin")
     response = page.goto(path)
     assert response.status == 403
     assert "You do not have access to this page" in page.inner_text("h1")

@@ -9,9 +9,9 @@ import requests
 
 from spoa.clocks import UK, now, to_uk
 from spoa.models import ApiClient, User
-from tests.discharge_rows import HttpHospitals, make_discharge
-from tests.people import PASSWORD
-from tests.referral_data import VALID_REFERRAL
+from tests.support.data.discharge_rows import HttpHospitals, make_discharge
+from tests.support.data.referral_data import VALID_REFERRAL
+from tests.support.people import PASSWORD
 
 
 @pytest.fixture

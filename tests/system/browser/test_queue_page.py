@@ -6,12 +6,11 @@ import time
 from datetime import timedelta
 
 import pytest
-import requests
 
 from spoa.clocks import now
 from spoa.models import ApiClient, User
-from tests.people import PASSWORD
-from tests.referral_data import VALID_REFERRAL
+from tests.support.data.referral_data import post_referral
+from tests.support.people import PASSWORD
 
 
 @pytest.fixture
@@ -40,15 +39,6 @@ def supervisors(browser, live_server, db):
     yield pages, token
     for page in pages:
         page.context.close()
-
-
-def post_referral(live_server, token, received_at=None, **fields):
-    body = {**VALID_REFERRAL, "source_reference": f"EMAS-{time.monotonic_ns()}", **fields}
-    body["received_at"] = (received_at or now()).isoformat()
-    response = requests.post(f"{live_server}/api/v1/referrals", json=body, timeout=5,
-                             headers={"Authorization": f"Bearer {token}"})
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 @pytest.fixture

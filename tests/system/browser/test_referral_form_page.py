@@ -2,7 +2,7 @@
 import pytest
 
 from spoa.models import User
-from tests.people import PASSWORD
+from tests.support.people import PASSWORD
 from tests.system.browser.conftest import type_a_referral
 
 

@@ -12,8 +12,9 @@ import pytest
 from spoa.clocks import now, uk_date
 from spoa.models import User
 from spoa.reports import sections
-from tests.people import PASSWORD
-from tests.report_page_data import REPORT, referral, two_hour_clock
+from tests.support.data.report_page_data import REPORT, referral, two_hour_clock
+from tests.support.people import PASSWORD
+from tests.support.signing_in import sign_in_page
 
 
 @pytest.fixture
@@ -36,14 +37,9 @@ def manager(db):
 
 
 def sign_in(browser, live_server, **options):
+    """mona, the manager, in a browser context of her own (``options``: the context's)."""
     context = browser.new_context(base_url=live_server, accept_downloads=True, **options)
-    page = context.new_page()
-    page.goto("/login")
-    page.fill("#username", "mona")
-    page.fill("#password", PASSWORD)
-    page.press("#password", "Enter")
-    page.wait_for_url("**/reports")  # where a manager lands
-    return page
+    return sign_in_page(context.new_page(), "mona", lands="**/reports")  # where a manager lands
 
 
 def test_a_manager_sees_the_two_hour_figure_charts_and_tables_and_downloads_the_csv(browser, live_server,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from spoa.extensions import db as database
 from spoa.models import Notification
-from tests.outcomes.conftest import crisis_team, fire, make_sender, outcome_rows, post, told  # noqa: F401 (fixtures)
+from tests.support.fixtures.outcomes import outcome_rows, told
 
 # Long enough that intake and an event (TIMEOUT / 2 below) fit in it on a busy machine.
 TIMEOUT = 1.0

@@ -16,9 +16,10 @@ import requests
 from spoa import create_app
 from spoa.config import Config
 from spoa.extensions import db as database
-from tests.people import PASSWORD
-from tests.referral_data import VALID_REFERRAL
-from tests.web.test_queue import EventStream, signed_in_session
+from tests.support.data.referral_data import VALID_REFERRAL
+from tests.support.people import PASSWORD
+from tests.support.signing_in import signed_in_session
+from tests.support.sse import EventStream
 
 ROOT = Path(__file__).resolve().parents[3]
 BIN = Path(sys.executable).parent

@@ -14,7 +14,7 @@ import pytest
 import redis as redis_lib
 
 from spoa.extensions import db as database
-from tests.servers import keys_env
+from tests.support.servers import keys_env
 
 ROOT = Path(__file__).resolve().parents[3]
 

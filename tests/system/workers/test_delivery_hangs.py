@@ -15,8 +15,7 @@ from spoa.clocks import now
 from spoa.extensions import db as database
 from spoa.models import Clock, DeliveryAttempt, Notification, NotificationChannel
 from spoa.services.delivery import MAX_ATTEMPTS
-from tests.referral_data import full_view
-from tests.web.conftest import csrf_token, login_as  # noqa: F401 (fixture)
+from tests.support.data.referral_data import full_view
 
 # The property is "one timeout, not more": a short one shows it as well as a long one.
 TIMEOUT = 0.5

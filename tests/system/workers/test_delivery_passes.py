@@ -10,8 +10,7 @@ import pytest
 from spoa.clocks import now
 from spoa.extensions import db as database
 from spoa.models import Notification, NotificationChannel
-from tests.outcomes.conftest import crisis_team, fire, make_sender, post  # noqa: F401 (fixtures)
-from tests.servers import Healthy, Trickle
+from tests.support.servers import Healthy, Trickle
 
 from .conftest import assert_eventually
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from spoa.clocks import now
 from spoa.extensions import db as database
 from spoa.models import Clock, ClockEffect, Notification
-from tests.referral_data import full_view
+from tests.support.data.referral_data import full_view
 
 from .conftest import assert_eventually, working_since
 

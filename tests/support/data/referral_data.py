@@ -1,4 +1,9 @@
 """A valid intake body (intake-contract.md's own example), shared by tests."""
+import time
+
+import requests
+
+from spoa.clocks import now
 
 VALID_REFERRAL = {
     "source": "emas",
@@ -34,3 +39,12 @@ def full_view(referral_id) -> dict:
 
     db.session.expire_all()
     return VIEWS["full"].dump(db.session.get(Referral, uuid.UUID(str(referral_id))))
+
+
+def post_referral(live_server, token, received_at=None, **fields):
+    body = {**VALID_REFERRAL, "source_reference": f"EMAS-{time.monotonic_ns()}", **fields}
+    body["received_at"] = (received_at or now()).isoformat()
+    response = requests.post(f"{live_server}/api/v1/referrals", json=body, timeout=5,
+                             headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 201, response.text
+    return response.json()

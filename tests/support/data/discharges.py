@@ -9,8 +9,8 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from spoa.clocks import UK, UTC, uk_date
-from tests.discharge_data import discharge_body
-from tests.referral_data import full_view
+from tests.support.data.discharge_data import discharge_body
+from tests.support.data.referral_data import full_view
 
 # Needs that route by rows D2-D9 (routing-policy.md, "Hospital discharge").
 NO_NEEDS = {"mobility": "independent", "personal_care": False, "night_care": False, "two_carers": False,

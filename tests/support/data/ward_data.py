@@ -1,10 +1,10 @@
 """Discharge referrals for the ward's tests, sent as a hospital's system sends them
-(tests/discharge_data.py's body, intake 1.1)."""
+(tests/support/data/discharge_data.py's body, intake 1.1)."""
 import uuid
 
 from spoa.extensions import db
 from spoa.models import Referral
-from tests.discharge_data import discharge_body
+from tests.support.data.discharge_data import discharge_body
 
 # Needs that reach D3 (bed_rehab, P2) where the ward proposed P1: the note beside them.
 NEEDS_P2 = {"mobility": "one_carer", "personal_care": True, "night_care": True, "two_carers": False,

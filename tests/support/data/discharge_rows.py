@@ -1,5 +1,5 @@
 """Open discharge referrals for the live queue's tests, sent as a hospital's system
-sends them (intake 1.1: tests/discharge_data.py's body, through POST /api/v1/referrals),
+sends them (intake 1.1: tests/support/data/discharge_data.py's body, through POST /api/v1/referrals),
 with the needs that reach the route asked for (routing-policy.md, rows D1-D9)."""
 import uuid
 from dataclasses import dataclass
@@ -10,7 +10,7 @@ import pytest
 from spoa.actor import Actor
 from spoa.clocks import now, uk_date
 from spoa.models import Referral
-from tests.discharge_data import discharge_body
+from tests.support.data.discharge_data import discharge_body
 
 _NOTHING_NEW = {"personal_care": False, "night_care": False, "two_carers": False, "rehab_goals": False}
 # The route the rules reach -> the needs (and whether the patient lives alone) that reach it.

@@ -1,8 +1,11 @@
 """Test servers (the live app, senders' callbacks, webhooks, SMTP sinks) served in a thread."""
+import json
 import shutil
+import socketserver
 import subprocess
 import threading
 import time
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 # socketserver's serve_forever looks for shutdown() every poll_interval: at its default
@@ -140,3 +143,46 @@ class Healthy:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+class Receiver(BaseHTTPRequestHandler):
+    status = 200
+    bodies: list = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).bodies.append((json.loads(body), self.headers.get("Idempotency-Key")))
+        self.send_response(type(self).status)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+class SmtpSink(socketserver.StreamRequestHandler):
+    """Just enough SMTP to accept one message (Python 3.12 dropped smtpd)."""
+
+    messages: list = []
+
+    def handle(self):
+        self.wfile.write(b"220 sink\r\n")
+        data, in_data = [], False
+        for raw in self.rfile:
+            line = raw.decode().rstrip("\r\n")
+            if in_data:
+                if line == ".":
+                    in_data = False
+                    type(self).messages.append("\n".join(data))
+                    self.wfile.write(b"250 queued\r\n")
+                else:
+                    data.append(line)
+                continue
+            verb = line[:4].upper()
+            if verb == "DATA":
+                in_data = True
+                self.wfile.write(b"354 go on\r\n")
+            elif verb == "QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"250 ok\r\n")

@@ -5,7 +5,7 @@ from datetime import datetime
 from spoa.models import User
 from spoa.services import rota
 from spoa.uk_time import parse_uk
-from tests.people import PASSWORD
+from tests.support.people import PASSWORD
 
 
 def person(db, username: str, role: str, service: str | None = None, *, team_lead: bool = False) -> User:
