@@ -16,12 +16,16 @@ from datetime import timedelta
 import pytest
 import requests
 from axe_playwright_python.base import AXE_SCRIPT
+from sqlalchemy import select
+from werkzeug.serving import make_server
 
 from spoa.clocks import now, uk_date
+from spoa.extensions import db as database
 from spoa.models import ApiClient, Referral, Service, User
 from tests.support.data.discharge_rows import HttpHospitals, make_discharge
 from tests.support.data.referral_data import VALID_REFERRAL
 from tests.support.people import PASSWORD
+from tests.support.servers import serve_in_background
 from tests.support.signing_in import sign_in_page
 from tests.system.browser.conftest import type_a_referral
 
@@ -115,24 +119,74 @@ def audit():
     return Audit()
 
 
-@pytest.fixture
-def world(db, live_server):
+# The world is seeded once for the module, and each signed-in page is kept from test to
+# test: signing in through a browser four times a test was most of these tests' set-up.
+# After each test everything else goes, and the world's rows are put back as seeded (a
+# user's session token with them, so the pages stay signed in).
+WORLD_TABLES = ("users", "services", "api_clients")
+
+
+@pytest.fixture(scope="module")
+def seeded(app, redis_url):
     """The staff of each role, the services set up (one voluntary organisation on duty
-    every day), and a sending system's token for posting referrals."""
-    for username, (role, service) in ROLES.items():
-        user = User(username=username, role=role, service=service)
-        user.set_password(PASSWORD)
-        db.session.add(user)
-    db.session.add_all([
-        Service(code="crisis_response", name="Crisis response"),
-        Service(code="home_rehab", name="Home-based rehabilitation"),
-        Service(code="good_neighbours", name="Good Neighbours", kind="voluntary", duty_days=list(range(7))),
-    ])
-    client, token = ApiClient.issue(name="emas-hub", sources=["emas", "gp"])
-    db.session.add(client)
-    db.session.commit()
-    db.session.remove()
-    return token
+    every day), and a sending system's token for posting referrals: (token, the rows as seeded)."""
+    with app.app_context():
+        for username, (role, service) in ROLES.items():
+            user = User(username=username, role=role, service=service)
+            user.set_password(PASSWORD)
+            database.session.add(user)
+        database.session.add_all([
+            Service(code="crisis_response", name="Crisis response"),
+            Service(code="home_rehab", name="Home-based rehabilitation"),
+            Service(code="good_neighbours", name="Good Neighbours", kind="voluntary", duty_days=list(range(7))),
+        ])
+        client, token = ApiClient.issue(name="emas-hub", sources=["emas", "gp"])
+        database.session.add(client)
+        database.session.commit()
+        database.session.remove()
+        tables = database.metadata.tables
+        with database.engine.connect() as conn:
+            rows = {name: [dict(row._mapping) for row in conn.execute(select(tables[name]))] for name in WORLD_TABLES}
+    yield token, rows
+    with app.app_context(), database.engine.begin() as conn:
+        for table in reversed(database.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def db(app, seeded):
+    """The app's database, put back after each test to the world as seeded."""
+    _, rows = seeded
+    with app.app_context():
+        yield database
+        database.session.remove()
+        with database.engine.begin() as conn:
+            for table in reversed(database.metadata.sorted_tables):
+                if table.name not in rows:
+                    conn.execute(table.delete())
+                    continue
+                conn.execute(table.delete().where(table.c.id.not_in([row["id"] for row in rows[table.name]])))
+                for row in rows[table.name]:
+                    conn.execute(table.update().where(table.c.id == row["id"]).values(**row))
+
+
+@pytest.fixture(scope="module")
+def served(app):
+    """The app on 127.0.0.1 for the module (as the root conftest's live_server, kept)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    serve_in_background(server)
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def live_server(served, db, redis):
+    return served
+
+
+@pytest.fixture
+def world(seeded, db):
+    return seeded[0]
 
 
 def post_referral(live_server, token, received_at=None, **fields) -> dict:
@@ -144,19 +198,25 @@ def post_referral(live_server, token, received_at=None, **fields) -> dict:
     return response.json()
 
 
-@pytest.fixture
-def signed_in(browser, live_server, world):
-    """signed_in(username) -> a page in a context of its own, signed in (one per role, reused)."""
+@pytest.fixture(scope="module")
+def signed_in_pages(browser, served, seeded):
+    """sign_in(username) -> a page in a context of its own, signed in (one per user, kept)."""
     contexts = {}
 
     def sign_in(username):
         if username not in contexts:
-            contexts[username] = sign_in_page(browser.new_context(base_url=live_server).new_page(), username)
+            contexts[username] = sign_in_page(browser.new_context(base_url=served).new_page(), username)
         return contexts[username]
 
     yield sign_in
     for page in contexts.values():
         page.context.close()
+
+
+@pytest.fixture
+def signed_in(signed_in_pages, world, live_server):
+    """signed_in(username) -> that user's signed-in page (the module's, kept from test to test)."""
+    return signed_in_pages
 
 
 def test_the_sign_in_page_blank_and_after_a_failed_attempt(page, world, audit):
