@@ -9,7 +9,7 @@ queue's worker) against a throw-away PostgreSQL database spoa_delivery_bench
 (dropped at the end, and first if left by an aborted run). The referrals, events
 and outcomes are made in this process by the app itself (its test client: the API
 as senders and services use it). The receivers are real HTTP servers on the
-loopback (tests/servers.py): three that answer one header byte every half second
+loopback (tests/support/servers.py): three that answer one header byte every half second
 and never finish, and two healthy ones (the fourth sender's callback, the duty
 lead's SMS webhook).
 
@@ -41,8 +41,8 @@ import redis  # noqa: E402
 from bench.intake import flask  # noqa: E402
 from bench.servers import PG, pg_admin  # noqa: E402
 from bench.sla import start_worker, stop_worker, wait_ready  # noqa: E402
-from tests.referral_data import VALID_REFERRAL  # noqa: E402
-from tests.servers import Healthy, Trickle  # noqa: E402
+from tests.support.data.referral_data import VALID_REFERRAL  # noqa: E402
+from tests.support.servers import Healthy, Trickle  # noqa: E402
 
 DB_NAME = "spoa_delivery_bench"
 WAIT_S = 30.0  # a figure past this is reported as missed

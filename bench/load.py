@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 
-from tests.referral_data import VALID_REFERRAL
+from tests.support.data.referral_data import VALID_REFERRAL
 
 PATH = "/api/v1/referrals"
 FHIR_PATH = "/fhir/$process-message"

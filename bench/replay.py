@@ -62,7 +62,7 @@ def _fill(app, rows: int, rederive: int) -> None:
 
     from spoa.extensions import db
     from spoa.models import ApiClient, Referral, TriageDecision
-    from tests.referral_data import VALID_REFERRAL
+    from tests.support.data.referral_data import VALID_REFERRAL
 
     with app.app_context():
         upgrade()
@@ -136,7 +136,7 @@ def main():
     args = parser.parse_args()
     import redis
 
-    from tests.replay_data import policy_copy
+    from tests.support.data.replay_data import policy_copy
 
     redis.Redis.from_url(REDIS).flushdb()
     temp = Path(tempfile.mkdtemp(prefix="spoa-replay-bench-"))

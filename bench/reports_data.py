@@ -82,7 +82,7 @@ def _community(rng):
     ]
 
 
-_NEEDS = [  # (weight, discharge needs) reaching P0-P3 and review (tests/discharge_rows.py's table)
+_NEEDS = [  # (weight, discharge needs) reaching P0-P3 and review (tests/support/data/discharge_rows.py's table)
     (4, {"rehab_goals": True, "night_care": False}),
     (4, {"personal_care": True, "night_care": False, "two_carers": False, "rehab_goals": False}),
     (2, {"night_care": True, "rehab_goals": True}),
@@ -98,8 +98,8 @@ def _pick(rng, weighted):
 
 def template_bodies(seed: int, ref_day: date) -> list[dict]:
     """N_TEMPLATES intake bodies, about one in six a hospital discharge."""
-    from tests.discharge_data import discharge_body
-    from tests.referral_data import VALID_REFERRAL
+    from tests.support.data.discharge_data import discharge_body
+    from tests.support.data.referral_data import VALID_REFERRAL
 
     rng = random.Random(seed)
     makers = _community(rng)

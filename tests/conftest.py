@@ -19,20 +19,33 @@ from werkzeug.serving import make_server
 
 from spoa import create_app
 from spoa.config import TestConfig
-from tests import password_cost
-from tests.referral_data import VALID_REFERRAL
-from tests.servers import serve_in_background
+from tests.support import password_cost
+from tests.support.data.referral_data import VALID_REFERRAL
+from tests.support.people import PASSWORD
+from tests.support.servers import serve_in_background
+from tests.support.signing_in import sign_in
 
-# scrypt at a test cost (tests/password_cost.py says why, and what pins the real one).
+# Fixtures that tests in several folders use (the chasing passes, senders with callbacks,
+# BaRS receivers, discharges and their rows, replay's repositories), as plugins: found by
+# every test, imported by none.
+pytest_plugins = [
+    "tests.support.fixtures.chasing", "tests.support.fixtures.outcomes", "tests.support.fixtures.bars",
+    "tests.support.data.discharges", "tests.support.data.discharge_rows", "tests.support.data.replay_data",
+]
+
+# scrypt at a test cost (tests/support/password_cost.py says why, and what pins the real one).
 password_cost.use(password_cost.generate_at_test_cost)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get("SPOA_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
-# pytest-xdist runs the suite in several processes (scripts/test: one a core): each has a
-# PostgreSQL database and a Redis db of its own, so none empties what another is using.
+# pytest-xdist runs the suite in several processes (scripts/test: two lanes at once, each
+# of several): each has a PostgreSQL database and a Redis db of its own, so none empties what
+# another is using. A lane's processes are numbered from SPOA_TEST_WORKER_OFFSET.
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ... ("" without xdist)
-_WORKER_N = int(_WORKER[2:]) if _WORKER.startswith("gw") else 0
-PG_TEST_DB = os.environ.get("SPOA_TEST_PG_DB", "spoa_test") + (f"_{_WORKER}" if _WORKER else "")
+_WORKER_N = (int(_WORKER[2:]) + int(os.environ.get("SPOA_TEST_WORKER_OFFSET", "0"))
+             if _WORKER.startswith("gw") else 0)
+_PG_BASE = os.environ.get("SPOA_TEST_PG_DB", "spoa_test")
+PG_TEST_DB = _PG_BASE + (f"_gw{_WORKER_N}" if _WORKER else "")
 _REDIS_BASE = os.environ.get("SPOA_TEST_REDIS", "redis://127.0.0.1:6379/8")
 REDIS_TEST_URL = (_REDIS_BASE.rsplit("/", 1)[0] + f"/{int(_REDIS_BASE.rsplit('/', 1)[1]) + _WORKER_N}"
                   if _WORKER_N else _REDIS_BASE)
@@ -84,8 +97,7 @@ def _unavailable(what: str, exc: Exception):
     pytest.skip(message)
 
 
-def _postgres_url(name: str = PG_TEST_DB) -> str:
-    """A new, empty PostgreSQL database called ``name`` (dropped first if it is there)."""
+def _admin_connection():
     import psycopg2
 
     try:
@@ -93,11 +105,64 @@ def _postgres_url(name: str = PG_TEST_DB) -> str:
     except psycopg2.OperationalError as exc:
         _unavailable("PostgreSQL", exc)
     conn.autocommit = True
+    return conn
+
+
+def _url_of(name: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _postgres_url(name: str = PG_TEST_DB, template: str | None = None) -> str:
+    """A new PostgreSQL database called ``name`` (dropped first if it is there): empty, or a
+    copy of ``template``."""
+    conn = _admin_connection()
     with conn.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cur.execute(f'CREATE DATABASE "{name}"')
+        cur.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     conn.close()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    return _url_of(name)
+
+
+def _migrated(url: str) -> None:
+    """The schema built in ``url`` by the migrations, as deployment builds it."""
+    from flask_migrate import upgrade
+
+    from spoa.extensions import db
+
+    key = "migrating-" + uuid.uuid4().hex
+    app = create_app(TestConfig({"DATABASE_URL": url, "SECRET_KEY": key, "SEAL_KEYS": key,
+                                 "EXTRACT_PSEUDONYM_KEY": key, "REDIS_URL": REDIS_TEST_URL}))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()  # a template must have no connections when it is copied
+
+
+def _migrated_postgres() -> str:
+    """This process's PostgreSQL database, migrated. Under xdist the processes of one run
+    (and lane) migrate one template database once, whoever comes first, and each copies it
+    (CREATE DATABASE ... TEMPLATE: a file copy, not two dozen migrations per process)."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if not run:
+        url = _postgres_url()
+        _migrated(url)
+        return url
+    template = f"{_PG_BASE}_template{os.environ.get('SPOA_TEST_WORKER_OFFSET', '0')}"
+    conn = _admin_connection()
+    with conn.cursor() as cur:
+        # One process at a time past here: the first builds the template, the rest find it.
+        cur.execute("SELECT pg_advisory_lock(hashtext(%s))", (template,))
+        try:
+            cur.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+                        (template,))
+            found = cur.fetchone()
+            if found is None or found[0] != run:  # none yet, or an earlier run's
+                _migrated(_postgres_url(template))
+                cur.execute(f'COMMENT ON DATABASE "{template}" IS %s', (run,))
+            url = _postgres_url(template=template)
+        finally:
+            cur.execute("SELECT pg_advisory_unlock(hashtext(%s))", (template,))
+    conn.close()
+    return url
 
 
 @pytest.fixture
@@ -143,17 +208,18 @@ def app(request, tmp_path_factory, redis_url):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'spoa.sqlite3'}"
     else:
-        url = _postgres_url()
+        url = _migrated_postgres()
     env = {"DATABASE_URL": url, "REDIS_URL": redis_url, "SECRET_KEY": "tests-" + uuid.uuid4().hex,
            "SEAL_KEYS": "seal-" + uuid.uuid4().hex, "EXTRACT_PSEUDONYM_KEY": "pseudonyms-" + uuid.uuid4().hex,
            "LIVE_CHANNEL": f"spoa:queue:test:{uuid.uuid4().hex}",  # pub/sub ignores db numbers
            "DEMO_CREDENTIALS": str(tmp_path_factory.mktemp("instance") / "demo-credentials.json")}
     app = create_app(TestConfig(env))
     app.test_client_class = NoServerErrors
-    from flask_migrate import upgrade
+    if request.param == "sqlite":
+        from flask_migrate import upgrade
 
-    with app.app_context():
-        upgrade()
+        with app.app_context():
+            upgrade()
     yield app
     from spoa.extensions import db
 
@@ -189,6 +255,23 @@ def redis(app):
 @pytest.fixture
 def client(app, db, redis):
     return app.test_client()
+
+
+@pytest.fixture
+def login_as(client, db):
+    """login_as(role, service=None, username=None, hospital=None) -> a new user, whom ``client``
+    is now signed in as (through the sign-in form)."""
+    from spoa.models import User
+
+    def sign_in_as(role, service=None, username=None, hospital=None):
+        user = User(username=username or role, role=role, service=service, hospital_ods=hospital)
+        user.set_password(PASSWORD)
+        db.session.add(user)
+        db.session.commit()
+        assert sign_in(client, user.username).status_code == 302
+        return user
+
+    return sign_in_as
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 import pytest
 
 from spoa.models import ApiClient, AuditEvent, User
-from tests.people import PASSWORD
+from tests.support.people import PASSWORD
 
 
 @pytest.fixture

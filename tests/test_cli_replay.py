@@ -5,7 +5,13 @@ import io
 import pytest
 
 from rules.loader import load_policy
-from tests.replay_data import SINCE, UNTIL, committed_policy, fingerprint, policy_copy, receive  # noqa: F401
+from tests.support.data.replay_data import (
+    SINCE,
+    UNTIL,
+    committed_policy,
+    fingerprint,
+    policy_copy,
+)
 
 
 @pytest.fixture

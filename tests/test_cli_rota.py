@@ -3,8 +3,8 @@ import pytest
 
 from spoa.models import AuditEvent, DutyShift, User
 from spoa.services.admin_change import CLI_ACTOR
-from tests.people import PASSWORD
-from tests.rota_data import on_duty, person
+from tests.support.data.rota_data import on_duty, person
+from tests.support.people import PASSWORD
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from spoa.domain.discharge_days import delayed_days
-from tests.discharges import hospital_fires, post_discharge, uk  # noqa: F401 (fixtures)
+from tests.support.data.discharges import uk
 
 pytestmark = pytest.mark.both_databases
 

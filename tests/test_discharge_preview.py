@@ -4,8 +4,8 @@ from datetime import date
 
 from spoa.schemas.intake import IntakeSchema
 from spoa.services.triage import preview
-from tests.discharge_data import discharge_body
-from tests.discharges import uk
+from tests.support.data.discharge_data import discharge_body
+from tests.support.data.discharges import uk
 
 
 def test_a_discharges_preview_shows_its_accept_and_drd_deadlines(app, db, frozen_now):

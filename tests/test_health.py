@@ -1,7 +1,7 @@
 """/health tells an operator whether SPOA is taking referrals and chasing clocks."""
 from datetime import timedelta
 
-from tests.workers.conftest import T0
+from tests.support.fixtures.chasing import T0
 
 
 def test_health_reports_database_redis_and_no_lag_when_nothing_is_due(client):

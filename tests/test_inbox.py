@@ -1,47 +1,19 @@
 """The inbox's one definition (spoa/notifications/inbox.py): what is open, and whose.
 
-Notifications come from real clocks chased by the reconciler (tests/workers/conftest.py).
+Notifications come from real clocks chased by the reconciler (tests/support/fixtures/chasing.py).
 A notification reaches a person here by setting its user_id (``to_person``), as the
 rota would (tests/workers/test_notify_on_duty.py tests that it does)."""
-import uuid
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 
 from spoa.extensions import db as database
-from spoa.models import DutyShift, Notification, User
+from spoa.models import DutyShift, User
 from spoa.notifications import inbox
-from tests.people import PASSWORD
-from tests.workers.conftest import T0, post_referral, reconcile_at  # noqa: F401 (fixtures)
+from tests.support.data.inbox_data import BREACHED, WARNED, WARNED_TWICE, in_app, person, to_person
+from tests.support.fixtures.chasing import T0
 
 pytestmark = pytest.mark.both_databases
-
-WARNED = T0 + timedelta(minutes=91)          # 75% of first contact's 2 h
-WARNED_TWICE = T0 + timedelta(minutes=109)   # 90%
-BREACHED = T0 + timedelta(hours=2, seconds=1)
-
-
-def person(role, username, service=None):
-    user = User(username=username, role=role, service=service)
-    user.set_password(PASSWORD)
-    database.session.add(user)
-    database.session.commit()
-    # Its id and name only: the chasing passes end the session, and the row with it.
-    return SimpleNamespace(id=user.id, username=username)
-
-
-def in_app(referral_id):
-    database.session.expire_all()
-    return database.session.query(Notification).filter_by(
-        referral_id=uuid.UUID(referral_id), channel="in_app").order_by(Notification.id).all()
-
-
-def to_person(referral_id, user):
-    """The referral's in-app notifications went to ``user`` (as the rota would say)."""
-    for n in in_app(referral_id):
-        n.user_id = user.id
-    database.session.commit()
 
 
 def count(user, at):

@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from spoa.platform import logs
-from tests.referral_data import VALID_REFERRAL
-from tests.workers.conftest import post_referral  # noqa: F401  (a fixture)
+from tests.support.data.referral_data import VALID_REFERRAL
 
 ROOT = Path(__file__).resolve().parents[1]
 PATIENT = VALID_REFERRAL["patient"]

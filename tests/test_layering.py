@@ -60,6 +60,22 @@ def test_rules_never_imports_spoa_workers_or_flask():
     assert {m: names for m, names in found.items() if names} == {}
 
 
+def test_no_test_module_imports_another():
+    """What tests share lives in tests/support/ (helpers, data, fixtures loaded as plugins)
+    or in a conftest.py: a test module imported for its helpers runs its tests' module code
+    twice, and ties two subjects together."""
+    found = {module: sorted(n for n in _imports(module, path)
+                            if _is(n, "tests") and any(part.startswith("test_") for part in n.split(".")))
+             for module, path in _modules("tests").items()}
+    assert {m: names for m, names in found.items() if names} == {}
+
+
+def test_the_test_module_check_sees_a_relative_import(tmp_path):
+    path = tmp_path / "test_a.py"
+    path.write_text("from .test_b import helper\n")
+    assert "tests.web.test_b.helper" in _imports("tests.web.test_a", path)
+
+
 def test_actor_is_imported_from_its_own_module_only():
     # One home for who is acting: a re-export is a second name that drifts.
     found = {module: sorted(n for n in _imports(module, path)

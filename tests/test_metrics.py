@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.workers.conftest import T0, post_referral, reconcile_at  # noqa: F401  (fixtures)
+from tests.support.fixtures.chasing import T0
 
 ROOT = Path(__file__).resolve().parents[1]
 STRANGER = {"REMOTE_ADDR": "192.0.2.10"}

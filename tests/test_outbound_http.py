@@ -13,7 +13,7 @@ import pytest
 
 from spoa.platform.outbound import DeadlinePassed, Policy, post
 from spoa.platform.outbound.policy import parse_networks
-from tests.servers import make_certificates, serve_in_background
+from tests.support.servers import make_certificates, serve_in_background
 
 LOCAL = Policy(parse_networks("127.0.0.0/8,::1/128"))
 DEADLINE = 1.5

@@ -1,8 +1,8 @@
 """The app's passwords are hashed at full cost; only the tests make cheaper ones
-(tests/password_cost.py), and those with the same method, checked the same way."""
+(tests/support/password_cost.py), and those with the same method, checked the same way."""
 from spoa.models import User
 from spoa.services import accounts
-from tests.people import PASSWORD
+from tests.support.people import PASSWORD
 
 FULL_COST = "scrypt:32768:8:1"  # werkzeug's scrypt defaults: N=2**15, r=8, p=1 (32 MB a hash)
 

@@ -16,7 +16,7 @@ from sqlalchemy.pool import NullPool
 from spoa import create_app
 from spoa.config import TestConfig
 from spoa.platform import database
-from tests.servers import keys_env
+from tests.support.servers import keys_env
 
 pytestmark = pytest.mark.both_databases
 

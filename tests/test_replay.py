@@ -12,7 +12,7 @@ from spoa.replay import candidate as candidates
 from spoa.replay import run
 from spoa.replay.output import COLUMNS, csv_lines
 from spoa.replay.read_only import read_only_connection
-from tests.replay_data import (
+from tests.support.data.replay_data import (
     AFTER,
     BEFORE,
     REHAB_AT_HOME,
@@ -20,7 +20,6 @@ from tests.replay_data import (
     fingerprint,
     git,
     policy_copy,
-    receive,  # noqa: F401 (receive: a fixture)
 )
 
 pytestmark = pytest.mark.both_databases

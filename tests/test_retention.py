@@ -9,7 +9,7 @@ import pytest
 
 from spoa.models import AccessEvent, AuditEvent, DeliveryAttempt, FhirMessage, Notification
 from spoa.services.retention import prune
-from tests.report_page_data import referral
+from tests.support.data.report_page_data import referral
 
 pytestmark = pytest.mark.both_databases
 

@@ -10,7 +10,7 @@ from spoa.models import AuditEvent, DutyShift
 from spoa.platform.timekeeping import UTC, parse_uk
 from spoa.schemas.rota import NewShiftSchema
 from spoa.services import rota
-from tests.rota_data import on_duty, person
+from tests.support.data.rota_data import on_duty, person
 
 pytestmark = pytest.mark.both_databases
 

@@ -13,22 +13,14 @@ from spoa.extensions import db as database
 from spoa.models import AuditEvent, FhirMessage, Notification, Referral
 from spoa.platform import outbound
 from spoa.platform.outbound.policy import Policy, url_refusal
-from tests.outcomes.bars import (  # noqa: F401
+from tests.support.data.replay_data import SINCE, UNTIL
+from tests.support.fixtures.bars import (
     SENDER_ID,
-    cli,
-    dos_ids,
     falls_referral,
-    fhir_client,
-    fhir_sender,
-    make_receiver,
-    receiver,
-    register,
-    registered,
     send_message,
 )
-from tests.replay_data import SINCE, UNTIL
-from tests.servers import serve_in_background
-from tests.web.conftest import csrf_token, login_as  # noqa: F401 (fixture)
+from tests.support.servers import serve_in_background
+from tests.support.signing_in import csrf_token
 
 # ------------------------------------------------------------------ 1. endpoints belong to clients
 
@@ -149,8 +141,7 @@ def test_past_the_allowance_saving_the_form_answers_who_has_an_open_referral_onl
     """Save is never refused, but past the hour's allowance it must not be a free look-up: a
     Save that stops at the duplicate panel (stores nothing), or one whose referrer's reference
     clashes with an earlier referral's (409, stores nothing), would answer number after number."""
-    from tests.web.test_duplicate_lookups import nhs_numbers, preview
-    from tests.web.test_referral_form import GOOD, post_form
+    from tests.support.data.referral_form import GOOD, nhs_numbers, post_form, preview
 
     monkeypatch.setitem(app.config, "DUPLICATE_LOOKUPS_PER_HOUR", 1)
     login_as("call_handler", username="first")

@@ -12,8 +12,8 @@ from sqlalchemy import event, update
 from spoa import config, create_app
 from spoa.api import client_cache
 from spoa.models import ApiClient
-from tests.servers import keys_env
-from tests.statements import statements
+from tests.support.servers import keys_env
+from tests.support.statements import statements
 
 
 def closed_port() -> int:

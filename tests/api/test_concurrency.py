@@ -2,7 +2,7 @@
 import pytest
 
 from spoa.models import AuditEvent, Referral
-from tests.concurrently import at_once
+from tests.support.concurrently import at_once
 
 pytestmark = pytest.mark.both_databases
 

@@ -6,13 +6,11 @@ from datetime import date, timedelta
 import pytest
 
 from spoa.models import AuditEvent, DelayedDay
-from tests.concurrently import at_once
-from tests.discharges import (  # noqa: F401 (fixtures)
+from tests.support.concurrently import at_once
+from tests.support.data.discharges import (
     clock,
     clocks_named,
     events_url,
-    hospital_fires,
-    post_discharge,
     reread,
     row,
     uk,

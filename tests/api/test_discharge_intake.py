@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from spoa.models import Referral
 from spoa.services.triage import facts_of
-from tests.api.test_fuzz import JSON_VALUES, _check
-from tests.discharge_data import discharge_body
-from tests.duty_data import add_org
-from tests.referral_data import full_view
+from tests.support.data.discharge_data import discharge_body
+from tests.support.data.duty_data import add_org
+from tests.support.data.referral_data import full_view
+from tests.support.fuzzing import JSON_VALUES, check_answer
 
 pytestmark = pytest.mark.both_databases
 
@@ -404,19 +404,19 @@ def test_any_value_in_any_discharge_field_gets_a_definite_answer(client, hospita
     for key in path[:-1]:
         target = target[key] if isinstance(target.get(key), dict) else target.setdefault(key, {})
     target[path[-1]] = value
-    _check(client.post(URL, json=sent, headers=headers))
+    check_answer(client.post(URL, json=sent, headers=headers))
 
 
 def test_a_discharge_answer_is_what_the_document_says(client, send, make_api_client):
-    from tests.api.test_openapi import REF, _errors_against
+    from tests.support.openapi import REF, errors_against
 
     spec = client.get("/api/openapi.json").get_json()
     sent = send(body({"night_care": True, "rehab_goals": True})).get_json()
-    assert _errors_against(spec, {"$ref": REF + "SenderReferral"}, sent) == []
+    assert errors_against(spec, {"$ref": REF + "SenderReferral"}, sent) == []
     _, token = make_api_client(sources=None, service="bed_rehab")
     full = client.get(f"{URL}/{sent['id']}", headers={"Authorization": f"Bearer {token}"}).get_json()
     assert full["discharge"]["pathway"] == 2
-    assert _errors_against(spec, {"$ref": REF + "Referral"}, full) == []
+    assert errors_against(spec, {"$ref": REF + "Referral"}, full) == []
     for shape in ("DischargeReferralIntake", "ReferralIntake"):  # and what was sent is a documented body
-        assert _errors_against(spec, {"$ref": REF + shape}, body()) == [], shape
-    assert _errors_against(spec, {"$ref": REF + "CommunityReferralIntake"}, body())  # not the other shape
+        assert errors_against(spec, {"$ref": REF + shape}, body()) == [], shape
+    assert errors_against(spec, {"$ref": REF + "CommunityReferralIntake"}, body())  # not the other shape

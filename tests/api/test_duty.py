@@ -8,9 +8,9 @@ import pytest
 from spoa.models import Referral, Service
 from spoa.platform.timekeeping import uk_date
 from spoa.services.duty import NONE_ON_DUTY, NONE_WITH_CAPACITY
-from tests.concurrently import at_once
-from tests.duty_data import add_org
-from tests.referral_data import full_view
+from tests.support.concurrently import at_once
+from tests.support.data.duty_data import add_org
+from tests.support.data.referral_data import full_view
 
 pytestmark = pytest.mark.both_databases
 

@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from spoa.models import AccessEvent, Referral
-from tests.ward_data import post_discharge
+from tests.support.data.ward_data import post_discharge
 
 pytestmark = pytest.mark.both_databases
 

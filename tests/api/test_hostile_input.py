@@ -8,7 +8,7 @@ import pytest
 from spoa.models import Referral
 from spoa.schemas.intake import IntakeSchema
 from spoa.services.duplicates import open_duplicates
-from tests.referral_data import full_view
+from tests.support.data.referral_data import full_view
 
 URL = "/api/v1/referrals"
 ARABIC_NHS = "٩٤٣٤٧٦٥٩١٩"       # 9434765919 in Arabic-Indic digits: int() takes it

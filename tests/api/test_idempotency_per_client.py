@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from spoa.models import Referral
-from tests.referral_data import full_view
+from tests.support.data.referral_data import full_view
 
 pytestmark = pytest.mark.both_databases
 

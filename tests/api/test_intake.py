@@ -8,7 +8,7 @@ import pytest
 from spoa.extensions import db as database
 from spoa.models import Referral
 from spoa.services.triage import facts_of
-from tests.referral_data import full_view
+from tests.support.data.referral_data import full_view
 
 pytestmark = pytest.mark.both_databases
 

@@ -6,18 +6,17 @@ import uuid
 from datetime import UTC
 
 import pytest
-from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 from sqlalchemy import exc as sa_exc
 
 from spoa.api import auth, openapi, referrals, requests
 from spoa.models import Service
+from tests.support.openapi import REF, errors_against
 
 THE_DOCUMENT = "api.openapi_document"
 PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 REFERRAL_VIEW = {"oneOf": [{"$ref": "#/components/schemas/SenderReferral"},
                            {"$ref": "#/components/schemas/Referral"}]}
-REF = "#/components/schemas/"
 INTAKE = "/api/v1/referrals"
 ONE = "/api/v1/referrals/{referral_id}"
 EVENTS = "/api/v1/referrals/{referral_id}/events"
@@ -220,11 +219,6 @@ def test_the_documented_bodies_are_the_schemas_that_validate_them(client, spec, 
     assert spy_load == [referrals.QUERY]
 
 
-def _errors_against(spec, schema, body) -> list[str]:
-    validator = OAS30Validator({**schema, "components": spec["components"]})
-    return [error.message[:200] for error in validator.iter_errors(body)]
-
-
 def test_the_answers_are_what_the_document_says(client, spec, sender, payload, make_api_client, crisis_service):
     ops = operations(spec)
 
@@ -238,28 +232,28 @@ def test_the_answers_are_what_the_document_says(client, spec, sender, payload, m
     crisis_team = _bearer(make_api_client(sources=None, service="crisis_response")[1])
     created = client.post(INTAKE, json=payload(), headers=headers)
     assert created.status_code == 201 and schema(INTAKE, "post", 201) == REFERRAL_VIEW
-    assert _errors_against(spec, view("SenderReferral"), created.get_json()) == []  # the sender's view
-    assert _errors_against(spec, schema(INTAKE, "post", 201), created.get_json()) == []  # exactly one of the oneOf
-    assert _errors_against(spec, view("Referral"), created.get_json())  # (the full view's history is required)
+    assert errors_against(spec, view("SenderReferral"), created.get_json()) == []  # the sender's view
+    assert errors_against(spec, schema(INTAKE, "post", 201), created.get_json()) == []  # exactly one of the oneOf
+    assert errors_against(spec, view("Referral"), created.get_json())  # (the full view's history is required)
     read = client.get(f"{INTAKE}/{created.get_json()['id']}", headers=crisis_team)
     assert read.status_code == 200
-    assert _errors_against(spec, schema(ONE, "get", 200), read.get_json()) == []  # the full view, of the oneOf
-    assert _errors_against(spec, view("Referral"), read.get_json()) == []
-    assert _errors_against(spec, view("SenderReferral"), read.get_json())  # more than the sender may see
+    assert errors_against(spec, schema(ONE, "get", 200), read.get_json()) == []  # the full view, of the oneOf
+    assert errors_against(spec, view("Referral"), read.get_json()) == []
+    assert errors_against(spec, view("SenderReferral"), read.get_json())  # more than the sender may see
     event = client.post(f"{INTAKE}/{created.get_json()['id']}/events", json={"event": "accept"}, headers=crisis_team)
-    assert event.status_code == 200 and _errors_against(spec, view("Referral"), event.get_json()) == []
+    assert event.status_code == 200 and errors_against(spec, view("Referral"), event.get_json()) == []
     listed = client.get(INTAKE, headers=headers)
     assert listed.get_json()["total"] == 1
-    assert _errors_against(spec, schema(INTAKE, "get", 200), listed.get_json()) == []
+    assert errors_against(spec, schema(INTAKE, "get", 200), listed.get_json()) == []
     declared = client.put(CRISIS, json={"total": 5, "in_use": 1}, headers=crisis_team)
     assert declared.status_code == 200
-    assert _errors_against(spec, schema(CAPACITY, "put", 200), declared.get_json()) == []
+    assert errors_against(spec, schema(CAPACITY, "put", 200), declared.get_json()) == []
     board = client.get("/api/v1/services", headers=headers)
     assert board.get_json()["services"]
-    assert _errors_against(spec, schema("/api/v1/services", "get", 200), board.get_json()) == []
+    assert errors_against(spec, schema("/api/v1/services", "get", 200), board.get_json()) == []
     feed = client.get(STATUS, headers=_bearer(make_api_client(sources=None, scopes=["status"])[1]))
     assert feed.status_code == 200 and feed.get_json()["routes"]
-    assert _errors_against(spec, schema(STATUS, "get", 200), feed.get_json()) == []
+    assert errors_against(spec, schema(STATUS, "get", 200), feed.get_json()) == []
 
 
 def test_a_notifications_person_and_nobody_on_duty_are_as_documented(client, spec, sender, payload,
@@ -268,7 +262,7 @@ def test_a_notifications_person_and_nobody_on_duty_are_as_documented(client, spe
     from datetime import datetime
 
     from spoa.models import Notification, User
-    from tests.people import PASSWORD
+    from tests.support.people import PASSWORD
 
     _, headers = sender
     crisis_team = _bearer(make_api_client(sources=None, service="crisis_response")[1])
@@ -289,7 +283,7 @@ def test_a_notifications_person_and_nobody_on_duty_are_as_documented(client, spe
     db.session.expire_all()  # the test's session is its requests': read the referral afresh
     read = client.get(f"{INTAKE}/{created['id']}", headers=crisis_team)
     assert read.status_code == 200
-    assert _errors_against(spec, {"$ref": REF + "Referral"}, read.get_json()) == []
+    assert errors_against(spec, {"$ref": REF + "Referral"}, read.get_json()) == []
     shown = [(n["person"], n["nobody_on_duty"], n["taken_by"], n["taken_at"]) for n in read.get_json()["notifications"]]
     assert shown == [("sue.super", ["service_duty_lead:crisis_response"], "sue.super", taken.isoformat()),
                      (None, ["service_duty_lead:crisis_response", "spoa_supervisor", "on_call_manager"], None, None)]

@@ -7,9 +7,9 @@ import uuid
 import pytest
 
 from spoa.models import AccessEvent, ClockEffect, Notification
-
-from ..web.conftest import PASSWORD, csrf_token
-from ..web.test_referral_form import GOOD
+from tests.support.data.referral_form import GOOD
+from tests.support.people import PASSWORD
+from tests.support.signing_in import csrf_token
 
 pytestmark = pytest.mark.both_databases
 

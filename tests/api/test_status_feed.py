@@ -10,7 +10,7 @@ from openapi_schema_validator import OAS30Validator
 
 from spoa.domain.policy import current_policy
 from spoa.models import ApiClient, Clock, Referral, Service
-from tests.duty_data import add_org
+from tests.support.data.duty_data import add_org
 
 pytestmark = pytest.mark.both_databases
 

@@ -2,7 +2,7 @@
 import pytest
 
 from spoa.models import Referral
-from tests.referral_data import full_view
+from tests.support.data.referral_data import full_view
 
 
 def _set(body, path, value):

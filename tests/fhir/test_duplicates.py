@@ -8,7 +8,7 @@ import pytest
 
 from spoa.extensions import db as database
 from spoa.models import FhirMessage, Referral
-from tests.concurrently import at_once
+from tests.support.concurrently import at_once
 
 from .conftest import JSON_TYPE, issue, own_message, rec_code
 

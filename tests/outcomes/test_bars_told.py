@@ -10,9 +10,8 @@ from spoa.extensions import db as database
 from spoa.models import AuditEvent, FhirEndpoint
 from spoa.platform.timekeeping import to_uk
 from tests.fhir.conftest import SPOA_DOS_ID
-
-from .bars import GUID, SENDER_ID, falls_referral, resources
-from .conftest import outcome_rows, told
+from tests.support.fixtures.bars import GUID, SENDER_ID, falls_referral, resources
+from tests.support.fixtures.outcomes import outcome_rows, told
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.usefixtures("dos_ids")]
 

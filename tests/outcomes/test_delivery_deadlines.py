@@ -11,9 +11,8 @@ import pytest
 from spoa.extensions import db as database
 from spoa.models import Notification, NotificationChannel
 from spoa.platform.timekeeping import now
-from tests.servers import Healthy, Trickle
-
-from .conftest import outcome_rows
+from tests.support.fixtures.outcomes import outcome_rows
+from tests.support.servers import Healthy, Trickle
 
 pytestmark = pytest.mark.both_databases
 

@@ -10,9 +10,8 @@ import pytest
 from spoa.extensions import db as database
 from spoa.models import ApiClient, AuditEvent, FhirEndpoint, FhirMessage, Notification, Referral
 from spoa.notifications.delivery import backoff
-
-from .bars import SENDER_ID, falls_referral, send_message
-from .conftest import outcome_rows, told
+from tests.support.fixtures.bars import SENDER_ID, falls_referral, send_message
+from tests.support.fixtures.outcomes import outcome_rows, told
 
 pytestmark = [pytest.mark.both_databases, pytest.mark.usefixtures("dos_ids")]
 

@@ -11,9 +11,9 @@ import pytest
 
 from spoa.extensions import db as database
 from spoa.models import ApiClient, FhirEndpoint, Notification, NotificationChannel
-from tests.servers import serve_in_background
-from tests.web.conftest import csrf_token, login_as  # noqa: F401 (fixture)
-from tests.workers.conftest import T0, post_referral, reconcile_at  # noqa: F401 (fixtures)
+from tests.support.fixtures.chasing import T0
+from tests.support.servers import serve_in_background
+from tests.support.signing_in import csrf_token
 
 SENDER_ID = "https://fhir.nhs.uk/Id/dos-service-id|2222222222"
 # Each a form of an address SPOA must not post to, and what the refusal names.

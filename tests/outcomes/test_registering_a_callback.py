@@ -9,7 +9,7 @@ from standardwebhooks import Webhook
 from spoa.models import ApiClient, AuditEvent
 from spoa.models.user import hash_token
 from spoa.platform import sealed
-from tests.web.conftest import csrf_token, login_as  # noqa: F401 (fixture)
+from tests.support.signing_in import csrf_token
 
 
 @pytest.fixture

@@ -13,10 +13,8 @@ from standardwebhooks import Webhook, WebhookVerificationError
 from spoa.extensions import db as database
 from spoa.models import Notification
 from spoa.platform.timekeeping import to_uk
-from tests.referral_data import full_view
-from tests.web.conftest import login_as  # noqa: F401 (fixture)
-
-from .conftest import outcome_rows, told
+from tests.support.data.referral_data import full_view
+from tests.support.fixtures.outcomes import outcome_rows, told
 
 pytestmark = pytest.mark.both_databases
 

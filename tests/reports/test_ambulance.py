@@ -17,7 +17,7 @@ import pytest
 from spoa.domain.period import Filters, Period
 from spoa.extensions import db as _db
 from spoa.reports import ambulance as report
-from tests.report_discharge_data import emas, event, referral, utc
+from tests.support.data.report_discharge_data import emas, event, referral, utc
 
 WEEKS = Period(date(2026, 6, 29), date(2026, 7, 12))
 CRISIS = "Crisis response (2-hour urgent community response)"

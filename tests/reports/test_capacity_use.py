@@ -20,7 +20,7 @@ import pytest
 from spoa.domain.period import Filters, Period
 from spoa.extensions import db as _db
 from spoa.reports import capacity_use as report
-from tests.report_discharge_data import declaration, event, referral, service, uk
+from tests.support.data.report_discharge_data import declaration, event, referral, service, uk
 
 WEEKEND = Period(date(2026, 10, 24), date(2026, 10, 25))
 VOLUNTARY = {"service": "voluntary_sector"}

@@ -6,7 +6,7 @@ import time_machine
 
 from spoa.domain.period import Filters, Period
 from spoa.reports import demand, flow, performance
-from tests.report_data import commit, decline, due_in, first_contact, override, referral, review, utc
+from tests.support.data.report_data import commit, decline, due_in, first_contact, override, referral, review, utc
 
 PLAIN = (str, int, float, date, type(None))
 WEEK = Period(date(2026, 10, 19), date(2026, 10, 25))

@@ -3,7 +3,7 @@ from datetime import date
 
 from spoa.domain.period import Filters, Period
 from spoa.reports import demand
-from tests.report_data import commit, referral
+from tests.support.data.report_data import commit, referral
 
 # The clocks go back at 01:00 UTC on Sunday 25 October 2026: that day is 25 hours long.
 AUTUMN = Period(date(2026, 10, 24), date(2026, 10, 27))

@@ -21,7 +21,7 @@ import time_machine
 from spoa.domain.period import Filters, Period
 from spoa.extensions import db as _db
 from spoa.reports import discharge as report
-from tests.report_discharge_data import clock, delayed, discharge, uk, utc
+from tests.support.data.report_discharge_data import clock, delayed, discharge, uk, utc
 
 WEEK = Period(date(2026, 10, 19), date(2026, 10, 25))
 NOW = utc(2026, 10, 26, 9, 0)  # the Monday after: the week's report

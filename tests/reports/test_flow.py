@@ -6,7 +6,7 @@ from spoa.domain.lifecycle import STATES
 from spoa.domain.period import Filters, Period
 from spoa.domain.policy import current_policy
 from spoa.reports import flow
-from tests.report_data import commit, decision, decline, override, referral, review
+from tests.support.data.report_data import commit, decision, decline, override, referral, review
 
 WEEK = Period(date(2026, 10, 19), date(2026, 10, 25))
 CRISIS = "Crisis response (2-hour urgent community response)"

@@ -9,8 +9,8 @@ import pytest
 from spoa.domain.period import Filters, Period
 from spoa.extensions import db as _db
 from spoa.reports import ambulance, capacity_use, discharge
-from tests.report_discharge_data import declaration, delayed, emas, event, service, uk
-from tests.report_discharge_data import discharge as a_discharge
+from tests.support.data.report_discharge_data import declaration, delayed, emas, event, service, uk
+from tests.support.data.report_discharge_data import discharge as a_discharge
 
 PLAIN = (str, int, float, date, type(None))
 PERIOD = Period(date(2026, 10, 19), date(2026, 10, 25))

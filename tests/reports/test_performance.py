@@ -8,7 +8,7 @@ import time_machine
 
 from spoa.domain.period import Filters, Period
 from spoa.reports import performance, two_hour
-from tests.report_data import commit, due_in, first_contact, override, referral, utc
+from tests.support.data.report_data import commit, due_in, first_contact, override, referral, utc
 
 WEEK = Period(date(2026, 10, 19), date(2026, 10, 25))
 NOW = utc("2026-10-26T12:00Z")

@@ -7,7 +7,7 @@ import time_machine
 
 from spoa.domain.period import Filters, Period
 from spoa.reports import two_hour
-from tests.report_data import commit, due_in, override, referral, utc
+from tests.support.data.report_data import commit, due_in, override, referral, utc
 
 WEEK = Period(date(2026, 10, 19), date(2026, 10, 25))  # Mon-Sun, the clocks go back on the Sunday
 NOW = utc("2026-10-26T12:00Z")

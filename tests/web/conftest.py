@@ -1,10 +1,13 @@
-"""login_as(role, service=None, hospital=None): a signed-in test client, as the style guide's conftest has it."""
+"""The web tests' shared fixtures: a referral posted at a chosen time, a supervisor's open
+live-queue stream, a second browser; and inline_scripts for the CSP checks."""
 import re
 
 import pytest
 
-from spoa.models import User
-from tests.people import PASSWORD  # noqa: F401 (fixtures import it from here too)
+from spoa.platform.timekeeping import now
+from tests.support.people import PASSWORD
+from tests.support.signing_in import other_browser, signed_in_session
+from tests.support.sse import EventStream
 
 
 def inline_scripts(page: str) -> list[str]:
@@ -12,21 +15,49 @@ def inline_scripts(page: str) -> list[str]:
     return re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page)
 
 
-def csrf_token(client, path="/login"):
-    page = client.get(path).get_data(as_text=True)
-    return re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+@pytest.fixture
+def post(frozen_now, client, sender, payload):
+    """post(at=None, **fields) -> the sender's answer for a referral posted with the clock at ``at``."""
+    _, headers = sender
+
+    def send(at=None, **fields):
+        with frozen_now(at or now()):
+            response = client.post("/api/v1/referrals", json=payload(**fields), headers=headers)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    return send
 
 
 @pytest.fixture
-def login_as(client, db):
-    def sign_in(role, service=None, username=None, hospital=None):
-        user = User(username=username or role, role=role, service=service, hospital_ods=hospital)
-        user.set_password(PASSWORD)
-        db.session.add(user)
-        db.session.commit()
-        response = client.post("/login", data={"username": user.username, "password": PASSWORD,
-                                                "csrf_token": csrf_token(client)})
-        assert response.status_code == 302
-        return user
+def supervisor_stream(live_server, db):
+    """supervisor_stream() -> a new EventStream of /queue/events, signed in as supervisor sian."""
+    from spoa.models import User
 
-    return sign_in
+    user = User(username="sian", role="supervisor")
+    user.set_password(PASSWORD)
+    db.session.add(user)
+    db.session.commit()
+    db.session.remove()
+    streams = []
+
+    def open_stream():
+        stream = EventStream(signed_in_session(live_server, "sian"), f"{live_server}/queue/events")
+        streams.append(stream)
+        return stream
+
+    yield open_stream
+    for stream in streams:
+        stream.close()
+
+
+@pytest.fixture
+def browser(app, db, redis):
+    """browser() -> a new person's own browser (a test client that shares nothing with the others)."""
+    return lambda: other_browser(app)
+
+
+@pytest.fixture
+def admin(login_as):
+    """An administrator, signed in on ``client``."""
+    return login_as("admin")

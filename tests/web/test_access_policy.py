@@ -10,9 +10,9 @@ from spoa.domain import access
 from spoa.domain.actor import Actor
 from spoa.models import AccessEvent, Referral
 from spoa.platform.timekeeping import now
-
-from .conftest import csrf_token
-from .test_referral_form import GOOD
+from tests.support.data.referral_form import GOOD
+from tests.support.referral_pages import fire, refusals
+from tests.support.signing_in import csrf_token
 
 pytestmark = pytest.mark.both_databases
 
@@ -40,22 +40,9 @@ def crisis(client, sender, payload):
     return body
 
 
-def refusals(db, referral_id):
-    db.session.expire_all()
-    return [(a.actor_name, a.via) for a in db.session.query(AccessEvent).filter_by(
-        referral_id=uuid.UUID(str(referral_id)), refused=True).order_by(AccessEvent.id)]
-
-
 def sign_in(login_as, who):
     role, service = PEOPLE[who]
     return login_as(role, service=service, username=who)
-
-
-def fire(client, referral_id, event, reason=None, version="", path=None):
-    data = {"event": event, "version": str(version), "csrf_token": csrf_token(client, path or "/")}
-    if reason is not None:
-        data["reason"] = reason
-    return client.post(f"/referrals/{referral_id}/events", data=data)
 
 
 @pytest.mark.parametrize("who", PEOPLE)

@@ -1,72 +1,22 @@
 """Admin pages: users, API clients and services, for administrators only."""
-import html
 import re
 from datetime import timedelta
 
 import pytest
-from flask.testing import FlaskClient
 
 from spoa.models import ApiClient, AuditEvent, Service, SignInFailures, User
 from spoa.platform.timekeeping import now
-from spoa.web import csrf_adapter, login_adapter
+from tests.support.admin_pages import add_api_client, post, token_on
+from tests.support.pages import text
+from tests.support.people import NEW_PASSWORD
+from tests.support.signing_in import csrf_token, other_browser, sign_in
 
-from .conftest import csrf_token, inline_scripts
-
-NEW_PASSWORD = "a long new password"  # noqa: S105 (a test value)
-
-
-class Browser(FlaskClient):
-    """A second person's browser. The tests share one app context (the db fixture's),
-    so the signed-in user and CSRF token Flask-Login and Flask-WTF keep in g for a
-    request would pass to the next request, whoever makes it: here they do not."""
-
-    def open(self, *args, **kwargs):
-        _forget_request_state()
-        try:
-            return super().open(*args, **kwargs)
-        finally:
-            _forget_request_state()
-
-
-def _forget_request_state():
-    login_adapter.forget_loaded_user()
-    csrf_adapter.forget_token()
-
-
-def other_browser(app):
-    return Browser(app, app.response_class)
-
-
-def sign_in(client, username, password):
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": csrf_token(client)})
-
-
-def post(client, path, page, **data):
-    """Submit a form on `page` the way a browser does: with the page's CSRF token."""
-    return client.post(path, data={**data, "csrf_token": csrf_token(client, page)})
-
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-@pytest.fixture
-def admin(login_as):
-    return login_as("admin")
+from .conftest import inline_scripts
 
 
 def add_user(client, **fields):
     data = {"username": "sam", "role": "clinician", "service": "crisis_response", "password": NEW_PASSWORD}
     return post(client, "/admin/users", "/admin/users", **{**data, **fields})
-
-
-def add_api_client(client, **fields):
-    return post(client, "/admin/api-clients", "/admin/api-clients", **{"name": "emas-hub", **fields})
-
-
-def token_on(response) -> str:
-    return re.search(r'<code id="new-token">([^<]+)</code>', response.get_data(as_text=True)).group(1)
 
 
 # --- users ---------------------------------------------------------------------

@@ -4,9 +4,10 @@ import html
 import pytest
 
 from spoa.models import ApiClient, AuditEvent, Service, User
-from tests.duty_data import add_org
+from tests.support.data.duty_data import add_org
+from tests.support.signing_in import csrf_token
 
-from .conftest import csrf_token, inline_scripts
+from .conftest import inline_scripts
 
 NEW_PASSWORD = "a long new password"  # noqa: S105 (a test value)
 

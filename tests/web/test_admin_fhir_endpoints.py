@@ -4,9 +4,8 @@ under the administrator's name."""
 import pytest
 
 from spoa.models import AuditEvent, FhirEndpoint
-
-from .conftest import csrf_token
-from .test_admin import text
+from tests.support.pages import text
+from tests.support.signing_in import csrf_token
 
 PAGE = "/admin/fhir-endpoints"
 ENDPOINT = "https://fhir.nhs.uk/Id/dos-service-id|2222222222"

@@ -2,8 +2,10 @@
 import pytest
 
 from spoa.models import ApiClient, User
-
-from .test_admin import NEW_PASSWORD, add_api_client, other_browser, post, sign_in, text
+from tests.support.admin_pages import add_api_client, post
+from tests.support.pages import text
+from tests.support.people import NEW_PASSWORD
+from tests.support.signing_in import other_browser, sign_in
 
 
 @pytest.fixture

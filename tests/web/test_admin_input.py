@@ -10,9 +10,8 @@ from spoa.cli import spoa_cli
 from spoa.schemas.api_clients import NewApiClientSchema
 from spoa.schemas.services import NewVoluntaryOrgSchema
 from spoa.schemas.users import NewUserSchema
-from tests.duty_data import add_org
-
-from .conftest import csrf_token
+from tests.support.data.duty_data import add_org
+from tests.support.signing_in import csrf_token
 
 PASSWORD = "a long new password"  # noqa: S105 (a test value)
 

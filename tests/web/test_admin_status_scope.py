@@ -1,8 +1,8 @@
 """The API clients page gives the coordination centre's dashboard its client: the
 status feed's scope, ticked, and nothing else (no source, service or hospital)."""
 from spoa.models import ApiClient, AuditEvent
-
-from .test_admin import add_api_client, admin, text, token_on  # noqa: F401 (admin: a fixture)
+from tests.support.admin_pages import add_api_client, token_on
+from tests.support.pages import text
 
 
 def test_an_admin_gives_the_dashboard_the_status_scope(client, admin, db):

@@ -5,8 +5,7 @@ import html
 import pytest
 
 from spoa.models import AuditEvent, Service
-
-from .conftest import csrf_token
+from tests.support.signing_in import csrf_token
 
 pytestmark = pytest.mark.both_databases
 

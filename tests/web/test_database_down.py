@@ -12,9 +12,8 @@ from sqlalchemy.exc import OperationalError
 from spoa import config, create_app
 from spoa.models import AuditEvent, Clock, Referral
 from spoa.web import login_adapter
-
-from .conftest import csrf_token
-from .test_referral_form import GOOD
+from tests.support.data.referral_form import GOOD
+from tests.support.signing_in import csrf_token
 
 pytestmark = pytest.mark.both_databases
 
@@ -118,7 +117,7 @@ def test_a_connection_lost_mid_form_keeps_the_form_and_stores_nothing(client, lo
 
 
 def test_a_connection_lost_mid_discharge_form_keeps_the_form_and_stores_nothing(client, login_as, db, fail_on_clocks):
-    from .test_discharge_form import NEW, multi, ward_call
+    from tests.support.data.discharge_form import NEW, multi, ward_call
 
     login_as("call_handler")
     before = stored_counts(db)
@@ -149,9 +148,10 @@ def test_what_counts_as_the_database_being_down():
 def test_a_session_holds_a_connection_from_its_first_statement_to_its_end(db):
     # What the header's reads go by (spoa/web/notifications.py): a session only begun (an
     # object added) holds no connection, so the header gives back the one its count took.
+
     from spoa.models import User
     from spoa.platform.database import holds_a_connection
-    from tests.people import PASSWORD
+    from tests.support.people import PASSWORD
 
     db.session.remove()
     user = User(username="nobody.yet", role="clinician", service="crisis_response")

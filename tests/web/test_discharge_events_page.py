@@ -5,9 +5,8 @@ from datetime import date
 import pytest
 
 from spoa.models import DelayedDay
-from tests.discharges import hospital_fires, post_discharge, reread, row, uk  # noqa: F401 (fixtures)
-
-from .conftest import csrf_token
+from tests.support.data.discharges import reread, row, uk
+from tests.support.signing_in import csrf_token
 
 
 @pytest.fixture

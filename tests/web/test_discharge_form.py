@@ -6,68 +6,22 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from werkzeug.datastructures import MultiDict
 
 from spoa.models import Referral
 from spoa.platform.timekeeping import end_of_uk_day, format_uk, now, uk_date
 from spoa.services.triage import facts_of
 from spoa.web.discharge_form import DISCHARGE
 from spoa.web.intake_form import to_intake
-from tests.discharge_data import discharge_body
-from tests.duty_data import add_org
-
-from .conftest import csrf_token
-
-NEW = "/referrals/new/discharge"
-
-
-def uk(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
-
-
-def ward_call(today: date | None = None, *, drd_in_days: int = 1, **fields) -> dict:
-    """What a hub coordinator types for the ward's call in tests.discharge_data's body
-    (the same patient, dates and needs), with ``fields`` replacing boxes by name."""
-    today = today or uk_date(now())
-    form = {
-        "source": "acute", "referrer.name": "Sister A Nightingale", "referrer.phone": "01604 634700",
-        "discharge.hospital_ods": "RNS01", "discharge.hospital_name": "Northampton General Hospital",
-        "discharge.ward": "Talbot Butler",
-        "patient.nhs_number": "943 476 5919", "patient.given_name": "Ada", "patient.family_name": "Lovelace",
-        "patient.date_of_birth": "14/03/1938", "patient.sex": "female", "patient.postcode": "nn1 5bd",
-        "patient.address": "1 Example Street, Northampton", "patient.phone": "01604 000000",
-        "patient.lives_alone": "yes", "patient.gp_practice_ods": "K83001",
-        "discharge.admitted_on": uk(today - timedelta(days=4)),
-        "discharge.discharge_ready_date": uk(today + timedelta(days=drd_in_days)),
-        "discharge.expected_discharge_date": uk(today + timedelta(days=drd_in_days + 1)),
-        "discharge.proposed_pathway": "1",
-        "discharge.needs.mobility": "one_carer", "discharge.needs.personal_care": "yes",
-        "discharge.needs.night_care": "no", "discharge.needs.two_carers": "no",
-        "discharge.needs.rehab_goals": "yes", "discharge.needs.cognition_concern": "no",
-        "discharge.needs.equipment": ["commode", "perching_stool"],
-        "discharge.care_package": "none", "discharge.usual_residence": "home",
-        "discharge.patient_wishes": "Wants to go home to her cat.",
-        "discharge.carer.name": "Ben Lovelace", "discharge.carer.relationship": "son",
-        "discharge.carer.phone": "07700 900000",
-        "observations.news2": "1", "observations.clinical_frailty_scale": "5",
-        "description": "Medically optimised after a fall; ready for discharge.",
-        "consent": "yes", "kind": "discharge",
-    }
-    form.update(fields)
-    return form
-
+from tests.support.data.discharge_data import discharge_body
+from tests.support.data.discharge_form import NEW, multi, uk, ward_call
+from tests.support.data.duty_data import add_org
+from tests.support.signing_in import csrf_token
 
 # Needs that reach each row alone (no other need known), as the coordinator ticks them.
 NOTHING_KNOWN = {f"discharge.needs.{n}": "" for n in ("personal_care", "night_care", "two_carers", "rehab_goals",
                                                        "cognition_concern")}
 NO_NEEDS = {**{k: "no" for k in NOTHING_KNOWN}, "discharge.needs.mobility": "independent",
             "discharge.care_package": "none", "patient.lives_alone": "no"}
-
-
-def multi(data: dict) -> MultiDict:
-    """Form data as posted: a list is several boxes ticked under one name."""
-    return MultiDict([(key, item) for key, value in data.items()
-                      for item in (value if isinstance(value, list) else [value])])
 
 
 def post_form(client, data, token=True):
@@ -340,7 +294,7 @@ def test_the_preview_of_a_half_typed_call_names_what_is_still_needed(client, log
 
 def test_a_community_preview_has_no_pathway(client, login_as):
     login_as("call_handler")
-    from .test_referral_form import GOOD
+    from tests.support.data.referral_form import GOOD
 
     token = csrf_token(client, "/referrals/new")
     data = client.post("/referrals/preview", data={**GOOD, "csrf_token": token}).get_json()

@@ -9,35 +9,11 @@ import pytest
 
 from spoa.models import PatientLookup, Referral
 from spoa.platform.timekeeping import now
-from spoa.schemas.fields import is_valid_nhs_number
-from spoa.web import csrf_adapter
-from tests.concurrently import at_once
-
-from .conftest import csrf_token
-from .test_referral_form import GOOD, post_form
+from tests.support.concurrently import at_once
+from tests.support.data.referral_form import GOOD, nhs_numbers, post_form, preview
+from tests.support.signing_in import csrf_token
 
 pytestmark = pytest.mark.both_databases
-
-
-def nhs_numbers(count: int, start: int = 400000000) -> list[str]:
-    """``count`` valid NHS numbers (modulus 11 check digit), none of them GOOD's."""
-    found = []
-    for body in range(start, start + 20 * count):
-        digits = str(body)
-        remainder = sum(int(d) * (10 - i) for i, d in enumerate(digits)) % 11
-        check = (11 - remainder) % 11
-        if check != 10:
-            number = digits + str(check)
-            assert is_valid_nhs_number(number)
-            found.append(number)
-        if len(found) == count:
-            return found
-    raise AssertionError("not enough numbers")
-
-
-def preview(client, data):
-    csrf_adapter.forget_token()  # a token made now, not the one cached at the test's start (time moves)
-    return client.post("/referrals/preview", data={**data, "csrf_token": csrf_token(client, "/referrals/new")})
 
 
 def test_past_the_hours_allowance_the_preview_answers_429_and_the_form_still_saves(app, client, login_as, db):

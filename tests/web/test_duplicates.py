@@ -6,9 +6,8 @@ import re
 import pytest
 
 from spoa.models import Referral
-
-from .conftest import csrf_token
-from .test_referral_form import GOOD, post_form
+from tests.support.data.referral_form import GOOD, post_form
+from tests.support.signing_in import csrf_token
 
 pytestmark = pytest.mark.both_databases
 

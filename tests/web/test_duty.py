@@ -6,9 +6,8 @@ import uuid
 import pytest
 
 from spoa.models import Referral, Service, TriageDecision
-from tests.duty_data import add_org
-
-from .conftest import csrf_token
+from tests.support.data.duty_data import add_org
+from tests.support.signing_in import csrf_token
 
 pytestmark = pytest.mark.both_databases
 

@@ -2,15 +2,17 @@
 token that no longer matches its session, is kept for the person who typed it, and shown
 again (saying nothing was saved) when they are signed in; never to anyone else."""
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from spoa.models import FormStash, Referral
-from tests.people import make_user
+from tests.support.data.referral_form import GOOD
+from tests.support.pages import text
+from tests.support.people import make_user
+from tests.support.signing_in import sign_in
 
-from .test_referral_form import GOOD
-from .test_sessions import T0, browser, sign_in, text  # noqa: F401 (browser: a fixture)
+T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 
 NOT_SAVED = "Your referral was not saved: your session had ended. Check the details and press Save."
 
@@ -32,7 +34,7 @@ def typed(form: dict, **more) -> dict:
 def save_after_the_session_idled_out(mine, clock) -> tuple[dict, object]:
     """Sign in, open the new-referral form, type, and press Save 31 minutes later (past the
     idle limit): the form's hidden fields and the answer to the Save."""
-    sign_in(mine)
+    sign_in(mine, "sam")
     form = open_form(mine)
     clock.move_to(T0 + timedelta(minutes=31))
     response = mine.post("/referrals/new", data=typed(form), headers={"Referer": "http://localhost/referrals/new"})
@@ -49,7 +51,7 @@ def test_a_save_after_the_session_idled_out_is_shown_again_after_sign_in_and_sav
         login = text(mine.get(response.headers["Location"]))
         assert "signed out after 30 minutes without activity" in login
         assert "Nothing you typed is lost: sign in again and the form comes back with it." in login
-        back = sign_in(mine, next_path="/referrals/new")
+        back = sign_in(mine, "sam", next_path="/referrals/new")
         page = text(mine.get(back.headers["Location"]))
         assert NOT_SAVED in page
         assert 'value="Lovelace"' in page and "Fell in the kitchen, on the floor an hour" in page
@@ -73,12 +75,12 @@ def test_the_kept_form_is_sealed_and_never_shown_to_someone_else_signing_in_on_t
         save_after_the_session_idled_out(mine, clock)
         row = db.session.query(FormStash).one()
         assert "Lovelace" not in row.sealed and "943" not in row.sealed  # sealed at rest
-        sign_in(mine, username="ben")
+        sign_in(mine, "ben")
         page = text(mine.get("/referrals/new"))
         assert "Lovelace" not in page and NOT_SAVED not in page
         # Nor later to its owner on this browser: ben's visit let go of the key.
         mine.post("/logout", data={"csrf_token": hidden(page, "csrf_token")})
-        sign_in(mine)
+        sign_in(mine, "sam")
         assert "Lovelace" not in text(mine.get("/referrals/new"))
 
 
@@ -88,7 +90,7 @@ def test_a_kept_form_is_gone_after_its_time(frozen_now, app, db, browser):
     with frozen_now(T0) as clock:
         save_after_the_session_idled_out(mine, clock)
         clock.move_to(T0 + timedelta(minutes=31 + app.config["FORM_STASH_MINUTES"], seconds=1))
-        sign_in(mine)
+        sign_in(mine, "sam")
         assert "Lovelace" not in text(mine.get("/referrals/new"))
         assert db.session.query(FormStash).count() == 0  # pruned
 
@@ -98,9 +100,9 @@ def test_a_save_with_a_token_from_before_a_new_sign_in_is_shown_again_at_once(db
     the form's token is the old session's. What was typed comes back, nothing saved."""
     make_user(db)
     mine = browser()
-    sign_in(mine)
+    sign_in(mine, "sam")
     form = open_form(mine)
-    sign_in(mine)  # a new session: a new token
+    sign_in(mine, "sam")  # a new session: a new token
     response = mine.post("/referrals/new", data=typed(form))
     assert response.status_code == 302 and response.headers["Location"] == "/referrals/new"
     page = text(mine.get("/referrals/new"))
@@ -113,7 +115,7 @@ def test_a_save_after_the_session_cookie_went_is_kept_for_the_forms_owner(db, br
     """The page's stream ended the session first (its cookie gone): the form itself names who typed it."""
     make_user(db)
     mine = browser()
-    sign_in(mine)
+    sign_in(mine, "sam")
     form = open_form(mine, "/referrals/new/discharge")
     with mine.session_transaction() as session:
         session.clear()
@@ -121,7 +123,7 @@ def test_a_save_after_the_session_cookie_went_is_kept_for_the_forms_owner(db, br
                                                           "discharge.ward": "Ward 7"})
     assert response.status_code == 302 and response.headers["Location"] == "/referrals/new/discharge"
     assert mine.get("/referrals/new/discharge").headers["Location"].startswith("/login")
-    sign_in(mine)
+    sign_in(mine, "sam")
     page = text(mine.get("/referrals/new/discharge"))
     assert "Your referral was not saved" in page and 'value="Hopper"' in page and 'value="Ward 7"' in page
 
@@ -130,7 +132,7 @@ def test_a_save_after_the_session_cookie_went_is_kept_for_the_forms_owner(db, br
 def test_a_form_naming_nobody_verifiable_is_refused_as_before_and_nothing_kept(db, browser, app, owner):
     make_user(db)
     mine = browser()
-    sign_in(mine)
+    sign_in(mine, "sam")
     form = open_form(mine)
     if owner == "signed by another key":
         from itsdangerous import URLSafeTimedSerializer
@@ -148,7 +150,7 @@ def test_a_form_open_for_hours_still_saves(frozen_now, db, browser, app):
     make_user(db)
     mine = browser()
     with frozen_now(T0) as clock:
-        sign_in(mine)
+        sign_in(mine, "sam")
         form = open_form(mine)
         for minutes in range(25, 3 * 60, 25):  # a long shift of calls, the form open throughout
             clock.move_to(T0 + timedelta(minutes=minutes))
@@ -161,7 +163,7 @@ def test_a_post_without_a_token_or_the_forms_signed_owner_keeps_nothing_even_sig
     """What CSRF protection is for (a post from elsewhere riding the session): refused, nothing kept."""
     make_user(db)
     mine = browser()
-    sign_in(mine)
+    sign_in(mine, "sam")
     response = mine.post("/referrals/new", data=typed({}))
     assert response.status_code == 400
     assert db.session.query(FormStash).count() == 0

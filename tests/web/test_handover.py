@@ -9,10 +9,9 @@ import pytest
 from spoa.models import Referral
 from spoa.notifications import chasing, notifying
 from spoa.platform.timekeeping import format_uk
-from tests.rota_data import on_duty
-from tests.statements import statements
-
-from .conftest import csrf_token
+from tests.support.data.rota_data import on_duty
+from tests.support.signing_in import csrf_token
+from tests.support.statements import statements
 
 pytestmark = pytest.mark.both_databases
 

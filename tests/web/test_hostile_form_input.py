@@ -5,9 +5,8 @@ import html
 import pytest
 
 from spoa.models import Referral, Service
-
-from .conftest import csrf_token
-from .test_referral_form import GOOD, post_form
+from tests.support.data.referral_form import GOOD, post_form
+from tests.support.signing_in import csrf_token
 
 NOT_NUMBERS = ["²", "٣", "9" * 5000, "１２"]
 

@@ -9,10 +9,10 @@ import pytest
 from spoa.models import DutyShift, Notification, User
 from spoa.notifications import inbox
 from spoa.platform.timekeeping import now
-from tests.inbox_data import crisis_staff, warned_referral
-
-from .test_live_updates import next_message, subscribe
-from .test_queue import EventStream, signed_in_session
+from tests.support.data.inbox_data import crisis_staff, warned_referral
+from tests.support.pubsub import next_message, subscribe
+from tests.support.signing_in import signed_in_session
+from tests.support.sse import EventStream
 
 
 @pytest.fixture

@@ -8,21 +8,7 @@ import redis as redis_lib
 
 from spoa.live.broadcast import RESYNC, Broadcaster
 from spoa.models import Referral
-
-
-def subscribe(app):
-    pubsub = redis_lib.Redis.from_url(app.config["REDIS_URL"]).pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe(app.config["LIVE_CHANNEL"])
-    return pubsub
-
-
-def next_message(pubsub, timeout=3.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        message = pubsub.get_message(timeout=0.2)
-        if message:
-            return json.loads(message["data"])
-    return None
+from tests.support.pubsub import next_message, subscribe
 
 
 def test_a_committed_change_is_announced_and_a_rolled_back_one_is_not(app, client, sender, payload, db):
@@ -47,6 +33,18 @@ def test_a_referral_is_stored_when_redis_is_down(app, client, sender, payload, d
     assert db.session.query(Referral).count() == 1
 
 
+def _listeners(redis, channel) -> set[int]:
+    """Ids of Redis connections of live-queue listeners subscribed to ``channel``."""
+    return {c["id"] for c in redis.client_list() if c["name"] == f"spoa-live:{channel}" and int(c["sub"]) >= 1}
+
+
+def _wait_for_a_new_listener(redis, channel, before: set[int], timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not _listeners(redis, channel) - before:
+        assert time.monotonic() < deadline, f"no new listener subscribed to {channel}"
+        time.sleep(0.01)
+
+
 def test_every_page_on_a_process_hears_a_change_and_resyncs_after_losing_redis(app, redis, db):
     rendered = []
 
@@ -54,9 +52,11 @@ def test_every_page_on_a_process_hears_a_change_and_resyncs_after_losing_redis(a
         rendered.append(message)
         return [("row", {"id": i}) for i in message["referrals"]]
 
+    listening = _listeners(redis, app.config["LIVE_CHANNEL"])  # the app's own, from an earlier stream test
     hub = Broadcaster(app, render)
     pages = [hub.register(), hub.register()]
-    time.sleep(0.5)  # the listener subscribes
+    # This hub's listener subscribed: else the message below would go unheard.
+    _wait_for_a_new_listener(redis, app.config["LIVE_CHANNEL"], listening)
     redis.publish(app.config["LIVE_CHANNEL"], json.dumps({"referrals": ["r1"], "capacity": False}))
     for page in pages:
         ticket, name, data = page.get(timeout=3)

@@ -6,7 +6,7 @@ from flask import g, session
 from flask_login import current_user, login_user, logout_user
 
 from spoa.web import login_adapter, security
-from tests.people import make_user
+from tests.support.people import make_user
 
 
 def test_sign_in_keeps_the_user_id_where_the_adapter_reads_it(app, db):

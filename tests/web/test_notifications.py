@@ -12,9 +12,9 @@ from sqlalchemy.exc import OperationalError
 
 from spoa.extensions import db as database
 from spoa.models import AuditEvent, ClockEffect, DutyShift
-from tests.test_inbox import BREACHED, WARNED, in_app, person, to_person
-from tests.web.conftest import csrf_token, login_as  # noqa: F401 (fixture)
-from tests.workers.conftest import T0, post_referral, reconcile_at  # noqa: F401 (fixtures)
+from tests.support.data.inbox_data import BREACHED, WARNED, in_app, person, to_person
+from tests.support.fixtures.chasing import T0
+from tests.support.signing_in import csrf_token
 
 pytestmark = pytest.mark.both_databases
 
@@ -204,7 +204,7 @@ def test_a_notification_of_a_referral_the_access_policy_hides_is_a_404(post_refe
 
 
 def test_the_page_costs_the_same_queries_for_two_items_or_seven(post_referral, reconcile_at, signed_in, client, db):
-    from tests.statements import statements
+    from tests.support.statements import statements
 
     def queries_for_the_page():
         with statements(db.engine) as seen:

@@ -1,9 +1,5 @@
 """The supervisors' live queue: what it lists, in what order, and its live stream."""
 import html
-import json
-import re
-import socket
-import threading
 import uuid
 from datetime import timedelta
 
@@ -13,29 +9,10 @@ from spoa.domain.actor import Actor
 from spoa.models import Referral
 from spoa.platform.timekeeping import now
 from spoa.services.actions import apply_event
-
-from .conftest import csrf_token
+from tests.support.pages import rows_in
+from tests.support.signing_in import csrf_token
 
 pytestmark = pytest.mark.both_databases
-
-
-@pytest.fixture
-def post(frozen_now, client, sender, payload):
-    _, headers = sender
-
-    def send(at=None, **fields):
-        with frozen_now(at or now()):
-            response = client.post("/api/v1/referrals", json=payload(**fields), headers=headers)
-        assert response.status_code == 201, response.get_json()
-        return response.get_json()
-
-    return send
-
-
-def rows_in(page: str, lane: str) -> list[str]:
-    body = page[page.index(f'id="lane-{lane}"'):]
-    body = body[:body.index("</tbody>")]
-    return [m.split('"')[0] for m in body.split('data-id="')[1:]]
 
 
 def test_only_supervisors_see_the_queue(client, login_as):
@@ -108,80 +85,6 @@ def test_a_supervisor_overrides_a_route_from_the_queue(client, login_as, post, d
     stored = db.session.get(Referral, uuid.UUID(referral["id"]))
     db.session.refresh(stored)
     assert (stored.route, [d.kind for d in stored.decisions]) == ("home_rehab", ["rules", "override"])
-
-
-class EventStream:
-    """A page's view of /queue/events over real HTTP: events collected by a reader thread."""
-
-    def __init__(self, session, url):
-        self.response = session.get(url, stream=True, timeout=10)
-        assert self.response.headers["Content-Type"].startswith("text/event-stream")
-        self.events: list[tuple[str, dict]] = []
-        self.arrived = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        name = None
-        try:
-            for line in self.response.iter_lines(decode_unicode=True):
-                if line.startswith("event: "):
-                    name = line[7:]
-                elif line.startswith("data: ") and name:
-                    with self.arrived:
-                        self.events.append((name, json.loads(line[6:])))
-                        self.arrived.notify_all()
-        except Exception:  # closed by the test
-            pass
-
-    def wait_for(self, predicate, timeout=5.0):
-        with self.arrived:
-            assert self.arrived.wait_for(lambda: any(predicate(n, d) for n, d in self.events), timeout), self.events
-        return next((n, d) for n, d in self.events if predicate(n, d))
-
-    def close(self):
-        # The reader thread is blocked in a read: shut the socket under it (a plain
-        # close would wait for that read), as a browser closing the tab does.
-        fp = self.response.raw._fp
-        if fp is not None and fp.fp is not None:  # else the server has ended it already
-            fp.fp.raw._sock.shutdown(socket.SHUT_RDWR)
-        self.response.close()
-
-
-def signed_in_session(base_url, username):
-    import requests
-
-    from .conftest import PASSWORD
-
-    session = requests.Session()
-    page = session.get(f"{base_url}/login").text
-    token = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    response = session.post(f"{base_url}/login", data={"username": username, "password": PASSWORD,
-                                                       "csrf_token": token}, allow_redirects=False)
-    assert response.status_code == 302
-    return session
-
-
-@pytest.fixture
-def supervisor_stream(live_server, db):
-    from spoa.models import User
-
-    from .conftest import PASSWORD
-
-    user = User(username="sian", role="supervisor")
-    user.set_password(PASSWORD)
-    db.session.add(user)
-    db.session.commit()
-    db.session.remove()
-    streams = []
-
-    def open_stream():
-        stream = EventStream(signed_in_session(live_server, "sian"), f"{live_server}/queue/events")
-        streams.append(stream)
-        return stream
-
-    yield open_stream
-    for stream in streams:
-        stream.close()
 
 
 def test_the_stream_starts_with_a_snapshot_then_sends_each_change(supervisor_stream, post, db):

@@ -9,11 +9,10 @@ import pytest
 from spoa.live import queue_view
 from spoa.models import DelayedDay, Service
 from spoa.platform.timekeeping import UTC
-from tests.discharge_rows import day, make_discharge, send_discharge  # noqa: F401  (a fixture)
-from tests.duty_data import add_org
-from tests.statements import statements
-
-from .test_queue import post, rows_in  # noqa: F401  (a fixture)
+from tests.support.data.discharge_rows import day, make_discharge
+from tests.support.data.duty_data import add_org
+from tests.support.pages import rows_in
+from tests.support.statements import statements
 
 pytestmark = pytest.mark.both_databases
 

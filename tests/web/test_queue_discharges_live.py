@@ -9,9 +9,12 @@ import pytest
 from spoa.domain.actor import Actor
 from spoa.models import Referral, Service
 from spoa.services.actions import apply_event
-from tests.discharge_rows import make_discharge, record_delay, record_discharge, send_discharge  # noqa: F401
-
-from .test_queue import signed_in_session, supervisor_stream  # noqa: F401  (fixtures)
+from tests.support.data.discharge_rows import (
+    make_discharge,
+    record_delay,
+    record_discharge,
+)
+from tests.support.signing_in import signed_in_session
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"

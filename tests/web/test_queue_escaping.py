@@ -9,9 +9,9 @@ import pytest
 
 from rules.loader import load_policy
 from spoa.models import Referral
-from tests.duty_data import add_org
-
-from .test_queue import EventStream, rows_in, signed_in_session, supervisor_stream  # noqa: F401  (a fixture)
+from tests.support.data.duty_data import add_org
+from tests.support.pages import rows_in
+from tests.support.signing_in import signed_in_session
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"

@@ -6,9 +6,9 @@ import time
 import pytest
 
 from spoa.models import User
-
-from .conftest import PASSWORD
-from .test_queue import EventStream, signed_in_session
+from tests.support.people import PASSWORD
+from tests.support.signing_in import signed_in_session
+from tests.support.sse import EventStream
 
 
 @pytest.fixture

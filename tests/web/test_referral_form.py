@@ -4,22 +4,8 @@ import re
 from datetime import UTC, datetime
 
 from spoa.models import Referral
-
-from .conftest import csrf_token
-
-GOOD = {
-    "source": "gp", "referrer.name": "Dr A Khan", "patient.nhs_number": "943 476 5919",
-    "patient.given_name": "Ada", "patient.family_name": "Lovelace", "patient.date_of_birth": "1938-03-14",
-    "patient.postcode": "nn1 5bd", "presenting_need": "fall_no_injury", "consent": "yes",
-    "observations.news2": "2",
-}
-
-
-def post_form(client, data, token=True):
-    form = dict(data)
-    if token:
-        form["csrf_token"] = csrf_token(client, "/referrals/new")
-    return client.post("/referrals/new", data=form)
+from tests.support.data.referral_form import GOOD, post_form
+from tests.support.signing_in import csrf_token
 
 
 def test_the_form_asks_for_every_part_of_a_referral_in_call_order(client, login_as):

@@ -8,8 +8,14 @@ import re
 import pytest
 
 from rules.loader import load_policy
-from tests.replay_data import SINCE, UNTIL, committed_policy, fingerprint, policy_copy, receive  # noqa: F401
-from tests.web.conftest import csrf_token
+from tests.support.data.replay_data import (
+    SINCE,
+    UNTIL,
+    committed_policy,
+    fingerprint,
+    policy_copy,
+)
+from tests.support.signing_in import csrf_token
 
 
 @pytest.fixture
@@ -20,7 +26,7 @@ def admin(login_as):
 @pytest.fixture
 def received(receive):
     """Two urgent community response referrals and one home rehabilitation, in the period."""
-    from tests.replay_data import REHAB_AT_HOME
+    from tests.support.data.replay_data import REHAB_AT_HOME
 
     return {"ucr": [receive(), receive()], "rehab": receive(**REHAB_AT_HOME)}
 

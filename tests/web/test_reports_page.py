@@ -3,7 +3,7 @@ them meet them: who may see them, what a mistaken period says and where, the
 2-hour figure against the ambition in words, every table as an HTML table (and a
 chart), every table as CSV, and an extract that carries no identifier at all.
 
-The report's sections are replaced here by a small one (tests/report_page_data.py's
+The report's sections are replaced here by a small one (tests/support/data/report_page_data.py's
 REPORT: the real sections are tested in tests/reports/), so what the page does
 with a section is checked whatever the sections hold."""
 import csv
@@ -18,9 +18,11 @@ from spoa.extensions import db as _db
 from spoa.models import AccessEvent, AuditEvent, DelayedDay, Service, User
 from spoa.reports import extract, sections
 from spoa.schemas.reports import load_query
-from tests.report_page_data import REPORT, referral, two_hour_clock
+from tests.support.data.report_page_data import REPORT, referral, two_hour_clock
+from tests.support.people import PASSWORD
+from tests.support.signing_in import csrf_token
 
-from .conftest import PASSWORD, csrf_token, inline_scripts
+from .conftest import inline_scripts
 
 pytestmark = pytest.mark.both_databases
 

@@ -7,9 +7,8 @@ import pytest
 from spoa.models import AuditEvent, DutyShift
 from spoa.platform.timekeeping import parse_uk
 from spoa.services import rota
-from tests.rota_data import on_duty, person
-
-from .conftest import csrf_token
+from tests.support.data.rota_data import on_duty, person
+from tests.support.signing_in import csrf_token
 
 LEAD = "service_duty_lead:crisis_response"
 

@@ -1,59 +1,28 @@
 """How sessions end: sign-out, a password reset and deactivation end every session
 of the user (a copied cookie too); an idle timeout and a shift-long lifetime,
 checked on the server; nothing from before sign-in survives it."""
-import html
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from flask.testing import FlaskClient
 
 from spoa.models import User
 from spoa.services import users
-from spoa.web import csrf_adapter, login_adapter, security
-from tests.people import NEW_PASSWORD, PASSWORD, make_user
-
-from .conftest import csrf_token
+from spoa.web import login_adapter, security
+from tests.support import signing_in
+from tests.support.pages import text
+from tests.support.people import NEW_PASSWORD, make_user
+from tests.support.signing_in import csrf_token, other_browser
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 
 
-class Browser(FlaskClient):
-    """One person's browser. The tests share one app context (the db fixture's), so
-    Flask-Login's cached user and Flask-WTF's token in g would pass from one
-    request to the next, whoever makes it: here, each request starts afresh, as
-    it does in production."""
-
-    def open(self, *args, **kwargs):
-        login_adapter.forget_loaded_user()
-        csrf_adapter.forget_token()
-        try:
-            return super().open(*args, **kwargs)
-        finally:
-            login_adapter.forget_loaded_user()
-            csrf_adapter.forget_token()
-
-
-@pytest.fixture
-def browser(app, db, redis):
-    def open_one():
-        return Browser(app, app.response_class)
-
-    return open_one
-
-
-def sign_in(client, username="sam", password=PASSWORD, next_path=None):
-    url = "/login" + (f"?next={next_path}" if next_path else "")
-    response = client.post(url, data={"username": username, "password": password,
-                                      "csrf_token": csrf_token(client)})
-    return response
+def sign_in(client, username="sam", **options):
+    """sam (this file's person, unless another is named) signs in on ``client``."""
+    return signing_in.sign_in(client, username, **options)
 
 
 def sign_out(client):
     return client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
-
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def signed_in(client, path="/") -> bool:
@@ -66,7 +35,7 @@ def signed_in(client, path="/") -> bool:
 
 
 def copy_of_cookie(app, client):
-    other = Browser(app, app.response_class)
+    other = other_browser(app)
     other.set_cookie("session", client.get_cookie("session").value)
     return other
 
@@ -254,7 +223,6 @@ def test_a_legacy_cookie_holding_only_the_user_id_is_refused(app, db, browser):
     with mine.session_transaction() as session:
         session[login_adapter.SESSION_KEY] = str(sam.id)  # what Flask-Login kept before session tokens
     assert not signed_in(mine)
-
 
 
 def _seen_at(client) -> int:

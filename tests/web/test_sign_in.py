@@ -4,7 +4,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis as redis_lib
-from flask import has_app_context
 from marshmallow import ValidationError
 
 from spoa.models import AuditEvent, SignInFailures, User
@@ -12,9 +11,11 @@ from spoa.schemas.users import NewUserSchema
 from spoa.services import users
 from spoa.services.accounts import ACCOUNT_CAP, LOCK_FOR, MAX_FAILURES, MAX_WAIT, SLOW_AFTER
 from spoa.web import csrf_adapter
-from tests.concurrently import at_once
-from tests.people import PASSWORD
-from tests.servers import another_app
+from tests.support import signing_in
+from tests.support.concurrently import at_once
+from tests.support.people import PASSWORD
+from tests.support.servers import another_app
+from tests.support.signing_in import csrf_token
 
 pytestmark = pytest.mark.both_databases
 
@@ -30,18 +31,9 @@ def handler(db):
     return user
 
 
-def csrf_token(client, path="/login"):
-    if has_app_context():  # made now, not cached from earlier (the tests share one app context; time moves)
-        csrf_adapter.forget_token()
-    page = client.get(path).get_data(as_text=True)
-    return re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-
-
-def sign_in(client, username="handler", password=PASSWORD, next_path=None, address=None):
-    """``address``: the request's remote address (the test client's is 127.0.0.1)."""
-    url = "/login" + (f"?next={next_path}" if next_path else "")
-    return client.post(url, data={"username": username, "password": password, "csrf_token": csrf_token(client)},
-                       environ_base={"REMOTE_ADDR": address} if address else {})
+def sign_in(client, username="handler", **options):
+    """handler (this file's person, unless another is named) signs in on ``client``."""
+    return signing_in.sign_in(client, username, **options)
 
 
 def test_a_page_without_a_session_sends_you_to_sign_in(client):

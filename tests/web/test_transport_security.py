@@ -4,10 +4,9 @@ Answers carrying patient data (pages, the API, FHIR) are never cached."""
 import pytest
 
 from spoa.config import Config
-from tests.people import PASSWORD, make_user
-from tests.servers import another_app
-
-from .conftest import csrf_token
+from tests.support.people import PASSWORD, make_user
+from tests.support.servers import another_app
+from tests.support.signing_in import csrf_token
 
 LAPTOP = {"DATABASE_URL": "sqlite:///x.sqlite3", "SECRET_KEY": "k"}
 

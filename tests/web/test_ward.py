@@ -8,10 +8,9 @@ import pytest
 
 from spoa.models import Referral
 from spoa.platform.timekeeping import now
-from tests.ward_data import NEEDS_P2, post_discharge
-
-from .conftest import csrf_token
-from .test_access_policy import fire, refusals
+from tests.support.data.ward_data import NEEDS_P2, post_discharge
+from tests.support.referral_pages import fire, refusals
+from tests.support.signing_in import csrf_token
 
 pytestmark = pytest.mark.both_databases
 
@@ -41,7 +40,7 @@ def page_text(response) -> str:
 
 def test_a_ward_user_lands_on_their_patients_awaiting_discharge(client, login_as, db):
     from spoa.models import User
-    from tests.people import PASSWORD
+    from tests.support.people import PASSWORD
 
     user = User(username="wendy", role="ward", hospital_ods="RNS01")
     user.set_password(PASSWORD)
@@ -156,7 +155,7 @@ def test_a_community_referrals_page_has_no_discharge_section(client, login_as, d
 def test_the_ward_page_costs_the_same_queries_for_two_discharges_or_six(client, login_as, hospital_sender, db):
     """A supervisor's list offers "acknowledge escalation" by each row's clocks, and
     "record a delay" by its delayed days: loaded for the list, never a query a row."""
-    from tests.statements import statements
+    from tests.support.statements import statements
 
     login_as("supervisor")
 
@@ -189,7 +188,7 @@ def test_where_a_discharge_stands_turns_delayed_the_day_after_its_ready_date():
 def test_the_worklist_costs_the_same_queries_for_two_delayed_discharges_or_six(client, login_as, hospital_sender, db):
     """A supervisor's worklist offers "record a delay" by each discharge's delayed days:
     loaded with the list, never a query a row."""
-    from tests.statements import statements
+    from tests.support.statements import statements
 
     login_as("supervisor")
 

@@ -9,9 +9,8 @@ import pytest
 
 from spoa.models import AuditEvent, DelayedDay
 from spoa.platform.timekeeping import now
-from tests.ward_data import post_discharge
-
-from .conftest import csrf_token
+from tests.support.data.ward_data import post_discharge
+from tests.support.signing_in import csrf_token
 
 WINTER_NOON = datetime(2026, 12, 1, 12, tzinfo=UTC)  # 12:00 UK (GMT)
 

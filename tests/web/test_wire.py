@@ -9,8 +9,8 @@ import pytest
 
 from spoa.platform import wire
 from spoa.reports import extract
-
-from .test_queue import EventStream, post, signed_in_session  # noqa: F401 (post: a fixture)
+from tests.support.signing_in import signed_in_session
+from tests.support.sse import EventStream
 
 CSS = wire.Path(wire.__file__).resolve().parents[1] / "static" / "spoa.css"
 
@@ -157,8 +157,7 @@ def test_the_session_cookie_stays_same_site(client, login_as):
 @pytest.fixture
 def supervisor(db):
     from spoa.models import User
-
-    from .conftest import PASSWORD
+    from tests.support.people import PASSWORD
 
     user = User(username="sian", role="supervisor")
     user.set_password(PASSWORD)

@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from spoa.models import AccessEvent, Referral
-
-from .conftest import csrf_token
+from tests.support.signing_in import csrf_token
 
 pytestmark = pytest.mark.both_databases
 

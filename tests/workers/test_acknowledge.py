@@ -5,9 +5,8 @@ import pytest
 
 from spoa.extensions import db as database
 from spoa.models import AuditEvent
-from tests.web.conftest import csrf_token, login_as  # noqa: F401 (fixture)
-
-from .conftest import T0
+from tests.support.fixtures.chasing import T0
+from tests.support.signing_in import csrf_token
 
 pytestmark = pytest.mark.both_databases
 

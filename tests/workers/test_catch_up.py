@@ -9,8 +9,7 @@ import pytest
 
 from spoa.extensions import db as database
 from spoa.models import Notification
-
-from .conftest import T0, effects, minutes
+from tests.support.fixtures.chasing import T0, effects, minutes
 
 pytestmark = pytest.mark.both_databases
 
@@ -65,7 +64,7 @@ def test_years_behind_costs_one_pass_like_any_other(post_referral, reconcile_at,
 
 def test_a_working_hours_clock_behind_over_christmas_records_the_level_it_reached(
         db, post_referral, reconcile_at, clock_of):
-    from tests.duty_data import add_org
+    from tests.support.data.duty_data import add_org
 
     add_org(db, "good_neighbours", total=3, declared_for=date(2026, 12, 24))
     body = post_referral(at=datetime(2026, 12, 24, 15, 0, tzinfo=UTC), presenting_need="social_support")

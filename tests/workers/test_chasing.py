@@ -6,8 +6,7 @@ import sqlalchemy.exc
 
 from spoa.extensions import db as database
 from spoa.models import ClockEffect, Notification
-
-from .conftest import T0, effects, minutes
+from tests.support.fixtures.chasing import T0, effects, minutes
 
 pytestmark = pytest.mark.both_databases
 
@@ -158,7 +157,7 @@ def test_acknowledging_with_nothing_breached_is_a_409(post_referral, client, mak
 def test_voluntary_sector_clocks_skip_christmas_and_the_boxing_day_substitute(post_referral, db):
     from datetime import date, datetime
 
-    from tests.duty_data import add_org
+    from tests.support.data.duty_data import add_org
 
     add_org(db, "good_neighbours", total=3, declared_for=date(2026, 12, 24))  # on duty, a place free
     thursday_24_dec_15h = datetime(2026, 12, 24, 15, 0, tzinfo=UTC)

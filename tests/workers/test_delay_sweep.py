@@ -8,7 +8,7 @@ import pytest
 
 from spoa.extensions import db as database
 from spoa.models import DelayedDay, Notification
-from tests.discharges import hospital_fires, post_discharge, reread, uk  # noqa: F401 (fixtures)
+from tests.support.data.discharges import uk
 
 pytestmark = pytest.mark.both_databases
 

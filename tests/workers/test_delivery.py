@@ -2,32 +2,17 @@
 import json
 import socketserver
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import HTTPServer
 
 import pytest
 
 from spoa.extensions import db as database
 from spoa.models import Notification, NotificationChannel
 from spoa.notifications.delivery import MAX_ATTEMPTS, backoff
-from tests.servers import serve_in_background
-
-from .conftest import T0
+from tests.support.fixtures.chasing import T0
+from tests.support.servers import Receiver, SmtpSink, serve_in_background
 
 pytestmark = pytest.mark.both_databases
-
-
-class Receiver(BaseHTTPRequestHandler):
-    status = 200
-    bodies: list = []
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).bodies.append((json.loads(body), self.headers.get("Idempotency-Key")))
-        self.send_response(type(self).status)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture
@@ -88,35 +73,6 @@ def test_a_notification_that_never_gets_through_is_marked_failed(webhook, post_r
         reconcile_at(at)
     [notification] = [n for n in _webhook_notifications() if n.effect.kind == "breach"]
     assert (notification.status, notification.attempts) == ("failed", MAX_ATTEMPTS)
-
-
-class SmtpSink(socketserver.StreamRequestHandler):
-    """Just enough SMTP to accept one message (Python 3.12 dropped smtpd)."""
-
-    messages: list = []
-
-    def handle(self):
-        self.wfile.write(b"220 sink\r\n")
-        data, in_data = [], False
-        for raw in self.rfile:
-            line = raw.decode().rstrip("\r\n")
-            if in_data:
-                if line == ".":
-                    in_data = False
-                    type(self).messages.append("\n".join(data))
-                    self.wfile.write(b"250 queued\r\n")
-                else:
-                    data.append(line)
-                continue
-            verb = line[:4].upper()
-            if verb == "DATA":
-                in_data = True
-                self.wfile.write(b"354 go on\r\n")
-            elif verb == "QUIT":
-                self.wfile.write(b"221 bye\r\n")
-                return
-            else:
-                self.wfile.write(b"250 ok\r\n")
 
 
 def test_email_channels_send_through_smtp(app, db, post_referral, reconcile_at):

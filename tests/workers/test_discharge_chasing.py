@@ -5,18 +5,15 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.discharges import (  # noqa: F401 (fixtures)
+from tests.support.data.discharges import (
     BED_REHAB,
     clock,
     clocks_named,
-    hospital_fires,
-    post_discharge,
     reread,
     uk,
     when,
 )
-
-from .conftest import effects
+from tests.support.fixtures.chasing import effects
 
 pytestmark = pytest.mark.both_databases
 

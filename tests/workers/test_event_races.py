@@ -6,8 +6,7 @@ import pytest
 
 from spoa.extensions import db as database
 from spoa.models import ClockEffect
-
-from .conftest import T0
+from tests.support.fixtures.chasing import T0
 
 pytestmark = pytest.mark.both_databases
 

@@ -9,26 +9,12 @@ import pytest
 
 from spoa.extensions import db as database
 from spoa.models import ClockEffect, Notification, NotificationChannel, Referral, Service
-from tests.servers import serve_in_background
+from tests.support.fixtures.chasing import T0
+from tests.support.servers import serve_in_background
 
-from .conftest import T0
+from .conftest import BED
 
 pytestmark = pytest.mark.both_databases
-
-BED = {"presenting_need": "rehabilitation",
-       "function": {"medically_stable": True, "rehab_potential": True, "needs_overnight_care": True}}
-
-
-@pytest.fixture
-def beds(db):
-    """beds(total, in_use): bed-based rehab's declared capacity (None: never declared)."""
-    def declare(total, in_use=0):
-        service = Service(code="bed_rehab", name="Bed-based rehabilitation", capacity_total=total,
-                          capacity_in_use=in_use, capacity_unit="community beds")
-        db.session.add(service)
-        db.session.commit()
-        return service
-    return declare
 
 
 @pytest.fixture
@@ -95,7 +81,8 @@ def test_handed_back_to_a_supervisor_it_is_no_longer_waiting_for_a_bed(beds, pos
 
 def test_a_supervisor_routing_to_bed_rehab_with_no_bed_raises_it_once(beds, post_referral, client, db):
     from spoa.models import User
-    from tests.web.conftest import PASSWORD, csrf_token
+    from tests.support.people import PASSWORD
+    from tests.support.signing_in import csrf_token
 
     beds(4, 4)
     body = post_referral(at=T0, presenting_need="other")  # to a supervisor

@@ -12,13 +12,12 @@ import pytest
 from spoa.extensions import db as database
 from spoa.models import DutyShift, Notification, NotificationChannel
 from spoa.models.duty_shift import ON_CALL_MANAGER, SERVICE_DUTY_LEAD, SPOA_SUPERVISOR
-from tests.duty_data import add_org
-from tests.people import PASSWORD
-from tests.servers import serve_in_background
+from tests.support.data.duty_data import add_org
+from tests.support.fixtures.chasing import T0, minutes
+from tests.support.people import PASSWORD
+from tests.support.servers import Receiver, SmtpSink, serve_in_background
 
-from .conftest import T0, minutes
-from .test_delivery import Receiver, SmtpSink
-from .test_flag_alerts import BED, beds  # noqa: F401 (a fixture)
+from .conftest import BED
 
 pytestmark = pytest.mark.both_databases
 
@@ -249,7 +248,7 @@ def test_the_payload_says_who_was_passed_over(outside, staff, shift, post_referr
 
 def test_a_pass_asks_the_rota_once_per_duty_not_once_per_clock(staff, shift, post_referral, reconcile_at, app):
     """Many clocks breaching in one pass: one holder query per duty and instant."""
-    from tests.statements import statements
+    from tests.support.statements import statements
 
     sue = staff("sue.super", role="supervisor")
     sue_id = sue.id
@@ -279,7 +278,7 @@ def test_the_voluntary_route_has_no_duty_lead_so_its_breach_goes_to_the_supervis
 def test_the_full_view_costs_the_same_queries_for_one_notification_or_many(
         staff, shift, post_referral, reconcile_at, client, db):
     from spoa.models import ApiClient
-    from tests.statements import statements
+    from tests.support.statements import statements
 
     row, token = ApiClient.issue(name="crisis-system", service="crisis_response")  # the full view's reader
     db.session.add(row)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import redis as redis_lib
 
-from tests.servers import another_app, make_certificates
+from tests.support.servers import another_app, make_certificates
 
 PASSWORD = "s3cret-for-tests"  # noqa: S105 (a test fixture)
 

@@ -4,8 +4,7 @@ from datetime import timedelta
 import pytest
 
 from spoa.models import ClockEffect
-
-from .conftest import T0
+from tests.support.fixtures.chasing import T0
 
 pytestmark = pytest.mark.both_databases
 
