@@ -29,7 +29,7 @@ def world(app, live_server, db, monkeypatch):
 
     yield token, ids, stream
     for found in streams:
-        found.response.close()
+        found.close()
 
 
 def test_a_notification_made_and_one_taken_are_announced_for_the_badges(app, world, live_server, db):

@@ -31,7 +31,7 @@ def open_stream(app, live_server, db, monkeypatch):
 
     yield start, user_id
     for stream in streams:
-        stream.response.close()  # ended by the server, or closed here: the reader thread stops either way
+        stream.close()  # ended by the server, or closed here: the reader thread stops either way
 
 
 def change_user(db, user_id, **fields):
