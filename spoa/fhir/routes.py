@@ -1,19 +1,18 @@
 """POST /fhir/$process-message (a BaRS referral in) and GET /fhir/metadata."""
+import json
 import re
 
 from flask import current_app, g, request
-from sqlalchemy import select
 
 from spoa.api import rate_limit
 from spoa.api.auth import require_actor
 from spoa.domain.policy import current_policy
 from spoa.extensions import db
-from spoa.fhir import bp
+from spoa.fhir import bp, changes
 from spoa.fhir.errors import echoed
-from spoa.models import FhirMessage
 from spoa.notifications.fhir_endpoints import named_by_another
 from spoa.platform.timekeeping import now
-from spoa.schemas.fhir import adapter, validation
+from spoa.schemas.fhir import adapter, push, validation
 from spoa.schemas.fhir.outcome import JSON, XML, FhirError, answer_format, outcome_body, render, request_format
 from spoa.services.intake import IntakeConflict, receive_referral
 
@@ -77,23 +76,31 @@ def process_message():
                                                   "application/fhir+xml.")
     raw = request.get_data(cache=False)  # 413 over MAX_CONTENT_LENGTH (raised by Flask)
     bundle = adapter.parse(raw, content_type)
-    translation = adapter.translate(
-        bundle, source=source, dos_service_ids=current_app.config["SPOA_DOS_SERVICE_IDS"],
-        mapping=mapping(), accept_version=_accept_version())
-    _check_own_endpoint(translation.source_endpoint, g.api_client.id)
+    dos_ids = current_app.config["SPOA_DOS_SERVICE_IDS"]
+    checked = adapter.read(bundle, dos_service_ids=dos_ids, accept_version=_accept_version())
+    header = checked.header
+    _check_own_endpoint(header.source.endpoint if header.source else None, g.api_client.id)
+    if checked.focus.reason == "update" or checked.focus.status in push.CANCELLED:
+        return changes.receive(raw=raw, bundle=bundle, checked=checked, actor=actor, client=g.api_client,
+                               source=source, request_id=request_id, correlation_id=correlation_id,
+                               mapping=mapping(), dos_service_ids=dos_ids, accept_version=_accept_version())
+    translation = adapter.translate(bundle, source=source, dos_service_ids=dos_ids, mapping=mapping(),
+                                    accept_version=_accept_version(), checked=checked)
     # The X-Request-ID is the referral's source_reference: unique per message in BaRS
     # (Bundle.id is not), and the JSON API's own idempotency key for this client.
     translation.body["source_reference"] = request_id
     data, check_failed = validation.load(translation)
 
     def keep_message(referral):
-        db.session.add(FhirMessage(
-            referral=referral, api_client_id=g.api_client.id, request_id=request_id,
-            correlation_id=correlation_id, bundle_id=(translation.bundle_id or "")[:64] or None,
-            source_endpoint=(translation.source_endpoint or "")[:255] or None, event=translation.event,
-            reason=translation.reason, bars_version=(translation.bars_version or "")[:32] or None,
-            authored_on=translation.authored_on, content_type=request.headers.get("Content-Type", "")[:100],
-            body=raw, received_at=referral.received_at))
+        # What the referral page shows of the message beyond the intake contract, and the
+        # message as received: version 1 of its sender's ServiceRequest.
+        for name, value in (translation.details or {}).items():
+            setattr(referral, name, value)
+        row = changes.message_row(raw=raw, client_id=g.api_client.id, request_id=request_id,
+                                  correlation_id=correlation_id, bundle=bundle, checked=checked,
+                                  received_at=referral.received_at, version=1)
+        row.referral = referral
+        db.session.add(row)
 
     try:
         result = receive_referral(data, actor=actor, client_id=g.api_client.id, channel="fhir",
@@ -104,30 +111,25 @@ def process_message():
     except RuntimeError:
         # Every attempt failed on a unique constraint that is not this client's referral:
         # the same two headers were already used (by another client).
-        if _already_received(request_id, correlation_id):
-            raise _duplicate() from None
+        if changes.already_received(request_id, correlation_id):
+            raise changes.duplicate() from None
         raise
     if not result.created:
-        raise _duplicate()
+        raise changes.duplicate()
     referral = result.referral
+    if referral.is_pushed_call:
+        # The acknowledgement (IG VALRESP01): the call with SPOA's own Encounter, planned.
+        subject = checked.sr.subject.reference if checked.sr.subject else None
+        answer = push.acknowledgement(json.loads(bundle.model_dump_json()), referral, subject)
+        return render(answer, 200, echoed())
     routes = current_policy().routes
     route = routes[referral.route].name if referral.route in routes else referral.route
     text = (f"Referral received as {referral.reference}; route: {route} ({referral.route}), "
             f"urgency: {referral.urgency}.")
     body = outcome_body(200, [("informational", text, None)], severity="information")
     body["issue"][0]["details"] = {"text": text, "coding": [
-        {"system": "https://spoa.nhs.uk/Id/referral-reference", "code": referral.reference, "display": route}]}
+        {"system": push.REFERENCE_SYSTEM, "code": referral.reference, "display": route}]}
     return render(body, 200, echoed())
-
-
-def _already_received(request_id, correlation_id) -> bool:
-    return db.session.scalar(select(FhirMessage.id).where(
-        FhirMessage.request_id == request_id, FhirMessage.correlation_id == correlation_id)) is not None
-
-
-def _duplicate() -> FhirError:
-    return FhirError.one(409, "duplicate", "The message has been identified as having already been processed "
-                                           "(same X-Request-ID and X-Correlation-ID); nothing new was created.")
 
 
 @bp.get("/metadata")
