@@ -1,4 +1,6 @@
-"""FHIR intake as a BaRS receiver: POST /fhir/$process-message, GET /fhir/metadata.
+"""FHIR intake as a BaRS receiver: POST /fhir/$process-message (referrals, and 999 calls
+pushed for validation), GET /fhir/metadata, /fhir/MessageDefinition and the sender's own
+/fhir/ServiceRequest/{id} (reads.py; updates and cancellations: changes.py).
 
 The adapter (adapter.py) turns a BaRS referral message into the intake
 contract's body; it then goes through the same validation, rules and clocks as
@@ -8,7 +10,7 @@ from flask import Blueprint
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 
-from spoa.fhir import errors, routes  # noqa: E402,F401  (handlers and routes register on import)
+from spoa.fhir import errors, reads, routes  # noqa: E402,F401  (handlers and routes register on import)
 
 
 def init_app(app) -> None:

@@ -12,14 +12,13 @@ from spoa.fhir import bp, changes
 from spoa.fhir.errors import echoed
 from spoa.notifications.fhir_endpoints import named_by_another
 from spoa.platform.timekeeping import now
-from spoa.schemas.fhir import adapter, push, validation
+from spoa.schemas.fhir import adapter, definitions, push, validation
 from spoa.schemas.fhir.outcome import JSON, XML, FhirError, answer_format, outcome_body, render, request_format
 from spoa.services.intake import IntakeConflict, receive_referral
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _ECHOABLE = re.compile(r"^[\x21-\x7e]{1,64}$")  # echoed only if harmless in a header
 _ACCEPT_VERSION = re.compile(r"version\s*=\s*\"?([0-9A-Za-z.-]{1,32})")
-MESSAGE_DEFINITION = "https://fhir.nhs.uk/MessageDefinition/bars-message-servicerequest-request-referral"
 
 
 def mapping():
@@ -132,25 +131,34 @@ def process_message():
     return render(body, 200, echoed())
 
 
+def echo_tracing() -> None:
+    """For a read, which needs neither header: echoed when sent (and harmless)."""
+    g.fhir_echo = {k: v for k in ("X-Request-ID", "X-Correlation-ID")
+                   if (v := request.headers.get(k)) is not None and _ECHOABLE.match(v)}
+
+
 @bp.get("/metadata")
 def metadata():
     """What SPOA accepts, as a CapabilityStatement (no token needed to read it)."""
-    g.fhir_echo = {k: v for k in ("X-Request-ID", "X-Correlation-ID")
-                   if (v := request.headers.get(k)) is not None and _ECHOABLE.match(v)}
+    echo_tracing()
     statement = {
         "resourceType": "CapabilityStatement", "status": "active",
         "date": now().strftime("%Y-%m-%dT%H:%M:%S+00:00"),  # aware UTC, the app's one clock
         "publisher": "SPOA", "kind": "instance", "fhirVersion": "4.0.1",
         "format": [JSON, XML],
-        "implementation": {"description": "SPOA single point of access: BaRS referral receiver (BaRS 1.x)",
+        "implementation": {"description": "SPOA single point of access: BaRS receiver of referrals and of 999 "
+                                          "calls pushed for validation (BaRS 1.x, Application 4 use case a4t3)",
                            "url": request.url_root.rstrip("/") + "/fhir"},
         "rest": [{"mode": "server", "security": {"description": "OAuth-style bearer token issued by SPOA "
                                                                 "(Authorization: Bearer <token>)"},
+                  "resource": definitions.resources(),
                   "operation": [{"name": "process-message",
                                  "definition": "http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message"}]}],
-        "messaging": [{"documentation": "servicerequest-request, reason new, ServiceRequest category referral; "
-                                        "X-Request-ID and X-Correlation-ID required",
-                       "supportedMessage": [{"mode": "receiver", "definition": MESSAGE_DEFINITION}]}],
+        "messaging": [{"documentation": "servicerequest-request, reason new or update, ServiceRequest category "
+                                        "referral, or validation (use case a4t3, or none named); status revoked "
+                                        "or entered-in-error cancels; X-Request-ID and X-Correlation-ID required. "
+                                        "GET MessageDefinition lists them per Directory of Services id.",
+                       "supportedMessage": definitions.supported_messages()}],
     }
     return render(statement, 200, echoed(), fmt=_metadata_format())
 
@@ -162,7 +170,7 @@ def _metadata_format() -> str:
 # Any other address under /fhir/, or a known one with another method, answers as the
 # FHIR endpoint does (an OperationOutcome), not as the staff pages would: routing picks
 # this rule before it would raise its own 404 or 405, which no blueprint handler sees.
-_KNOWN = {"$process-message": ("POST",), "metadata": ("GET", "HEAD")}
+_KNOWN = {"$process-message": ("POST",), "metadata": ("GET", "HEAD"), "MessageDefinition": ("GET", "HEAD")}
 
 
 @bp.route("/<path:unknown>", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
@@ -171,4 +179,5 @@ def not_here(unknown):
 
     if unknown in _KNOWN:
         raise MethodNotAllowed(valid_methods=list(_KNOWN[unknown]))
-    raise NotFound("SPOA's FHIR endpoint has $process-message and metadata only.")
+    raise NotFound("SPOA's FHIR endpoint has $process-message, metadata, MessageDefinition and "
+                   "ServiceRequest/{id} (with _history) only.")
