@@ -173,7 +173,7 @@ def _metadata_format() -> str:
 _KNOWN = {"$process-message": ("POST",), "metadata": ("GET", "HEAD"), "MessageDefinition": ("GET", "HEAD")}
 
 
-@bp.route("/<path:unknown>", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+@bp.route("/<path:unknown>", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "QUERY"])
 def not_here(unknown):
     from werkzeug.exceptions import MethodNotAllowed, NotFound
 

@@ -80,8 +80,13 @@ def _content(description: str) -> dict:
     return {"description": description, "content": {FHIR_JSON: {"schema": _RESOURCE}, FHIR_XML: {"schema": _RESOURCE}}}
 
 
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
+
+
 def _outcomes(*statuses: int) -> dict:
-    return {str(s): _content("OperationOutcome (BaRS http-error-codes REC_*)") for s in statuses}
+    """OperationOutcome answers (BaRS http-error-codes REC_*); a 429 or 503 says when to retry."""
+    return {str(s): {**_content("OperationOutcome (BaRS http-error-codes REC_*)"),
+                     **({"headers": _RETRY_AFTER} if s in (429, 503) else {})} for s in statuses}
 
 
 def openapi_paths() -> dict:
@@ -98,7 +103,7 @@ def openapi_paths() -> dict:
                                                           FHIR_XML: {"schema": _RESOURCE}}},
             "responses": {"200": _content("A referral: an informational OperationOutcome naming SPOA's reference. "
                                           "A pushed call: the call with SPOA's own Encounter, status planned."),
-                          **_outcomes(400, 401, 403, 409, 413, 415, 422, 429, 500, 503)}}},
+                          **_outcomes(400, 401, 403, 409, 413, 415, 422, 429, 503)}}},
         "/fhir/metadata": {"get": {"summary": "The CapabilityStatement", "tags": ["FHIR"],
                                    "responses": {"200": _content("CapabilityStatement")}}},
         "/fhir/MessageDefinition": {"get": {"summary": "What SPOA accepts, per Directory of Services id",
@@ -107,13 +112,13 @@ def openapi_paths() -> dict:
         "/fhir/ServiceRequest/{service_request_id}": {"get": {
             "summary": "The version SPOA holds of a ServiceRequest this system sent", "tags": ["FHIR"],
             "security": bearer, "parameters": [sr_id],
-            "responses": {"200": _content("ServiceRequest"), **_outcomes(401, 404, 429)}}},
+            "responses": {"200": _content("ServiceRequest"), **_outcomes(401, 404, 429, 503)}}},
         "/fhir/ServiceRequest/{service_request_id}/_history": {"get": {
             "summary": "Every version received of a ServiceRequest this system sent, newest first", "tags": ["FHIR"],
             "security": bearer, "parameters": [sr_id],
-            "responses": {"200": _content("Bundle (history)"), **_outcomes(401, 404, 429)}}},
+            "responses": {"200": _content("Bundle (history)"), **_outcomes(401, 404, 429, 503)}}},
         "/fhir/ServiceRequest/{service_request_id}/_history/{version}": {"get": {
             "summary": "One version of a ServiceRequest this system sent", "tags": ["FHIR"], "security": bearer,
             "parameters": [sr_id, {"in": "path", "name": "version", "required": True, "schema": {"type": "integer"}}],
-            "responses": {"200": _content("ServiceRequest"), **_outcomes(401, 404, 429)}}},
+            "responses": {"200": _content("ServiceRequest"), **_outcomes(401, 404, 429, 503)}}},
     }
