@@ -64,11 +64,14 @@ def service_request_history(service_request_id):
     return render(body, 200, echoed(), fmt=answer_format())
 
 
-@bp.get("/ServiceRequest/<service_request_id>/_history/<int:version>")
+# Text, not <int:>: a number the converter refuses (too large) would be a staff 404 page,
+# not this endpoint's OperationOutcome.
+@bp.get("/ServiceRequest/<service_request_id>/_history/<version>")
 def service_request_version(service_request_id, version):
-    found = [m for m in _versions(service_request_id) if m.version == version]
+    found = [m for m in _versions(service_request_id) if str(m.version) == version]
     if not found:
-        raise FhirError.one(404, "not-found", f"ServiceRequest {service_request_id[:64]!r} has no version {version}.")
+        raise FhirError.one(404, "not-found", f"ServiceRequest {service_request_id[:64]!r} has no version "
+                                              f"{version[:20]!r}.")
     return render(_resource(found[0]), 200, echoed(), fmt=answer_format())
 
 

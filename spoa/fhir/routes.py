@@ -173,7 +173,11 @@ def _metadata_format() -> str:
 _KNOWN = {"$process-message": ("POST",), "metadata": ("GET", "HEAD"), "MessageDefinition": ("GET", "HEAD")}
 
 
-@bp.route("/<path:unknown>", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "QUERY"])
+_EVERY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "QUERY"]
+
+
+@bp.route("/", defaults={"unknown": ""}, methods=_EVERY_METHOD)  # /fhir/ itself (a read of "..", say)
+@bp.route("/<path:unknown>", methods=_EVERY_METHOD)
 def not_here(unknown):
     from werkzeug.exceptions import MethodNotAllowed, NotFound
 
