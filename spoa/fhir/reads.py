@@ -8,6 +8,7 @@ from flask import current_app, g, request
 
 from spoa.api import rate_limit
 from spoa.api.auth import require_actor
+from spoa.domain import access
 from spoa.fhir import bp
 from spoa.fhir.errors import echoed
 from spoa.fhir.routes import echo_tracing
@@ -18,23 +19,33 @@ from spoa.services import service_requests
 
 def _caller():
     echo_tracing()
-    require_actor()
+    actor = require_actor()
     rate_limit.enforce(g.api_client)
-    return g.api_client
+    return g.api_client, actor
 
 
 def _not_found(service_request_id: str) -> FhirError:
     return FhirError.one(404, "not-found", f"No ServiceRequest {service_request_id[:64]!r} from this sending system.")
 
 
+# A closed referral's message bodies go after their retention period (services/retention.py):
+# its versions are still listed, with what SPOA kept of each.
+_PRUNED = "Not kept: the message was removed after its retention period."
+
+
 def _resource(message) -> dict:
     """The message's ServiceRequest as received, named by the sender's id, with SPOA's
     version number and when it was last updated."""
-    bundle = adapter.parse(message.body, message.content_type or "application/fhir+json")
-    entries = adapter.Entries(bundle)
-    header = bundle.entry[0].resource
-    _, found = entries.get((header.focus or [None])[0], ("ServiceRequest",), "", required=False)
-    resource = json.loads(found.model_dump_json()) if found is not None else {"resourceType": "ServiceRequest"}
+    found = None
+    if message.body:
+        bundle = adapter.parse(message.body, message.content_type or "application/fhir+json")
+        header = bundle.entry[0].resource
+        _, found = adapter.Entries(bundle).get((header.focus or [None])[0], ("ServiceRequest",), "", required=False)
+    if found is not None:
+        resource = json.loads(found.model_dump_json())
+    else:
+        resource = {"resourceType": "ServiceRequest", "status": message.service_request_status or "unknown",
+                    "intent": "plan", "subject": {"display": _PRUNED}}
     resource["id"] = message.service_request_id
     meta = dict(resource.get("meta") or {})
     meta["versionId"] = str(message.version)
@@ -44,10 +55,13 @@ def _resource(message) -> dict:
 
 
 def _versions(service_request_id: str):
-    client = _caller()
+    """Every version of the caller's own ServiceRequest, oldest first; the reading recorded
+    as every view of a referral is (who, when, how)."""
+    client, actor = _caller()
     found = service_requests.versions(client.id, service_request_id)
     if not found:
         raise _not_found(service_request_id)
+    access.record_view(found[-1].referral, actor, via="fhir")
     return found
 
 

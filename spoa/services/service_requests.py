@@ -94,6 +94,10 @@ def receive_change(message: FhirMessage, *, actor: Actor, client_id: int, cancel
         apply_event(referral, "withdraw", actor,
                     reason=f"Cancelled by the sending system: its ServiceRequest is {message.service_request_status} "
                            f"(version {message.version}).")
+        if message not in db.session:
+            # apply_event retried after losing a race (a new transaction, without this row): keep it now.
+            db.session.add(message)
+            db.session.commit()
         return Change(referral, message.version, True, [])
     changed = _apply(referral, data or {}, nhs_number_check_failed, details or {})
     words = ", ".join(changed) if changed else "nothing SPOA shows"

@@ -9,7 +9,7 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from spoa.extensions import db as database
-from spoa.models import AuditEvent, FhirMessage, Referral
+from spoa.models import AccessEvent, AuditEvent, FhirMessage, Referral
 from tests.web.conftest import login_as  # noqa: F401  (the signed-in page test's fixture)
 
 from .conftest import JSON_TYPE, XML_TYPE, example, issue, rec_code
@@ -175,6 +175,8 @@ def test_the_sender_reads_its_service_request(push, read, fmt, db):
     assert resource.meta.versionId == "1"
     assert [c.code for c in resource.category[0].coding] == ["validation", "a4t3"]
     assert resource.occurrencePeriod.end == datetime(2026, 11, 30, 9, 35, tzinfo=UTC)
+    viewed = database.session.scalars(database.select(AccessEvent)).one()
+    assert (viewed.referral_id, viewed.via, viewed.actor_name) == (only_referral().id, "fhir", "ambulance-cad")
 
 
 def test_another_client_reads_nothing_of_it(push, read, make_api_client, db):
@@ -214,6 +216,18 @@ def test_history_lists_every_version_newest_first(push, read, db):
     one = read(f"ServiceRequest/{service_request_id(message)}/_history/1")
     assert json.loads(one.get_data())["meta"]["versionId"] == "1"
     assert read(f"ServiceRequest/{service_request_id(message)}/_history/3").status_code == 404
+
+
+def test_a_version_whose_message_was_pruned_is_still_listed(push, read, db):
+    message = pushed_call()
+    assert push(message).status_code == 200
+    row = database.session.scalars(database.select(FhirMessage)).one()
+    row.body = b""  # what retention leaves of a closed referral's message
+    database.session.commit()
+    response = read(f"ServiceRequest/{service_request_id(message)}")
+    assert response.status_code == 200
+    resource = ServiceRequest.model_validate(json.loads(response.get_data()))
+    assert resource.status == "active" and resource.meta.versionId == "1" and "retention" in resource.subject.display
 
 
 # ---------------------------------------------------------------- update and cancel
