@@ -6,12 +6,11 @@ door (breach time, case number, scene safety, ranked contacts, location, safegua
 Reading only, as adapter.py: nothing here decides about the patient.
 """
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from spoa.schemas.fhir.outcome import FhirError
 
-CATEGORY_SYSTEM = "https://fhir.nhs.uk/CodeSystem/message-category-servicerequest"
 USE_CASE_SYSTEM = "https://fhir.nhs.uk/CodeSystem/usecases-categories-bars"
 FLAG_CATEGORIES = "https://fhir.nhs.uk/CodeSystem/flag-categories-bars"
 VERIFICATION_URL = "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus"
@@ -33,17 +32,11 @@ TEXT_MAX, LIST_MAX = 200, 10
 class Focus:
     """The message's header facts and its ServiceRequest, read before translating it."""
     reason: str | None
-    kind: str                      # referral | pushed_call
+    kind: str                      # the referral's kind: community (a referral) or pushed_call
     service_request_id: str | None  # the sender's id: ServiceRequest.id, else its fullUrl's uuid
     status: str | None
     last_updated: datetime | None  # ServiceRequest.meta.lastUpdated, else the Bundle's, else its timestamp
     sr_path: str
-
-
-@dataclass
-class CallDetails:
-    """The columns a referral keeps of a message's details (models/referral.py)."""
-    values: dict = field(default_factory=dict)
 
 
 def _codes(concepts):
@@ -54,9 +47,10 @@ def _codes(concepts):
 
 
 def kind_of(sr, path: str) -> str:
-    """referral, or pushed_call for a validation request of use case a4t3 (or none);
-    any other category or Application 4 use case is refused as the receiver's other refusals are."""
-    categories = [c.code for c in _codes(sr.category) if c.system in (None, CATEGORY_SYSTEM)]
+    """The referral's kind: community for a referral, pushed_call for a validation request
+    of use case a4t3 (or none); any other category or Application 4 use case is refused as
+    the receiver's other refusals are. (The category's system is not insisted on, as before.)"""
+    categories = [c.code for c in _codes(sr.category) if c.system != USE_CASE_SYSTEM]
     if REFERRAL in categories:
         return "community"
     if VALIDATION not in categories:
