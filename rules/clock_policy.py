@@ -27,8 +27,9 @@ EVENTS = ("triage", "override", "redirect", "accept", "acknowledge", "first_cont
 DISCHARGE_ONLY = frozenset({"discharged"})
 # The discharge clock's target: the end of the discharge ready date, UK time.
 END_OF_DRD = "end of DRD"
-# The kinds of referral (intake 1.1), and the section of clocks each runs.
-KIND_SECTIONS = {"community": "clocks", "discharge": "discharge_clocks"}
+# The kinds of referral (intake 1.1), and the section of clocks each runs. A 999 call
+# pushed by the ambulance service runs a community referral's clocks.
+KIND_SECTIONS = {"community": "clocks", "discharge": "discharge_clocks", "pushed_call": "clocks"}
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 _TOP = ("routes", "clocks", "discharge_clocks", "warn_at", "rechase", "escalation_chain", "working_hours")
 _OPTIONAL = ("repeats_at_top",)

@@ -64,7 +64,8 @@ FACT_TYPES: dict[str, FactType] = {
     "lives_alone": _fact(bool, True, "the patient lives alone"),
     # Intake 1.1: a hospital discharge's section (routing-policy.md, rows D1-D9).
     # Every one is None on a community referral, and where the ward did not say.
-    "kind": _fact(str, False, "community or discharge (a ward's transfer of care)"),
+    "kind": _fact(str, False, "community, discharge (a ward's transfer of care) or pushed_call "
+                              "(a 999 call the ambulance service pushed)"),
     "days_until_drd": _fact(int, True, "days from the UK date received to the discharge ready date "
                                        "(0: ready that day; negative: already past it)"),
     "proposed_pathway": _fact(int, True, "the ward's proposed discharge pathway 0-3 (never deciding)"),

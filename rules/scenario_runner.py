@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 
 from .calendar import uk_date
+from .clock_policy import KIND_SECTIONS
 from .errors import DecisionError
 from .facts import FactError, check_facts, derive_facts, normalise_disposition
 from .policy_model import Decision, Policy
@@ -177,8 +178,8 @@ def _referral(changes, received_at: datetime) -> dict:
     ``kind: discharge`` a ward's (DISCHARGE_BASELINE). A discharge section on a
     community referral is refused, as intake refuses it."""
     kind = changes.get("kind", "community") if isinstance(changes, dict) else "community"
-    if kind not in ("community", "discharge"):
-        raise ValueError(f"referral.kind {kind!r} should be community or discharge")
+    if kind not in KIND_SECTIONS:
+        raise ValueError(f"referral.kind {kind!r} should be one of {', '.join(KIND_SECTIONS)}")
     if kind != "discharge":
         if isinstance(changes, dict) and "discharge" in changes:
             raise ValueError("referral.discharge is only for a discharge referral: add kind: discharge")

@@ -50,6 +50,10 @@ EMAS_CATEGORIES = (3, 4, 5)
 
 # Intake 1.1: referral kinds, and the discharge section's vocabularies.
 KINDS = ("community", "discharge")
+# A 999 call the ambulance service pushed (BaRS Application 4, use case a4t3): only the
+# FHIR receiver makes one (a validation request), never the JSON API or a form.
+PUSHED_CALL = "pushed_call"
+STORED_KINDS = (*KINDS, PUSHED_CALL)
 DISCHARGE_SOURCES = ("acute", "community_hospital")  # who may send a discharge referral
 MOBILITY = {
     "independent": "Independent",

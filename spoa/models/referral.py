@@ -101,6 +101,19 @@ class Referral(db.Model):
     # services/events.py): time to first contact is a report's figure on every route.
     first_contact_at = db.Column(UTCDateTime, nullable=True)
 
+    # A 999 call pushed by the ambulance service (kind pushed_call; BaRS Application 4):
+    # the time by which it takes the call back if SPOA has not taken it (occurrencePeriod.end),
+    # its own case number, and what the crew needs at the door. Safeguarding flags and
+    # ranked contacts come with any BaRS message; None when the sender said nothing.
+    breach_at = db.Column(UTCDateTime, nullable=True)
+    sender_case_number = db.Column(db.String(64), nullable=True)
+    scene_safety = db.Column(JSON, nullable=True)   # {"code", "display"}
+    contacts = db.Column(JSON, nullable=True)       # [{"rank", "name", "relationship", "telecom": [...]}]
+    location = db.Column(JSON, nullable=True)       # {"name", "address", "postcode"}
+    safeguarding = db.Column(JSON, nullable=True)   # ["text of each safeguarding flag"]
+    # The sender's word on the NHS number (UK Core verification status code), or None.
+    nhs_number_verification = db.Column(db.String(40), nullable=True)
+
     decisions = db.relationship(
         "TriageDecision", back_populates="referral", order_by="TriageDecision.id",
         cascade="all, delete-orphan",
@@ -137,6 +150,10 @@ class Referral(db.Model):
     @property
     def is_discharge(self) -> bool:
         return self.kind == "discharge"
+
+    @property
+    def is_pushed_call(self) -> bool:
+        return self.kind == "pushed_call"
 
     @property
     def rules_decision(self):

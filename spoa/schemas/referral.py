@@ -180,7 +180,7 @@ class ReferralSummarySchema(Schema):
     urgency = fields.String(allow_none=True)
     source = fields.String()
     source_reference = fields.String()
-    kind = fields.String(metadata={"enum": list(vocab.KINDS)})
+    kind = fields.String(metadata={"enum": list(vocab.STORED_KINDS)})
     channel = fields.String()
     received_at = fields.AwareDateTime()
     created_at = fields.AwareDateTime()

@@ -109,7 +109,7 @@ def test_a_failing_discharge_scenario_names_its_d_row(tmp_path):
      "referral.discharge is only for a discharge referral: add kind: discharge"),
     ("description: x\nreceived_at: 2026-11-22T09:41:00+00:00\nreferral: {kind: hospital}\n"
      "expect: {rule_id: fallback, route: supervisor_review, urgency: urgent}\n",
-     "referral.kind 'hospital' should be community or discharge"),
+     "referral.kind 'hospital' should be one of community, discharge, pushed_call"),
     ("description: x\nreceived_at: 2026-11-22T09:41:00+00:00\n"
      "referral: {kind: discharge, discharge: {needs: {night_cair: true}}}\n"
      "expect: {rule_id: fallback, route: supervisor_review, urgency: urgent}\n",
