@@ -11,6 +11,7 @@ from flask_smorest import Api
 from flask_smorest import Blueprint as DocumentedBlueprint
 
 from spoa.api import bp
+from spoa.schemas.fhir import definitions as fhir_definitions
 from spoa.schemas.problem import ProblemSchema
 from spoa.schemas.referral import ReferralSchema, SenderReferralSchema
 
@@ -150,7 +151,11 @@ def init_app(app, blueprint) -> None:
     # then written as the choice of its shapes.
     for name, shapes in ONE_OF.items():
         api.spec.components.schemas[name] = {"oneOf": [{"$ref": f"#/components/schemas/{shape}"} for shape in shapes]}
-    app.extensions["spoa_openapi"] = used_only(api.spec.to_dict())
+    document = api.spec.to_dict()
+    # The FHIR receiver's operations (spoa/fhir), described by the FHIR schemas: BaRS senders
+    # read the same document the NHS API platform would publish.
+    document["paths"].update(fhir_definitions.openapi_paths())
+    app.extensions["spoa_openapi"] = used_only(document)
 
 
 def openapi_document():

@@ -1,4 +1,6 @@
-"""FHIR intake as a BaRS receiver: POST /fhir/$process-message, GET /fhir/metadata.
+"""FHIR intake as a BaRS receiver: POST /fhir/$process-message (referrals, and 999 calls
+pushed for validation), GET /fhir/metadata, /fhir/MessageDefinition and the sender's own
+/fhir/ServiceRequest/{id} (reads.py; updates and cancellations: changes.py).
 
 The adapter (adapter.py) turns a BaRS referral message into the intake
 contract's body; it then goes through the same validation, rules and clocks as
@@ -9,7 +11,7 @@ from flask import Blueprint
 
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 
-from spoa.fhir import routes  # noqa: E402,F401  (routes register on import; errors are spoa/errors.py's)
+from spoa.fhir import reads, routes  # noqa: E402,F401  (routes register on import; errors are spoa/errors.py's)
 
 
 def init_app(app) -> None:

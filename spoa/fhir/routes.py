@@ -1,25 +1,23 @@
 """POST /fhir/$process-message (a BaRS referral in) and GET /fhir/metadata."""
+import json
 import re
 
 from flask import current_app, g, request
-from sqlalchemy import select
 
 from spoa.api import rate_limit
 from spoa.api.auth import require_actor
 from spoa.domain.policy import current_policy
 from spoa.extensions import db
-from spoa.fhir import bp
-from spoa.models import FhirMessage
+from spoa.fhir import bp, changes
 from spoa.notifications.fhir_endpoints import named_by_another
 from spoa.platform.timekeeping import now
-from spoa.schemas.fhir import adapter, validation
+from spoa.schemas.fhir import adapter, definitions, push, validation
 from spoa.schemas.fhir.outcome import JSON, XML, FhirError, answer_format, echoed, outcome_body, render, request_format
 from spoa.services.intake import IntakeConflict, receive_referral
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _ECHOABLE = re.compile(r"^[\x21-\x7e]{1,64}$")  # echoed only if harmless in a header
 _ACCEPT_VERSION = re.compile(r"version\s*=\s*\"?([0-9A-Za-z.-]{1,32})")
-MESSAGE_DEFINITION = "https://fhir.nhs.uk/MessageDefinition/bars-message-servicerequest-request-referral"
 
 
 def mapping():
@@ -76,23 +74,31 @@ def process_message():
                                                   "application/fhir+xml.")
     raw = request.get_data(cache=False)  # 413 over MAX_CONTENT_LENGTH (raised by Flask)
     bundle = adapter.parse(raw, content_type)
-    translation = adapter.translate(
-        bundle, source=source, dos_service_ids=current_app.config["SPOA_DOS_SERVICE_IDS"],
-        mapping=mapping(), accept_version=_accept_version())
-    _check_own_endpoint(translation.source_endpoint, g.api_client.id)
+    dos_ids = current_app.config["SPOA_DOS_SERVICE_IDS"]
+    checked = adapter.read(bundle, dos_service_ids=dos_ids, accept_version=_accept_version())
+    header = checked.header
+    _check_own_endpoint(header.source.endpoint if header.source else None, g.api_client.id)
+    if checked.focus.reason == "update" or checked.focus.status in push.CANCELLED:
+        return changes.receive(raw=raw, bundle=bundle, checked=checked, actor=actor, client=g.api_client,
+                               source=source, request_id=request_id, correlation_id=correlation_id,
+                               mapping=mapping(), dos_service_ids=dos_ids, accept_version=_accept_version())
+    translation = adapter.translate(bundle, source=source, dos_service_ids=dos_ids, mapping=mapping(),
+                                    accept_version=_accept_version(), checked=checked)
     # The X-Request-ID is the referral's source_reference: unique per message in BaRS
     # (Bundle.id is not), and the JSON API's own idempotency key for this client.
     translation.body["source_reference"] = request_id
     data, check_failed = validation.load(translation)
 
     def keep_message(referral):
-        db.session.add(FhirMessage(
-            referral=referral, api_client_id=g.api_client.id, request_id=request_id,
-            correlation_id=correlation_id, bundle_id=(translation.bundle_id or "")[:64] or None,
-            source_endpoint=(translation.source_endpoint or "")[:255] or None, event=translation.event,
-            reason=translation.reason, bars_version=(translation.bars_version or "")[:32] or None,
-            authored_on=translation.authored_on, content_type=request.headers.get("Content-Type", "")[:100],
-            body=raw, received_at=referral.received_at))
+        # What the referral page shows of the message beyond the intake contract, and the
+        # message as received: version 1 of its sender's ServiceRequest.
+        for name, value in (translation.details or {}).items():
+            setattr(referral, name, value)
+        row = changes.message_row(raw=raw, client_id=g.api_client.id, request_id=request_id,
+                                  correlation_id=correlation_id, bundle=bundle, checked=checked,
+                                  received_at=referral.received_at, version=1)
+        row.referral = referral
+        db.session.add(row)
 
     try:
         result = receive_referral(data, actor=actor, client_id=g.api_client.id, channel="fhir",
@@ -103,51 +109,55 @@ def process_message():
     except RuntimeError:
         # Every attempt failed on a unique constraint that is not this client's referral:
         # the same two headers were already used (by another client).
-        if _already_received(request_id, correlation_id):
-            raise _duplicate() from None
+        if changes.already_received(request_id, correlation_id):
+            raise changes.duplicate() from None
         raise
     if not result.created:
-        raise _duplicate()
+        raise changes.duplicate()
     referral = result.referral
+    if referral.is_pushed_call:
+        # The acknowledgement (IG VALRESP01): the call with SPOA's own Encounter, planned.
+        subject = checked.sr.subject.reference if checked.sr.subject else None
+        answer = push.acknowledgement(json.loads(bundle.model_dump_json()), referral, subject)
+        return render(answer, 200, echoed())
     routes = current_policy().routes
     route = routes[referral.route].name if referral.route in routes else referral.route
     text = (f"Referral received as {referral.reference}; route: {route} ({referral.route}), "
             f"urgency: {referral.urgency}.")
     body = outcome_body(200, [("informational", text, None)], severity="information")
     body["issue"][0]["details"] = {"text": text, "coding": [
-        {"system": "https://spoa.nhs.uk/Id/referral-reference", "code": referral.reference, "display": route}]}
+        {"system": push.REFERENCE_SYSTEM, "code": referral.reference, "display": route}]}
     return render(body, 200, echoed())
 
 
-def _already_received(request_id, correlation_id) -> bool:
-    return db.session.scalar(select(FhirMessage.id).where(
-        FhirMessage.request_id == request_id, FhirMessage.correlation_id == correlation_id)) is not None
-
-
-def _duplicate() -> FhirError:
-    return FhirError.one(409, "duplicate", "The message has been identified as having already been processed "
-                                           "(same X-Request-ID and X-Correlation-ID); nothing new was created.")
+def echo_tracing() -> None:
+    """For a read, which needs neither header: echoed when sent (and harmless)."""
+    g.fhir_echo = {k: v for k in ("X-Request-ID", "X-Correlation-ID")
+                   if (v := request.headers.get(k)) is not None and _ECHOABLE.match(v)}
 
 
 @bp.get("/metadata")
 def metadata():
     """What SPOA accepts, as a CapabilityStatement (no token needed to read it)."""
-    g.fhir_echo = {k: v for k in ("X-Request-ID", "X-Correlation-ID")
-                   if (v := request.headers.get(k)) is not None and _ECHOABLE.match(v)}
+    echo_tracing()
     statement = {
         "resourceType": "CapabilityStatement", "status": "active",
         "date": now().strftime("%Y-%m-%dT%H:%M:%S+00:00"),  # aware UTC, the app's one clock
         "publisher": "SPOA", "kind": "instance", "fhirVersion": "4.0.1",
         "format": [JSON, XML],
-        "implementation": {"description": "SPOA single point of access: BaRS referral receiver (BaRS 1.x)",
+        "implementation": {"description": "SPOA single point of access: BaRS receiver of referrals and of 999 "
+                                          "calls pushed for validation (BaRS 1.x, Application 4 use case a4t3)",
                            "url": request.url_root.rstrip("/") + "/fhir"},
         "rest": [{"mode": "server", "security": {"description": "OAuth-style bearer token issued by SPOA "
                                                                 "(Authorization: Bearer <token>)"},
+                  "resource": definitions.resources(),
                   "operation": [{"name": "process-message",
                                  "definition": "http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message"}]}],
-        "messaging": [{"documentation": "servicerequest-request, reason new, ServiceRequest category referral; "
-                                        "X-Request-ID and X-Correlation-ID required",
-                       "supportedMessage": [{"mode": "receiver", "definition": MESSAGE_DEFINITION}]}],
+        "messaging": [{"documentation": "servicerequest-request, reason new or update, ServiceRequest category "
+                                        "referral, or validation (use case a4t3, or none named); status revoked "
+                                        "or entered-in-error cancels; X-Request-ID and X-Correlation-ID required. "
+                                        "GET MessageDefinition lists them per Directory of Services id.",
+                       "supportedMessage": definitions.supported_messages()}],
     }
     return render(statement, 200, echoed(), fmt=_metadata_format())
 
@@ -159,13 +169,18 @@ def _metadata_format() -> str:
 # Any other address under /fhir/, or a known one with another method, answers as the
 # FHIR endpoint does (an OperationOutcome), not as the staff pages would: routing picks
 # this rule before it would raise its own 404 or 405, which no blueprint handler sees.
-_KNOWN = {"$process-message": ("POST",), "metadata": ("GET", "HEAD")}
+_KNOWN = {"$process-message": ("POST",), "metadata": ("GET", "HEAD"), "MessageDefinition": ("GET", "HEAD")}
 
 
-@bp.route("/<path:unknown>", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+_EVERY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "QUERY"]
+
+
+@bp.route("/", defaults={"unknown": ""}, methods=_EVERY_METHOD)  # /fhir/ itself (a read of "..", say)
+@bp.route("/<path:unknown>", methods=_EVERY_METHOD)
 def not_here(unknown):
     from werkzeug.exceptions import MethodNotAllowed, NotFound
 
     if unknown in _KNOWN:
         raise MethodNotAllowed(valid_methods=list(_KNOWN[unknown]))
-    raise NotFound("SPOA's FHIR endpoint has $process-message and metadata only.")
+    raise NotFound("SPOA's FHIR endpoint has $process-message, metadata, MessageDefinition and "
+                   "ServiceRequest/{id} (with _history) only.")

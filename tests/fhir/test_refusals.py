@@ -71,9 +71,15 @@ def test_another_event_is_not_supported(post, fmt):
             "Bundle.entry[0].resource.eventCoding")
 
 
-def test_an_update_is_not_supported_yet(post):
-    refused(post(own_message(reason="update")), 422, "REC_UNPROCESSABLE_ENTITY", "not-supported",
+def test_a_reason_other_than_new_or_update_is_not_supported(post):
+    refused(post(own_message(reason="cancel-request")), 422, "REC_UNPROCESSABLE_ENTITY", "not-supported",
             "Bundle.entry[0].resource.reason")
+
+
+def test_an_update_of_a_service_request_never_received_is_refused(post):
+    message = own_message(reason="update")
+    resource(message, "ServiceRequest")["meta"] = {"lastUpdated": "2026-11-30T09:20:00+00:00"}
+    refused(post(message), 422, "REC_UNPROCESSABLE_ENTITY", "not-found", "Bundle.entry[1].resource.id")
 
 
 @pytest.mark.parametrize("version", ["2.0.0", "0.9", "latest"])
@@ -96,10 +102,19 @@ def test_a_receiver_reference_not_in_the_bundle_is_refused(post):
             "Bundle.entry[0].resource.destination[0].receiver")
 
 
-def test_a_validation_request_is_not_a_referral(post):
+def test_a_category_neither_referral_nor_validation_is_refused(post):
     message = own_message()
-    resource(message, "ServiceRequest")["category"][0]["coding"][0]["code"] = "validation"
+    resource(message, "ServiceRequest")["category"][0]["coding"][0]["code"] = "booking"
     refused(post(message), 400, "REC_BAD_REQUEST", "invariant", "Bundle.entry[1].resource.category")
+
+
+@pytest.mark.parametrize("use_case", ["a4t1", "a4t2", "a4t4", "zz9"])
+def test_a_validation_request_of_another_use_case_is_not_supported(post, use_case):
+    message = own_message()
+    resource(message, "ServiceRequest")["category"] = [{"coding": [
+        {"system": "https://fhir.nhs.uk/CodeSystem/message-category-servicerequest", "code": "validation"},
+        {"system": "https://fhir.nhs.uk/CodeSystem/usecases-categories-bars", "code": use_case}]}]
+    refused(post(message), 422, "REC_UNPROCESSABLE_ENTITY", "not-supported", "Bundle.entry[1].resource.category")
 
 
 def test_the_service_request_must_be_active(post):

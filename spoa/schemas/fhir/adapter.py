@@ -11,13 +11,14 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError as PydanticError
 
+from spoa.schemas.fhir import push
 from spoa.schemas.fhir.outcome import FhirError
+from spoa.schemas.fhir.push import NHS_NUMBER
 from spoa.schemas.fields import is_nhs_number_form
 
 EVENTS = "https://fhir.nhs.uk/CodeSystem/message-events-bars"
 EVENT = "servicerequest-request"
-CATEGORY = "referral"
-NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
+REASONS = ("new", "update")
 ODS = "https://fhir.nhs.uk/Id/ods-organization-code"
 SNOMED = "http://snomed.info/sct"
 PRESENTING_COMPLAINT = "33962009"
@@ -26,7 +27,8 @@ PATHWAYS = "https://fhir.nhs.uk/CodeSystem/pathways-"
 DESCRIPTION_MAX = 4000
 _VERSION = re.compile(r"^1\.[0-9]+(\.[0-9]+)?(-[0-9A-Za-z.-]+)?$")
 _ARP = re.compile(r"^(?:C|CAT|CATEGORY)?\s*([0-9]{1,2})(?:T)?$", re.IGNORECASE)
-FLAG_LABELS = {"SG": "Safeguarding concern", "RA": "Reasonable adjustment", "RS": "Rejected services"}
+FLAG_LABELS = {"SG": "Safeguarding concern", "RA": "Reasonable adjustment", "RS": "Rejected services",
+               "SS": "Scene safety"}
 
 
 @dataclass
@@ -39,6 +41,8 @@ class Translation:
     reason: str | None = None
     bars_version: str | None = None
     authored_on: str | None = None
+    focus: "push.Focus | None" = None
+    details: dict | None = None  # the referral's columns beyond the intake contract (push.details)
 
 
 # ---------------------------------------------------------------- parsing
@@ -68,7 +72,7 @@ def parse(raw: bytes, content_type: str):
             return Bundle.model_validate_xml(raw, xmlparser=_xml_parser())
         return Bundle.model_validate_json(raw)
     except PydanticError as exc:
-        _refuse_unsupported_event(raw, content_type)
+        _refuseunsupported_event(raw, content_type)
         issues = [("structure", _message(err), _path(err.get("loc", ()))) for err in exc.errors()[:10]]
         raise FhirError(400, issues) from None
     except RecursionError:
@@ -76,7 +80,7 @@ def parse(raw: bytes, content_type: str):
     except (ValueError, TypeError, LookupError, AttributeError) as exc:
         # Not well-formed JSON or XML (lxml's and the XML reader's own errors are ValueErrors),
         # or a shape the models cannot read at all.
-        _refuse_unsupported_event(raw, content_type)
+        _refuseunsupported_event(raw, content_type)
         raise FhirError.one(400, "structure", f"The message is not a readable FHIR Bundle: "
                                               f"{type(exc).__name__}.") from None
     except Exception as exc:  # noqa: BLE001  (the XML parser raises its own classes; never a 500)
@@ -109,7 +113,7 @@ def _path(loc) -> str:
     return text
 
 
-def _refuse_unsupported_event(raw: bytes, content_type: str) -> None:
+def _refuseunsupported_event(raw: bytes, content_type: str) -> None:
     """A message that does not validate but is plainly another event (an older draft,
     a notification) is answered as unsupported, which a sender can act on, rather
     than with the structural errors of a message it never meant to send us."""
@@ -130,11 +134,11 @@ def _refuse_unsupported_event(raw: bytes, content_type: str) -> None:
     except Exception:  # noqa: BLE001  (only a hint: the structural errors are answered otherwise)
         return
     if isinstance(code, str) and code != EVENT:
-        raise FhirError.one(422, "not-supported", _unsupported_event(code),
+        raise FhirError.one(422, "not-supported", unsupported_event(code),
                             "Bundle.entry[0].resource.eventCoding")
 
 
-def _unsupported_event(code: str) -> str:
+def unsupported_event(code: str) -> str:
     return (f"SPOA receives BaRS referrals ({EVENT}); the event {code[:80]!r} is not supported.")
 
 
@@ -176,7 +180,22 @@ def endpoint_id(endpoint: str) -> str:
     return re.split(r"[|:]", endpoint.strip())[-1].strip()
 
 
-def translate(bundle, *, source: str, dos_service_ids, mapping, accept_version: str | None) -> Translation:
+@dataclass
+class Read:
+    """The message's header and focus, checked: what translate and the receiver's
+    dispatch (new, update, cancel) both start from."""
+    focus: push.Focus
+    entries: Entries
+    header: object
+    sr: object
+    sr_index: int
+    version: str | None
+
+
+def read(bundle, *, dos_service_ids, accept_version: str | None) -> Read:
+    """The checks every message passes, whatever it asks: a message Bundle, a MessageHeader
+    first with the one event SPOA receives, a reason, a supported BaRS version, addressed
+    to SPOA, its focus a ServiceRequest of a kind SPOA takes."""
     if bundle.type != "message":
         raise FhirError.one(400, "invariant", "Bundle.type must be 'message' for $process-message.", "Bundle.type")
     entries = Entries(bundle)
@@ -188,16 +207,15 @@ def translate(bundle, *, source: str, dos_service_ids, mapping, accept_version: 
 
     event = header.eventCoding
     if event is None or event.code != EVENT or (event.system and event.system != EVENTS):
-        raise FhirError.one(422, "not-supported", _unsupported_event(getattr(event, "code", None) or "none"),
+        raise FhirError.one(422, "not-supported", unsupported_event(getattr(event, "code", None) or "none"),
                             f"{mh}.eventCoding")
     reason = next((c.code for c in _codings([header.reason])), None)
     if reason is None:
-        raise FhirError.one(400, "invariant", "MessageHeader.reason must say 'new' for a new referral.",
-                            f"{mh}.reason")
-    if reason != "new":
-        raise FhirError.one(422, "not-supported", f"SPOA takes new referrals only; reason {reason[:40]!r} "
-                                                  "(an update or cancellation) is not supported yet: "
-                                                  "telephone SPOA with the change.", f"{mh}.reason")
+        raise FhirError.one(400, "invariant", "MessageHeader.reason must say 'new' for a new referral, or "
+                                              "'update' for a change to one.", f"{mh}.reason")
+    if reason not in REASONS:
+        raise FhirError.one(422, "not-supported", f"SPOA takes the reasons new and update; {reason[:40]!r} "
+                                                  "is not supported: telephone SPOA with the change.", f"{mh}.reason")
 
     version = (bundle.meta.versionId if bundle.meta else None) or accept_version
     if version is not None and not _VERSION.match(version.strip()):
@@ -206,26 +224,40 @@ def translate(bundle, *, source: str, dos_service_ids, mapping, accept_version: 
 
     _check_destination(header, entries, dos_service_ids, mh)
 
-    focus = (header.focus or [None])[0]
-    sr_index, sr = entries.get(focus, ("ServiceRequest",), f"{mh}.focus[0]")
+    sr_index, sr = entries.get((header.focus or [None])[0], ("ServiceRequest",), f"{mh}.focus[0]")
     sp = f"Bundle.entry[{sr_index}].resource"
-    categories = [c.code for c in _codings(sr.category)]
-    if CATEGORY not in categories:
-        raise FhirError.one(400, "invariant", "ServiceRequest.category must be 'referral' "
-                                              "(a validation request is not supported).", f"{sp}.category")
+    last = push.aware_utc(sr.meta.lastUpdated if sr.meta else None) or \
+        push.aware_utc(bundle.meta.lastUpdated if bundle.meta else None) or push.aware_utc(bundle.timestamp)
+    found = push.Focus(reason=reason, kind=push.kind_of(sr, sp),
+                       service_request_id=push.service_request_id(bundle, sr), status=sr.status,
+                       last_updated=last, sr_path=sp)
+    return Read(focus=found, entries=entries, header=header, sr=sr, sr_index=sr_index, version=version)
+
+
+def translate(bundle, *, source: str, dos_service_ids, mapping, accept_version: str | None,
+              checked: Read | None = None) -> Translation:
+    checked = checked or read(bundle, dos_service_ids=dos_service_ids, accept_version=accept_version)
+    entries, header, sr, version = checked.entries, checked.header, checked.sr, checked.version
+    reason, sp = checked.focus.reason, checked.focus.sr_path
     if sr.status != "active":
-        raise FhirError.one(400, "invariant", "ServiceRequest.status must be 'active' for a new referral.",
+        raise FhirError.one(400, "invariant", f"ServiceRequest.status must be 'active' for a {reason} message "
+                                              f"(a cancellation is {' or '.join(push.CANCELLED)}).",
                             f"{sp}.status")
     p_index, patient = entries.get(sr.subject, ("Patient",), f"{sp}.subject")
     pp = f"Bundle.entry[{p_index}].resource"
 
     where = {}
-    body = {"source": source, "consent": False}
+    body = {"source": source, "consent": False, "kind": checked.focus.kind}
     translation = Translation(
         body=body, where=where, bundle_id=bundle.id,
         source_endpoint=(header.source.endpoint if header.source else None), reason=reason,
-        bars_version=version, authored_on=_iso(sr.authoredOn))
+        bars_version=version, authored_on=iso_text(sr.authoredOn), focus=checked.focus)
     body["patient"] = _patient(patient, pp, entries, where, translation)
+    translation.details, location_postcode = push.details(bundle, entries, sr, patient, checked.focus.kind)
+    if "postcode" not in body["patient"] and location_postcode:
+        # A 999 call may name only where the patient is: that is the postcode the rules read.
+        body["patient"]["postcode"] = location_postcode
+        where["patient.postcode"] = f"{sp}.locationReference"
     referrer = _referrer(sr, sp, entries, where)
     if referrer:
         body["referrer"] = referrer
@@ -460,7 +492,7 @@ def loose_nhs_number(value) -> str | None:
     return digits if is_nhs_number_form(digits) else None
 
 
-def _iso(value) -> str | None:
+def iso_text(value) -> str | None:
     if value is None:
         return None
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)

@@ -1,7 +1,8 @@
 """The translated body through the intake contract's own validation
 (IntakeSchema), with each refusal pointed at the place in the bundle it came from."""
-from marshmallow import ValidationError, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
+from spoa.domain import vocab
 from spoa.schemas.errors import flatten_errors
 from spoa.schemas.fhir.adapter import Translation, loose_nhs_number
 from spoa.schemas.fhir.outcome import FhirError
@@ -12,7 +13,10 @@ from spoa.schemas.intake import IntakeSchema
 class FhirIntakeSchema(IntakeSchema):
     """IntakeSchema, but an ambulance message without an ARP category is taken with
     the category unknown (a crew's system may not send one); every other rule,
-    category 1 and 2 refused included, is the JSON API's."""
+    category 1 and 2 refused included, is the JSON API's. The adapter sets the kind: a
+    999 call pushed for validation is one only the FHIR receiver takes."""
+
+    kind = fields.String(load_default="community", validate=validate.OneOf(vocab.STORED_KINDS))
 
     @validates_schema
     def _emas_category(self, data, **kwargs):
