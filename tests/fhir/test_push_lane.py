@@ -182,3 +182,32 @@ def test_the_referral_page_lists_every_message_exchanged(client, login_as, post,
     assert "SPOA has sent the sender nothing" in section
     timeline = page[page.index('class="timeline"'):]
     assert "sender not told: no BaRS endpoint registered for the sending system" in timeline
+
+
+def test_what_spoa_sent_the_ambulance_service_is_listed_with_its_delivery(client, login_as, post, ambulance, db):
+    from spoa.models import Notification
+    from spoa.notifications.fhir_endpoints import register_fhir_endpoint
+
+    register_fhir_endpoint(client="ambulance-cad", endpoint="https://fhir.nhs.uk/Id/dos-service-id|3333333333",
+                           base_url="https://ambulance.example/fhir", by=None)
+    database.session.commit()
+    message = pushed_call(breach=(now() + timedelta(minutes=20)).replace(microsecond=0).isoformat())
+    assert post(message, token=ambulance[1]).status_code == 200
+    referral = database.session.scalars(database.select(Referral)).one()
+    apply_event(referral, "accept", SUPERVISOR)
+    sent = database.session.scalars(database.select(Notification).where(Notification.referral_id == referral.id,
+                                                                        Notification.channel == "bars")).one()
+    login_as("supervisor")
+    page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    section = page[page.index('id="messages-title"'):page.index("</section>", page.index('id="messages-title"'))]
+    rows = re.findall(r'<tr class="message message--(\w+)">(.*?)</tr>', section, re.S)
+    assert [kind for kind, _ in rows] == ["received", "sent"]
+    assert "BaRS message: accepted" in rows[1][1] and "queued" in rows[1][1]
+    assert sent.payload["bars"]["request_id"] in rows[1][1]
+    assert "SPOA has sent the sender nothing" not in section
+    # Delivered: the page says when (UK time).
+    sent = database.session.get(Notification, sent.id)
+    sent.status, sent.delivered_at, sent.attempts = "delivered", now(), 1
+    database.session.commit()
+    page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
+    assert re.search(r"BaRS message: accepted</td><td>delivered \d\d:\d\d</td>", page)
