@@ -294,7 +294,10 @@ def breach_cell(p, ctx: RowContext) -> str:
     if p.breach_at is None:
         return '<td class="push-breach">Not given</td>'
     at = cell(_iso(p.breach_at))
-    when = f'<time datetime="{at}">{cell(_at(p.breach_at, ctx.today))} ({cell(format_uk(p.breach_at)[-3:])})</time>'
+    words, zone = _at(p.breach_at, ctx.today), format_uk(p.breach_at)[-3:]  # GMT or BST
+    if not words.endswith(zone):  # "14:05 today" says no zone; another day's full time does
+        words += f" ({zone})"
+    when = f'<time datetime="{at}">{cell(words)}</time>'
     if p.taken:
         return f'<td class="push-breach">{when}<br>Taken</td>'
     seconds = (p.breach_at - ctx.at).total_seconds()

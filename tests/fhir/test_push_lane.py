@@ -211,3 +211,19 @@ def test_what_spoa_sent_the_ambulance_service_is_listed_with_its_delivery(client
     database.session.commit()
     page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
     assert re.search(r"BaRS message: accepted</td><td>delivered \d\d:\d\d</td>", page)
+
+
+def test_a_breach_time_on_another_day_is_the_full_uk_time_once():
+    from types import SimpleNamespace as Row
+
+    from spoa.live.row_html import breach_cell
+    from spoa.platform.timekeeping import uk_date
+
+    at = now()
+    later = Row(breach_at=at + timedelta(days=3), taken=False)
+    ctx = Row(at=at, today=uk_date(at))
+    words = re.search(r"<time [^>]*>([^<]+)</time>", breach_cell(later, ctx)).group(1)
+    assert re.fullmatch(r"\w{3} \d{1,2} \w{3} \d{4} \d\d:\d\d (GMT|BST)", words), words
+    soon = Row(breach_at=at + timedelta(minutes=3), taken=True)
+    assert re.search(r"<time [^>]*>\d\d:\d\d (today|tomorrow) \((GMT|BST)\)</time><br>Taken</td>",
+                     breach_cell(soon, ctx))
