@@ -31,6 +31,7 @@ from tests.support.signing_in import sign_in
 pytest_plugins = [
     "tests.support.fixtures.chasing", "tests.support.fixtures.outcomes", "tests.support.fixtures.bars",
     "tests.support.data.discharges", "tests.support.data.discharge_rows", "tests.support.data.replay_data",
+    "tests.support.fixtures.streams",
 ]
 
 # scrypt at a test cost (tests/support/password_cost.py says why, and what pins the real one).

@@ -47,14 +47,17 @@ def test_a_clinician_needs_a_service(cli):
     assert result.exit_code != 0 and "service" in result.output
 
 
-def test_seed_demo_makes_services_users_and_referrals_and_can_run_twice(cli, db):
+def test_seed_demo_makes_services_users_and_referrals_and_can_run_twice(cli, db, app, monkeypatch):
     from spoa.cli.demo import DEMO_CONTACTED, DEMO_DISCHARGES, DEMO_REFERRALS, DEMO_USERS
 
+    monkeypatch.setitem(app.config, "SPOA_DOS_SERVICE_IDS", ("111111111",))  # as scripts/run sets it
     first = cli.invoke(args=["spoa", "seed-demo"])
     second = cli.invoke(args=["spoa", "seed-demo"])
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
     assert db.session.query(User).count() == len(DEMO_USERS) == 10
-    assert db.session.query(Referral).count() == len(DEMO_REFERRALS) + len(DEMO_CONTACTED) + len(DEMO_DISCHARGES) == 18
+    pushed_calls = 1  # (below)
+    assert (db.session.query(Referral).count()
+            == len(DEMO_REFERRALS) + len(DEMO_CONTACTED) + len(DEMO_DISCHARGES) + pushed_calls == 19)
     # The demo's rota, made once: a named person holds each of its duties now and
     # all night, and the second run added nothing.
     from spoa.cli.demo import DEMO_ROTA
@@ -106,6 +109,57 @@ def test_seed_demo_makes_services_users_and_referrals_and_can_run_twice(cli, db)
     assert {r.pathway for r in discharges} == {0, 1, 2, 3}
     delayed = next(r for r in discharges if r.delayed_days)
     assert [(d.reason, d.recorded_by) for d in delayed.delayed_days] == [("awaiting_care_package", "demo-ngh")]
+    # A 999 call the ambulance service pushed, posted to the FHIR receiver by its own system
+    # (made once: the second run found it open), in the live queue's lane, its breach time ahead.
+    from spoa.live import queue_view
+    from spoa.models import FhirMessage
+
+    pushed = db.session.query(Referral).filter_by(kind="pushed_call").one()
+    assert (pushed.channel, pushed.source, pushed.route, pushed.state) == ("fhir", "emas", "crisis_response", "offered")
+    assert pushed.sender_case_number == "sender1234" and pushed.postcode == "NN1 5BD"
+    assert now() + timedelta(minutes=20) < pushed.breach_at <= now() + timedelta(minutes=25)
+    assert db.session.query(FhirMessage).filter_by(referral_id=pushed.id).one().version == 1
+    assert [r.id for r in queue_view.open_rows() if r.lane == queue_view.PUSH_LANE] == [str(pushed.id)]
+    assert f"pushed 999 call {pushed.reference}: breach time 25 minutes" in first.output
+    assert "pushed 999 call: one open already" in second.output
+    assert db.session.query(ApiClient).filter_by(name="demo-ambulance").one().sources == ["emas"]
+    # With no endpoint registered for the ambulance service, the timeline says it was not told.
+    from spoa.domain.actor import Actor
+    from spoa.domain.sender_outcomes import told_line
+    from spoa.services.actions import apply_event
+
+    apply_event(pushed, "accept", Actor(kind="user", name="sian", role="supervisor"))
+    accepted = next(e for e in pushed.history if e.event == "accept")
+    assert told_line(accepted) == "sender not told: no BaRS endpoint registered for the sending system"
+
+
+def test_seed_demo_without_a_dos_id_says_why_it_pushed_no_call(cli, db):
+    result = cli.invoke(args=["spoa", "seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "pushed 999 call: none (SPOA_DOS_SERVICE_IDS is not set)" in result.output
+    assert db.session.query(Referral).filter_by(kind="pushed_call").count() == 0
+
+
+def test_demo_pushed_call_writes_a_message_the_receiver_takes(cli, db, app, client, monkeypatch, tmp_path):
+    import json
+    import uuid
+
+    monkeypatch.setitem(app.config, "SPOA_DOS_SERVICE_IDS", ("111111111",))
+    assert cli.invoke(args=["spoa", "seed-demo"]).exit_code == 0
+    path = tmp_path / "call.json"
+    result = cli.invoke(args=["spoa", "demo-pushed-call", "--out", str(path), "--base-url", "http://spoa.test"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "curl -sS -X POST 'http://spoa.test/fhir/$process-message' \\"
+    token = lines[1].split("Bearer ")[1].split("'")[0]
+    assert token.startswith("spoa_") and lines[-1] == f"  --data-binary @{path}"
+    request_id = str(uuid.uuid4())
+    response = client.post("/fhir/$process-message", data=path.read_bytes(), headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json",
+        "X-Request-ID": request_id, "X-Correlation-ID": request_id})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert json.loads(path.read_text())["entry"][1]["resource"]["category"][0]["coding"][0]["code"] == "validation"
+    assert db.session.query(Referral).filter_by(kind="pushed_call").count() == 2
 
 
 def test_add_voluntary_org_puts_it_on_the_duty_rota(cli, db):

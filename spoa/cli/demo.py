@@ -1,14 +1,17 @@
 """Demo data for a laptop: services with capacity declared, two voluntary
 organisations on the duty rota, one user per role (and one for a voluntary
 organisation, one for a hospital ward), API clients (111, a BaRS sender, the demo
-hospital's system), a few community referrals and hospital discharges across the
-pathways, one of them delayed.
+hospital's system, the ambulance service's), a few community referrals and hospital
+discharges across the pathways, one of them delayed, and a 999 call the ambulance service
+pushed (posted to the FHIR receiver as the ambulance service's system would: it has no
+BaRS endpoint registered, so SPOA tells it nothing, and the timeline says so).
 
 Passwords and the token are random, made on the first run and kept in
 instance/demo-credentials.json (git-ignored; DEMO_CREDENTIALS moves it), so no credential lives in the repo.
 """
 import json
 import secrets
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,7 +20,7 @@ from sqlalchemy import select
 
 from spoa.domain import audit, discharge_days
 from spoa.domain.actor import Actor
-from spoa.domain.lifecycle import allowed_events
+from spoa.domain.lifecycle import OPEN_STATES, allowed_events
 from spoa.domain.policy import current_policy
 from spoa.extensions import db
 from spoa.models import ApiClient, Referral, Service, User
@@ -26,6 +29,8 @@ from spoa.schemas.intake import IntakeSchema
 from spoa.services import capacity
 from spoa.services.actions import apply_event
 from spoa.services.intake import receive_referral
+
+from . import pushed_call
 
 
 def _credentials_file() -> Path:
@@ -70,6 +75,7 @@ DEMO_DISCHARGES = (
     ("NGH-DEMO-05", "Talbot Butler", -2, {**NEEDS_NONE, "personal_care": True, "mobility": "one_carer"},
      "lapsed", 1, 600, "awaiting_care_package"),
 )
+DEMO_AMBULANCE = "demo-ambulance"  # the ambulance service's system: FHIR, as one source (emas)
 # Voluntary organisations on the duty rota: (code, name, ISO weekdays on duty, referrals they can take today).
 DEMO_ORGS = (
     ("good_neighbours", "Good Neighbours", [1, 2, 3, 4, 5, 6, 7], 3),
@@ -265,6 +271,34 @@ def _discharges(client: ApiClient) -> None:
             apply_event(referral, "delay", actor, reason=reason)
 
 
+def _pushed_call(token: str | None, out: list) -> None:
+    """A pushed 999 call in the queue's lane, posted to /fhir/$process-message with the
+    ambulance system's token: the receiver's own checks, adapter, validation and rules. A
+    new one only while none is open (a call is taken, returned or past its breach time
+    within the hour: a demo started again gets a fresh one)."""
+    if db.session.scalar(select(Referral.id).where(Referral.kind == "pushed_call",
+                                                   Referral.state.in_(OPEN_STATES)).limit(1)):
+        out.append("pushed 999 call: one open already")
+        return
+    dos_ids = current_app.config["SPOA_DOS_SERVICE_IDS"]
+    if not dos_ids or token is None:
+        out.append("pushed 999 call: none (" + ("SPOA_DOS_SERVICE_IDS is not set" if not dos_ids
+                                                else "the ambulance system's token is not in the credentials file")
+                   + ")")
+        return
+    request_id = str(uuid.uuid4())
+    response = current_app.test_client().post(
+        "/fhir/$process-message", data=json.dumps(pushed_call.message(dos_ids[0], now())),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json",
+                 "X-Request-ID": request_id, "X-Correlation-ID": request_id})
+    if response.status_code != 200:
+        raise RuntimeError(f"the demo's pushed call was refused ({response.status_code}): "
+                           f"{response.get_data(as_text=True)[:500]}")
+    referral = db.session.scalar(select(Referral).where(Referral.source_reference == request_id))
+    out.append(f"pushed 999 call {referral.reference}: breach time {pushed_call.BREACH_IN.seconds // 60} minutes"
+               " from now (the queue's Pushed 999 calls lane)")
+
+
 def seed() -> list[str]:
     out = _services()
     creds = _credentials()
@@ -289,6 +323,9 @@ def seed() -> list[str]:
     _contacted(client)
     _discharges(_demo_client("demo-ngh", ["acute", "community_hospital"], "hospital_token", creds, out,
                              hospital_ods=DEMO_HOSPITAL[0]))
+    # The ambulance service's system (CAD): it pushes Category 3 and 4 calls, as one source.
+    _demo_client(DEMO_AMBULANCE, ["emas"], "ambulance_token", creds, out)
+    _pushed_call(creds.get("ambulance_token"), out)
     database = current_app.config["SQLALCHEMY_DATABASE_URI"].split("@")[-1]  # no user or password
     out.append(f"{len(DEMO_REFERRALS) + len(DEMO_CONTACTED)} demo referrals and {len(DEMO_DISCHARGES)} discharges"
                f" present; database {database}")
@@ -304,4 +341,21 @@ from spoa.cli import spoa_cli  # noqa: E402
 def seed_demo():
     """Demo services, users and referrals for a laptop (idempotent)."""
     for line in seed():
+        click.echo(line)
+
+
+@spoa_cli.command("demo-pushed-call")
+@click.option("--out", "path", default="instance/pushed-call.json", show_default=True,
+              help="Where to write the message (JSON).")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True)
+def demo_pushed_call(path, base_url):
+    """Write a pushed 999 call (the public example, made current); print how to post it as the demo's ambulance."""
+    dos_ids = current_app.config["SPOA_DOS_SERVICE_IDS"]
+    if not dos_ids:
+        raise click.ClickException("SPOA_DOS_SERVICE_IDS is not set: the receiver takes no message addressed to it")
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(pushed_call.message(dos_ids[0], now()), indent=1))
+    token = json.loads(_credentials_file().read_text()).get("ambulance_token") if _credentials_file().exists() else None
+    for line in pushed_call.curl_lines(base_url, token or "<the demo-ambulance token>", path):
         click.echo(line)

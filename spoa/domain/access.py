@@ -41,8 +41,9 @@ details, and are for REPORT_ROLES, with the period's counts as a download under
 the small-number rule (spoa/reports/aggregate.py). Rows are not aggregates: the
 pseudonymised row-level extract (spoa/reports/extract.py: generalised so that no
 row stands alone, every download recorded) is EXTRACT_ROLES' only, a role given
-to a named analyst under a data-sharing agreement. A report table of free text
-staff typed (its id ends "_reasons": a decline or withdrawal reason may name a
+to a named analyst under a data-sharing agreement; so is the national 2-hour clock
+file (spoa/reports/csds_ucr.py), whose rows name SPOA's reference. A report table
+of free text staff typed (its id ends "_reasons": a decline or withdrawal reason may name a
 patient) is for FREE_TEXT_ROLES only: never a manager's, on the page or as CSV.
 """
 import uuid
@@ -280,7 +281,7 @@ def may_see_report_table(user, table_id: str) -> bool:
 
 
 def may_download_rows(user) -> bool:
-    """The row-level extract: pseudonymised personal data, never a manager's."""
+    """Rows: the pseudonymised extract and the national clock file, never a manager's."""
     return may_see_reports(user) and user.role in EXTRACT_ROLES
 
 

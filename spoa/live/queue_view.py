@@ -20,22 +20,30 @@ from spoa.models import Clock, DelayedDay, Referral
 from spoa.models.clock import running
 from spoa.platform.timekeeping import age_in_years, now, point_in_window, uk_date
 
+PUSH_LANE = "push"
 REVIEW_LANE = "review"
 MAIN_LANE = "main"
 DISCHARGE_LANE = "discharge"
-LANES = (REVIEW_LANE, DISCHARGE_LANE, MAIN_LANE)  # as the page shows them
+LANES = (PUSH_LANE, REVIEW_LANE, DISCHARGE_LANE, MAIN_LANE)  # as the page shows them
 # The lane's pathway keys (filters, counts, data-pathway): 0-3, and "none" where a
 # person must decide (supervisor review: the route, so the pathway, is not set yet).
 PATHWAY_KEYS = ("0", "1", "2", "3", "none")
 WELFARE_CLOCK = "welfare_check"  # clocks.yaml: first contact within 24 h of the recorded discharge
+VALIDATION_CLOCK = "validation"  # a pushed call's: due at its breach time (the policy's default without one)
+# A pushed call in one of these states is not taken yet: the ambulance service still holds
+# the patient on its stack, and takes the call back at its breach time.
+UNTAKEN_STATES = ("received", "in_review", "triaged", "offered")
 
 
 def lane_of(kind: str, route: str | None, state: str, review_route: str) -> str:
     """Which lane a referral is in: the one definition, for the first render, the live
     changes and the tests. A hospital discharge is in the discharges' lane whatever its
-    route (one a supervisor must route included), so the community lanes never hold one."""
+    route (one a supervisor must route included), so the community lanes never hold one;
+    a 999 call the ambulance service pushed is in the pushed calls' lane, likewise."""
     if kind == "discharge":
         return DISCHARGE_LANE
+    if kind == "pushed_call":
+        return PUSH_LANE
     return REVIEW_LANE if route == review_route or state == "in_review" else MAIN_LANE
 
 
@@ -66,6 +74,15 @@ class DischargeInfo:
         return 0 if self.discharged_at is not None else self.delayed_days
 
 
+@dataclass(slots=True)
+class PushInfo:
+    """What the pushed calls' lane shows beyond a community row (None on those)."""
+    case_number: str | None  # the ambulance service's own
+    breach_at: datetime | None  # the message's breach time, else the validation clock's deadline
+    taken: bool  # accepted (or further): the ambulance service has been told SPOA has it
+    version: int  # the referral's, for "I have it" (a change meanwhile refuses it, saying so)
+
+
 @dataclass(slots=True)  # not frozen: a frozen dataclass costs a setattr call per field, 2,000 times a render
 class QueueRow:
     id: str
@@ -84,6 +101,7 @@ class QueueRow:
     waiting_for: str | None
     lane: str  # see lane_of
     discharge: DischargeInfo | None = None  # a hospital discharge's own facts
+    push: PushInfo | None = None  # a pushed call's own facts
 
     def rag(self, at: datetime) -> str:
         if self.deadline is None:
@@ -110,7 +128,7 @@ class QueueRow:
 # JSON among them) cost most of a second at 2,000.
 _REFERRAL_COLUMNS = (Referral.id, Referral.reference, Referral.date_of_birth, Referral.source, Referral.route,
                      Referral.assigned_service, Referral.state, Referral.received_at, Referral.waiting_for,
-                     Referral.kind)
+                     Referral.kind, Referral.version, Referral.breach_at, Referral.sender_case_number)
 # A discharge's own, read by the lane's query for discharges only: a queue of community
 # referrals pays nothing for them. One value of the discharge section, not its whole JSON.
 # (kind, the DRD and discharged_at are what domain/discharge_days.delayed_days reads of a referral.)
@@ -203,7 +221,14 @@ def _row(r, running, fraction, hours, today, review_route) -> QueueRow:
         acknowledged=any(c.acknowledged_at for c in running if c.status == "breached"),
         waiting_for=r.waiting_for,
         lane=lane_of(r.kind, r.route, r.state, review_route),
+        push=_push(r, running) if r.kind == "pushed_call" else None,
     )
+
+
+def _push(r, running) -> PushInfo:
+    breach = r.breach_at or next((c.deadline for c in running if c.name == VALIDATION_CLOCK), None)
+    return PushInfo(case_number=r.sender_case_number, breach_at=breach, taken=r.state not in UNTAKEN_STATES,
+                    version=r.version)
 
 
 def open_rows() -> list[QueueRow]:

@@ -81,9 +81,13 @@ class RowContext:
     policy: object
     referral_link: Link
     act_link: Link
+    fire_link: Link  # a referral's events (POST): "I have it" on a pushed call
     today: date
     reason_label: object  # a delay reason's code -> its label (rules data)
     capacity: dict = field(default_factory=dict)  # service code -> capacity_words (the discharges' lane)
+    # The viewer's CSRF token for the rows' own forms: only a page rendered for one person
+    # has it; a live change is rendered once for every page (the page's script fills it in).
+    csrf: str = ""
     escaped: dict = field(default_factory=dict)  # word() -> its escaped text, filled as a render goes
 
     def word(self, value) -> str:
@@ -97,12 +101,13 @@ class RowContext:
 
     @classmethod
     def build(cls, at: datetime, names: dict, sources: dict, policy, capacity: dict | None = None,
-              reason_label=None) -> "RowContext":
+              reason_label=None, csrf: str = "") -> "RowContext":
         return cls(at=at, names=names, sources=sources, policy=policy,
                    flag_labels=flags.labels(policy),
                    referral_link=Link("web.show_referral", "referral_id"),
                    act_link=Link("web.live_queue", "selected", anchor="actions"),
-                   today=uk_date(at), reason_label=reason_label or str, capacity=capacity or {})
+                   fire_link=Link("web.fire_from_page", "referral_id"),
+                   today=uk_date(at), reason_label=reason_label or str, capacity=capacity or {}, csrf=csrf)
 
 
 def _iso(dt: datetime | None) -> str:
@@ -163,6 +168,8 @@ def _tail(row, ctx, rid: str, rag: str) -> str:
 def row_html(row, ctx: RowContext, filters: dict | None = None) -> str:
     if row.discharge is not None:
         return discharge_row_html(row, ctx, filters)
+    if row.push is not None:
+        return push_row_html(row, ctx, filters)
     rag = row.rag(ctx.at)
     rid = cell(row.id)
     return (
@@ -260,3 +267,67 @@ def discharge_row_html(row, ctx: RowContext, filters: dict | None = None) -> str
 
 def rows_html(rows, ctx: RowContext, filters: dict | None = None) -> Markup:
     return Markup("".join(row_html(r, ctx, filters) for r in rows))
+
+
+# The pushed calls' lane: the ambulance service's case number, the breach time (the
+# instant, and a countdown to it the page's script ticks), and "I have it" in the row.
+
+def left_words(seconds: float) -> str:
+    """The countdown for a screen reader, to the minute (the page's script says the same
+    words, changing once a minute, never in a live region): "12 minutes left"."""
+    if seconds <= 0:
+        minutes = int(-seconds // 60)
+        return "breach time passed" + (f" {minutes} minute{'' if minutes == 1 else 's'} ago" if minutes else "")
+    minutes = int(seconds // 60)
+    if minutes == 0:
+        return "less than a minute left"
+    return f"{minutes} minute{'' if minutes == 1 else 's'} left"
+
+
+def ticking(seconds: float) -> str:
+    """The countdown on screen, to the second: "12:05", or "-3:20" once past (as the script ticks it)."""
+    whole = int(abs(seconds))
+    return f"{'-' if seconds < 0 else ''}{whole // 60}:{whole % 60:02d}"
+
+
+def breach_cell(p, ctx: RowContext) -> str:
+    if p.breach_at is None:
+        return '<td class="push-breach">Not given</td>'
+    at = cell(_iso(p.breach_at))
+    words, zone = _at(p.breach_at, ctx.today), format_uk(p.breach_at)[-3:]  # GMT or BST
+    if not words.endswith(zone):  # "14:05 today" says no zone; another day's full time does
+        words += f" ({zone})"
+    when = f'<time datetime="{at}">{cell(words)}</time>'
+    if p.taken:
+        return f'<td class="push-breach">{when}<br>Taken</td>'
+    seconds = (p.breach_at - ctx.at).total_seconds()
+    # The ticking figure is hidden from screen readers (heard every second it would be noise);
+    # the words beside it are theirs, and change once a minute.
+    return (f'<td class="push-breach" data-breach-at="{at}">{when}<br>'
+            f'<span class="push-countdown" aria-hidden="true">{ticking(seconds)}</span>'
+            f'<span class="visually-hidden push-left">{cell(left_words(seconds))}</span></td>')
+
+
+def take_form(row, ctx: RowContext, rid: str) -> str:
+    """"I have it": accept, as the referral page's Accept button posts it (the version
+    read: one someone changed meanwhile is refused, saying so)."""
+    next_path = cell(path_for("web.live_queue") + "#lane-push-title")
+    return (f'<form method="post" action="{ctx.fire_link.for_escaped(rid)}" class="inline-form push-take">'
+            f'<input type="hidden" name="csrf_token" value="{cell(ctx.csrf)}">'
+            '<input type="hidden" name="event" value="accept">'
+            f'<input type="hidden" name="version" value="{cell(row.push.version)}">'
+            f'<input type="hidden" name="next" value="{next_path}">'
+            f'<button type="submit" class="button button--small push-take__button">I have it'
+            f'<span class="visually-hidden">: {cell(row.reference)}</span></button></form>')
+
+
+def push_row_html(row, ctx: RowContext, filters: dict | None = None) -> str:
+    p = row.push
+    rag = row.rag(ctx.at)
+    rid = cell(row.id)
+    case = cell(p.case_number) if p.case_number else "–"
+    take = take_form(row, ctx, rid) if row.state == "offered" else ""
+    return (
+        f'{_head(row, ctx, rid, rag, filters)}<td>{take}</td><td>{case}</td><td>{cell(row.patient_age)}</td>'
+        f"{breach_cell(p, ctx)}<td>{_route(row, ctx)}</td>{_tail(row, ctx, rid, rag)}"
+    )

@@ -3,10 +3,10 @@ from sqlalchemy import text
 
 from spoa.domain.period import Filters, Period
 from spoa.extensions import db
-from spoa.reports import ambulance, capacity_use, demand, discharge, flow, performance
+from spoa.reports import ambulance, capacity_use, demand, discharge, flow, performance, push
 from spoa.reports.table import Section, Table
 
-SECTIONS = (demand, performance, flow, capacity_use, discharge, ambulance)
+SECTIONS = (demand, performance, flow, capacity_use, discharge, ambulance, push)
 
 
 def _no_jit() -> None:

@@ -25,16 +25,24 @@ def counts(period: Period, filters: Filters | None = None) -> dict[str, int]:
     a crisis response breach) of referrals received in the period, by outcome now.
     The clock keeps its referral's receipt (Clock.received_at): no join to referrals
     unless a source filter asks for one."""
-    filters = filters or Filters()
     state = outcome(now()).label("outcome")
-    query = (select(state, func.count()).select_from(Clock)
-             .where(Clock.name == CLOCK, Clock.route == ROUTE,
-                    Clock.received_at >= period.start, Clock.received_at < period.end)
-             .group_by(state))
-    if filters.source:
-        query = query.join(Referral, Referral.id == Clock.referral_id).where(Referral.source == filters.source)
+    query = counted_clocks(select(state, func.count()).select_from(Clock), period, filters).group_by(state)
     found = dict(db.session.execute(query).all())
     return {name: int(found.get(name, 0)) for name in ("met", "breached", "running", "cancelled")}
+
+
+def counted_clocks(query, period: Period, filters: Filters | None = None, *, with_referral: bool = False):
+    """``query`` narrowed to the clocks the figure counts: the one definition, which
+    the national clock file (csds_ucr.py) lists row by row. ``with_referral``: joined
+    to its referral whatever the filters (a row of the file names its reference)."""
+    filters = filters or Filters()
+    query = query.where(Clock.name == CLOCK, Clock.route == ROUTE,
+                        Clock.received_at >= period.start, Clock.received_at < period.end)
+    if filters.source or with_referral:
+        query = query.join(Referral, Referral.id == Clock.referral_id)
+    if filters.source:
+        query = query.where(Referral.source == filters.source)
+    return query
 
 
 def headline(period: Period, filters: Filters | None = None, label: str = "2-hour urgent community response",

@@ -5,8 +5,9 @@
 (function () {
   "use strict";
   var script = document.currentScript;
-  var lanes = {review: document.getElementById("lane-review"), main: document.getElementById("lane-main"),
-               discharge: document.getElementById("lane-discharge")};
+  var lanes = {push: document.getElementById("lane-push"), review: document.getElementById("lane-review"),
+               main: document.getElementById("lane-main"), discharge: document.getElementById("lane-discharge")};
+  var pushLive = document.getElementById("push-live");
   var statusLine = document.getElementById("live-status");
   var filterForm = document.getElementById("queue-filters");
   var RAG_WORDS = {red: "Red (breached)", amber: "Amber", green: "Green", none: "No clock"};
@@ -30,6 +31,60 @@
       row.className = row.className.replace(/\brag--\w+/, "") + " rag--" + rag;
       row.querySelector(".rag__label").textContent = RAG_WORDS[rag];
     }
+  }
+
+  // The pushed calls' lane: a countdown to each call's breach time. The figure ticks every
+  // second on screen (hidden from screen readers); its words change once a minute, outside
+  // any live region, so a screen reader reads them when it reaches the row and is never
+  // interrupted by them. The lane's status line speaks only when a call arrives, has five
+  // minutes left, or passes its breach time (row_html.left_words and ticking, the same words).
+  var FIVE_MINUTES = 5 * 60000;
+  var lastLeft = {};  // row id -> ms left at the previous tick (a threshold is spoken as it is crossed)
+
+  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
+
+  function leftWords(ms) {
+    var m = minutes(ms);
+    if (ms <= 0) { return "breach time passed" + (m ? " " + plural(m, "minute") + " ago" : ""); }
+    return m === 0 ? "less than a minute left" : plural(m, "minute") + " left";
+  }
+
+  function ticking(ms) {
+    var whole = Math.floor(Math.abs(ms) / 1000), s = whole % 60;
+    return (ms < 0 ? "-" : "") + Math.floor(whole / 60) + ":" + (s < 10 ? "0" : "") + s;
+  }
+
+  function reference(row) { return row.querySelector("a").textContent; }
+
+  function say(text) {
+    // Emptied first, so the same words said twice are heard twice.
+    pushLive.textContent = "";
+    window.setTimeout(function () { pushLive.textContent = text; }, 50);
+  }
+
+  function tickBreach(row, nowMs) {
+    var breach = row.querySelector(".push-breach[data-breach-at]");
+    if (!breach) { return; }
+    var left = Date.parse(breach.dataset.breachAt) - nowMs;
+    breach.querySelector(".push-countdown").textContent = ticking(left);
+    var words = leftWords(left), spoken = breach.querySelector(".push-left");
+    if (spoken.textContent !== words) { spoken.textContent = words; }
+    var before = lastLeft[row.dataset.id];
+    if (before !== undefined) {
+      if (before > FIVE_MINUTES && left <= FIVE_MINUTES && left > 0) {
+        say("Pushed 999 call " + reference(row) + ": 5 minutes to its breach time.");
+      } else if (before > 0 && left <= 0) {
+        say("Pushed 999 call " + reference(row) + ": breach time passed, not taken.");
+      }
+    }
+    lastLeft[row.dataset.id] = left;
+  }
+
+  // A live change is rendered once for every page: the page's own token goes into its forms.
+  function withToken(root) {
+    Array.prototype.forEach.call(root.querySelectorAll("input[name=csrf_token]"), function (input) {
+      input.value = script.dataset.csrf;
+    });
   }
 
   function filters() {
@@ -76,6 +131,7 @@
     var nowMs = Date.now(), f = filters(), breached = 0, rows = allRows();
     rows.forEach(function (row) {
       tick(row, nowMs);
+      tickBreach(row, nowMs);
       if (row.dataset.rag === "red") { breached += 1; }
       row.hidden = !shown(row, f);
     });
@@ -147,6 +203,8 @@
       var data = JSON.parse(e.data);
       Object.keys(lanes).forEach(function (name) { lanes[name].innerHTML = data.lanes[name] || ""; });
       document.getElementById("capacity").innerHTML = data.capacity;
+      withToken(lanes.push);
+      lastLeft = {};
       Array.prototype.forEach.call(lanes.discharge.children, offerHospital);
       recount();
       setStatus("Live: changes appear as they happen.", "live");
@@ -156,13 +214,19 @@
       var old = document.getElementById("row-" + data.id);
       var row = fromHtml(data.html);
       if (old) { old.parentNode.removeChild(old); }
+      withToken(row);
       place(row, lanes[data.lane]);
+      var breach = row.querySelector(".push-breach[data-breach-at]");
+      if (!old && breach) {
+        say("New pushed 999 call " + reference(row) + ": breach time " +
+            breach.querySelector("time").textContent + ", " + leftWords(Date.parse(breach.dataset.breachAt) - Date.now()) + ".");
+      }
       offerHospital(row);
       recount();
     });
     source.addEventListener("gone", function (e) {
       var old = document.getElementById("row-" + JSON.parse(e.data).id);
-      if (old) { old.parentNode.removeChild(old); recount(); }
+      if (old) { old.parentNode.removeChild(old); delete lastLeft[old.dataset.id]; recount(); }
     });
     source.addEventListener("capacity", function (e) {
       var data = JSON.parse(e.data);

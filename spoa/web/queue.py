@@ -9,6 +9,7 @@ takes a fresh snapshot when it reconnects, so nothing is missed.
 import time
 
 from flask import current_app, render_template, request
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from spoa.domain import access, vocab
@@ -54,17 +55,18 @@ def _capacity_words(board) -> dict[str, str]:
     return {line.code: capacity_words(line) for line in board}
 
 
-def _row_context(board=None) -> RowContext:
-    """``board``: capacity.board(), for the discharges' lane's capacity (None: no discharge row to show)."""
+def _row_context(board=None, csrf: str = "") -> RowContext:
+    """``board``: capacity.board(), for the discharges' lane's capacity (None: no discharge row to show).
+    ``csrf``: the viewer's token, for a page rendered for one person only."""
     return RowContext.build(now(), _names(), vocab.SOURCES, current_policy(),
                             capacity=_capacity_words(board or ()),
                             # a delay reason's code -> its label (rules/policy/discharge.yaml)
-                            reason_label=current_policy().discharge.reason_label)
+                            reason_label=current_policy().discharge.reason_label, csrf=csrf)
 
 
-def render_lanes(rows, filters=None, board=None) -> dict[str, str]:
+def render_lanes(rows, filters=None, board=None, csrf: str = "") -> dict[str, str]:
     """Rows as HTML, lane by lane (queue_view.LANES)."""
-    ctx = _row_context(capacity.board() if board is None else board)
+    ctx = _row_context(capacity.board() if board is None else board, csrf)
     return {lane: rows_html([r for r in rows if r.lane == lane], ctx, filters) for lane in queue_view.LANES}
 
 
@@ -121,7 +123,8 @@ def live_queue():
         hospitals[filters["hospital"]] = filters["hospital"]
     response = render_template(
         "queue.html", filters=filters, counts=queue_view.counts(rows, now()),
-        lanes=render_lanes(rows, filters, board), capacity_html=render_capacity(board), labels=_labels(),
+        lanes=render_lanes(rows, filters, board, csrf=generate_csrf()), capacity_html=render_capacity(board),
+        labels=_labels(),
         states=OPEN_STATES, hospitals=hospitals, nobody_on_duty=rota.nobody_on_duty(now()),
         selected=selected, selected_actions=page_actions(selected, current_actor()) if selected else [],
     )

@@ -15,6 +15,7 @@ from spoa.platform.timekeeping import age_in_years, now
 from spoa.schemas.errors import flatten_errors
 from spoa.schemas.form_input import iso_date
 from spoa.schemas.intake import IntakeSchema
+from spoa.services import exchanged
 from spoa.services.actions import VersionMismatch, apply_event
 from spoa.services.duplicates import open_duplicates
 from spoa.services.intake import IntakeConflict, receive_referral
@@ -188,6 +189,8 @@ def show_referral(referral_id):
     access.record_view(referral, actor, via="page")
     page = render_template("referral.html", referral=referral, saved=bool(request.args.get("saved")),
                            vocab=vocab, age=age_in_years(referral.date_of_birth),
-                           items=page_actions(referral, actor))
+                           items=page_actions(referral, actor),
+                           # a sending system's referral: every message it and SPOA exchanged
+                           exchanged=exchanged.with_sender(referral) if referral.channel != "form" else None)
     db.session.commit()  # the view's row, once its page is rendered: never a page shown without it
     return page

@@ -24,7 +24,7 @@ from werkzeug.datastructures import MultiDict
 from spoa.domain import access, audit, labels
 from spoa.domain.period import LONGEST_DAYS, Filters, Period
 from spoa.extensions import db
-from spoa.reports import aggregate, charts, downloads, extract, sections
+from spoa.reports import aggregate, charts, csds_ucr, downloads, extract, sections, two_hour
 from spoa.reports.table import Section
 from spoa.schemas.reports import ReportQuerySchema, query_args, route_choices, source_choices
 from spoa.web import bp
@@ -112,6 +112,21 @@ def extract_csv():
               generalisation=choice.rung.name, min_cell=choice.k)
     return _csv(stream_with_context(extract.csv_lines(period, filters, choice, pseudonym)),
                 downloads.filename("referral-extract", period, filters))
+
+
+@reports_bp.get("/csds_ucr.csv")
+def csds_ucr_csv():
+    """The national 2-hour clock file: a row per clock, each naming SPOA's reference,
+    which its sender holds too and SPOA leads straight back to the patient by: rows
+    of personal data, so the analyst's alone, as the extract is, and recorded."""
+    if not access.may_download_rows(current_user):
+        abort(403)
+    form, period, filters = _question()
+    if period is None:
+        return _refused(form)
+    _recorded("csds_ucr", period, filters, rows=sum(two_hour.counts(period, filters).values()))
+    return _csv(stream_with_context(csds_ucr.csv_lines(period, filters)),
+                downloads.filename("csds-ucr", period, filters))
 
 
 def _recorded(what: str, period: Period, filters: Filters, **figures) -> None:

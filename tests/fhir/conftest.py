@@ -10,13 +10,15 @@ from .messages import SPOA_DOS_ID, own_message  # noqa: F401  (re-exported for t
 
 EXAMPLES = Path("/work/shared/reference/bars-examples")
 HERE = Path(__file__).parent / "messages"
+# Public examples the app itself uses (the demo's pushed call): one copy, in the repository's docs.
+DOCS_EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 EXAMPLE_2022 = "referral-request_111-to-ED_servicerequest-request_api-2022.json"
 DRAFT_2021 = "referral-request_999-to-CAS_draft-2021-admin-notify_api.json"
 JSON_TYPE, XML_TYPE = "application/fhir+json", "application/fhir+xml"
 
 
 def example_bytes(name: str) -> bytes:
-    for directory in (HERE, EXAMPLES):
+    for directory in (HERE, DOCS_EXAMPLES, EXAMPLES):
         if (directory / name).exists():
             return (directory / name).read_bytes()
     raise FileNotFoundError(name)

@@ -5,9 +5,7 @@ import re
 import pytest
 
 from spoa.platform.timekeeping import now
-from tests.support.people import PASSWORD
-from tests.support.signing_in import other_browser, signed_in_session
-from tests.support.sse import EventStream
+from tests.support.signing_in import other_browser
 
 
 def inline_scripts(page: str) -> list[str]:
@@ -27,28 +25,6 @@ def post(frozen_now, client, sender, payload):
         return response.get_json()
 
     return send
-
-
-@pytest.fixture
-def supervisor_stream(live_server, db):
-    """supervisor_stream() -> a new EventStream of /queue/events, signed in as supervisor sian."""
-    from spoa.models import User
-
-    user = User(username="sian", role="supervisor")
-    user.set_password(PASSWORD)
-    db.session.add(user)
-    db.session.commit()
-    db.session.remove()
-    streams = []
-
-    def open_stream():
-        stream = EventStream(signed_in_session(live_server, "sian"), f"{live_server}/queue/events")
-        streams.append(stream)
-        return stream
-
-    yield open_stream
-    for stream in streams:
-        stream.close()
 
 
 @pytest.fixture

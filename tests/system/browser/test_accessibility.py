@@ -488,6 +488,34 @@ def test_the_live_queue_with_every_lane_and_the_action_panel(signed_in, live_ser
     audit.assert_clean()
 
 
+def test_the_live_queue_with_a_pushed_call_and_its_referral_page(signed_in, live_server, world, audit, app, db,
+                                                                 monkeypatch):
+    from tests.fhir.messages import SPOA_DOS_ID
+    from tests.support.pushing import push_call
+
+    monkeypatch.setitem(app.config, "SPOA_DOS_SERVICE_IDS", (SPOA_DOS_ID,))
+    client, token = ApiClient.issue(name="ambulance-cad", sources=["emas"])
+    db.session.add(client)
+    db.session.commit()
+    db.session.remove()
+    first = push_call(live_server, token, timedelta(minutes=18))
+    page = signed_in("sian")
+    page.goto("/queue")
+    page.locator("#live-status[data-state=live]").wait_for()
+    page.locator(f"#lane-push #row-{first['id']} .push-take").wait_for()
+    audit.check(page, "live queue, a pushed call in its lane")
+    second = push_call(live_server, token, timedelta(minutes=4), case_number="AMB-2")  # arrives live
+    page.locator("#push-live", has_text=f"New pushed 999 call {second['reference']}").wait_for()
+    audit.check(page, "live queue, a second pushed call arrived live (announced)")
+    page.locator(f"#row-{first['id']} .push-take button").click()
+    page.locator(".inset", has_text="Accepted").wait_for()
+    audit.check(page, "live queue, a pushed call taken (I have it)")
+    page.goto(f"/referrals/{first['id']}")
+    page.get_by_role("heading", name="Messages with the ambulance service").wait_for()
+    audit.check(page, "referral: a pushed call, its messages with the ambulance service")
+    audit.assert_clean()
+
+
 def test_the_notifications_page_with_open_and_taken_items(signed_in, live_server, world, audit):
     # Received 100 minutes ago: its 2-hour first contact clock has warned (the supervisor's,
     # nobody named on duty); one of two is taken, so both lists and the flash show.
