@@ -38,5 +38,8 @@ class EventStream:
         # close would wait for that read), as a browser closing the tab does.
         fp = self.response.raw._fp
         if fp is not None and fp.fp is not None:  # else the server has ended it already
-            fp.fp.raw._sock.shutdown(socket.SHUT_RDWR)
+            try:
+                fp.fp.raw._sock.shutdown(socket.SHUT_RDWR)
+            except OSError:  # the server ended it meanwhile: nothing left to shut
+                pass
         self.response.close()
