@@ -92,7 +92,7 @@ def on_event(referral, row, actor_kind: str) -> None:
     Its body is finished as the transaction commits (_finish): the state and route the
     referral is left in, since a use case may move it on after the event (a decline
     sets the review route after recording, an override then offers)."""
-    outcome = outcome_of(row.event, row.from_state, actor_kind)
+    outcome = outcome_of(row.event, row.from_state, actor_kind, referral.kind)
     if outcome is None:
         return
     for channel, target_of in CHANNELS.items():
@@ -103,7 +103,7 @@ def on_event(referral, row, actor_kind: str) -> None:
         notification = Notification(referral_id=referral.id, recipient=recipient, channel=channel, target=url,
                                     subject=referral.reference, payload=None, next_attempt_at=now())
         row.outcome_notifications.append(notification)
-        db.session.info.setdefault(_UNFINISHED, []).append((notification, referral, row.event, outcome, now()))
+        db.session.info.setdefault(_UNFINISHED, []).append((notification, referral, row, outcome, now()))
         break  # told once
 
 
@@ -120,12 +120,12 @@ def _body(referral, event: str, reads: str, at) -> dict:
 
 @sa_event.listens_for(Session, "before_commit")
 def _finish(session) -> None:
-    for notification, referral, event, outcome, at in session.info.pop(_UNFINISHED, []):
+    for notification, referral, row, outcome, at in session.info.pop(_UNFINISHED, []):
         if inspect(notification).transient:  # rolled back meanwhile (a savepoint): nothing to say
             continue
         reads = outcome.reads.format(route=_route_name(referral.route))
         notification.subject = f"{referral.reference}: {reads}"[:200]
-        notification.payload = _body(referral, event, reads, at)
+        notification.payload = _body(referral, row.event, reads, at)
         if notification.channel == "bars":
             # Fixed now, so every retry sends the same message under the same
             # X-Request-ID: the receiver de-duplicates on it, as BaRS senders retry.
@@ -133,6 +133,20 @@ def _finish(session) -> None:
                 "request_id": str(uuid.uuid4()), "bundle_id": str(uuid.uuid4()),
                 "message_header_id": str(uuid.uuid4()),
                 "service_request_status": outcome.service_request_status}
+            if outcome.encounter_status is not None:
+                notification.payload["bars"]["push"] = _push_answer(outcome, row)
+
+
+def _push_answer(outcome, row) -> dict:
+    """A pushed call's answer (bars_response.py builds SPOA's Encounter from it): its status,
+    why it went back (the return's rejected-reasons-bars code and words; OTH and the event's
+    reason for a redirect or cancel), whether an ambulance is needed."""
+    detail = row.detail or {}
+    answer = {"encounter_status": outcome.encounter_status, "ambulance_needed": outcome.ambulance_needed}
+    if outcome.encounter_status == "cancelled":
+        answer["reason_code"] = detail.get("reason_code") or "OTH"
+        answer["reason"] = detail.get("reason") or row.reason or outcome.reads
+    return answer
 
 
 @sa_event.listens_for(Session, "after_rollback")

@@ -23,7 +23,8 @@ def _deadline(referral, target, start):
 def deadline_of(target, start, drd=None, breach=None):
     if target.ends_at_breach:
         # A pushed call's: its breach time as the latest message says, else the policy's default.
-        return breach or start + target.duration
+        # One already past when the clock starts is due at once (the call goes straight back).
+        return max(breach, start) if breach else start + target.duration
     if target.ends_on_drd:
         # By the end of the discharge ready date, or target.duration from a start after it.
         return by_end_of_day(drd, start, target.duration)
