@@ -95,6 +95,16 @@ def on_event(referral, row, actor_kind: str) -> None:
     outcome = outcome_of(row.event, row.from_state, actor_kind, referral.kind)
     if outcome is None:
         return
+    if row.from_state == "received":
+        # At intake (a pushed call the rules give back at once): the channel's own rows (the
+        # FHIR message its endpoint is read from) join the transaction after triage, so
+        # whom to tell is worked out as it commits.
+        db.session.info.setdefault(_AT_INTAKE, []).append((referral, row, outcome, now()))
+        return
+    _queue(referral, row, outcome, now())
+
+
+def _queue(referral, row, outcome, at) -> None:
     for channel, target_of in CHANNELS.items():
         target = target_of(referral)
         if target is None:
@@ -103,11 +113,12 @@ def on_event(referral, row, actor_kind: str) -> None:
         notification = Notification(referral_id=referral.id, recipient=recipient, channel=channel, target=url,
                                     subject=referral.reference, payload=None, next_attempt_at=now())
         row.outcome_notifications.append(notification)
-        db.session.info.setdefault(_UNFINISHED, []).append((notification, referral, row, outcome, now()))
+        db.session.info.setdefault(_UNFINISHED, []).append((notification, referral, row, outcome, at))
         break  # told once
 
 
 _UNFINISHED = "spoa_unfinished_outcomes"
+_AT_INTAKE = "spoa_outcomes_at_intake"
 
 
 def _body(referral, event: str, reads: str, at) -> dict:
@@ -120,6 +131,9 @@ def _body(referral, event: str, reads: str, at) -> dict:
 
 @sa_event.listens_for(Session, "before_commit")
 def _finish(session) -> None:
+    for referral, row, outcome, at in session.info.pop(_AT_INTAKE, []):
+        if not inspect(row).transient:
+            _queue(referral, row, outcome, at)
     for notification, referral, row, outcome, at in session.info.pop(_UNFINISHED, []):
         if inspect(notification).transient:  # rolled back meanwhile (a savepoint): nothing to say
             continue
@@ -152,3 +166,4 @@ def _push_answer(outcome, row) -> dict:
 @sa_event.listens_for(Session, "after_rollback")
 def _forget(session) -> None:
     session.info.pop(_UNFINISHED, None)
+    session.info.pop(_AT_INTAKE, None)

@@ -137,13 +137,10 @@ def _build(data: dict, *, referral_id, fingerprint, actor, client_id, user_id, i
     # of the history: who sent it, and when it was received.
     audit.record(actor, "receive", referral=referral, to_state="received",
                  detail={"channel": channel, "source": data["source"]})
-    return referral
-
-
-def _triage(referral, data: dict, nhs_number_check_failed: bool) -> None:
     started = time.perf_counter()
-    triage_by_rules(referral, intake_facts(data, referral.received_at, nhs_number_check_failed), Actor.system())
+    triage_by_rules(referral, intake_facts(data, received_at, nhs_number_check_failed), Actor.system())
     TRIAGE_SECONDS.labels(referral.route or "none").observe(time.perf_counter() - started)
+    return referral
 
 
 def receive_referral(data: dict, *, actor: Actor, client_id: int | None = None,
@@ -180,10 +177,7 @@ def _attempt(data: dict, *, referral_id, fingerprint, actor, client_id, user_id,
     )
     db.session.add(referral)
     if with_referral is not None:
-        # Before triage: a call the rules give back at once answers its sender at the
-        # endpoint the message came from (notifications/fhir_endpoints.py reads its row).
         with_referral(referral)
-    _triage(referral, data, nhs_number_check_failed)
     try:
         db.session.commit()
     except IntegrityError:
