@@ -245,6 +245,13 @@ def test_an_untaken_call_goes_back_by_itself_at_its_breach_time(stack, push, rec
     assert resources(bundle, "MessageHeader")[0].response.identifier == message["id"]
     again = reconcile_at(BREACH + timedelta(minutes=5))  # nothing more: it is closed
     assert again["delivered"] == 0 and len(returns_of(call)) == 1
+    # The push report counts it where it belongs: returned by SPOA at the breach time, not taken.
+    from spoa.domain.period import Filters, Period
+    from spoa.reports import push as push_report
+
+    [day] = push_report.section(Period(RECEIVED.date(), RECEIVED.date()), Filters()).tables[0].rows
+    row = dict(zip((c.key for c in push_report.COLUMNS), day, strict=True))
+    assert (row["received"], row["taken"], row["returned_at_breach"], row["returned_rrna"]) == (1, 0, 1, 0)
 
 
 def test_a_call_taken_in_time_is_not_returned(stack, push, fire, crisis_team, reconcile_at):
@@ -252,6 +259,14 @@ def test_a_call_taken_in_time_is_not_returned(stack, push, fire, crisis_team, re
     fire(crisis_team, call, "accept")
     reconcile_at(BREACH + timedelta(minutes=1))
     assert referral_of(call).state == "accepted" and returns_of(call) == []
+
+
+def test_a_call_pushed_with_its_breach_time_already_past_goes_back_at_the_next_pass(stack, push, reconcile_at):
+    call, _, _ = push(breach="2026-11-30T09:00:00+00:00")  # a quarter of an hour before it arrived
+    [clock] = [c for c in referral_of(call).clocks if c.name == "validation"]
+    assert clock.deadline == RECEIVED
+    reconcile_at(RECEIVED + timedelta(seconds=1))
+    assert referral_of(call).state == "returned" and returns_of(call)[0]["automatic"] is True
 
 
 def test_with_no_ambulance_endpoint_registered_the_timeline_says_it_was_not_told(push, fire, crisis_team):
