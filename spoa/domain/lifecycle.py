@@ -168,7 +168,7 @@ TRANSITIONS = (
     Transition("delay", WORKED_STATES, None, HOSPITAL_WORK, needs_reason=True, kinds=DISCHARGE,
                guard=_delayed, verb="record a delay on", description="Delay reason recorded for today"),
     # A pushed call given back to the ambulance service, with a rejected-reasons-bars code
-    # (spoa/domain/push.py): by the rules at intake (needs an ambulance, out of area), by
+    # (rules/policy_model.py RETURN_REASONS): by the rules at intake (needs an ambulance, out of area), by
     # the crisis service or a supervisor, or by SPOA itself when its breach time passes untaken.
     Transition("return_to_sender", OPEN_STATES, "returned", frozenset({"system", "supervisor", "service"}),
                needs_reason=True, kinds=PUSHED_CALL, verb="return",
