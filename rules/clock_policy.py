@@ -21,23 +21,30 @@ TWO_HOUR_AMBITION = 70.0
 # The lifecycle events a clock may be met by (spoa/domain/lifecycle.py's names); a
 # misspelt one would leave a clock that nothing can ever meet.
 EVENTS = ("triage", "override", "redirect", "accept", "acknowledge", "first_contact", "start_episode",
-          "review_episode", "complete", "hand_on", "discharged")
+          "review_episode", "complete", "hand_on", "discharged", "return_to_sender")
 # Only a hospital discharge is ever discharged: a community clock started or met
 # by it would never start, or never be met.
 DISCHARGE_ONLY = frozenset({"discharged"})
 # The discharge clock's target: the end of the discharge ready date, UK time.
 END_OF_DRD = "end of DRD"
+# A pushed 999 call's clock due at the call's breach time (occurrencePeriod.end), or
+# `no_breach_time` after receipt when the message names none.
+BREACH_TIME = "breach time"
+# What happens when a clock's deadline passes unmet: the chase up the escalation chain,
+# or (a pushed call's) the call goes back to the ambulance service by itself.
+ON_DEADLINE = ("escalate", "return")
 # The kinds of referral (intake 1.1), and the section of clocks each runs. A 999 call
-# pushed by the ambulance service runs a community referral's clocks.
+# pushed by the ambulance service runs a community referral's clocks, and pushed_call_clocks too.
 KIND_SECTIONS = {"community": "clocks", "discharge": "discharge_clocks", "pushed_call": "clocks"}
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 _TOP = ("routes", "clocks", "discharge_clocks", "warn_at", "rechase", "escalation_chain", "working_hours")
-_OPTIONAL = ("repeats_at_top",)
+_OPTIONAL = ("repeats_at_top", "pushed_call_clocks")
 # Reminders to the last link of the chain after it is first reached, when clocks.yaml
 # does not say: an hour of them at the 15-minute re-chase, then a person has it or not.
 REPEATS_AT_TOP = 4
 _REPEATS_MAX = 96  # a day of 15-minute reminders: past that it is no longer a reminder
 _CLOCK_FIELDS = ("name", "target", "after_drd", "counts", "from", "met_by")
+_PUSH_FIELDS = ("name", "target", "no_breach_time", "from", "met_by", "on_deadline")
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,10 @@ class ClockTarget:
     # time), and ``duration`` is the time from receipt instead when the referral
     # arrived after its DRD (rules.calendar.by_end_of_day).
     ends_on_drd: bool = False
+    # A pushed call's clock: the deadline is the call's breach time, and ``duration`` the
+    # time from receipt when it named none.
+    ends_at_breach: bool = False
+    on_deadline: str = "escalate"  # ON_DEADLINE
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,8 @@ class _ClockSpec:
     starts_from: str
     met_by: tuple[str, ...]
     ends_on_drd: bool = False
+    ends_at_breach: bool = False
+    on_deadline: str = "escalate"
 
     def target(self, urgency: str) -> ClockTarget:
         durations = self.durations
@@ -83,7 +96,8 @@ class _ClockSpec:
             at = URGENCIES.index(urgency)
             order = list(reversed(URGENCIES[:at + 1])) + list(URGENCIES[at + 1:])
             duration = durations[next(u for u in order if u in durations)]
-        return ClockTarget(self.name, duration, self.counts, self.starts_from, self.met_by, self.ends_on_drd)
+        return ClockTarget(self.name, duration, self.counts, self.starts_from, self.met_by, self.ends_on_drd,
+                           self.ends_at_breach, self.on_deadline)
 
 
 @dataclass(frozen=True)
@@ -97,6 +111,8 @@ class ClockPolicy:
     escalation_chain: tuple[str, ...]
     working_hours: WorkingHours
     repeats_at_top: int = REPEATS_AT_TOP
+    # The clocks every pushed 999 call runs besides its route's, whatever the route.
+    pushed_call_clocks: tuple = ()
 
     @property
     def last_escalation_level(self) -> int:
@@ -129,7 +145,44 @@ def load_clocks(data: dict) -> ClockPolicy:
         escalation_chain=_names(data["escalation_chain"], "escalation_chain"),
         working_hours=_working_hours(data["working_hours"]),
         repeats_at_top=_repeats(data.get("repeats_at_top", REPEATS_AT_TOP)),
+        pushed_call_clocks=_push_clocks(data.get("pushed_call_clocks") or [], routes, data["clocks"]),
     )
+
+
+def _push_clocks(items, routes: dict, community) -> tuple:
+    """pushed_call_clocks: each due at the call's breach time (the default from receipt
+    when it has none), met by the events listed; at the deadline it escalates or returns
+    the call. A name a route's clocks also use would be two clocks of one name."""
+    where = "pushed_call_clocks"
+    if not isinstance(items, list):
+        raise PolicyError(FILE, "should be a list of clocks", where)
+    used = {s.get("name") for clocks in (community or {}).values() if isinstance(clocks, list)
+            for s in clocks if isinstance(s, dict)}
+    specs = []
+    for item in items:
+        name = item.get("name") if isinstance(item, dict) else None
+        here = f"{where}, clock {name}"
+        check_fields(FILE, here, item, _PUSH_FIELDS, required=("name", "target", "no_breach_time", "met_by"))
+        if not isinstance(name, str) or not name or name in used or name in (s.name for s in specs):
+            raise PolicyError(FILE, "needs a name of its own (not one a route's clocks use)", here)
+        if not (isinstance(item["target"], str) and item["target"].strip().lower() == BREACH_TIME):
+            raise PolicyError(FILE, f"target should be {BREACH_TIME!r} (the call's breach time)", here)
+        if item.get("from", "receipt") != "receipt":
+            raise PolicyError(FILE, "counts from receipt", here)
+        met_by = item["met_by"] if isinstance(item["met_by"], list) else [item["met_by"]]
+        unknown = [e for e in met_by if e not in EVENTS]
+        if unknown or not met_by:
+            problem = f"unknown met_by event {unknown}" if unknown else "met_by lists no event"
+            raise PolicyError(FILE, f"{problem} (known: {', '.join(EVENTS)})", here)
+        default = _duration(item, "no_breach_time", here)
+        if default <= timedelta(0):
+            raise PolicyError(FILE, "no_breach_time should be a time, e.g. 20m", here)
+        on_deadline = item.get("on_deadline", "escalate")
+        if on_deadline not in ON_DEADLINE:
+            raise PolicyError(FILE, f"unknown on_deadline {on_deadline!r} (known: {', '.join(ON_DEADLINE)})", here)
+        specs.append(_ClockSpec(name, MappingProxyType({None: default}), "24/7", "receipt", tuple(met_by),
+                                ends_at_breach=True, on_deadline=on_deadline))
+    return tuple(specs)
 
 
 def _routes(data) -> dict:

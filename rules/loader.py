@@ -27,7 +27,7 @@ from .digits import is_ascii_digits
 from .discharge_policy import load_discharge
 from .errors import PolicyError, check_fields, read_yaml
 from .facts import FACT_NAMES, FACT_TYPES, FLAG_FACT_TYPES
-from .policy_model import Entry, Flag, Policy, PolicyRule
+from .policy_model import RETURN_REASONS, Entry, Flag, Policy, PolicyRule, Return
 
 DEFAULT_DIRECTORY = Path(__file__).parent / "policy"
 ROUTING, CLOCKS, FLAGS, DISCHARGE = "routing.yaml", "clocks.yaml", "flags.yaml", "discharge.yaml"
@@ -137,7 +137,36 @@ def _rule_payload(item, where, clocks: ClockPolicy, earlier: list) -> dict:
     if item["urgency"] not in URGENCIES:
         known = ", ".join(URGENCIES)
         raise PolicyError(ROUTING, f"unknown urgency {item['urgency']!r} (known: {known})", where)
-    return {"route": item["route"], "urgency": item["urgency"], "label": _row_label(item, where, earlier)}
+    return {"route": item["route"], "urgency": item["urgency"], "label": _row_label(item, where, earlier),
+            "returns": _returns(item, where)}
+
+
+def _returns(item, where) -> Return | None:
+    """A rule on the return route says how the call goes back (`return`); no other rule may."""
+    returning = item["route"] == Policy.return_route
+    if "return" not in item:
+        if returning:
+            raise PolicyError(ROUTING, f"a rule on route {Policy.return_route} says how the call goes back: "
+                              "return: {reason_code: OTH, reason: needs an ambulance}", where)
+        return None
+    if not returning:
+        raise PolicyError(ROUTING, f"return belongs to a rule on route {Policy.return_route} only", where)
+    data = item["return"]
+    check_fields(ROUTING, f"{where}, return", data, ("reason_code", "reason", "alert"),
+                 required=("reason_code", "reason"))
+    if data["reason_code"] not in RETURN_REASONS:
+        raise PolicyError(ROUTING, f"unknown return reason_code {data['reason_code']!r} "
+                          f"(known: {', '.join(RETURN_REASONS)})", where)
+    reason = data["reason"]
+    if not isinstance(reason, str) or not reason.strip() or len(reason.strip()) > 200:
+        raise PolicyError(ROUTING, "return reason should be a few words the ambulance service reads, "
+                          "e.g. needs an ambulance", where)
+    alert = data.get("alert", "none")
+    if alert is None or alert is False:
+        alert = "none"
+    if alert not in ALERTS:
+        raise PolicyError(ROUTING, f"unknown alert {alert!r} (known: {', '.join(ALERTS)})", where)
+    return Return(data["reason_code"], reason.strip(), alert)
 
 
 def _row_label(item, where, earlier: list) -> str:
@@ -175,7 +204,7 @@ def _flag_payload(item, where, clocks: ClockPolicy, earlier: list) -> dict:
 
 _RULE_FIELDS = ("id", "description", "when", "route", "urgency", "explain")
 RULES = EntryKind(
-    file=ROUTING, section="rules", build=PolicyRule, fields=(*_RULE_FIELDS, "row"), required=_RULE_FIELDS,
+    file=ROUTING, section="rules", build=PolicyRule, fields=(*_RULE_FIELDS, "row", "return"), required=_RULE_FIELDS,
     fact_types=FACT_TYPES, explain_key="explain", may_be_empty=False, id_example="red-flag",
     when_example="\"news2 != null and news2 >= 7\"",
     description_hint="description should say in plain English what the rule is for",

@@ -62,6 +62,23 @@ class Entry:
         return {name: _copy(values[name]) for name in self.facts}
 
 
+# Why a pushed 999 call goes back to the ambulance service: BaRS's rejected-reasons-bars
+# codes (https://fhir.nhs.uk/CodeSystem/rejected-reasons-bars), code -> display.
+RETURN_REASONS = MappingProxyType({
+    "RRNA": "Requested resource not available within timescale",
+    "FC": "Failed contact",
+    "OTH": "Other",
+})
+
+
+@dataclass(frozen=True)
+class Return:
+    """What a rule on the return route says: the call goes back to its sender at once."""
+    reason_code: str  # a RETURN_REASONS code
+    reason: str  # the words the ambulance service is sent with it
+    alert: str  # supervisor | none
+
+
 @dataclass(frozen=True, kw_only=True)
 class PolicyRule(Entry):
     """A row of routing.yaml: the first whose `when` holds decides the route."""
@@ -72,6 +89,7 @@ class PolicyRule(Entry):
     urgency: str
     explain: str
     label: str  # its row in routing-policy.md: "8", or "D3" for a discharge row
+    returns: Return | None = None  # on the return route only: how the call goes back
 
     @property
     def shown_row(self) -> str:
@@ -99,6 +117,7 @@ class Decision:
     explanation: str  # one plain-English sentence, values filled in
     facts_used: dict  # only the facts the deciding rule reads: what the audit must show
     rules_version: str
+    returns: Return | None = None  # the call goes back to its sender at once (the return route)
 
 
 @dataclass(frozen=True)
@@ -120,6 +139,7 @@ class Policy:
     redirect_route: ClassVar[str] = "emergency_redirect"  # to 999 or ED: no service takes it
     duty_route: ClassVar[str] = "voluntary_sector"        # offered to an organisation on the duty rota
     simple_discharge_route: ClassVar[str] = "discharge_simple"  # no new care: recording the discharge closes it
+    return_route: ClassVar[str] = "return_to_sender"      # a pushed call given back to the ambulance service
     urgencies: ClassVar[tuple] = URGENCIES                # most urgent first
 
     version: str
@@ -168,7 +188,7 @@ class Policy:
                 return Decision(
                     rule_id=rule.id, row=rule.label, route=rule.route, urgency=rule.urgency,
                     explanation=rule.explained(facts), facts_used=rule.facts_used(facts),
-                    rules_version=self.version,
+                    rules_version=self.version, returns=rule.returns,
                 )
         raise DecisionError("no rule matched")  # unreachable: the fallback rule is "true"
 
@@ -213,7 +233,14 @@ class Policy:
             raise ValueError(f"unknown route {route!r}")
         if urgency not in URGENCIES:
             raise ValueError(f"unknown urgency {urgency!r}")
-        return [spec.target(urgency) for spec in table[route]]
+        extra = self.clocks.pushed_call_clocks if kind == "pushed_call" else ()
+        return [spec.target(urgency) for spec in (*table[route], *extra)]
+
+    def returns_at_deadline(self, clock_name: str, kind: str | None) -> bool:
+        """Whether this clock, on a referral of ``kind``, returns the call at its deadline
+        (pushed_call_clocks' on_deadline: return) rather than escalating."""
+        return kind == "pushed_call" and any(
+            spec.name == clock_name and spec.on_deadline == "return" for spec in self.clocks.pushed_call_clocks)
 
     def rechase_interval(self, duration, counts: str = "24/7") -> timedelta:
         """How long a breached clock waits before its next escalation step:

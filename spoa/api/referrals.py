@@ -131,7 +131,7 @@ def post_event(referral_id):
         apply_event(referral, data["event"], actor, reason=data.get("reason"),
                     expected_version=if_match_version(), route=data.get("route"),
                     urgency=data.get("urgency"), service=data.get("service"), at=data.get("at"),
-                    discharge_ready_date=data.get("discharge_ready_date"))
+                    discharge_ready_date=data.get("discharge_ready_date"), reason_code=data.get("reason_code"))
     except VersionMismatch as exc:
         raise Problem(412, f"The referral has moved on (now version {exc.current}): reload it and decide again.",
                       headers={"ETag": f'"{exc.current}"'}) from None

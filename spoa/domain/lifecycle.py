@@ -28,8 +28,9 @@ STATES = (
     "redirected",    # emergency or out of scope: 999/ED advised and recorded
     "cancelled",
     "withdrawn",
+    "returned",      # a pushed 999 call given back to the ambulance service (return_to_sender)
 )
-CLOSED_STATES = frozenset({"completed", "redirected", "cancelled", "withdrawn"})
+CLOSED_STATES = frozenset({"completed", "redirected", "cancelled", "withdrawn", "returned"})
 OPEN_STATES = tuple(s for s in STATES if s not in CLOSED_STATES)
 
 # Who may fire an event, relative to the referral (spoa/domain/relations.py):
@@ -45,6 +46,9 @@ SERVICE_WORK = frozenset({"service", "supervisor"})
 # again, is delayed): its hospital's, the system that sent it, or the hub's supervisors.
 HOSPITAL_WORK = frozenset({"hospital", "supervisor", "referrer"})
 DISCHARGE = ("discharge",)
+# A 999 call the ambulance service pushed to SPOA (BaRS Application 4): the service keeps
+# the patient on its stack until SPOA takes the case, and takes it back when SPOA returns it.
+PUSHED_CALL = ("pushed_call",)
 # While SPOA works it, whatever its state; a closed referral records nothing more.
 WORKED_STATES = ("in_review", "triaged", "offered", "accepted", "in_progress")
 
@@ -163,6 +167,17 @@ TRANSITIONS = (
     # Today's delayed day, with its reason (a discharge.yaml code): once a day.
     Transition("delay", WORKED_STATES, None, HOSPITAL_WORK, needs_reason=True, kinds=DISCHARGE,
                guard=_delayed, verb="record a delay on", description="Delay reason recorded for today"),
+    # A pushed call given back to the ambulance service, with a rejected-reasons-bars code
+    # (rules/policy_model.py RETURN_REASONS): by the rules at intake (needs an ambulance, out of area), by
+    # the crisis service or a supervisor, or by SPOA itself when its breach time passes untaken.
+    Transition("return_to_sender", OPEN_STATES, "returned", frozenset({"system", "supervisor", "service"}),
+               needs_reason=True, kinds=PUSHED_CALL, verb="return",
+               description="Returned to the ambulance service"),
+    # The clinician finds the patient needs an ambulance after all: the call ends, and the
+    # ambulance service is told that despatch is required.
+    Transition("request_ambulance", ("accepted", "in_progress"), "redirected", SERVICE_WORK,
+               needs_reason=True, kinds=PUSHED_CALL, verb="request an ambulance for",
+               description="Ambulance requested: the patient needs one after all"),
 )
 BY_EVENT = {t.event: t for t in TRANSITIONS}
 EVENTS = tuple(BY_EVENT)

@@ -19,6 +19,12 @@ class Outcome:
     # The BaRS sender's ServiceRequest after it (FHIR request-status): still being
     # acted on, fulfilled (the patient is in a service's care), or SPOA will not act on it.
     service_request_status: str = "active"
+    # A pushed 999 call's answers (BaRS Application 4): SPOA's own Encounter's status
+    # (in-progress: taken; cancelled: returned, with why; finished: done) and, when
+    # finished, whether the patient needs an ambulance (despatch is required).
+    encounter_status: str | None = None
+    ambulance_needed: bool | None = None
+    at_intake: bool = False  # told even when fired at intake (the rules gave the call back at once)
 
 
 OUTCOMES = {
@@ -35,10 +41,30 @@ OUTCOMES = {
 }
 
 
-def outcome_of(event: str, from_state: str | None, actor_kind: str) -> Outcome | None:
-    """The outcome this lifecycle event is for its sender, or None."""
-    outcome = OUTCOMES.get(event)
-    if outcome is None or from_state == "received":
+# What the ambulance service hears of a call it pushed: taken (once accepted: first
+# contact can only follow an accept), returned (by the rules at once, a person, or SPOA at
+# the breach time; a supervisor's redirect or cancel gives it back too), and finished. Its
+# own cancellation (withdraw) it is not told of: it sent it.
+_RETURNED = dict(service_request_status="revoked", encounter_status="cancelled")
+PUSH_OUTCOMES = {
+    "accept": Outcome("taken: accepted by urgent community response", encounter_status="in-progress"),
+    "return_to_sender": Outcome("returned to the ambulance service", at_intake=True, **_RETURNED),
+    "redirect": Outcome("returned to the ambulance service: redirected to 999/ED",
+                        from_states=("in_review", "triaged", "offered", "accepted"), **_RETURNED),
+    "cancel": Outcome("returned to the ambulance service: cancelled by SPOA", **_RETURNED),
+    "complete": Outcome("finished: no ambulance needed", service_request_status="completed",
+                        encounter_status="finished", ambulance_needed=False),
+    "request_ambulance": Outcome("finished: the patient needs an ambulance, despatch is required",
+                                 service_request_status="revoked", encounter_status="finished",
+                                 ambulance_needed=True),
+}
+PUSHED_CALL = "pushed_call"
+
+
+def outcome_of(event: str, from_state: str | None, actor_kind: str, kind: str | None = None) -> Outcome | None:
+    """The outcome this lifecycle event is for its sender (a referral of ``kind``), or None."""
+    outcome = (PUSH_OUTCOMES if kind == PUSHED_CALL else OUTCOMES).get(event)
+    if outcome is None or (from_state == "received" and not outcome.at_intake):
         return None
     if outcome.from_states is not None and from_state not in outcome.from_states:
         return None
@@ -55,7 +81,8 @@ WHY_NOT_TOLD = {"sender_webhook": "no callback registered",
 
 def told_line(row) -> str | None:
     """What the referral's timeline says the sender was told of this event, or None (not an outcome)."""
-    outcome = outcome_of(row.event, row.from_state, row.actor_kind)
+    kind = row.referral.kind if row.referral is not None else None
+    outcome = outcome_of(row.event, row.from_state, row.actor_kind, kind)
     if outcome is None or row.referral is None or row.referral.channel == "form":
         return None
     sent = list(row.outcome_notifications)

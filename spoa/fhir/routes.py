@@ -90,10 +90,7 @@ def process_message():
     data, check_failed = validation.load(translation)
 
     def keep_message(referral):
-        # What the referral page shows of the message beyond the intake contract, and the
-        # message as received: version 1 of its sender's ServiceRequest.
-        for name, value in (translation.details or {}).items():
-            setattr(referral, name, value)
+        # The message as received: version 1 of its sender's ServiceRequest.
         row = changes.message_row(raw=raw, client_id=g.api_client.id, request_id=request_id,
                                   correlation_id=correlation_id, bundle=bundle, checked=checked,
                                   received_at=referral.received_at, version=1)
@@ -102,7 +99,8 @@ def process_message():
 
     try:
         result = receive_referral(data, actor=actor, client_id=g.api_client.id, channel="fhir",
-                                  nhs_number_check_failed=check_failed, with_referral=keep_message)
+                                  nhs_number_check_failed=check_failed, with_referral=keep_message,
+                                  details=translation.details)
     except IntakeConflict as exc:
         raise FhirError.one(409, "conflict", f"A message with this X-Request-ID was already received with "
                                              f"different content ({exc.referral.reference}).") from None

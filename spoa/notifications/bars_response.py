@@ -8,6 +8,13 @@ ServiceRequest (its fullUrl, id and identifiers, as it sent them) with its new
 status and a note; response.details is an OperationOutcome saying what happened.
 Nothing about the patient leaves but the sender's own reference to its Patient.
 
+A pushed 999 call's answers (BaRS Application 4, IG VALRESP01A/04/01B) carry SPOA's
+own Encounter, the one the acknowledgement named (its id the referral's, its
+identifier SPOA's reference), as the focus: ``in-progress`` when taken,
+``cancelled`` when returned (reasonCode from rejected-reasons-bars, with the words),
+``finished`` when done, with a CarePlan whose activity's outcome says whether an
+ambulance is needed (then the ServiceRequest is revoked: despatch is required).
+
 Built when it is sent (notifications/delivery.py), from what was fixed when the
 outcome happened (the notification's payload) and the original message as
 received: the same bytes on every retry, and a message that cannot be built is a
@@ -22,6 +29,11 @@ SPOA_REFERENCE = "https://spoa.nhs.uk/Id/referral-reference"
 CATEGORY = {"coding": [{"system": "https://fhir.nhs.uk/CodeSystem/message-category-servicerequest",
                         "code": "referral"}]}
 DEFAULT_VERSION = "1.4.0"  # BaRS Core, when the original named none
+REJECTED_REASONS = "https://fhir.nhs.uk/CodeSystem/rejected-reasons-bars"
+PUSH_OUTCOME = "https://spoa.nhs.uk/CodeSystem/push-outcome"  # SPOA's own: whether an ambulance is needed
+AMBULANCE = {True: ("ambulance-required", "Ambulance needed: despatch is required"),
+             False: ("no-ambulance", "No ambulance needed")}
+EMERGENCY = {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "EMER", "display": "emergency"}
 JSON_TYPE = "application/fhir+json"
 
 
@@ -87,6 +99,13 @@ def build(payload: dict, original: dict, dos_service_ids) -> bytes:
     }
     if request.id:
         service_request["id"] = request.id
+    request_url = asked.fullUrl or f"ServiceRequest/{request.id}"
+    focus, extra = request_url, []
+    if bars.get("push"):
+        # The call's category as the sender sent it (validation, its use case), not "referral".
+        service_request["category"] = [c.model_dump(mode="json", exclude_none=True) for c in request.category or []] \
+            or [CATEGORY]
+        focus, extra = _push_entries(bars["push"], data, service_request["subject"], bars["bundle_id"])
     message = {
         "resourceType": "Bundle", "id": bars["bundle_id"], "type": "message", "timestamp": data["at"],
         "meta": {"versionId": original.get("bars_version") or DEFAULT_VERSION},
@@ -97,8 +116,9 @@ def build(payload: dict, original: dict, dos_service_ids) -> bytes:
                 "destination": [{"endpoint": original["source_endpoint"]}],
                 "source": {"endpoint": spoa_endpoint(header, dos_service_ids), "name": "SPOA"},
                 "response": {"identifier": original["bundle_id"], "code": "ok", "details": {"reference": oo_url}},
-                "focus": [{"reference": asked.fullUrl or f"ServiceRequest/{request.id}"}]}},
-            {"fullUrl": asked.fullUrl or f"ServiceRequest/{request.id}", "resource": service_request},
+                "focus": [{"reference": focus}]}},
+            {"fullUrl": request_url, "resource": service_request},
+            *extra,
             {"fullUrl": oo_url, "resource": {
                 "resourceType": "OperationOutcome", "issue": [{
                     "severity": "information", "code": "informational", "diagnostics": said,
@@ -109,3 +129,30 @@ def build(payload: dict, original: dict, dos_service_ids) -> bytes:
         return Bundle.model_validate(message).model_dump_json(exclude_none=True).encode()
     except Exception as exc:  # noqa: BLE001  (a value the models refuse: recorded as the attempt's error)
         raise Unbuildable(f"the response does not validate: {type(exc).__name__}: {str(exc)[:200]}") from None
+
+
+def _push_entries(push: dict, data: dict, subject: dict, bundle_id: str) -> tuple[str, list]:
+    """(the focus, the entries) of a pushed call's answer: SPOA's Encounter, and when it is
+    finished the CarePlan saying whether an ambulance is needed."""
+    encounter_url = f"urn:uuid:{data['referral_id']}"  # as the acknowledgement named it
+    encounter = {
+        "resourceType": "Encounter", "id": data["referral_id"],
+        "identifier": [{"system": SPOA_REFERENCE, "value": data["reference"]}],
+        "status": push["encounter_status"], "class": EMERGENCY, "subject": subject,
+    }
+    if push["encounter_status"] == "cancelled":
+        from rules.policy_model import RETURN_REASONS
+
+        code = push.get("reason_code") if push.get("reason_code") in RETURN_REASONS else "OTH"
+        encounter["reasonCode"] = [{"coding": [{"system": REJECTED_REASONS, "code": code,
+                                                "display": RETURN_REASONS[code]}],
+                                    "text": push.get("reason") or RETURN_REASONS[code]}]
+    entries = [{"fullUrl": encounter_url, "resource": encounter}]
+    if push.get("ambulance_needed") is not None:
+        code, words = AMBULANCE[bool(push["ambulance_needed"])]
+        entries.append({"fullUrl": f"urn:uuid:{uuid.uuid5(uuid.UUID(bundle_id), 'care-plan')}", "resource": {
+            "resourceType": "CarePlan", "status": "completed", "intent": "plan", "subject": subject,
+            "encounter": {"reference": encounter_url},
+            "activity": [{"outcomeCodeableConcept": [{"coding": [{"system": PUSH_OUTCOME, "code": code,
+                                                                   "display": words}], "text": words}]}]}})
+    return encounter_url, entries

@@ -29,7 +29,15 @@ log = logging.getLogger(__name__)
 
 
 def thresholds_of(clock) -> Thresholds:
-    return Thresholds(clock, current_policy())
+    policy = current_policy()
+    kind = clock.referral.kind if clock.referral is not None else None
+    return Thresholds(clock, policy, returns=policy.returns_at_deadline(clock.name, kind))
+
+
+def return_due(clock, at) -> bool:
+    """A running pushed call's clock whose deadline has passed and which gives the call
+    back then (clocks.yaml on_deadline: return): the reconciler returns it."""
+    return clock.is_running and thresholds_of(clock).return_due(at)
 
 
 def schedule_first(clock) -> None:

@@ -92,9 +92,19 @@ def on_event(referral, row, actor_kind: str) -> None:
     Its body is finished as the transaction commits (_finish): the state and route the
     referral is left in, since a use case may move it on after the event (a decline
     sets the review route after recording, an override then offers)."""
-    outcome = outcome_of(row.event, row.from_state, actor_kind)
+    outcome = outcome_of(row.event, row.from_state, actor_kind, referral.kind)
     if outcome is None:
         return
+    if row.from_state == "received":
+        # At intake (a pushed call the rules give back at once): the channel's own rows (the
+        # FHIR message its endpoint is read from) join the transaction after triage, so
+        # whom to tell is worked out as it commits.
+        db.session.info.setdefault(_AT_INTAKE, []).append((referral, row, outcome, now()))
+        return
+    _queue(referral, row, outcome, now())
+
+
+def _queue(referral, row, outcome, at) -> None:
     for channel, target_of in CHANNELS.items():
         target = target_of(referral)
         if target is None:
@@ -103,11 +113,12 @@ def on_event(referral, row, actor_kind: str) -> None:
         notification = Notification(referral_id=referral.id, recipient=recipient, channel=channel, target=url,
                                     subject=referral.reference, payload=None, next_attempt_at=now())
         row.outcome_notifications.append(notification)
-        db.session.info.setdefault(_UNFINISHED, []).append((notification, referral, row.event, outcome, now()))
+        db.session.info.setdefault(_UNFINISHED, []).append((notification, referral, row, outcome, at))
         break  # told once
 
 
 _UNFINISHED = "spoa_unfinished_outcomes"
+_AT_INTAKE = "spoa_outcomes_at_intake"
 
 
 def _body(referral, event: str, reads: str, at) -> dict:
@@ -120,12 +131,15 @@ def _body(referral, event: str, reads: str, at) -> dict:
 
 @sa_event.listens_for(Session, "before_commit")
 def _finish(session) -> None:
-    for notification, referral, event, outcome, at in session.info.pop(_UNFINISHED, []):
+    for referral, row, outcome, at in session.info.pop(_AT_INTAKE, []):
+        if not inspect(row).transient:
+            _queue(referral, row, outcome, at)
+    for notification, referral, row, outcome, at in session.info.pop(_UNFINISHED, []):
         if inspect(notification).transient:  # rolled back meanwhile (a savepoint): nothing to say
             continue
         reads = outcome.reads.format(route=_route_name(referral.route))
         notification.subject = f"{referral.reference}: {reads}"[:200]
-        notification.payload = _body(referral, event, reads, at)
+        notification.payload = _body(referral, row.event, reads, at)
         if notification.channel == "bars":
             # Fixed now, so every retry sends the same message under the same
             # X-Request-ID: the receiver de-duplicates on it, as BaRS senders retry.
@@ -133,8 +147,23 @@ def _finish(session) -> None:
                 "request_id": str(uuid.uuid4()), "bundle_id": str(uuid.uuid4()),
                 "message_header_id": str(uuid.uuid4()),
                 "service_request_status": outcome.service_request_status}
+            if outcome.encounter_status is not None:
+                notification.payload["bars"]["push"] = _push_answer(outcome, row)
+
+
+def _push_answer(outcome, row) -> dict:
+    """A pushed call's answer (bars_response.py builds SPOA's Encounter from it): its status,
+    why it went back (the return's rejected-reasons-bars code and words; OTH and the event's
+    reason for a redirect or cancel), whether an ambulance is needed."""
+    detail = row.detail or {}
+    answer = {"encounter_status": outcome.encounter_status, "ambulance_needed": outcome.ambulance_needed}
+    if outcome.encounter_status == "cancelled":
+        answer["reason_code"] = detail.get("reason_code") or "OTH"
+        answer["reason"] = detail.get("reason") or row.reason or outcome.reads
+    return answer
 
 
 @sa_event.listens_for(Session, "after_rollback")
 def _forget(session) -> None:
     session.info.pop(_UNFINISHED, None)
+    session.info.pop(_AT_INTAKE, None)

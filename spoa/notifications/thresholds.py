@@ -7,6 +7,12 @@ escalation a re-chase interval while it stays breached and unacknowledged (level
 2, 3, ...; past the end of the chain the last link is chased again, clocks.yaml's
 `repeats_at_top` times, and then no more: the last is the final reminder).
 
+A pushed call's clock that returns the call at its deadline (clocks.yaml
+pushed_call_clocks, on_deadline: return) has its warnings, then a ``return``
+threshold at the deadline instead of the breach and the chase: not chasing's to
+record (the reconciler gives the call back through the lifecycle,
+services/push_returns.py), so it stays the clock's next due instant until then.
+
 One ``Thresholds`` serves one advance: the re-chase interval is worked out once
 (an `elapsed()` over working hours is not free), and the warnings and the breach
 are walked in one place for both questions asked of them: what is due now, and
@@ -27,7 +33,7 @@ _SETTLE_STEPS = 3
 
 @dataclass(frozen=True)
 class Threshold:
-    kind: str   # warning | breach | escalation
+    kind: str   # warning | breach | escalation | return
     level: int
     at: datetime
 
@@ -37,10 +43,11 @@ class Thresholds:
     acknowledged_at) under one policy. ``recorded``: the (kind, level) pairs the
     clock has effects for."""
 
-    def __init__(self, clock, policy: Policy):
+    def __init__(self, clock, policy: Policy, returns: bool = False):
         self.clock = clock
         self.policy = policy
         self.hours = policy.working_hours
+        self.returns = returns  # at its deadline the call goes back, rather than the chase
 
     @cached_property
     def rechase(self) -> timedelta:
@@ -59,7 +66,7 @@ class Thresholds:
                 at = point_in_window(clock.started_at, clock.deadline, fraction, clock.counts, self.hours)
                 yield Threshold("warning", level, at)
         if ("breach", 1) not in recorded:
-            yield Threshold("breach", 1, clock.deadline)
+            yield Threshold("return" if self.returns else "breach", 1, clock.deadline)
 
     def escalation_at(self, level: int) -> datetime:
         """When escalation ``level`` falls due: the deadline (level 1, the breach) plus
@@ -87,7 +94,7 @@ class Thresholds:
         levels it went through unseen are not made up after the event)."""
         due = []
         for threshold in self._unrecorded(recorded):
-            if threshold.at > at:
+            if threshold.at > at or threshold.kind == "return":
                 return due
             due.append(threshold)
         if self.clock.acknowledged_at is not None:
@@ -96,6 +103,10 @@ class Thresholds:
         if level > _highest_escalation(recorded):
             due.append(self._escalation(level))
         return due
+
+    def return_due(self, at) -> bool:
+        """Whether the call should go back now: a returning clock past its deadline."""
+        return self.returns and self.clock.deadline <= at
 
     def current_level(self, at) -> int:
         """The escalation level a breached, unacknowledged clock stands at at ``at``:

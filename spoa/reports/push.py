@@ -22,6 +22,7 @@ from collections import Counter
 
 from sqlalchemy import and_, case, distinct, exists, func, not_, or_, select
 
+from rules.policy_model import RETURN_REASONS
 from spoa.domain.period import Filters, Period
 from spoa.domain.vocab import PUSHED_CALL
 from spoa.extensions import db
@@ -35,7 +36,7 @@ from spoa.reports.table import Chart, Column, Headline, Section, Table, percent
 TAKEN_BY = ("accept", "first_contact")
 ACCEPT_EVENT = "accept"
 RETURN_EVENT = "return_to_sender"      # to_state "returned"; detail {"reason_code", "reason", "automatic"}
-REASON_CODES = ("RRNA", "FC", "OTH")   # rejected-reasons-bars: not available in time, failed contact, other
+REASON_CODES = tuple(RETURN_REASONS)   # rejected-reasons-bars: not available in time, failed contact, other
 AMBULANCE_EVENT = "request_ambulance"  # the patient needs an ambulance after all: the call ends needing one
 COMPLETE_EVENT = "complete"
 DEFAULT_BREACH_MINUTES = 20            # a call that names no breach time is due back this long after receipt

@@ -7,6 +7,7 @@ from datetime import date
 from marshmallow import Schema, fields, missing, validate
 
 from rules.clock_policy import URGENCIES
+from rules.policy_model import RETURN_REASONS
 from spoa.domain import discharge_days, vocab
 from spoa.domain.lifecycle import PUBLIC_EVENTS, STATES
 from spoa.domain.pathways import pathway_note
@@ -293,3 +294,7 @@ class EventSchema(Schema):
         "description": "discharged: when the patient left hospital, with its offset (default now; not in the future)"})
     discharge_ready_date = AsciiDate(allow_none=True, metadata={
         "description": "ready_again: the new discharge ready date (today or later, UK)"})
+    reason_code = fields.String(allow_none=True, validate=validate.OneOf(tuple(RETURN_REASONS)), metadata={
+        "description": "return_to_sender: why the pushed call goes back to the ambulance service, a "
+                       "rejected-reasons-bars code (RRNA not available in time, FC failed contact, OTH other); "
+                       "reason: the words it reads"})

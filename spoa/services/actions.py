@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm.exc import StaleDataError
 
+from rules.policy_model import RETURN_REASONS
 from spoa.domain.actor import Actor
 from spoa.domain.lifecycle import LifecycleError
 from spoa.domain.policy import current_policy
@@ -17,7 +18,7 @@ from spoa.notifications import chasing, inbox
 from spoa.platform.database import commit_unless_raced
 from spoa.platform.safe_log import bound
 from spoa.platform.timekeeping import now
-from spoa.services import deadlines, delays, discharge, duty, flags
+from spoa.services import deadlines, delays, discharge, duty, flags, returns
 from spoa.services.events import record_event
 from spoa.services.triage import reapply_flags, route_by_person, set_route
 
@@ -60,15 +61,17 @@ def _check_route(referral, route: str | None, urgency: str | None) -> tuple[str,
 def apply_event(referral: Referral, event: str, actor: Actor, *, reason: str | None = None,
                 expected_version: int | None = None, route: str | None = None,
                 urgency: str | None = None, service: str | None = None, at=None,
-                discharge_ready_date=None) -> Referral:
+                discharge_ready_date=None, reason_code: str | None = None) -> Referral:
     """Fire one event and commit. Exactly one of several concurrent writers wins:
     the version column makes the losers' UPDATE match no row (409). An event
     refused is rolled back whole: nothing it touched (an organisation's place
     included) is kept. ``service``: reassign's organisation; ``at``: when the
-    patient left hospital (discharged); ``discharge_ready_date``: ready_again's new DRD."""
+    patient left hospital (discharged); ``discharge_ready_date``: ready_again's new DRD;
+    ``reason_code``: return_to_sender's rejected-reasons-bars code."""
     reason = reason.strip() if reason else None
-    _only_for(event, at=(at, "discharged"), discharge_ready_date=(discharge_ready_date, "ready_again"))
-    asked = Asked(reason, route, urgency, service, at, discharge_ready_date)
+    _only_for(event, at=(at, "discharged"), discharge_ready_date=(discharge_ready_date, "ready_again"),
+              reason_code=(reason_code, "return_to_sender"))
+    asked = Asked(reason, route, urgency, service, at, discharge_ready_date, reason_code)
     with bound(referral_id=referral.id):
         return _apply_event(referral, event, actor, asked, expected_version)
 
@@ -82,6 +85,7 @@ class Asked:
     service: str | None = None
     at: datetime | None = None
     discharge_ready_date: date | None = None
+    reason_code: str | None = None
 
 
 def _apply_event(referral, event, actor, asked: Asked, expected_version) -> Referral:
@@ -185,6 +189,20 @@ def _leave(referral, event, actor, asked: Asked) -> None:
     record_event(referral, event, actor, reason=asked.reason, effect=lambda: duty.release(referral))
 
 
+def _return(referral, event, actor, asked: Asked) -> None:
+    """return_to_sender: the pushed call goes back to the ambulance service, with why.
+    Fired by the system only when the call's breach time passed untaken
+    (services/push_returns.py): then it is automatic, and the supervisor is told."""
+    if asked.reason_code not in RETURN_REASONS:
+        raise LifecycleError("Choose why it goes back: " + ", ".join(
+            f"{code} ({label.lower()})" for code, label in RETURN_REASONS.items()) + ".", 422, "reason_code")
+    automatic = actor.kind == "system"
+    record_event(referral, event, actor, reason=asked.reason,
+                 effect=lambda: returns.detail(asked.reason_code, asked.reason, automatic))
+    if automatic:
+        returns.alert_supervisor(referral, asked.reason)
+
+
 EFFECTS: dict[str, Callable] = {
     "triage": _route,
     "override": _route,
@@ -211,4 +229,6 @@ EFFECTS: dict[str, Callable] = {
     "ready_again": lambda referral, event, actor, asked: discharge.ready_again(
         referral, actor, asked.discharge_ready_date),
     "delay": lambda referral, event, actor, asked: delays.record_delay(referral, actor, asked.reason),
+    "return_to_sender": _return,
+    "request_ambulance": _record,
 }

@@ -17,20 +17,25 @@ ANCHOR_OF_EVENT = {event: anchor for anchor, event in STARTED_BY.items()}
 
 
 def _deadline(referral, target, start):
-    return deadline_of(target, start, referral.discharge_ready_date)
+    return deadline_of(target, start, referral.discharge_ready_date, getattr(referral, "breach_at", None))
 
 
-def deadline_of(target, start, drd=None):
+def deadline_of(target, start, drd=None, breach=None):
+    if target.ends_at_breach:
+        # A pushed call's: its breach time as the latest message says, else the policy's default.
+        # One already past when the clock starts is due at once (the call goes straight back).
+        return max(breach, start) if breach else start + target.duration
     if target.ends_on_drd:
         # By the end of the discharge ready date, or target.duration from a start after it.
         return by_end_of_day(drd, start, target.duration)
     return add_duration(start, target.duration, target.counts, current_working_hours())
 
 
-def from_receipt(route: str, urgency: str, received, kind: str = "community", drd=None) -> list[tuple]:
+def from_receipt(route: str, urgency: str, received, kind: str = "community", drd=None,
+                 breach=None) -> list[tuple]:
     """(clock name, deadline) of each clock a referral would start at receipt, for a
     preview before anything is stored; not the ones met at once (automatic triage)."""
-    return [(t.name, deadline_of(t, received, drd))
+    return [(t.name, deadline_of(t, received, drd, breach))
             for t in current_policy().clock_targets(route, urgency, kind=kind)
             if t.starts_from == "receipt" and (t.duration or t.ends_on_drd) and (drd is not None or not t.ends_on_drd)]
 

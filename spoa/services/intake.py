@@ -108,7 +108,7 @@ def _discharge_columns(data: dict) -> dict:
 
 
 def _build(data: dict, *, referral_id, fingerprint, actor, client_id, user_id, idempotency_key, channel,
-           nhs_number_check_failed) -> Referral:
+           nhs_number_check_failed, details=None) -> Referral:
     at = now()
     sender_time = data.get("received_at")
     received_at = receipt(sender_time, at, receipt_max_age())
@@ -129,6 +129,9 @@ def _build(data: dict, *, referral_id, fingerprint, actor, client_id, user_id, i
         consent=data["consent"], **_discharge_columns(data),
         alerts=[],  # known empty until a flag raises one: answering costs no query
         **{k: patient.get(k) for k in Referral.PATIENT_FIELDS if k != "nhs_number"},
+        # What a FHIR message says beyond the intake contract (a pushed call's breach time, its
+        # case number...): set before triage, since a pushed call's clock is due at its breach time.
+        **(details or {}),
     )
     # Arrival is not a transition (there is no state before it) but it is part
     # of the history: who sent it, and when it was received.
@@ -143,11 +146,12 @@ def _build(data: dict, *, referral_id, fingerprint, actor, client_id, user_id, i
 def receive_referral(data: dict, *, actor: Actor, client_id: int | None = None,
                      user_id: int | None = None, idempotency_key: str | None = None,
                      channel: str = "api", nhs_number_check_failed: bool = False,
-                     with_referral=None) -> IntakeResult:
+                     with_referral=None, details: dict | None = None) -> IntakeResult:
     """Store, triage and clock a validated referral; or return the one already stored.
     with_referral(referral), if given, adds rows of the channel's own (the FHIR message
     as received) to the same transaction, on every attempt: they commit, or fail on
-    their own unique constraints, together with the referral."""
+    their own unique constraints, together with the referral. ``details``: referral
+    columns a FHIR message sets beyond the intake contract (spoa/schemas/fhir/push.py)."""
     fingerprint = content_hash(data)
     for _ in range(REFERENCE_ATTEMPTS):
         referral_id = uuid.uuid4()
@@ -155,21 +159,21 @@ def receive_referral(data: dict, *, actor: Actor, client_id: int | None = None,
             result = _attempt(data, referral_id=referral_id, fingerprint=fingerprint, actor=actor,
                               client_id=client_id, user_id=user_id, idempotency_key=idempotency_key,
                               channel=channel, nhs_number_check_failed=nhs_number_check_failed,
-                              with_referral=with_referral)
+                              with_referral=with_referral, details=details)
         if result is not None:
             return result
     raise RuntimeError("could not store referral after retries")
 
 
 def _attempt(data: dict, *, referral_id, fingerprint, actor, client_id, user_id, idempotency_key,
-             channel, nhs_number_check_failed, with_referral) -> IntakeResult | None:
+             channel, nhs_number_check_failed, with_referral, details=None) -> IntakeResult | None:
     """One try at storing it: None when the random reference collided (draw another)."""
     # Insert first, look up only on a unique-constraint failure: a new
     # referral (the common case) costs no extra query.
     referral = _build(
         data, referral_id=referral_id, fingerprint=fingerprint, actor=actor, client_id=client_id,
         user_id=user_id, idempotency_key=idempotency_key, channel=channel,
-        nhs_number_check_failed=nhs_number_check_failed,
+        nhs_number_check_failed=nhs_number_check_failed, details=details,
     )
     db.session.add(referral)
     if with_referral is not None:

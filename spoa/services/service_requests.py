@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from spoa.domain.actor import Actor
-from spoa.domain.lifecycle import LifecycleError
+from spoa.domain.lifecycle import CLOSED_STATES, LifecycleError
 from spoa.extensions import db
 from spoa.models import FhirMessage, Referral
+from spoa.services import deadlines
 from spoa.services.actions import SAME_MOMENT, apply_event
 from spoa.services.events import record_event
 
@@ -102,6 +103,9 @@ def receive_change(message: FhirMessage, *, actor: Actor, client_id: int, cancel
     changed = _apply(referral, data or {}, nhs_number_check_failed, details or {})
     words = ", ".join(changed) if changed else "nothing SPOA shows"
     try:
+        if DETAIL_WORDS["breach_at"] in changed and referral.state not in CLOSED_STATES:
+            # A pushed call's clock due at its breach time moves with it.
+            deadlines.align_clocks_to_route(referral)
         record_event(referral, "add_information", actor,
                      reason=f"Updated by the sending system (version {message.version}): {words}.",
                      detail={"version": message.version, "changed": changed})

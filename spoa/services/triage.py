@@ -13,7 +13,7 @@ from spoa.domain.pathways import pathway_note
 from spoa.domain.policy import current_policy
 from spoa.models import TriageDecision
 from spoa.platform.timekeeping import format_uk, now, receipt
-from spoa.services import capacity, deadlines, duty, flags
+from spoa.services import capacity, deadlines, duty, flags, returns
 from spoa.services.events import record_event
 
 
@@ -119,12 +119,25 @@ def triage_by_rules(referral, facts: dict, actor: Actor | None = None) -> None:
         record_event(referral, "redirect", actor,
                      reason=decision.explanation, detail=detail)
         return
+    if decision.returns is not None:
+        _return_at_once(referral, actor, decision, detail)
+        return
     if decision.route == policy.review_route:
         record_event(referral, "review", actor, reason=decision.explanation, detail=detail)
     else:
         record_event(referral, "triage", actor, detail=detail)
         _offer(referral, actor, decision.route, organisation)
     flags.apply(referral, actor, facts)
+
+
+def _return_at_once(referral, actor: Actor, decision, detail: dict) -> None:
+    """Rows P1, P2: the pushed call goes back to the ambulance service as it arrives,
+    with the rule's reason code and words; the supervisor told when the rule says so."""
+    gone = decision.returns
+    record_event(referral, "return_to_sender", actor, reason=decision.explanation,
+                 detail=returns.detail(gone.reason_code, gone.reason, False, **detail))
+    if gone.alert == "supervisor":
+        returns.alert_supervisor(referral, gone.reason, alert_id=decision.rule_id)
 
 
 def _offer(referral, actor: Actor, route: str, organisation) -> None:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from flask import flash, get_flashed_messages
 
+from rules.policy_model import RETURN_REASONS
 from spoa.domain.lifecycle import BY_EVENT, LifecycleError
 from spoa.domain.policy import current_policy
 from spoa.platform.timekeeping import parse_uk
@@ -15,7 +16,7 @@ from spoa.schemas.form_input import iso_date
 from spoa.web import bp
 
 # Which event takes which extra input (apply_event's keyword of the same name).
-EXTRA_INPUTS = {"discharged": "at", "ready_again": "discharge_ready_date"}
+EXTRA_INPUTS = {"discharged": "at", "ready_again": "discharge_ready_date", "return_to_sender": "reason_code"}
 # The inputs a button's form has (spoa/templates/_actions.html names each
 # "<field>-<event>-<referral id>"): a refusal naming one is shown beside it.
 FIELD_INPUTS = frozenset({"reason", "route", "urgency", "service", *EXTRA_INPUTS.values()})
@@ -33,6 +34,8 @@ def extra_inputs(event: str, form) -> dict:
     if name is None or event not in BY_EVENT:
         return {}
     text = (form.get(name) or "").strip()
+    if name == "reason_code":  # a rejected-reasons-bars code, chosen; apply_event checks it
+        return {"reason_code": text or None}
     if name == "at":
         return {"at": _uk_time(text) if text else None}
     return {"discharge_ready_date": _day(text) if text else None}
@@ -74,6 +77,12 @@ def action_error(referral, event: str) -> dict | None:
         if error.get("referral") == str(referral.id) and error.get("event") == event:
             return error
     return None
+
+
+@bp.app_template_global()
+def return_reasons() -> list[tuple[str, str]]:
+    """Why a pushed call goes back to the ambulance service: (code, label), BaRS's codes."""
+    return list(RETURN_REASONS.items())
 
 
 @bp.app_template_global()

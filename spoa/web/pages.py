@@ -35,12 +35,16 @@ BUTTONS = {
     "delay": "Record today's delay reason",
     "readiness_withdrawn": "Withdraw readiness",
     "ready_again": "Ready again",
+    "return_to_sender": "Return to the ambulance service",
+    "request_ambulance": "Request an ambulance",
 }
 # Withdrawing is the referrer's act (its system, through the API) or a
 # supervisor's from the referral page; on a list it would only be a slip away.
 # So is withdrawing a patient's readiness for discharge (the clocks stop): a
 # clinical change made with the whole referral in view.
-NOT_ON_LISTS = frozenset({"withdraw", "add_information", "redirect", "readiness_withdrawn"})
+# Giving a pushed call back, or asking for an ambulance, ends it: from its page too.
+NOT_ON_LISTS = frozenset({"withdraw", "add_information", "redirect", "readiness_withdrawn", "return_to_sender",
+                          "request_ambulance"})
 
 
 def referral_or_404(referral_id: str, via: str) -> Referral:

@@ -88,10 +88,11 @@ def test_the_shared_example_is_taken_and_acknowledged_with_spoa_s_planned_encoun
                                                                      "jjones@hotmail.co.uk"]
     assert referral.contacts[1]["name"] == "Jack Grayson"
     # Its NHS number fails its check digit: taken and flagged, not reviewed for that; its
-    # Category 3 disposition is why it was pushed. Leeds is outside the area: that is row 5's.
+    # Category 3 disposition is why it was pushed. Leeds is outside the area: row P2 gives
+    # it back to the ambulance service at once.
     assert referral.nhs_number_check_failed and referral.nhs_number_verification == "number-present-and-verified"
     decision = referral.decisions[0]
-    assert decision.rule_id == "out-of-area"
+    assert (decision.rule_id, referral.route, referral.state) == ("push-out-of-area", "return_to_sender", "returned")
     message_row = database.session.scalars(database.select(FhirMessage)).one()
     assert message_row.version == 1 and message_row.service_request_id == "236bb75d-90ef-461f-b71e-fde7f899802c"
 
@@ -102,7 +103,8 @@ def test_a_pushed_fall_in_the_area_goes_to_crisis_response_whatever_its_ambulanc
     assert response.status_code == 200, response.get_data(as_text=True)
     assert spoa_encounter(answer_bundle(response))["status"] == "planned"
     referral = only_referral()
-    assert (referral.route, referral.decisions[0].rule_id) == ("crisis_response", "ucr-condition")
+    assert (referral.route, referral.decisions[0].rule_id) == ("crisis_response", "push-ucr")
+    assert referral.urgency == "emergency"
     assert referral.breach_at == datetime(2026, 11, 30, 9, 35, tzinfo=UTC)
     assert referral.safeguarding == ["Lives with a known risk to others"]
     assert referral.sender_case_number == "AMB-5521"

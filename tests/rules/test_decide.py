@@ -111,7 +111,7 @@ def test_a_rule_that_fails_at_decision_time_raises_rather_than_being_skipped():
     facts = derive_facts({"presenting_need": "other", "consent": True, "source": "gp"}, received_at=RECEIVED)
     broken = dataclasses.replace(POLICY.rules[0], test=lambda facts: 1 < None)
     policy = dataclasses.replace(POLICY, rules=(broken, *POLICY.rules[1:]))  # the loaded policy is frozen
-    with pytest.raises(DecisionError, match="rule red-flag \\(row 1\\) could not be evaluated"):
+    with pytest.raises(DecisionError, match="rule push-needs-ambulance \\(row P1\\) could not be evaluated"):
         policy.decide(facts)
 
 
@@ -119,7 +119,8 @@ def test_routes_have_display_names_and_say_whether_they_are_services():
     services = {route for route, info in POLICY.routes.items() if info.is_service}
     assert services == {"crisis_response", "home_rehab", "bed_rehab", "reablement",
                         "mental_health_crisis", "voluntary_sector", "care_home_assessment"}
-    assert set(POLICY.routes) == services | {"emergency_redirect", "supervisor_review", "discharge_simple"}
+    assert set(POLICY.routes) == services | {"emergency_redirect", "supervisor_review", "discharge_simple",
+                                               "return_to_sender"}
     assert all(info.name for info in POLICY.routes.values())
 
 
@@ -167,11 +168,14 @@ def test_voluntary_sector_clocks_count_working_hours():
 def test_automatic_triage_meets_the_triage_clock_at_once_except_for_supervisor_review():
     for route in POLICY.routes:
         triage = names(route)["triage"]
-        # Any route set, by rules or a person, meets it: triage, override, or redirect.
-        assert triage.met_by == ("triage", "override", "redirect") and triage.starts_from == "receipt"
+        # Any route set, by rules or a person, meets it: triage, override, or redirect (or the
+        # return of a pushed call the rules give back at once).
+        returned = ("return_to_sender",) if route == POLICY.return_route else ()
+        assert triage.met_by == ("triage", "override", "redirect", *returned) and triage.starts_from == "receipt"
         expected = timedelta(minutes=30) if route == "supervisor_review" else timedelta(0)
         assert triage.duration == expected, route
     assert set(names("emergency_redirect")) == {"triage"}
+    assert set(names("return_to_sender")) == {"triage"}
 
 
 def test_clock_targets_refuse_an_unknown_route_or_urgency():

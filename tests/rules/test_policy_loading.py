@@ -37,6 +37,7 @@ def load_error(directory) -> PolicyError:
 def test_the_shipped_policy_loads_with_its_rules_in_policy_order():
     policy = load_policy()
     assert [r.id for r in policy.rules] == [
+        "push-needs-ambulance", "push-out-of-area", "push-ucr",
         "red-flag", "emergency-disposition", "identity-unverified", "under-18", "out-of-area",
         "discharge-not-ready", "discharge-p3", "discharge-p2", "discharge-night-care-unplanned",
         "discharge-p1-rehab", "discharge-p1-care", "discharge-p0-restart", "discharge-p0-support", "discharge-p0",
@@ -44,13 +45,15 @@ def test_the_shipped_policy_loads_with_its_rules_in_policy_order():
         "rehab-no-potential", "rehab-bed", "rehab-home", "reablement", "vcs-no-consent",
         "vcs-duty", "fallback",
     ]
-    assert [r.row for r in policy.rules] == list(range(1, 27))
+    assert [r.row for r in policy.rules] == list(range(1, 30))
 
 
 def test_each_rule_is_labelled_with_its_row_in_routing_policy_md():
-    # Rows 1-5, the discharge rows D1-D9 (listed apart in the document), then rows 6-17.
+    # The pushed-call rows P1-P3 first, rows 1-5, the discharge rows D1-D9 (listed apart in
+    # the document), then rows 6-17.
     labels = [r.label for r in load_policy().rules]
-    assert labels == [*map(str, range(1, 6)), *(f"D{n}" for n in range(1, 10)), *map(str, range(6, 18))]
+    assert labels == ["P1", "P2", "P3", *map(str, range(1, 6)), *(f"D{n}" for n in range(1, 10)),
+                      *map(str, range(6, 18))]
 
 
 def test_every_shipped_rule_runs_on_the_fast_path():
@@ -63,7 +66,7 @@ def test_a_directory_given_as_text_loads_too(policy_dir):
 
 def fallback_first(text):
     head, fallback = text.split("  - id: fallback\n")
-    first_rule = head.index("  - id: red-flag")
+    first_rule = head.index("  - id: push-needs-ambulance")
     return head[:first_rule] + "  - id: fallback\n" + fallback.rstrip("\n") + "\n\n" + head[first_rule:]
 
 
@@ -76,7 +79,7 @@ def without_bed_rehab_clocks(text):
 
 
 ROUTES = "crisis_response, mental_health_crisis, home_rehab, bed_rehab, reablement, voluntary_sector, " \
-         "care_home_assessment, discharge_simple, supervisor_review, emergency_redirect"
+         "care_home_assessment, discharge_simple, supervisor_review, emergency_redirect, return_to_sender"
 WHEN_FAILS = ("; a fact that was not recorded is null, so compare it with null first, "
               "e.g. \"news2 != null and news2 >= 7\"")
 
@@ -87,15 +90,37 @@ BROKEN = [
     # routing.yaml: the rules and their fields
     pytest.param("routing.yaml",
                  replace("    route: crisis_response\n", "    route: crisis_response\n    priority: 1\n"),
-                 "routing.yaml: rule ucr-condition: unknown field 'priority' (known: id, description, when, "
-                 "route, urgency, explain, row)", id="unknown rule field"),
+                 "routing.yaml: rule push-ucr: unknown field 'priority' (known: id, description, when, "
+                 "route, urgency, explain, row, return)", id="unknown rule field"),
+    # routing.yaml: a rule that gives a pushed call back says how (and no other rule does)
+    pytest.param("routing.yaml", replace("    return: {reason_code: OTH, reason: outside the area}\n", ""),
+                 "routing.yaml: rule push-out-of-area: a rule on route return_to_sender says how the call goes "
+                 "back", id="a return without its reason"),
+    pytest.param("routing.yaml", replace("reason_code: OTH, reason: outside the area",
+                                         "reason_code: NOPE, reason: outside the area"),
+                 "routing.yaml: rule push-out-of-area: unknown return reason_code 'NOPE' (known: RRNA, FC, OTH)",
+                 id="an unknown return reason code"),
+    pytest.param("routing.yaml", replace("    urgency: emergency\n    explain: \"A 999 call pushed",
+                                         "    urgency: emergency\n    return: {reason_code: OTH, reason: x}\n"
+                                         "    explain: \"A 999 call pushed"),
+                 "routing.yaml: rule push-ucr: return belongs to a rule on route return_to_sender only",
+                 id="a return on another route"),
+    pytest.param("routing.yaml", replace("alert: supervisor}", "alert: manager}"),
+                 "routing.yaml: rule push-needs-ambulance: unknown alert 'manager'",
+                 id="a return alerting nobody known"),
+    pytest.param("clocks.yaml", replace("no_breach_time: 20m, ", ""),
+                 "clocks.yaml: pushed_call_clocks, clock validation: missing field 'no_breach_time'",
+                 id="a breach-time clock without its default"),
+    pytest.param("clocks.yaml", replace("on_deadline: return}", "on_deadline: shrug}"),
+                 "clocks.yaml: pushed_call_clocks, clock validation: unknown on_deadline 'shrug'",
+                 id="an unknown deadline action"),
     pytest.param("routing.yaml", replace('    when: "presenting_need == \'personal_care_support\'"',
                                          '    wen: "presenting_need == \'personal_care_support\'"'),
                  "routing.yaml: rule reablement: unknown field 'wen'", id="misspelt when is not a silent match"),
     pytest.param("routing.yaml", replace("lists:\n", "list:\n"),
                  "routing.yaml: unknown field 'list' (known: lists, rules)", id="unknown top-level section"),
     pytest.param("routing.yaml", replace("route: crisis_response", "route: crisis_responce"),
-                 f"routing.yaml: rule ucr-condition: unknown route 'crisis_responce' (known: {ROUTES})",
+                 f"routing.yaml: rule push-ucr: unknown route 'crisis_responce' (known: {ROUTES})",
                  id="unknown route, known ones listed"),
     pytest.param("routing.yaml",
                  replace("route: reablement\n    urgency: routine", "route: reablement\n    urgency: soon"),
@@ -117,19 +142,20 @@ BROKEN = [
                  "routing.yaml: rule reablement: syntax error in when near \"= 'personal_care_support'\": "
                  "presenting_need == = 'personal_care_support'", id="syntax error in when"),
     pytest.param("routing.yaml", replace("(news2 != null and news2 >= 7)", "(news_2 != null and news_2 >= 7)"),
-                 "routing.yaml: rule red-flag: unknown name 'news_2' in when (did you mean news2?)",
+                 "routing.yaml: rule push-needs-ambulance: unknown name 'news_2' in when (did you mean news2?)",
                  id="unknown symbol, the fact suggested"),
     pytest.param("routing.yaml", replace("age_years < 18", "age_years < 'eighteen'"),
                  "routing.yaml: rule under-18: when: data type mismatch", id="a fact compared with the wrong type"),
     pytest.param("routing.yaml", replace("(news2 != null and news2 >= 7)", "news2 >= 7"),
-                 "routing.yaml: rule red-flag: when fails for news2 = null, red_flags = [] (data type mismatch)"
+                 "routing.yaml: rule push-needs-ambulance: when fails for kind = 'pushed_call', news2 = null, "
+                 "red_flags = [] (data type mismatch)"
                  + WHEN_FAILS, id="a rule that fails on an unrecorded fact"),
-    pytest.param("routing.yaml", replace("\"kind != 'pushed_call' and nhs_number_check_failed\"", '"news2"'),
+    pytest.param("routing.yaml", replace('"nhs_number_check_failed"', '"news2"'),
                  "routing.yaml: rule identity-unverified: when should be a yes/no test, not a FLOAT value",
                  id="a when that is not a yes/no test"),
     # routing.yaml: the fallback
     pytest.param("routing.yaml", fallback_first,
-                 "routing.yaml: rule fallback: must be the last rule (it is row 1 of 26)", id="fallback not last"),
+                 "routing.yaml: rule fallback: must be the last rule (it is row 1 of 29)", id="fallback not last"),
     pytest.param("routing.yaml", without_fallback,
                  "routing.yaml: rules: no fallback rule: the last rule must be `fallback` with when: \"true\"",
                  id="no fallback"),
@@ -148,8 +174,8 @@ BROKEN = [
     # routing.yaml: explain and lists
     pytest.param("routing.yaml",
                  replace("Postcode district {postcode_district}", "Postcode district {postcode_distrct}"),
-                 "routing.yaml: rule out-of-area: unknown placeholder {postcode_distrct} in explain (a placeholder "
-                 "is a fact name: source, ", id="unknown placeholder in explain"),
+                 "routing.yaml: rule push-out-of-area: unknown placeholder {postcode_distrct} in explain "
+                 "(a placeholder is a fact name: source, ", id="unknown placeholder in explain"),
     pytest.param("routing.yaml", replace('explain: "Personal care support, so reablement."',
                                          'explain: "Personal care support, so reablement"'),
                  "routing.yaml: rule reablement: explain should be one sentence ending with a full stop",
@@ -231,7 +257,7 @@ def test_a_broken_policy_is_refused_naming_the_file_the_entry_and_the_problem(po
 def test_an_error_names_the_entry_as_well_as_saying_it(policy_dir):
     edit(policy_dir, "routing.yaml", "    route: crisis_response\n", "    route: crisis_response\n    priority: 1\n")
     error = load_error(policy_dir)
-    assert (error.file, error.where) == ("routing.yaml", "rule ucr-condition")
+    assert (error.file, error.where) == ("routing.yaml", "rule push-ucr")
 
 
 def test_a_missing_policy_file_is_named(tmp_path):

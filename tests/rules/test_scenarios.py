@@ -31,10 +31,10 @@ def test_every_policy_rule_is_pinned_by_a_scenario():
     assert unpinned_rules(POLICY, SCENARIOS) == []
 
 
-def test_there_is_one_scenario_file_per_case_for_all_seventeen_rows_and_d1_to_d9():
+def test_there_is_one_scenario_file_per_case_for_all_seventeen_rows_d1_to_d9_and_p1_to_p3():
     assert len(SCENARIOS) == len(list(DEFAULT_DIRECTORY.glob("*.yaml")))
     assert {s.expected["rule_id"] for s in SCENARIOS} == {r.id for r in POLICY.rules}
-    assert len(POLICY.rules) == 17 + 9
+    assert len(POLICY.rules) == 17 + 9 + 3
 
 
 def test_a_rule_without_a_scenario_is_reported_unpinned():
