@@ -12,11 +12,9 @@ import pytest
 from spoa.extensions import db as database
 from spoa.models import AuditEvent, Clock, Notification, Referral
 from tests.fhir.push_messages import change_of, pushed_call, service_request
-from tests.web.conftest import csrf_token, login_as  # noqa: F401 (the signed-in page's fixture)
-from tests.workers.conftest import reconcile_at  # noqa: F401 (the reconciler pass, as a worker runs it)
-
-from .bars import resources, send_message
-from .conftest import told
+from tests.support.fixtures.bars import resources, send_message
+from tests.support.fixtures.outcomes import told
+from tests.support.signing_in import csrf_token
 
 pytestmark = [pytest.mark.usefixtures("dos_ids")]
 

@@ -17,6 +17,7 @@ from spoa.extensions import db as database
 from tests.support.servers import keys_env
 
 ROOT = Path(__file__).resolve().parents[3]
+BREACH_WITHIN = 5.0  # seconds from deadline to breach recorded, with room for a loaded machine
 
 
 class PrivateRedis:

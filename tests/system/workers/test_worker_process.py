@@ -14,10 +14,9 @@ from spoa.extensions import db as database
 from spoa.models import Clock, ClockEffect, Notification
 from spoa.platform.timekeeping import now
 from tests.support.data.referral_data import full_view
+from tests.system.workers.conftest import BREACH_WITHIN
 
 from .conftest import assert_eventually, working_since
-
-BREACH_WITHIN = 5.0  # seconds from deadline to breach recorded, with room for a loaded machine
 
 
 @pytest.fixture

@@ -13,10 +13,8 @@ from spoa.models import AuditEvent
 from spoa.platform.timekeeping import now
 from tests.fhir.conftest import SPOA_DOS_ID
 from tests.fhir.push_messages import pushed_call
-from tests.outcomes.bars import dos_ids, make_receiver, register, resources, send_message  # noqa: F401 (fixtures)
-from tests.outcomes.conftest import cli  # noqa: F401 (the fixture register uses)
-
-from .test_worker_process import BREACH_WITHIN, private_redis, worker_factory  # noqa: F401 (fixtures)
+from tests.support.fixtures.bars import resources, send_message
+from tests.system.workers.conftest import BREACH_WITHIN
 
 AMBULANCE_ID = "https://fhir.nhs.uk/Id/dos-service-id|3333333333"
 
