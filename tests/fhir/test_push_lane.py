@@ -201,7 +201,7 @@ def test_what_spoa_sent_the_ambulance_service_is_listed_with_its_delivery(client
     section = page[page.index('id="messages-title"'):page.index("</section>", page.index('id="messages-title"'))]
     rows = re.findall(r'<tr class="message message--(\w+)">(.*?)</tr>', section, re.S)
     assert [kind for kind, _ in rows] == ["received", "sent"]
-    assert "BaRS message: accepted" in rows[1][1] and "queued" in rows[1][1]
+    assert "BaRS message: taken: accepted by urgent community response" in rows[1][1] and "queued" in rows[1][1]
     assert sent.payload["bars"]["request_id"] in rows[1][1]
     assert "SPOA has sent the sender nothing" not in section
     # Delivered: the page says when (UK time).
