@@ -209,7 +209,8 @@ def test_what_spoa_sent_the_ambulance_service_is_listed_with_its_delivery(client
     sent.status, sent.delivered_at, sent.attempts = "delivered", now(), 1
     database.session.commit()
     page = client.get(f"/referrals/{referral.id}").get_data(as_text=True)
-    assert re.search(r"BaRS message: taken: accepted by urgent community response</td><td>delivered \d\d:\d\d</td>", page)
+    assert re.search(r"BaRS message: taken: accepted by urgent community response</td>"
+                     r"<td>delivered \d\d:\d\d</td>", page)
 
 
 def test_a_breach_time_on_another_day_is_the_full_uk_time_once():
