@@ -51,6 +51,14 @@ def sign_in_page(page, username, lands="**/", password=PASSWORD):
     return page
 
 
+def open_live_queue(page, username):
+    """A supervisor's queue page, signed in and with its live stream connected."""
+    sign_in_page(page, username)
+    page.goto("/queue")
+    page.locator("#live-status[data-state=live]").wait_for()
+    return page
+
+
 class Browser(FlaskClient):
     """One person's own browser. The tests share one app context (the db fixture's), so
     Flask-Login's cached user and Flask-WTF's token in g would pass from one request to

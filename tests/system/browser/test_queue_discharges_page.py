@@ -12,6 +12,7 @@ from spoa.platform.timekeeping import UK, now, to_uk
 from tests.support.data.discharge_rows import HttpHospitals, make_discharge
 from tests.support.data.referral_data import VALID_REFERRAL
 from tests.support.people import PASSWORD
+from tests.support.signing_in import open_live_queue
 
 
 @pytest.fixture
@@ -35,13 +36,7 @@ def hub(browser, live_server, db):
 
     context = browser.new_context(base_url=live_server)
     page = context.new_page()
-    page.goto("/login")
-    page.fill("#username", "sian")
-    page.fill("#password", PASSWORD)
-    page.press("#password", "Enter")
-    page.wait_for_url("**/")
-    page.goto("/queue")
-    page.locator("#live-status[data-state=live]").wait_for()
+    open_live_queue(page, "sian")
     yield page, post, HttpHospitals(db, live_server)
     context.close()
 
@@ -100,13 +95,7 @@ def test_at_midnight_the_page_takes_a_fresh_snapshot_for_the_new_day(browser, li
     page = context.new_page()
     today = to_uk(now()).date()
     page.clock.install(time=datetime(today.year, today.month, today.day, 23, 59, 50, tzinfo=UK))
-    page.goto("/login")
-    page.fill("#username", "sian")
-    page.fill("#password", PASSWORD)
-    page.press("#password", "Enter")
-    page.wait_for_url("**/")
-    page.goto("/queue")
-    page.locator("#live-status[data-state=live]").wait_for()
+    open_live_queue(page, "sian")
     row = page.locator(f"#row-{referral.id}")
     page.evaluate(f"document.getElementById('row-{referral.id}').dataset.before = 'midnight'")
     page.clock.run_for(5000)  # 23:59:55: the same day, the same rows

@@ -13,6 +13,7 @@ from spoa.models import ApiClient, User
 from tests.fhir.messages import SPOA_DOS_ID
 from tests.support.people import PASSWORD
 from tests.support.pushing import push_call
+from tests.support.signing_in import open_live_queue
 from tests.system.browser.keyboard import focused
 
 
@@ -32,13 +33,7 @@ def ambulance(app, db, monkeypatch):
 def queue_page(browser, live_server, ambulance):
     context = browser.new_context(base_url=live_server)
     page = context.new_page()
-    page.goto("/login")
-    page.fill("#username", "sian")
-    page.fill("#password", PASSWORD)
-    page.press("#password", "Enter")
-    page.wait_for_url("**/")
-    page.goto("/queue")
-    page.locator("#live-status[data-state=live]").wait_for()
+    open_live_queue(page, "sian")
     yield page
     context.close()
 
