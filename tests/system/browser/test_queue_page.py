@@ -11,6 +11,7 @@ from spoa.models import ApiClient, User
 from spoa.platform.timekeeping import now
 from tests.support.data.referral_data import post_referral
 from tests.support.people import PASSWORD
+from tests.support.signing_in import open_live_queue
 
 
 @pytest.fixture
@@ -28,13 +29,7 @@ def supervisors(browser, live_server, db):
     for name in ("sian", "sol"):
         context = browser.new_context(base_url=live_server)
         page = context.new_page()
-        page.goto("/login")
-        page.fill("#username", name)
-        page.fill("#password", PASSWORD)
-        page.press("#password", "Enter")
-        page.wait_for_url("**/")
-        page.goto("/queue")
-        page.locator("#live-status[data-state=live]").wait_for()
+        open_live_queue(page, name)
         pages.append(page)
     yield pages, token
     for page in pages:
